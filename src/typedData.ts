@@ -83,6 +83,34 @@ export const WITHDRAW_TYPES: Types = {
   ],
 };
 
+/** A responder's authorization for anyone (a watchtower) to settle a transfer with this evidence. */
+export interface TransferResolution {
+  transferId: string;
+  resolverData: string;
+}
+
+/** An exit owner's authorization for anyone to pay its claim to `recipient`. */
+export interface ExitAuthorization {
+  asset: string;
+  recipient: string;
+  nonce: bigint;
+}
+
+export const TRANSFER_RESOLUTION_TYPES: Types = {
+  TransferResolution: [
+    { name: "transferId", type: "bytes32" },
+    { name: "resolverData", type: "bytes" },
+  ],
+};
+
+export const EXIT_AUTHORIZATION_TYPES: Types = {
+  ExitAuthorization: [
+    { name: "asset", type: "address" },
+    { name: "recipient", type: "address" },
+    { name: "nonce", type: "uint256" },
+  ],
+};
+
 /** The EIP-712 domain of one channel on one chain. */
 export function channelDomain(chainId: bigint, channel: string): TypedDataDomain {
   return { name: DOMAIN_NAME, version: DOMAIN_VERSION, chainId, verifyingContract: channel };

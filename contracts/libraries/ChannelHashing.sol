@@ -39,6 +39,12 @@ library ChannelHashing {
             "address callTo,bytes callData)"
         );
 
+    bytes32 internal constant TRANSFER_RESOLUTION_TYPEHASH =
+        keccak256("TransferResolution(bytes32 transferId,bytes resolverData)");
+
+    bytes32 internal constant EXIT_AUTHORIZATION_TYPEHASH =
+        keccak256("ExitAuthorization(address asset,address recipient,uint256 nonce)");
+
     /// @notice The EIP-712 domain separator of `channel` on the current chain.
     function domainSeparator(address channel) internal view returns (bytes32 separator) {
         separator = keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, block.chainid, channel));
@@ -58,24 +64,27 @@ library ChannelHashing {
     }
 
     /// @notice The EIP-712 hash of an array of asset states (keccak of the concatenated struct hashes).
-    function hashAssets(AssetState[] calldata assets) internal pure returns (bytes32) {
-        uint256 count = assets.length;
-        bytes32[] memory hashes = new bytes32[](count);
-        for (uint256 i = 0; i < count; ++i) {
-            AssetState calldata a = assets[i];
-            hashes[i] = keccak256(
-                abi.encode(
-                    ASSET_STATE_TYPEHASH,
-                    a.asset,
-                    a.balanceAlice,
-                    a.balanceBob,
-                    a.processedAlice,
-                    a.processedBob,
-                    a.defundNonce
-                )
-            );
+    function hashAssets(AssetState[] calldata assets) internal pure returns (bytes32 result) {
+        bytes32 typehash = ASSET_STATE_TYPEHASH;
+        // AssetState is a static 6-word struct, so the calldata array is `count` consecutive 192-byte records.
+        // Each struct hash is keccak256(typehash ‖ 6 words), written to consecutive words after the free memory
+        // pointer (used as scratch and not claimed), then hashed together. A field with dirty high bits would
+        // hash differently from what was signed and so fail signature checks; it cannot forge anything.
+        assembly ("memory-safe") {
+            let count := assets.length
+            let hashes := mload(0x40)
+            let buf := add(hashes, shl(5, count))
+            mstore(buf, typehash)
+            for {
+                let i := 0
+            } lt(i, count) {
+                i := add(i, 1)
+            } {
+                calldatacopy(add(buf, 0x20), add(assets.offset, mul(i, 0xc0)), 0xc0)
+                mstore(add(hashes, shl(5, i)), keccak256(buf, 0xe0))
+            }
+            result := keccak256(hashes, shl(5, count))
         }
-        return keccak256(abi.encodePacked(hashes));
     }
 
     /// @notice The EIP-712 struct hash of a channel state whose asset array hash is already known.
@@ -112,5 +121,15 @@ library ChannelHashing {
                     keccak256(w.callData)
                 )
             );
+    }
+
+    /// @notice The EIP-712 struct hash of a responder's authorization to settle a transfer with `resolverData`.
+    function hashTransferResolution(bytes32 transferId, bytes calldata resolverData) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TRANSFER_RESOLUTION_TYPEHASH, transferId, keccak256(resolverData)));
+    }
+
+    /// @notice The EIP-712 struct hash of an owner's authorization to pay its exit to `recipient`.
+    function hashExitAuthorization(address asset, address recipient, uint256 nonce) internal pure returns (bytes32) {
+        return keccak256(abi.encode(EXIT_AUTHORIZATION_TYPEHASH, asset, recipient, nonce));
     }
 }

@@ -4,7 +4,9 @@ pragma solidity 0.8.34;
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {ChannelHashing} from "../libraries/ChannelHashing.sol";
+import {TransferHashing} from "../libraries/TransferHashing.sol";
 import {ChannelState, FinalState, WithdrawCommitment} from "../types/ChannelTypes.sol";
+import {Transfer} from "../types/TransferTypes.sol";
 
 /// @title ChannelHashingHarness
 /// @notice Test-only contract exposing ChannelHashing, so TypeScript tests can prove parity with `src/`.
@@ -41,5 +43,39 @@ contract ChannelHashingHarness {
         bytes calldata signature
     ) external view returns (address) {
         return ECDSA.recover(ChannelHashing.digest(channel, ChannelHashing.hashChannelState(state)), signature);
+    }
+
+    /// @notice The digest a responder signs to let anyone settle a transfer with `resolverData`.
+    function transferResolutionDigest(
+        address channel,
+        bytes32 id,
+        bytes calldata resolverData
+    ) external view returns (bytes32) {
+        return ChannelHashing.digest(channel, ChannelHashing.hashTransferResolution(id, resolverData));
+    }
+
+    /// @notice The digest an exit owner signs to have its claim paid to `recipient`.
+    function exitDigest(
+        address channel,
+        address asset,
+        address recipient,
+        uint256 nonce
+    ) external view returns (bytes32) {
+        return ChannelHashing.digest(channel, ChannelHashing.hashExitAuthorization(asset, recipient, nonce));
+    }
+
+    /// @notice The id of a transfer.
+    function transferId(Transfer calldata transfer) external pure returns (bytes32) {
+        return TransferHashing.transferId(transfer);
+    }
+
+    /// @notice The merkle leaf of a transfer id.
+    function leaf(bytes32 id) external pure returns (bytes32) {
+        return TransferHashing.leaf(id);
+    }
+
+    /// @notice The EIP-712 hash of an asset array (for the parity test of the assembly hashing).
+    function hashAssets(ChannelState calldata state) external pure returns (bytes32) {
+        return ChannelHashing.hashAssets(state.assets);
     }
 }

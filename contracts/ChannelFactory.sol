@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.34;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+import {ChannelMastercopy} from "./channel/ChannelMastercopy.sol";
+import {DeploymentConfig} from "./config/DeploymentConfig.sol";
+import {IChannelFactory} from "./interfaces/IChannelFactory.sol";
+import {IDepositUnit} from "./interfaces/IDepositUnit.sol";
+import {ChannelProxy} from "./libraries/ChannelProxy.sol";
+
+/// @title ChannelFactory
+/// @notice Deploys Switchyard channels as CREATE2 proxies of one mastercopy, which it deploys itself with the
+///         same limits it holds, so a factory address fixes the whole deployment. No owner, no storage.
+contract ChannelFactory is IChannelFactory, DeploymentConfig {
+    using SafeERC20 for IERC20;
+
+    /// @dev The mastercopy this factory deployed in its constructor.
+    address private immutable MASTERCOPY;
+
+    /// @param limits Per-asset channel capacity and transfer caps (see DeploymentConfig).
+    /// @param minTimeout_ The shortest dispute phase in seconds.
+    /// @param maxTimeout_ The longest dispute phase in seconds.
+    constructor(
+        AssetLimit[] memory limits,
+        uint256 minTimeout_,
+        uint256 maxTimeout_
+    ) DeploymentConfig(limits, minTimeout_, maxTimeout_) {
+        MASTERCOPY = address(new ChannelMastercopy(address(this), limits, minTimeout_, maxTimeout_));
+    }
+
+    /// @inheritdoc IChannelFactory
+    function mastercopy() external view returns (address) {
+        return MASTERCOPY;
+    }
+
+    /// @inheritdoc IChannelFactory
+    function channelAddress(address alice, address bob, bytes32 salt) public view returns (address) {
+        return _addressOf(ChannelProxy.creationCode(MASTERCOPY, alice, bob), salt);
+    }
+
+    /// @inheritdoc IChannelFactory
+    function createChannel(address alice, address bob, bytes32 salt) external returns (address channel) {
+        bytes memory code = _creationCode(alice, bob);
+        channel = _deploy(code, salt, 0);
+        if (channel == address(0)) revert ChannelExists(_addressOf(code, salt));
+        emit ChannelCreated(channel, alice, bob, salt);
+    }
+
+    /// @inheritdoc IChannelFactory
+    function createChannelAndDeposit(
+        address alice,
+        address bob,
+        bytes32 salt,
+        address asset,
+        uint256 amount
+    ) external payable returns (address channel) {
+        if (amount == 0) revert ZeroAmount();
+        bytes memory code = _creationCode(alice, bob);
+        if (asset == address(0)) {
+            if (msg.value != amount) revert ValueMismatch(amount, msg.value);
+            channel = _addressOf(code, salt);
+            uint256 capacity = _capacityOf(address(0));
+            if (capacity != type(uint256).max) {
+                // Bob may already have funded the counterfactual address.
+                uint256 balanceAfter = channel.balance + amount;
+                if (balanceAfter > capacity) revert CapacityExceeded(address(0), balanceAfter, capacity);
+            }
+            // The proxy's creation code records CALLVALUE as alice's deposit (see ChannelProxy). CREATE2 yields
+            // address(0) and keeps the value here when the channel already exists; then deposit through it.
+            if (_deploy(code, salt, amount) != address(0)) {
+                emit ChannelCreated(channel, alice, bob, salt);
+                emit AliceDepositedOnCreation(channel, address(0), amount);
+            } else {
+                IDepositUnit(channel).depositAlice{value: amount}(address(0), amount);
+            }
+        } else {
+            if (msg.value != 0) revert ValueMismatch(0, msg.value);
+            channel = _deploy(code, salt, 0);
+            if (channel != address(0)) emit ChannelCreated(channel, alice, bob, salt);
+            else channel = _addressOf(code, salt);
+            uint256 balanceBefore = _tokenBalance(asset, channel);
+            IERC20(asset).safeTransferFrom(msg.sender, channel, amount);
+            uint256 balanceAfter = _tokenBalance(asset, channel);
+            if (balanceAfter <= balanceBefore) revert NothingReceived(asset);
+            uint256 received = balanceAfter - balanceBefore;
+            // The channel checks its capacity against its balance and records the deposit for alice.
+            IDepositUnit(channel).creditAliceDeposit(asset, received);
+            emit AliceDepositedOnCreation(channel, asset, received);
+        }
+    }
+
+    /// @dev The proxy creation code of (alice, bob), after checking the parties.
+    function _creationCode(address alice, address bob) private view returns (bytes memory) {
+        if (alice == address(0) || bob == address(0) || alice == bob) revert InvalidParties(alice, bob);
+        return ChannelProxy.creationCode(MASTERCOPY, alice, bob);
+    }
+
+    /// @dev The CREATE2 address of `code` deployed by this factory with `salt`.
+    function _addressOf(bytes memory code, bytes32 salt) private view returns (address) {
+        bytes32 codeHash = keccak256(code);
+        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), salt, codeHash)))));
+    }
+
+    /// @dev CREATE2-deploys `code` with `salt` and `value`; returns address(0) if the address already has code.
+    function _deploy(bytes memory code, bytes32 salt, uint256 value) private returns (address channel) {
+        // CREATE2 of the proxy's creation code held in memory; yields address(0) when the address has code.
+        assembly ("memory-safe") {
+            channel := create2(value, add(code, 0x20), mload(code), salt)
+        }
+    }
+
+    /// @dev `holder`'s balance of token `asset`, reading one word of return data.
+    function _tokenBalance(address asset, address holder) private view returns (uint256 balance) {
+        (bool ok, bytes memory data) = asset.staticcall(abi.encodeCall(IERC20.balanceOf, (holder)));
+        if (!ok || data.length < 32) revert NothingReceived(asset);
+        balance = abi.decode(data, (uint256));
+    }
+}

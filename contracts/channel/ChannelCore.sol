@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.34;
+
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+
+import {DeploymentConfig} from "../config/DeploymentConfig.sol";
+import {IChannelCore} from "../interfaces/IChannelCore.sol";
+import {IDeploymentConfig} from "../interfaces/IDeploymentConfig.sol";
+import {AssetTransfer} from "../libraries/AssetTransfer.sol";
+import {ChannelHashing} from "../libraries/ChannelHashing.sol";
+import {ChannelStorage} from "../libraries/ChannelStorage.sol";
+
+/// @title ChannelCore
+/// @notice The base every channel unit builds on: parties read from the proxy's code, signature checks, the
+///         per-asset ledger, bounded payouts with exits as the fallback, and exit withdrawals.
+abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuardTransient {
+    /// @dev Offset of (alice, bob) in a proxy's runtime code: ChannelProxy.ARGS_OFFSET (a test checks they agree;
+    ///      inline assembly only takes literal constants).
+    uint256 internal constant ARGS_OFFSET = 0x34;
+
+    /// @dev The mastercopy's own address: calls that reach it directly (not through a proxy) are refused.
+    address private immutable SELF;
+    /// @dev The factory that deploys the proxies and may credit deposits it made on creation.
+    address internal immutable FACTORY;
+
+    /// @param factory_ The factory deploying this mastercopy's proxies.
+    /// @param limits The deployment's per-asset limits (see DeploymentConfig).
+    /// @param minTimeout_ The shortest dispute phase.
+    /// @param maxTimeout_ The longest dispute phase.
+    constructor(
+        address factory_,
+        IDeploymentConfig.AssetLimit[] memory limits,
+        uint256 minTimeout_,
+        uint256 maxTimeout_
+    ) DeploymentConfig(limits, minTimeout_, maxTimeout_) {
+        SELF = address(this);
+        FACTORY = factory_;
+    }
+
+    // ─── views ───────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @inheritdoc IChannelCore
+    function alice() external view returns (address a) {
+        (a, ) = _parties();
+    }
+
+    /// @inheritdoc IChannelCore
+    function bob() external view returns (address b) {
+        (, b) = _parties();
+    }
+
+    /// @inheritdoc IChannelCore
+    function factory() external view returns (address) {
+        return FACTORY;
+    }
+
+    /// @inheritdoc IChannelCore
+    function totalDepositsAlice(address asset) external view returns (uint256) {
+        return ChannelStorage.layout().ledgers[asset].aliceDeposits;
+    }
+
+    /// @inheritdoc IChannelCore
+    function totalDepositsBob(address asset) external view returns (uint256) {
+        return _bobDeposits(asset, ChannelStorage.layout().ledgers[asset]);
+    }
+
+    /// @inheritdoc IChannelCore
+    function totalPaidOut(address asset) external view returns (uint256) {
+        return ChannelStorage.layout().ledgers[asset].paidOut;
+    }
+
+    /// @inheritdoc IChannelCore
+    function defundNonce(address asset) external view returns (uint256) {
+        return ChannelStorage.layout().ledgers[asset].defundNonce;
+    }
+
+    /// @inheritdoc IChannelCore
+    function exitOf(address asset, address owner) external view returns (uint256) {
+        return ChannelStorage.layout().exits[asset][owner];
+    }
+
+    /// @inheritdoc IChannelCore
+    function exitNonce(address owner) external view returns (uint256) {
+        return ChannelStorage.layout().exitNonces[owner];
+    }
+
+    // ─── exits ───────────────────────────────────────────────────────────────────────────────────────────
+
+    /// @inheritdoc IChannelCore
+    function withdrawExit(
+        address asset,
+        address owner,
+        address recipient,
+        bytes calldata signature
+    ) external nonReentrant {
+        _parties(); // refuses the mastercopy
+        ChannelStorage.Layout storage $ = ChannelStorage.layout();
+        if (msg.sender != owner) {
+            uint256 nonce = $.exitNonces[owner];
+            bytes32 digest = ChannelHashing.digest(
+                address(this),
+                ChannelHashing.hashExitAuthorization(asset, recipient, nonce)
+            );
+            _verifySignature(owner, digest, signature);
+            $.exitNonces[owner] = nonce + 1;
+        }
+        uint256 amount = $.exits[asset][owner];
+        if (amount == 0) revert NoExit(asset, owner);
+        $.exits[asset][owner] = 0;
+        _addPaidOut($.ledgers[asset], amount);
+        AssetTransfer.strictSend(asset, recipient, amount);
+        emit ExitWithdrawn(asset, owner, recipient, amount);
+    }
+
+    // ─── internals ───────────────────────────────────────────────────────────────────────────────────────
+
+    /// @dev Alice and bob, read from the proxy's runtime code (immutable arguments). Reverts on the mastercopy.
+    function _parties() internal view returns (address a, address b) {
+        if (address(this) == SELF) revert NotAChannel();
+        // Copies the 40 bytes of (alice, bob) from this proxy's own code into scratch space (0x00-0x3f) and
+        // reads them back; the free memory pointer is untouched.
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0x00, ARGS_OFFSET, 0x28)
+            a := shr(96, mload(0x00))
+            b := shr(96, mload(0x14))
+        }
+    }
+
+    /// @dev Reverts unless `signer` signed `digest`: a 65-byte low-s ECDSA signature recovering to `signer`, or
+    ///      else an ERC-1271 approval by `signer`. ECDSA is tried first so an EOA costs no EXTCODESIZE.
+    function _verifySignature(address signer, bytes32 digest, bytes calldata signature) internal view {
+        if (signature.length == 65) {
+            bytes32 r;
+            bytes32 s;
+            uint8 v;
+            // Splits the calldata signature r ‖ s ‖ v without copying it to memory; length checked above.
+            assembly ("memory-safe") {
+                r := calldataload(signature.offset)
+                s := calldataload(add(signature.offset, 0x20))
+                v := byte(0, calldataload(add(signature.offset, 0x40)))
+            }
+            // tryRecover rejects high-s and returns an error (never address(0) as a signer) for invalid input.
+            (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, v, r, s);
+            if (err == ECDSA.RecoverError.NoError && recovered == signer) return;
+        }
+        if (!SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)) revert InvalidSignature(signer);
+    }
+
+    /// @dev Verifies both parties' signatures of `digest`.
+    function _verifyBoth(
+        address a,
+        address b,
+        bytes32 digest,
+        bytes calldata aliceSignature,
+        bytes calldata bobSignature
+    ) internal view {
+        _verifySignature(a, digest, aliceSignature);
+        _verifySignature(b, digest, bobSignature);
+    }
+
+    /// @dev Bob's cumulative deposits: balance + paid out − alice's deposits, never negative.
+    function _bobDeposits(address asset, ChannelStorage.Ledger memory ledger) internal view returns (uint256) {
+        uint256 explained = ledger.aliceDeposits;
+        uint256 seen = AssetTransfer.balanceOfSelf(asset) + ledger.paidOut;
+        return seen > explained ? seen - explained : 0;
+    }
+
+    /// @dev Adds `amount` to a ledger's paid-out counter, refusing amounts the 112-bit counter cannot hold.
+    function _addPaidOut(ChannelStorage.Ledger storage ledger, uint256 amount) internal {
+        uint256 next = uint256(ledger.paidOut) + amount;
+        if (next > type(uint112).max) revert AmountOverflow(next);
+        ledger.paidOut = uint112(next);
+    }
+
+    /// @dev Pushes a payout whose amount is already counted in the ledger's paid-out total; when the push
+    ///      fails the amount is kept as `to`'s exit and taken back out of the paid-out total.
+    function _pushCounted(ChannelStorage.Ledger storage ledger, address asset, address to, uint256 amount) internal {
+        if (amount == 0) return;
+        // A successful push is reported by the caller's event (AssetDefunded, Withdrawn, TransferSettled), which
+        // names both amounts; only the exception, a claim kept for later, needs its own event.
+        if (!AssetTransfer.tryPush(asset, to, amount)) {
+            // Cannot underflow: `amount` was added to paidOut by the caller before this push.
+            unchecked {
+                ledger.paidOut -= uint112(amount);
+            }
+            ChannelStorage.layout().exits[asset][to] += amount;
+            emit ExitRecorded(asset, to, amount);
+        }
+    }
+}

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.34;
+
+import {ChannelFactory} from "../../contracts/ChannelFactory.sol";
+import {ChannelMastercopy} from "../../contracts/channel/ChannelMastercopy.sol";
+import {IChannel} from "../../contracts/interfaces/IChannel.sol";
+import {IChannelCore} from "../../contracts/interfaces/IChannelCore.sol";
+import {IChannelFactory} from "../../contracts/interfaces/IChannelFactory.sol";
+import {IDepositUnit} from "../../contracts/interfaces/IDepositUnit.sol";
+import {IDeploymentConfig} from "../../contracts/interfaces/IDeploymentConfig.sol";
+import {ChannelProxy} from "../../contracts/libraries/ChannelProxy.sol";
+import {ChannelStorage} from "../../contracts/libraries/ChannelStorage.sol";
+import {FeeOnTransferToken} from "../../contracts/test/mocks/FeeOnTransferToken.sol";
+import {ChannelFixture} from "./utils/ChannelFixture.sol";
+
+/// @dev Exposes ChannelCore's literal args offset so the test can compare it with ChannelProxy's.
+contract ArgsOffsetProbe is ChannelMastercopy {
+    constructor() ChannelMastercopy(address(1), new IDeploymentConfig.AssetLimit[](0), 1, 1) {}
+
+    function argsOffset() external pure returns (uint256) {
+        return ARGS_OFFSET;
+    }
+}
+
+contract ChannelFactoryTest is ChannelFixture {
+    bytes32 internal constant OTHER_SALT = keccak256("other");
+
+    // ─── addresses and creation ──────────────────────────────────────────────────────────────────────────
+
+    function test_channelAddress_isKnownBeforeCreationAndMatchesIt() public {
+        address predicted = factory.channelAddress(alice, bob, OTHER_SALT);
+        assertEq(predicted.code.length, 0, "not yet deployed");
+        address created = factory.createChannel(alice, bob, OTHER_SALT);
+        assertEq(created, predicted, "created at the predicted address");
+        assertTrue(predicted.code.length > 0, "deployed");
+    }
+
+    function test_channelAddress_matchesCreate2OverTheProxyCode() public view {
+        bytes memory code = ChannelProxy.creationCode(factory.mastercopy(), alice, bob);
+        bytes32 h = keccak256(abi.encodePacked(bytes1(0xff), address(factory), SALT, keccak256(code)));
+        assertEq(address(uint160(uint256(h))), address(channel), "create2 formula");
+    }
+
+    function testFuzz_channelAddress_differsPerSaltAndParties(bytes32 saltA, bytes32 saltB) public view {
+        vm.assume(saltA != saltB);
+        assertTrue(
+            factory.channelAddress(alice, bob, saltA) != factory.channelAddress(alice, bob, saltB),
+            "salt must matter"
+        );
+        assertTrue(
+            factory.channelAddress(alice, bob, saltA) != factory.channelAddress(bob, alice, saltA),
+            "roles must matter"
+        );
+    }
+
+    function test_createChannel_deploysAProxyThatKnowsItsParties() public view {
+        assertEq(channel.alice(), alice, "alice");
+        assertEq(channel.bob(), bob, "bob");
+        assertEq(channel.factory(), address(factory), "factory");
+    }
+
+    function test_createChannel_emitsChannelCreated() public {
+        address predicted = factory.channelAddress(alice, bob, OTHER_SALT);
+        vm.expectEmit(address(factory));
+        emit IChannelFactory.ChannelCreated(predicted, alice, bob, OTHER_SALT);
+        factory.createChannel(alice, bob, OTHER_SALT);
+    }
+
+    function test_createChannel_revertsWhenTheChannelExists() public {
+        vm.expectRevert(abi.encodeWithSelector(IChannelFactory.ChannelExists.selector, address(channel)));
+        factory.createChannel(alice, bob, SALT);
+    }
+
+    function test_createChannel_revertsOnZeroOrIdenticalParties() public {
+        vm.expectRevert(abi.encodeWithSelector(IChannelFactory.InvalidParties.selector, address(0), bob));
+        factory.createChannel(address(0), bob, OTHER_SALT);
+        vm.expectRevert(abi.encodeWithSelector(IChannelFactory.InvalidParties.selector, alice, address(0)));
+        factory.createChannel(alice, address(0), OTHER_SALT);
+        vm.expectRevert(abi.encodeWithSelector(IChannelFactory.InvalidParties.selector, alice, alice));
+        factory.createChannel(alice, alice, OTHER_SALT);
+    }
+
+    function test_proxy_acceptsPlainEthWithoutDelegating() public {
+        uint256 gasBefore = gasleft();
+        _depositBobEth(1 ether);
+        // A plain transfer runs only the proxy's STOP branch: far below a delegatecall's cold access.
+        assertLe(gasBefore - gasleft(), 40_000, "plain deposit executes no mastercopy code");
+        assertEq(channel.totalDepositsBob(ETH), 1 ether, "bob's deposit seen");
+    }
+
+    function test_proxyArgsOffset_matchesChannelCore() public {
+        ArgsOffsetProbe probe = new ArgsOffsetProbe();
+        assertEq(probe.argsOffset(), ChannelProxy.ARGS_OFFSET, "ChannelCore and ChannelProxy agree");
+    }
+
+    function test_ethLedgerSlot_matchesTheCompilersLayout() public {
+        _depositAliceEth(3 ether);
+        bytes32 raw = vm.load(address(channel), ChannelStorage.ETH_LEDGER_SLOT);
+        assertEq(uint256(raw) & type(uint112).max, 3 ether, "aliceDeposits sits in the low 112 bits");
+        assertEq(
+            ChannelStorage.ETH_LEDGER_SLOT,
+            keccak256(abi.encode(address(0), ChannelStorage.LAYOUT_SLOT)),
+            "mapping slot formula"
+        );
+        assertEq(
+            ChannelStorage.LAYOUT_SLOT,
+            keccak256(abi.encode(uint256(keccak256("switchyard.channel")) - 1)) & ~bytes32(uint256(0xff)),
+            "ERC-7201 namespace"
+        );
+    }
+
+    function test_mastercopy_refusesDirectUse() public {
+        IChannel master = IChannel(factory.mastercopy());
+        vm.expectRevert(IChannelCore.NotAChannel.selector);
+        master.alice();
+        vm.prank(alice);
+        vm.expectRevert(IChannelCore.NotAChannel.selector);
+        master.depositAlice{value: 1 ether}(ETH, 1 ether);
+    }
+
+    // ─── create and deposit ──────────────────────────────────────────────────────────────────────────────
+
+    function test_createChannelAndDeposit_eth_createsAndCreditsAlice() public {
+        address predicted = factory.channelAddress(alice, bob, OTHER_SALT);
+        vm.expectEmit(address(factory));
+        emit IChannelFactory.ChannelCreated(predicted, alice, bob, OTHER_SALT);
+        vm.expectEmit(address(factory));
+        emit IChannelFactory.AliceDepositedOnCreation(predicted, ETH, 5 ether);
+        vm.prank(alice);
+        address ch = factory.createChannelAndDeposit{value: 5 ether}(alice, bob, OTHER_SALT, ETH, 5 ether);
+        assertEq(ch, predicted, "address");
+        assertEq(IChannel(ch).totalDepositsAlice(ETH), 5 ether, "alice credited");
+        assertEq(IChannel(ch).totalDepositsBob(ETH), 0, "bob has nothing");
+        assertEq(ch.balance, 5 ether, "held");
+    }
+
+    function test_createChannelAndDeposit_eth_keepsBobsCounterfactualDeposit() public {
+        address predicted = factory.channelAddress(alice, bob, OTHER_SALT);
+        vm.prank(bob);
+        (bool ok, ) = predicted.call{value: 2 ether}("");
+        assertTrue(ok, "bob funds the counterfactual address");
+        vm.prank(alice);
+        address ch = factory.createChannelAndDeposit{value: 5 ether}(alice, bob, OTHER_SALT, ETH, 5 ether);
+        assertEq(IChannel(ch).totalDepositsAlice(ETH), 5 ether, "alice");
+        assertEq(IChannel(ch).totalDepositsBob(ETH), 2 ether, "bob's earlier transfer is his deposit");
+    }
+
+    function test_createChannelAndDeposit_eth_depositsWhenTheChannelAlreadyExists() public {
+        vm.prank(alice);
+        address ch = factory.createChannelAndDeposit{value: 1 ether}(alice, bob, SALT, ETH, 1 ether);
+        assertEq(ch, address(channel), "same channel");
+        assertEq(channel.totalDepositsAlice(ETH), 1 ether, "credited through depositAlice");
+        assertEq(address(factory).balance, 0, "factory keeps nothing");
+    }
+
+    function test_createChannelAndDeposit_revertsOnZeroAmount() public {
+        vm.expectRevert(IChannelFactory.ZeroAmount.selector);
+        factory.createChannelAndDeposit(alice, bob, OTHER_SALT, ETH, 0);
+    }
+
+    function test_createChannelAndDeposit_revertsOnValueMismatch() public {
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IChannelFactory.ValueMismatch.selector, 2 ether, 1 ether));
+        factory.createChannelAndDeposit{value: 1 ether}(alice, bob, OTHER_SALT, ETH, 2 ether);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IChannelFactory.ValueMismatch.selector, 0, 1 ether));
+        factory.createChannelAndDeposit{value: 1 ether}(alice, bob, OTHER_SALT, address(token), 1 ether);
+    }
+
+    function test_createChannelAndDeposit_eth_revertsOverCapacityCountingBobsFunds() public {
+        address predicted = factory.channelAddress(alice, bob, OTHER_SALT);
+        vm.deal(predicted, ETH_CAPACITY - 1 ether);
+        vm.prank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(IChannelFactory.CapacityExceeded.selector, ETH, ETH_CAPACITY + 1 ether, ETH_CAPACITY)
+        );
+        factory.createChannelAndDeposit{value: 2 ether}(alice, bob, OTHER_SALT, ETH, 2 ether);
+        assertEq(predicted.code.length, 0, "nothing deployed");
+    }
+
+    function test_createChannelAndDeposit_eth_revertsOverCapacityOnAnExistingChannel() public {
+        _depositBobEth(ETH_CAPACITY);
+        vm.prank(alice);
+        // The factory checks the capacity (bob's funds included) before it even tries to create.
+        vm.expectRevert(
+            abi.encodeWithSelector(IChannelFactory.CapacityExceeded.selector, ETH, ETH_CAPACITY + 1 ether, ETH_CAPACITY)
+        );
+        factory.createChannelAndDeposit{value: 1 ether}(alice, bob, SALT, ETH, 1 ether);
+    }
+
+    function test_createChannelAndDeposit_erc20_createsAndCreditsAlice() public {
+        vm.prank(alice);
+        address ch = factory.createChannelAndDeposit(alice, bob, OTHER_SALT, address(token), 500e18);
+        assertEq(IChannel(ch).totalDepositsAlice(address(token)), 500e18, "alice credited");
+        assertEq(token.balanceOf(ch), 500e18, "held");
+        assertEq(token.balanceOf(address(factory)), 0, "factory keeps nothing");
+    }
+
+    function test_createChannelAndDeposit_erc20_creditsWhatArrivesFromAFeeToken() public {
+        FeeOnTransferToken fee = new FeeOnTransferToken();
+        fee.mint(alice, 1_000e18);
+        vm.prank(alice);
+        fee.approve(address(factory), type(uint256).max);
+        vm.prank(alice);
+        address ch = factory.createChannelAndDeposit(alice, bob, OTHER_SALT, address(fee), 100e18);
+        uint256 held = fee.balanceOf(ch);
+        assertTrue(held < 100e18, "the token took a fee");
+        assertEq(IChannel(ch).totalDepositsAlice(address(fee)), held, "alice credited what arrived");
+        assertEq(IChannel(ch).totalDepositsBob(address(fee)), 0, "no phantom deposit for bob");
+    }
+
+    function test_createChannelAndDeposit_erc20_revertsOverCapacity() public {
+        _depositBobToken(TOKEN_CAPACITY);
+        vm.prank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDepositUnit.ChannelCapacityExceeded.selector,
+                address(token),
+                TOKEN_CAPACITY + 1,
+                TOKEN_CAPACITY
+            )
+        );
+        factory.createChannelAndDeposit(alice, bob, SALT, address(token), 1);
+    }
+
+    function test_creditAliceDeposit_revertsForAnyoneButTheFactory() public {
+        _depositBobToken(10e18);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IDepositUnit.OnlyFactory.selector, bob));
+        channel.creditAliceDeposit(address(token), 10e18);
+        assertEq(channel.totalDepositsAlice(address(token)), 0, "nothing credited");
+    }
+
+    // ─── configuration ───────────────────────────────────────────────────────────────────────────────────
+
+    function test_config_isReadableAndSharedWithTheMastercopy() public view {
+        (uint256 capacity, uint256 cap) = factory.limitsOf(ETH);
+        assertEq(capacity, ETH_CAPACITY, "eth capacity");
+        assertEq(cap, ETH_TRANSFER_CAP, "eth transfer cap");
+        (capacity, cap) = factory.limitsOf(address(0xdead));
+        assertEq(capacity, type(uint256).max, "uncapped capacity");
+        assertEq(cap, type(uint256).max, "uncapped transfer");
+        assertEq(factory.minTimeout(), MIN_TIMEOUT, "min timeout");
+        assertEq(factory.maxTimeout(), MAX_TIMEOUT, "max timeout");
+        IDeploymentConfig.AssetLimit[] memory limits = factory.cappedAssets();
+        assertEq(limits.length, 2, "two capped assets");
+        assertEq(limits[1].asset, address(token), "token listed");
+        ChannelFactory master = ChannelFactory(factory.mastercopy());
+        (capacity, ) = IDeploymentConfig(address(master)).limitsOf(address(token));
+        assertEq(capacity, TOKEN_CAPACITY, "mastercopy holds the same limits");
+    }
+
+    function test_constructor_revertsOnTooManyCappedAssets() public {
+        IDeploymentConfig.AssetLimit[] memory limits = new IDeploymentConfig.AssetLimit[](5);
+        for (uint256 i = 0; i < 5; ++i) limits[i] = IDeploymentConfig.AssetLimit(address(uint160(i + 1)), 10, 1);
+        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.TooManyCappedAssets.selector, 5, 4));
+        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+    }
+
+    function test_constructor_revertsOnZeroOrInconsistentCaps() public {
+        IDeploymentConfig.AssetLimit[] memory limits = new IDeploymentConfig.AssetLimit[](1);
+        limits[0] = IDeploymentConfig.AssetLimit(ETH, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 0, 0));
+        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+        limits[0] = IDeploymentConfig.AssetLimit(ETH, 10, 11);
+        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 10, 11));
+        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+    }
+
+    function test_constructor_revertsOnDuplicateAsset() public {
+        IDeploymentConfig.AssetLimit[] memory limits = new IDeploymentConfig.AssetLimit[](2);
+        limits[0] = IDeploymentConfig.AssetLimit(ETH, 10, 1);
+        limits[1] = IDeploymentConfig.AssetLimit(ETH, 20, 2);
+        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.DuplicateCappedAsset.selector, ETH));
+        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+    }
+
+    function test_constructor_revertsOnBadTimeoutBounds() public {
+        IDeploymentConfig.AssetLimit[] memory none = new IDeploymentConfig.AssetLimit[](0);
+        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidTimeoutBounds.selector, 0, 1 days));
+        new ChannelFactory(none, 0, 1 days);
+        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidTimeoutBounds.selector, 2 days, 1 days));
+        new ChannelFactory(none, 2 days, 1 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDeploymentConfig.InvalidTimeoutBounds.selector, 1, uint256(type(uint32).max) + 1)
+        );
+        new ChannelFactory(none, 1, uint256(type(uint32).max) + 1);
+    }
+}
