@@ -10,8 +10,11 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 contract RejectingWallet is IERC1271 {
     address private immutable OWNER;
 
+    /// @notice The wallet refuses ETH.
     error RejectsEth();
+    /// @notice Only the owner may use `execute`.
     error NotOwner(address caller);
+    /// @notice The forwarded call reverted.
     error CallFailed(bytes returnData);
 
     constructor(address owner_) {

@@ -1,0 +1,361 @@
+/**
+ * `npm run gas`: measures the full transaction gas (receipt.gasUsed) of every user-paid operation on the
+ * embedded Hardhat network and writes reports/gas.json (operation → gas) and reports/gas.md (a table beside
+ * the goals and the best peers' figures from BRIEF.md).
+ *
+ * `npm run gas:check` (SWITCHYARD_GAS_CHECK=1) measures the same and fails when any operation costs more than
+ * the committed reports/gas.json says, or when an operation is missing from it: gas changes are deliberate.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { network } from "hardhat";
+import {
+  AbiCoder,
+  ZeroAddress,
+  ZeroHash,
+  id,
+  keccak256,
+  parseEther,
+  sha256,
+  type ContractTransactionResponse,
+  type Signer,
+  type TransactionResponse,
+} from "ethers";
+
+import {
+  CHANNEL_STATE_TYPES,
+  EXIT_AUTHORIZATION_TYPES,
+  FINAL_STATE_TYPES,
+  WITHDRAW_TYPES,
+  channelDomain,
+  type AssetState,
+  type ChannelState,
+  type FinalState,
+  type WithdrawCommitment,
+} from "../src/typedData.js";
+
+const { ethers } = await network.create();
+const [deployer, aliceS, bobS, relayer, holder] = await ethers.getSigners();
+if (!deployer || !aliceS || !bobS || !relayer || !holder) throw new Error("need five accounts");
+const alice = aliceS.address;
+const bob = bobS.address;
+const { chainId } = await ethers.provider.getNetwork();
+const coder = AbiCoder.defaultAbiCoder();
+
+const HOUR = 3_600n;
+const factory = await ethers.deployContract("ChannelFactory", [[], HOUR, 7n * 24n * HOUR]);
+const token = await ethers.deployContract("MockERC20", ["Gas Token", "GAS", 18]);
+const hashlock = await ethers.deployContract("HashlockResolver");
+const tokenAddr = await token.getAddress();
+await (await token.mint(alice, parseEther("1000000"))).wait();
+await (await token.mint(bob, parseEther("1000000"))).wait();
+await (await token.mint(holder.address, parseEther("1"))).wait();
+
+const gas: Record<string, number> = {};
+async function measure(name: string, tx: Promise<ContractTransactionResponse | TransactionResponse>): Promise<number> {
+  const receipt = await (await tx).wait();
+  if (!receipt || receipt.status !== 1) throw new Error(`${name} failed`);
+  const used = Number(receipt.gasUsed);
+  gas[name] = used;
+  return used;
+}
+
+let saltCounter = 0;
+const nextSalt = () => id(`gas-report-${saltCounter++}`);
+const channelAt = (address: string) => ethers.getContractAt("ChannelMastercopy", address);
+async function sign(signer: Signer, channel: string, types: typeof CHANNEL_STATE_TYPES, value: object) {
+  return signer.signTypedData(channelDomain(chainId, channel), types, value as Record<string, unknown>);
+}
+const eth = (balanceAlice: bigint, balanceBob: bigint, processedAlice: bigint, processedBob: bigint): AssetState => ({
+  asset: ZeroAddress,
+  balanceAlice,
+  balanceBob,
+  processedAlice,
+  processedBob,
+  defundNonce: 1n,
+});
+const warp = async (seconds: bigint) => {
+  await ethers.provider.send("evm_increaseTime", [Number(seconds)]);
+  await ethers.provider.send("evm_mine", []);
+};
+
+// ─── channels and deposits ────────────────────────────────────────────────────────────────────────────────
+
+{
+  const salt = nextSalt();
+  await measure("createChannel", factory.connect(aliceS).createChannel(alice, bob, salt));
+  const ch = await channelAt(await factory.channelAddress(alice, bob, salt));
+  const one = parseEther("1");
+  await measure("depositEthTracked.first", ch.connect(aliceS).depositAlice(ZeroAddress, one, { value: one }));
+  await measure("depositEthTracked.again", ch.connect(aliceS).depositAlice(ZeroAddress, one, { value: one }));
+  await measure("depositEthPlain.deployed", bobS.sendTransaction({ to: await ch.getAddress(), value: one }));
+  await (await token.connect(aliceS).approve(await ch.getAddress(), ethers.MaxUint256)).wait();
+  await measure("depositErc20Tracked.first", ch.connect(aliceS).depositAlice(tokenAddr, one));
+  await measure("depositErc20Tracked.again", ch.connect(aliceS).depositAlice(tokenAddr, one));
+  // The yardstick: a bare transferFrom of the same token under the same conditions (spender with an
+  // unlimited allowance, sender and recipient balances both already non-zero).
+  await (await token.connect(aliceS).approve(relayer.address, ethers.MaxUint256)).wait();
+  await measure("erc20TransferFrom.reference", token.connect(relayer).transferFrom(alice, holder.address, one));
+}
+
+{
+  const salt = nextSalt();
+  const address = await factory.channelAddress(alice, bob, salt);
+  await measure("depositEthPlain.counterfactual", bobS.sendTransaction({ to: address, value: parseEther("1") }));
+  const two = parseEther("2");
+  await measure(
+    "createChannelAndDepositEth",
+    factory.connect(aliceS).createChannelAndDeposit(alice, bob, salt, ZeroAddress, two, { value: two }),
+  );
+}
+
+{
+  await (await token.connect(aliceS).approve(await factory.getAddress(), ethers.MaxUint256)).wait();
+  await measure(
+    "createChannelAndDepositErc20",
+    factory.connect(aliceS).createChannelAndDeposit(alice, bob, nextSalt(), tokenAddr, parseEther("5")),
+  );
+}
+
+// ─── cooperative withdraw and close ───────────────────────────────────────────────────────────────────────
+
+async function fundedChannel(ethAlice: bigint, ethBob: bigint): Promise<string> {
+  const salt = nextSalt();
+  const address = await factory.channelAddress(alice, bob, salt);
+  if (ethBob > 0n) await (await bobS.sendTransaction({ to: address, value: ethBob })).wait();
+  await (
+    await factory.connect(aliceS).createChannelAndDeposit(alice, bob, salt, ZeroAddress, ethAlice, { value: ethAlice })
+  ).wait();
+  return address;
+}
+
+async function withdraw(channel: string, w: WithdrawCommitment, name: string) {
+  const ch = await channelAt(channel);
+  const sa = await sign(aliceS, channel, WITHDRAW_TYPES, w);
+  const sb = await sign(bobS, channel, WITHDRAW_TYPES, w);
+  await measure(name, ch.connect(bobS).withdraw(w, sa, sb));
+}
+
+{
+  const channel = await fundedChannel(parseEther("5"), parseEther("5"));
+  const w = { asset: ZeroAddress, recipient: bob, amount: parseEther("1"), nonce: 0n, callTo: ZeroAddress, callData: "0x" };
+  await withdraw(channel, w, "withdrawEth");
+  await withdraw(channel, { ...w, nonce: 1n }, "withdrawEth.again");
+  const ch = await channelAt(channel);
+  await (await token.connect(aliceS).approve(channel, ethers.MaxUint256)).wait();
+  await (await ch.connect(aliceS).depositAlice(tokenAddr, parseEther("10"))).wait();
+  await withdraw(channel, { ...w, asset: tokenAddr, nonce: 2n }, "withdrawErc20");
+}
+
+async function close(channel: string, f: FinalState, name: string, by: Signer = aliceS) {
+  const ch = await channelAt(channel);
+  const sa = await sign(aliceS, channel, FINAL_STATE_TYPES, f);
+  const sb = await sign(bobS, channel, FINAL_STATE_TYPES, f);
+  return measure(name, ch.connect(by).closeChannel(f, sa, sb));
+}
+
+{
+  // The whole happy life cycle a user and a node pay for: bob funds the counterfactual address with a plain
+  // transfer, alice creates the channel and deposits in one call, both co-sign a close that pays both.
+  const salt = nextSalt();
+  const address = await factory.channelAddress(alice, bob, salt);
+  const bobFunds = await measure("happyPath.bobFunds", bobS.sendTransaction({ to: address, value: parseEther("3") }));
+  const aliceFunds = await measure(
+    "happyPath.aliceCreatesAndDeposits",
+    factory.connect(aliceS).createChannelAndDeposit(alice, bob, salt, ZeroAddress, parseEther("3"), {
+      value: parseEther("3"),
+    }),
+  );
+  const p = parseEther("3");
+  const closing = await close(address, { nonce: 7n, assets: [eth(p - parseEther("1"), p + parseEther("1"), p, p)] }, "closeEth");
+  gas["happyPath.eth"] = bobFunds + aliceFunds + closing;
+  delete gas["happyPath.bobFunds"];
+  delete gas["happyPath.aliceCreatesAndDeposits"];
+}
+
+{
+  const salt = nextSalt();
+  const address = await factory.channelAddress(alice, bob, salt);
+  await (await token.connect(bobS).transfer(address, parseEther("40"))).wait();
+  await (await factory.connect(aliceS).createChannelAndDeposit(alice, bob, salt, tokenAddr, parseEther("60"))).wait();
+  const asset: AssetState = {
+    asset: tokenAddr,
+    balanceAlice: parseEther("50"),
+    balanceBob: parseEther("50"),
+    processedAlice: parseEther("60"),
+    processedBob: parseEther("40"),
+    defundNonce: 1n,
+  };
+  await close(address, { nonce: 3n, assets: [asset] }, "closeErc20");
+}
+
+// ─── disputes ─────────────────────────────────────────────────────────────────────────────────────────────
+
+async function dispute(channel: string, s: ChannelState, name: string, by: Signer) {
+  const ch = await channelAt(channel);
+  const sa = await sign(aliceS, channel, CHANNEL_STATE_TYPES, s);
+  const sb = await sign(bobS, channel, CHANNEL_STATE_TYPES, s);
+  return measure(name, ch.connect(by).disputeChannel(s, sa, sb));
+}
+
+{
+  const p = parseEther("4");
+  const channel = await fundedChannel(p, p);
+  const stale: ChannelState = { nonce: 5n, timeout: HOUR, transfersRoot: ZeroHash, assets: [eth(p, p, p, p)] };
+  const latest: ChannelState = { ...stale, nonce: 6n, assets: [eth(p - parseEther("1"), p + parseEther("1"), p, p)] };
+  const disputed = await dispute(channel, stale, "disputeChannel", aliceS);
+  await dispute(channel, latest, "refuteChannel", bobS);
+  await warp(HOUR + 1n);
+  const ch = await channelAt(channel);
+  const defunded = await measure("defundChannel.1asset", ch.connect(bobS).defundChannel(latest, [ZeroAddress]));
+  // Both pushes succeed, so no exit transaction is needed: the unilateral exit is the dispute and the defund.
+  gas["unilateralExit.1asset"] = disputed + defunded;
+}
+
+{
+  // An exit: a smart account that refuses ETH is paid by a close; its owner's signature moves the claim.
+  const ownerKey = ethers.Wallet.createRandom();
+  const wallet = await ethers.deployContract("RejectingWallet", [ownerKey.address]);
+  const walletAddr = await wallet.getAddress();
+  const salt = nextSalt();
+  const address = await factory.channelAddress(alice, walletAddr, salt);
+  const p = parseEther("2");
+  await (
+    await factory.connect(aliceS).createChannelAndDeposit(alice, walletAddr, salt, ZeroAddress, p, { value: p })
+  ).wait();
+  const f: FinalState = { nonce: 1n, assets: [{ ...eth(parseEther("1"), parseEther("1"), p, 0n) }] };
+  const ch = await channelAt(address);
+  const domain = channelDomain(chainId, address);
+  await (
+    await ch.closeChannel(f, await aliceS.signTypedData(domain, FINAL_STATE_TYPES, f), await ownerKey.signTypedData(domain, FINAL_STATE_TYPES, f))
+  ).wait();
+  const auth = { asset: ZeroAddress, recipient: holder.address, nonce: 0n };
+  const sig = await ownerKey.signTypedData(domain, EXIT_AUTHORIZATION_TYPES, auth);
+  await measure("exitEth", ch.connect(relayer).withdrawExit(ZeroAddress, walletAddr, holder.address, sig));
+}
+
+// ─── conditional transfers ────────────────────────────────────────────────────────────────────────────────
+
+const TRANSFER_TYPE = "tuple(address,address,address,uint256,address,address,uint256,bytes32,bytes)";
+function hashPair(a: string, b: string): string {
+  return a.toLowerCase() < b.toLowerCase()
+    ? keccak256(coder.encode(["bytes32", "bytes32"], [a, b]))
+    : keccak256(coder.encode(["bytes32", "bytes32"], [b, a]));
+}
+
+for (const depth of [1, 10]) {
+  const p = parseEther("4");
+  const channel = await fundedChannel(p, p);
+  const preimage = id(`preimage-${depth}`);
+  const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+  const data = coder.encode(["bytes32", "uint256"], [sha256(preimage), now + 30n * 24n * HOUR]);
+  const amount = parseEther("1");
+  const transfer = [channel, await hashlock.getAddress(), ZeroAddress, amount, alice, bob, HOUR, id("t"), data] as const;
+  const tid = keccak256(coder.encode([TRANSFER_TYPE], [transfer]));
+  const leaf = keccak256(tid);
+  const proof = Array.from({ length: depth }, (_, i) => id(`sibling-${depth}-${i}`));
+  const root = proof.reduce((node, sibling) => hashPair(node, sibling), leaf);
+  const s: ChannelState = { nonce: 9n, timeout: HOUR, transfersRoot: root, assets: [eth(p - amount, p, p, p)] };
+  await dispute(channel, s, `disputeChannel.withTransfer.depth${depth}`, bobS);
+  delete gas[`disputeChannel.withTransfer.depth${depth}`];
+  await warp(HOUR + 1n);
+  const ch = await channelAt(channel);
+  const disputed = await measure(`disputeTransfer.depth${depth}`, ch.connect(bobS).disputeTransfer(s, transfer, proof));
+  const settled = await measure(
+    `defundTransfer.hashlock.depth${depth}`,
+    ch.connect(bobS).defundTransfer(transfer, coder.encode(["bytes32"], [preimage]), "0x"),
+  );
+  gas[`disputeAndSettleHashlock.depth${depth}`] = disputed + settled;
+}
+// The resolver and payout do not depend on the proof depth.
+gas["disputeTransfer"] = gas["disputeTransfer.depth1"]!;
+gas["defundTransfer.hashlock"] = gas["defundTransfer.hashlock.depth1"]!;
+gas["disputeAndSettleHashlock"] = gas["disputeAndSettleHashlock.depth1"]!;
+
+// ─── report ───────────────────────────────────────────────────────────────────────────────────────────────
+
+interface Goal {
+  goal: string;
+  peer: string;
+  ok?: (g: Record<string, number>) => boolean;
+}
+const k = (n: number) => n * 1000;
+const GOALS: Record<string, Goal> = {
+  createChannel: { goal: "≤ 80k", peer: "Raiden openChannel 111k; vector 136k", ok: (g) => g.createChannel! <= k(80) },
+  "depositEthTracked.first": { goal: "≤ 46k", peer: "Nitro 46.5k", ok: (g) => g["depositEthTracked.first"]! <= k(46) },
+  "depositEthTracked.again": { goal: "≤ 29k", peer: "Nitro 29.4k", ok: (g) => g["depositEthTracked.again"]! <= k(29) },
+  "depositEthPlain.deployed": { goal: "≤ 21.1k", peer: "vector 26k", ok: (g) => g["depositEthPlain.deployed"]! <= 21_100 },
+  "depositErc20Tracked.again": {
+    goal: "≤ 1.15 × reference",
+    peer: "Nitro 52.8k",
+    ok: (g) => g["depositErc20Tracked.again"]! <= 1.15 * g["erc20TransferFrom.reference"]!,
+  },
+  withdrawEth: { goal: "≤ 75k", peer: "vector 101k; Celer 109k", ok: (g) => g.withdrawEth! <= k(75) },
+  closeEth: { goal: "≤ 90k", peer: "Nitro 111.5k; Raiden 112k", ok: (g) => g.closeEth! <= k(90) },
+  "happyPath.eth": { goal: "≤ 190k", peer: "Nitro 204.5k; vector ≈ 397k", ok: (g) => g["happyPath.eth"]! <= k(190) },
+  disputeChannel: { goal: "≤ 95k", peer: "Nitro challenge 113k; vector 182k", ok: (g) => g.disputeChannel! <= k(95) },
+  refuteChannel: { goal: "≤ 65k", peer: "Nitro checkpoint 74k; vector 88k", ok: (g) => g.refuteChannel! <= k(65) },
+  "unilateralExit.1asset": {
+    goal: "≤ 180k",
+    peer: "Nitro 195k; Raiden 318k; vector ≈ 418k",
+    ok: (g) => g["unilateralExit.1asset"]! <= k(180),
+  },
+  disputeAndSettleHashlock: {
+    goal: "≤ 120k",
+    peer: "vector 183k",
+    ok: (g) => g.disputeAndSettleHashlock! <= k(120),
+  },
+};
+
+const sorted = Object.fromEntries(Object.entries(gas).sort(([a], [b]) => a.localeCompare(b)));
+const jsonPath = "reports/gas.json";
+
+if (process.env.SWITCHYARD_GAS_CHECK === "1") {
+  const committed = JSON.parse(readFileSync(jsonPath, "utf8")) as Record<string, number>;
+  const problems: string[] = [];
+  for (const [name, used] of Object.entries(sorted)) {
+    const before = committed[name];
+    if (before === undefined) problems.push(`${name}: ${used} is not in ${jsonPath} (regenerate with npm run gas)`);
+    else if (used > before) problems.push(`${name}: ${used} > committed ${before} (+${used - before})`);
+  }
+  for (const name of Object.keys(committed)) {
+    if (!(name in sorted)) problems.push(`${name}: in ${jsonPath} but no longer measured`);
+  }
+  if (problems.length > 0) {
+    console.error(`gas check failed against ${jsonPath}:\n  ${problems.join("\n  ")}`);
+    process.exit(1);
+  }
+  console.log(`gas check: ${Object.keys(sorted).length} operations, none above ${jsonPath}`);
+} else {
+  mkdirSync("reports", { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify(sorted, null, 2) + "\n");
+  const rows = Object.entries(sorted).map(([name, used]) => {
+    const goal = GOALS[name];
+    const verdict = goal?.ok ? (goal.ok(sorted) ? "met" : "**missed**") : "";
+    return `| \`${name}\` | ${used.toLocaleString("en-US")} | ${goal?.goal ?? ""} | ${verdict} | ${goal?.peer ?? ""} |`;
+  });
+  const ratio = (sorted["depositErc20Tracked.again"]! / sorted["erc20TransferFrom.reference"]!).toFixed(3);
+  const md = [
+    "# Gas report",
+    "",
+    "Full transaction gas (`receipt.gasUsed`, 21,000 intrinsic included) of each user-paid operation, measured",
+    "by `npm run gas` (scripts/gas.ts) on the embedded Hardhat network, solc 0.8.34, optimizer 10,000 runs,",
+    "EVM cancun. Regenerated with every change that moves it; `npm run gas:check` fails CI when an operation",
+    "costs more than reports/gas.json. Peer figures are the peers' own, from BRIEF.md, on their toolchains.",
+    "",
+    "| operation | gas | goal | | best peer |",
+    "| --- | ---: | --- | --- | --- |",
+    ...rows,
+    "",
+    `Tracked ERC20 deposit (again) / bare transferFrom of the same token: ${ratio}×.`,
+    "",
+    "Conventions: `withdrawEth` is the first withdrawal of a channel (it opens a replay-protection word:",
+    "one zero-to-non-zero store); `withdrawEth.again` is any later one in the same 256-nonce word.",
+    "`unilateralExit.1asset` is `disputeChannel` + `defundChannel.1asset` with both payouts pushed, so no exit",
+    "transaction is needed; `exitEth` is the extra cost when a payout could not be pushed (a smart account that",
+    "refuses ETH, moved by its owner's ERC-1271 signature through a relayer). Transfer rows are measured at",
+    "proof depths 1 and 10; the unsuffixed rows are depth 1.",
+    "",
+  ].join("\n");
+  writeFileSync("reports/gas.md", md);
+  console.log(md);
+}
