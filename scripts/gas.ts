@@ -249,8 +249,18 @@ for (const depth of [1, 10]) {
   const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
   const data = coder.encode(["bytes32", "uint256"], [sha256(preimage), now + 30n * 24n * HOUR]);
   const amount = parseEther("1");
-  const transfer = [channel, await hashlock.getAddress(), ZeroAddress, amount, alice, bob, HOUR, id("t"), data] as const;
-  const tid = keccak256(coder.encode([TRANSFER_TYPE], [transfer]));
+  const transfer = {
+    channel,
+    resolver: await hashlock.getAddress(),
+    asset: ZeroAddress,
+    amount,
+    initiator: alice,
+    responder: bob,
+    timeout: HOUR,
+    salt: id("t"),
+    data,
+  };
+  const tid = keccak256(coder.encode([TRANSFER_TYPE], [Object.values(transfer)]));
   const leaf = keccak256(tid);
   const proof = Array.from({ length: depth }, (_, i) => id(`sibling-${depth}-${i}`));
   const root = proof.reduce((node, sibling) => hashPair(node, sibling), leaf);
