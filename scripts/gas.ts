@@ -34,8 +34,16 @@ import {
 } from "../src/typedData.js";
 
 const { ethers } = await network.create();
-const [deployer, aliceS, bobS, relayer, holder] = await ethers.getSigners();
-if (!deployer || !aliceS || !bobS || !relayer || !holder) throw new Error("need five accounts");
+const signers = await ethers.getSigners();
+function account(index: number) {
+  const signer = signers[index];
+  if (signer === undefined) throw new Error(`the network has no account #${index}`);
+  return signer;
+}
+const aliceS = account(1);
+const bobS = account(2);
+const relayer = account(3);
+const holder = account(4);
 const alice = aliceS.address;
 const bob = bobS.address;
 const { chainId } = await ethers.provider.getNetwork();
@@ -213,7 +221,7 @@ async function dispute(channel: string, s: ChannelState, name: string, by: Signe
 
 {
   // An exit: a smart account that refuses ETH is paid by a close; its owner's signature moves the claim.
-  const ownerKey = ethers.Wallet.createRandom();
+  const ownerKey = new ethers.Wallet(id("switchyard gas report exit owner")); // fixed: deterministic calldata
   const wallet = await ethers.deployContract("RejectingWallet", [ownerKey.address]);
   const walletAddr = await wallet.getAddress();
   const salt = nextSalt();
@@ -246,8 +254,8 @@ for (const depth of [1, 10]) {
   const p = parseEther("4");
   const channel = await fundedChannel(p, p);
   const preimage = id(`preimage-${depth}`);
-  const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-  const data = coder.encode(["bytes32", "uint256"], [sha256(preimage), now + 30n * 24n * HOUR]);
+  const expiry = 4_102_444_800n; // 2100-01-01: fixed, so calldata (and gas) does not depend on the clock
+  const data = coder.encode(["bytes32", "uint256"], [sha256(preimage), expiry]);
   const amount = parseEther("1");
   const transfer = {
     channel,
