@@ -70,6 +70,10 @@ export default defineConfig({
   typechain: {
     outDir: "typechain-types",
   },
+  // Coverage is measured over the protocol's contracts only; test-only harnesses and mocks are not product.
+  coverage: {
+    skipFiles: ["contracts/test/**"],
+  },
   networks: {
     // `hardhat` (the embedded simulated network) is the default.
     hardhatMainnet: {

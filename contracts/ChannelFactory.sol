@@ -3,6 +3,7 @@ pragma solidity 0.8.34;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {ChannelMastercopy} from "./channel/ChannelMastercopy.sol";
 import {DeploymentConfig} from "./config/DeploymentConfig.sol";
@@ -13,7 +14,7 @@ import {ChannelProxy} from "./libraries/ChannelProxy.sol";
 /// @title ChannelFactory
 /// @notice Deploys Switchyard channels as CREATE2 proxies of one mastercopy, which it deploys itself with the
 ///         same limits it holds, so a factory address fixes the whole deployment. No owner, no storage.
-contract ChannelFactory is IChannelFactory, DeploymentConfig {
+contract ChannelFactory is IChannelFactory, DeploymentConfig, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @dev The mastercopy this factory deployed in its constructor.
@@ -55,7 +56,9 @@ contract ChannelFactory is IChannelFactory, DeploymentConfig {
         bytes32 salt,
         address asset,
         uint256 amount
-    ) external payable returns (address channel) {
+    ) external payable nonReentrant returns (address channel) {
+        // The lock matters for tokens: the deposit is measured as the channel's balance difference around
+        // transferFrom, and a token hook re-entering here would otherwise have its nested deposit counted twice.
         if (amount == 0) revert ZeroAmount();
         bytes memory code = _creationCode(alice, bob);
         if (asset == address(0)) {

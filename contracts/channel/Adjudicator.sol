@@ -45,14 +45,25 @@ abstract contract Adjudicator is Settlement, IAdjudicator {
 
         ChannelStorage.Layout storage $ = ChannelStorage.layout();
         DisputeRecord memory record = $.record;
-        if (state.nonce <= record.nonce) revert StaleNonce(state.nonce, record.nonce);
         if (state.nonce > type(uint64).max) revert NonceTooLarge(state.nonce);
         uint256 consensusExpiry = record.consensusExpiry;
         uint256 defundExpiry = record.defundExpiry;
         // During the consensus phase a newer state replaces the disputed one without extending the phases
         // (a refute); in the defund phase no state is accepted; otherwise a new dispute opens both phases.
-        if (block.timestamp >= consensusExpiry) {
+        // Once a dispute is wholly over, its own state may be disputed again (equal nonce), so that assets and
+        // transfers nobody settled in its defund phase are never locked: defund nonces and transfer records
+        // still pay each of them at most once. A close's record (no phases) accepts only higher nonces.
+        if (state.nonce < record.nonce) revert StaleNonce(state.nonce, record.nonce);
+        if (block.timestamp < consensusExpiry) {
+            if (state.nonce == record.nonce) revert StaleNonce(state.nonce, record.nonce);
+        } else {
             if (block.timestamp < defundExpiry) revert ChannelInDefundPhase(defundExpiry);
+            // Equal nonce: only the disputed state itself, to re-open a dispute that is wholly over (never after a
+            // close, whose record has no phases).
+            if (state.nonce == record.nonce) {
+                if (consensusExpiry == 0) revert StaleNonce(state.nonce, record.nonce);
+                if (structHash != $.disputedStateHash) revert StateMismatch(structHash, $.disputedStateHash);
+            }
             uint256 timeout = _clampTimeout(state.timeout);
             consensusExpiry = block.timestamp + timeout;
             defundExpiry = consensusExpiry + timeout;
@@ -69,6 +80,11 @@ abstract contract Adjudicator is Settlement, IAdjudicator {
         _requireDisputed(state);
         DisputeRecord memory record = ChannelStorage.layout().record;
         if (block.timestamp < record.consensusExpiry) revert ConsensusPhaseNotOver(record.consensusExpiry);
+        // Only in the defund phase: once it is over the parties may have moved on with newer states, which the
+        // disputed state must not undo. Whatever was not defunded in time is settled by disputing again.
+        if (block.timestamp >= record.defundExpiry) {
+            revert NotInDefundPhase(record.consensusExpiry, record.defundExpiry);
+        }
 
         uint256 count = assets.length;
         for (uint256 i = 0; i < count; ++i) {
@@ -168,7 +184,9 @@ abstract contract Adjudicator is Settlement, IAdjudicator {
         bytes32 id,
         bytes calldata resolverData
     ) private view returns (uint256 toResponder) {
-        uint256 required = (RESOLVER_GAS * 64) / 63 + 5_000;
+        // Reserve the resolver's whole allowance beyond the 63/64 rule and the call's own cost (cold account,
+        // memory), so no gas limit a caller picks can make a good resolver fail.
+        uint256 required = (RESOLVER_GAS * 64) / 63 + 10_000;
         if (gasleft() < required) revert InsufficientGas(gasleft(), required);
         bytes memory callData = abi.encodeCall(
             IResolver.resolve,

@@ -82,6 +82,11 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuard
     }
 
     /// @inheritdoc IChannelCore
+    function exitsOutstanding(address asset) external view returns (uint256) {
+        return ChannelStorage.layout().exitsOutstanding[asset];
+    }
+
+    /// @inheritdoc IChannelCore
     function exitNonce(address owner) external view returns (uint256) {
         return ChannelStorage.layout().exitNonces[owner];
     }
@@ -109,6 +114,7 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuard
         uint256 amount = $.exits[asset][owner];
         if (amount == 0) revert NoExit(asset, owner);
         $.exits[asset][owner] = 0;
+        $.exitsOutstanding[asset] -= amount;
         _addPaidOut($.ledgers[asset], amount);
         AssetTransfer.strictSend(asset, recipient, amount);
         emit ExitWithdrawn(asset, owner, recipient, amount);
@@ -174,19 +180,29 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuard
         ledger.paidOut = uint112(next);
     }
 
-    /// @dev Pushes a payout whose amount is already counted in the ledger's paid-out total; when the push
-    ///      fails the amount is kept as `to`'s exit and taken back out of the paid-out total.
+    /// @dev Pushes a payout whose amount is already counted in the ledger's paid-out total. When the push fails
+    ///      the amount is taken back out of the paid-out total and kept as `to`'s exit, but only up to what the
+    ///      channel holds beyond the claims already kept; any remainder never existed in the channel and is
+    ///      reported as a shortfall, so a claim can never be paid from someone else's later deposit.
     function _pushCounted(ChannelStorage.Ledger storage ledger, address asset, address to, uint256 amount) internal {
         if (amount == 0) return;
         // A successful push is reported by the caller's event (AssetDefunded, Withdrawn, TransferSettled), which
         // names both amounts; only the exception, a claim kept for later, needs its own event.
-        if (!AssetTransfer.tryPush(asset, to, amount)) {
-            // Cannot underflow: `amount` was added to paidOut by the caller before this push.
-            unchecked {
-                ledger.paidOut -= uint112(amount);
-            }
-            ChannelStorage.layout().exits[asset][to] += amount;
-            emit ExitRecorded(asset, to, amount);
+        if (AssetTransfer.tryPush(asset, to, amount)) return;
+        // Cannot underflow: `amount` was added to paidOut by the caller before this push.
+        unchecked {
+            ledger.paidOut -= uint112(amount);
         }
+        ChannelStorage.Layout storage $ = ChannelStorage.layout();
+        uint256 outstanding = $.exitsOutstanding[asset];
+        (bool known, uint256 held) = AssetTransfer.tryBalanceOfSelf(asset);
+        uint256 backed = known && held > outstanding ? held - outstanding : 0;
+        uint256 kept = amount < backed ? amount : backed;
+        if (kept != 0) {
+            $.exits[asset][to] += kept;
+            $.exitsOutstanding[asset] = outstanding + kept;
+            emit ExitRecorded(asset, to, kept);
+        }
+        if (kept != amount) emit PayoutShortfall(asset, to, amount - kept);
     }
 }

@@ -100,7 +100,8 @@ interface IAdjudicator {
     function transferRecord(bytes32 transferId) external view returns (TransferRecord memory);
 
     /// @notice Disputes the channel with a co-signed state, or replaces the disputed state with a newer one
-    ///         during the consensus phase (without extending it). Anyone may call it.
+    ///         during the consensus phase (without extending it). Anyone may call it. Once a dispute's defund
+    ///         phase is over, the same state may be disputed again to settle what was not settled in time.
     /// @param state The co-signed state.
     /// @param aliceSignature Alice's EIP-712 signature of the state.
     /// @param bobSignature Bob's EIP-712 signature of the state.
@@ -110,7 +111,7 @@ interface IAdjudicator {
         bytes calldata bobSignature
     ) external;
 
-    /// @notice After the consensus phase, pays out `assets` as the disputed state says: each side its balance plus
+    /// @notice During the defund phase, pays out `assets` as the disputed state says: each side its balance plus
     ///         the deposits the state has not processed; an asset the state does not list refunds each side's own
     ///         deposits. Each asset pays once per defund nonce. Anyone may call it.
     /// @param state The disputed state (checked against its recorded hash).

@@ -16,6 +16,15 @@ interface IChannelCore {
     /// @param amount The amount added to the claim.
     event ExitRecorded(address indexed asset, address indexed owner, uint256 amount);
 
+    /// @notice A payout could neither be pushed nor kept in full because the channel does not hold the funds
+    ///         (only possible when the token's balance shrank on its own, e.g. a negative rebase, or when both
+    ///         parties signed balances the channel never held). Claims are only ever kept up to what the channel
+    ///         holds beyond the claims already kept, so no claim can be paid from someone else's later deposit.
+    /// @param asset The token address, or address(0) for native currency.
+    /// @param owner Whose payout fell short.
+    /// @param amount The part that could not be kept.
+    event PayoutShortfall(address indexed asset, address indexed owner, uint256 amount);
+
     /// @notice A claim was paid out.
     /// @param asset The token address, or address(0) for native currency.
     /// @param owner Whose claim it was.
@@ -64,6 +73,9 @@ interface IChannelCore {
 
     /// @notice `owner`'s claim on `asset`, kept because a payout to it could not be pushed.
     function exitOf(address asset, address owner) external view returns (uint256);
+
+    /// @notice The sum of all kept claims on `asset` (always covered by the channel's balance when it was kept).
+    function exitsOutstanding(address asset) external view returns (uint256);
 
     /// @notice The next nonce an exit authorization signed by `owner` must carry.
     function exitNonce(address owner) external view returns (uint256);

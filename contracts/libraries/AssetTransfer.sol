@@ -16,11 +16,21 @@ library AssetTransfer {
     uint256 internal constant ETH_PUSH_GAS = 50_000;
     /// @notice Gas given to a token's transfer on a pushed payout.
     uint256 internal constant TOKEN_PUSH_GAS = 120_000;
+    /// @notice Gas reserved above an ETH push's allowance for the call itself (value, cold and new account).
+    uint256 internal constant PUSH_CALL_OVERHEAD_ETH = 40_000;
+    /// @notice Gas reserved above a token push's allowance for the call itself (cold account, memory).
+    uint256 internal constant PUSH_CALL_OVERHEAD = 10_000;
 
-    /// @notice The channel's balance of `asset`.
+    /// @notice The channel's balance of `asset`; reverts when a token cannot answer.
     function balanceOfSelf(address asset) internal view returns (uint256 amount) {
-        if (asset == address(0)) return address(this).balance;
         bool ok;
+        (ok, amount) = tryBalanceOfSelf(asset);
+        if (!ok) revert IChannelCore.BalanceQueryFailed(asset);
+    }
+
+    /// @notice The channel's balance of `asset`, or (false, 0) when a token's balanceOf fails or is malformed.
+    function tryBalanceOfSelf(address asset) internal view returns (bool ok, uint256 amount) {
+        if (asset == address(0)) return (true, address(this).balance);
         // staticcall of balanceOf(address(this)) reading exactly one word: a token cannot make us copy a large
         // return buffer, and a short or failed answer is reported rather than decoded.
         assembly ("memory-safe") {
@@ -30,7 +40,7 @@ library AssetTransfer {
             ok := and(ok, gt(returndatasize(), 0x1f))
             amount := mload(0x00)
         }
-        if (!ok) revert IChannelCore.BalanceQueryFailed(asset);
+        if (!ok) amount = 0;
     }
 
     /// @notice Pushes `amount` of `asset` to `to` with a bounded gas allowance.
@@ -39,8 +49,11 @@ library AssetTransfer {
     /// @return sent True when the transfer succeeded.
     function tryPush(address asset, address to, uint256 amount) internal returns (bool sent) {
         uint256 allowance = asset == address(0) ? ETH_PUSH_GAS : TOKEN_PUSH_GAS;
-        // 63/64 rule: the callee gets at most 63/64 of what is left, so ask for a margin above the allowance.
-        uint256 required = (allowance * 64) / 63 + 5_000;
+        // The call's own costs are charged before the callee's share is computed (value transfer 9,000, cold
+        // account 2,600, new account 25,000), and the callee then gets at most 63/64 of what is left: reserve
+        // all of it, so that whatever gas limit a relayer picks, the receiver gets its full allowance or the
+        // whole call reverts.
+        uint256 required = (allowance * 64) / 63 + (asset == address(0) ? PUSH_CALL_OVERHEAD_ETH : PUSH_CALL_OVERHEAD);
         if (gasleft() < required) revert IChannelCore.InsufficientGas(gasleft(), required);
         if (asset == address(0)) {
             // Value call with a fixed gas allowance that copies no return data (no return-bomb); the channel is

@@ -27,6 +27,7 @@ library ChannelStorage {
         mapping(address asset => mapping(address owner => uint256 amount)) exits;
         mapping(address owner => uint256 nonce) exitNonces;
         mapping(bytes32 transferId => IAdjudicator.TransferRecord) transfers;
+        mapping(address asset => uint256 amount) exitsOutstanding;
     }
 
     /// @dev keccak256(abi.encode(uint256(keccak256("switchyard.channel")) - 1)) & ~bytes32(uint256(0xff))
