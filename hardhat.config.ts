@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
-import { configVariable, defineConfig } from "hardhat/config";
+import { configVariable, defineConfig, task } from "hardhat/config";
 
 const require = createRequire(import.meta.url);
 
@@ -24,8 +24,38 @@ const INVARIANT_RUNS = DEEP ? 2_560 : 256;
 const INVARIANT_DEPTH = 50;
 const FUZZ_SEED = "0x5317c4a2d0f1e6b9";
 
+/**
+ * The create2 salt of every Switchyard deployment: keccak256("switchyard.deployment.v1"). Ignition's create2
+ * strategy deploys through CreateX with it, so the same build and parameters get the same addresses on every
+ * chain. Changing it moves every address: do not.
+ */
+const SWITCHYARD_CREATE2_SALT = "0x202c77124a67ff68f6582a4276b9b54774553ff990442c62335b5cbb02750bb9";
+
+/** `npx hardhat deploy --network <name>`: see scripts/tasks/deploy.ts and README "Deploying". */
+const deployTask = task("deploy", "Deploy Switchyard with Ignition (create2) and write deployments/<network>/")
+  .addOption({
+    name: "parameters",
+    description: "Parameters file (default: ignition/parameters/<network>.json)",
+    defaultValue: "",
+  })
+  .addOption({
+    name: "deploymentId",
+    description: "Ignition deployment id (default: chain-<chainId>)",
+    defaultValue: "",
+  })
+  .addFlag({ name: "dryRun", description: "Validate the parameters and print the plan and addresses; send nothing" })
+  .addFlag({ name: "verify", description: "Verify all contracts on the configured explorers after deploying" })
+  .setAction(() => import("./scripts/tasks/deploy.js"))
+  .build();
+
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
+  tasks: [deployTask],
+  ignition: {
+    strategyConfig: {
+      create2: { salt: SWITCHYARD_CREATE2_SALT },
+    },
+  },
   solidity: {
     version: SOLC_VERSION,
     path: SOLC_PATH,

@@ -8,6 +8,8 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {ChannelMastercopy} from "./channel/ChannelMastercopy.sol";
 import {DeploymentConfig} from "./config/DeploymentConfig.sol";
 import {IChannelFactory} from "./interfaces/IChannelFactory.sol";
+import {IChannel} from "./interfaces/IChannel.sol";
+import {IChannelCore} from "./interfaces/IChannelCore.sol";
 import {IDepositUnit} from "./interfaces/IDepositUnit.sol";
 import {ChannelProxy} from "./libraries/ChannelProxy.sol";
 
@@ -63,6 +65,8 @@ contract ChannelFactory is IChannelFactory, DeploymentConfig, ReentrancyGuardTra
         bytes memory code = _creationCode(alice, bob);
         if (asset == address(0)) {
             if (msg.value != amount) revert ValueMismatch(amount, msg.value);
+            // The creation code writes CALLVALUE into the packed ledger slot: it must fit its 112 bits.
+            if (amount > type(uint112).max) revert IChannelCore.AmountOverflow(amount);
             channel = _addressOf(code, salt);
             uint256 capacity = _capacityOf(address(0));
             if (capacity != type(uint256).max) {
@@ -83,11 +87,17 @@ contract ChannelFactory is IChannelFactory, DeploymentConfig, ReentrancyGuardTra
             channel = _deploy(code, salt, 0);
             if (channel != address(0)) emit ChannelCreated(channel, alice, bob, salt);
             else channel = _addressOf(code, salt);
+            // Measured around the pull: the channel's balance and alice's tracked total. A token hook that makes a
+            // tracked deposit into the channel during the pull (the channel is not locked while the factory
+            // pulls) has that deposit credited by the channel itself; subtracting it here keeps it from being
+            // credited a second time as part of the balance difference.
             uint256 balanceBefore = _tokenBalance(asset, channel);
+            uint256 trackedBefore = IChannel(channel).totalDepositsAlice(asset);
             IERC20(asset).safeTransferFrom(msg.sender, channel, amount);
-            uint256 balanceAfter = _tokenBalance(asset, channel);
-            if (balanceAfter <= balanceBefore) revert NothingReceived(asset);
-            uint256 received = balanceAfter - balanceBefore;
+            uint256 arrived = _tokenBalance(asset, channel);
+            uint256 trackedMeanwhile = IChannel(channel).totalDepositsAlice(asset) - trackedBefore;
+            if (arrived <= balanceBefore + trackedMeanwhile) revert NothingReceived(asset);
+            uint256 received = arrived - balanceBefore - trackedMeanwhile;
             // The channel checks its capacity against its balance and records the deposit for alice.
             IDepositUnit(channel).creditAliceDeposit(asset, received);
             emit AliceDepositedOnCreation(channel, asset, received);
@@ -114,10 +124,12 @@ contract ChannelFactory is IChannelFactory, DeploymentConfig, ReentrancyGuardTra
         }
     }
 
-    /// @dev `holder`'s balance of token `asset`, reading one word of return data.
-    function _tokenBalance(address asset, address holder) private view returns (uint256 balance) {
+    /// @dev `holder`'s balance of token `asset`. A plain Solidity staticcall: it copies the token's whole return
+    ///      data, which only the token controls and which only this token's deposit pays for; a failed or short
+    ///      answer is refused.
+    function _tokenBalance(address asset, address holder) private view returns (uint256) {
         (bool ok, bytes memory data) = asset.staticcall(abi.encodeCall(IERC20.balanceOf, (holder)));
         if (!ok || data.length < 32) revert NothingReceived(asset);
-        balance = abi.decode(data, (uint256));
+        return abi.decode(data, (uint256));
     }
 }

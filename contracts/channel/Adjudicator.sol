@@ -155,8 +155,8 @@ abstract contract Adjudicator is Settlement, IAdjudicator {
         _addPaidOut(ledger, transfer.amount);
         emit TransferSettled(id, toResponder, toInitiator);
 
-        _pushCounted(ledger, transfer.asset, transfer.responder, toResponder);
-        _pushCounted(ledger, transfer.asset, transfer.initiator, toInitiator);
+        bool hasExits = _pushCounted(ledger, transfer.asset, transfer.responder, toResponder, ledger.hasExits);
+        _pushCounted(ledger, transfer.asset, transfer.initiator, toInitiator, hasExits);
     }
 
     /// @dev Reverts unless `state` is the disputed state (its struct hash is the recorded one).

@@ -111,11 +111,19 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuard
             _verifySignature(owner, digest, signature);
             $.exitNonces[owner] = nonce + 1;
         }
-        uint256 amount = $.exits[asset][owner];
-        if (amount == 0) revert NoExit(asset, owner);
+        uint256 claim = $.exits[asset][owner];
+        if (claim == 0) revert NoExit(asset, owner);
         $.exits[asset][owner] = 0;
-        $.exitsOutstanding[asset] -= amount;
-        _addPaidOut($.ledgers[asset], amount);
+        uint256 outstanding = $.exitsOutstanding[asset] - claim;
+        $.exitsOutstanding[asset] = outstanding;
+        ChannelStorage.Ledger storage ledger = $.ledgers[asset];
+        if (outstanding == 0) ledger.hasExits = false;
+        // A claim was backed when it was kept; only a token that shrank since can leave less than it. Pay what
+        // is held rather than nothing, so that no claim is ever locked, and report the rest.
+        uint256 held = AssetTransfer.balanceOfSelf(asset);
+        uint256 amount = claim < held ? claim : held;
+        _addPaidOut(ledger, amount);
+        if (amount != claim) emit PayoutShortfall(asset, owner, claim - amount);
         AssetTransfer.strictSend(asset, recipient, amount);
         emit ExitWithdrawn(asset, owner, recipient, amount);
     }
@@ -180,29 +188,78 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuard
         ledger.paidOut = uint112(next);
     }
 
-    /// @dev Pushes a payout whose amount is already counted in the ledger's paid-out total. When the push fails
-    ///      the amount is taken back out of the paid-out total and kept as `to`'s exit, but only up to what the
-    ///      channel holds beyond the claims already kept; any remainder never existed in the channel and is
-    ///      reported as a shortfall, so a claim can never be paid from someone else's later deposit.
-    function _pushCounted(ChannelStorage.Ledger storage ledger, address asset, address to, uint256 amount) internal {
-        if (amount == 0) return;
-        // A successful push is reported by the caller's event (AssetDefunded, Withdrawn, TransferSettled), which
-        // names both amounts; only the exception, a claim kept for later, needs its own event.
-        if (AssetTransfer.tryPush(asset, to, amount)) return;
-        // Cannot underflow: `amount` was added to paidOut by the caller before this push.
-        unchecked {
-            ledger.paidOut -= uint112(amount);
+    /// @dev Pushes a payout whose amount is already counted in the ledger's paid-out total.
+    ///      While claims are kept on the asset, the payout is limited to what the channel holds beyond them, so a
+    ///      payout can never be made from a kept claim's backing. When the push fails, the amount is kept as `to`'s
+    ///      claim up to what the channel holds beyond the claims already kept. Whatever could be neither paid nor
+    ///      kept never existed in the channel (a shrinking token, or balances signed but never funded): it is taken
+    ///      back out of the paid-out total and reported as a shortfall, so no claim can be paid from someone
+    ///      else's later deposit.
+    /// @param hasExits The ledger's claims flag as the caller last saw it (saves a storage read per payout).
+    /// @return hasExitsAfter The flag after this payout (set when a claim was kept).
+    function _pushCounted(
+        ChannelStorage.Ledger storage ledger,
+        address asset,
+        address to,
+        uint256 amount,
+        bool hasExits
+    ) internal returns (bool hasExitsAfter) {
+        if (amount == 0) return hasExits;
+        // The usual case: no claim is kept on the asset and the push succeeds. A successful push is reported by
+        // the caller's event (AssetDefunded, Withdrawn, TransferSettled), which names the amounts.
+        if (!hasExits && AssetTransfer.tryPush(asset, to, amount)) return false;
+        return _pushGuarded(ledger, asset, to, amount, hasExits);
+    }
+
+    /// @dev The rest of `_pushCounted`: a push that must leave kept claims' backing alone, or that failed.
+    function _pushGuarded(
+        ChannelStorage.Ledger storage ledger,
+        address asset,
+        address to,
+        uint256 amount,
+        bool hasExits
+    ) private returns (bool hasExitsAfter) {
+        hasExitsAfter = hasExits;
+        if (hasExits) {
+            uint256 pushable = amount;
+            uint256 free = _unclaimedHoldings(asset);
+            if (pushable > free) pushable = free;
+            if (pushable != 0 && AssetTransfer.tryPush(asset, to, pushable)) {
+                if (pushable != amount) _shortfall(ledger, asset, to, amount - pushable);
+                return hasExitsAfter;
+            }
         }
-        ChannelStorage.Layout storage $ = ChannelStorage.layout();
-        uint256 outstanding = $.exitsOutstanding[asset];
-        (bool known, uint256 held) = AssetTransfer.tryBalanceOfSelf(asset);
-        uint256 backed = known && held > outstanding ? held - outstanding : 0;
-        uint256 kept = amount < backed ? amount : backed;
+        uint256 kept = amount;
+        uint256 free2 = _unclaimedHoldings(asset);
+        if (kept > free2) kept = free2;
         if (kept != 0) {
+            ChannelStorage.Layout storage $ = ChannelStorage.layout();
+            // Cannot underflow: `amount` (≥ kept) was added to paidOut by the caller before this push.
+            unchecked {
+                ledger.paidOut -= uint112(kept);
+            }
+            ledger.hasExits = true;
+            hasExitsAfter = true;
             $.exits[asset][to] += kept;
-            $.exitsOutstanding[asset] = outstanding + kept;
+            $.exitsOutstanding[asset] += kept;
             emit ExitRecorded(asset, to, kept);
         }
-        if (kept != amount) emit PayoutShortfall(asset, to, amount - kept);
+        if (kept != amount) _shortfall(ledger, asset, to, amount - kept);
+    }
+
+    /// @dev What the channel holds of `asset` beyond the claims kept on it (zero when a token cannot answer).
+    function _unclaimedHoldings(address asset) private view returns (uint256) {
+        (bool known, uint256 held) = AssetTransfer.tryBalanceOfSelf(asset);
+        uint256 outstanding = ChannelStorage.layout().exitsOutstanding[asset];
+        return known && held > outstanding ? held - outstanding : 0;
+    }
+
+    /// @dev Takes a part of a counted payout that could be neither paid nor kept back out of paid-out.
+    function _shortfall(ChannelStorage.Ledger storage ledger, address asset, address to, uint256 missing) private {
+        // Cannot underflow: `missing` is part of an amount the caller added to paidOut.
+        unchecked {
+            ledger.paidOut -= uint112(missing);
+        }
+        emit PayoutShortfall(asset, to, missing);
     }
 }

@@ -15,7 +15,7 @@ abstract contract Settlement is ChannelCore {
     function _settleAsset(address a, address b, AssetState memory s) internal {
         ChannelStorage.Ledger storage ledger = ChannelStorage.layout().ledgers[s.asset];
         ChannelStorage.Ledger memory current = ledger;
-        if (s.defundNonce > type(uint32).max) revert IAdjudicator.DefundNonceTooLarge(s.defundNonce);
+        if (s.defundNonce > type(uint24).max) revert IAdjudicator.DefundNonceTooLarge(s.defundNonce);
         if (current.defundNonce >= s.defundNonce) {
             revert IAdjudicator.DefundNonceNotFresh(s.asset, current.defundNonce, s.defundNonce);
         }
@@ -28,11 +28,32 @@ abstract contract Settlement is ChannelCore {
         // from paid-out into its owner's exit by _pushCounted.
         uint256 paid = uint256(current.paidOut) + toAlice + toBob;
         if (paid > type(uint112).max) revert AmountOverflow(paid);
-        ledger.paidOut = uint112(paid);
-        ledger.defundNonce = uint32(s.defundNonce); // same slot as paidOut: one cold write, then a warm one
+        // One write of the whole slot (alice's deposits and the claims flag unchanged).
+        ChannelStorage.Ledger memory next = ChannelStorage.Ledger(
+            current.aliceDeposits,
+            uint112(paid),
+            uint24(s.defundNonce),
+            current.hasExits
+        );
+        _writeLedger(ledger, next);
         emit IAdjudicator.AssetDefunded(s.asset, toAlice, toBob, s.defundNonce);
 
-        _pushCounted(ledger, s.asset, a, toAlice);
-        _pushCounted(ledger, s.asset, b, toBob);
+        bool hasExits = _pushCounted(ledger, s.asset, a, toAlice, current.hasExits);
+        _pushCounted(ledger, s.asset, b, toBob, hasExits);
+    }
+
+    /// @dev Stores a whole ledger in one SSTORE: the fields packed exactly as Solidity lays out `Ledger`
+    ///      (aliceDeposits in bits 0-111, paidOut 112-223, defundNonce 224-247, hasExits 248-255), which the
+    ///      getters and every other unit then read back; the values are already range-checked by the caller.
+    function _writeLedger(ChannelStorage.Ledger storage ledger, ChannelStorage.Ledger memory value) private {
+        uint256 word = uint256(value.aliceDeposits) |
+            (uint256(value.paidOut) << 112) |
+            (uint256(value.defundNonce) << 224) |
+            (value.hasExits ? uint256(1) << 248 : 0);
+        // A single store of the packed slot computed above (the compiler would emit one read-modify-write per
+        // field); `ledger.slot` is the mapping entry's own slot.
+        assembly ("memory-safe") {
+            sstore(ledger.slot, word)
+        }
     }
 }

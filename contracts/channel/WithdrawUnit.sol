@@ -47,7 +47,7 @@ abstract contract WithdrawUnit is ChannelCore, IWithdrawUnit {
         emit Withdrawn(asset, recipient, amount, commitment.nonce);
 
         if (commitment.callTo == address(0)) {
-            _pushCounted(ledger, asset, recipient, amount);
+            _pushCounted(ledger, asset, recipient, amount, ledger.hasExits);
             return;
         }
         // The helper expects the funds at the recipient, so this payment must succeed.
@@ -56,6 +56,8 @@ abstract contract WithdrawUnit is ChannelCore, IWithdrawUnit {
         // without code, or one that reverts, fails the whole withdrawal (the commitment stays unspent).
         address helper = commitment.callTo;
         if (helper.code.length == 0) revert WithdrawHelperFailed(helper);
+        // Low-level call so that a reverting helper maps to WithdrawHelperFailed; its return data is ignored
+        // (Solidity copies it, at the caller's expense, inside the remaining gas).
         (bool ok, ) = helper.call(
             abi.encodeCall(IWithdrawHelper.execute, (asset, recipient, amount, commitment.callData))
         );

@@ -73,7 +73,7 @@ interface IAdjudicator {
     error StateMismatch(bytes32 given, bytes32 disputed);
     /// @notice The asset was already paid out at this defund nonce (or a later one).
     error DefundNonceNotFresh(address asset, uint256 recorded, uint256 given);
-    /// @notice The defund nonce does not fit the ledger's 32-bit counter.
+    /// @notice The defund nonce does not fit the ledger's 24-bit counter.
     error DefundNonceTooLarge(uint256 defundNonce);
     /// @notice The transfer is not in the disputed state's transfers root.
     error InvalidMerkleProof(bytes32 transferId);

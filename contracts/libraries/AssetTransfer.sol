@@ -31,11 +31,17 @@ library AssetTransfer {
     /// @notice The channel's balance of `asset`, or (false, 0) when a token's balanceOf fails or is malformed.
     function tryBalanceOfSelf(address asset) internal view returns (bool ok, uint256 amount) {
         if (asset == address(0)) return (true, address(this).balance);
-        // staticcall of balanceOf(address(this)) reading exactly one word: a token cannot make us copy a large
-        // return buffer, and a short or failed answer is reported rather than decoded.
+        return tryBalanceOf(asset, address(this));
+    }
+
+    /// @notice `holder`'s balance of token `asset`, or (false, 0) when balanceOf fails or is malformed.
+    function tryBalanceOf(address asset, address holder) internal view returns (bool ok, uint256 amount) {
+        // staticcall of balanceOf(holder) in scratch space, reading exactly one word back: a token cannot make us
+        // copy a large return buffer, and a short or failed answer is reported rather than decoded. Only the
+        // scratch words 0x00-0x3f are written, so the free memory pointer stays valid.
         assembly ("memory-safe") {
             mstore(0x00, 0x70a08231) // balanceOf(address)
-            mstore(0x20, address())
+            mstore(0x20, holder)
             ok := staticcall(gas(), asset, 0x1c, 0x24, 0x00, 0x20)
             ok := and(ok, gt(returndatasize(), 0x1f))
             amount := mload(0x00)

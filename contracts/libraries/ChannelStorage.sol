@@ -12,10 +12,13 @@ library ChannelStorage {
     /// @param aliceDeposits Alice's cumulative tracked deposits.
     /// @param paidOut Everything that has left the channel in this asset.
     /// @param defundNonce The highest defund nonce paid out (by a defund or a close).
+    /// @param hasExits Whether claims are kept on this asset: only then must a payout leave their backing alone,
+    ///        which costs a balance query and a cold read that the usual payout never pays.
     struct Ledger {
         uint112 aliceDeposits;
         uint112 paidOut;
-        uint32 defundNonce;
+        uint24 defundNonce;
+        bool hasExits;
     }
 
     /// @custom:storage-location erc7201:switchyard.channel

@@ -16,6 +16,7 @@ library TransferHashing {
 
     /// @notice The merkle leaf of the transfer with id `id`.
     function leaf(bytes32 id) internal pure returns (bytes32 result) {
+        // keccak256 of the 32-byte id written to scratch space (0x00-0x1f); no other memory is touched.
         assembly ("memory-safe") {
             mstore(0x00, id)
             result := keccak256(0x00, 0x20)

@@ -254,7 +254,7 @@ contract AdjudicatorDefundTest is DisputeFixture {
     }
 
     function test_defundChannel_revertsOnDefundNonceTooLarge() public {
-        uint256 big = uint256(type(uint32).max) + 1;
+        uint256 big = uint256(type(uint24).max) + 1;
         ChannelState memory s = _ethState(N, BAL_A, BAL_B, DEP_A, DEP_B, big);
         _disputeToDefund(s);
         vm.expectRevert(abi.encodeWithSelector(IAdjudicator.DefundNonceTooLarge.selector, big));
@@ -262,10 +262,10 @@ contract AdjudicatorDefundTest is DisputeFixture {
     }
 
     function test_defundChannel_acceptsTheLargestDefundNonce() public {
-        ChannelState memory s = _ethState(N, BAL_A, BAL_B, DEP_A, DEP_B, type(uint32).max);
+        ChannelState memory s = _ethState(N, BAL_A, BAL_B, DEP_A, DEP_B, type(uint24).max);
         _disputeToDefund(s);
         channel.defundChannel(s, _only(ETH));
-        assertEq(channel.defundNonce(ETH), type(uint32).max, "max defund nonce");
+        assertEq(channel.defundNonce(ETH), type(uint24).max, "max defund nonce");
         _assertLedger(ETH);
     }
 

@@ -1,0 +1,366 @@
+/**
+ * One party's side of one channel: ties the pure state machine, the signer and the store together, and
+ * enforces the two safety rules of the SDK through its API:
+ * - persist before a signature leaves the process: `propose` and `receive` return the party's signatures only
+ *   after the store has durably recorded them (and what they sign);
+ * - never sign twice for the same nonce with different content: before signing, the next nonce's stored
+ *   signature (if any) must have the same content, else DoubleSignError.
+ *
+ * An update runs in three messages:
+ *   proposer.propose(details) → Proposal ─► receiver.receive(proposal) → Acknowledgement ─► proposer.complete(ack)
+ * The receiver checks the update (state machine) and the proposer's signatures before it signs and stores; the
+ * proposer checks the receiver's signatures before it stores. A bad message throws a typed error and changes
+ * nothing, in memory or in the store.
+ */
+import { checksum } from "./address.js";
+import { DepositError, DoubleSignError, MalformedUpdateError, NonceError, StoreError } from "./errors.js";
+import type { ChannelRecord, CoSignedUpdate, PendingSignature, SignedState } from "./record.js";
+import {
+  contentHash,
+  payloadDigests,
+  signPayloads,
+  verifyPayloads,
+  type CallProvider,
+  type ChannelSigner,
+  type PayloadDigests,
+  type PayloadSignatures,
+} from "./signing.js";
+import {
+  FIRST_WITHDRAW_NONCE,
+  applyUpdate,
+  genesisState,
+  nextState,
+  payloadsOf,
+  type ChannelSnapshot,
+  type Transition,
+} from "./stateMachine.js";
+import type { ChannelStore } from "./store.js";
+import type { ChannelState } from "./typedData.js";
+import { TransferSet, type TransferPlan } from "./transfers.js";
+import type {
+  ChannelSetup,
+  DeploymentLimits,
+  Party,
+  ResolverPolicy,
+  Update,
+  UpdateContext,
+  UpdateDetails,
+} from "./types.js";
+
+/** An update and the proposer's signatures of its payloads. */
+export interface Proposal {
+  update: Update;
+  signatures: PayloadSignatures;
+}
+
+/** The receiver's signatures of a proposal's payloads. */
+export interface Acknowledgement {
+  nonce: bigint;
+  signatures: PayloadSignatures;
+}
+
+/** Reads a channel's cumulative on-chain deposits of an asset (IChannelCore.totalDepositsAlice / Bob). */
+export type DepositReader = (asset: string) => Promise<{ alice: bigint; bob: bigint }>;
+
+export interface ChannelConfig {
+  setup: ChannelSetup;
+  /** Which party this process is. */
+  me: Party;
+  signer: ChannelSigner;
+  store: ChannelStore;
+  limits: DeploymentLimits;
+  /** The resolvers this party accepts in transfers. */
+  resolvers: readonly ResolverPolicy[];
+  /** Unix time in seconds (default: the system clock). */
+  clock?: () => bigint;
+  /** A chain connection: verifies an ERC-1271 counter-party's signatures on chain. */
+  chain?: CallProvider;
+  /** Reads on-chain deposits: `proposeDeposit` uses it, and a received deposit may not claim more. */
+  deposits?: DepositReader;
+}
+
+const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
+
+export class Channel {
+  private readonly setup: ChannelSetup;
+  private readonly resolverMap: ReadonlyMap<string, ResolverPolicy>;
+  private readonly counterparty: Party;
+  private readonly transferSet: TransferSet;
+  private current: ChannelState;
+  private latestSigned: SignedState | undefined;
+  private nextWithdrawNonce: bigint;
+  private closed: boolean;
+  /** This party's signature of the next nonce, its digests, and (unless reloaded) the transfers change it makes. */
+  private pendingProposal: { pending: PendingSignature; digests: PayloadDigests; plan?: TransferPlan } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly config: ChannelConfig,
+    record: ChannelRecord,
+  ) {
+    this.setup = record.setup;
+    this.counterparty = config.me === "alice" ? "bob" : "alice";
+    this.resolverMap = new Map(config.resolvers.map((r) => [checksum(r.address), r]));
+    this.transferSet = TransferSet.from(record.transfers.map((t) => t.transfer));
+    this.current = record.state;
+    this.latestSigned = record.latest;
+    this.nextWithdrawNonce = record.nextWithdrawNonce;
+    this.closed = record.closed;
+    if (this.transferSet.root !== record.state.transfersRoot.toLowerCase()) {
+      throw new StoreError(`stored transfers give root ${this.transferSet.root}, the state says ${record.state.transfersRoot}`);
+    }
+    if (record.pending !== undefined) {
+      const p = record.pending;
+      const digests = payloadDigests(this.setup.chainId, this.setup.channel, payloadsOf(p.update));
+      this.pendingProposal = { pending: p, digests };
+    }
+  }
+
+  /** Creates the channel in the store at its genesis state (nonce 0) and opens it. */
+  static async create(config: ChannelConfig): Promise<Channel> {
+    const setup = normalizeSetup(config.setup);
+    checkSigner(config, setup);
+    const record: ChannelRecord = {
+      setup,
+      me: config.me,
+      state: genesisState(setup, config.limits),
+      transfers: [],
+      nextWithdrawNonce: FIRST_WITHDRAW_NONCE,
+      withdrawals: [],
+      closed: false,
+      resolutions: {},
+    };
+    await config.store.create(record);
+    return new Channel({ ...config, setup }, record);
+  }
+
+  /** Opens a channel the store holds (after a restart). */
+  static async open(config: ChannelConfig): Promise<Channel> {
+    const record = await config.store.load(config.setup.channel);
+    if (record === undefined) throw new StoreError(`the store does not hold channel ${config.setup.channel}`);
+    if (record.me !== config.me) throw new StoreError(`the store holds this channel for ${record.me}, not ${config.me}`);
+    checkSigner(config, record.setup);
+    return new Channel(config, record);
+  }
+
+  get address(): string {
+    return this.setup.channel;
+  }
+
+  /** The latest state (co-signed, or the genesis state). */
+  get state(): ChannelState {
+    return this.current;
+  }
+
+  /** The latest co-signed state with both signatures (undefined before the first update). */
+  get latest(): SignedState | undefined {
+    return this.latestSigned;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The active transfers (read them; change them only through updates). */
+  get transfers(): TransferSet {
+    return this.transferSet;
+  }
+
+  /** The proposal this party signed and is waiting to complete, if any. */
+  get pending(): Proposal | undefined {
+    const p = this.pendingProposal?.pending;
+    return p === undefined ? undefined : { update: p.update, signatures: p.signatures };
+  }
+
+  /** The merkle proof of an active transfer against the current transfers root. */
+  proof(transferId: string): string[] {
+    return this.transferSet.proof(transferId);
+  }
+
+  /** Proposes an update: checks it, signs it, stores the signature, then returns it to send. */
+  propose(details: UpdateDetails): Promise<Proposal> {
+    return this.serialize(async () => {
+      const transition = nextState(this.snapshot(), this.config.me, details, this.context());
+      const update: Update = { proposer: this.config.me, details: normalizeDetails(details, transition), state: transition.state };
+      const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);
+      const content = contentHash(digests);
+      const pending = this.pendingProposal?.pending;
+      if (pending !== undefined && pending.nonce === update.state.nonce) {
+        if (pending.content !== content) throw new DoubleSignError(pending.nonce, pending.content, content);
+        return { update: pending.update, signatures: pending.signatures }; // resend what was signed
+      }
+      const signatures = await signPayloads(this.config.signer, this.setup.chainId, this.setup.channel, transition.payloads, digests);
+      const entry: PendingSignature = { nonce: update.state.nonce, content, update, signatures };
+      await this.config.store.putSigned(this.setup.channel, entry);
+      this.pendingProposal = { pending: entry, digests, ...(transition.transfers ? { plan: transition.transfers } : {}) };
+      return { update, signatures };
+    });
+  }
+
+  /** Reads the on-chain deposits of `asset` and proposes reconciling them. */
+  async proposeDeposit(asset: string): Promise<Proposal> {
+    const reader = this.config.deposits;
+    if (reader === undefined) throw new DepositError(asset, "no deposit reader configured");
+    const totals = await reader(checksum(asset));
+    return this.propose({ type: "deposit", asset, totalDepositsAlice: totals.alice, totalDepositsBob: totals.bob });
+  }
+
+  /**
+   * Receives the counter-party's proposal: checks the update and its signatures, signs it, stores the
+   * co-signed update, and returns this party's signatures. Throws a typed error and changes nothing on any
+   * bad input.
+   */
+  receive(proposal: Proposal): Promise<Acknowledgement> {
+    return this.serialize(async () => {
+      const { update } = proposal;
+      if (update?.proposer !== this.counterparty) {
+        throw new MalformedUpdateError(`a received update must be proposed by ${this.counterparty}`);
+      }
+      const transition = applyUpdate(this.snapshot(), update, this.context());
+      const details = normalizeDetails(update.details, transition);
+      if (details.type === "deposit" && this.config.deposits !== undefined) {
+        const onchain = await this.config.deposits(details.asset);
+        if (details.totalDepositsAlice > onchain.alice || details.totalDepositsBob > onchain.bob) {
+          throw new DepositError(details.asset, `claims deposits above the on-chain totals (${onchain.alice}, ${onchain.bob})`);
+        }
+      }
+      const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);
+      await verifyPayloads(this.partyAddress(this.counterparty), digests, proposal.signatures, this.config.chain);
+      const content = contentHash(digests);
+      const pending = this.pendingProposal?.pending;
+      if (pending !== undefined && pending.nonce === transition.state.nonce && pending.content !== content) {
+        throw new DoubleSignError(pending.nonce, pending.content, content);
+      }
+      const mine = await signPayloads(this.config.signer, this.setup.chainId, this.setup.channel, transition.payloads, digests);
+      const stored: Update = { proposer: this.counterparty, details, state: transition.state };
+      await this.commit(stored, transition.transfers, this.cosigned(stored, transition.transfers, proposal.signatures, mine));
+      return { nonce: stored.state.nonce, signatures: mine };
+    });
+  }
+
+  /** Completes this party's pending proposal with the counter-party's acknowledgement. */
+  complete(ack: Acknowledgement): Promise<void> {
+    return this.serialize(async () => {
+      const pending = this.pendingProposal;
+      if (pending === undefined) throw new NonceError(this.current.nonce + 1n, ack.nonce);
+      if (ack.nonce !== pending.pending.nonce) throw new NonceError(pending.pending.nonce, ack.nonce);
+      await verifyPayloads(this.partyAddress(this.counterparty), pending.digests, ack.signatures, this.config.chain);
+      const { update } = pending.pending;
+      const plan = pending.plan ?? this.planOf(update);
+      await this.commit(update, plan, this.cosigned(update, plan, ack.signatures, pending.pending.signatures));
+    });
+  }
+
+  /**
+   * Takes a co-signed update the counter-party holds for the next nonce (after a crash cut this party off
+   * between proposing and completing). Both signatures are checked; this party's own valid signature shows it
+   * agreed to the update.
+   */
+  restore(cosigned: CoSignedUpdate): Promise<void> {
+    return this.serialize(async () => {
+      const { update } = cosigned;
+      const expected = this.current.nonce + 1n;
+      if (update.state.nonce !== expected) throw new NonceError(expected, update.state.nonce);
+      const digests = payloadDigests(this.setup.chainId, this.setup.channel, payloadsOf(update));
+      await verifyPayloads(this.setup.alice, digests, cosigned.alice, this.config.chain);
+      await verifyPayloads(this.setup.bob, digests, cosigned.bob, this.config.chain);
+      const plan = this.planOf(update);
+      await this.commit(update, plan, this.cosigned(update, plan, this.config.me === "alice" ? cosigned.bob : cosigned.alice, this.config.me === "alice" ? cosigned.alice : cosigned.bob));
+    });
+  }
+
+  /** Records evidence learned for a transfer (e.g. a preimage learned downstream), durably. */
+  learnResolution(transferId: string, resolverData: string): Promise<void> {
+    return this.serialize(() => this.config.store.putResolution(this.setup.channel, transferId, resolverData));
+  }
+
+  // ───────────────────────────── internals ─────────────────────────────
+
+  /** What the state machine reads of this channel now. */
+  snapshot(): ChannelSnapshot {
+    return { state: this.current, transfers: this.transferSet, nextWithdrawNonce: this.nextWithdrawNonce, closed: this.closed };
+  }
+
+  private context(): UpdateContext {
+    return { setup: this.setup, limits: this.config.limits, resolvers: this.resolverMap, now: (this.config.clock ?? systemClock)() };
+  }
+
+  private partyAddress(party: Party): string {
+    return party === "alice" ? this.setup.alice : this.setup.bob;
+  }
+
+  private cosigned(update: Update, plan: TransferPlan | undefined, theirs: PayloadSignatures, mine: PayloadSignatures): CoSignedUpdate {
+    const mineIsAlice = this.config.me === "alice";
+    const added = plan?.added;
+    return {
+      update,
+      ...(added !== undefined ? { transferId: added.id } : {}),
+      alice: mineIsAlice ? mine : theirs,
+      bob: mineIsAlice ? theirs : mine,
+    };
+  }
+
+  /** The transfers change an already-checked update makes (no rule is re-run: the update was signed). */
+  private planOf(update: Update): TransferPlan | undefined {
+    const d = update.details;
+    const plan =
+      d.type === "create" ? this.transferSet.planAdd(d.transfer) : d.type === "resolve" ? this.transferSet.planRemove(d.transferId) : undefined;
+    const root = plan?.root ?? this.transferSet.root;
+    if (d.type !== "close" && root !== update.state.transfersRoot.toLowerCase()) {
+      throw new StoreError(`update ${update.state.nonce} gives transfers root ${root}, its state says ${update.state.transfersRoot}`);
+    }
+    return plan;
+  }
+
+  /** Stores a co-signed update, then (only once it is durable) applies it in memory. */
+  private async commit(update: Update, plan: TransferPlan | undefined, cosigned: CoSignedUpdate): Promise<void> {
+    await this.config.store.putCoSigned(this.setup.channel, cosigned);
+    if (plan !== undefined) this.transferSet.apply(plan);
+    const d = update.details;
+    if (d.type === "withdraw") this.nextWithdrawNonce = d.commitment.nonce + 1n;
+    if (d.type === "close") this.closed = true;
+    else {
+      this.latestSigned = {
+        state: update.state,
+        aliceSignature: cosigned.alice.state as string,
+        bobSignature: cosigned.bob.state as string,
+      };
+    }
+    this.current = update.state;
+    this.pendingProposal = undefined;
+  }
+
+  /** Runs `task` after every earlier task of this channel. */
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** The details as both parties store them: checksummed addresses, lowercase hex, the normalized transfer. */
+function normalizeDetails(details: UpdateDetails, transition: Transition): UpdateDetails {
+  switch (details.type) {
+    case "deposit":
+      return { ...details, asset: checksum(details.asset) };
+    case "create":
+      return { type: "create", transfer: (transition.transfers?.added?.transfer ?? details.transfer) };
+    case "resolve":
+      return { ...details, transferId: details.transferId.toLowerCase(), resolverData: details.resolverData.toLowerCase() };
+    case "withdraw":
+      return { ...details, commitment: transition.payloads.withdraw ?? details.commitment };
+    case "close":
+      return { type: "close" };
+  }
+}
+
+function normalizeSetup(setup: ChannelSetup): ChannelSetup {
+  return { ...setup, channel: checksum(setup.channel), alice: checksum(setup.alice), bob: checksum(setup.bob) };
+}
+
+function checkSigner(config: ChannelConfig, setup: ChannelSetup): void {
+  const expected = checksum(config.me === "alice" ? setup.alice : setup.bob);
+  if (checksum(config.signer.address) !== expected) {
+    throw new MalformedUpdateError(`the signer ${config.signer.address} is not ${config.me} (${expected})`);
+  }
+}

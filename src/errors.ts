@@ -1,0 +1,177 @@
+/**
+ * Typed errors of the Switchyard SDK: one class per cause, each with a stable `code` and a message that says
+ * what was wrong. Every error the state machine, the signing layer or the store throws on bad input is one of
+ * these, so a caller can branch on `instanceof` (or on `code` across process boundaries).
+ */
+
+/** The base class of every error the SDK throws on purpose. */
+export class SwitchyardError extends Error {
+  /** A stable machine-readable name of the cause (e.g. "NONCE"). */
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The update's nonce is not exactly the latest co-signed nonce + 1 (a replayed, stale or skipped update). */
+export class NonceError extends SwitchyardError {
+  constructor(
+    readonly expected: bigint,
+    readonly received: bigint,
+  ) {
+    const why = received <= expected - 1n ? "replayed or stale" : "out of order (skips a nonce)";
+    super("NONCE", `update nonce ${received} is ${why}: the next nonce must be ${expected}`);
+  }
+}
+
+/** The balances the update proposes do not add up to what the channel holds for an asset. */
+export class ConservationError extends SwitchyardError {
+  constructor(
+    readonly asset: string,
+    readonly expectedTotal: bigint,
+    readonly proposedTotal: bigint,
+  ) {
+    super(
+      "CONSERVATION",
+      `asset ${asset}: the proposed balances sum to ${proposedTotal} but the update allows exactly ${expectedTotal}`,
+    );
+  }
+}
+
+/** The update would take a party's balance (or a transfer's share) below zero. */
+export class NegativeBalanceError extends SwitchyardError {
+  constructor(
+    readonly asset: string,
+    readonly party: string,
+    readonly balance: bigint,
+    readonly debit: bigint,
+  ) {
+    super("NEGATIVE_BALANCE", `asset ${asset}: ${party} has ${balance}, cannot take ${debit} from it`);
+  }
+}
+
+/** The channel would hold more of an asset than the deployment's channel capacity. */
+export class CapacityError extends SwitchyardError {
+  constructor(
+    readonly asset: string,
+    readonly total: bigint,
+    readonly capacity: bigint,
+  ) {
+    super("CAPACITY", `asset ${asset}: the channel would hold ${total}, above its capacity of ${capacity}`);
+  }
+}
+
+/** A conditional transfer is larger than the deployment's transfer cap for its asset. */
+export class TransferCapError extends SwitchyardError {
+  constructor(
+    readonly asset: string,
+    readonly amount: bigint,
+    readonly cap: bigint,
+  ) {
+    super("TRANSFER_CAP", `asset ${asset}: transfer of ${amount} is above the transfer cap of ${cap}`);
+  }
+}
+
+/** A transfer names a resolver the SDK does not accept. */
+export class UnknownResolverError extends SwitchyardError {
+  constructor(readonly resolver: string) {
+    super("UNKNOWN_RESOLVER", `resolver ${resolver} is not in the accepted list`);
+  }
+}
+
+/** A dispute timeout, transfer timeout or hashlock expiry does not fit the channel's windows. */
+export class TimeoutError extends SwitchyardError {
+  constructor(message: string) {
+    super("TIMEOUT", message);
+  }
+}
+
+/** A signature is malformed, non-canonical (high s), or does not come from the expected signer. */
+export class SignatureError extends SwitchyardError {
+  constructor(
+    readonly signer: string,
+    reason: string,
+  ) {
+    super("SIGNATURE", `signature of ${signer} rejected: ${reason}`);
+  }
+}
+
+/** The state the counter-party signed differs from the one its update leads to. */
+export class TamperedUpdateError extends SwitchyardError {
+  constructor(readonly field: string, detail: string) {
+    super("TAMPERED", `the proposed state does not follow from the update (${field}): ${detail}`);
+  }
+}
+
+/** A transfer with the same id is already active in the channel. */
+export class DuplicateTransferError extends SwitchyardError {
+  constructor(readonly transferId: string) {
+    super("DUPLICATE_TRANSFER", `transfer ${transferId} is already active`);
+  }
+}
+
+/** An update refers to a transfer that is not active in the channel. */
+export class UnknownTransferError extends SwitchyardError {
+  constructor(readonly transferId: string) {
+    super("UNKNOWN_TRANSFER", `transfer ${transferId} is not active in this channel`);
+  }
+}
+
+/** A transfer's resolution pays the responder more than was locked, or contradicts the resolver's terms. */
+export class ResolutionError extends SwitchyardError {
+  constructor(readonly transferId: string, reason: string) {
+    super("RESOLUTION", `transfer ${transferId}: ${reason}`);
+  }
+}
+
+/** A deposit reconciliation that moves deposits backwards or claims more than is on chain. */
+export class DepositError extends SwitchyardError {
+  constructor(readonly asset: string, reason: string) {
+    super("DEPOSIT", `asset ${asset}: ${reason}`);
+  }
+}
+
+/** A withdraw that does not fit the channel (wrong withdraw nonce, zero amount, unknown asset...). */
+export class WithdrawError extends SwitchyardError {
+  constructor(reason: string) {
+    super("WITHDRAW", reason);
+  }
+}
+
+/** A close while transfers are still active, or any update after the channel was closed. */
+export class ChannelClosedError extends SwitchyardError {
+  constructor(reason: string) {
+    super("CLOSED", reason);
+  }
+}
+
+/** The update is malformed: a wrong type, a bad address, a negative or oversized number, a bad asset list. */
+export class MalformedUpdateError extends SwitchyardError {
+  constructor(reason: string) {
+    super("MALFORMED", reason);
+  }
+}
+
+/** Signing would put a second, different signature on a nonce already signed (equivocation). */
+export class DoubleSignError extends SwitchyardError {
+  constructor(
+    readonly nonce: bigint,
+    readonly signedDigest: string,
+    readonly requestedDigest: string,
+  ) {
+    super(
+      "DOUBLE_SIGN",
+      `nonce ${nonce} was already signed with content ${signedDigest}; refusing to sign different content ${requestedDigest}`,
+    );
+  }
+}
+
+/** The store is missing, unreadable, or holds data that fails its own integrity checks. */
+export class StoreError extends SwitchyardError {
+  constructor(reason: string) {
+    super("STORE", reason);
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Hex ↔ bytes and keccak256 over hex, without ethers' generic BytesLike handling (a measurable share of every
+ * digest and merkle step). Pure JS, so it runs in browsers too.
+ */
+import { keccak256 } from "ethers";
+
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  NIBBLE[65 + i] = 10 + i;
+  NIBBLE[97 + i] = 10 + i;
+}
+
+/** The bytes of a 0x-prefixed, even-length hex string; throws TypeError on anything else. */
+export function hexToBytes(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || hex.charCodeAt(0) !== 48 || (hex.charCodeAt(1) | 32) !== 120) {
+    throw new TypeError(`not 0x-prefixed even-length hex: ${hex.slice(0, 20)}`);
+  }
+  const out = new Uint8Array((hex.length - 2) >> 1);
+  for (let i = 0, j = 2; i < out.length; i++, j += 2) {
+    const hi = NIBBLE[hex.charCodeAt(j)] ?? -1;
+    const lo = NIBBLE[hex.charCodeAt(j + 1)] ?? -1;
+    if ((hi | lo) < 0) throw new TypeError(`not hex: ${hex.slice(0, 20)}`);
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
+}
+
+/** keccak256 of the bytes a 0x-prefixed hex string encodes (lowercase 0x-prefixed result). */
+export function keccakHex(hex: string): string {
+  return keccak256(hexToBytes(hex));
+}

@@ -1,0 +1,224 @@
+/**
+ * What a party keeps about one channel (`ChannelRecord`), the entries that change it (`StoreEntry`), and their
+ * JSON encoding. Shared by every ChannelStore implementation, so they all fold entries alike.
+ *
+ * A record holds everything needed to act alone on chain later (the watcher's view): the latest co-signed
+ * state with both signatures, every active transfer in merkle-tree order, the co-signed withdraw commitments,
+ * the co-signed final state, the evidence (preimages) known per transfer, and the signature this party gave
+ * for the next nonce while waiting for the counter-party's (so it is never signed again differently).
+ */
+import { DoubleSignError, StoreError } from "./errors.js";
+import { contentHash, payloadDigests, type PayloadSignatures } from "./signing.js";
+import { payloadsOf } from "./stateMachine.js";
+import type { ChannelState, FinalState, WithdrawCommitment } from "./typedData.js";
+import type { Transfer } from "./transfers.js";
+import type { ChannelSetup, Party, Update } from "./types.js";
+
+/** A co-signed state: the unit of disputes. */
+export interface SignedState {
+  state: ChannelState;
+  aliceSignature: string;
+  bobSignature: string;
+}
+
+/** A co-signed withdraw commitment, ready for `withdraw(commitment, aliceSignature, bobSignature)`. */
+export interface SignedWithdraw {
+  commitment: WithdrawCommitment;
+  aliceSignature: string;
+  bobSignature: string;
+}
+
+/** A co-signed final state, ready for `closeChannel(state, aliceSignature, bobSignature)`. */
+export interface SignedFinal {
+  state: FinalState;
+  aliceSignature: string;
+  bobSignature: string;
+}
+
+/** An active transfer as stored: its id and the transfer, in merkle-tree order. */
+export interface StoredTransfer {
+  id: string;
+  transfer: Transfer;
+}
+
+/** This party's signature of the next nonce, given while the counter-party's is not yet known. */
+export interface PendingSignature {
+  nonce: bigint;
+  /** `contentHash` of the update's payload digests: the only content this party will ever sign at `nonce`. */
+  content: string;
+  update: Update;
+  signatures: PayloadSignatures;
+}
+
+/** A co-signed update: the update (with the resulting state) and both parties' signatures of its payloads. */
+export interface CoSignedUpdate {
+  update: Update;
+  /** The stored id of the transfer the update creates or resolves (so the store never rehashes). */
+  transferId?: string;
+  alice: PayloadSignatures;
+  bob: PayloadSignatures;
+}
+
+export interface ChannelRecord {
+  setup: ChannelSetup;
+  /** The party this store belongs to. */
+  me: Party;
+  /** The latest co-signed state; absent while only the unsigned genesis state exists. */
+  latest?: SignedState;
+  /** The latest state (the co-signed one, or the genesis state). */
+  state: ChannelState;
+  transfers: StoredTransfer[];
+  nextWithdrawNonce: bigint;
+  withdrawals: SignedWithdraw[];
+  final?: SignedFinal;
+  closed: boolean;
+  /** Known evidence by transfer id (lowercase): preimages of resolved or learned hashlocks. */
+  resolutions: Record<string, string>;
+  pending?: PendingSignature;
+}
+
+export type StoreEntry =
+  | { kind: "signed"; pending: PendingSignature }
+  | { kind: "cosigned"; cosigned: CoSignedUpdate }
+  | { kind: "resolution"; transferId: string; resolverData: string };
+
+/**
+ * Throws StoreError (or DoubleSignError) when `entry` cannot follow `record`; changes nothing. Every store
+ * calls it before writing, so an entry that is written always folds.
+ */
+export function checkEntry(record: ChannelRecord, entry: StoreEntry, positions: Map<string, number>): void {
+  if (entry.kind === "resolution") return;
+  if (record.closed) throw new StoreError("the channel is closed");
+  const expected = record.state.nonce + 1n;
+  if (entry.kind === "signed") {
+    const { nonce, content } = entry.pending;
+    if (nonce !== expected) throw new StoreError(`a signature for nonce ${nonce} while the next nonce is ${expected}`);
+    const previous = record.pending;
+    if (previous !== undefined && previous.nonce === nonce && previous.content !== content) {
+      throw new DoubleSignError(nonce, previous.content, content);
+    }
+    return;
+  }
+  const c = entry.cosigned;
+  const nonce = c.update.state.nonce;
+  if (nonce !== expected) throw new StoreError(`co-signed nonce ${nonce} does not follow the stored nonce ${record.state.nonce}`);
+  const pending = record.pending;
+  if (pending !== undefined && pending.nonce === nonce) {
+    // This party signed the next nonce already: the co-signed update must be that very content.
+    const content = contentHash(payloadDigests(record.setup.chainId, record.setup.channel, payloadsOf(c.update)));
+    if (content !== pending.content) throw new DoubleSignError(nonce, pending.content, content);
+  }
+  const d = c.update.details;
+  const needs: Array<[string | undefined, string]> = [];
+  if (d.type !== "close") needs.push([c.alice.state, "alice's state signature"], [c.bob.state, "bob's state signature"]);
+  if (d.type === "withdraw") needs.push([c.alice.withdraw, "alice's withdraw signature"], [c.bob.withdraw, "bob's withdraw signature"]);
+  if (d.type === "close") needs.push([c.alice.final, "alice's final signature"], [c.bob.final, "bob's final signature"]);
+  for (const [value, what] of needs) required(value, what);
+  if (d.type === "create") {
+    const id = required(c.transferId, "transferId");
+    if (positions.has(id)) throw new StoreError(`transfer ${id} is already stored`);
+  }
+  if (d.type === "resolve" && !positions.has(d.transferId.toLowerCase())) {
+    throw new StoreError(`resolved transfer ${d.transferId} is not stored`);
+  }
+}
+
+/** Folds one entry into a record, in place, after checkEntry. `positions` indexes `record.transfers` by id. */
+export function applyEntry(record: ChannelRecord, entry: StoreEntry, positions: Map<string, number>): void {
+  checkEntry(record, entry, positions);
+  switch (entry.kind) {
+    case "signed":
+      record.pending = entry.pending;
+      return;
+    case "resolution":
+      record.resolutions[entry.transferId.toLowerCase()] = entry.resolverData;
+      return;
+    case "cosigned":
+      applyCoSigned(record, entry.cosigned, positions);
+      return;
+  }
+}
+
+function applyCoSigned(record: ChannelRecord, c: CoSignedUpdate, positions: Map<string, number>): void {
+  const { update } = c;
+  const nonce = update.state.nonce;
+  delete record.pending;
+  const d = update.details;
+  switch (d.type) {
+    case "create": {
+      const id = c.transferId as string;
+      positions.set(id, record.transfers.length);
+      record.transfers.push({ id, transfer: d.transfer });
+      break;
+    }
+    case "resolve": {
+      const id = d.transferId.toLowerCase();
+      const hole = positions.get(id) as number;
+      const last = record.transfers.pop() as StoredTransfer;
+      positions.delete(id);
+      if (last.id !== id) {
+        record.transfers[hole] = last;
+        positions.set(last.id, hole);
+      }
+      if (d.resolverData !== "0x") record.resolutions[id] = d.resolverData;
+      break;
+    }
+    case "withdraw":
+      record.nextWithdrawNonce = d.commitment.nonce + 1n;
+      record.withdrawals.push({
+        commitment: d.commitment,
+        aliceSignature: c.alice.withdraw as string,
+        bobSignature: c.bob.withdraw as string,
+      });
+      break;
+    case "close":
+      record.closed = true;
+      record.final = {
+        state: { nonce, assets: update.state.assets },
+        aliceSignature: c.alice.final as string,
+        bobSignature: c.bob.final as string,
+      };
+      break;
+    case "deposit":
+      break;
+  }
+  record.state = update.state;
+  if (d.type !== "close") {
+    record.latest = { state: update.state, aliceSignature: c.alice.state as string, bobSignature: c.bob.state as string };
+  }
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new StoreError(`co-signed update without ${what}`);
+  return value;
+}
+
+/** Index of `record.transfers` by id. */
+export function positionsOf(record: ChannelRecord): Map<string, number> {
+  const positions = new Map<string, number>();
+  record.transfers.forEach((t, i) => positions.set(t.id, i));
+  return positions;
+}
+
+// ───────────────────────────── JSON encoding ─────────────────────────────
+
+/** JSON with bigints as {"$n":"<decimal>"}, so every number round-trips exactly. */
+export function encodeJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? { $n: v.toString() } : v));
+}
+
+export function decodeJson<T>(text: string): T {
+  return JSON.parse(text, (_key, v: unknown) => {
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+      const keys = Object.keys(v);
+      const n = (v as { $n?: unknown }).$n;
+      if (keys.length === 1 && typeof n === "string" && /^-?\d+$/.test(n)) return BigInt(n);
+    }
+    return v;
+  }) as T;
+}
+
+/** A deep copy (through the JSON encoding). */
+export function cloneRecord(record: ChannelRecord): ChannelRecord {
+  return decodeJson<ChannelRecord>(encodeJson(record));
+}

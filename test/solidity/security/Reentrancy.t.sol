@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.34;
+
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IChannel} from "../../../contracts/interfaces/IChannel.sol";
+import {IDepositUnit} from "../../../contracts/interfaces/IDepositUnit.sol";
+import {HookToken} from "../../../contracts/test/mocks/HookToken.sol";
+import {IHookReceiver} from "../../../contracts/test/mocks/IHookReceiver.sol";
+import {MockWithdrawHelper} from "../../../contracts/test/mocks/MockWithdrawHelper.sol";
+import {ReentrantReceiver} from "../../../contracts/test/mocks/ReentrantReceiver.sol";
+import {ReentrantWithdrawHelper} from "../../../contracts/test/mocks/ReentrantWithdrawHelper.sol";
+import {RevertingReceiver} from "../../../contracts/test/mocks/RevertingReceiver.sol";
+import {ChannelState, FinalState, WithdrawCommitment} from "../../../contracts/types/ChannelTypes.sol";
+import {SigningWallet} from "../utils/DisputeFixture.sol";
+import {SecurityBase} from "./SecurityBase.sol";
+
+/// @title HookDepositor
+/// @notice A token hook (ERC777 `tokensToSend` / `tokensReceived` style) that, on the first transfer after being
+///         armed, deposits its own tokens for alice into a channel, and records the outcome.
+contract HookDepositor is IHookReceiver {
+    IChannel public target;
+    HookToken public hookToken;
+    uint256 public amount;
+    bool public armed;
+    uint256 public attempts;
+    bool public lastSuccess;
+    bytes public lastReturnData;
+
+    function arm(IChannel target_, HookToken hookToken_, uint256 amount_) external {
+        target = target_;
+        hookToken = hookToken_;
+        amount = amount_;
+        armed = true;
+        hookToken_.approve(address(target_), type(uint256).max);
+    }
+
+    function onTokenTransfer(address, address, uint256) external override {
+        if (!armed) return;
+        armed = false;
+        ++attempts;
+        // The attack itself: a re-entering deposit whose outcome is recorded, not trusted.
+        (bool ok, bytes memory ret) = address(target).call(
+            abi.encodeCall(IDepositUnit.depositAlice, (address(hookToken), amount))
+        );
+        lastSuccess = ok;
+        lastReturnData = ret;
+    }
+}
+
+/// @title Re-entrancy attacks
+/// @notice ETH receivers, token hooks and withdraw helpers re-enter every fund-moving entry point; the channel's
+///         transient lock refuses each attempt with ReentrancyGuardReentrantCall and the outer call pays exactly.
+contract SecurityReentrancyTest is SecurityBase {
+    uint256 internal constant WALLET_KEY = 0x5AFE;
+
+    ReentrantReceiver internal receiver;
+    MockWithdrawHelper internal helper;
+    HookToken internal hk;
+
+    function setUp() public override {
+        super.setUp();
+        _depositAliceEth(10 ether);
+        _depositBobEth(5 ether);
+        _depositAliceToken(1_000e18);
+        receiver = new ReentrantReceiver();
+        helper = new MockWithdrawHelper();
+        hk = new HookToken();
+        hk.mint(alice, 1_000e18);
+        hk.mint(bob, 1_000e18);
+        vm.prank(alice);
+        hk.approve(address(channel), type(uint256).max);
+        vm.prank(alice);
+        hk.approve(address(factory), type(uint256).max);
+    }
+
+    function _guardError() internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
+    }
+
+    function _assertRefused(ReentrantReceiver r) internal view {
+        assertEq(r.attempts(), 1, "no re-entry attempted");
+        assertTrue(!r.lastSuccess(), "re-entry succeeded");
+        assertEq(keccak256(r.lastReturnData()), keccak256(_guardError()), "wrong re-entry error");
+    }
+
+    function _assertHelperRefused(ReentrantWithdrawHelper h) internal view {
+        assertEq(h.attempts(), 1, "no re-entry attempted");
+        assertTrue(!h.lastSuccess(), "re-entry succeeded");
+        assertEq(keccak256(h.lastReturnData()), keccak256(_guardError()), "wrong re-entry error");
+    }
+
+    /// @dev A valid commitment paying eve 3 ETH with nonce 2: what a re-entry tries to run.
+    function _victimWithdrawCall() internal view returns (bytes memory) {
+        WithdrawCommitment memory w2 = _withdrawCommitment(ETH, eve, 3 ether, 2);
+        (bytes memory sa, bytes memory sb) = _withdrawSigs(w2);
+        return abi.encodeCall(channel.withdraw, (w2, sa, sb));
+    }
+
+    function _assertVictimUntouched(uint256 eveBefore) internal view {
+        assertTrue(!channel.isWithdrawExecuted(2), "re-entered withdrawal ran");
+        assertEq(eve.balance, eveBefore, "eve was paid");
+    }
+
+    // ─── ETH receivers (strict paths: all gas forwarded) ─────────────────────────────────────────────────
+
+    function test_reentrancy_ethReceiverReentersWithdrawWithHelperFails() public {
+        receiver.arm(address(channel), _victimWithdrawCall());
+        WithdrawCommitment memory w = WithdrawCommitment(ETH, address(receiver), 2 ether, 1, address(helper), "");
+        uint256 eveBefore = eve.balance;
+        _withdraw(w);
+        _assertRefused(receiver);
+        _assertVictimUntouched(eveBefore);
+        assertEq(address(receiver).balance, 2 ether, "receiver paid exactly");
+        assertEq(address(channel).balance, 13 ether, "channel paid exactly once");
+        assertEq(channel.totalPaidOut(ETH), 2 ether, "paid out");
+        assertEq(helper.callCount(), 1, "helper ran");
+        _assertLedger(ETH);
+    }
+
+    function test_reentrancy_ethReceiverReentersWithdrawExitFails() public {
+        // A channel whose bob is a wallet refusing ETH: its payout is kept as an exit.
+        SigningWallet wallet = new SigningWallet(vm.addr(WALLET_KEY));
+        IChannel ch = IChannel(factory.createChannel(alice, address(wallet), keccak256("wallet")));
+        vm.prank(alice);
+        ch.depositAlice{value: 10 ether}(ETH, 10 ether);
+        wallet.setRefuseEth(true);
+        FinalState memory f = _final(1, _asset(ETH, 4 ether, 6 ether, 10 ether, 0, 1));
+        ch.closeChannel(f, _signFinalFor(address(ch), ALICE_KEY, f), _signFinalFor(address(ch), WALLET_KEY, f));
+        assertEq(ch.exitOf(ETH, address(wallet)), 6 ether, "exit kept");
+        // Anyone moves the wallet's exit to the receiver with its owner's authorization; the receiver re-enters
+        // to run a second, valid authorization (nonce 1).
+        bytes memory auth0 = signDigest(WALLET_KEY, hasher.exitDigest(address(ch), ETH, address(receiver), 0));
+        bytes memory auth1 = signDigest(WALLET_KEY, hasher.exitDigest(address(ch), ETH, address(receiver), 1));
+        receiver.arm(address(ch), abi.encodeCall(ch.withdrawExit, (ETH, address(wallet), address(receiver), auth1)));
+        vm.prank(eve);
+        ch.withdrawExit(ETH, address(wallet), address(receiver), auth0);
+        _assertRefused(receiver);
+        assertEq(address(receiver).balance, 6 ether, "receiver paid exactly once");
+        assertEq(ch.exitOf(ETH, address(wallet)), 0, "exit spent");
+        assertEq(ch.exitsOutstanding(ETH), 0, "nothing outstanding");
+        assertEq(ch.exitNonce(address(wallet)), 1, "one authorization spent");
+        assertEq(address(ch).balance, 0, "channel emptied exactly");
+        assertEq(ch.totalPaidOut(ETH), 10 ether, "paid out");
+    }
+
+    function test_reentrancy_ethReceiverReentersDefundFails() public {
+        ChannelState memory s = _ethState(1, 9 ether, 6 ether, 10 ether, 5 ether, 1);
+        _disputeToDefund(s);
+        // During the defund phase a withdraw-with-helper pays the receiver, which tries to defund.
+        receiver.arm(address(channel), abi.encodeCall(channel.defundChannel, (s, _only(ETH))));
+        WithdrawCommitment memory w = WithdrawCommitment(ETH, address(receiver), 1 ether, 1, address(helper), "");
+        _withdraw(w);
+        _assertRefused(receiver);
+        assertEq(channel.defundNonce(ETH), 0, "defunded from inside a withdrawal");
+        assertEq(address(channel).balance, 14 ether, "only the withdrawal left");
+        assertEq(channel.totalPaidOut(ETH), 1 ether, "paid out");
+    }
+
+    function test_reentrancy_ethPushReceiverCannotReenterWithdraw() public {
+        // Bounded push (50,000 gas): the receiver either hits the lock or runs out of its allowance, and then the
+        // payment is kept as its exit. Either way the second withdrawal never runs and nothing is paid twice.
+        receiver.arm(address(channel), _victimWithdrawCall());
+        uint256 eveBefore = eve.balance;
+        _withdraw(_withdrawCommitment(ETH, address(receiver), 2 ether, 1));
+        _assertVictimUntouched(eveBefore);
+        assertTrue(!receiver.lastSuccess(), "re-entry succeeded");
+        assertEq(
+            address(receiver).balance + channel.exitOf(ETH, address(receiver)),
+            2 ether,
+            "receiver owed exactly the withdrawal"
+        );
+        assertEq(
+            address(channel).balance,
+            13 ether + channel.exitOf(ETH, address(receiver)),
+            "channel paid at most once"
+        );
+        _assertLedger(ETH);
+    }
+
+    // ─── token hooks ─────────────────────────────────────────────────────────────────────────────────────
+
+    function test_reentrancy_hookTokenReentersDepositAliceFails() public {
+        hk.setHook(receiver);
+        receiver.arm(address(channel), abi.encodeCall(channel.depositAlice, (address(hk), 1e18)));
+        _depositAlice(hk, 100e18);
+        _assertRefused(receiver);
+        assertEq(channel.totalDepositsAlice(address(hk)), 100e18, "alice credited exactly what arrived");
+        assertEq(hk.balanceOf(address(channel)), 100e18, "held");
+        assertEq(channel.totalDepositsBob(address(hk)), 0, "bob's figure");
+    }
+
+    function test_reentrancy_hookTokenReentersFactoryDepositCannotDoubleCredit() public {
+        // Bob funds the counterfactual channel; the node then creates it with a hook-token deposit while a token
+        // hook re-enters the (now deployed, unlocked) channel with a deposit of its own.
+        bytes32 salt = keccak256("hook channel");
+        address ch = factory.channelAddress(alice, bob, salt);
+        vm.prank(bob);
+        assertTrue(hk.transfer(ch, 30e18), "bob's plain deposit");
+        HookDepositor depositor = new HookDepositor();
+        hk.mint(address(depositor), 50e18);
+        hk.setHook(depositor);
+        depositor.arm(IChannel(ch), hk, 20e18);
+        vm.prank(alice);
+        factory.createChannelAndDeposit(alice, bob, salt, address(hk), 100e18);
+        IChannel created = IChannel(ch);
+        // The channel is not locked while the factory pulls, so the hook's own tracked deposit (20, made for
+        // alice, as anyone may) goes through and is credited once by the channel; the factory subtracts it from
+        // the balance difference it measures, so it is not credited a second time. Alice's credit equals exactly
+        // what was deposited for her (100 + 20) and bob keeps his 30.
+        uint256 held = hk.balanceOf(ch);
+        assertEq(held, 150e18, "held: bob 30 + alice 100 + the hook's 20");
+        assertEq(depositor.attempts(), 1, "the hook re-entered once");
+        assertTrue(depositor.lastSuccess(), "its tracked deposit is a legitimate deposit for alice");
+        assertEq(created.totalDepositsAlice(address(hk)), 120e18, "each deposit credited exactly once");
+        assertEq(created.totalDepositsBob(address(hk)), 30e18, "bob's plain deposit is still his");
+        assertEq(created.totalDepositsAlice(address(hk)) + created.totalDepositsBob(address(hk)), held, "identity");
+    }
+
+    function test_reentrancy_hookTokenReentersWithdrawFails() public {
+        _depositAlice(hk, 100e18);
+        hk.setHook(receiver);
+        receiver.arm(address(channel), _victimWithdrawCall());
+        uint256 eveBefore = eve.balance;
+        // Strict path (helper named): the token transfer gets all the gas, so the hook reaches the lock.
+        _withdraw(WithdrawCommitment(address(hk), bob, 10e18, 1, address(helper), ""));
+        _assertRefused(receiver);
+        _assertVictimUntouched(eveBefore);
+        assertEq(hk.balanceOf(bob), 1_010e18, "bob paid exactly");
+        assertEq(hk.balanceOf(address(channel)), 90e18, "channel paid once");
+        assertEq(channel.totalPaidOut(address(hk)), 10e18, "paid out");
+    }
+
+    function test_reentrancy_hookTokenPushReentersWithdrawFails() public {
+        _depositAlice(hk, 100e18);
+        hk.setHook(receiver);
+        receiver.arm(address(channel), _victimWithdrawCall());
+        uint256 eveBefore = eve.balance;
+        // Bounded push (120,000 gas for a token): enough for the hook to reach the lock.
+        _withdraw(_withdrawCommitment(address(hk), bob, 10e18, 1));
+        _assertRefused(receiver);
+        _assertVictimUntouched(eveBefore);
+        assertEq(hk.balanceOf(bob), 1_010e18, "bob paid exactly");
+        assertEq(channel.exitOf(address(hk), bob), 0, "no exit");
+        assertEq(channel.totalPaidOut(address(hk)), 10e18, "paid out");
+    }
+
+    function test_reentrancy_hookTokenReentersDefundFails() public {
+        _depositAlice(hk, 100e18);
+        ChannelState memory s = _state(1, _asset(address(hk), 60e18, 40e18, 100e18, 0, 1));
+        _disputeToDefund(s);
+        hk.setHook(receiver);
+        receiver.arm(address(channel), abi.encodeCall(channel.defundChannel, (s, _only(address(hk)))));
+        uint256 aliceBefore = hk.balanceOf(alice);
+        uint256 bobBefore = hk.balanceOf(bob);
+        _defund(s, address(hk));
+        _assertRefused(receiver);
+        assertEq(hk.balanceOf(alice) - aliceBefore, 60e18, "alice paid exactly once");
+        assertEq(hk.balanceOf(bob) - bobBefore, 40e18, "bob paid exactly once");
+        assertEq(hk.balanceOf(address(channel)), 0, "channel emptied");
+        assertEq(channel.totalPaidOut(address(hk)), 100e18, "paid out");
+        assertEq(channel.defundNonce(address(hk)), 1, "defund nonce");
+    }
+
+    function test_reentrancy_hookTokenReentersWithdrawExitFails() public {
+        _depositAlice(hk, 100e18);
+        // While the hook reverts every transfer, bob's pushed payout is kept as his exit.
+        RevertingReceiver blocker = new RevertingReceiver();
+        hk.setHook(IHookReceiver(address(blocker)));
+        _close(_final(1, _asset(address(hk), 70e18, 30e18, 100e18, 0, 1)));
+        assertEq(channel.exitOf(address(hk), bob), 30e18, "bob's exit");
+        assertEq(channel.exitOf(address(hk), alice), 70e18, "alice's exit");
+        // Bob withdraws his exit; the hook re-enters to take alice's with her (valid) authorization.
+        bytes memory aliceAuth = _signExit(ALICE_KEY, address(hk), eve, 0);
+        hk.setHook(receiver);
+        receiver.arm(address(channel), abi.encodeCall(channel.withdrawExit, (address(hk), alice, eve, aliceAuth)));
+        vm.prank(bob);
+        channel.withdrawExit(address(hk), bob, bob, "");
+        _assertRefused(receiver);
+        assertEq(hk.balanceOf(bob), 1_030e18, "bob paid exactly");
+        assertEq(hk.balanceOf(eve), 0, "alice's exit taken");
+        assertEq(channel.exitOf(address(hk), alice), 70e18, "alice's exit intact");
+        assertEq(channel.exitNonce(alice), 0, "alice's authorization spent");
+        assertEq(hk.balanceOf(address(channel)), 70e18, "held");
+    }
+
+    // ─── withdraw helpers ────────────────────────────────────────────────────────────────────────────────
+
+    /// @dev Runs a withdrawal of 1 ETH to bob through a helper that re-enters with `attack`.
+    function _withdrawThroughHelper(bytes memory attack) internal returns (ReentrantWithdrawHelper h) {
+        h = new ReentrantWithdrawHelper();
+        h.setAttackData(attack);
+        _withdraw(WithdrawCommitment(ETH, bob, 1 ether, 1, address(h), ""));
+        _assertHelperRefused(h);
+        assertEq(address(channel).balance, 14 ether, "only the withdrawal left");
+        assertEq(channel.totalPaidOut(ETH), 1 ether, "paid out");
+    }
+
+    function test_reentrancy_withdrawHelperReentersWithdrawFails() public {
+        uint256 eveBefore = eve.balance;
+        _withdrawThroughHelper(_victimWithdrawCall());
+        _assertVictimUntouched(eveBefore);
+    }
+
+    function test_reentrancy_withdrawHelperReentersCloseFails() public {
+        FinalState memory f = _final(1, _asset(ETH, 0, 14 ether, 10 ether, 5 ether, 1));
+        (bytes memory sa, bytes memory sb) = _finalSigs(f);
+        _withdrawThroughHelper(abi.encodeCall(channel.closeChannel, (f, sa, sb)));
+        assertEq(uint256(channel.disputeRecord().nonce), 0, "closed from inside a withdrawal");
+        assertEq(channel.defundNonce(ETH), 0, "defund nonce");
+    }
+
+    function test_reentrancy_withdrawHelperReentersDisputeFails() public {
+        ChannelState memory s = _ethState(1, 0, 14 ether, 10 ether, 5 ether, 1);
+        (bytes memory sa, bytes memory sb) = _sigs(s);
+        _withdrawThroughHelper(abi.encodeCall(channel.disputeChannel, (s, sa, sb)));
+        assertEq(uint256(channel.disputeRecord().nonce), 0, "disputed from inside a withdrawal");
+    }
+
+    function test_reentrancy_withdrawHelperReentersDefundFails() public {
+        ChannelState memory s = _ethState(1, 0, 15 ether, 10 ether, 5 ether, 1);
+        _disputeToDefund(s);
+        _withdrawThroughHelper(abi.encodeCall(channel.defundChannel, (s, _only(ETH))));
+        assertEq(channel.defundNonce(ETH), 0, "defunded from inside a withdrawal");
+    }
+
+    function test_reentrancy_withdrawHelperReentersDepositAliceFails() public {
+        _withdrawThroughHelper(abi.encodeCall(channel.depositAlice, (address(token), 1e18)));
+        assertEq(channel.totalDepositsAlice(address(token)), 1_000e18, "deposit credited inside a withdrawal");
+    }
+
+    // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────
+
+    function _depositAlice(HookToken t, uint256 amount) internal {
+        vm.prank(alice);
+        channel.depositAlice(address(t), amount);
+    }
+}

@@ -1,0 +1,220 @@
+/**
+ * The npm package as an integrator gets it: `npm pack` (its prepack hook runs `npm run build`), then a
+ * throwaway project in a temporary directory outside the repository installs the tarball (with ethers, its
+ * peer dependency, from the npm cache when possible) and
+ *   - a plain ESM script imports the SDK, the typed-data helpers, the channel-address helper, the typed
+ *     bindings and an ABI, computes a channel address and signs a state;
+ *   - TypeScript type-checks a consumer file against the package's declarations.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import hre from "hardhat";
+import { Wallet, ZeroAddress, ZeroHash, id, parseEther, verifyTypedData } from "ethers";
+
+import { npmCommand, runOk } from "../../scripts/lib/child.js";
+import { computeChannelAddress } from "../../src/channelAddress.js";
+import { CHANNEL_STATE_TYPES, channelDomain, channelStateDigest } from "../../src/typedData.js";
+
+const ROOT = hre.config.paths.root;
+const require = createRequire(import.meta.url);
+
+async function runNpm(args: string[], cwd: string, timeoutMs: number) {
+  const [command, prefix] = npmCommand();
+  // No audit, fund or update-notifier traffic; the caller decides about the network.
+  return await runOk(command, [...prefix, ...args, "--no-audit", "--no-fund", "--no-update-notifier"], {
+    cwd,
+    timeoutMs,
+  });
+}
+
+const CONSUMER_ESM = `
+import * as sdk from "@switchyard/protocol";
+import { computeChannelAddress } from "@switchyard/protocol/channel-address";
+import { CHANNEL_STATE_TYPES, channelDomain, channelStateDigest } from "@switchyard/protocol/typed-data";
+import { ChannelFactory__factory } from "@switchyard/protocol/typechain";
+import factoryAbi from "@switchyard/protocol/abi/ChannelFactory.json" with { type: "json" };
+import abiIndex from "@switchyard/protocol/abi/index.json" with { type: "json" };
+import pkg from "@switchyard/protocol/package.json" with { type: "json" };
+import { Interface, Wallet, ZeroAddress, ZeroHash } from "ethers";
+
+const input = JSON.parse(process.argv[2]);
+const channel = computeChannelAddress(input.factory, input.mastercopy, input.alice, input.bob, input.salt);
+const state = {
+  nonce: 7n,
+  timeout: 3600n,
+  transfersRoot: ZeroHash,
+  assets: [{ asset: ZeroAddress, balanceAlice: 3n, balanceBob: 4n, processedAlice: 5n, processedBob: 2n, defundNonce: 1n }],
+};
+const chainId = BigInt(input.chainId);
+const signature = await new Wallet(input.key).signTypedData(channelDomain(chainId, channel), CHANNEL_STATE_TYPES, state);
+const abiSelector = new Interface(factoryAbi).getFunction("channelAddress").selector;
+const typechainSelector = ChannelFactory__factory.createInterface().getFunction("channelAddress").selector;
+console.log(JSON.stringify({
+  channel,
+  signature,
+  digest: channelStateDigest(chainId, channel, state),
+  abiSelector,
+  typechainSelector,
+  abiNames: Object.keys(abiIndex),
+  sdkExports: Object.keys(sdk).length,
+  name: pkg.name,
+}));
+`;
+
+const CONSUMER_TS = `
+import * as sdk from "@switchyard/protocol";
+import { computeChannelAddress } from "@switchyard/protocol/channel-address";
+import { channelStateDigest, type ChannelState } from "@switchyard/protocol/typed-data";
+import { ChannelFactory__factory, type ChannelFactory } from "@switchyard/protocol/typechain";
+import { ZeroAddress, ZeroHash } from "ethers";
+
+const state: ChannelState = { nonce: 1n, timeout: 60n, transfersRoot: ZeroHash, assets: [] };
+const channel: string = computeChannelAddress(ZeroAddress, ZeroAddress, ZeroAddress, ZeroAddress, ZeroHash);
+const digest: string = channelStateDigest(1n, channel, state);
+const factory: ChannelFactory = ChannelFactory__factory.connect(ZeroAddress);
+// @ts-expect-error the helper takes five arguments: the declarations are real, not any
+computeChannelAddress(ZeroAddress);
+// @ts-expect-error a state's nonce is a bigint
+const bad: ChannelState = { nonce: "1", timeout: 60n, transfersRoot: ZeroHash, assets: [] };
+export { sdk, digest, factory, bad };
+`;
+
+describe("the npm package (npm pack → install in a throwaway project outside the repo)", function () {
+  this.timeout(240_000);
+  let work: string;
+
+  before(async () => {
+    work = await mkdtemp(path.join(tmpdir(), "switchyard-package-"));
+  });
+
+  after(async () => {
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+  });
+
+  it("packs, installs and works from plain ESM and from TypeScript", async () => {
+    expect(path.relative(ROOT, work).startsWith("..")).to.equal(true);
+    // `npm pack` runs the prepack hook: npm run build (contracts, abi/, dist/).
+    await runNpm(["pack", "--pack-destination", work], ROOT, 180_000);
+    const tarballs = (await readdir(work)).filter((f) => f.endsWith(".tgz"));
+    expect(tarballs).to.have.length(1);
+    const tarball = path.join(work, tarballs[0] ?? "");
+
+    const project = path.join(work, "consumer");
+    await mkdir(project);
+    const ethersVersion = (
+      JSON.parse(await readFile(path.join(ROOT, "node_modules", "ethers", "package.json"), "utf8")) as {
+        version: string;
+      }
+    ).version;
+    await writeFile(
+      path.join(project, "package.json"),
+      JSON.stringify({
+        name: "switchyard-consumer",
+        private: true,
+        type: "module",
+        dependencies: { "@switchyard/protocol": `file:${tarball}`, ethers: ethersVersion },
+      }),
+    );
+    await runNpm(["install", "--prefer-offline", "--ignore-scripts"], project, 120_000);
+
+    // What the tarball holds: built JS and declarations, ABIs; no sources, tests or local deployments.
+    const installed = path.join(project, "node_modules", "@switchyard", "protocol");
+    for (const file of [
+      "dist/src/index.js",
+      "dist/src/index.d.ts",
+      "dist/src/channelAddress.js",
+      "dist/typechain-types/index.js",
+      "abi/ChannelFactory.json",
+    ]) {
+      expect(existsSync(path.join(installed, file)), file).to.equal(true);
+    }
+    for (const absent of [
+      "src",
+      "test",
+      "contracts",
+      "scripts",
+      "deployments/hardhat",
+      "deployments/localhost",
+      "node_modules",
+    ]) {
+      expect(existsSync(path.join(installed, absent)), absent).to.equal(false);
+    }
+
+    // The ESM consumer, against a real factory on the embedded network.
+    const { ethers } = await hre.network.create();
+    const factory = await ethers.deployContract("ChannelFactory", [
+      [{ asset: ZeroAddress, channelCapacity: parseEther("1"), transferCap: parseEther("1") }],
+      60n,
+      3600n,
+    ]);
+    const wallet = Wallet.createRandom();
+    const input = {
+      factory: await factory.getAddress(),
+      mastercopy: await factory.mastercopy(),
+      alice: wallet.address,
+      bob: Wallet.createRandom().address,
+      salt: id("package test"),
+      key: wallet.privateKey,
+      chainId: "31337",
+    };
+    await writeFile(path.join(project, "check.mjs"), CONSUMER_ESM);
+    const esm = await runOk(process.execPath, ["check.mjs", JSON.stringify(input)], {
+      cwd: project,
+      timeoutMs: 30_000,
+    });
+    const out = JSON.parse(esm.stdout.trim()) as Record<string, unknown>;
+    const channel = await factory.channelAddress(input.alice, input.bob, input.salt);
+    expect(out.channel).to.equal(channel);
+    expect(out.channel).to.equal(
+      computeChannelAddress(input.factory, input.mastercopy, input.alice, input.bob, input.salt),
+    );
+    const state = {
+      nonce: 7n,
+      timeout: 3600n,
+      transfersRoot: ZeroHash,
+      assets: [
+        { asset: ZeroAddress, balanceAlice: 3n, balanceBob: 4n, processedAlice: 5n, processedBob: 2n, defundNonce: 1n },
+      ],
+    };
+    expect(out.digest).to.equal(channelStateDigest(31337n, channel, state));
+    expect(verifyTypedData(channelDomain(31337n, channel), CHANNEL_STATE_TYPES, state, String(out.signature))).to.equal(
+      wallet.address,
+    );
+    expect(out.abiSelector).to.equal(factory.interface.getFunction("channelAddress").selector);
+    expect(out.typechainSelector).to.equal(out.abiSelector);
+    expect(out.abiNames).to.include.members([
+      "ChannelFactory",
+      "ChannelMastercopy",
+      "HashlockResolver",
+      "SignedTransferResolver",
+      "IChannel",
+    ]);
+    expect(out.sdkExports).to.be.above(10);
+    expect(out.name).to.equal("@switchyard/protocol");
+
+    // The TypeScript consumer: the declarations resolve through the exports map and are precise.
+    await writeFile(path.join(project, "check.ts"), CONSUMER_TS);
+    await writeFile(
+      path.join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          target: "es2022",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ["check.ts"],
+      }),
+    );
+    const tsc = require.resolve("typescript/bin/tsc");
+    await runOk(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: project, timeoutMs: 60_000 });
+  });
+});

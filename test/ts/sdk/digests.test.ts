@@ -1,0 +1,82 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { Wallet, hexlify, toBeHex } from "ethers";
+
+import { domainSeparator, finalDigest, stateDigest, withdrawCommitmentDigest } from "../../../src/digests.js";
+import { channelStateDigest, finalStateDigest, withdrawDigest, type ChannelState } from "../../../src/typedData.js";
+import { encodeTransfer, encodeTransferWithAbiCoder, type Transfer } from "../../../src/transfers.js";
+import { prng } from "./helpers.js";
+
+const { ethers } = await network.create();
+
+describe("SDK fast hashing (src/digests.ts, encodeTransfer) equals the reference encoders", () => {
+  const random = prng(99);
+  const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
+  const uint = (): bigint => {
+    const size = [0, 1, 8, 16, 32][Math.floor(random() * 5)] as number;
+    return size === 0 ? 0n : BigInt(hexlify(bytes(size)));
+  };
+  const address = (): string => Wallet.createRandom().address;
+  const word = (): string => hexlify(bytes(32));
+  const state = (): ChannelState => ({
+    nonce: uint(),
+    timeout: uint(),
+    transfersRoot: word(),
+    assets: Array.from({ length: Math.floor(random() * 5) }, () => ({
+      asset: address(),
+      balanceAlice: uint(),
+      balanceBob: uint(),
+      processedAlice: uint(),
+      processedBob: uint(),
+      defundNonce: uint(),
+    })),
+  });
+
+  it("gives typedData.ts's digests for 300 random states, final states and withdraw commitments", () => {
+    for (let k = 0; k < 300; k++) {
+      const chainId = BigInt(1 + Math.floor(random() * 100_000));
+      const channel = address();
+      const s = state();
+      expect(stateDigest(chainId, channel, s)).to.equal(channelStateDigest(chainId, channel, s));
+      const final = { nonce: s.nonce, assets: s.assets };
+      expect(finalDigest(chainId, channel, final)).to.equal(finalStateDigest(chainId, channel, final));
+      const w = { asset: address(), recipient: address(), amount: uint(), nonce: uint(), callTo: address(), callData: hexlify(bytes(Math.floor(random() * 100))) };
+      expect(withdrawCommitmentDigest(chainId, channel, w)).to.equal(withdrawDigest(chainId, channel, w));
+    }
+  });
+
+  it("gives ChannelHashing.sol's domain separator and digest", async () => {
+    const harness = await ethers.deployContract("ChannelHashingHarness");
+    const { chainId } = await ethers.provider.getNetwork();
+    const channel = address();
+    const s = state();
+    expect(domainSeparator(chainId, channel)).to.equal(await harness.domainSeparator(channel));
+    expect(stateDigest(chainId, channel, s)).to.equal(await harness.channelStateDigest(channel, s));
+  });
+
+  it("refuses values that are not what the type says", () => {
+    const s = state();
+    expect(() => stateDigest(1n, address(), { ...s, nonce: -1n })).to.throw(TypeError);
+    expect(() => stateDigest(1n, address(), { ...s, transfersRoot: "0x12" })).to.throw(TypeError);
+    const bad = { asset: "0x12", balanceAlice: 0n, balanceBob: 0n, processedAlice: 0n, processedBob: 0n, defundNonce: 1n };
+    expect(() => stateDigest(1n, address(), { ...s, assets: [bad] })).to.throw(TypeError);
+  });
+
+  it("encodes 300 random transfers as AbiCoder does (abi.encode of the struct)", () => {
+    for (let k = 0; k < 300; k++) {
+      const t: Transfer = {
+        channel: address(),
+        resolver: address(),
+        asset: address(),
+        amount: uint(),
+        initiator: address(),
+        responder: address(),
+        timeout: uint(),
+        salt: word(),
+        data: hexlify(bytes(Math.floor(random() * 130))),
+      };
+      expect(encodeTransfer(t)).to.equal(encodeTransferWithAbiCoder(t));
+    }
+    expect(() => encodeTransfer({ channel: address(), resolver: address(), asset: address(), amount: -1n, initiator: address(), responder: address(), timeout: 0n, salt: toBeHex(0, 32), data: "0x" })).to.throw(RangeError);
+  });
+});
