@@ -48,6 +48,15 @@ const deployTask = task("deploy", "Deploy Switchyard with Ignition (create2) and
   .setAction(() => import("./scripts/tasks/deploy.js"))
   .build();
 
+/**
+ * `localhost` is a node started by hand on 127.0.0.1:8545. SWITCHYARD_LOCALHOST_URL moves it to another
+ * loopback port (the end-to-end test uses it when 8545 is taken); anything but a loopback URL is refused.
+ */
+const LOCALHOST_URL = process.env.SWITCHYARD_LOCALHOST_URL ?? "http://127.0.0.1:8545";
+if (!/^http:\/\/(127\.0\.0\.1|localhost):\d+\/?$/.test(LOCALHOST_URL)) {
+  throw new Error(`SWITCHYARD_LOCALHOST_URL must be a loopback URL such as http://127.0.0.1:8545, not ${LOCALHOST_URL}`);
+}
+
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   tasks: [deployTask],
@@ -113,7 +122,7 @@ export default defineConfig({
     localhost: {
       type: "http",
       chainType: "l1",
-      url: "http://127.0.0.1:8545",
+      url: LOCALHOST_URL,
     },
     sepolia: {
       type: "http",

@@ -147,6 +147,16 @@ export class Channel {
     return this.setup.channel;
   }
 
+  /** Which party this process is in the channel. */
+  get me(): Party {
+    return this.config.me;
+  }
+
+  /** The channel's fixed setup (chain, address, parties, dispute timeout). */
+  get channelSetup(): ChannelSetup {
+    return { ...this.setup };
+  }
+
   /** The latest state (co-signed, or the genesis state). */
   get state(): ChannelState {
     return this.current;

@@ -175,3 +175,27 @@ export class StoreError extends SwitchyardError {
     super("STORE", reason);
   }
 }
+
+/** A commitment cannot be built from what the store holds (no co-signed state, an unknown transfer...). */
+export class CommitmentError extends SwitchyardError {
+  constructor(reason: string) {
+    super("COMMITMENT", reason);
+  }
+}
+
+/** A payment a node is asked to forward breaks a routing rule (unknown peer, reused lock, amount, terms). */
+export class RouteError extends SwitchyardError {
+  constructor(reason: string) {
+    super("ROUTE", reason);
+  }
+}
+
+/** A counter-party did not answer in time, or refused what this party sent. */
+export class PeerError extends SwitchyardError {
+  constructor(
+    readonly peer: string,
+    reason: string,
+  ) {
+    super("PEER", `peer ${peer}: ${reason}`);
+  }
+}

@@ -15,3 +15,8 @@ export * from "./record.js";
 export * from "./store.js";
 export * from "./fileStore.js";
 export * from "./channel.js";
+export * from "./abi.js";
+export * from "./chain.js";
+export * from "./commitments.js";
+export * from "./watcher.js";
+export * from "./node.js";

@@ -46,6 +46,7 @@ import {
   readRecords,
 } from "../../../scripts/lib/deployment.js";
 import { loadParameters, parametersFileOf } from "../../../scripts/lib/parameters.js";
+import { LIFE_CYCLE_STEPS, LifeCycle } from "../../../scripts/lib/demo-lifecycle.js";
 
 /** The `localhost` network is hard-wired to this port in hardhat.config.ts. */
 const LOCALHOST_PORT = 8545;
@@ -69,19 +70,18 @@ describe("real node end to end (anvil on 127.0.0.1:8545)", function () {
   this.timeout(120_000);
   const ctx = {} as AnvilContext;
   let deployOutput = "";
+  let port = LOCALHOST_PORT;
+  const localhostEnv = () => ({ ...process.env, SWITCHYARD_LOCALHOST_URL: `http://127.0.0.1:${port}` });
 
   before(async function () {
     const command = await nodeCommandOnce();
     if (command.kind !== "anvil") console.warn(`    no anvil (${command.note ?? "?"}): using hardhat node`);
-    if (!(await isPortFree(LOCALHOST_PORT))) {
-      throw new Error(
-        `127.0.0.1:${LOCALHOST_PORT} is busy: the localhost network (hardhat.config.ts) is hard-wired to it. ` +
-          `Stop whatever listens there (a node started by hand?) and run the tests again.`,
-      );
-    }
-    ctx.node = await startLocalNode(command, { port: LOCALHOST_PORT, cwd: ROOT, lifetimeMs: 110_000 });
+    // 8545 is the `localhost` network's port; when something else holds it (a node started by hand), the test
+    // takes a free loopback port and points `--network localhost` there with SWITCHYARD_LOCALHOST_URL.
+    port = (await isPortFree(LOCALHOST_PORT)) ? LOCALHOST_PORT : await freePort();
+    ctx.node = await startLocalNode(command, { port, cwd: ROOT, lifetimeMs: 110_000 });
     ctx.provider = new JsonRpcProvider(ctx.node.url, undefined, { staticNetwork: true, pollingInterval: 100 });
-    const deploy = await runHardhat(["deploy", "--network", "localhost"], { cwd: ROOT, timeoutMs: 90_000 });
+    const deploy = await runHardhat(["deploy", "--network", "localhost"], { cwd: ROOT, timeoutMs: 90_000, env: localhostEnv() });
     deployOutput = deploy.stdout + deploy.stderr;
     if (deploy.code !== 0) throw new Error(`npx hardhat deploy --network localhost failed:\n${deployOutput}`);
     ctx.records = await readRecords(path.join(ROOT, "deployments", "localhost"));
@@ -92,7 +92,7 @@ describe("real node end to end (anvil on 127.0.0.1:8545)", function () {
     if (ctx.node !== undefined) {
       await ctx.node.stop();
       expect(isAlive(ctx.node.pid), `${ctx.node.kind} still running`).to.equal(false);
-      expect(await isPortFree(LOCALHOST_PORT), "port 8545 still taken").to.equal(true);
+      expect(await isPortFree(port), `port ${port} still taken`).to.equal(true);
     }
   });
 
@@ -153,7 +153,7 @@ describe("real node end to end (anvil on 127.0.0.1:8545)", function () {
 
   it("does nothing on a second `npx hardhat deploy --network localhost`", async () => {
     const block = await blockNumber();
-    const again = await runHardhat(["deploy", "--network", "localhost"], { cwd: ROOT, timeoutMs: 90_000 });
+    const again = await runHardhat(["deploy", "--network", "localhost"], { cwd: ROOT, timeoutMs: 90_000, env: localhostEnv() });
     expect(again.code, again.stdout + again.stderr).to.equal(0);
     expect(again.stdout).to.include("No transaction sent");
     expect(await blockNumber()).to.equal(block);
@@ -162,7 +162,77 @@ describe("real node end to end (anvil on 127.0.0.1:8545)", function () {
   });
 
   describe("life cycle", () => {
-    // The SDK life cycle against this node (deposit, pay, withdraw, dispute, exit) goes here, using ctx.
+    // The SDK life cycle of `npm run demo` (scripts/lib/demo-lifecycle.ts) against the addresses deployed above:
+    // counterfactual funding, create + deposit, routed hashlock payments, a cooperative withdraw, a stale dispute
+    // refuted by Bob's watcher, defund, a hashlock settled on chain, and a cooperative close. Every step checks
+    // every party's and channel's ETH and token balance on chain (gas read back from the blocks) and throws on
+    // any difference; the last test reads the balances again, independently.
+    let lifeCycle: LifeCycle;
+    let provider: JsonRpcProvider | undefined;
+    let storeDir = "";
+
+    before(async () => {
+      storeDir = await mkdtemp(path.join(tmpdir(), "switchyard-e2e-stores-"));
+      // Its own provider, without ethers' 250 ms cache of identical reads: a balance or nonce read right after a
+      // transaction must see it.
+      provider = new JsonRpcProvider(ctx.node.url, undefined, {
+        staticNetwork: true,
+        pollingInterval: 100,
+        cacheTimeout: -1,
+      });
+      lifeCycle = new LifeCycle({
+        provider,
+        faucet: await provider.getSigner(0),
+        contracts: {
+          ChannelFactory: ctx.records.ChannelFactory.address,
+          ChannelMastercopy: ctx.records.ChannelMastercopy.address,
+          HashlockResolver: ctx.records.HashlockResolver.address,
+        },
+        storeDir,
+      });
+    });
+
+    after(async () => {
+      provider?.destroy();
+      await rm(storeDir, { recursive: true, force: true });
+    });
+
+    for (const step of LIFE_CYCLE_STEPS) {
+      it(step.title, async () => {
+        await lifeCycle.run(step.id);
+      });
+    }
+
+    it("ends with every balance on chain as planned: the books balance, both channels empty", async () => {
+      const summary = lifeCycle.summary();
+      expect(summary.totals).to.deep.equal({ eth: 0n, token: 0n });
+      expect(summary.dispute.refuted).to.equal(true);
+      expect(summary.exits.kept).to.deep.equal({ eth: 0n, token: 0n });
+      const token = new Contract(
+        summary.token.address,
+        ["function balanceOf(address) view returns (uint256)"],
+        ctx.provider,
+      );
+      for (const account of summary.accounts) {
+        expect(await ctx.provider.getBalance(account.address), `${account.name} ETH`).to.equal(account.end.eth);
+        expect(await token.getFunction("balanceOf")(account.address), `${account.name} token`).to.equal(
+          account.end.token,
+        );
+        expect(account.net, account.name).to.deep.equal(account.expected);
+      }
+      for (const name of ["Alice–Node", "Node–Bob"] as const) {
+        const channel = channelOnNode(summary.channels[name]);
+        expect(await ctx.provider.getBalance(summary.channels[name]), `${name} ETH`).to.equal(0n);
+        expect(await token.getFunction("balanceOf")(summary.channels[name]), `${name} token`).to.equal(0n);
+        for (const asset of [ZeroAddress, summary.token.address]) {
+          // Everything deposited left the channel: balance + paidOut = aliceDeposits + bobDeposits, balance 0.
+          expect(await channel.getFunction("totalPaidOut")(asset), `${name} paid out ${asset}`).to.equal(
+            (await channel.getFunction("totalDepositsAlice")(asset)) +
+              (await channel.getFunction("totalDepositsBob")(asset)),
+          );
+        }
+      }
+    });
   });
 
   /** The node's block number, uncached. */

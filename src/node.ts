@@ -1,0 +1,413 @@
+/**
+ * `Node`: the routing role. It holds one `Channel` per counter-party (its peers) and forwards a hashlock payment
+ * Alice → Node → Bob as two transfers with the same lock hash and decreasing expiries (docs/PROTOCOL.md §12):
+ *
+ *   alice.propose(create up) ─► node.receive(alice, proposal, route) ─► node proposes create down ─► bob
+ *   bob.propose(resolve down, preimage) ─► node.receive(bob, proposal) ─► node learns the preimage (durably)
+ *                                            ─► node proposes resolve up (claims from alice with the preimage)
+ *
+ * Safety of the node, rule by rule:
+ * - it forwards only if `E_up ≥ E_down + T_up + margin` (`checkRouteExpiries`, T_up = the upstream channel's
+ *   timeout, already within the deployment's bounds), so a preimage revealed downstream at the last moment can
+ *   still be claimed upstream on chain (dispute, consensus phase, transfer dispute, settle) before E_up; it
+ *   records the preimage in the upstream channel's store before anything else, for its watcher;
+ * - it cancels upstream (refunds the payer) only once the downstream can no longer be claimed: never forwarded,
+ *   cancelled by the payee, or past its expiry (the hashlock refuses the preimage from then on, off and on chain)
+ *   — the downstream hop is refunded first;
+ * - one proposal at a time per channel: every exchange with a peer (receive, or propose → deliver → complete)
+ *   runs under that peer's lock, and a proposal that was signed but not answered is delivered again before the
+ *   next one (the channel never signs a second content at a nonce).
+ *
+ * The payment table is kept in memory; what must survive a crash (the channels, their transfers and the
+ * preimages learned) is in the channels' stores.
+ */
+import { concat, hexlify, keccak256, randomBytes, toUtf8Bytes } from "ethers";
+
+import type { Acknowledgement, Channel, Proposal } from "./channel.js";
+import { checksum } from "./address.js";
+import { PeerError, RouteError, TimeoutError } from "./errors.js";
+import { DEFAULT_SAFETY_MARGIN, checkRouteExpiries, hashlockTerms } from "./policies.js";
+import { encodeHashlockTerms } from "./resolvers.js";
+import { normalizeTransfer, transferId, type Transfer } from "./transfers.js";
+import type { ResolveDetails } from "./types.js";
+
+/** How the node reaches a peer: delivers the node's proposal and returns the peer's acknowledgement. */
+export interface PeerLink {
+  receive(proposal: Proposal): Promise<Acknowledgement>;
+}
+
+export interface NodeConfig {
+  /** The node's address: its party in every one of its channels. */
+  address: string;
+  /** The hashlock resolver payments are routed through. */
+  hashlock: string;
+  /** Seconds of margin in the route and lifetime rules (default DEFAULT_SAFETY_MARGIN). */
+  safetyMargin?: bigint;
+  /** Unix time in seconds (default: the system clock). */
+  clock?: () => bigint;
+  /** Milliseconds the node waits for a peer's answer (default 10,000). */
+  peerTimeoutMs?: number;
+}
+
+/** What a payer asks the node to do with its upstream lock. */
+export interface RouteInstruction {
+  /** The payee: the peer of the downstream channel. */
+  recipient: string;
+  /** The downstream lock's expiry (unix seconds). */
+  expiry: bigint;
+  /** What the payee gets (default: the upstream amount; less leaves the node a fee). */
+  amount?: bigint;
+}
+
+export type PaymentStatus =
+  /** Locked upstream; nothing signed downstream. */
+  | "accepted"
+  /** Locked on both hops. */
+  | "forwarded"
+  /** The preimage is known; the upstream claim is outstanding. */
+  | "unlocked"
+  /** Claimed upstream. */
+  | "completed"
+  /** The downstream can no longer be claimed; the upstream refund is outstanding. */
+  | "cancelling"
+  /** Refunded upstream. */
+  | "refunded";
+
+export interface Hop {
+  peer: string;
+  transferId: string;
+  transfer: Transfer;
+  expiry: bigint;
+}
+
+export interface RoutedPayment {
+  lockHash: string;
+  status: PaymentStatus;
+  upstream: Hop;
+  downstream?: Hop;
+  /** The responder's evidence (abi.encode(preimage)) once known. */
+  resolverData?: string;
+  /** The last failure (a silent or refusing peer), if the last attempt failed. */
+  error?: string;
+}
+
+export interface NodeTickReport {
+  /** Lock hashes claimed upstream in this tick. */
+  claimed: string[];
+  /** Lock hashes refunded upstream in this tick. */
+  refunded: string[];
+  /** Peers whose channel the node must now dispute on chain to claim upstream before the lock expires. */
+  mustDispute: string[];
+  /** What failed (a silent peer), by lock hash. */
+  failed: Array<{ lockHash: string; error: string }>;
+}
+
+interface Peer {
+  address: string;
+  channel: Channel;
+  link: PeerLink;
+  queue: Promise<unknown>;
+}
+
+const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
+
+export class Node {
+  readonly address: string;
+  private readonly hashlock: string;
+  private readonly margin: bigint;
+  private readonly peers = new Map<string, Peer>();
+  private readonly payments = new Map<string, RoutedPayment>();
+  /** Downstream transfer id → lock hash. */
+  private readonly byDownstream = new Map<string, string>();
+
+  constructor(private readonly config: NodeConfig) {
+    this.address = checksum(config.address);
+    this.hashlock = checksum(config.hashlock);
+    this.margin = config.safetyMargin ?? DEFAULT_SAFETY_MARGIN;
+  }
+
+  /** Adds the node's channel with `peer` and the way to reach it. */
+  addPeer(peer: string, channel: Channel, link: PeerLink): void {
+    const address = checksum(peer);
+    const setup = channel.channelSetup;
+    const node = checksum(channel.me === "alice" ? setup.alice : setup.bob);
+    const other = checksum(channel.me === "alice" ? setup.bob : setup.alice);
+    if (node !== this.address) throw new RouteError(`channel ${channel.address} is not the node's (${node})`);
+    if (other !== address) throw new RouteError(`channel ${channel.address} is with ${other}, not ${address}`);
+    if (this.peers.has(address)) throw new RouteError(`the node already has a channel with ${address}`);
+    this.peers.set(address, { address, channel, link, queue: Promise.resolve() });
+  }
+
+  /** The node's channel with `peer`. */
+  channel(peer: string): Channel {
+    return this.peer(peer).channel;
+  }
+
+  /** The payment locked with `lockHash` (a copy). */
+  payment(lockHash: string): RoutedPayment | undefined {
+    const p = this.payments.get(lockHash.toLowerCase());
+    return p === undefined ? undefined : { ...p };
+  }
+
+  /**
+   * Receives a peer's proposal and returns the node's acknowledgement. With a `route`, the proposal must lock a
+   * hashlock payment to the node, which it then forwards to `route.recipient`. A resolve of a downstream transfer
+   * with the preimage makes the node claim the upstream transfer; a cancel makes it refund the upstream.
+   * Forwarding and claiming failures do not fail the call (see `tick`); a bad route throws before anything is
+   * signed.
+   */
+  async receive(from: string, proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
+    const peer = this.peer(from);
+    const planned = route === undefined ? undefined : this.planRoute(peer, proposal, route);
+    if (planned !== undefined) this.payments.set(planned.lockHash, planned); // reserves the lock
+    let ack: Acknowledgement;
+    try {
+      ack = await this.exclusive(peer, () => peer.channel.receive(proposal));
+    } catch (error) {
+      if (planned !== undefined) this.payments.delete(planned.lockHash);
+      throw error;
+    }
+    if (planned !== undefined) await this.forward(planned).catch((e: unknown) => noteError(planned, e)); // "accepted": tick() refunds
+    const details = proposal.update.details;
+    if (details.type === "resolve") await this.onDownstreamResolved(details);
+    return ack;
+  }
+
+  /**
+   * Retries what is outstanding: claims upstream with known preimages, refunds upstream once the downstream
+   * cannot be claimed any more, and reports the channels to dispute when a silent payer leaves the node only the
+   * on-chain claim (from `E_up − T_up − margin` on, the last moment the route rule leaves for it).
+   */
+  async tick(): Promise<NodeTickReport> {
+    const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [] };
+    const now = this.now();
+    for (const p of this.payments.values()) {
+      try {
+        if (p.status === "forwarded" && p.downstream !== undefined && now >= p.downstream.expiry) {
+          p.status = "cancelling"; // the hashlock refuses the preimage from E_down on: the payee cannot claim
+        }
+        if (p.status === "accepted" || p.status === "cancelling") {
+          await this.refundUpstream(p);
+          report.refunded.push(p.lockHash);
+        } else if (p.status === "unlocked") {
+          await this.claimUpstream(p);
+          report.claimed.push(p.lockHash);
+        } else if (p.status === "forwarded" && p.downstream !== undefined) {
+          await this.flush(this.peer(p.downstream.peer)); // a downstream lock signed but not yet answered
+        }
+      } catch (error) {
+        report.failed.push({ lockHash: p.lockHash, error: error instanceof Error ? error.message : String(error) });
+        const up = this.peer(p.upstream.peer).channel.channelSetup;
+        if (p.status === "unlocked" && now >= p.upstream.expiry - up.timeout - this.margin) {
+          if (!report.mustDispute.includes(p.upstream.peer)) report.mustDispute.push(p.upstream.peer);
+        }
+      }
+    }
+    return report;
+  }
+
+  // ───────────────────────────── routing ─────────────────────────────
+
+  /** Checks a route before the node signs the upstream lock; returns the payment it opens. */
+  private planRoute(peer: Peer, proposal: Proposal, route: RouteInstruction): RoutedPayment {
+    const details = proposal.update?.details;
+    if (details?.type !== "create") throw new RouteError("a routed payment must be a transfer creation");
+    const t = normalizeTransfer(details.transfer);
+    if (t.resolver !== this.hashlock)
+      throw new RouteError(`the node routes hashlock transfers (${this.hashlock}) only`);
+    if (t.initiator !== peer.address || t.responder !== this.address) {
+      throw new RouteError("the upstream lock must go from the payer to the node");
+    }
+    const recipient = checksum(route.recipient);
+    const down = this.peers.get(recipient);
+    if (down === undefined) throw new RouteError(`the node has no channel with ${recipient}`);
+    if (recipient === peer.address) throw new RouteError("a payment cannot be routed back to its payer");
+    const { lockHash, expiry } = hashlockTerms(t.data);
+    if (this.payments.has(lockHash)) throw new RouteError(`lock ${lockHash} is already routed`);
+    const amount = route.amount ?? t.amount;
+    if (amount <= 0n || amount > t.amount) {
+      throw new RouteError(`the payee's amount ${amount} must be in (0, ${t.amount}] (the upstream amount)`);
+    }
+    checkRouteExpiries(expiry, route.expiry, peer.channel.channelSetup.timeout, this.margin);
+    const downTimeout = down.channel.channelSetup.timeout;
+    const earliest = this.now() + downTimeout + this.margin;
+    if (route.expiry < earliest) {
+      throw new TimeoutError(
+        `downstream expiry ${route.expiry} is before ${earliest}: the payee could not claim it on chain`,
+      );
+    }
+    const up: Hop = { peer: peer.address, transferId: transferId(t), transfer: t, expiry };
+    const downstream = normalizeTransfer({
+      channel: down.channel.address,
+      resolver: this.hashlock,
+      asset: t.asset,
+      amount,
+      initiator: this.address,
+      responder: recipient,
+      timeout: downTimeout,
+      salt: keccak256(concat([up.transferId, toUtf8Bytes("switchyard.route")])),
+      data: encodeHashlockTerms({ lockHash, expiry: route.expiry }),
+    });
+    return {
+      lockHash,
+      status: "accepted",
+      upstream: up,
+      downstream: { peer: recipient, transferId: transferId(downstream), transfer: downstream, expiry: route.expiry },
+    };
+  }
+
+  /** Locks the payment downstream. Until the downstream proposal is signed the payment stays "accepted". */
+  private async forward(p: RoutedPayment): Promise<void> {
+    const hop = p.downstream as Hop;
+    const peer = this.peer(hop.peer);
+    await this.exclusive(peer, async () => {
+      await this.flush(peer);
+      const proposal = await peer.channel.propose({ type: "create", transfer: hop.transfer });
+      // Signed: from here the payee may hold a co-signed lock, so the upstream is refunded only after E_down.
+      p.status = "forwarded";
+      this.byDownstream.set(hop.transferId, p.lockHash);
+      await this.deliver(peer, proposal);
+    });
+  }
+
+  /** The payee resolved a downstream transfer: claim upstream with its preimage, or refund upstream on a cancel. */
+  private async onDownstreamResolved(details: ResolveDetails): Promise<void> {
+    const lockHash = this.byDownstream.get(details.transferId.toLowerCase());
+    const p = lockHash === undefined ? undefined : this.payments.get(lockHash);
+    if (p === undefined || (p.status !== "forwarded" && p.status !== "cancelling")) return;
+    if (details.resolverData === "0x") {
+      p.status = "cancelling";
+      await this.refundUpstream(p).catch((e: unknown) => noteError(p, e)); // tick() retries
+      return;
+    }
+    p.resolverData = details.resolverData.toLowerCase();
+    p.status = "unlocked";
+    // Durable before anything else: the node's watcher claims on chain with it if the payer stays silent.
+    await this.peer(p.upstream.peer).channel.learnResolution(p.upstream.transferId, p.resolverData);
+    await this.claimUpstream(p).catch((e: unknown) => noteError(p, e)); // tick() retries
+  }
+
+  private async claimUpstream(p: RoutedPayment): Promise<void> {
+    const resolverData = p.resolverData as string;
+    await this.resolveUpstream(p, {
+      type: "resolve",
+      transferId: p.upstream.transferId,
+      toResponder: p.upstream.transfer.amount,
+      resolverData,
+    });
+    p.status = "completed";
+    delete p.error;
+  }
+
+  private async refundUpstream(p: RoutedPayment): Promise<void> {
+    await this.resolveUpstream(p, {
+      type: "resolve",
+      transferId: p.upstream.transferId,
+      toResponder: 0n,
+      resolverData: "0x",
+    });
+    p.status = "refunded";
+    delete p.error;
+  }
+
+  /** Proposes a resolution of the upstream transfer (if it is still active) and delivers it. */
+  private async resolveUpstream(p: RoutedPayment, details: ResolveDetails): Promise<void> {
+    const peer = this.peer(p.upstream.peer);
+    await this.exclusive(peer, async () => {
+      await this.flush(peer);
+      if (peer.channel.transfers.get(p.upstream.transferId) === undefined) return; // resolved already
+      await this.deliver(peer, await peer.channel.propose(details));
+    });
+  }
+
+  // ───────────────────────────── plumbing ─────────────────────────────
+
+  /** Delivers a proposal the node signed and not yet completed, if any (before anything else is proposed). */
+  private async flush(peer: Peer): Promise<void> {
+    const pending = peer.channel.pending;
+    if (pending !== undefined) await this.deliver(peer, pending);
+  }
+
+  private async deliver(peer: Peer, proposal: Proposal): Promise<void> {
+    const timeoutMs = this.config.peerTimeoutMs ?? 10_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PeerError(peer.address, `no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    let ack: Acknowledgement;
+    try {
+      ack = await Promise.race([peer.link.receive(proposal), timeout]);
+    } catch (error) {
+      if (error instanceof PeerError) throw error;
+      throw new PeerError(
+        peer.address,
+        `refused update ${proposal.update.state.nonce}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    await peer.channel.complete(ack);
+  }
+
+  /** Runs `task` alone on `peer`'s channel (no other exchange with that peer meanwhile). */
+  private exclusive<T>(peer: Peer, task: () => Promise<T>): Promise<T> {
+    const run = peer.queue.then(task);
+    peer.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private peer(address: string): Peer {
+    const peer = this.peers.get(checksum(address));
+    if (peer === undefined) throw new RouteError(`the node has no channel with ${address}`);
+    return peer;
+  }
+
+  private now(): bigint {
+    return (this.config.clock ?? systemClock)();
+  }
+}
+
+// ───────────────────────────── payer helpers ─────────────────────────────
+
+export interface HashlockTransferParams {
+  channel: string;
+  hashlock: string;
+  asset: string;
+  amount: bigint;
+  initiator: string;
+  responder: string;
+  /** The transfer's settle window: at most the channel's timeout. */
+  timeout: bigint;
+  lockHash: string;
+  expiry: bigint;
+  /** Default: random. */
+  salt?: string;
+}
+
+/** A hashlock transfer (e.g. the payer's upstream lock of a routed payment). */
+export function hashlockTransfer(p: HashlockTransferParams): Transfer {
+  return normalizeTransfer({
+    channel: p.channel,
+    resolver: p.hashlock,
+    asset: p.asset,
+    amount: p.amount,
+    initiator: p.initiator,
+    responder: p.responder,
+    timeout: p.timeout,
+    salt: p.salt ?? hexlify(randomBytes(32)),
+    data: encodeHashlockTerms({ lockHash: p.lockHash, expiry: p.expiry }),
+  });
+}
+
+/** The latest downstream expiry a node accepts for an upstream lock expiring at `upstreamExpiry` (§12). */
+export function latestDownstreamExpiry(
+  upstreamExpiry: bigint,
+  upstreamTimeout: bigint,
+  safetyMargin: bigint = DEFAULT_SAFETY_MARGIN,
+): bigint {
+  return upstreamExpiry - upstreamTimeout - safetyMargin;
+}
+
+function noteError(p: RoutedPayment, error: unknown): void {
+  p.error = error instanceof Error ? error.message : String(error);
+}
