@@ -11,6 +11,7 @@ import {IChannelFactory} from "./interfaces/IChannelFactory.sol";
 import {IChannel} from "./interfaces/IChannel.sol";
 import {IChannelCore} from "./interfaces/IChannelCore.sol";
 import {IDepositUnit} from "./interfaces/IDepositUnit.sol";
+import {AssetTransfer} from "./libraries/AssetTransfer.sol";
 import {ChannelProxy} from "./libraries/ChannelProxy.sol";
 
 /// @title ChannelFactory
@@ -46,8 +47,10 @@ contract ChannelFactory is IChannelFactory, DeploymentConfig, ReentrancyGuardTra
     /// @inheritdoc IChannelFactory
     function createChannel(address alice, address bob, bytes32 salt) external returns (address channel) {
         bytes memory code = _creationCode(alice, bob);
-        channel = _deploy(code, salt, 0);
-        if (channel == address(0)) revert ChannelExists(_addressOf(code, salt));
+        channel = _addressOf(code, salt);
+        // Checked before CREATE2: a CREATE2 collision consumes all the gas it is given (EIP-684).
+        if (channel.code.length != 0) revert ChannelExists(channel);
+        _deploy(code, salt, 0);
         emit ChannelCreated(channel, alice, bob, salt);
     }
 
@@ -63,45 +66,54 @@ contract ChannelFactory is IChannelFactory, DeploymentConfig, ReentrancyGuardTra
         // transferFrom, and a token hook re-entering here would otherwise have its nested deposit counted twice.
         if (amount == 0) revert ZeroAmount();
         bytes memory code = _creationCode(alice, bob);
+        channel = _addressOf(code, salt);
+        // Whether the channel exists is asked before any CREATE2: a CREATE2 collision would consume all the gas
+        // it is given (EIP-684), so "create, else deposit" must not be tried by creating first.
+        bool exists = channel.code.length != 0;
         if (asset == address(0)) {
             if (msg.value != amount) revert ValueMismatch(amount, msg.value);
             // The creation code writes CALLVALUE into the packed ledger slot: it must fit its 112 bits.
             if (amount > type(uint112).max) revert IChannelCore.AmountOverflow(amount);
-            channel = _addressOf(code, salt);
             uint256 capacity = _capacityOf(address(0));
             if (capacity != type(uint256).max) {
                 // Bob may already have funded the counterfactual address.
                 uint256 balanceAfter = channel.balance + amount;
                 if (balanceAfter > capacity) revert CapacityExceeded(address(0), balanceAfter, capacity);
             }
-            // The proxy's creation code records CALLVALUE as alice's deposit (see ChannelProxy). CREATE2 yields
-            // address(0) and keeps the value here when the channel already exists; then deposit through it.
-            if (_deploy(code, salt, amount) != address(0)) {
+            if (exists) {
+                IDepositUnit(channel).depositAlice{value: amount}(address(0), amount);
+            } else {
+                // The proxy's creation code records CALLVALUE as alice's deposit (see ChannelProxy).
+                _deploy(code, salt, amount);
                 emit ChannelCreated(channel, alice, bob, salt);
                 emit AliceDepositedOnCreation(channel, address(0), amount);
-            } else {
-                IDepositUnit(channel).depositAlice{value: amount}(address(0), amount);
             }
         } else {
             if (msg.value != 0) revert ValueMismatch(0, msg.value);
-            channel = _deploy(code, salt, 0);
-            if (channel != address(0)) emit ChannelCreated(channel, alice, bob, salt);
-            else channel = _addressOf(code, salt);
-            // Measured around the pull: the channel's balance and alice's tracked total. A token hook that makes a
-            // tracked deposit into the channel during the pull (the channel is not locked while the factory
-            // pulls) has that deposit credited by the channel itself; subtracting it here keeps it from being
-            // credited a second time as part of the balance difference.
-            uint256 balanceBefore = _tokenBalance(asset, channel);
-            uint256 trackedBefore = IChannel(channel).totalDepositsAlice(asset);
-            IERC20(asset).safeTransferFrom(msg.sender, channel, amount);
-            uint256 arrived = _tokenBalance(asset, channel);
-            uint256 trackedMeanwhile = IChannel(channel).totalDepositsAlice(asset) - trackedBefore;
-            if (arrived <= balanceBefore + trackedMeanwhile) revert NothingReceived(asset);
-            uint256 received = arrived - balanceBefore - trackedMeanwhile;
-            // The channel checks its capacity against its balance and records the deposit for alice.
-            IDepositUnit(channel).creditAliceDeposit(asset, received);
-            emit AliceDepositedOnCreation(channel, asset, received);
+            if (!exists) {
+                _deploy(code, salt, 0);
+                emit ChannelCreated(channel, alice, bob, salt);
+            }
+            _depositToken(channel, asset, amount);
         }
+    }
+
+    /// @dev Pulls `amount` of token `asset` from the caller into `channel` and credits alice with what arrived.
+    function _depositToken(address channel, address asset, uint256 amount) private {
+        // Measured around the pull: the channel's balance and alice's tracked total. A token hook that makes a
+        // tracked deposit into the channel during the pull (the channel is not locked while the factory pulls)
+        // has that deposit credited by the channel itself; subtracting it here keeps it from being credited a
+        // second time as part of the balance difference.
+        uint256 balanceBefore = _tokenBalance(asset, channel);
+        uint256 trackedBefore = IChannel(channel).totalDepositsAlice(asset);
+        IERC20(asset).safeTransferFrom(msg.sender, channel, amount);
+        uint256 arrived = _tokenBalance(asset, channel);
+        uint256 trackedMeanwhile = IChannel(channel).totalDepositsAlice(asset) - trackedBefore;
+        if (arrived <= balanceBefore + trackedMeanwhile) revert NothingReceived(asset);
+        uint256 received = arrived - balanceBefore - trackedMeanwhile;
+        // The channel checks its capacity against its balance and records the deposit for alice.
+        IDepositUnit(channel).creditAliceDeposit(asset, received);
+        emit AliceDepositedOnCreation(channel, asset, received);
     }
 
     /// @dev The proxy creation code of (alice, bob), after checking the parties.
@@ -116,20 +128,21 @@ contract ChannelFactory is IChannelFactory, DeploymentConfig, ReentrancyGuardTra
         return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), salt, codeHash)))));
     }
 
-    /// @dev CREATE2-deploys `code` with `salt` and `value`; returns address(0) if the address already has code.
-    function _deploy(bytes memory code, bytes32 salt, uint256 value) private returns (address channel) {
-        // CREATE2 of the proxy's creation code held in memory; yields address(0) when the address has code.
+    /// @dev CREATE2-deploys `code` with `salt` and `value` at an address the caller checked is free of code.
+    function _deploy(bytes memory code, bytes32 salt, uint256 value) private {
+        address channel;
+        // CREATE2 of the proxy's creation code held in memory. The callers checked the address has no code; this
+        // still fails when the creation runs out of gas or the address has a nonce (EIP-684 collision).
         assembly ("memory-safe") {
             channel := create2(value, add(code, 0x20), mload(code), salt)
         }
+        if (channel == address(0)) revert ChannelCreationFailed();
     }
 
-    /// @dev `holder`'s balance of token `asset`. A plain Solidity staticcall: it copies the token's whole return
-    ///      data, which only the token controls and which only this token's deposit pays for; a failed or short
-    ///      answer is refused.
+    /// @dev `holder`'s balance of token `asset` (one word of return data read; a failed answer is refused).
     function _tokenBalance(address asset, address holder) private view returns (uint256) {
-        (bool ok, bytes memory data) = asset.staticcall(abi.encodeCall(IERC20.balanceOf, (holder)));
-        if (!ok || data.length < 32) revert NothingReceived(asset);
-        return abi.decode(data, (uint256));
+        (bool ok, uint256 amount) = AssetTransfer.tryBalanceOf(asset, holder);
+        if (!ok) revert NothingReceived(asset);
+        return amount;
     }
 }

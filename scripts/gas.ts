@@ -9,13 +9,10 @@
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { network } from "hardhat";
 import {
-  AbiCoder,
   ZeroAddress,
   ZeroHash,
   id,
-  keccak256,
   parseEther,
-  sha256,
   type ContractTransactionResponse,
   type Signer,
   type TransactionResponse,
@@ -32,6 +29,9 @@ import {
   type FinalState,
   type WithdrawCommitment,
 } from "../src/typedData.js";
+import { processProof } from "../src/merkle.js";
+import { encodeHashlockResolution, encodeHashlockTerms, hashlockLock } from "../src/resolvers.js";
+import { transferId, transferLeaf } from "../src/transfers.js";
 
 const { ethers } = await network.create();
 const signers = await ethers.getSigners();
@@ -47,7 +47,6 @@ const holder = account(4);
 const alice = aliceS.address;
 const bob = bobS.address;
 const { chainId } = await ethers.provider.getNetwork();
-const coder = AbiCoder.defaultAbiCoder();
 
 const HOUR = 3_600n;
 const factory = await ethers.deployContract("ChannelFactory", [[], HOUR, 7n * 24n * HOUR]);
@@ -243,19 +242,12 @@ async function dispute(channel: string, s: ChannelState, name: string, by: Signe
 
 // ─── conditional transfers ────────────────────────────────────────────────────────────────────────────────
 
-const TRANSFER_TYPE = "tuple(address,address,address,uint256,address,address,uint256,bytes32,bytes)";
-function hashPair(a: string, b: string): string {
-  return a.toLowerCase() < b.toLowerCase()
-    ? keccak256(coder.encode(["bytes32", "bytes32"], [a, b]))
-    : keccak256(coder.encode(["bytes32", "bytes32"], [b, a]));
-}
-
 for (const depth of [1, 10]) {
   const p = parseEther("4");
   const channel = await fundedChannel(p, p);
   const preimage = id(`preimage-${depth}`);
   const expiry = 4_102_444_800n; // 2100-01-01: fixed, so calldata (and gas) does not depend on the clock
-  const data = coder.encode(["bytes32", "uint256"], [sha256(preimage), expiry]);
+  const data = encodeHashlockTerms({ lockHash: hashlockLock(preimage), expiry });
   const amount = parseEther("1");
   const transfer = {
     channel,
@@ -268,10 +260,9 @@ for (const depth of [1, 10]) {
     salt: id("t"),
     data,
   };
-  const tid = keccak256(coder.encode([TRANSFER_TYPE], [Object.values(transfer)]));
-  const leaf = keccak256(tid);
+  // The proof only needs `depth` siblings: the root is the leaf folded with them as the contract folds it.
   const proof = Array.from({ length: depth }, (_, i) => id(`sibling-${depth}-${i}`));
-  const root = proof.reduce((node, sibling) => hashPair(node, sibling), leaf);
+  const root = processProof(transferLeaf(transferId(transfer)), proof);
   const s: ChannelState = { nonce: 9n, timeout: HOUR, transfersRoot: root, assets: [eth(p - amount, p, p, p)] };
   await dispute(channel, s, `disputeChannel.withTransfer.depth${depth}`, bobS);
   delete gas[`disputeChannel.withTransfer.depth${depth}`];
@@ -280,7 +271,7 @@ for (const depth of [1, 10]) {
   const disputed = await measure(`disputeTransfer.depth${depth}`, ch.connect(bobS).disputeTransfer(s, transfer, proof));
   const settled = await measure(
     `defundTransfer.hashlock.depth${depth}`,
-    ch.connect(bobS).defundTransfer(transfer, coder.encode(["bytes32"], [preimage]), "0x"),
+    ch.connect(bobS).defundTransfer(transfer, encodeHashlockResolution(preimage), "0x"),
   );
   gas[`disputeAndSettleHashlock.depth${depth}`] = disputed + settled;
 }

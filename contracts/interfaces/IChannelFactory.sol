@@ -31,6 +31,9 @@ interface IChannelFactory is IDeploymentConfig {
     error ValueMismatch(uint256 expected, uint256 sent);
     /// @notice The deposit would take the channel above the deployment's capacity for the asset.
     error CapacityExceeded(address asset, uint256 balanceAfter, uint256 capacity);
+    /// @notice CREATE2 of a channel failed although its address had no code: the creation ran out of gas, or the
+    ///         address already has a nonce (a collision under EIP-684).
+    error ChannelCreationFailed();
     /// @notice The token moved nothing into the channel.
     error NothingReceived(address asset);
 

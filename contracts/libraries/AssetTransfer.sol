@@ -38,10 +38,12 @@ library AssetTransfer {
     function tryBalanceOf(address asset, address holder) internal view returns (bool ok, uint256 amount) {
         // staticcall of balanceOf(holder) in scratch space, reading exactly one word back: a token cannot make us
         // copy a large return buffer, and a short or failed answer is reported rather than decoded. Only the
-        // scratch words 0x00-0x3f are written, so the free memory pointer stays valid.
+        // scratch words 0x00-0x3f are written, so the free memory pointer stays valid. The address is masked
+        // to 160 bits: Solidity does not clean the high bits of a value it hands to inline assembly, and a token's
+        // ABI decoder rejects an address argument with dirty high bits.
         assembly ("memory-safe") {
             mstore(0x00, 0x70a08231) // balanceOf(address)
-            mstore(0x20, holder)
+            mstore(0x20, and(holder, 0xffffffffffffffffffffffffffffffffffffffff))
             ok := staticcall(gas(), asset, 0x1c, 0x24, 0x00, 0x20)
             ok := and(ok, gt(returndatasize(), 0x1f))
             amount := mload(0x00)
@@ -73,7 +75,7 @@ library AssetTransfer {
             assembly ("memory-safe") {
                 let ptr := mload(0x40)
                 mstore(ptr, 0xa9059cbb00000000000000000000000000000000000000000000000000000000)
-                mstore(add(ptr, 0x04), to)
+                mstore(add(ptr, 0x04), and(to, 0xffffffffffffffffffffffffffffffffffffffff)) // clean, as above
                 mstore(add(ptr, 0x24), amount)
                 mstore(0x00, 0)
                 let ok := call(allowance, asset, 0, ptr, 0x44, 0x00, 0x20)

@@ -153,6 +153,39 @@ contract ChannelFactoryTest is ChannelFixture {
         assertEq(address(factory).balance, 0, "factory keeps nothing");
     }
 
+    function test_createChannelAndDeposit_onAnExistingChannel_costsADepositNotTheGasLimit() public {
+        // A CREATE2 collision consumes all the gas it is given (EIP-684): the factory must ask whether the
+        // channel exists before creating, or every deposit through it on an existing channel burns the gas limit.
+        vm.prank(alice);
+        uint256 before = gasleft();
+        factory.createChannelAndDeposit{value: 1 ether}(alice, bob, SALT, ETH, 1 ether);
+        assertLe(before - gasleft(), 100_000, "ETH deposit on an existing channel");
+        vm.prank(alice);
+        before = gasleft();
+        factory.createChannelAndDeposit(alice, bob, SALT, address(token), 1e18);
+        assertLe(before - gasleft(), 150_000, "token deposit on an existing channel");
+        assertEq(channel.totalDepositsAlice(ETH), 1 ether, "ETH credited");
+        assertEq(channel.totalDepositsAlice(address(token)), 1e18, "token credited");
+    }
+
+    function test_createChannel_whenItExists_revertsWithoutBurningTheGasLimit() public {
+        uint256 before = gasleft();
+        vm.expectRevert(abi.encodeWithSelector(IChannelFactory.ChannelExists.selector, address(channel)));
+        factory.createChannel(alice, bob, SALT);
+        assertLe(before - gasleft(), 100_000, "a refused creation costs little");
+    }
+
+    function test_createChannel_reportsACreationThatFailed() public {
+        // An address with a nonce but no code passes the factory's code check, yet CREATE2 collides with it
+        // (EIP-684) and returns zero: the factory must report the failure, not announce a channel that does not
+        // exist. (Running the creation out of gas reaches the same line in an ordinary build.)
+        address predicted = factory.channelAddress(alice, bob, keccak256("collides"));
+        vm.setNonce(predicted, 1);
+        vm.expectRevert(IChannelFactory.ChannelCreationFailed.selector);
+        factory.createChannel(alice, bob, keccak256("collides"));
+        assertEq(predicted.code.length, 0, "nothing deployed");
+    }
+
     function test_createChannelAndDeposit_revertsOnZeroAmount() public {
         vm.expectRevert(IChannelFactory.ZeroAmount.selector);
         factory.createChannelAndDeposit(alice, bob, OTHER_SALT, ETH, 0);

@@ -4,11 +4,15 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { AbiCoder, ZeroAddress, ZeroHash, id, keccak256, parseEther, sha256, type Signer } from "ethers";
+import { ZeroAddress, ZeroHash, id, parseEther, type Signer } from "ethers";
 
+import { merkleRootOf } from "../../src/merkle.js";
+import { encodeHashlockResolution, encodeHashlockTerms, hashlockLock } from "../../src/resolvers.js";
+import { transferId, transferLeaf } from "../../src/transfers.js";
 import {
   CHANNEL_STATE_TYPES,
   FINAL_STATE_TYPES,
+  TRANSFER_RESOLUTION_TYPES,
   WITHDRAW_TYPES,
   channelDomain,
   type AssetState,
@@ -18,7 +22,6 @@ import {
 } from "../../src/typedData.js";
 
 const { ethers, networkHelpers } = await network.create();
-const coder = AbiCoder.defaultAbiCoder();
 const HOUR = 3_600n;
 
 async function signers() {
@@ -192,7 +195,6 @@ describe("channel flow through typed data and ethers", () => {
     ).wait();
     const channel = await ethers.getContractAt("ChannelMastercopy", address);
     const preimage = id("open sesame");
-    const transferType = "tuple(address,address,address,uint256,address,address,uint256,bytes32,bytes)";
     const makeTransfer = (tsalt: string, amount: bigint) => ({
       channel: address,
       resolver: "",
@@ -202,14 +204,13 @@ describe("channel flow through typed data and ethers", () => {
       responder: bob.address,
       timeout: HOUR,
       salt: tsalt,
-      data: coder.encode(["bytes32", "uint256"], [sha256(preimage), 4_102_444_800n]),
+      data: encodeHashlockTerms({ lockHash: hashlockLock(preimage), expiry: 4_102_444_800n }),
     });
     const resolver = await hashlock.getAddress();
     const t1 = { ...makeTransfer(id("t1"), parseEther("1")), resolver };
     const t2 = { ...makeTransfer(id("t2"), parseEther("0.5")), resolver };
-    const leafOf = (t: typeof t1) => keccak256(keccak256(coder.encode([transferType], [Object.values(t)])));
-    const [l1, l2] = [leafOf(t1), leafOf(t2)];
-    const root = keccak256(coder.encode(["bytes32", "bytes32"], BigInt(l1) < BigInt(l2) ? [l1, l2] : [l2, l1]));
+    const [l1, l2] = [transferLeaf(transferId(t1)), transferLeaf(transferId(t2))];
+    const root = merkleRootOf([l1, l2]);
     const state: ChannelState = {
       nonce: 3n,
       timeout: HOUR,
@@ -236,13 +237,12 @@ describe("channel flow through typed data and ethers", () => {
     );
     const bobBefore = await ethers.provider.getBalance(bob.address);
     // A watchtower settles for bob with bob's signature of the resolution.
-    const resolverData = coder.encode(["bytes32"], [preimage]);
-    const tid = keccak256(coder.encode([transferType], [Object.values(t1)]));
-    const auth = await bob.signTypedData(
-      channelDomain(chainId, address),
-      { TransferResolution: [{ name: "transferId", type: "bytes32" }, { name: "resolverData", type: "bytes" }] },
-      { transferId: tid, resolverData },
-    );
+    const resolverData = encodeHashlockResolution(preimage);
+    const tid = transferId(t1);
+    const auth = await bob.signTypedData(channelDomain(chainId, address), TRANSFER_RESOLUTION_TYPES, {
+      transferId: tid,
+      resolverData,
+    });
     await expect(channel.connect(relayer).defundTransfer(t1, resolverData, auth))
       .to.emit(channel, "TransferSettled")
       .withArgs(tid, parseEther("1"), 0n);

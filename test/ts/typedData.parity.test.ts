@@ -4,7 +4,9 @@ import { TypedDataEncoder, Wallet, ZeroAddress, id } from "ethers";
 
 import {
   CHANNEL_STATE_TYPES,
+  EXIT_AUTHORIZATION_TYPES,
   FINAL_STATE_TYPES,
+  TRANSFER_RESOLUTION_TYPES,
   WITHDRAW_TYPES,
   channelDomain,
   channelStateDigest,
@@ -75,6 +77,15 @@ describe("typed data parity (src/typedData.ts ⇔ ChannelHashing.sol)", () => {
       callData: "0x1234",
     };
     expect(await harness.withdrawDigest(CHANNEL, withdraw)).to.equal(withdrawDigest(chainId, CHANNEL, withdraw));
+    const domain = channelDomain(chainId, CHANNEL);
+    const resolution = { transferId: id("transfer"), resolverData: "0xabcdef" };
+    expect(await harness.transferResolutionDigest(CHANNEL, resolution.transferId, resolution.resolverData)).to.equal(
+      TypedDataEncoder.hash(domain, TRANSFER_RESOLUTION_TYPES, resolution),
+    );
+    const exit = { asset: ZeroAddress, recipient: "0x000000000000000000000000000000000000beef", nonce: 3n };
+    expect(await harness.exitDigest(CHANNEL, exit.asset, exit.recipient, exit.nonce)).to.equal(
+      TypedDataEncoder.hash(domain, EXIT_AUTHORIZATION_TYPES, exit),
+    );
   });
 
   it("a state signed in TypeScript recovers to its signer in Solidity", async () => {

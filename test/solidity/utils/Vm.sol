@@ -25,5 +25,6 @@ interface IVm {
     function getCode(string calldata artifactPath) external view returns (bytes memory);
     function txGasPrice(uint256 newGasPrice) external;
     function load(address target, bytes32 slot) external view returns (bytes32 data);
+    function setNonce(address account, uint64 newNonce) external;
     function expectRevert(bytes4 revertData, address reverter) external;
 }
