@@ -20,16 +20,16 @@ import { join } from "node:path";
 
 import { Wallet, ZeroAddress, getAddress, id, keccak256, recoverAddress, toBeHex } from "ethers";
 
-import { Channel, type ChannelConfig } from "../src/channel.js";
-import { hashlockPolicy } from "../src/policies.js";
-import type { ChannelRecord } from "../src/record.js";
-import { encodeHashlockResolution, encodeHashlockTerms, hashlockLock } from "../src/resolvers.js";
-import { walletSigner } from "../src/signing.js";
-import { FileChannelStore } from "../src/fileStore.js";
-import { MemoryChannelStore, type ChannelStore } from "../src/store.js";
-import { IncrementalMerkleTree } from "../src/merkle.js";
-import { TransferSet, transferId, transferLeaf, type Transfer } from "../src/transfers.js";
-import type { ChannelSetup, DeploymentLimits, Party, UpdateDetails } from "../src/types.js";
+import { Channel, type ChannelConfig } from "../src/channel/channel.js";
+import { hashlockPolicy } from "../src/protocol/policies.js";
+import type { ChannelRecord } from "../src/protocol/record.js";
+import { encodeHashlockResolution, encodeHashlockTerms, hashlockLock } from "../src/protocol/resolvers.js";
+import { walletSigner } from "../src/protocol/signing.js";
+import { FileChannelStore } from "../src/stores/file.js";
+import { MemoryChannelStore, type ChannelStore } from "../src/stores/store.js";
+import { IncrementalMerkleTree } from "../src/protocol/merkle.js";
+import { TransferSet, transferId, transferLeaf, type Transfer } from "../src/protocol/transfers.js";
+import type { ChannelSetup, DeploymentLimits, Party, UpdateDetails } from "../src/protocol/types.js";
 
 function pin(): string {
   if (process.platform !== "linux") return "not pinned (taskset is Linux only)";

@@ -9,7 +9,7 @@
 import { Contract, type InterfaceAbi, ZeroAddress, formatEther } from "ethers";
 import hre from "hardhat";
 
-import { computeChannelAddress } from "../src/channelAddress.js";
+import { computeChannelAddress } from "../src/protocol/channelAddress.js";
 import { deploymentOf, envAddress, envBytes32, operatorMain, OperatorError, selectedNetwork } from "./lib/operator.js";
 
 await operatorMain(async () => {

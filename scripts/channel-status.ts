@@ -20,7 +20,7 @@ import {
 } from "ethers";
 import hre from "hardhat";
 
-import { channelCreationCode } from "../src/channelAddress.js";
+import { channelCreationCode } from "../src/protocol/channelAddress.js";
 import type { ContractName, DeploymentRecord } from "./lib/deployment.js";
 import {
   OperatorError,

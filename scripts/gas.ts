@@ -28,10 +28,10 @@ import {
   type ChannelState,
   type FinalState,
   type WithdrawCommitment,
-} from "../src/typedData.js";
-import { processProof } from "../src/merkle.js";
-import { encodeHashlockResolution, encodeHashlockTerms, hashlockLock } from "../src/resolvers.js";
-import { transferId, transferLeaf } from "../src/transfers.js";
+} from "../src/protocol/typedData.js";
+import { processProof } from "../src/protocol/merkle.js";
+import { encodeHashlockResolution, encodeHashlockTerms, hashlockLock } from "../src/protocol/resolvers.js";
+import { transferId, transferLeaf } from "../src/protocol/transfers.js";
 
 const { ethers } = await network.create();
 const signers = await ethers.getSigners();

@@ -61,7 +61,7 @@ import {
   type PeerLink,
   type TickReport,
 } from "../../src/index.js";
-import { computeChannelAddress } from "../../src/channelAddress.js";
+import { computeChannelAddress } from "../../src/protocol/channelAddress.js";
 import {
   ChannelFactory__factory,
   ChannelMastercopy__factory,

@@ -6,9 +6,9 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { ZeroAddress, ZeroHash, id, parseEther, type Signer } from "ethers";
 
-import { merkleRootOf } from "../../src/merkle.js";
-import { encodeHashlockResolution, encodeHashlockTerms, hashlockLock } from "../../src/resolvers.js";
-import { transferId, transferLeaf } from "../../src/transfers.js";
+import { merkleRootOf } from "../../src/protocol/merkle.js";
+import { encodeHashlockResolution, encodeHashlockTerms, hashlockLock } from "../../src/protocol/resolvers.js";
+import { transferId, transferLeaf } from "../../src/protocol/transfers.js";
 import {
   CHANNEL_STATE_TYPES,
   FINAL_STATE_TYPES,
@@ -19,7 +19,7 @@ import {
   type ChannelState,
   type FinalState,
   type WithdrawCommitment,
-} from "../../src/typedData.js";
+} from "../../src/protocol/typedData.js";
 
 const { ethers, networkHelpers } = await network.create();
 const HOUR = 3_600n;

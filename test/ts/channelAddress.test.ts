@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { Wallet, ZeroAddress, dataSlice, id, parseEther } from "ethers";
 
-import { ChannelAddressError, channelCreationCode, computeChannelAddress } from "../../src/channelAddress.js";
+import { ChannelAddressError, channelCreationCode, computeChannelAddress } from "../../src/protocol/channelAddress.js";
 
 const { ethers } = await network.create();
 

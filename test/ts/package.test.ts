@@ -17,8 +17,8 @@ import hre from "hardhat";
 import { Wallet, ZeroAddress, ZeroHash, id, parseEther, verifyTypedData } from "ethers";
 
 import { npmCommand, runOk } from "../../scripts/lib/child.js";
-import { computeChannelAddress } from "../../src/channelAddress.js";
-import { CHANNEL_STATE_TYPES, channelDomain, channelStateDigest } from "../../src/typedData.js";
+import { computeChannelAddress } from "../../src/protocol/channelAddress.js";
+import { CHANNEL_STATE_TYPES, channelDomain, channelStateDigest } from "../../src/protocol/typedData.js";
 
 const ROOT = hre.config.paths.root;
 const require = createRequire(import.meta.url);
@@ -127,7 +127,9 @@ describe("the npm package (npm pack → install in a throwaway project outside t
     for (const file of [
       "dist/src/index.js",
       "dist/src/index.d.ts",
-      "dist/src/channelAddress.js",
+      "dist/src/protocol/channelAddress.js",
+      "dist/src/protocol/index.js",
+      "dist/src/chain/index.js",
       "dist/typechain-types/index.js",
       "abi/ChannelFactory.json",
     ]) {

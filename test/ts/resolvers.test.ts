@@ -20,7 +20,7 @@ import {
   signedTransferDomain,
   transferOutcomeDigest,
   type TransferOutcome,
-} from "../../src/resolvers.js";
+} from "../../src/protocol/resolvers.js";
 
 const { ethers } = await network.create();
 

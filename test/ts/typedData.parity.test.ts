@@ -15,7 +15,7 @@ import {
   hashChannelStateStruct,
   withdrawDigest,
   type ChannelState,
-} from "../../src/typedData.js";
+} from "../../src/protocol/typedData.js";
 
 const { ethers } = await network.create();
 

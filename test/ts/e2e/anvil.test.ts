@@ -24,7 +24,7 @@ import {
   parseEther,
 } from "ethers";
 
-import { computeChannelAddress } from "../../../src/channelAddress.js";
+import { computeChannelAddress } from "../../../src/protocol/channelAddress.js";
 import {
   type LocalNode,
   type NodeCommand,

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { Interface, TypedDataEncoder, ZeroAddress, id, parseEther } from "ethers";
 
-import { CHANNEL_ABI } from "../../../src/abi.js";
+import { CHANNEL_ABI } from "../../../src/chain/abi.js";
 import {
   Commitments,
   exitAuthorizationDigest,
@@ -15,18 +15,18 @@ import {
   signTransferResolution,
   transferResolutionDigest,
   withdrawExitCall,
-} from "../../../src/commitments.js";
-import { CommitmentError } from "../../../src/errors.js";
-import { hashlockTransfer } from "../../../src/node.js";
-import { encodeHashlockResolution, hashlockLock } from "../../../src/resolvers.js";
-import { walletSigner } from "../../../src/signing.js";
+} from "../../../src/chain/commitments.js";
+import { CommitmentError } from "../../../src/protocol/errors.js";
+import { hashlockTransfer } from "../../../src/routing/node.js";
+import { encodeHashlockResolution, hashlockLock } from "../../../src/protocol/resolvers.js";
+import { walletSigner } from "../../../src/protocol/signing.js";
 import {
   EXIT_AUTHORIZATION_TYPES,
   TRANSFER_RESOLUTION_TYPES,
   channelDomain,
   hashChannelStateStruct,
-} from "../../../src/typedData.js";
-import { transferId } from "../../../src/transfers.js";
+} from "../../../src/protocol/typedData.js";
+import { transferId } from "../../../src/protocol/transfers.js";
 import type { ChannelMastercopy } from "../../../typechain-types/index.js";
 import { HOUR, balance, deployEnv, openPair, send, travel, update, wallet, type Env } from "./onchain.js";
 

@@ -15,14 +15,14 @@ import { pathToFileURL } from "node:url";
 
 import { toBeHex } from "ethers";
 
-import { Channel, type Proposal } from "../../../src/channel.js";
-import { NonceError } from "../../../src/errors.js";
-import { encodeHashlockResolution } from "../../../src/resolvers.js";
-import { contentHash, payloadDigests } from "../../../src/signing.js";
-import { payloadsOf } from "../../../src/stateMachine.js";
-import { FileChannelStore, type WritePoint } from "../../../src/fileStore.js";
-import { transferId } from "../../../src/transfers.js";
-import type { Party, UpdateDetails } from "../../../src/types.js";
+import { Channel, type Proposal } from "../../../src/channel/channel.js";
+import { NonceError } from "../../../src/protocol/errors.js";
+import { encodeHashlockResolution } from "../../../src/protocol/resolvers.js";
+import { contentHash, payloadDigests } from "../../../src/protocol/signing.js";
+import { payloadsOf } from "../../../src/protocol/stateMachine.js";
+import { FileChannelStore, type WritePoint } from "../../../src/stores/file.js";
+import { transferId } from "../../../src/protocol/transfers.js";
+import type { Party, UpdateDetails } from "../../../src/protocol/types.js";
 import { CHAIN_ID, CHANNEL, config, hashlockTransfer, preimageOf } from "./helpers.js";
 
 /** Entries between checkpoints in the crash runs: small, so crashes also hit checkpoints and their cleanup. */

@@ -2,9 +2,9 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { Wallet, hexlify, toBeHex } from "ethers";
 
-import { domainSeparator, finalDigest, stateDigest, withdrawCommitmentDigest } from "../../../src/digests.js";
-import { channelStateDigest, finalStateDigest, withdrawDigest, type ChannelState } from "../../../src/typedData.js";
-import { encodeTransfer, encodeTransferWithAbiCoder, type Transfer } from "../../../src/transfers.js";
+import { domainSeparator, finalDigest, stateDigest, withdrawCommitmentDigest } from "../../../src/protocol/digests.js";
+import { channelStateDigest, finalStateDigest, withdrawDigest, type ChannelState } from "../../../src/protocol/typedData.js";
+import { encodeTransfer, encodeTransferWithAbiCoder, type Transfer } from "../../../src/protocol/transfers.js";
 import { prng } from "./helpers.js";
 
 const { ethers } = await network.create();

@@ -5,13 +5,13 @@ import { join } from "node:path";
 
 import { Wallet, ZeroAddress, getAddress, id, keccak256, toBeHex, zeroPadValue } from "ethers";
 
-import { Channel, type ChannelConfig } from "../../../src/channel.js";
-import { hashlockPolicy } from "../../../src/policies.js";
-import { encodeHashlockTerms, hashlockLock } from "../../../src/resolvers.js";
-import { walletSigner } from "../../../src/signing.js";
-import { MemoryChannelStore, type ChannelStore } from "../../../src/store.js";
-import type { Transfer } from "../../../src/transfers.js";
-import type { ChannelSetup, DeploymentLimits, Party, UpdateContext } from "../../../src/types.js";
+import { Channel, type ChannelConfig } from "../../../src/channel/channel.js";
+import { hashlockPolicy } from "../../../src/protocol/policies.js";
+import { encodeHashlockTerms, hashlockLock } from "../../../src/protocol/resolvers.js";
+import { walletSigner } from "../../../src/protocol/signing.js";
+import { MemoryChannelStore, type ChannelStore } from "../../../src/stores/store.js";
+import type { Transfer } from "../../../src/protocol/transfers.js";
+import type { ChannelSetup, DeploymentLimits, Party, UpdateContext } from "../../../src/protocol/types.js";
 
 /** A small deterministic PRNG (mulberry32), so random sequences replay. */
 export function prng(seed: number): () => number {

@@ -9,8 +9,8 @@ import {
   merkleRootOf,
   processProof,
   verifyProof,
-} from "../../../src/merkle.js";
-import { TransferSet, transferId, transferLeaf, type Transfer } from "../../../src/transfers.js";
+} from "../../../src/protocol/merkle.js";
+import { TransferSet, transferId, transferLeaf, type Transfer } from "../../../src/protocol/transfers.js";
 import { hashlockTransfer, prng } from "./helpers.js";
 
 const { ethers } = await network.create();

@@ -6,12 +6,12 @@
 import { network } from "hardhat";
 import { Wallet, ZeroAddress, id, parseEther, type Provider, type Signer } from "ethers";
 
-import { Channel, type Proposal } from "../../../src/channel.js";
-import { ChannelReader } from "../../../src/chain.js";
-import { hashlockPolicy } from "../../../src/policies.js";
-import { walletSigner } from "../../../src/signing.js";
-import { MemoryChannelStore, type ChannelStore } from "../../../src/store.js";
-import type { DeploymentLimits, UpdateDetails } from "../../../src/types.js";
+import { Channel, type Proposal } from "../../../src/channel/channel.js";
+import { ChannelReader } from "../../../src/chain/reader.js";
+import { hashlockPolicy } from "../../../src/protocol/policies.js";
+import { walletSigner } from "../../../src/protocol/signing.js";
+import { MemoryChannelStore, type ChannelStore } from "../../../src/stores/store.js";
+import type { DeploymentLimits, UpdateDetails } from "../../../src/protocol/types.js";
 import type { ChannelFactory } from "../../../typechain-types/index.js";
 
 export const HOUR = 3_600n;

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { Wallet, ZeroAddress, ZeroHash, id } from "ethers";
 
-import { MalformedUpdateError, ResolutionError, TimeoutError } from "../../../src/errors.js";
-import { DEFAULT_SAFETY_MARGIN, checkRouteExpiries, hashlockPolicy, hashlockTerms, signedTransferPolicy } from "../../../src/policies.js";
+import { MalformedUpdateError, ResolutionError, TimeoutError } from "../../../src/protocol/errors.js";
+import { DEFAULT_SAFETY_MARGIN, checkRouteExpiries, hashlockPolicy, hashlockTerms, signedTransferPolicy } from "../../../src/protocol/policies.js";
 import {
   decodeHashlockTerms,
   encodeHashlockResolution,
@@ -12,8 +12,8 @@ import {
   encodeSignedTransferTerms,
   hashlockLock,
   signTransferOutcome,
-} from "../../../src/resolvers.js";
-import { transferId, type Transfer } from "../../../src/transfers.js";
+} from "../../../src/protocol/resolvers.js";
+import { transferId, type Transfer } from "../../../src/protocol/transfers.js";
 import { CHANNEL, SETUP, preimageOf } from "./helpers.js";
 
 const { ethers } = await network.create();

@@ -8,13 +8,13 @@
 import { expect } from "chai";
 import { ZeroAddress, id, parseEther, type Wallet } from "ethers";
 
-import type { Acknowledgement, Channel, Proposal } from "../../../src/channel.js";
-import { RouteError, TimeoutError } from "../../../src/errors.js";
-import { Node, hashlockTransfer, latestDownstreamExpiry, type PeerLink } from "../../../src/node.js";
-import { DEFAULT_SAFETY_MARGIN } from "../../../src/policies.js";
-import { encodeHashlockResolution, hashlockLock } from "../../../src/resolvers.js";
-import { transferId } from "../../../src/transfers.js";
-import { Watcher } from "../../../src/watcher.js";
+import type { Acknowledgement, Channel, Proposal } from "../../../src/channel/channel.js";
+import { RouteError, TimeoutError } from "../../../src/protocol/errors.js";
+import { Node, hashlockTransfer, latestDownstreamExpiry, type PeerLink } from "../../../src/routing/node.js";
+import { DEFAULT_SAFETY_MARGIN } from "../../../src/protocol/policies.js";
+import { encodeHashlockResolution, hashlockLock } from "../../../src/protocol/resolvers.js";
+import { transferId } from "../../../src/protocol/transfers.js";
+import { Watcher } from "../../../src/chain/watcher.js";
 import { HOUR, balance, deployEnv, openPair, travel, travelTo, wallet, type Env, type OnChainPair } from "./onchain.js";
 
 const env: Env = await deployEnv();

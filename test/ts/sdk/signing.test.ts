@@ -4,8 +4,8 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { BaseWallet, Wallet, ZeroAddress, getBytes, hexlify, id, type TypedDataField } from "ethers";
 
-import { Channel } from "../../../src/channel.js";
-import { SignatureError } from "../../../src/errors.js";
+import { Channel } from "../../../src/channel/channel.js";
+import { SignatureError } from "../../../src/protocol/errors.js";
 import {
   eip1193Signer,
   ethersSigner,
@@ -17,9 +17,9 @@ import {
   walletSigner,
   type ChannelSigner,
   type Eip1193Provider,
-} from "../../../src/signing.js";
-import { MemoryChannelStore } from "../../../src/store.js";
-import { CHANNEL_STATE_TYPES, channelDomain, channelStateDigest, type ChannelState } from "../../../src/typedData.js";
+} from "../../../src/protocol/signing.js";
+import { MemoryChannelStore } from "../../../src/stores/store.js";
+import { CHANNEL_STATE_TYPES, channelDomain, channelStateDigest, type ChannelState } from "../../../src/protocol/typedData.js";
 import { LIMITS, NOW, POLICIES, aliceWallet, hashlockTransfer, run } from "./helpers.js";
 
 const connection = await network.create();

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { BaseWallet, Wallet, ZeroAddress, ZeroHash, getAddress, id } from "ethers";
 
-import { Channel, type Proposal } from "../../../src/channel.js";
+import { Channel, type Proposal } from "../../../src/channel/channel.js";
 import {
   CapacityError,
   ChannelClosedError,
@@ -20,16 +20,16 @@ import {
   UnknownResolverError,
   UnknownTransferError,
   WithdrawError,
-} from "../../../src/errors.js";
-import { merkleRootOf } from "../../../src/merkle.js";
-import { DEFAULT_SAFETY_MARGIN } from "../../../src/policies.js";
-import { encodeHashlockResolution, encodeHashlockTerms, hashlockLock } from "../../../src/resolvers.js";
-import { payloadDigests, signPayloads, walletSigner } from "../../../src/signing.js";
-import { genesisState, nextState, payloadsOf } from "../../../src/stateMachine.js";
-import { FileChannelStore } from "../../../src/fileStore.js";
-import { MemoryChannelStore } from "../../../src/store.js";
-import { TransferSet, transferId, transferLeaf } from "../../../src/transfers.js";
-import type { Update, UpdateDetails } from "../../../src/types.js";
+} from "../../../src/protocol/errors.js";
+import { merkleRootOf } from "../../../src/protocol/merkle.js";
+import { DEFAULT_SAFETY_MARGIN } from "../../../src/protocol/policies.js";
+import { encodeHashlockResolution, encodeHashlockTerms, hashlockLock } from "../../../src/protocol/resolvers.js";
+import { payloadDigests, signPayloads, walletSigner } from "../../../src/protocol/signing.js";
+import { genesisState, nextState, payloadsOf } from "../../../src/protocol/stateMachine.js";
+import { FileChannelStore } from "../../../src/stores/file.js";
+import { MemoryChannelStore } from "../../../src/stores/store.js";
+import { TransferSet, transferId, transferLeaf } from "../../../src/protocol/transfers.js";
+import type { Update, UpdateDetails } from "../../../src/protocol/types.js";
 import {
   CHAIN_ID,
   CHANNEL,

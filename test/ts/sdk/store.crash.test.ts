@@ -15,12 +15,12 @@ import { fileURLToPath } from "node:url";
 
 import { expect } from "chai";
 
-import { Channel } from "../../../src/channel.js";
-import { contentHash, payloadDigests, verifySignature } from "../../../src/signing.js";
-import { FileChannelStore, readStoreFile, type WritePoint } from "../../../src/fileStore.js";
-import { channelStateDigest } from "../../../src/typedData.js";
-import { TransferSet } from "../../../src/transfers.js";
-import type { Party } from "../../../src/types.js";
+import { Channel } from "../../../src/channel/channel.js";
+import { contentHash, payloadDigests, verifySignature } from "../../../src/protocol/signing.js";
+import { FileChannelStore, readStoreFile, type WritePoint } from "../../../src/stores/file.js";
+import { channelStateDigest } from "../../../src/protocol/typedData.js";
+import { TransferSet } from "../../../src/protocol/transfers.js";
+import type { Party } from "../../../src/protocol/types.js";
 import { CHAIN_ID, CHANNEL, SETUP, config, prng, tempDir } from "./helpers.js";
 
 const WRITER = fileURLToPath(new URL("./crashWriter.ts", import.meta.url));

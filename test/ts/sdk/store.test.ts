@@ -4,13 +4,13 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { id } from "ethers";
 
-import { Channel } from "../../../src/channel.js";
-import { DoubleSignError, StoreError } from "../../../src/errors.js";
-import { decodeJson, type ChannelRecord, type CoSignedUpdate, type PendingSignature } from "../../../src/record.js";
-import { encodeHashlockResolution } from "../../../src/resolvers.js";
-import { FileChannelStore, readStoreFile } from "../../../src/fileStore.js";
-import { MemoryChannelStore, type ChannelStore } from "../../../src/store.js";
-import { transferId } from "../../../src/transfers.js";
+import { Channel } from "../../../src/channel/channel.js";
+import { DoubleSignError, StoreError } from "../../../src/protocol/errors.js";
+import { decodeJson, type ChannelRecord, type CoSignedUpdate, type PendingSignature } from "../../../src/protocol/record.js";
+import { encodeHashlockResolution } from "../../../src/protocol/resolvers.js";
+import { FileChannelStore, readStoreFile } from "../../../src/stores/file.js";
+import { MemoryChannelStore, type ChannelStore } from "../../../src/stores/store.js";
+import { transferId } from "../../../src/protocol/transfers.js";
 import { CHANNEL, config, fund, hashlockTransfer, pair, preimageOf, run, snapshotDir, tempDir } from "./helpers.js";
 
 async function rejects<E extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {

@@ -6,12 +6,12 @@
 import { expect } from "chai";
 import { ZeroAddress, id, parseEther, type Wallet } from "ethers";
 
-import { Commitments } from "../../../src/commitments.js";
-import { hashlockTransfer } from "../../../src/node.js";
-import { encodeHashlockResolution, hashlockLock } from "../../../src/resolvers.js";
-import { walletSigner } from "../../../src/signing.js";
-import { transferId } from "../../../src/transfers.js";
-import { Watcher, type TickReport, type WatcherConfig } from "../../../src/watcher.js";
+import { Commitments } from "../../../src/chain/commitments.js";
+import { hashlockTransfer } from "../../../src/routing/node.js";
+import { encodeHashlockResolution, hashlockLock } from "../../../src/protocol/resolvers.js";
+import { walletSigner } from "../../../src/protocol/signing.js";
+import { transferId } from "../../../src/protocol/transfers.js";
+import { Watcher, type TickReport, type WatcherConfig } from "../../../src/chain/watcher.js";
 import type { ChannelMastercopy } from "../../../typechain-types/index.js";
 import {
   HOUR,

@@ -5,9 +5,9 @@
 import type { Result } from "ethers";
 
 import { channelInterface } from "./abi.js";
-import { checksum } from "./address.js";
-import type { DepositReader } from "./channel.js";
-import type { CallProvider } from "./signing.js";
+import { checksum } from "../protocol/address.js";
+import type { DepositReader } from "../channel/channel.js";
+import type { CallProvider } from "../protocol/signing.js";
 
 /** The channel's dispute record (IAdjudicator.disputeRecord) and the disputed state's struct hash. */
 export interface OnChainDispute {

@@ -12,9 +12,9 @@
  * proposer checks the receiver's signatures before it stores. A bad message throws a typed error and changes
  * nothing, in memory or in the store.
  */
-import { checksum } from "./address.js";
-import { DepositError, DoubleSignError, MalformedUpdateError, NonceError, StoreError } from "./errors.js";
-import type { ChannelRecord, CoSignedUpdate, PendingSignature, SignedState } from "./record.js";
+import { checksum } from "../protocol/address.js";
+import { DepositError, DoubleSignError, MalformedUpdateError, NonceError, StoreError } from "../protocol/errors.js";
+import type { ChannelRecord, CoSignedUpdate, PendingSignature, SignedState } from "../protocol/record.js";
 import {
   contentHash,
   payloadDigests,
@@ -24,7 +24,7 @@ import {
   type ChannelSigner,
   type PayloadDigests,
   type PayloadSignatures,
-} from "./signing.js";
+} from "../protocol/signing.js";
 import {
   FIRST_WITHDRAW_NONCE,
   applyUpdate,
@@ -33,10 +33,10 @@ import {
   payloadsOf,
   type ChannelSnapshot,
   type Transition,
-} from "./stateMachine.js";
-import type { ChannelStore } from "./store.js";
-import type { ChannelState } from "./typedData.js";
-import { TransferSet, type TransferPlan } from "./transfers.js";
+} from "../protocol/stateMachine.js";
+import type { ChannelStore } from "../stores/store.js";
+import type { ChannelState } from "../protocol/typedData.js";
+import { TransferSet, type TransferPlan } from "../protocol/transfers.js";
 import type {
   ChannelSetup,
   DeploymentLimits,
@@ -45,7 +45,7 @@ import type {
   Update,
   UpdateContext,
   UpdateDetails,
-} from "./types.js";
+} from "../protocol/types.js";
 
 /** An update and the proposer's signatures of its payloads. */
 export interface Proposal {

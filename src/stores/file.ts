@@ -15,8 +15,8 @@ import { createHash } from "node:crypto";
 import { mkdir, open, readFile, readdir, rename, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 
-import { checksum } from "./address.js";
-import { StoreError } from "./errors.js";
+import { checksum } from "../protocol/address.js";
+import { StoreError } from "../protocol/errors.js";
 import {
   applyEntry,
   checkEntry,
@@ -28,7 +28,7 @@ import {
   type CoSignedUpdate,
   type PendingSignature,
   type StoreEntry,
-} from "./record.js";
+} from "../protocol/record.js";
 import type { ChannelStore } from "./store.js";
 
 /** A point in an atomic write, for fault-injection tests (kill the process there). */

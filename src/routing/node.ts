@@ -23,13 +23,13 @@
  */
 import { concat, hexlify, keccak256, randomBytes, toUtf8Bytes } from "ethers";
 
-import type { Acknowledgement, Channel, Proposal } from "./channel.js";
-import { checksum } from "./address.js";
-import { PeerError, RouteError, TimeoutError } from "./errors.js";
-import { DEFAULT_SAFETY_MARGIN, checkRouteExpiries, hashlockTerms } from "./policies.js";
-import { encodeHashlockTerms } from "./resolvers.js";
-import { normalizeTransfer, transferId, type Transfer } from "./transfers.js";
-import type { ResolveDetails } from "./types.js";
+import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
+import { checksum } from "../protocol/address.js";
+import { PeerError, RouteError, TimeoutError } from "../protocol/errors.js";
+import { DEFAULT_SAFETY_MARGIN, checkRouteExpiries, hashlockTerms } from "../protocol/policies.js";
+import { encodeHashlockTerms } from "../protocol/resolvers.js";
+import { normalizeTransfer, transferId, type Transfer } from "../protocol/transfers.js";
+import type { ResolveDetails } from "../protocol/types.js";
 
 /** How the node reaches a peer: delivers the node's proposal and returns the peer's acknowledgement. */
 export interface PeerLink {

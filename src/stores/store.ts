@@ -11,8 +11,8 @@
  *
  * This module has no Node.js dependency (browser wallets can use it); fileStore.ts needs node:fs.
  */
-import { checksum } from "./address.js";
-import { StoreError } from "./errors.js";
+import { checksum } from "../protocol/address.js";
+import { StoreError } from "../protocol/errors.js";
 import {
   applyEntry,
   cloneRecord,
@@ -23,7 +23,7 @@ import {
   type CoSignedUpdate,
   type PendingSignature,
   type StoreEntry,
-} from "./record.js";
+} from "../protocol/record.js";
 
 /** Where channels are kept. */
 export interface ChannelStore {

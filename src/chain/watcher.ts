@@ -22,8 +22,8 @@
 import type { Provider, Signer } from "ethers";
 
 import { channelInterface } from "./abi.js";
-import { checksum } from "./address.js";
-import { ChannelReader, type OnChainDispute } from "./chain.js";
+import { checksum } from "../protocol/address.js";
+import { ChannelReader, type OnChainDispute } from "./reader.js";
 import {
   closeCall,
   defundCall,
@@ -37,10 +37,10 @@ import {
   type ChannelCall,
   type KnownState,
 } from "./commitments.js";
-import { CommitmentError, StoreError } from "./errors.js";
-import type { ChannelRecord } from "./record.js";
-import type { ChannelSigner } from "./signing.js";
-import type { ChannelStore } from "./store.js";
+import { CommitmentError, StoreError } from "../protocol/errors.js";
+import type { ChannelRecord } from "../protocol/record.js";
+import type { ChannelSigner } from "../protocol/signing.js";
+import type { ChannelStore } from "../stores/store.js";
 
 export interface WatcherConfig {
   /** Reads the chain (dispute record, time, gas estimates). */

@@ -12,11 +12,11 @@
 import { TypedDataEncoder } from "ethers";
 
 import { channelInterface } from "./abi.js";
-import { checksum } from "./address.js";
-import { CommitmentError } from "./errors.js";
-import type { ChannelRecord, SignedFinal, SignedState, SignedWithdraw } from "./record.js";
-import type { ChannelSigner } from "./signing.js";
-import type { ChannelStore } from "./store.js";
+import { checksum } from "../protocol/address.js";
+import { CommitmentError } from "../protocol/errors.js";
+import type { ChannelRecord, SignedFinal, SignedState, SignedWithdraw } from "../protocol/record.js";
+import type { ChannelSigner } from "../protocol/signing.js";
+import type { ChannelStore } from "../stores/store.js";
 import {
   EXIT_AUTHORIZATION_TYPES,
   TRANSFER_RESOLUTION_TYPES,
@@ -27,8 +27,8 @@ import {
   type FinalState,
   type TransferResolution,
   type WithdrawCommitment,
-} from "./typedData.js";
-import { TransferSet, type Transfer } from "./transfers.js";
+} from "../protocol/typedData.js";
+import { TransferSet, type Transfer } from "../protocol/transfers.js";
 
 /** One channel call: its target and calldata (a ready transaction request), and the method and typed arguments. */
 export interface Call<M extends string, A extends readonly unknown[]> {
