@@ -48,6 +48,10 @@ interface IChannelCore {
     error BalanceQueryFailed(address asset);
     /// @notice The caller left too little gas for a bounded call (payout push or resolver) to get its allowance.
     error InsufficientGas(uint256 available, uint256 required);
+    /// @notice A fund-moving entry point was called while the channel's re-entry lock is held (the call came
+    ///         from a receiver, token, helper or resolver running inside another call of the same channel).
+    /// @dev Same name and selector as OpenZeppelin's ReentrancyGuard error.
+    error ReentrancyGuardReentrantCall();
 
     /// @notice The party that deposits through tracked calls (usually the node).
     function alice() external view returns (address);
