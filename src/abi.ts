@@ -38,6 +38,7 @@ export const CHANNEL_ABI: readonly string[] = [
   "error TransferFailed(address asset, address to, uint256 amount)",
   "error BalanceQueryFailed(address asset)",
   "error InsufficientGas(uint256 available, uint256 required)",
+  "error ChannelLocked()",
   // IDepositUnit
   "function depositAlice(address asset, uint256 amount) payable",
   "function creditAliceDeposit(address asset, uint256 amount)",

@@ -263,6 +263,23 @@ contract SecurityReplayTest is SecurityBase {
         _assertUnchanged(snap);
     }
 
+    function test_replay_exitAuthorizationDiesWhenTheOwnerWithdrawsItself() public {
+        _makeBobTokenExit();
+        // Bob signs for a relayer to pay eve, then withdraws the claim himself: the authorization is spent too.
+        bytes memory sig = _signExit(BOB_KEY, address(blt), eve, 0);
+        vm.prank(bob);
+        channel.withdrawExit(address(blt), bob, bob, "");
+        assertEq(channel.exitNonce(bob), 1, "the owner's own withdrawal spends the exit nonce");
+        // Bob's next claim cannot be swept to the recipient named back then.
+        _makeSecondBobTokenExit();
+        assertEq(channel.exitOf(address(blt), bob), 5e18, "second exit");
+        Snap memory snap = _snapWith(address(blt));
+        _expectBadSig(bob);
+        vm.prank(eve);
+        channel.withdrawExit(address(blt), bob, eve, sig);
+        _assertUnchanged(snap);
+    }
+
     function test_replay_exitAuthorizationForAnotherRecipientFails() public {
         _makeBobTokenExit();
         bytes memory sig = _signExit(BOB_KEY, address(blt), bob, 0); // bob authorized paying himself
