@@ -272,6 +272,25 @@ contract SecurityReentrancyTest is SecurityBase {
         assertEq(created.totalDepositsAlice(address(hk)) + created.totalDepositsBob(address(hk)), held, "identity");
     }
 
+    function test_reentrancy_hookTokenReentersFactoryCreateChannelAndDepositFails() public {
+        // The factory's own lock: a token hook re-entering createChannelAndDeposit during the pull is refused.
+        bytes32 salt = keccak256("locked factory");
+        hk.mint(address(receiver), 10e18);
+        vm.prank(address(receiver));
+        hk.approve(address(factory), type(uint256).max);
+        hk.setHook(receiver);
+        receiver.arm(
+            address(factory),
+            abi.encodeCall(factory.createChannelAndDeposit, (alice, bob, keccak256("nested"), address(hk), 1e18))
+        );
+        vm.prank(alice);
+        address ch = factory.createChannelAndDeposit(alice, bob, salt, address(hk), 100e18);
+        _assertRefused(receiver);
+        assertEq(factory.channelAddress(alice, bob, keccak256("nested")).code.length, 0, "nested channel created");
+        assertEq(IChannel(ch).totalDepositsAlice(address(hk)), 100e18, "alice credited exactly");
+        assertEq(hk.balanceOf(address(receiver)), 10e18, "the hook's tokens moved");
+    }
+
     function test_reentrancy_hookTokenReentersWithdrawFails() public {
         _depositAlice(hk, 100e18);
         hk.setHook(receiver);
