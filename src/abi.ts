@@ -39,6 +39,7 @@ export const CHANNEL_ABI: readonly string[] = [
   "error BalanceQueryFailed(address asset)",
   "error InsufficientGas(uint256 available, uint256 required)",
   "error ReentrancyGuardReentrantCall()",
+  "error ChannelLocked()",
   // IDepositUnit
   "function depositAlice(address asset, uint256 amount) payable",
   "function depositAliceEth() payable",

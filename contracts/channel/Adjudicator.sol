@@ -20,16 +20,19 @@ abstract contract Adjudicator is Settlement, IAdjudicator {
 
     /// @inheritdoc IAdjudicator
     function disputeRecord() external view returns (DisputeRecord memory) {
+        _requireUnlocked();
         return ChannelStorage.layout().record;
     }
 
     /// @inheritdoc IAdjudicator
     function disputedStateHash() external view returns (bytes32) {
+        _requireUnlocked();
         return ChannelStorage.layout().disputedStateHash;
     }
 
     /// @inheritdoc IAdjudicator
     function transferRecord(bytes32 transferId) external view returns (TransferRecord memory) {
+        _requireUnlocked();
         return ChannelStorage.layout().transfers[transferId];
     }
 

@@ -72,36 +72,43 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig {
 
     /// @inheritdoc IChannelCore
     function totalDepositsAlice(address asset) external view returns (uint256) {
+        _requireUnlocked();
         return ChannelStorage.layout().ledgers[asset].aliceDeposits;
     }
 
     /// @inheritdoc IChannelCore
     function totalDepositsBob(address asset) external view returns (uint256) {
+        _requireUnlocked();
         return _bobDeposits(asset, ChannelStorage.layout().ledgers[asset]);
     }
 
     /// @inheritdoc IChannelCore
     function totalPaidOut(address asset) external view returns (uint256) {
+        _requireUnlocked();
         return ChannelStorage.layout().ledgers[asset].paidOut;
     }
 
     /// @inheritdoc IChannelCore
     function defundNonce(address asset) external view returns (uint256) {
+        _requireUnlocked();
         return ChannelStorage.layout().ledgers[asset].defundNonce;
     }
 
     /// @inheritdoc IChannelCore
     function exitOf(address asset, address owner) external view returns (uint256) {
+        _requireUnlocked();
         return ChannelStorage.layout().exits[asset][owner];
     }
 
     /// @inheritdoc IChannelCore
     function exitsOutstanding(address asset) external view returns (uint256) {
+        _requireUnlocked();
         return ChannelStorage.layout().exitsOutstanding[asset];
     }
 
     /// @inheritdoc IChannelCore
     function exitNonce(address owner) external view returns (uint256) {
+        _requireUnlocked();
         return ChannelStorage.layout().exitNonces[owner];
     }
 
@@ -116,15 +123,18 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig {
     ) external nonReentrant {
         _refuseMastercopy();
         ChannelStorage.Layout storage $ = ChannelStorage.layout();
+        // Every exit withdrawal spends the owner's exit nonce, the owner's own included: an authorization the owner
+        // gave a relayer and then did not need dies with the claim it was meant for, instead of sweeping the
+        // owner's next claim to the recipient it named.
+        uint256 nonce = $.exitNonces[owner];
         if (msg.sender != owner) {
-            uint256 nonce = $.exitNonces[owner];
             bytes32 digest = ChannelHashing.digest(
                 address(this),
                 ChannelHashing.hashExitAuthorization(asset, recipient, nonce)
             );
             _verifySignature(owner, digest, signature);
-            $.exitNonces[owner] = nonce + 1;
         }
+        $.exitNonces[owner] = nonce + 1;
         uint256 claim = $.exits[asset][owner];
         if (claim == 0) revert NoExit(asset, owner);
         $.exits[asset][owner] = 0;
@@ -143,6 +153,13 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig {
     }
 
     // ─── internals ───────────────────────────────────────────────────────────────────────────────────────
+
+    /// @dev Reverts while the channel's re-entry lock is held: a view read from inside a call (a payee's hook, a
+    ///      token hook, a withdraw helper) would see a half-applied ledger (payouts counted before they are sent),
+    ///      so views of mutable state refuse rather than answer (read-only re-entrancy).
+    function _requireUnlocked() internal view {
+        if (_reentrancyGuardEntered()) revert ChannelLocked();
+    }
 
     /// @dev Takes the re-entry lock, reverting if it is held.
     function _lock() private {
@@ -291,11 +308,14 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig {
         if (kept != amount) _shortfall(ledger, asset, to, amount - kept);
     }
 
-    /// @dev What the channel holds of `asset` beyond the claims kept on it (zero when a token cannot answer).
+    /// @dev What the channel holds of `asset` beyond the claims kept on it. A token that cannot answer balanceOf
+    ///      (frozen, paused, mid-upgrade, or starved of gas by the caller) reverts the whole call with
+    ///      BalanceQueryFailed: an unknown balance is never read as zero, which would write the payout off as a
+    ///      shortfall while spending its commitment. The commitment or transfer stays executable instead.
     function _unclaimedHoldings(address asset) private view returns (uint256) {
-        (bool known, uint256 held) = AssetTransfer.tryBalanceOfSelf(asset);
+        uint256 held = AssetTransfer.balanceOfSelf(asset);
         uint256 outstanding = ChannelStorage.layout().exitsOutstanding[asset];
-        return known && held > outstanding ? held - outstanding : 0;
+        return held > outstanding ? held - outstanding : 0;
     }
 
     /// @dev Takes a part of a counted payout that could be neither paid nor kept back out of paid-out.
