@@ -15,13 +15,16 @@ const SOLC_PATH = require.resolve("solc/soljson.js");
 
 /**
  * Solidity test campaign size. `npm test` runs the CI size; `npm run test:deep`
- * sets SWITCHYARD_DEEP=1 for ten times the fuzz runs and invariant runs.
+ * sets SWITCHYARD_DEEP=1 for ten times the fuzz runs and invariant runs; `npm run mutation` sets
+ * SWITCHYARD_MUTATION=1 for 64 fuzz runs and 16 invariant runs of depth 20 per mutant.
  * The seed is fixed so that a failure found once is found again.
  */
 const DEEP = process.env.SWITCHYARD_DEEP === "1";
-const FUZZ_RUNS = DEEP ? 10_000 : 1_000;
-const INVARIANT_RUNS = DEEP ? 2_560 : 256;
-const INVARIANT_DEPTH = 50;
+/** `npm run mutation` (scripts/mutation) runs every mutant with reduced campaigns: SWITCHYARD_MUTATION=1. */
+const MUTATION = process.env.SWITCHYARD_MUTATION === "1";
+const FUZZ_RUNS = MUTATION ? 64 : DEEP ? 10_000 : 1_000;
+const INVARIANT_RUNS = MUTATION ? 16 : DEEP ? 2_560 : 256;
+const INVARIANT_DEPTH = MUTATION ? 20 : 50;
 const FUZZ_SEED = "0x5317c4a2d0f1e6b9";
 
 /**
@@ -70,7 +73,9 @@ export default defineConfig({
     path: SOLC_PATH,
     settings: {
       optimizer: {
-        enabled: true,
+        // Off only for `npm run mutation`, whose cost is one full compile per mutant: the judged behaviour is the
+        // same, and the unmutated suite is run first under the same settings (the runner's baseline).
+        enabled: !MUTATION,
         // Channels are cloned many times and their functions are called by
         // users for every deposit, withdraw and close, while the code is
         // deployed once per chain. A high runs value trades deployment size

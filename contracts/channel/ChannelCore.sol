@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.34;
 
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
@@ -15,10 +14,10 @@ import {ChannelStorage} from "../libraries/ChannelStorage.sol";
 /// @title ChannelCore
 /// @notice The base every channel unit builds on: parties read from the proxy's code, signature checks, the
 ///         per-asset ledger, bounded payouts with exits as the fallback, and exit withdrawals.
-abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuardTransient {
+abstract contract ChannelCore is IChannelCore, DeploymentConfig {
     /// @dev Offset of (alice, bob) in a proxy's runtime code: ChannelProxy.ARGS_OFFSET (a test checks they agree;
     ///      inline assembly only takes literal constants).
-    uint256 internal constant ARGS_OFFSET = 0x34;
+    uint256 internal constant ARGS_OFFSET = 0xc1;
 
     /// @dev The mastercopy's own address: calls that reach it directly (not through a proxy) are refused.
     address private immutable SELF;
@@ -37,6 +36,21 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuard
     ) DeploymentConfig(limits, minTimeout_, maxTimeout_) {
         SELF = address(this);
         FACTORY = factory_;
+    }
+
+    /// @dev The channel's re-entry lock: transient slot 0 of the channel (transient storage is per address, and a
+    ///      channel keeps nothing else there). Not OpenZeppelin's ReentrancyGuardTransient, whose 32-byte slot
+    ///      would cost the proxy's tracked-deposit path, which must see the lock, 32 more bytes of code in every
+    ///      channel (6,400 gas per deployment): the proxy reads this one with PUSH0 TLOAD (see ChannelProxy).
+    ///      Same semantics: a nested entry reverts with ReentrancyGuardReentrantCall; the lock is released on
+    ///      return (and transient storage is cleared at the end of the transaction in any case).
+    modifier nonReentrant() {
+        _lock();
+        _;
+        // Releases the lock taken by _lock (transient slot 0 of this channel).
+        assembly ("memory-safe") {
+            tstore(0, 0)
+        }
     }
 
     // ─── views ───────────────────────────────────────────────────────────────────────────────────────────
@@ -58,36 +72,43 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuard
 
     /// @inheritdoc IChannelCore
     function totalDepositsAlice(address asset) external view returns (uint256) {
+        _requireUnlocked();
         return ChannelStorage.layout().ledgers[asset].aliceDeposits;
     }
 
     /// @inheritdoc IChannelCore
     function totalDepositsBob(address asset) external view returns (uint256) {
+        _requireUnlocked();
         return _bobDeposits(asset, ChannelStorage.layout().ledgers[asset]);
     }
 
     /// @inheritdoc IChannelCore
     function totalPaidOut(address asset) external view returns (uint256) {
+        _requireUnlocked();
         return ChannelStorage.layout().ledgers[asset].paidOut;
     }
 
     /// @inheritdoc IChannelCore
     function defundNonce(address asset) external view returns (uint256) {
+        _requireUnlocked();
         return ChannelStorage.layout().ledgers[asset].defundNonce;
     }
 
     /// @inheritdoc IChannelCore
     function exitOf(address asset, address owner) external view returns (uint256) {
+        _requireUnlocked();
         return ChannelStorage.layout().exits[asset][owner];
     }
 
     /// @inheritdoc IChannelCore
     function exitsOutstanding(address asset) external view returns (uint256) {
+        _requireUnlocked();
         return ChannelStorage.layout().exitsOutstanding[asset];
     }
 
     /// @inheritdoc IChannelCore
     function exitNonce(address owner) external view returns (uint256) {
+        _requireUnlocked();
         return ChannelStorage.layout().exitNonces[owner];
     }
 
@@ -100,17 +121,20 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuard
         address recipient,
         bytes calldata signature
     ) external nonReentrant {
-        _parties(); // refuses the mastercopy
+        _refuseMastercopy();
         ChannelStorage.Layout storage $ = ChannelStorage.layout();
+        // Every exit withdrawal spends the owner's exit nonce, the owner's own included: an authorization the owner
+        // gave a relayer and then did not need dies with the claim it was meant for, instead of sweeping the
+        // owner's next claim to the recipient it named.
+        uint256 nonce = $.exitNonces[owner];
         if (msg.sender != owner) {
-            uint256 nonce = $.exitNonces[owner];
             bytes32 digest = ChannelHashing.digest(
                 address(this),
                 ChannelHashing.hashExitAuthorization(asset, recipient, nonce)
             );
             _verifySignature(owner, digest, signature);
-            $.exitNonces[owner] = nonce + 1;
         }
+        $.exitNonces[owner] = nonce + 1;
         uint256 claim = $.exits[asset][owner];
         if (claim == 0) revert NoExit(asset, owner);
         $.exits[asset][owner] = 0;
@@ -130,9 +154,38 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuard
 
     // ─── internals ───────────────────────────────────────────────────────────────────────────────────────
 
+    /// @dev Reverts while the channel's re-entry lock is held: a view read from inside a call (a payee's hook, a
+    ///      token hook, a withdraw helper) would see a half-applied ledger (payouts counted before they are sent),
+    ///      so views of mutable state refuse rather than answer (read-only re-entrancy).
+    function _requireUnlocked() internal view {
+        if (_reentrancyGuardEntered()) revert ChannelLocked();
+    }
+
+    /// @dev Takes the re-entry lock, reverting if it is held.
+    function _lock() private {
+        if (_reentrancyGuardEntered()) revert ReentrancyGuardReentrantCall();
+        // Transient slot 0 is the lock (see nonReentrant).
+        assembly ("memory-safe") {
+            tstore(0, 1)
+        }
+    }
+
+    /// @dev Whether a nonReentrant entry point of this channel is running.
+    function _reentrancyGuardEntered() internal view returns (bool held) {
+        // Transient slot 0 is the lock (see nonReentrant).
+        assembly ("memory-safe") {
+            held := tload(0)
+        }
+    }
+
+    /// @dev Reverts when the call reached the mastercopy itself rather than a proxy.
+    function _refuseMastercopy() internal view {
+        if (address(this) == SELF) revert NotAChannel();
+    }
+
     /// @dev Alice and bob, read from the proxy's runtime code (immutable arguments). Reverts on the mastercopy.
     function _parties() internal view returns (address a, address b) {
-        if (address(this) == SELF) revert NotAChannel();
+        _refuseMastercopy();
         // Copies the 40 bytes of (alice, bob) from this proxy's own code into scratch space (0x00-0x3f) and
         // reads them back; the free memory pointer is untouched.
         assembly ("memory-safe") {
@@ -176,9 +229,17 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuard
 
     /// @dev Bob's cumulative deposits: balance + paid out − alice's deposits, never negative.
     function _bobDeposits(address asset, ChannelStorage.Ledger memory ledger) internal view returns (uint256) {
-        uint256 explained = ledger.aliceDeposits;
-        uint256 seen = AssetTransfer.balanceOfSelf(asset) + ledger.paidOut;
-        return seen > explained ? seen - explained : 0;
+        return _bobDepositsOf(asset, ledger.aliceDeposits, ledger.paidOut);
+    }
+
+    /// @dev Bob's cumulative deposits from alice's deposits and the paid-out total of `asset`.
+    function _bobDepositsOf(
+        address asset,
+        uint256 aliceDeposits,
+        uint256 paidOut
+    ) internal view returns (uint256) {
+        uint256 seen = AssetTransfer.balanceOfSelf(asset) + paidOut;
+        return seen > aliceDeposits ? seen - aliceDeposits : 0;
     }
 
     /// @dev Adds `amount` to a ledger's paid-out counter, refusing amounts the 112-bit counter cannot hold.
@@ -247,11 +308,14 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig, ReentrancyGuard
         if (kept != amount) _shortfall(ledger, asset, to, amount - kept);
     }
 
-    /// @dev What the channel holds of `asset` beyond the claims kept on it (zero when a token cannot answer).
+    /// @dev What the channel holds of `asset` beyond the claims kept on it. A token that cannot answer balanceOf
+    ///      (frozen, paused, mid-upgrade, or starved of gas by the caller) reverts the whole call with
+    ///      BalanceQueryFailed: an unknown balance is never read as zero, which would write the payout off as a
+    ///      shortfall while spending its commitment. The commitment or transfer stays executable instead.
     function _unclaimedHoldings(address asset) private view returns (uint256) {
-        (bool known, uint256 held) = AssetTransfer.tryBalanceOfSelf(asset);
+        uint256 held = AssetTransfer.balanceOfSelf(asset);
         uint256 outstanding = ChannelStorage.layout().exitsOutstanding[asset];
-        return known && held > outstanding ? held - outstanding : 0;
+        return held > outstanding ? held - outstanding : 0;
     }
 
     /// @dev Takes a part of a counted payout that could be neither paid nor kept back out of paid-out.

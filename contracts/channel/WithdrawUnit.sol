@@ -66,6 +66,7 @@ abstract contract WithdrawUnit is ChannelCore, IWithdrawUnit {
 
     /// @inheritdoc IWithdrawUnit
     function isWithdrawExecuted(uint256 nonce) external view returns (bool) {
+        _requireUnlocked();
         return ChannelStorage.layout().withdrawBitmap[nonce >> 8] & (1 << (nonce & 0xff)) != 0;
     }
 }

@@ -133,6 +133,8 @@ interface IAdjudicator {
     ///         decides (called with STATICCALL and a gas cap), by the responder or by anyone holding the
     ///         responder's signature of `TransferResolution(transferId, resolverData)`. After the deadline,
     ///         anyone returns the whole amount to the initiator without calling the resolver.
+    /// @dev A push that fails while the token cannot answer balanceOf reverts the whole call with
+    ///      IChannelCore.BalanceQueryFailed: the transfer stays unsettled rather than written off.
     /// @param transfer The disputed transfer.
     /// @param resolverData The responder's evidence (ignored after the deadline).
     /// @param responderSignature The responder's signature, or empty.

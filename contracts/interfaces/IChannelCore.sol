@@ -8,6 +8,9 @@ pragma solidity 0.8.34;
 ///      TransferSettled (both amounts), Withdrawn, ExitWithdrawn; a push that failed adds ExitRecorded.
 ///      Every event of a channel is emitted by the channel itself, so the log's address is the channel; the
 ///      channel address is therefore indexed in every log without spending a topic on it.
+///      Views of mutable channel state (every view of this interface, IWithdrawUnit and IAdjudicator except
+///      `alice`, `bob` and `factory`) revert with ChannelLocked while the channel executes a call, so a hook or
+///      helper running inside a payout cannot read a half-applied ledger (read-only re-entrancy).
 interface IChannelCore {
     /// @notice A payout could not be pushed (the receiver reverted, the token refused, or the bounded gas ran
     ///         out), so it was kept as a claim its owner withdraws later with `withdrawExit`.
@@ -48,6 +51,14 @@ interface IChannelCore {
     error BalanceQueryFailed(address asset);
     /// @notice The caller left too little gas for a bounded call (payout push or resolver) to get its allowance.
     error InsufficientGas(uint256 available, uint256 required);
+    /// @notice A fund-moving entry point was called while the channel's re-entry lock is held (the call came
+    ///         from a receiver, token, helper or resolver running inside another call of the same channel).
+    /// @dev Same name and selector as OpenZeppelin's ReentrancyGuard error.
+    error ReentrancyGuardReentrantCall();
+    /// @notice A view of the channel's mutable state was called while the channel is executing a call (its re-entry
+    ///         lock is held, e.g. from a payee's receive hook, a token hook or a withdraw helper): mid-call the
+    ///         ledger is half-applied (payouts counted before they are sent), so no figure is given.
+    error ChannelLocked();
 
     /// @notice The party that deposits through tracked calls (usually the node).
     function alice() external view returns (address);
@@ -77,12 +88,15 @@ interface IChannelCore {
     /// @notice The sum of all kept claims on `asset` (always covered by the channel's balance when it was kept).
     function exitsOutstanding(address asset) external view returns (uint256);
 
-    /// @notice The next nonce an exit authorization signed by `owner` must carry.
+    /// @notice The next nonce an exit authorization signed by `owner` must carry. Every exit withdrawal of the
+    ///         owner's, by a third party or by the owner itself, spends it.
     function exitNonce(address owner) external view returns (uint256);
 
     /// @notice Pays `owner`'s whole claim on `asset` to `recipient`.
     /// @dev The owner may call it alone for any recipient; anyone else needs the owner's EIP-712 signature of
-    ///      `ExitAuthorization(asset, recipient, nonce)` with the owner's current exit nonce.
+    ///      `ExitAuthorization(asset, recipient, nonce)` with the owner's current exit nonce. Either way the call
+    ///      spends that nonce, so an authorization the owner gave and did not need dies with the claim it was
+    ///      meant for. Reverts with BalanceQueryFailed while the token cannot answer balanceOf (the claim stays).
     /// @param asset The token address, or address(0) for native currency.
     /// @param owner Whose claim is paid.
     /// @param recipient Who receives it.

@@ -22,8 +22,10 @@ interface IWithdrawUnit {
 
     /// @notice Runs a co-signed withdraw commitment. Anyone may submit it.
     /// @dev Without a helper the payment is pushed with a bounded gas allowance and kept as the recipient's
-    ///      exit if it fails. With a helper the payment must succeed, then the helper runs; the channel cannot
-    ///      be re-entered meanwhile.
+    ///      exit if it fails; when that push fails and the token cannot answer balanceOf, the whole call reverts
+    ///      with IChannelCore.BalanceQueryFailed and the commitment stays unspent (an unknown balance is never
+    ///      read as zero). With a helper the payment must succeed, then the helper runs; the channel cannot be
+    ///      re-entered meanwhile, and its views refuse (IChannelCore.ChannelLocked).
     /// @param commitment The commitment both parties signed.
     /// @param aliceSignature Alice's EIP-712 signature of the commitment.
     /// @param bobSignature Bob's EIP-712 signature of the commitment.

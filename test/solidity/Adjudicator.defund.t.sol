@@ -536,7 +536,7 @@ contract AdjudicatorDefundTest is DisputeFixture {
         assertEq(payee.balance, BAL_B, "exit paid to payee");
         assertEq(channel.exitOf(ETH, bob), 0, "exit cleared");
         assertEq(channel.totalPaidOut(ETH), DEP_A + DEP_B, "all counted");
-        assertEq(channel.exitNonce(bob), 0, "owner calls use no nonce");
+        assertEq(channel.exitNonce(bob), 1, "the owner's own withdrawal spends the exit nonce");
         _assertLedger(ETH);
 
         vm.prank(bob);

@@ -6,8 +6,9 @@ import {IChannel} from "../../contracts/interfaces/IChannel.sol";
 import {IChannelCore} from "../../contracts/interfaces/IChannelCore.sol";
 import {ChannelFactory} from "../../contracts/ChannelFactory.sol";
 import {MockERC1271Wallet} from "../../contracts/test/mocks/MockERC1271Wallet.sol";
-import {ChannelState, FinalState, WithdrawCommitment} from "../../contracts/types/ChannelTypes.sol";
+import {AssetState, ChannelState, FinalState, WithdrawCommitment} from "../../contracts/types/ChannelTypes.sol";
 import {DisputeFixture} from "./utils/DisputeFixture.sol";
+import {ReferenceHashing} from "./utils/ReferenceHashing.sol";
 
 /// @title Adjudicator dispute tests
 /// @notice disputeChannel and its interplay with closeChannel: every phase (before, during and after each window),
@@ -139,7 +140,11 @@ contract AdjudicatorDisputeTest is DisputeFixture {
 
     function testFuzz_disputeChannel_clampsTimeout(uint256 timeout) public {
         _dispute(_withTimeout(_s(N), timeout));
-        uint256 t = timeout < MIN_TIMEOUT ? MIN_TIMEOUT : timeout > MAX_TIMEOUT ? MAX_TIMEOUT : timeout;
+        uint256 t = timeout < MIN_TIMEOUT
+            ? MIN_TIMEOUT
+            : timeout > MAX_TIMEOUT
+                ? MAX_TIMEOUT
+                : timeout;
         _assertRecord(N, START + t, START + 2 * t);
     }
 
@@ -644,5 +649,66 @@ contract AdjudicatorDisputeTest is DisputeFixture {
         vm.warp(START + 5);
         _dispute(_ethState(N + 1, 0, 0, 10 ether, 6 ether, 2));
         _assertRecord(N + 1, START + 5 + TIMEOUT, START + 5 + 2 * TIMEOUT);
+    }
+
+    // ─── every signed field is bound (independent digest) ────────────────────────────────────────────────
+
+    function _refSigs(ChannelState memory s) internal view returns (bytes memory sa, bytes memory sb) {
+        bytes32 d = ReferenceHashing.channelStateDigest(address(channel), s);
+        sa = signDigest(ALICE_KEY, d);
+        sb = signDigest(BOB_KEY, d);
+    }
+
+    function _twoAssetState() internal view returns (ChannelState memory s) {
+        s = _state2(
+            N,
+            _asset(ETH, 7 ether, 9 ether, 10 ether, 6 ether, 3),
+            _asset(address(token), 1e18, 2e18, 3e18, 4e18, 5)
+        );
+        s.transfersRoot = keccak256("root");
+    }
+
+    /// @dev A copy of `s` with field `k` changed: 0 nonce, 1 timeout, 2 transfersRoot, then per asset (second
+    ///      asset) 3 asset, 4 balanceAlice, 5 balanceBob, 6 processedAlice, 7 processedBob, 8 defundNonce.
+    function _tampered(ChannelState memory s, uint256 k) internal pure returns (ChannelState memory t) {
+        t.nonce = s.nonce + (k == 0 ? 1 : 0);
+        t.timeout = s.timeout + (k == 1 ? 1 : 0);
+        t.transfersRoot = k == 2 ? bytes32(uint256(s.transfersRoot) ^ 1) : s.transfersRoot;
+        t.assets = new AssetState[](s.assets.length);
+        for (uint256 i = 0; i < s.assets.length; ++i) t.assets[i] = s.assets[i];
+        AssetState memory a = s.assets[1];
+        t.assets[1] = AssetState(
+            k == 3 ? address(uint160(a.asset) ^ 1) : a.asset,
+            a.balanceAlice + (k == 4 ? 1 : 0),
+            a.balanceBob + (k == 5 ? 1 : 0),
+            a.processedAlice + (k == 6 ? 1 : 0),
+            a.processedBob + (k == 7 ? 1 : 0),
+            a.defundNonce + (k == 8 ? 1 : 0)
+        );
+    }
+
+    function test_disputeChannel_bindsEveryFieldOfTheStateItsPartiesSigned() public {
+        // Signed over the test's own EIP-712 encoding: a field dropped from (or moved in) the contract's hash makes
+        // the honest dispute fail, and every changed field (defund nonce and processed deposits included) fails.
+        ChannelState memory s = _twoAssetState();
+        (bytes memory sa, bytes memory sb) = _refSigs(s);
+        for (uint256 k = 0; k < 9; ++k) {
+            _expectBadSig(alice);
+            channel.disputeChannel(_tampered(s, k), sa, sb);
+        }
+        channel.disputeChannel(s, sa, sb);
+        assertEq(channel.disputedStateHash(), _hash(s), "the signed state is disputed");
+        assertEq(channel.disputedStateHash(), _refStructHash(s), "the contract's struct hash is the reference one");
+    }
+
+    function _refStructHash(ChannelState memory s) internal pure returns (bytes32) {
+        bytes32 typehash = keccak256(
+            abi.encodePacked(
+                "ChannelState(uint256 nonce,uint256 timeout,bytes32 transfersRoot,AssetState[] assets)",
+                ReferenceHashing.ASSET_STATE
+            )
+        );
+        return
+            keccak256(abi.encode(typehash, s.nonce, s.timeout, s.transfersRoot, ReferenceHashing.assetsHash(s.assets)));
     }
 }

@@ -12,6 +12,7 @@ import {StateChangingResolver} from "../../contracts/test/mocks/StateChangingRes
 import {ChannelState} from "../../contracts/types/ChannelTypes.sol";
 import {Transfer} from "../../contracts/types/TransferTypes.sol";
 import {DisputeFixture, SigningWallet} from "./utils/DisputeFixture.sol";
+import {ReferenceHashing} from "./utils/ReferenceHashing.sol";
 
 /// @title Adjudicator transfer tests
 /// @notice disputeTransfer and defundTransfer: phases, merkle proofs (forged, shortened, inner nodes, depths 1 and
@@ -892,5 +893,21 @@ contract AdjudicatorTransfersTest is DisputeFixture {
         vm.prank(eve);
         ch.defundTransfer(t, evidence, sig);
         assertEq(wallet.balance, 1 ether, "wallet paid on its owner's signature");
+    }
+
+    function test_defundTransfer_responderSignatureOverTheReferenceDigestSettles() public {
+        // The responder signs the test's own EIP-712 encoding of TransferResolution(transferId, resolverData): a
+        // field dropped from the contract's hash would refuse it.
+        Transfer memory t = _t1();
+        _single(t);
+        bytes memory evidence = _evidence(PREIMAGE);
+        bytes memory sig = signDigest(
+            BOB_KEY,
+            ReferenceHashing.transferResolutionDigest(address(channel), _id(t), evidence)
+        );
+        uint256 b0 = bob.balance;
+        vm.prank(eve);
+        channel.defundTransfer(t, evidence, sig);
+        assertEq(bob.balance, b0 + AMOUNT, "bob paid via the watchtower");
     }
 }

@@ -9,6 +9,7 @@ import {BlacklistToken} from "../../contracts/test/mocks/BlacklistToken.sol";
 import {GasBurnerReceiver} from "../../contracts/test/mocks/GasBurnerReceiver.sol";
 import {AssetState, ChannelState, FinalState} from "../../contracts/types/ChannelTypes.sol";
 import {ChannelFixture} from "./utils/ChannelFixture.sol";
+import {ReferenceHashing} from "./utils/ReferenceHashing.sol";
 import {RejectingWallet} from "../../contracts/test/mocks/RejectingWallet.sol";
 
 contract ChannelCloseTest is ChannelFixture {
@@ -246,5 +247,30 @@ contract ChannelCloseTest is ChannelFixture {
         assertEq(alice.balance - a0, 10 ether - toBob, "alice");
         assertEq(bob.balance - b0, toBob, "bob");
         assertEq(address(channel).balance, 0, "conserved");
+    }
+
+    function test_closeChannel_bindsEveryFieldOfTheFinalStateItsPartiesSigned() public {
+        // Signed over the test's own EIP-712 encoding (not the contract's digest), so a field dropped from the
+        // on-chain hash is caught: each changed field fails, and the signed state closes exactly.
+        FinalState memory f = _final(10, _latest());
+        bytes32 d = ReferenceHashing.finalStateDigest(address(channel), f);
+        bytes memory sa = signDigest(ALICE_KEY, d);
+        bytes memory sb = signDigest(BOB_KEY, d);
+        for (uint256 k = 0; k < 7; ++k) {
+            AssetState memory a = _latest();
+            FinalState memory t = _final(k == 0 ? 11 : 10, a);
+            if (k == 1) t.assets[0].asset = address(token);
+            if (k == 2) t.assets[0].balanceAlice += 1;
+            if (k == 3) t.assets[0].balanceBob += 1;
+            if (k == 4) t.assets[0].processedAlice += 1;
+            if (k == 5) t.assets[0].processedBob += 1;
+            if (k == 6) t.assets[0].defundNonce += 1;
+            vm.expectRevert(abi.encodeWithSelector(IChannelCore.InvalidSignature.selector, alice));
+            channel.closeChannel(t, sa, sb);
+        }
+        uint256 b0 = bob.balance;
+        channel.closeChannel(f, sa, sb);
+        assertEq(bob.balance, b0 + 5 ether, "the signed final state pays");
+        assertEq(channel.defundNonce(ETH), 1, "its defund nonce recorded");
     }
 }

@@ -14,6 +14,7 @@ import {ReentrantWithdrawHelper} from "../../contracts/test/mocks/ReentrantWithd
 import {RevertingReceiver} from "../../contracts/test/mocks/RevertingReceiver.sol";
 import {WithdrawCommitment} from "../../contracts/types/ChannelTypes.sol";
 import {ChannelFixture} from "./utils/ChannelFixture.sol";
+import {ReferenceHashing} from "./utils/ReferenceHashing.sol";
 
 contract ChannelWithdrawTest is ChannelFixture {
     function setUp() public override {
@@ -59,21 +60,30 @@ contract ChannelWithdrawTest is ChannelFixture {
     }
 
     function test_withdraw_revertsWhenAnyFieldChanges() public {
-        WithdrawCommitment memory w = _withdrawCommitment(ETH, bob, 1 ether, 0);
-        bytes memory sa = _signWithdraw(ALICE_KEY, w);
-        bytes memory sb = _signWithdraw(BOB_KEY, w);
-        WithdrawCommitment[5] memory tampered;
-        for (uint256 i = 0; i < 5; ++i) tampered[i] = _withdrawCommitment(ETH, bob, 1 ether, 0);
+        // Signed over the test's own EIP-712 encoding (not the contract's digest): a field dropped from the
+        // on-chain hash makes the signed commitment itself fail below.
+        MockWithdrawHelper h = new MockWithdrawHelper();
+        WithdrawCommitment memory w = WithdrawCommitment(ETH, bob, 1 ether, 0, address(h), hex"00");
+        bytes32 d = ReferenceHashing.withdrawDigest(address(channel), w);
+        bytes memory sa = signDigest(ALICE_KEY, d);
+        bytes memory sb = signDigest(BOB_KEY, d);
+        WithdrawCommitment[6] memory tampered;
+        for (uint256 i = 0; i < 6; ++i) tampered[i] = WithdrawCommitment(ETH, bob, 1 ether, 0, address(h), hex"00");
         tampered[0].amount = 2 ether;
         tampered[1].recipient = eve;
         tampered[2].nonce = 1;
         tampered[3].asset = address(token);
         tampered[4].callData = hex"01";
-        for (uint256 i = 0; i < 5; ++i) {
+        tampered[5].callTo = address(new MockWithdrawHelper());
+        for (uint256 i = 0; i < 6; ++i) {
             vm.expectRevert(abi.encodeWithSelector(IChannelCore.InvalidSignature.selector, alice));
             channel.withdraw(tampered[i], sa, sb);
         }
         assertEq(address(channel).balance, 15 ether, "nothing paid");
+        uint256 b0 = bob.balance;
+        channel.withdraw(w, sa, sb);
+        assertEq(bob.balance, b0 + 1 ether, "the signed commitment pays");
+        assertEq(h.callCount(), 1, "its helper ran");
     }
 
     function test_withdraw_revertsOnASignatureFromAnyoneElse() public {
@@ -264,5 +274,53 @@ contract ChannelWithdrawTest is ChannelFixture {
         bytes memory sb = _signWithdraw(BOB_KEY, w);
         vm.expectRevert(abi.encodeWithSelector(IChannelCore.InvalidSignature.selector, alice));
         channel.withdraw(w, abi.encodePacked(r, s, v), sb);
+    }
+
+    // ─── the nonce bitmap ────────────────────────────────────────────────────────────────────────────────
+
+    function test_withdraw_noncesSharingABitmapWordBothExecute() public {
+        // 5 and 133 share bitmap word 0 (and differ in bit 7 only); 261 = 5 + 256 is the same bit of word 1.
+        uint256 b0 = bob.balance;
+        _withdraw(_withdrawCommitment(ETH, bob, 1 ether, 5));
+        assertTrue(channel.isWithdrawExecuted(5), "5 spent");
+        assertTrue(!channel.isWithdrawExecuted(133), "133 spent by 5");
+        assertTrue(!channel.isWithdrawExecuted(261), "261 spent by 5");
+        _withdraw(_withdrawCommitment(ETH, bob, 2 ether, 133));
+        assertTrue(channel.isWithdrawExecuted(133), "133 spent");
+        assertTrue(channel.isWithdrawExecuted(5), "5 still spent");
+        _withdraw(_withdrawCommitment(ETH, bob, 3 ether, 261));
+        assertEq(bob.balance, b0 + 6 ether, "all three paid");
+        for (uint256 n = 0; n < 300; ++n) {
+            bool spent = n == 5 || n == 133 || n == 261;
+            assertTrue(channel.isWithdrawExecuted(n) == spent, "isWithdrawExecuted wrong below 300");
+        }
+        WithdrawCommitment memory again = _withdrawCommitment(ETH, bob, 2 ether, 133);
+        bytes memory sa = _signWithdraw(ALICE_KEY, again);
+        bytes memory sb = _signWithdraw(BOB_KEY, again);
+        vm.expectRevert(abi.encodeWithSelector(IWithdrawUnit.WithdrawAlreadyExecuted.selector, 133));
+        channel.withdraw(again, sa, sb);
+    }
+
+    function test_withdraw_highNoncesAreTrackedExactly() public {
+        uint256 top = type(uint256).max;
+        uint256 high = (uint256(1) << 200) + 7;
+        _withdraw(_withdrawCommitment(ETH, bob, 1 ether, top));
+        _withdraw(_withdrawCommitment(ETH, bob, 1 ether, high));
+        assertTrue(channel.isWithdrawExecuted(top), "2^256 - 1 spent");
+        assertTrue(channel.isWithdrawExecuted(high), "2^200 + 7 spent");
+        assertTrue(!channel.isWithdrawExecuted(top - 1), "2^256 - 2 spent");
+        assertTrue(!channel.isWithdrawExecuted(255), "255 spent (same bit, word 0)");
+        assertTrue(!channel.isWithdrawExecuted(7), "7 spent (same bit, word 0)");
+        assertTrue(!channel.isWithdrawExecuted(high + 1), "2^200 + 8 spent");
+        assertTrue(!channel.isWithdrawExecuted(high - 128), "2^200 - 121 spent");
+        assertTrue(!channel.isWithdrawExecuted(uint256(1) << 200), "2^200 spent");
+        WithdrawCommitment memory again = _withdrawCommitment(ETH, bob, 1 ether, top);
+        bytes memory sa = _signWithdraw(ALICE_KEY, again);
+        bytes memory sb = _signWithdraw(BOB_KEY, again);
+        vm.expectRevert(abi.encodeWithSelector(IWithdrawUnit.WithdrawAlreadyExecuted.selector, top));
+        channel.withdraw(again, sa, sb);
+        _withdraw(_withdrawCommitment(ETH, bob, 1 ether, 255));
+        _withdraw(_withdrawCommitment(ETH, bob, 1 ether, 7));
+        assertEq(address(channel).balance, 11 ether, "four paid");
     }
 }

@@ -8,6 +8,7 @@ import {IChannelFactory} from "../../../contracts/interfaces/IChannelFactory.sol
 import {IDeploymentConfig} from "../../../contracts/interfaces/IDeploymentConfig.sol";
 import {IDepositUnit} from "../../../contracts/interfaces/IDepositUnit.sol";
 import {FeeOnTransferToken} from "../../../contracts/test/mocks/FeeOnTransferToken.sol";
+import {FinalState, WithdrawCommitment} from "../../../contracts/types/ChannelTypes.sol";
 import {SecurityBase} from "./SecurityBase.sol";
 
 /// @title Capacity-limit attacks
@@ -266,5 +267,50 @@ contract SecurityCapacityTest is SecurityBase {
         assertEq(keccak256(ret), keccak256(expected), "wrong error");
         assertEq(at.code.length, 0, "channel was created");
         assertEq(alice.balance, amount, "alice's ETH moved");
+    }
+
+    // ─── exactly at the 2^112 - 1 amount limit ───────────────────────────────────────────────────────────
+
+    function test_capacity_uncappedAmountsExactlyAtTheLimitAreAccepted() public {
+        ChannelFactory open = _newFactory(new IDeploymentConfig.AssetLimit[](0), MIN_TIMEOUT, MAX_TIMEOUT);
+        IChannel ch = IChannel(open.createChannel(alice, bob, SALT));
+        uint256 max = type(uint112).max;
+        vm.deal(alice, max + 1);
+        vm.prank(alice);
+        ch.depositAlice{value: max}(ETH, max);
+        assertEq(ch.totalDepositsAlice(ETH), max, "a deposit of exactly 2^112 - 1 is credited");
+        vm.expectRevert(abi.encodeWithSelector(IChannelCore.AmountOverflow.selector, max + 1));
+        vm.prank(alice);
+        ch.depositAlice{value: 1}(ETH, 1);
+        // A withdrawal of the whole amount brings paidOut to exactly 2^112 - 1; one wei more cannot be paid.
+        WithdrawCommitment memory w = _withdrawCommitment(ETH, bob, max, 0);
+        uint256 b0 = bob.balance;
+        ch.withdraw(w, _signWithdrawFor(address(ch), ALICE_KEY, w), _signWithdrawFor(address(ch), BOB_KEY, w));
+        assertEq(bob.balance, b0 + max, "paid exactly 2^112 - 1");
+        assertEq(ch.totalPaidOut(ETH), max, "paid out at the limit");
+        vm.prank(alice);
+        (bool ok, ) = address(ch).call{value: 1}("");
+        assertTrue(ok, "plain transfer");
+        WithdrawCommitment memory w2 = _withdrawCommitment(ETH, bob, 1, 1);
+        bytes memory sa = _signWithdrawFor(address(ch), ALICE_KEY, w2);
+        bytes memory sb = _signWithdrawFor(address(ch), BOB_KEY, w2);
+        vm.expectRevert(abi.encodeWithSelector(IChannelCore.AmountOverflow.selector, max + 1));
+        ch.withdraw(w2, sa, sb);
+    }
+
+    function test_capacity_uncappedCloseAndCreateDepositExactlyAtTheLimit() public {
+        ChannelFactory open = _newFactory(new IDeploymentConfig.AssetLimit[](0), MIN_TIMEOUT, MAX_TIMEOUT);
+        uint256 max = type(uint112).max;
+        vm.deal(alice, max);
+        vm.prank(alice);
+        IChannel ch = IChannel(open.createChannelAndDeposit{value: max}(alice, bob, NEW_SALT, ETH, max));
+        assertEq(ch.totalDepositsAlice(ETH), max, "created with exactly 2^112 - 1");
+        assertEq(ch.totalDepositsBob(ETH), 0, "nothing counted as bob's");
+        // A close paying the whole of it brings paidOut to exactly the limit.
+        FinalState memory f = _final(1, _asset(ETH, 0, 0, 0, 0, 1));
+        uint256 a0 = alice.balance;
+        ch.closeChannel(f, _signFinalFor(address(ch), ALICE_KEY, f), _signFinalFor(address(ch), BOB_KEY, f));
+        assertEq(alice.balance, a0 + max, "alice refunded exactly 2^112 - 1");
+        assertEq(ch.totalPaidOut(ETH), max, "paid out at the limit");
     }
 }

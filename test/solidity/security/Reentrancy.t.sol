@@ -3,8 +3,11 @@ pragma solidity 0.8.34;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {IAdjudicator} from "../../../contracts/interfaces/IAdjudicator.sol";
 import {IChannel} from "../../../contracts/interfaces/IChannel.sol";
+import {IChannelCore} from "../../../contracts/interfaces/IChannelCore.sol";
 import {IDepositUnit} from "../../../contracts/interfaces/IDepositUnit.sol";
+import {IWithdrawUnit} from "../../../contracts/interfaces/IWithdrawUnit.sol";
 import {HookToken} from "../../../contracts/test/mocks/HookToken.sol";
 import {IHookReceiver} from "../../../contracts/test/mocks/IHookReceiver.sol";
 import {MockWithdrawHelper} from "../../../contracts/test/mocks/MockWithdrawHelper.sol";
@@ -45,6 +48,58 @@ contract HookDepositor is IHookReceiver {
         );
         lastSuccess = ok;
         lastReturnData = ret;
+    }
+}
+
+/// @title ViewProbe
+/// @notice A payee that, when paid ETH, reads every view of the channel paying it (read-only re-entrancy): it
+///         counts the views that refuse with `ChannelLocked` and those that answer, in one pre-warmed slot so that
+///         the probe fits the 50,000 gas of a pushed payout.
+contract ViewProbe {
+    IChannel public target;
+    uint128 public refused;
+    uint128 public answered;
+
+    /// @dev Points the probe at `target`; the counters start at 1 so the callback's store is a warm update.
+    function arm(IChannel target_) external {
+        target = target_;
+        refused = 1;
+        answered = 1;
+    }
+
+    receive() external payable {
+        _probe();
+    }
+
+    function _probe() private {
+        IChannel ch = target;
+        if (address(ch) == address(0)) return;
+        address self = address(this);
+        uint128 r = refused;
+        uint128 a = answered;
+        bytes[11] memory ledgerViews = [
+            abi.encodeCall(IChannelCore.totalDepositsAlice, (address(0))),
+            abi.encodeCall(IChannelCore.totalDepositsBob, (address(0))),
+            abi.encodeCall(IChannelCore.totalPaidOut, (address(0))),
+            abi.encodeCall(IChannelCore.defundNonce, (address(0))),
+            abi.encodeCall(IChannelCore.exitOf, (address(0), self)),
+            abi.encodeCall(IChannelCore.exitsOutstanding, (address(0))),
+            abi.encodeCall(IChannelCore.exitNonce, (self)),
+            abi.encodeCall(IWithdrawUnit.isWithdrawExecuted, (0)),
+            abi.encodeCall(IAdjudicator.disputeRecord, ()),
+            abi.encodeCall(IAdjudicator.disputedStateHash, ()),
+            abi.encodeCall(IAdjudicator.transferRecord, (bytes32(0)))
+        ];
+        for (uint256 i = 0; i < ledgerViews.length; ++i) {
+            (bool ok, bytes memory ret) = address(ch).staticcall(ledgerViews[i]);
+            if (!ok && ret.length == 4 && bytes4(ret) == IChannelCore.ChannelLocked.selector) ++r;
+            else if (ok) ++a;
+        }
+        // The parties are immutable and stay readable.
+        (bool okAlice, ) = address(ch).staticcall(abi.encodeCall(IChannelCore.alice, ()));
+        if (okAlice) ++a;
+        refused = r;
+        answered = a;
     }
 }
 
@@ -217,6 +272,25 @@ contract SecurityReentrancyTest is SecurityBase {
         assertEq(created.totalDepositsAlice(address(hk)) + created.totalDepositsBob(address(hk)), held, "identity");
     }
 
+    function test_reentrancy_hookTokenReentersFactoryCreateChannelAndDepositFails() public {
+        // The factory's own lock: a token hook re-entering createChannelAndDeposit during the pull is refused.
+        bytes32 salt = keccak256("locked factory");
+        hk.mint(address(receiver), 10e18);
+        vm.prank(address(receiver));
+        hk.approve(address(factory), type(uint256).max);
+        hk.setHook(receiver);
+        receiver.arm(
+            address(factory),
+            abi.encodeCall(factory.createChannelAndDeposit, (alice, bob, keccak256("nested"), address(hk), 1e18))
+        );
+        vm.prank(alice);
+        address ch = factory.createChannelAndDeposit(alice, bob, salt, address(hk), 100e18);
+        _assertRefused(receiver);
+        assertEq(factory.channelAddress(alice, bob, keccak256("nested")).code.length, 0, "nested channel created");
+        assertEq(IChannel(ch).totalDepositsAlice(address(hk)), 100e18, "alice credited exactly");
+        assertEq(hk.balanceOf(address(receiver)), 10e18, "the hook's tokens moved");
+    }
+
     function test_reentrancy_hookTokenReentersWithdrawFails() public {
         _depositAlice(hk, 100e18);
         hk.setHook(receiver);
@@ -334,5 +408,48 @@ contract SecurityReentrancyTest is SecurityBase {
     function _depositAlice(HookToken t, uint256 amount) internal {
         vm.prank(alice);
         channel.depositAlice(address(t), amount);
+    }
+
+    // ─── read-only re-entrancy ───────────────────────────────────────────────────────────────────────────
+
+    function test_reentrancy_viewsRefuseWhilePayoutRuns() public {
+        // A close pays alice first while bob's share is already counted as paid but not yet sent: a view read
+        // from alice's receive hook would see bob's deposits inflated by his payout. Every view of the
+        // channel's mutable state refuses with ChannelLocked while the lock is held.
+        vm.etch(alice, address(new ViewProbe()).code);
+        ViewProbe probe = ViewProbe(payable(alice));
+        probe.arm(channel);
+        uint256 a0 = alice.balance;
+        uint256 b0 = bob.balance;
+        _close(_final(1, _asset(ETH, 6 ether, 9 ether, 10 ether, 5 ether, 1)));
+        assertEq(alice.balance, a0 + 6 ether, "alice paid (the probe ran within its allowance)");
+        assertEq(bob.balance, b0 + 9 ether, "bob paid");
+        assertEq(uint256(probe.refused()), 1 + 11, "every ledger view refused mid-payout");
+        assertEq(uint256(probe.answered()), 1 + 1, "only the immutable parties answered");
+        // Outside the call the same views answer again, exactly.
+        assertEq(channel.totalDepositsBob(ETH), 5 ether, "bob's deposits");
+        assertEq(channel.totalPaidOut(ETH), 15 ether, "paid out");
+        _assertLedger(ETH);
+    }
+
+    function test_reentrancy_viewsRefuseInsideAWithdrawHelper() public {
+        vm.etch(address(helper), address(new ViewProbeHelper()).code);
+        ViewProbeHelper h = ViewProbeHelper(payable(address(helper)));
+        _withdraw(WithdrawCommitment(ETH, eve, 1 ether, 1, address(h), ""));
+        assertEq(h.refusedWith(), IChannelCore.ChannelLocked.selector, "totalDepositsBob answered inside the helper");
+        assertEq(channel.totalPaidOut(ETH), 1 ether, "paid out");
+    }
+}
+
+/// @title ViewProbeHelper
+/// @notice A withdraw helper that reads `totalDepositsBob` of the channel calling it and records the revert.
+contract ViewProbeHelper {
+    bytes4 public refusedWith;
+
+    function execute(address, address, uint256, bytes calldata) external {
+        (bool ok, bytes memory ret) = msg.sender.staticcall(
+            abi.encodeCall(IChannelCore.totalDepositsBob, (address(0)))
+        );
+        if (!ok && ret.length >= 4) refusedWith = bytes4(ret);
     }
 }

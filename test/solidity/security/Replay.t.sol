@@ -8,6 +8,7 @@ import {IWithdrawUnit} from "../../../contracts/interfaces/IWithdrawUnit.sol";
 import {BlacklistToken} from "../../../contracts/test/mocks/BlacklistToken.sol";
 import {ChannelState, FinalState, WithdrawCommitment} from "../../../contracts/types/ChannelTypes.sol";
 import {Transfer} from "../../../contracts/types/TransferTypes.sol";
+import {ReferenceHashing} from "../utils/ReferenceHashing.sol";
 import {SecurityBase} from "./SecurityBase.sol";
 
 /// @title Replay attacks
@@ -256,6 +257,38 @@ contract SecurityReplayTest is SecurityBase {
         // Bob is owed a second exit; the spent authorization cannot take it.
         _makeSecondBobTokenExit();
         assertEq(channel.exitOf(address(blt), bob), 5e18, "second exit");
+        Snap memory snap = _snapWith(address(blt));
+        _expectBadSig(bob);
+        vm.prank(eve);
+        channel.withdrawExit(address(blt), bob, eve, sig);
+        _assertUnchanged(snap);
+    }
+
+    function test_replay_exitAuthorizationDiesWhenTheOwnerWithdrawsItself() public {
+        _makeBobTokenExit();
+        // Bob signs for a relayer to pay eve, then withdraws the claim himself: the authorization is spent too.
+        bytes memory sig = _signExit(BOB_KEY, address(blt), eve, 0);
+        vm.prank(bob);
+        channel.withdrawExit(address(blt), bob, bob, "");
+        assertEq(channel.exitNonce(bob), 1, "the owner's own withdrawal spends the exit nonce");
+        // Bob's next claim cannot be swept to the recipient named back then.
+        _makeSecondBobTokenExit();
+        assertEq(channel.exitOf(address(blt), bob), 5e18, "second exit");
+        Snap memory snap = _snapWith(address(blt));
+        _expectBadSig(bob);
+        vm.prank(eve);
+        channel.withdrawExit(address(blt), bob, eve, sig);
+        _assertUnchanged(snap);
+    }
+
+    function test_replay_exitAuthorizationOverTheReferenceDigestPaysOnce() public {
+        // Signed over the test's own EIP-712 encoding of ExitAuthorization(asset, recipient, nonce).
+        _makeBobTokenExit();
+        bytes memory sig = signDigest(BOB_KEY, ReferenceHashing.exitDigest(address(channel), address(blt), eve, 0));
+        vm.prank(eve);
+        channel.withdrawExit(address(blt), bob, eve, sig);
+        assertEq(blt.balanceOf(eve), 10e18, "paid to the signed recipient");
+        _makeSecondBobTokenExit();
         Snap memory snap = _snapWith(address(blt));
         _expectBadSig(bob);
         vm.prank(eve);

@@ -13,6 +13,7 @@ import {MockWithdrawHelper} from "../../../contracts/test/mocks/MockWithdrawHelp
 import {NoReturnToken} from "../../../contracts/test/mocks/NoReturnToken.sol";
 import {RebasingToken} from "../../../contracts/test/mocks/RebasingToken.sol";
 import {AssetState, ChannelState, FinalState, WithdrawCommitment} from "../../../contracts/types/ChannelTypes.sol";
+import {Transfer} from "../../../contracts/types/TransferTypes.sol";
 import {SecurityBase} from "./SecurityBase.sol";
 
 /// @dev The calls every mock token accepts, declared without return values so that tokens returning nothing
@@ -25,9 +26,10 @@ interface ILooseToken {
 
 /// @title FreezableToken
 /// @notice A token that can be frozen (a paused or mid-upgrade proxy token): while frozen every transfer and every
-///         balanceOf call reverts.
+///         balanceOf call reverts. With only its transfers frozen, balanceOf still answers (a paused transfer).
 contract FreezableToken is ERC20 {
     bool public frozen;
+    bool public transfersFrozen;
 
     error Frozen();
 
@@ -41,13 +43,17 @@ contract FreezableToken is ERC20 {
         frozen = frozen_;
     }
 
+    function setTransfersFrozen(bool frozen_) external {
+        transfersFrozen = frozen_;
+    }
+
     function balanceOf(address account) public view override returns (uint256) {
         if (frozen) revert Frozen();
         return super.balanceOf(account);
     }
 
     function _update(address from, address to, uint256 value) internal override {
-        if (frozen) revert Frozen();
+        if (frozen || transfersFrozen) revert Frozen();
         super._update(from, to, value);
     }
 }
@@ -549,5 +555,100 @@ contract SecurityTokensTest is SecurityBase {
         assertEq(t.balanceOf(alice), 970e18, "alice's tokens");
         assertEq(t.balanceOf(bob), 1_030e18, "bob's tokens");
         assertEq(t.balanceOf(address(channel)), 0, "tokens left behind");
+    }
+
+    // ─── a frozen token never writes a payout off ────────────────────────────────────────────────────────
+
+    function _expectFrozen(address t) internal {
+        vm.expectRevert(abi.encodeWithSelector(IChannelCore.BalanceQueryFailed.selector, t));
+    }
+
+    function test_tokens_frozen_withdrawFailsAndStaysExecutable() public {
+        FreezableToken t = new FreezableToken();
+        _fund(address(t), A, B);
+        t.setFrozen(true);
+        WithdrawCommitment memory w = _withdrawCommitment(address(t), bob, 20e18, 1);
+        (bytes memory sa, bytes memory sb) = _withdrawSigs(w);
+        Snap memory snap = _snapOf(channel, _only(ETH));
+        _expectFrozen(address(t));
+        vm.prank(eve); // a relayer cannot turn the frozen push into a write-off
+        channel.withdraw(w, sa, sb);
+        _assertUnchanged(snap);
+        assertTrue(!channel.isWithdrawExecuted(1), "commitment spent");
+        // Once the token answers again the same commitment pays in full.
+        t.setFrozen(false);
+        assertEq(channel.totalPaidOut(address(t)), 0, "nothing written off");
+        channel.withdraw(w, sa, sb);
+        assertEq(t.balanceOf(bob), 1_000e18 - B + 20e18, "bob paid in full");
+        assertEq(channel.totalPaidOut(address(t)), 20e18, "paid out");
+        assertEq(channel.exitOf(address(t), bob), 0, "no claim");
+        _assertLedgerOf(address(t));
+    }
+
+    function test_tokens_frozen_withdrawWhileClaimsAreKeptFailsAndExitWithdrawalKeepsTheClaim() public {
+        FreezableToken t = new FreezableToken();
+        _fund(address(t), A, B);
+        // A paused transfer (balanceOf answers) keeps bob's withdrawal as his claim, backed by what is held.
+        t.setTransfersFrozen(true);
+        _withdraw(_withdrawCommitment(address(t), bob, 20e18, 1));
+        assertEq(channel.exitOf(address(t), bob), 20e18, "bob's claim kept");
+        // Frozen altogether: neither a withdrawal (which must leave the claim's backing alone) nor the claim's
+        // own withdrawal may read the unknown balance as zero.
+        t.setFrozen(true);
+        WithdrawCommitment memory w = _withdrawCommitment(address(t), alice, 10e18, 2);
+        (bytes memory sa, bytes memory sb) = _withdrawSigs(w);
+        Snap memory snap = _snapOf(channel, _only(ETH));
+        _expectFrozen(address(t));
+        channel.withdraw(w, sa, sb);
+        _expectFrozen(address(t));
+        vm.prank(bob);
+        channel.withdrawExit(address(t), bob, bob, "");
+        _assertUnchanged(snap);
+        assertTrue(!channel.isWithdrawExecuted(2), "commitment spent");
+        t.setFrozen(false);
+        t.setTransfersFrozen(false);
+        assertEq(channel.exitOf(address(t), bob), 20e18, "bob's claim intact");
+        assertEq(channel.exitsOutstanding(address(t)), 20e18, "claims intact");
+        channel.withdraw(w, sa, sb);
+        assertEq(t.balanceOf(alice), 1_000e18 - A + 10e18, "alice paid in full");
+        vm.prank(bob);
+        channel.withdrawExit(address(t), bob, bob, "");
+        assertEq(t.balanceOf(bob), 1_000e18 - B + 20e18, "bob's claim paid in full");
+        assertEq(channel.exitsOutstanding(address(t)), 0, "no claim left");
+        _assertLedgerOf(address(t));
+    }
+
+    function test_tokens_frozen_defundTransferFailsAndStaysSettleable() public {
+        FreezableToken t = new FreezableToken();
+        _fund(address(t), A, B);
+        Transfer memory tr = _transfer(
+            address(hashlock),
+            address(t),
+            30e18,
+            alice,
+            bob,
+            TIMEOUT,
+            keccak256("frozen transfer"),
+            abi.encode(_lockHash(keccak256("preimage")), START + 30 days)
+        );
+        ChannelState memory s = _stateWithEth(1, address(t), 40e18, 80e18, A, B);
+        s.transfersRoot = _leaf(tr);
+        _disputeToDefund(s);
+        channel.disputeTransfer(s, tr, _noProof());
+        vm.warp(channel.transferRecord(_id(tr)).settleDeadline);
+        t.setFrozen(true);
+        Snap memory snap = _snapOf(channel, _only(ETH));
+        _expectFrozen(address(t));
+        vm.prank(eve);
+        channel.defundTransfer(tr, "", "");
+        _assertUnchanged(snap);
+        assertTrue(!channel.transferRecord(_id(tr)).settled, "transfer marked settled");
+        // Once the token answers again the refund pays the initiator in full.
+        t.setFrozen(false);
+        assertEq(channel.totalPaidOut(address(t)), 0, "nothing written off");
+        channel.defundTransfer(tr, "", "");
+        assertEq(t.balanceOf(alice), 1_000e18 - A + 30e18, "alice refunded in full");
+        assertEq(channel.totalPaidOut(address(t)), 30e18, "paid out");
+        _assertLedgerOf(address(t));
     }
 }
