@@ -1,8 +1,8 @@
 /**
  * Hex ↔ bytes and keccak256 over hex, without ethers' generic BytesLike handling (a measurable share of every
- * digest and merkle step). Pure JS, so it runs in browsers too.
+ * digest and merkle step). keccak itself is `keccak.ts` (WebAssembly once loaded). Browser-safe.
  */
-import { keccak256 } from "ethers";
+import { keccakBytes } from "./hashes.js";
 
 const NIBBLE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
@@ -28,5 +28,5 @@ export function hexToBytes(hex: string): Uint8Array {
 
 /** keccak256 of the bytes a 0x-prefixed hex string encodes (lowercase 0x-prefixed result). */
 export function keccakHex(hex: string): string {
-  return keccak256(hexToBytes(hex));
+  return keccakBytes(hexToBytes(hex));
 }

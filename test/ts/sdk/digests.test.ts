@@ -6,6 +6,10 @@ import { domainSeparator, finalDigest, stateDigest, withdrawCommitmentDigest } f
 import { channelStateDigest, finalStateDigest, withdrawDigest, type ChannelState } from "../../../src/protocol/typedData.js";
 import { encodeTransfer, encodeTransferWithAbiCoder, type Transfer } from "../../../src/protocol/transfers.js";
 import { prng } from "./helpers.js";
+import { hashingReady } from "../../../src/protocol/hashes.js";
+
+// Every digest below is proven on the WebAssembly hashers the SDK switches to (src/protocol/hashes.ts).
+if ((await hashingReady()) !== "wasm") throw new Error("the WebAssembly hashers did not load");
 
 const { ethers } = await network.create();
 
