@@ -40,3 +40,35 @@ export function keccakCost(size: number, count: number): number {
   }
   return (stop().cpu * 1000) / count;
 }
+
+/** A backend that counts the CPU time spent inside `inner`'s sign and recover calls (for the in-context split). */
+export interface MeteredBackend extends Secp256k1Backend {
+  /** CPU ms spent in sign/recover since the last `reset`. */
+  readonly cpu: number;
+  reset(): void;
+}
+
+export function metered(inner: Secp256k1Backend): MeteredBackend {
+  let cpu = 0;
+  const time = <T>(run: () => T): T => {
+    const start = process.cpuUsage();
+    try {
+      return run();
+    } finally {
+      const used = process.cpuUsage(start);
+      cpu += (used.user + used.system) / 1000;
+    }
+  };
+  return {
+    name: inner.name,
+    get cpu() {
+      return cpu;
+    },
+    reset() {
+      cpu = 0;
+    },
+    sign: (digest, key) => time(() => inner.sign(digest, key)),
+    recover: (digest, signature, recoveryId) => time(() => inner.recover(digest, signature, recoveryId)),
+    publicKey: (key) => inner.publicKey(key),
+  };
+}

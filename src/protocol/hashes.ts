@@ -11,7 +11,7 @@
  * `Channel.create` / `Channel.open` await it, and the Node entry starts it. The switch changes speed only:
  * `test/ts/protocol/hashes.test.ts` proves both give the same digests.
  */
-import { keccak256, sha256 } from "ethers";
+import { getBytes, keccak256, sha256 } from "ethers";
 import { createKeccak, createSHA256, type IHasher } from "hash-wasm";
 
 /** Which hashing implementation is active. */
@@ -21,10 +21,15 @@ type Hash = (data: Uint8Array) => string;
 
 interface Hashers {
   keccak: Hash;
+  keccakBinary: (data: Uint8Array) => Uint8Array;
   sha256: Hash;
 }
 
-const js: Hashers = { keccak: (data) => keccak256(data), sha256: (data) => sha256(data) };
+const js: Hashers = {
+  keccak: (data) => keccak256(data),
+  keccakBinary: (data) => getBytes(keccak256(data)),
+  sha256: (data) => sha256(data),
+};
 
 let active: Hashers = js;
 let activeName: HashingBackendName = "js";
@@ -46,7 +51,7 @@ function wrap(hasher: IHasher): Hash {
 export function hashingReady(): Promise<HashingBackendName> {
   loading ??= Promise.all([createKeccak(256), createSHA256()]).then(
     ([k, s]) => {
-      wasm = { keccak: wrap(k), sha256: wrap(s) };
+      wasm = { keccak: wrap(k), keccakBinary: (data) => k.init().update(data).digest("binary"), sha256: wrap(s) };
       if (!forcedJs) {
         active = wasm;
         activeName = "wasm";
@@ -88,6 +93,11 @@ export function hashingBackend(): HashingBackendName {
 /** keccak256 of `data`, as a lowercase 0x-prefixed hex string. */
 export function keccakBytes(data: Uint8Array): string {
   return active.keccak(data);
+}
+
+/** keccak256 of `data`, as 32 bytes (a fresh array the caller owns). */
+export function keccakBinary(data: Uint8Array): Uint8Array {
+  return active.keccakBinary(data);
 }
 
 /** sha256 of `data`, as a lowercase 0x-prefixed hex string. */

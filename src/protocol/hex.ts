@@ -26,6 +26,28 @@ export function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
+/**
+ * Writes the `count` bytes that the hex digits of `hex` starting at index `from` encode into `out` at `offset`;
+ * throws TypeError on a non-hex digit. The caller has checked the length.
+ */
+export function writeHex(hex: string, from: number, count: number, out: Uint8Array, offset: number): void {
+  for (let i = 0, j = from; i < count; i++, j += 2) {
+    const hi = NIBBLE[hex.charCodeAt(j)] ?? -1;
+    const lo = NIBBLE[hex.charCodeAt(j + 1)] ?? -1;
+    if ((hi | lo) < 0) throw new TypeError(`not hex: ${hex.slice(0, 20)}`);
+    out[offset + i] = (hi << 4) | lo;
+  }
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** Lowercase 0x-prefixed hex of `bytes`. */
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = "0x";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number] as string;
+  return out;
+}
+
 /** keccak256 of the bytes a 0x-prefixed hex string encodes (lowercase 0x-prefixed result). */
 export function keccakHex(hex: string): string {
   return keccakBytes(hexToBytes(hex));

@@ -1,7 +1,7 @@
 /**
  * The secp256k1 backends (src/protocol/secp256k1.ts, src/crypto/native.ts) against ethers v6:
  * - byte-identical signatures (RFC 6979, low s) and identical signer addresses for 10,000 random keys and
- *   digests, and the same recovered address (or the same refusal) for 1,000 random, unsigned (r, s, v);
+ *   digests, and the same recovered address (or the same refusal) for 500 random, unsigned (r, s, v);
  * - every bad input rejected with the same CryptoInputError by both backends;
  * - the automatic choice, the forced choices and the fallback where no prebuilt binary loads.
  */
@@ -86,7 +86,7 @@ describe("secp256k1 backends (src/protocol/secp256k1.ts, src/crypto)", function 
 
   it("test_jsBackend_matchesEthersSignAndRecover", () => {
     setSecp256k1Backend(jsSecp256k1);
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 100; i++) {
       const key = random32("js key", i);
       const digest = random32("js digest", i);
       const signature = signDigest(key, digest);
@@ -98,7 +98,7 @@ describe("secp256k1 backends (src/protocol/secp256k1.ts, src/crypto)", function 
   it("test_bothBackends_recoverTheSameAddressAsEthers_fromRandomUnsignedSignatures", function () {
     if (nativeBackend === undefined) this.skip();
     let recovered = 0;
-    for (let i = 0; i < 1_000; i++) {
+    for (let i = 0; i < 500; i++) {
       const r = BigInt(hexlify(random32("r", i))) % N;
       const s = BigInt(hexlify(random32("s", i))) % (N >> 1n);
       if (r === 0n || s === 0n) continue;
@@ -117,7 +117,7 @@ describe("secp256k1 backends (src/protocol/secp256k1.ts, src/crypto)", function 
       }
       if (reference !== undefined) recovered++;
     }
-    expect(recovered).to.be.above(400); // about half of random r are the x of a point
+    expect(recovered).to.be.above(200); // about half of random r are the x of a point
   });
 
   for (const [name, backend] of backends) {

@@ -54,7 +54,7 @@ describe("hashing backends (src/protocol/hashes.ts)", () => {
     const compute = (): string[] => {
       const tree = IncrementalMerkleTree.fromLeaves(leaves);
       return [
-        stateDigest(31337n, "0x00000000000000000000000000000000000C0FFe", state),
+        stateDigest(31337n, "0x00000000000000000000000000000000000c0ffe", state),
         transferId(hashlockTransfer(3)),
         hashlockLock(id("preimage")),
         tree.root,
