@@ -6,7 +6,8 @@
  */
 import { TypedDataEncoder, keccak256, toUtf8Bytes, type TypedDataField } from "ethers";
 
-import { keccakHex } from "./hex.js";
+import { keccakBinary, keccakBytes } from "./hashes.js";
+import { bytesToHex, hexToBytes, writeHex } from "./hex.js";
 import {
   CHANNEL_STATE_TYPES,
   FINAL_STATE_TYPES,
@@ -18,56 +19,80 @@ import {
 } from "./typedData.js";
 
 const MAX_UINT256 = (1n << 256n) - 1n;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 const BYTES = /^0x(?:[0-9a-fA-F]{2})*$/;
 
-/** Encodes one field's value as a 64-hex-digit word (EIP-712 `encodeData`). */
-type WordEncoder = (value: unknown) => string;
+/** Writes one field's value as its 32-byte EIP-712 `encodeData` word into `out` at `offset` (all zero before). */
+type WordEncoder = (value: unknown, out: Uint8Array, offset: number) => void;
 
 /** A struct hasher compiled from a types record: hashStruct(value) → 0x-prefixed hash. */
 export type StructHasher = (value: Record<string, unknown>) => string;
 
-function uintWord(value: unknown): string {
+/** The same, as 32 bytes. */
+type BinaryHasher = (value: Record<string, unknown>) => Uint8Array;
+
+function uintWord(value: unknown, out: Uint8Array, offset: number): void {
   if (typeof value !== "bigint" || value < 0n || value > MAX_UINT256) throw new TypeError(`not a uint256: ${String(value)}`);
-  return value.toString(16).padStart(64, "0");
+  if (value <= MAX_SAFE) {
+    let n = Number(value);
+    for (let i = offset + 31; n > 0; i--) {
+      out[i] = n % 256;
+      n = Math.floor(n / 256);
+    }
+    return;
+  }
+  const hex = value.toString(16);
+  const padded = hex.length % 2 === 0 ? hex : "0" + hex;
+  writeHex(padded, 0, padded.length >> 1, out, offset + 32 - (padded.length >> 1));
 }
 
-function addressWord(value: unknown): string {
+function addressWord(value: unknown, out: Uint8Array, offset: number): void {
   if (typeof value !== "string" || !ADDRESS.test(value)) throw new TypeError(`not an address: ${String(value)}`);
-  return "000000000000000000000000" + value.slice(2).toLowerCase();
+  writeHex(value, 2, 20, out, offset + 12);
 }
 
-function bytes32Word(value: unknown): string {
+function bytes32Word(value: unknown, out: Uint8Array, offset: number): void {
   if (typeof value !== "string" || !BYTES32.test(value)) throw new TypeError(`not a bytes32: ${String(value)}`);
-  return value.slice(2).toLowerCase();
+  writeHex(value, 2, 32, out, offset);
 }
 
-function bytesWord(value: unknown): string {
+function bytesWord(value: unknown, out: Uint8Array, offset: number): void {
   if (typeof value !== "string" || !BYTES.test(value)) throw new TypeError(`not hex bytes: ${String(value)}`);
-  return keccakHex(value).slice(2);
+  out.set(keccakBinary(hexToBytes(value)), offset);
 }
 
-function stringWord(value: unknown): string {
+function stringWord(value: unknown, out: Uint8Array, offset: number): void {
   if (typeof value !== "string") throw new TypeError(`not a string: ${String(value)}`);
-  return keccak256(toUtf8Bytes(value)).slice(2);
+  out.set(keccakBinary(toUtf8Bytes(value)), offset);
 }
 
 /** Compiles the hasher of `primaryType` in `types` (supports the field types the protocol uses). */
 export function compileStructHasher(types: Record<string, TypedDataField[]>, primaryType: string): StructHasher {
+  const hasher = compileBinaryHasher(types, primaryType);
+  return (value) => bytesToHex(hasher(value));
+}
+
+function compileBinaryHasher(types: Record<string, TypedDataField[]>, primaryType: string): BinaryHasher {
   const encoder = TypedDataEncoder.from(types);
-  const compiled = new Map<string, StructHasher>();
-  const compile = (name: string): StructHasher => {
+  const compiled = new Map<string, BinaryHasher>();
+  const compile = (name: string): BinaryHasher => {
     const done = compiled.get(name);
     if (done !== undefined) return done;
     const fields = types[name];
     if (fields === undefined) throw new TypeError(`unknown type ${name}`);
-    const typeHash = keccak256(toUtf8Bytes(encoder.encodeType(name))).slice(2);
+    const typeHash = hexToBytes(keccak256(toUtf8Bytes(encoder.encodeType(name))));
     const encoders: Array<[string, WordEncoder]> = fields.map((f) => [f.name, fieldEncoder(f.type)]);
-    const hasher: StructHasher = (value) => {
-      let data = "0x" + typeHash;
-      for (const [field, encode] of encoders) data += encode(value[field]);
-      return keccakHex(data);
+    const size = 32 * (1 + encoders.length);
+    const hasher: BinaryHasher = (value) => {
+      const data = new Uint8Array(size);
+      data.set(typeHash, 0);
+      for (let i = 0; i < encoders.length; i++) {
+        const [field, encode] = encoders[i] as [string, WordEncoder];
+        encode(value[field], data, 32 * (i + 1));
+      }
+      return keccakBinary(data);
     };
     compiled.set(name, hasher);
     return hasher;
@@ -76,11 +101,11 @@ export function compileStructHasher(types: Record<string, TypedDataField[]>, pri
     if (type.endsWith("[]")) {
       const inner = type.slice(0, -2);
       const element = types[inner] === undefined ? fieldEncoder(inner) : structWord(inner);
-      return (value) => {
+      return (value, out, offset) => {
         if (!Array.isArray(value)) throw new TypeError(`not an array: ${String(value)}`);
-        let data = "0x";
-        for (const item of value) data += element(item);
-        return keccakHex(data).slice(2);
+        const data = new Uint8Array(32 * value.length);
+        for (let i = 0; i < value.length; i++) element(value[i], data, 32 * i);
+        out.set(keccakBinary(data), offset);
       };
     }
     if (types[type] !== undefined) return structWord(type);
@@ -92,37 +117,47 @@ export function compileStructHasher(types: Record<string, TypedDataField[]>, pri
     throw new TypeError(`unsupported EIP-712 field type ${type}`);
   };
   const structWord = (name: string): WordEncoder => {
-    let hasher: StructHasher | undefined;
-    return (value) => {
+    let hasher: BinaryHasher | undefined;
+    return (value, out, offset) => {
       hasher ??= compile(name);
       if (typeof value !== "object" || value === null) throw new TypeError(`not a ${name}: ${String(value)}`);
-      return hasher(value as Record<string, unknown>).slice(2);
+      out.set(hasher(value as Record<string, unknown>), offset);
     };
   };
   return compile(primaryType);
 }
 
-const hashChannelState = compileStructHasher(CHANNEL_STATE_TYPES, "ChannelState");
-const hashFinalState = compileStructHasher(FINAL_STATE_TYPES, "FinalState");
-const hashWithdraw = compileStructHasher(WITHDRAW_TYPES, "WithdrawCommitment");
+const hashChannelState = compileBinaryHasher(CHANNEL_STATE_TYPES, "ChannelState");
+const hashFinalState = compileBinaryHasher(FINAL_STATE_TYPES, "FinalState");
+const hashWithdraw = compileBinaryHasher(WITHDRAW_TYPES, "WithdrawCommitment");
 
-const separators = new Map<string, string>();
+const separators = new Map<string, { hex: string; bytes: Uint8Array }>();
 const MAX_CACHED_SEPARATORS = 65_536;
 
-/** The domain separator of `channel` on `chainId` (cached). */
-export function domainSeparator(chainId: bigint, channel: string): string {
+function separatorOf(chainId: bigint, channel: string): { hex: string; bytes: Uint8Array } {
   const key = `${chainId}:${channel.toLowerCase()}`;
   let separator = separators.get(key);
   if (separator === undefined) {
-    separator = TypedDataEncoder.hashDomain(channelDomain(chainId, channel));
+    const hex = TypedDataEncoder.hashDomain(channelDomain(chainId, channel));
+    separator = { hex, bytes: hexToBytes(hex) };
     if (separators.size >= MAX_CACHED_SEPARATORS) separators.clear();
     separators.set(key, separator);
   }
   return separator;
 }
 
-function digest(chainId: bigint, channel: string, structHash: string): string {
-  return keccakHex("0x1901" + domainSeparator(chainId, channel).slice(2) + structHash.slice(2));
+/** The domain separator of `channel` on `chainId` (cached). */
+export function domainSeparator(chainId: bigint, channel: string): string {
+  return separatorOf(chainId, channel).hex;
+}
+
+function digest(chainId: bigint, channel: string, structHash: Uint8Array): string {
+  const data = new Uint8Array(66);
+  data[0] = 0x19;
+  data[1] = 0x01;
+  data.set(separatorOf(chainId, channel).bytes, 2);
+  data.set(structHash, 34);
+  return keccakBytes(data);
 }
 
 /** Same value as typedData.ts `channelStateDigest`. */

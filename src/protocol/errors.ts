@@ -99,6 +99,24 @@ export class SignatureError extends SwitchyardError {
   }
 }
 
+/** Which input of a signing or recovery call was rejected. */
+export type CryptoInput = "digest" | "signature" | "recoveryId" | "privateKey" | "backend";
+
+/**
+ * An input to ECDSA signing or recovery is malformed or non-canonical: a digest that is not 32 bytes, a
+ * signature that is not 65 bytes, a recovery id other than 27/28, r or s out of range, a high s (the malleable
+ * twin OpenZeppelin ECDSA refuses), a private key outside [1, n − 1], or a backend that cannot be used. Both
+ * secp256k1 backends throw it alike (the checks run before either backend is called).
+ */
+export class CryptoInputError extends SwitchyardError {
+  constructor(
+    readonly input: CryptoInput,
+    readonly reason: string,
+  ) {
+    super("CRYPTO_INPUT", `${input} rejected: ${reason}`);
+  }
+}
+
 /** The state the counter-party signed differs from the one its update leads to. */
 export class TamperedUpdateError extends SwitchyardError {
   constructor(readonly field: string, detail: string) {

@@ -1,8 +1,8 @@
 /**
  * Hex ↔ bytes and keccak256 over hex, without ethers' generic BytesLike handling (a measurable share of every
- * digest and merkle step). Pure JS, so it runs in browsers too.
+ * digest and merkle step). keccak itself is `keccak.ts` (WebAssembly once loaded). Browser-safe.
  */
-import { keccak256 } from "ethers";
+import { keccakBytes } from "./hashes.js";
 
 const NIBBLE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
@@ -26,7 +26,29 @@ export function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
+/**
+ * Writes the `count` bytes that the hex digits of `hex` starting at index `from` encode into `out` at `offset`;
+ * throws TypeError on a non-hex digit. The caller has checked the length.
+ */
+export function writeHex(hex: string, from: number, count: number, out: Uint8Array, offset: number): void {
+  for (let i = 0, j = from; i < count; i++, j += 2) {
+    const hi = NIBBLE[hex.charCodeAt(j)] ?? -1;
+    const lo = NIBBLE[hex.charCodeAt(j + 1)] ?? -1;
+    if ((hi | lo) < 0) throw new TypeError(`not hex: ${hex.slice(0, 20)}`);
+    out[offset + i] = (hi << 4) | lo;
+  }
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** Lowercase 0x-prefixed hex of `bytes`. */
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = "0x";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number] as string;
+  return out;
+}
+
 /** keccak256 of the bytes a 0x-prefixed hex string encodes (lowercase 0x-prefixed result). */
 export function keccakHex(hex: string): string {
-  return keccak256(hexToBytes(hex));
+  return keccakBytes(hexToBytes(hex));
 }

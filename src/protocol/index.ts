@@ -12,6 +12,8 @@ export * from "./merkle.js";
 export * from "./transfers.js";
 export * from "./resolvers.js";
 export * from "./policies.js";
+export * from "./hashes.js";
+export * from "./secp256k1.js";
 export * from "./signing.js";
 export * from "./stateMachine.js";
 export * from "./record.js";

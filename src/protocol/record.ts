@@ -82,6 +82,25 @@ export type StoreEntry =
   | { kind: "cosigned"; cosigned: CoSignedUpdate }
   | { kind: "resolution"; transferId: string; resolverData: string };
 
+/** Content hashes of updates a Channel built and hashed itself, by object (see rememberContent). */
+const knownContent = new WeakMap<Update, { chainId: bigint; channel: string; content: string }>();
+
+/**
+ * Records the content hash a Channel has just computed for an update object it built, so that a store's
+ * checkEntry need not hash the same object again. The SDK never changes an update object once built; an
+ * update from anywhere else (a restore, a file) is not in the memo and is hashed.
+ */
+export function rememberContent(setup: ChannelSetup, update: Update, content: string): void {
+  knownContent.set(update, { chainId: setup.chainId, channel: setup.channel, content });
+}
+
+/** The content hash of an update's payloads in `setup`'s domain (from the memo when the Channel knows it). */
+export function updateContent(setup: ChannelSetup, update: Update): string {
+  const known = knownContent.get(update);
+  if (known !== undefined && known.chainId === setup.chainId && known.channel === setup.channel) return known.content;
+  return contentHash(payloadDigests(setup.chainId, setup.channel, payloadsOf(update)));
+}
+
 /**
  * Throws StoreError (or DoubleSignError) when `entry` cannot follow `record`; changes nothing. Every store
  * calls it before writing, so an entry that is written always folds.
@@ -105,7 +124,7 @@ export function checkEntry(record: ChannelRecord, entry: StoreEntry, positions: 
   const pending = record.pending;
   if (pending !== undefined && pending.nonce === nonce) {
     // This party signed the next nonce already: the co-signed update must be that very content.
-    const content = contentHash(payloadDigests(record.setup.chainId, record.setup.channel, payloadsOf(c.update)));
+    const content = updateContent(record.setup, c.update);
     if (content !== pending.content) throw new DoubleSignError(nonce, pending.content, content);
   }
   const d = c.update.details;
@@ -123,9 +142,14 @@ export function checkEntry(record: ChannelRecord, entry: StoreEntry, positions: 
   }
 }
 
-/** Folds one entry into a record, in place, after checkEntry. `positions` indexes `record.transfers` by id. */
+/** Checks one entry (checkEntry), then folds it into a record, in place. `positions` indexes `record.transfers` by id. */
 export function applyEntry(record: ChannelRecord, entry: StoreEntry, positions: Map<string, number>): void {
   checkEntry(record, entry, positions);
+  applyCheckedEntry(record, entry, positions);
+}
+
+/** Folds an entry that checkEntry has just accepted for this very record (no second check). */
+export function applyCheckedEntry(record: ChannelRecord, entry: StoreEntry, positions: Map<string, number>): void {
   switch (entry.kind) {
     case "signed":
       record.pending = entry.pending;
@@ -218,7 +242,23 @@ export function decodeJson<T>(text: string): T {
   }) as T;
 }
 
-/** A deep copy (through the JSON encoding). */
+/**
+ * A deep copy of plain data (objects, arrays, strings, bigints, numbers, booleans): what the JSON encoding
+ * round-trips, without encoding (a memory store copies every entry; JSON made that a third of an update).
+ * Keys whose value is undefined are dropped, as JSON drops them.
+ */
+export function copyData<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => copyData(item)) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = copyData(v);
+  }
+  return out as T;
+}
+
+/** A deep copy of a record. */
 export function cloneRecord(record: ChannelRecord): ChannelRecord {
-  return decodeJson<ChannelRecord>(encodeJson(record));
+  return copyData(record);
 }

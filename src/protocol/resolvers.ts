@@ -11,11 +11,13 @@ import {
   hexlify,
   isHexString,
   randomBytes,
-  sha256,
   type BytesLike,
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
+
+import { sha256Bytes } from "./hashes.js";
+import { hexToBytes } from "./hex.js";
 
 const abi = AbiCoder.defaultAbiCoder();
 
@@ -45,7 +47,7 @@ export interface HashlockTerms {
  * payment hash, so one preimage can settle a cross-chain atomic swap.
  */
 export function hashlockLock(preimage: string): string {
-  return sha256(requireBytes(preimage, 32, "preimage"));
+  return sha256Bytes(hexToBytes(requireBytes(preimage, 32, "preimage")));
 }
 
 /** A fresh random 32-byte preimage. */

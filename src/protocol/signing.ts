@@ -1,7 +1,8 @@
 /**
  * Signing and verification of everything a channel's parties sign, through any EIP-712 signer:
- * - an ethers `Signer` (`signTypedData`), with a fast path for local keys (`BaseWallet`) that signs the same
- *   digest directly (identical signature, no second hashing);
+ * - an ethers `Signer` (`signTypedData`), with a fast path for local keys (`BaseWallet`, or a raw private key)
+ *   that signs the same digest directly through the active secp256k1 backend (`secp256k1.ts`: libsecp256k1
+ *   in Node.js, ethers elsewhere; identical signature, no second hashing);
  * - a browser wallet or any EIP-1193 provider through `eth_signTypedData_v4`, so the user sees the fields;
  * - verification as OpenZeppelin's SignatureChecker does it on chain: a canonical ECDSA signature (65 bytes,
  *   v 27/28, low s, non-zero signer) from the expected address, else, when a chain connection is given, the
@@ -10,20 +11,18 @@
 import {
   BaseWallet,
   Interface,
-  Signature,
   TypedDataEncoder,
-  getBytes,
   isHexString,
-  keccak256,
-  recoverAddress,
   type Signer,
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
 
 import { checksum } from "./address.js";
-import { SignatureError } from "./errors.js";
+import { CryptoInputError, SignatureError } from "./errors.js";
 import { finalDigest, stateDigest, withdrawCommitmentDigest } from "./digests.js";
+import { keccakHex } from "./hex.js";
+import { privateKeyAddress, privateKeyBytes, recoverDigestSigner, signDigest } from "./secp256k1.js";
 import { CHANNEL_STATE_TYPES, FINAL_STATE_TYPES, WITHDRAW_TYPES, channelDomain } from "./typedData.js";
 import type { UpdatePayloads } from "./types.js";
 
@@ -53,11 +52,21 @@ export interface CallProvider {
   call(tx: { to: string; data: string }): Promise<string>;
 }
 
-/** A signer over a local private key: signs the digest directly (same bytes as `signTypedData`). */
+/** A signer over a local ethers Wallet: signs the digest directly (same bytes as `signTypedData`). */
 export function walletSigner(wallet: BaseWallet): ChannelSigner {
+  const key = privateKeyBytes(wallet.privateKey);
   return {
     address: wallet.address,
-    sign: async (request) => wallet.signingKey.sign(request.digest).serialized,
+    sign: async (request) => signDigest(key, request.digest),
+  };
+}
+
+/** A signer over a raw 32-byte private key held by this process (a node, a server-side wallet). */
+export function privateKeySigner(privateKey: string | Uint8Array): ChannelSigner {
+  const key = new Uint8Array(privateKeyBytes(privateKey)); // a copy: the caller may reuse its buffer
+  return {
+    address: privateKeyAddress(key),
+    sign: async (request) => signDigest(key, request.digest),
   };
 }
 
@@ -112,31 +121,20 @@ function toJsonNumber(value: bigint): number | string {
 
 // ───────────────────────────── verification ─────────────────────────────
 
-const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-const HALF_N = SECP256K1_N >> 1n;
 const ERC1271 = new Interface(["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)"]);
 const ERC1271_MAGIC = "0x1626ba7e";
 
 /**
  * The signer of `digest` under OpenZeppelin ECDSA's rules, or a reason it is invalid: 65 bytes, v 27 or 28,
- * r and s in range, s in the lower half (no malleable twin), a non-zero recovered address.
+ * r and s in range, s in the lower half (no malleable twin), a non-zero recovered address. Recovery runs on
+ * the active secp256k1 backend (`secp256k1.ts`).
  */
 export function tryRecover(digest: string, signature: string): { signer: string } | { error: string } {
-  if (!isHexString(signature)) return { error: "not hex" };
-  const bytes = getBytes(signature);
-  if (bytes.length !== 65) return { error: `length ${bytes.length}, expected 65` };
-  const v = bytes[64] as number;
-  if (v !== 27 && v !== 28) return { error: `v = ${v}` };
-  const r = BigInt(signature.slice(0, 66));
-  const s = BigInt("0x" + signature.slice(66, 130));
-  if (r === 0n || r >= SECP256K1_N) return { error: "r out of range" };
-  if (s === 0n || s > HALF_N) return { error: "s is zero or in the upper half (malleable)" };
   try {
-    const signer = recoverAddress(digest, Signature.from(signature));
-    if (BigInt(signer) === 0n) return { error: "recovers to the zero address" };
-    return { signer };
-  } catch {
-    return { error: "no public key recovers" };
+    return { signer: recoverDigestSigner(digest, signature) };
+  } catch (error) {
+    if (error instanceof CryptoInputError) return { error: error.reason };
+    throw error;
   }
 }
 
@@ -199,7 +197,7 @@ export function payloadDigests(chainId: bigint, channel: string, p: UpdatePayloa
 /** One hash over all the digests of an update: what "the content signed at a nonce" means for the store. */
 export function contentHash(d: PayloadDigests): string {
   const parts = KINDS.map((k) => d[k]?.slice(2) ?? "00".repeat(32)).join("");
-  return keccak256("0x" + parts);
+  return keccakHex("0x" + parts);
 }
 
 /** Signs every payload of an update. The caller must have persisted what it signs first (see Channel). */

@@ -18,9 +18,11 @@ import { join } from "node:path";
 import { checksum } from "../protocol/address.js";
 import { StoreError } from "../protocol/errors.js";
 import {
+  applyCheckedEntry,
   applyEntry,
   checkEntry,
   cloneRecord,
+  copyData,
   decodeJson,
   encodeJson,
   positionsOf,
@@ -126,7 +128,7 @@ export class FileChannelStore implements ChannelStore {
       const seq = slot.seq + 1;
       await this.writeAtomic(join(slot.dir, JOURNAL), journalName(seq), text);
       slot.seq = seq;
-      applyEntry(slot.record, decodeJson<StoreEntry>(text), slot.positions);
+      applyCheckedEntry(slot.record, copyData(entry), slot.positions);
       // A checkpoint rewrites the whole record (O(active transfers)); taking one only after at least as many
       // entries as there are transfers keeps its cost O(1) per entry, amortized.
       if (seq - slot.checkpointSeq >= Math.max(this.checkpointEvery, slot.record.transfers.length)) await this.checkpoint(slot);

@@ -14,10 +14,10 @@
 import { checksum } from "../protocol/address.js";
 import { StoreError } from "../protocol/errors.js";
 import {
-  applyEntry,
+  applyCheckedEntry,
+  checkEntry,
   cloneRecord,
-  decodeJson,
-  encodeJson,
+  copyData,
   positionsOf,
   type ChannelRecord,
   type CoSignedUpdate,
@@ -82,8 +82,10 @@ export class MemoryChannelStore implements ChannelStore {
   private put(channel: string, entry: StoreEntry): void {
     const slot = this.slots.get(checksum(channel));
     if (slot === undefined) throw new StoreError(`unknown channel ${channel}`);
-    // Entries are copied so later changes to the caller's objects cannot reach the store.
-    applyEntry(slot.record, decodeJson<StoreEntry>(encodeJson(entry)), slot.positions);
+    // Checked as given (an update the Channel hashed is not hashed again), then copied so that later changes
+    // to the caller's objects cannot reach the store.
+    checkEntry(slot.record, entry, slot.positions);
+    applyCheckedEntry(slot.record, copyData(entry), slot.positions);
   }
 }
 

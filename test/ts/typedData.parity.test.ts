@@ -16,6 +16,10 @@ import {
   withdrawDigest,
   type ChannelState,
 } from "../../src/protocol/typedData.js";
+import { hashingReady } from "../../src/protocol/hashes.js";
+
+// Every digest below is proven on the WebAssembly hashers the SDK switches to (src/protocol/hashes.ts).
+if ((await hashingReady()) !== "wasm") throw new Error("the WebAssembly hashers did not load");
 
 const { ethers } = await network.create();
 

@@ -12,6 +12,10 @@ import {
 } from "../../../src/protocol/merkle.js";
 import { TransferSet, transferId, transferLeaf, type Transfer } from "../../../src/protocol/transfers.js";
 import { hashlockTransfer, prng } from "./helpers.js";
+import { hashingReady } from "../../../src/protocol/hashes.js";
+
+// Every digest below is proven on the WebAssembly hashers the SDK switches to (src/protocol/hashes.ts).
+if ((await hashingReady()) !== "wasm") throw new Error("the WebAssembly hashers did not load");
 
 const { ethers } = await network.create();
 
