@@ -293,8 +293,12 @@ describe("Watcher", () => {
     watcher.start();
     try {
       await send(a, stale.dispute());
-      const deadline = Date.now() + 5_000;
-      while ((await channel.disputeRecord()).nonce !== p.bob.latest?.state.nonce && Date.now() < deadline) {
+      // Wait for the refute on chain and for the tick that sent it to report (the report follows the receipt).
+      const deadline = Date.now() + 20_000;
+      while (
+        ((await channel.disputeRecord()).nonce !== p.bob.latest?.state.nonce || !reports.flatMap(kinds).includes("refute")) &&
+        Date.now() < deadline
+      ) {
         await new Promise((r) => setTimeout(r, 20));
       }
     } finally {
