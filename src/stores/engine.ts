@@ -9,8 +9,16 @@
  * record as every earlier unit left it; units on one channel keep the order in which `write` was called.
  */
 import { checksum } from "../protocol/address.js";
-import { StoreError, StoreLockedError, SwitchyardError } from "../protocol/errors.js";
-import { cloneRecord, decodeJson, encodeJson, positionsOf, type ChannelRecord, type CoSignedUpdate, type PendingSignature } from "../protocol/record.js";
+import { StoreError, StoreLockedError, StoreUnavailableError, SwitchyardError } from "../protocol/errors.js";
+import {
+  cloneRecord,
+  decodeJson,
+  encodeJson,
+  positionsOf,
+  type ChannelRecord,
+  type CoSignedUpdate,
+  type PendingSignature,
+} from "../protocol/record.js";
 import { foldEntry, type EntryDelta, type Slot } from "./fold.js";
 import type {
   ChainTxRecord,
@@ -83,7 +91,12 @@ export abstract class UnitStore implements SwitchyardStore {
   protected abstract commit(): Promise<void>;
   protected abstract rollback(): Promise<void>;
   protected abstract writeCreate(channel: string, record: ChannelRecord, undo: UndoLog): Promise<void>;
-  protected abstract writeEntry(channel: string, record: ChannelRecord, delta: EntryDelta, undo: UndoLog): Promise<void>;
+  protected abstract writeEntry(
+    channel: string,
+    record: ChannelRecord,
+    delta: EntryDelta,
+    undo: UndoLog,
+  ): Promise<void>;
   protected abstract writePayment(write: PaymentWrite, undo: UndoLog): Promise<void>;
   protected abstract writePreimage(preimage: PreimageRecord, undo: UndoLog): Promise<void>;
   protected abstract writeChainTx(write: ChainTxWrite, undo: UndoLog): Promise<void>;
@@ -129,7 +142,9 @@ export abstract class UnitStore implements SwitchyardStore {
   }
 
   putResolution(channel: string, transferId: string, resolverData: string): Promise<void> {
-    return this.write({ channels: [{ op: "entry", channel, entry: { kind: "resolution", transferId, resolverData } }] });
+    return this.write({
+      channels: [{ op: "entry", channel, entry: { kind: "resolution", transferId, resolverData } }],
+    });
   }
 
   // ───────────────────────────── units of work ─────────────────────────────
@@ -142,7 +157,9 @@ export abstract class UnitStore implements SwitchyardStore {
       // A copy, so later changes to the caller's objects cannot reach the store.
       copy = normalizeUnit(decodeJson<WriteUnit>(encodeJson(unit)));
     } catch (error) {
-      return Promise.reject(error instanceof SwitchyardError ? error : new StoreError(`malformed unit: ${String(error)}`));
+      return Promise.reject(
+        error instanceof SwitchyardError ? error : new StoreError(`malformed unit: ${String(error)}`),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ unit: copy, resolve, reject });
@@ -229,17 +246,26 @@ export abstract class UnitStore implements SwitchyardStore {
         done.push({ q, undo });
       } catch (error) {
         runUndo(undo);
-        this.counters.refused++;
-        try {
-          await this.rollbackToSavepoint();
-        } catch (broken) {
-          // The transaction itself failed (connection, disk): nothing of this flush is committed.
+        const mapped = this.mapError(error);
+        // A lost connection, a full disk, a lost lock: the transaction itself failed, not this unit's rules.
+        let broken: unknown =
+          mapped instanceof StoreUnavailableError || mapped instanceof StoreLockedError ? mapped : undefined;
+        if (broken === undefined) {
+          try {
+            await this.rollbackToSavepoint();
+          } catch (failure) {
+            broken = this.mapError(failure);
+          }
+        }
+        if (broken !== undefined) {
+          // Nothing of this flush is committed.
           undoAll();
           await this.rollback().catch(() => undefined);
-          const mapped = this.mapError(broken);
-          return failAll(mapped, [...done.map((d) => d.q), ...batch.slice(index)]);
+          if (broken instanceof StoreLockedError) this.fenced = broken;
+          return failAll(broken, [...done.map((d) => d.q), ...batch.slice(index)]);
         }
-        q.reject(this.mapError(error));
+        this.counters.refused++;
+        q.reject(mapped);
       }
     }
     try {
@@ -249,7 +275,10 @@ export abstract class UnitStore implements SwitchyardStore {
       undoAll();
       await this.rollback().catch(() => undefined);
       this.onAmbiguousCommit();
-      return failAll(this.mapError(error), done.map((d) => d.q));
+      return failAll(
+        this.mapError(error),
+        done.map((d) => d.q),
+      );
     }
     this.commitPoint("committed", batch.length);
     this.counters.commits++;
@@ -296,7 +325,8 @@ const HEX = /^0x[0-9a-fA-F]*$/;
 /** Lowercases keys and checksums addresses, so every backend indexes alike; throws StoreError on bad input. */
 function normalizeUnit(unit: WriteUnit): WriteUnit {
   const hex = (value: unknown, what: string): string => {
-    if (typeof value !== "string" || !HEX.test(value)) throw new StoreError(`${what} must be 0x-prefixed hex, got ${String(value)}`);
+    if (typeof value !== "string" || !HEX.test(value))
+      throw new StoreError(`${what} must be 0x-prefixed hex, got ${String(value)}`);
     return value.toLowerCase();
   };
   const text = (value: unknown, what: string): string => {
@@ -304,7 +334,8 @@ function normalizeUnit(unit: WriteUnit): WriteUnit {
     return value;
   };
   const version = (value: unknown, what: string): number => {
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new StoreError(`${what} must be a version (integer ≥ 0)`);
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
+      throw new StoreError(`${what} must be a version (integer ≥ 0)`);
     return value;
   };
   for (const op of unit.channels ?? []) {
@@ -319,7 +350,8 @@ function normalizeUnit(unit: WriteUnit): WriteUnit {
     p.upstreamPeer = checksum(p.upstreamPeer);
     p.upstreamTransferId = hex(p.upstreamTransferId, "upstreamTransferId");
     if (p.downstreamPeer !== undefined) p.downstreamPeer = checksum(p.downstreamPeer);
-    if (p.downstreamTransferId !== undefined) p.downstreamTransferId = hex(p.downstreamTransferId, "downstreamTransferId");
+    if (p.downstreamTransferId !== undefined)
+      p.downstreamTransferId = hex(p.downstreamTransferId, "downstreamTransferId");
   }
   for (const p of unit.preimages ?? []) {
     p.lockHash = hex(p.lockHash, "lockHash");
@@ -333,7 +365,8 @@ function normalizeUnit(unit: WriteUnit): WriteUnit {
     t.sender = checksum(t.sender);
     t.to = checksum(t.to);
     t.data = hex(t.data, "data");
-    if (t.nonce !== undefined && (typeof t.nonce !== "bigint" || t.nonce < 0n)) throw new StoreError("nonce must be a bigint ≥ 0");
+    if (t.nonce !== undefined && (typeof t.nonce !== "bigint" || t.nonce < 0n))
+      throw new StoreError("nonce must be a bigint ≥ 0");
   }
   for (const m of unit.outbox ?? []) {
     text(m.id, "outbox id");

@@ -4,7 +4,14 @@
  * before it changes anything), keeps the fold when the unit commits and undoes it when the unit or the commit
  * fails, so the cache never holds anything that is not durable.
  */
-import { applyEntry, type ChannelRecord, type CoSignedUpdate, type SignedWithdraw, type StoreEntry, type StoredTransfer } from "../protocol/record.js";
+import {
+  applyEntry,
+  type ChannelRecord,
+  type CoSignedUpdate,
+  type SignedWithdraw,
+  type StoreEntry,
+  type StoredTransfer,
+} from "../protocol/record.js";
 
 /** A channel's record in a store's cache, with its transfers indexed by id. */
 export interface Slot {
@@ -47,7 +54,10 @@ export function foldEntry(slot: Slot, entry: StoreEntry): Fold {
   const resolved = resolutionKey(entry);
   const hadResolution = resolved !== undefined && Object.prototype.hasOwnProperty.call(record.resolutions, resolved);
   const oldResolution = resolved === undefined ? undefined : record.resolutions[resolved];
-  const removedId = entry.kind === "cosigned" && entry.cosigned.update.details.type === "resolve" ? entry.cosigned.update.details.transferId.toLowerCase() : undefined;
+  const removedId =
+    entry.kind === "cosigned" && entry.cosigned.update.details.type === "resolve"
+      ? entry.cosigned.update.details.transferId.toLowerCase()
+      : undefined;
   const hole = removedId === undefined ? undefined : positions.get(removedId);
   const holeTransfer = hole === undefined ? undefined : record.transfers[hole];
   const lastTransfer = record.transfers[record.transfers.length - 1];
@@ -64,7 +74,8 @@ export function foldEntry(slot: Slot, entry: StoreEntry): Fold {
     }
     if (removedId !== undefined && hole !== undefined) {
       delta.removed = removedId;
-      if (lastTransfer !== undefined && lastTransfer.id !== removedId) delta.moved = { id: lastTransfer.id, position: hole };
+      if (lastTransfer !== undefined && lastTransfer.id !== removedId)
+        delta.moved = { id: lastTransfer.id, position: hole };
     }
     if (d.type === "withdraw") {
       const index = record.withdrawals.length - 1;
@@ -105,11 +116,16 @@ export function foldEntry(slot: Slot, entry: StoreEntry): Fold {
 
 function resolutionKey(entry: StoreEntry): string | undefined {
   if (entry.kind === "resolution") return entry.transferId.toLowerCase();
-  if (entry.kind === "cosigned" && entry.cosigned.update.details.type === "resolve") return entry.cosigned.update.details.transferId.toLowerCase();
+  if (entry.kind === "cosigned" && entry.cosigned.update.details.type === "resolve")
+    return entry.cosigned.update.details.transferId.toLowerCase();
   return undefined;
 }
 
-function restore<K extends "latest" | "pending" | "final">(record: ChannelRecord, key: K, value: ChannelRecord[K]): void {
+function restore<K extends "latest" | "pending" | "final">(
+  record: ChannelRecord,
+  key: K,
+  value: ChannelRecord[K],
+): void {
   if (value === undefined) delete record[key];
   else record[key] = value;
 }

@@ -58,7 +58,8 @@ export class MemoryStore extends UnitStore {
     private readonly db: MemoryDatabase = new MemoryDatabase(),
     onCommitPoint?: CommitPointHook,
   ) {
-    if (db.schemaVersion > MEMORY_SCHEMA_VERSION) throw new SchemaVersionError("memory", db.schemaVersion, MEMORY_SCHEMA_VERSION);
+    if (db.schemaVersion > MEMORY_SCHEMA_VERSION)
+      throw new SchemaVersionError("memory", db.schemaVersion, MEMORY_SCHEMA_VERSION);
     super("memory", db.slots, onCommitPoint);
     db.writerEpoch += 1;
     this.epoch = db.writerEpoch;
@@ -78,7 +79,8 @@ export class MemoryStore extends UnitStore {
   }
 
   protected async begin(): Promise<void> {
-    if (this.db.writerEpoch !== this.epoch) throw new StoreLockedError("memory", "another MemoryStore was opened on this database");
+    if (this.db.writerEpoch !== this.epoch)
+      throw new StoreLockedError("memory", "another MemoryStore was opened on this database");
   }
 
   protected async savepoint(): Promise<void> {}
@@ -104,7 +106,11 @@ export class MemoryStore extends UnitStore {
     const key = write.payment.lockHash;
     const current = this.db.payments.get(key)?.version ?? 0;
     if (current !== write.expectedVersion) {
-      throw new StoreConflictError("payment", key, `stored version ${current}, the write expected ${write.expectedVersion}`);
+      throw new StoreConflictError(
+        "payment",
+        key,
+        `stored version ${current}, the write expected ${write.expectedVersion}`,
+      );
     }
     put(this.db.payments, key, { ...write.payment, version: current + 1 }, undo);
   }
@@ -112,7 +118,8 @@ export class MemoryStore extends UnitStore {
   protected async writePreimage(preimage: PreimageRecord, undo: UndoLog): Promise<void> {
     const known = this.db.preimages.get(preimage.lockHash);
     if (known !== undefined) {
-      if (known.resolverData !== preimage.resolverData) throw new StoreConflictError("preimage", preimage.lockHash, "another preimage is stored for this lock");
+      if (known.resolverData !== preimage.resolverData)
+        throw new StoreConflictError("preimage", preimage.lockHash, "another preimage is stored for this lock");
       return;
     }
     put(this.db.preimages, preimage.lockHash, preimage, undo);
@@ -122,12 +129,20 @@ export class MemoryStore extends UnitStore {
     const { tx } = write;
     const current = this.db.chainTxs.get(tx.id)?.version ?? 0;
     if (current !== write.expectedVersion) {
-      throw new StoreConflictError("chain transaction", tx.id, `stored version ${current}, the write expected ${write.expectedVersion}`);
+      throw new StoreConflictError(
+        "chain transaction",
+        tx.id,
+        `stored version ${current}, the write expected ${write.expectedVersion}`,
+      );
     }
     if (tx.nonce !== undefined) {
       for (const other of this.db.chainTxs.values()) {
         if (other.id !== tx.id && other.sender === tx.sender && other.nonce === tx.nonce) {
-          throw new StoreConflictError("chain transaction", tx.id, `nonce ${tx.nonce} of ${tx.sender} is taken by ${other.id}`);
+          throw new StoreConflictError(
+            "chain transaction",
+            tx.id,
+            `nonce ${tx.nonce} of ${tx.sender} is taken by ${other.id}`,
+          );
         }
       }
     }
@@ -135,7 +150,8 @@ export class MemoryStore extends UnitStore {
   }
 
   protected async writeOutbox(message: OutboxMessage, undo: UndoLog): Promise<void> {
-    if (this.db.outbox.has(message.id)) throw new StoreConflictError("outbox message", message.id, "the id is already in the outbox");
+    if (this.db.outbox.has(message.id))
+      throw new StoreConflictError("outbox message", message.id, "the id is already in the outbox");
     this.db.outboxSeq += 1;
     put(this.db.outbox, message.id, { ...message, seq: this.db.outboxSeq }, undo);
   }
@@ -153,7 +169,9 @@ export class MemoryStore extends UnitStore {
   }
 
   async payments(filter: { statuses?: readonly string[] } = {}): Promise<PaymentRecord[]> {
-    const all = [...this.db.payments.values()].filter((p) => filter.statuses === undefined || filter.statuses.includes(p.status));
+    const all = [...this.db.payments.values()].filter(
+      (p) => filter.statuses === undefined || filter.statuses.includes(p.status),
+    );
     return copy(all.sort((a, b) => (a.lockHash < b.lockHash ? -1 : 1)));
   }
 
@@ -170,7 +188,9 @@ export class MemoryStore extends UnitStore {
   async chainTxs(filter: { statuses?: readonly ChainTxStatus[]; sender?: string } = {}): Promise<ChainTxRecord[]> {
     const sender = filter.sender === undefined ? undefined : checksum(filter.sender);
     const all = [...this.db.chainTxs.values()].filter(
-      (t) => (filter.statuses === undefined || filter.statuses.includes(t.status)) && (sender === undefined || t.sender === sender),
+      (t) =>
+        (filter.statuses === undefined || filter.statuses.includes(t.status)) &&
+        (sender === undefined || t.sender === sender),
     );
     return copy(all.sort((a, b) => (a.id < b.id ? -1 : 1)));
   }

@@ -54,7 +54,8 @@ const UNAVAILABLE_MESSAGES = /terminat|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|E
 
 function schemaName(schema: string | undefined): string {
   const name = schema ?? "switchyard";
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new StoreError(`schema name ${name} must be lowercase letters, digits and _`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name))
+    throw new StoreError(`schema name ${name} must be lowercase letters, digits and _`);
   return name;
 }
 
@@ -121,7 +122,10 @@ abstract class PgDriverBase implements SqlDriver {
   }
 
   async tables(): Promise<string[]> {
-    const rows = await this.all("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name", [this.schema]);
+    const rows = await this.all(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name",
+      [this.schema],
+    );
     return rows.map((r) => String(r.table_name));
   }
 
@@ -133,7 +137,8 @@ abstract class PgDriverBase implements SqlDriver {
       if (UNAVAILABLE_STATES.test(code)) return new StoreUnavailableError(this.location, `${text} (SQLSTATE ${code})`);
       return new StoreError(`${this.location}: ${text} (SQLSTATE ${code})`);
     }
-    if (UNAVAILABLE_MESSAGES.test(text) || typeof code === "string") return new StoreUnavailableError(this.location, text);
+    if (UNAVAILABLE_MESSAGES.test(text) || typeof code === "string")
+      return new StoreUnavailableError(this.location, text);
     return undefined;
   }
 
@@ -158,10 +163,15 @@ class PgPoolDriver extends PgDriverBase {
   async connectWriter(): Promise<void> {
     const client = await this.pool.connect();
     client.on("error", () => this.dropWriter()); // a broken idle connection must not crash the process
-    const result = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [`switchyard:${this.schema}`]);
+    const result = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [
+      `switchyard:${this.schema}`,
+    ]);
     if (result.rows[0]?.locked !== true) {
       client.release();
-      throw new StoreLockedError(this.location, `another process holds schema ${this.schema} (advisory lock); one writer per party`);
+      throw new StoreLockedError(
+        this.location,
+        `another process holds schema ${this.schema} (advisory lock); one writer per party`,
+      );
     }
     this.client = client;
   }
@@ -173,7 +183,10 @@ class PgPoolDriver extends PgDriverBase {
       } catch (error) {
         // Whatever stops the writer from (re)connecting, but another writer's lock, means the database is unreachable.
         if (error instanceof StoreLockedError) throw error;
-        throw new StoreUnavailableError(this.location, `cannot connect the writer: ${error instanceof Error ? error.message : String(error)}`);
+        throw new StoreUnavailableError(
+          this.location,
+          `cannot connect the writer: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
     return sessionOf(this.client as PoolClient);
@@ -252,7 +265,8 @@ export class PostgresStore extends SqlStore {
     let location = "postgres (given pool)";
     if (pool === undefined) {
       const url = options.url ?? process.env.DATABASE_URL;
-      if (url === undefined || url === "") throw new StoreError("PostgresStore needs a url (or DATABASE_URL) or a pool");
+      if (url === undefined || url === "")
+        throw new StoreError("PostgresStore needs a url (or DATABASE_URL) or a pool");
       location = redact(url);
       const pg = await import("pg");
       const PoolClass = (pg.default ?? pg).Pool;

@@ -1,6 +1,12 @@
 /** Rows of the SQL schema (schema.ts) to and from the store's records. */
 import { StoreCorruptError } from "../../protocol/errors.js";
-import { decodeJson, encodeJson, type ChannelRecord, type SignedWithdraw, type StoredTransfer } from "../../protocol/record.js";
+import {
+  decodeJson,
+  encodeJson,
+  type ChannelRecord,
+  type SignedWithdraw,
+  type StoredTransfer,
+} from "../../protocol/record.js";
 import type { ChainTxRecord, PaymentRecord, PreimageRecord, StoredOutboxMessage } from "../store.js";
 import type { SqlRow, SqlValue } from "./driver.js";
 
@@ -44,11 +50,23 @@ export function recordOf(
   const what = (column: string): string => `channel ${channel} ${column}`;
   const record: ChannelRecord = {
     setup: parse(location, row.setup, what("setup")),
-    me: row.me === "alice" || row.me === "bob" ? row.me : (() => { throw new StoreCorruptError(location, `${what("me")} is ${String(row.me)}`); })(),
+    me:
+      row.me === "alice" || row.me === "bob"
+        ? row.me
+        : (() => {
+            throw new StoreCorruptError(location, `${what("me")} is ${String(row.me)}`);
+          })(),
     state: parse(location, row.state, what("state")),
     transfers: transfers.map((t, i) => {
-      if (Number(t.position) !== i) throw new StoreCorruptError(location, `${what("transfers")}: position ${String(t.position)} where ${i} was expected`);
-      return { id: String(t.transfer_id), transfer: parse(location, t.transfer, what("transfer")) } satisfies StoredTransfer;
+      if (Number(t.position) !== i)
+        throw new StoreCorruptError(
+          location,
+          `${what("transfers")}: position ${String(t.position)} where ${i} was expected`,
+        );
+      return {
+        id: String(t.transfer_id),
+        transfer: parse(location, t.transfer, what("transfer")),
+      } satisfies StoredTransfer;
     }),
     nextWithdrawNonce: BigInt(String(row.next_withdraw_nonce)),
     withdrawals: withdrawals.map((w) => parse<SignedWithdraw>(location, w.signed, what("withdrawal"))),
@@ -58,7 +76,8 @@ export function recordOf(
   if (row.latest !== null && row.latest !== undefined) record.latest = parse(location, row.latest, what("latest"));
   if (row.final !== null && row.final !== undefined) record.final = parse(location, row.final, what("final"));
   if (row.pending !== null && row.pending !== undefined) record.pending = parse(location, row.pending, what("pending"));
-  if (record.state.nonce.toString() !== String(row.nonce)) throw new StoreCorruptError(location, `${what("nonce")} differs from its state`);
+  if (record.state.nonce.toString() !== String(row.nonce))
+    throw new StoreCorruptError(location, `${what("nonce")} differs from its state`);
   return record;
 }
 
@@ -73,12 +92,18 @@ export function paymentOf(location: string, row: SqlRow): PaymentRecord {
     version: Number(row.version),
   };
   if (row.downstream_peer !== null && row.downstream_peer !== undefined) p.downstreamPeer = String(row.downstream_peer);
-  if (row.downstream_transfer_id !== null && row.downstream_transfer_id !== undefined) p.downstreamTransferId = String(row.downstream_transfer_id);
+  if (row.downstream_transfer_id !== null && row.downstream_transfer_id !== undefined)
+    p.downstreamTransferId = String(row.downstream_transfer_id);
   return p;
 }
 
 export function preimageOf(row: SqlRow): PreimageRecord {
-  return { lockHash: String(row.lock_hash), resolverData: String(row.resolver_data), source: String(row.source), learnedAt: Number(row.learned_at) };
+  return {
+    lockHash: String(row.lock_hash),
+    resolverData: String(row.resolver_data),
+    source: String(row.source),
+    learnedAt: Number(row.learned_at),
+  };
 }
 
 /** What of a chain transaction is kept in its body column. */

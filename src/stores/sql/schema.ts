@@ -68,18 +68,30 @@ export async function migrate(driver: SqlDriver): Promise<number> {
   let version = 0;
   if (tables.length > 0) {
     if (!tables.includes("sy_meta")) {
-      throw new StoreCorruptError(where, `not a Switchyard store: it holds other tables (${tables.slice(0, 5).join(", ")})`);
+      throw new StoreCorruptError(
+        where,
+        `not a Switchyard store: it holds other tables (${tables.slice(0, 5).join(", ")})`,
+      );
     }
-    const meta = new Map((await driver.all("SELECT key, value FROM sy_meta")).map((r) => [String(r.key), String(r.value)]));
+    const meta = new Map(
+      (await driver.all("SELECT key, value FROM sy_meta")).map((r) => [String(r.key), String(r.value)]),
+    );
     if (meta.get("application") !== APPLICATION) {
-      throw new StoreCorruptError(where, `not a Switchyard store: its application is ${meta.get("application") ?? "unset"}`);
+      throw new StoreCorruptError(
+        where,
+        `not a Switchyard store: its application is ${meta.get("application") ?? "unset"}`,
+      );
     }
     version = Number(meta.get("schema_version"));
-    if (!Number.isSafeInteger(version) || version < 1) throw new StoreCorruptError(where, `unreadable schema version ${meta.get("schema_version")}`);
+    if (!Number.isSafeInteger(version) || version < 1)
+      throw new StoreCorruptError(where, `unreadable schema version ${meta.get("schema_version")}`);
     if (version > SCHEMA_VERSION) throw new SchemaVersionError(where, version, SCHEMA_VERSION);
   } else {
     await driver.run("CREATE TABLE sy_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    await driver.run("INSERT INTO sy_meta (key, value) VALUES ('application', $1), ('schema_version', '0'), ('writer_epoch', '0')", [APPLICATION]);
+    await driver.run(
+      "INSERT INTO sy_meta (key, value) VALUES ('application', $1), ('schema_version', '0'), ('writer_epoch', '0')",
+      [APPLICATION],
+    );
   }
   for (const m of MIGRATIONS) {
     if (m.version <= version) continue;

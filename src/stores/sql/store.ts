@@ -27,7 +27,17 @@ import type {
   StoredOutboxMessage,
 } from "../store.js";
 import type { SqlDriver, SqlRow, SqlValue } from "./driver.js";
-import { channelColumns, chainTxBody, chainTxOf, json, optionalJson, outboxOf, paymentOf, preimageOf, recordOf } from "./rows.js";
+import {
+  channelColumns,
+  chainTxBody,
+  chainTxOf,
+  json,
+  optionalJson,
+  outboxOf,
+  paymentOf,
+  preimageOf,
+  recordOf,
+} from "./rows.js";
 import { migrate } from "./schema.js";
 
 /** A promise-chain mutex (reads of a single-session driver wait for the group commit in progress). */
@@ -78,7 +88,9 @@ export class SqlStore extends UnitStore {
       }
     } catch (error) {
       await driver.close().catch(() => undefined);
-      throw error instanceof SwitchyardError ? error : (driver.classify(error) ?? new StoreError(`${driver.location}: ${String(error)}`));
+      throw error instanceof SwitchyardError
+        ? error
+        : (driver.classify(error) ?? new StoreError(`${driver.location}: ${String(error)}`));
     }
   }
 
@@ -106,9 +118,18 @@ export class SqlStore extends UnitStore {
       const c = this.driver.binaryCollation;
       const [row] = await this.driver.read("SELECT * FROM sy_channels WHERE channel = $1", [channel]);
       if (row === undefined) return undefined;
-      const transfers = await this.driver.read("SELECT transfer_id, position, transfer FROM sy_transfers WHERE channel = $1 ORDER BY position", [channel]);
-      const withdrawals = await this.driver.read("SELECT signed FROM sy_withdrawals WHERE channel = $1 ORDER BY position", [channel]);
-      const resolutions = await this.driver.read(`SELECT transfer_id, resolver_data FROM sy_resolutions WHERE channel = $1 ORDER BY transfer_id ${c}`, [channel]);
+      const transfers = await this.driver.read(
+        "SELECT transfer_id, position, transfer FROM sy_transfers WHERE channel = $1 ORDER BY position",
+        [channel],
+      );
+      const withdrawals = await this.driver.read(
+        "SELECT signed FROM sy_withdrawals WHERE channel = $1 ORDER BY position",
+        [channel],
+      );
+      const resolutions = await this.driver.read(
+        `SELECT transfer_id, resolver_data FROM sy_resolutions WHERE channel = $1 ORDER BY transfer_id ${c}`,
+        [channel],
+      );
       const record = recordOf(this.location, row, transfers, withdrawals, resolutions);
       return { record, positions: positionsOf(record) };
     } catch (error) {
@@ -119,7 +140,9 @@ export class SqlStore extends UnitStore {
   }
 
   protected async listChannels(): Promise<string[]> {
-    return (await this.read(`SELECT channel FROM sy_channels ORDER BY channel ${this.driver.binaryCollation}`)).map((r) => checksum(String(r.channel)));
+    return (await this.read(`SELECT channel FROM sy_channels ORDER BY channel ${this.driver.binaryCollation}`)).map(
+      (r) => checksum(String(r.channel)),
+    );
   }
 
   async payment(lockHash: string): Promise<PaymentRecord | undefined> {
@@ -131,7 +154,10 @@ export class SqlStore extends UnitStore {
     const statuses = filter.statuses ?? [];
     const where = filter.statuses === undefined ? "" : `WHERE status IN (${inList(statuses.length, 1)})`;
     if (filter.statuses !== undefined && statuses.length === 0) return [];
-    const rows = await this.read(`SELECT * FROM sy_payments ${where} ORDER BY lock_hash ${this.driver.binaryCollation}`, statuses);
+    const rows = await this.read(
+      `SELECT * FROM sy_payments ${where} ORDER BY lock_hash ${this.driver.binaryCollation}`,
+      statuses,
+    );
     return rows.map((r) => paymentOf(this.location, r));
   }
 
@@ -158,7 +184,10 @@ export class SqlStore extends UnitStore {
       clauses.push(`sender = $${params.length}`);
     }
     const where = clauses.length === 0 ? "" : `WHERE ${clauses.join(" AND ")}`;
-    const rows = await this.read(`SELECT * FROM sy_chain_txs ${where} ORDER BY id ${this.driver.binaryCollation}`, params);
+    const rows = await this.read(
+      `SELECT * FROM sy_chain_txs ${where} ORDER BY id ${this.driver.binaryCollation}`,
+      params,
+    );
     return rows.map((r) => chainTxOf(this.location, r));
   }
 
@@ -191,7 +220,10 @@ export class SqlStore extends UnitStore {
     const [row] = await this.driver.all(`SELECT value FROM sy_meta WHERE key = 'writer_epoch'${lock}`);
     const current = Number(row?.value);
     if (current !== this.epoch) {
-      throw new StoreLockedError(this.location, `another writer opened the store (writer ${current}, this one is ${this.epoch}): this one may not write again`);
+      throw new StoreLockedError(
+        this.location,
+        `another writer opened the store (writer ${current}, this one is ${this.epoch}): this one may not write again`,
+      );
     }
   }
 
@@ -228,7 +260,10 @@ export class SqlStore extends UnitStore {
 
   protected mapError(error: unknown): unknown {
     if (error instanceof SwitchyardError) return error;
-    return this.driver.classify(error) ?? new StoreError(`${this.location}: ${error instanceof Error ? error.message : String(error)}`);
+    return (
+      this.driver.classify(error) ??
+      new StoreError(`${this.location}: ${error instanceof Error ? error.message : String(error)}`)
+    );
   }
 
   protected async closeBackend(): Promise<void> {
@@ -236,7 +271,13 @@ export class SqlStore extends UnitStore {
   }
 
   /** Writes that must change exactly one row; anything else means the database moved under the cache. */
-  private async one(sql: string, params: readonly SqlValue[], table: string, key: string, reason: string): Promise<void> {
+  private async one(
+    sql: string,
+    params: readonly SqlValue[],
+    table: string,
+    key: string,
+    reason: string,
+  ): Promise<void> {
     const changed = await this.driver.run(sql, params);
     if (changed !== 1) throw new StoreConflictError(table, key, reason);
   }
@@ -250,9 +291,14 @@ export class SqlStore extends UnitStore {
       [channel, record.me, json(record.setup), ...channelColumns(record)],
     );
     if (changed !== 1) throw new StoreError(`channel ${channel} already exists`);
-    for (const [position, t] of record.transfers.entries()) await this.insertTransfer(channel, t.id, position, json(t.transfer));
+    for (const [position, t] of record.transfers.entries())
+      await this.insertTransfer(channel, t.id, position, json(t.transfer));
     for (const [position, w] of record.withdrawals.entries()) {
-      await this.driver.run("INSERT INTO sy_withdrawals (channel, position, signed) VALUES ($1, $2, $3)", [channel, position, json(w)]);
+      await this.driver.run("INSERT INTO sy_withdrawals (channel, position, signed) VALUES ($1, $2, $3)", [
+        channel,
+        position,
+        json(w),
+      ]);
     }
     for (const [id, data] of Object.entries(record.resolutions)) await this.upsertResolution(channel, id, data);
   }
@@ -260,7 +306,13 @@ export class SqlStore extends UnitStore {
   protected async writeEntry(channel: string, record: ChannelRecord, delta: EntryDelta): Promise<void> {
     const moved = "the stored record is not the one this writer holds";
     if (delta.kind === "signed") {
-      await this.one("UPDATE sy_channels SET pending = $2 WHERE channel = $1 AND nonce = $3", [channel, optionalJson(record.pending), delta.priorNonce.toString()], "channel", channel, moved);
+      await this.one(
+        "UPDATE sy_channels SET pending = $2 WHERE channel = $1 AND nonce = $3",
+        [channel, optionalJson(record.pending), delta.priorNonce.toString()],
+        "channel",
+        channel,
+        moved,
+      );
     }
     if (delta.kind === "cosigned") {
       await this.one(
@@ -272,22 +324,52 @@ export class SqlStore extends UnitStore {
         moved,
       );
       if (delta.removed !== undefined) {
-        await this.one("DELETE FROM sy_transfers WHERE channel = $1 AND transfer_id = $2", [channel, delta.removed], "transfer", delta.removed, "not stored");
+        await this.one(
+          "DELETE FROM sy_transfers WHERE channel = $1 AND transfer_id = $2",
+          [channel, delta.removed],
+          "transfer",
+          delta.removed,
+          "not stored",
+        );
       }
       if (delta.moved !== undefined) {
-        await this.one("UPDATE sy_transfers SET position = $3 WHERE channel = $1 AND transfer_id = $2", [channel, delta.moved.id, delta.moved.position], "transfer", delta.moved.id, "not stored");
+        await this.one(
+          "UPDATE sy_transfers SET position = $3 WHERE channel = $1 AND transfer_id = $2",
+          [channel, delta.moved.id, delta.moved.position],
+          "transfer",
+          delta.moved.id,
+          "not stored",
+        );
       }
-      if (delta.added !== undefined) await this.insertTransfer(channel, delta.added.transfer.id, delta.added.position, json(delta.added.transfer.transfer));
+      if (delta.added !== undefined)
+        await this.insertTransfer(
+          channel,
+          delta.added.transfer.id,
+          delta.added.position,
+          json(delta.added.transfer.transfer),
+        );
       if (delta.withdrawal !== undefined) {
-        await this.driver.run("INSERT INTO sy_withdrawals (channel, position, signed) VALUES ($1, $2, $3)", [channel, delta.withdrawal.index, json(delta.withdrawal.signed)]);
+        await this.driver.run("INSERT INTO sy_withdrawals (channel, position, signed) VALUES ($1, $2, $3)", [
+          channel,
+          delta.withdrawal.index,
+          json(delta.withdrawal.signed),
+        ]);
       }
-      await this.driver.run("INSERT INTO sy_updates (channel, nonce, cosigned) VALUES ($1, $2, $3)", [channel, record.state.nonce.toString(), json(delta.cosigned)]);
+      await this.driver.run("INSERT INTO sy_updates (channel, nonce, cosigned) VALUES ($1, $2, $3)", [
+        channel,
+        record.state.nonce.toString(),
+        json(delta.cosigned),
+      ]);
     }
-    if (delta.resolution !== undefined) await this.upsertResolution(channel, delta.resolution.transferId, delta.resolution.resolverData);
+    if (delta.resolution !== undefined)
+      await this.upsertResolution(channel, delta.resolution.transferId, delta.resolution.resolverData);
   }
 
   private async insertTransfer(channel: string, id: string, position: number, transfer: string): Promise<void> {
-    await this.driver.run("INSERT INTO sy_transfers (channel, transfer_id, position, transfer) VALUES ($1, $2, $3, $4)", [channel, id, position, transfer]);
+    await this.driver.run(
+      "INSERT INTO sy_transfers (channel, transfer_id, position, transfer) VALUES ($1, $2, $3, $4)",
+      [channel, id, position, transfer],
+    );
   }
 
   private async upsertResolution(channel: string, id: string, data: string): Promise<void> {
@@ -300,7 +382,16 @@ export class SqlStore extends UnitStore {
 
   protected async writePayment(write: PaymentWrite): Promise<void> {
     const p = write.payment;
-    const values: SqlValue[] = [p.lockHash, p.status, p.upstreamPeer, p.upstreamTransferId, p.downstreamPeer ?? null, p.downstreamTransferId ?? null, json(p.body), p.updatedAt];
+    const values: SqlValue[] = [
+      p.lockHash,
+      p.status,
+      p.upstreamPeer,
+      p.upstreamTransferId,
+      p.downstreamPeer ?? null,
+      p.downstreamTransferId ?? null,
+      json(p.body),
+      p.updatedAt,
+    ];
     const stale = `the stored version is not ${write.expectedVersion}`;
     if (write.expectedVersion === 0) {
       await this.one(
@@ -330,15 +421,24 @@ export class SqlStore extends UnitStore {
     );
     if (changed === 1) return;
     const [row] = await this.driver.all("SELECT resolver_data FROM sy_preimages WHERE lock_hash = $1", [p.lockHash]);
-    if (row?.resolver_data !== p.resolverData) throw new StoreConflictError("preimage", p.lockHash, "another preimage is stored for this lock");
+    if (row?.resolver_data !== p.resolverData)
+      throw new StoreConflictError("preimage", p.lockHash, "another preimage is stored for this lock");
   }
 
   protected async writeChainTx(write: ChainTxWrite): Promise<void> {
     const t = write.tx;
     const nonce = t.nonce === undefined ? null : t.nonce.toString();
     if (nonce !== null) {
-      const [taken] = await this.driver.all("SELECT id FROM sy_chain_txs WHERE sender = $1 AND nonce = $2 AND id <> $3", [t.sender, nonce, t.id]);
-      if (taken !== undefined) throw new StoreConflictError("chain transaction", t.id, `nonce ${nonce} of ${t.sender} is taken by ${String(taken.id)}`);
+      const [taken] = await this.driver.all(
+        "SELECT id FROM sy_chain_txs WHERE sender = $1 AND nonce = $2 AND id <> $3",
+        [t.sender, nonce, t.id],
+      );
+      if (taken !== undefined)
+        throw new StoreConflictError(
+          "chain transaction",
+          t.id,
+          `nonce ${nonce} of ${t.sender} is taken by ${String(taken.id)}`,
+        );
     }
     const values: SqlValue[] = [t.id, t.sender, nonce, t.status, chainTxBody(t), t.createdAt];
     if (write.expectedVersion === 0) {

@@ -10,7 +10,13 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 
-import { StoreCorruptError, StoreError, StoreLockedError, StoreUnavailableError, SwitchyardError } from "../../protocol/errors.js";
+import {
+  StoreCorruptError,
+  StoreError,
+  StoreLockedError,
+  StoreUnavailableError,
+  SwitchyardError,
+} from "../../protocol/errors.js";
 import type { CommitPointHook } from "../store.js";
 import type { SqlDriver, SqlRow, SqlValue } from "../sql/driver.js";
 import { SqlStore } from "../sql/store.js";
@@ -67,7 +73,9 @@ class SqliteDriver implements SqlDriver {
   }
 
   async tables(): Promise<string[]> {
-    const rows = await this.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+    const rows = await this.all(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    );
     return rows.map((r) => String(r.name));
   }
 
@@ -117,15 +125,19 @@ export class SqliteStore extends SqlStore {
     try {
       db.exec("PRAGMA locking_mode = EXCLUSIVE");
       const [mode] = await driver.all("PRAGMA journal_mode = WAL");
-      if (path !== ":memory:" && mode?.journal_mode !== "wal") throw new StoreUnavailableError(path, `cannot use WAL (journal mode ${String(mode?.journal_mode)})`);
+      if (path !== ":memory:" && mode?.journal_mode !== "wal")
+        throw new StoreUnavailableError(path, `cannot use WAL (journal mode ${String(mode?.journal_mode)})`);
       db.exec("PRAGMA synchronous = FULL");
       db.exec("PRAGMA foreign_keys = ON");
       const [app] = await driver.all("PRAGMA application_id");
       const id = Number(app?.application_id ?? 0);
-      if (id !== 0 && id !== SQLITE_APPLICATION_ID) throw new StoreCorruptError(path, `not a Switchyard store: application id 0x${id.toString(16)}`);
+      if (id !== 0 && id !== SQLITE_APPLICATION_ID)
+        throw new StoreCorruptError(path, `not a Switchyard store: application id 0x${id.toString(16)}`);
     } catch (error) {
       await driver.close().catch(() => undefined);
-      throw error instanceof SwitchyardError ? error : (classifySqlite(path, error) ?? new StoreError(`${path}: ${String(error)}`));
+      throw error instanceof SwitchyardError
+        ? error
+        : (classifySqlite(path, error) ?? new StoreError(`${path}: ${String(error)}`));
     }
     const { epoch, outboxSeq } = await SqlStore.prepare(driver);
     db.exec(`PRAGMA application_id = ${SQLITE_APPLICATION_ID}`);

@@ -22,8 +22,20 @@ import { CHAIN_ID, HASHLOCK, LIMITS, NOW, POLICIES, TIMEOUT, run, tempDir } from
 const nodeWallet = new Wallet(keccak256(id("durable node")));
 const payerWallet = new Wallet(keccak256(id("durable payer")));
 const payeeWallet = new Wallet(keccak256(id("durable payee")));
-const UP: ChannelSetup = { chainId: CHAIN_ID, channel: getAddress(`0x${"0".repeat(36)}0a01`), alice: nodeWallet.address, bob: payerWallet.address, timeout: TIMEOUT };
-const DOWN: ChannelSetup = { chainId: CHAIN_ID, channel: getAddress(`0x${"0".repeat(36)}0a02`), alice: nodeWallet.address, bob: payeeWallet.address, timeout: TIMEOUT };
+const UP: ChannelSetup = {
+  chainId: CHAIN_ID,
+  channel: getAddress(`0x${"0".repeat(36)}0a01`),
+  alice: nodeWallet.address,
+  bob: payerWallet.address,
+  timeout: TIMEOUT,
+};
+const DOWN: ChannelSetup = {
+  chainId: CHAIN_ID,
+  channel: getAddress(`0x${"0".repeat(36)}0a02`),
+  alice: nodeWallet.address,
+  bob: payeeWallet.address,
+  timeout: TIMEOUT,
+};
 const ETH = 10n ** 18n;
 
 function cfg(setup: ChannelSetup, me: Party, wallet: Wallet, store: SwitchyardStore): ChannelConfig {
@@ -49,16 +61,42 @@ describe("Node with a durable payment table (src/routing/node.ts)", function () 
     const payer = await Channel.create(cfg(UP, "bob", payerWallet, new MemoryStore()));
     const payee = await Channel.create(cfg(DOWN, "bob", payeeWallet, new MemoryStore()));
     let node = await nodeOn(store, payer, payee, false);
-    await run(node.channel(payerWallet.address), payer, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 0n, totalDepositsBob: 5n * ETH });
-    await run(node.channel(payeeWallet.address), payee, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 5n * ETH, totalDepositsBob: 0n });
+    await run(node.channel(payerWallet.address), payer, {
+      type: "deposit",
+      asset: ZeroAddress,
+      totalDepositsAlice: 0n,
+      totalDepositsBob: 5n * ETH,
+    });
+    await run(node.channel(payeeWallet.address), payee, {
+      type: "deposit",
+      asset: ZeroAddress,
+      totalDepositsAlice: 5n * ETH,
+      totalDepositsBob: 0n,
+    });
 
     const preimage = id("durable invoice");
     const lockHash = hashlockLock(preimage);
     const upExpiry = NOW + 6n * 86_400n;
     const downExpiry = NOW + 3n * 86_400n;
-    const lock = hashlockTransfer({ channel: UP.channel, hashlock: HASHLOCK, asset: ZeroAddress, amount: ETH, initiator: payerWallet.address, responder: nodeWallet.address, timeout: 3_600n, lockHash, expiry: upExpiry });
+    const lock = hashlockTransfer({
+      channel: UP.channel,
+      hashlock: HASHLOCK,
+      asset: ZeroAddress,
+      amount: ETH,
+      initiator: payerWallet.address,
+      responder: nodeWallet.address,
+      timeout: 3_600n,
+      lockHash,
+      expiry: upExpiry,
+    });
     const proposal = await payer.propose({ type: "create", transfer: lock });
-    await payer.complete(await node.receive(payerWallet.address, proposal, { recipient: payeeWallet.address, expiry: downExpiry, amount: ETH - 1_000n }));
+    await payer.complete(
+      await node.receive(payerWallet.address, proposal, {
+        recipient: payeeWallet.address,
+        expiry: downExpiry,
+        amount: ETH - 1_000n,
+      }),
+    );
     const forwarded = node.payment(lockHash);
     expect(forwarded?.status).to.equal("forwarded");
     // accepted (with the upstream lock), then forwarded (with the downstream lock): two versions, each with its update.
@@ -74,7 +112,12 @@ describe("Node with a durable payment table (src/routing/node.ts)", function () 
     expect(node.payment(lockHash)?.status).to.equal("forwarded");
 
     const downId = forwarded?.downstream?.transferId as string;
-    const claim = await payee.propose({ type: "resolve", transferId: downId, toResponder: ETH - 1_000n, resolverData: encodeHashlockResolution(preimage) });
+    const claim = await payee.propose({
+      type: "resolve",
+      transferId: downId,
+      toResponder: ETH - 1_000n,
+      resolverData: encodeHashlockResolution(preimage),
+    });
     await payee.complete(await node.receive(payeeWallet.address, claim));
     expect(node.payment(lockHash)?.status).to.equal("completed");
     expect(payer.transfers.size).to.equal(0); // the upstream lock is claimed
@@ -83,7 +126,9 @@ describe("Node with a durable payment table (src/routing/node.ts)", function () 
     expect(stored?.version).to.equal(4); // + unlocked (with the payee's resolve), + completed (with the claim)
     expect((await store.preimage(lockHash))?.resolverData).to.equal(encodeHashlockResolution(preimage).toLowerCase());
     const upRecord = await store.load(UP.channel);
-    expect(upRecord?.resolutions[forwarded?.upstream.transferId as string]).to.equal(encodeHashlockResolution(preimage).toLowerCase());
+    expect(upRecord?.resolutions[forwarded?.upstream.transferId as string]).to.equal(
+      encodeHashlockResolution(preimage).toLowerCase(),
+    );
     await store.close();
   });
 

@@ -47,7 +47,10 @@ export interface StoreHarness {
   afterEach?(): Promise<void>;
 }
 
-export async function rejects<E extends Error>(promise: Promise<unknown>, type: abstract new (...args: never[]) => E): Promise<E> {
+export async function rejects<E extends Error>(
+  promise: Promise<unknown>,
+  type: abstract new (...args: never[]) => E,
+): Promise<E> {
   try {
     await promise;
   } catch (error) {
@@ -72,14 +75,23 @@ export async function dump(store: SwitchyardStore): Promise<unknown> {
 }
 
 /** Drives a channel through creates and resolves; leaves alice with a pending signature. */
-export async function workload(aliceStore: SwitchyardStore, count: number, bobStore: SwitchyardStore = new MemoryStore()): Promise<Pair> {
+export async function workload(
+  aliceStore: SwitchyardStore,
+  count: number,
+  bobStore: SwitchyardStore = new MemoryStore(),
+): Promise<Pair> {
   const p = await pair(aliceStore, bobStore);
   await fund(p);
   for (let i = 0; i < count; i++) {
     await run(p.alice, p.bob, { type: "create", transfer: hashlockTransfer(i) });
     if (i % 3 === 2) {
       const t = hashlockTransfer(i - 1);
-      await run(p.bob, p.alice, { type: "resolve", transferId: transferId(t), toResponder: t.amount, resolverData: encodeHashlockResolution(preimageOf(i - 1)) });
+      await run(p.bob, p.alice, {
+        type: "resolve",
+        transferId: transferId(t),
+        toResponder: t.amount,
+        resolverData: encodeHashlockResolution(preimageOf(i - 1)),
+      });
     }
   }
   await p.alice.propose({ type: "create", transfer: hashlockTransfer(10_000) });
@@ -146,10 +158,28 @@ export function describeConformance(harness: StoreHarness): void {
       const pending = (await store.load(CHANNEL))?.pending as PendingSignature;
       await rejects(store.putSigned(CHANNEL, { ...pending, nonce: pending.nonce + 1n }), StoreError);
       await rejects(store.putSigned(CHANNEL, { ...pending, content: id("other content") }), DoubleSignError);
-      await rejects(store.putCoSigned(CHANNEL, { update: { ...proposal.update, state: { ...proposal.update.state, nonce: 7n } }, alice: {}, bob: {} }), StoreError);
+      await rejects(
+        store.putCoSigned(CHANNEL, {
+          update: { ...proposal.update, state: { ...proposal.update.state, nonce: 7n } },
+          alice: {},
+          bob: {},
+        }),
+        StoreError,
+      );
       const other = { ...proposal.update, state: { ...proposal.update.state, transfersRoot: id("another root") } };
-      await rejects(store.putCoSigned(CHANNEL, { update: other, alice: { state: "0x01" }, bob: { state: "0x02" } }), DoubleSignError);
-      await rejects(store.putCoSigned(CHANNEL, { update: proposal.update, transferId: transferId(hashlockTransfer(1)), alice: proposal.signatures, bob: {} }), StoreError);
+      await rejects(
+        store.putCoSigned(CHANNEL, { update: other, alice: { state: "0x01" }, bob: { state: "0x02" } }),
+        DoubleSignError,
+      );
+      await rejects(
+        store.putCoSigned(CHANNEL, {
+          update: proposal.update,
+          transferId: transferId(hashlockTransfer(1)),
+          alice: proposal.signatures,
+          bob: {},
+        }),
+        StoreError,
+      );
       await rejects(store.putSigned("0x00000000000000000000000000000000000beef0", pending), StoreError);
       await rejects(store.create((await store.load(CHANNEL)) as ChannelRecord), StoreError);
       expect(await dump(store)).to.deep.equal(before);
@@ -178,7 +208,12 @@ export function describeConformance(harness: StoreHarness): void {
       await fund(p);
       const proposal = await p.alice.propose({ type: "create", transfer: hashlockTransfer(1) });
       const ack = await p.bob.receive(proposal);
-      const cosigned: CoSignedUpdate = { update: proposal.update, transferId: transferId(hashlockTransfer(1)), alice: proposal.signatures, bob: ack.signatures };
+      const cosigned: CoSignedUpdate = {
+        update: proposal.update,
+        transferId: transferId(hashlockTransfer(1)),
+        alice: proposal.signatures,
+        bob: ack.signatures,
+      };
       const payment = {
         lockHash: id("lock 1"),
         status: "forwarded",
@@ -222,7 +257,12 @@ export function describeConformance(harness: StoreHarness): void {
       expect(created.maxUnitsPerCommit).to.be.greaterThan(1);
       const writes = geneses.map((g, i) =>
         i === 5
-          ? store.putSigned(g.setup.channel, { nonce: 9n, content: id("skip"), update: undefined as never, signatures: {} }) // skips nonces
+          ? store.putSigned(g.setup.channel, {
+              nonce: 9n,
+              content: id("skip"),
+              update: undefined as never,
+              signatures: {},
+            }) // skips nonces
           : store.putResolution(g.setup.channel, id(`t${i}`), `0x0${i % 10}`),
       );
       const settled = await Promise.allSettled(writes);
@@ -246,13 +286,20 @@ export function describeConformance(harness: StoreHarness): void {
       const proposal = await p.alice.propose({ type: "create", transfer: hashlockTransfer(1) });
       const ack = await p.bob.receive(proposal);
       const pending = (await store.load(CHANNEL))?.pending as PendingSignature;
-      const cosigned: CoSignedUpdate = { update: proposal.update, transferId: transferId(hashlockTransfer(1)), alice: proposal.signatures, bob: ack.signatures };
+      const cosigned: CoSignedUpdate = {
+        update: proposal.update,
+        transferId: transferId(hashlockTransfer(1)),
+        alice: proposal.signatures,
+        bob: ack.signatures,
+      };
       const key = id("ordered");
       // Fired together, not awaited one by one: each must see the one before it.
       const writes = [
         store.putSigned(CHANNEL, pending),
         store.putCoSigned(CHANNEL, cosigned),
-        ...Array.from({ length: 10 }, (_, i) => store.putResolution(CHANNEL, key, `0x${i.toString(16).padStart(2, "0")}`)),
+        ...Array.from({ length: 10 }, (_, i) =>
+          store.putResolution(CHANNEL, key, `0x${i.toString(16).padStart(2, "0")}`),
+        ),
       ];
       await Promise.all(writes);
       const record = (await (await reopen(store, location)).load(CHANNEL)) as ChannelRecord;
@@ -266,7 +313,8 @@ export function describeConformance(harness: StoreHarness): void {
       let resolved = false;
       const store = await openStore(location, {
         onCommitPoint: (point) => {
-          if (point === "before-commit" || point === "unit-written" || point === "begin") seen.push(`${point}:${resolved}`);
+          if (point === "before-commit" || point === "unit-written" || point === "begin")
+            seen.push(`${point}:${resolved}`);
         },
       });
       await store.create(await genesisOf(1)).then(() => {

@@ -42,7 +42,11 @@ function payment(n: number, status: string): Omit<PaymentRecord, "version"> {
   };
 }
 
-function chainTx(name: string, nonce: bigint | undefined, status: ChainTxRecord["status"] = "queued"): Omit<ChainTxRecord, "version"> {
+function chainTx(
+  name: string,
+  nonce: bigint | undefined,
+  status: ChainTxRecord["status"] = "queued",
+): Omit<ChainTxRecord, "version"> {
   return {
     id: name,
     sender: NODE,
@@ -62,7 +66,12 @@ export function describeNodeTables(f: Fixture): void {
     it("keeps payments with compare-and-set versions, filtered by status, across reopen", async () => {
       const location = await f.fresh();
       const store = await f.openStore(location);
-      await store.write({ payments: [{ payment: payment(1, "accepted"), expectedVersion: 0 }, { payment: payment(2, "accepted"), expectedVersion: 0 }] });
+      await store.write({
+        payments: [
+          { payment: payment(1, "accepted"), expectedVersion: 0 },
+          { payment: payment(2, "accepted"), expectedVersion: 0 },
+        ],
+      });
       await conflict(store.write({ payments: [{ payment: payment(1, "accepted"), expectedVersion: 0 }] })); // exists already
       await store.write({ payments: [{ payment: payment(1, "forwarded"), expectedVersion: 1 }] });
       await conflict(store.write({ payments: [{ payment: payment(1, "unlocked"), expectedVersion: 1 }] })); // stale version
@@ -90,16 +99,30 @@ export function describeNodeTables(f: Fixture): void {
       const location = await f.fresh();
       const store = await f.openStore(location);
       expect(await store.nextNonce(NODE)).to.equal(undefined);
-      await store.write({ chainTxs: [{ tx: chainTx("a", undefined), expectedVersion: 0 }, { tx: chainTx("b", 4n, "sent"), expectedVersion: 0 }] });
+      await store.write({
+        chainTxs: [
+          { tx: chainTx("a", undefined), expectedVersion: 0 },
+          { tx: chainTx("b", 4n, "sent"), expectedVersion: 0 },
+        ],
+      });
       expect(await store.nextNonce(NODE)).to.equal(5n);
       await conflict(store.write({ chainTxs: [{ tx: chainTx("a", 4n, "sent"), expectedVersion: 1 }] })); // nonce 4 is b's
       const attempt = { hash: id("h1"), maxFeePerGas: 3n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n, sentAt: 11 };
-      await store.write({ chainTxs: [{ tx: { ...chainTx("a", 5n, "sent"), attempts: [attempt] }, expectedVersion: 1 }] });
+      await store.write({
+        chainTxs: [{ tx: { ...chainTx("a", 5n, "sent"), attempts: [attempt] }, expectedVersion: 1 }],
+      });
       const receipt = { hash: id("h1"), blockNumber: 12n, status: 1, gasUsed: 21_000n };
-      await store.write({ chainTxs: [{ tx: { ...chainTx("a", 5n, "mined"), attempts: [attempt], receipt }, expectedVersion: 2 }] });
+      await store.write({
+        chainTxs: [{ tx: { ...chainTx("a", 5n, "mined"), attempts: [attempt], receipt }, expectedVersion: 2 }],
+      });
       await conflict(store.write({ chainTxs: [{ tx: chainTx("a", 5n, "failed"), expectedVersion: 2 }] }));
       const again = await f.reopen(store, location);
-      expect(await again.chainTx("a")).to.deep.equal({ ...chainTx("a", 5n, "mined"), attempts: [attempt], receipt, version: 3 });
+      expect(await again.chainTx("a")).to.deep.equal({
+        ...chainTx("a", 5n, "mined"),
+        attempts: [attempt],
+        receipt,
+        version: 3,
+      });
       expect((await again.chainTxs({ statuses: ["sent"] })).map((t) => t.id)).to.deep.equal(["b"]);
       expect((await again.chainTxs({ sender: NODE.toLowerCase() })).map((t) => t.id)).to.deep.equal(["a", "b"]);
       expect(await again.nextNonce(NODE)).to.equal(6n);
@@ -109,7 +132,12 @@ export function describeNodeTables(f: Fixture): void {
       const location = await f.fresh();
       const store = await f.openStore(location);
       await store.write({ outbox: [{ id: "m1", recipient: "bob", body: { n: 1n }, createdAt: 1 }] });
-      await store.write({ outbox: [{ id: "m2", recipient: "carol", channel: PEER_A.toLowerCase(), body: { n: 2n }, createdAt: 2 }, { id: "m3", recipient: "bob", body: { n: 3n }, createdAt: 3 }] });
+      await store.write({
+        outbox: [
+          { id: "m2", recipient: "carol", channel: PEER_A.toLowerCase(), body: { n: 2n }, createdAt: 2 },
+          { id: "m3", recipient: "bob", body: { n: 3n }, createdAt: 3 },
+        ],
+      });
       await conflict(store.write({ outbox: [{ id: "m2", recipient: "bob", body: {}, createdAt: 4 }] }));
       let again = await f.reopen(store, location);
       expect((await again.outbox()).map((m) => m.id)).to.deep.equal(["m1", "m2", "m3"]);
