@@ -116,6 +116,7 @@ export abstract class UnitStore implements SwitchyardStore {
   abstract chainTx(id: string): Promise<ChainTxRecord | undefined>;
   abstract chainTxs(filter?: { statuses?: readonly ChainTxStatus[]; sender?: string }): Promise<ChainTxRecord[]>;
   abstract nextNonce(sender: string): Promise<bigint | undefined>;
+  abstract history(channel: string, afterNonce?: bigint): Promise<CoSignedUpdate[]>;
   abstract outbox(filter?: { recipient?: string; limit?: number }): Promise<StoredOutboxMessage[]>;
 
   // ───────────────────────────── ChannelStore ─────────────────────────────

@@ -6,7 +6,7 @@
  */
 import { checksum } from "../protocol/address.js";
 import { SchemaVersionError, StoreConflictError, StoreLockedError } from "../protocol/errors.js";
-import { decodeJson, encodeJson, type ChannelRecord } from "../protocol/record.js";
+import { decodeJson, encodeJson, type ChannelRecord, type CoSignedUpdate } from "../protocol/record.js";
 import { UnitStore, type UndoLog } from "./engine.js";
 import type { EntryDelta, Slot } from "./fold.js";
 import type {
@@ -34,6 +34,8 @@ export class MemoryDatabase {
   readonly preimages = new Map<string, PreimageRecord>();
   readonly chainTxs = new Map<string, ChainTxRecord>();
   readonly outbox = new Map<string, StoredOutboxMessage>();
+  /** Co-signed updates per channel, in nonce order. */
+  readonly history = new Map<string, CoSignedUpdate[]>();
   outboxSeq = 0;
 }
 
@@ -100,7 +102,22 @@ export class MemoryStore extends UnitStore {
 
   protected async writeCreate(_channel: string, _record: ChannelRecord): Promise<void> {}
 
-  protected async writeEntry(_channel: string, _record: ChannelRecord, _delta: EntryDelta): Promise<void> {}
+  protected async writeEntry(channel: string, _record: ChannelRecord, delta: EntryDelta, undo: UndoLog): Promise<void> {
+    if (delta.cosigned === undefined) return;
+    let list = this.db.history.get(channel);
+    if (list === undefined) {
+      list = [];
+      this.db.history.set(channel, list);
+    }
+    const updates = list;
+    updates.push(delta.cosigned);
+    undo.push(() => void updates.pop());
+  }
+
+  async history(channel: string, afterNonce = -1n): Promise<CoSignedUpdate[]> {
+    const list = this.db.history.get(checksum(channel)) ?? [];
+    return copy(list.filter((c) => c.update.state.nonce > afterNonce));
+  }
 
   protected async writePayment(write: PaymentWrite, undo: UndoLog): Promise<void> {
     const key = write.payment.lockHash;

@@ -199,6 +199,11 @@ export interface SwitchyardStore extends ChannelStore {
   chainTxs(filter?: { statuses?: readonly ChainTxStatus[]; sender?: string }): Promise<ChainTxRecord[]>;
   /** One above the highest nonce recorded for `sender`, or undefined when none is. */
   nextNonce(sender: string): Promise<bigint | undefined>;
+  /**
+   * The channel's co-signed updates with a nonce above `afterNonce` (default: all), in nonce order: with both
+   * parties' signatures, to bring a counter-party that fell behind up to date or to audit the channel.
+   */
+  history(channel: string, afterNonce?: bigint): Promise<CoSignedUpdate[]>;
   /** Undelivered messages in the order they were enqueued. */
   outbox(filter?: { recipient?: string; limit?: number }): Promise<StoredOutboxMessage[]>;
   stats(): StoreStats;

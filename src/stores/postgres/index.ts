@@ -162,11 +162,21 @@ class PgPoolDriver extends PgDriverBase {
   /** Connects the writer and takes the schema's advisory lock on it (StoreLockedError when another holds it). */
   async connectWriter(): Promise<void> {
     const client = await this.pool.connect();
-    client.on("error", () => this.dropWriter()); // a broken idle connection must not crash the process
-    const result = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [
-      `switchyard:${this.schema}`,
-    ]);
-    if (result.rows[0]?.locked !== true) {
+    // A broken idle connection must not crash the process; only the current writer is dropped for it.
+    client.on("error", () => {
+      if (this.client === client) this.dropWriter();
+    });
+    let locked: boolean | undefined;
+    try {
+      const result = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [
+        `switchyard:${this.schema}`,
+      ]);
+      locked = result.rows[0]?.locked;
+    } catch (error) {
+      client.release(true); // never leave a checked-out client behind (pool.end() would wait for it)
+      throw error;
+    }
+    if (locked !== true) {
       client.release();
       throw new StoreLockedError(
         this.location,
@@ -206,10 +216,19 @@ class PgPoolDriver extends PgDriverBase {
     const client = this.client;
     this.client = undefined;
     if (client !== undefined) {
-      await client.query("SELECT pg_advisory_unlock_all()").catch(() => undefined);
-      client.release();
+      const unlocked = await client.query("SELECT pg_advisory_unlock_all()").then(
+        () => true,
+        () => false,
+      );
+      client.release(!unlocked); // a client that failed is destroyed, not returned to the pool
     }
-    if (this.ownsPool) await this.pool.end();
+    if (this.ownsPool) {
+      // Bounded: a client checked out elsewhere must not keep close() waiting forever.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, 5_000)));
+      await Promise.race([this.pool.end().catch(() => undefined), limit]);
+      clearTimeout(timer);
+    }
   }
 }
 

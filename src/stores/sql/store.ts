@@ -13,7 +13,7 @@ import { checksum } from "../../protocol/address.js";
 import { StoreConflictError, StoreError, StoreLockedError, SwitchyardError } from "../../protocol/errors.js";
 
 import { UnitStore } from "../engine.js";
-import { positionsOf, type ChannelRecord } from "../../protocol/record.js";
+import { positionsOf, type ChannelRecord, type CoSignedUpdate } from "../../protocol/record.js";
 import type { EntryDelta, Slot } from "../fold.js";
 import type {
   ChainTxRecord,
@@ -33,6 +33,7 @@ import {
   chainTxOf,
   json,
   optionalJson,
+  parse,
   outboxOf,
   paymentOf,
   preimageOf,
@@ -194,6 +195,19 @@ export class SqlStore extends UnitStore {
   async nextNonce(sender: string): Promise<bigint | undefined> {
     const [row] = await this.read("SELECT MAX(nonce) AS n FROM sy_chain_txs WHERE sender = $1", [checksum(sender)]);
     return row?.n === null || row?.n === undefined ? undefined : BigInt(String(row.n)) + 1n;
+  }
+
+  async history(channel: string, afterNonce = -1n): Promise<CoSignedUpdate[]> {
+    // Nonces are decimal TEXT without leading zeros: ordering by (length, text) is numeric order.
+    const c = this.driver.binaryCollation;
+    const after = afterNonce < 0n ? "" : afterNonce.toString();
+    const rows = await this.read(
+      `SELECT cosigned FROM sy_updates WHERE channel = $1
+       AND (LENGTH(nonce) > LENGTH(CAST($2 AS TEXT)) OR (LENGTH(nonce) = LENGTH(CAST($2 AS TEXT)) AND nonce ${c} > CAST($2 AS TEXT) ${c}))
+       ORDER BY LENGTH(nonce), nonce ${c}`,
+      [checksum(channel), after],
+    );
+    return rows.map((r) => parse<CoSignedUpdate>(this.location, r.cosigned, `channel ${channel} update`));
   }
 
   async outbox(filter: { recipient?: string; limit?: number } = {}): Promise<StoredOutboxMessage[]> {

@@ -5,7 +5,7 @@
  * databases, break the connection, or lose the newest write.
  */
 import { expect } from "chai";
-import { id } from "ethers";
+import { ZeroAddress as ZERO, id } from "ethers";
 
 import { Channel } from "../../../src/channel/channel.js";
 import {
@@ -276,6 +276,61 @@ export function describeConformance(harness: StoreHarness): void {
       expect((await again.channels()).length).to.equal(n);
       expect((await again.load(channelAt(3)))?.resolutions[id("t3").toLowerCase()]).to.equal("0x03");
       expect((await again.load(channelAt(5)))?.pending).to.equal(undefined);
+    });
+
+    it("keeps every co-signed update with both signatures, in nonce order, across reopen", async () => {
+      const location = await harness.fresh();
+      const store = await openStore(location);
+      await workload(store, 14);
+      const record = (await store.load(CHANNEL)) as ChannelRecord;
+      const all = await (await reopen(store, location)).history(CHANNEL);
+      expect(all.map((c) => c.update.state.nonce)).to.deep.equal(
+        Array.from({ length: Number(record.state.nonce) }, (_, i) => BigInt(i + 1)),
+      );
+      expect(all[all.length - 1]?.update.state).to.deep.equal(record.state);
+      const again = open[open.length - 1] as SwitchyardStore;
+      expect((await again.history(CHANNEL, 9n)).map((c) => c.update.state.nonce)).to.deep.equal(
+        all.filter((c) => c.update.state.nonce > 9n).map((c) => c.update.state.nonce),
+      );
+      expect(all.every((c) => c.alice.state !== undefined && c.bob.state !== undefined)).to.equal(true);
+      expect(await again.history(channelAt(77))).to.deep.equal([]);
+    });
+
+    it("batches full updates of many channels running at once into shared commits", async () => {
+      const location = await harness.fresh();
+      const store = await openStore(location);
+      const n = 12;
+      const pairs = await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const setup = { ...config("alice", store).setup, channel: channelAt(100 + i) };
+          const alice = await Channel.create({ ...config("alice", store), setup });
+          const bob = await Channel.create({ ...config("bob", new MemoryStore()), setup });
+          return { alice, bob };
+        }),
+      );
+      const start = store.stats();
+      const rounds = 3;
+      await Promise.all(
+        pairs.map(async ({ alice, bob }, i) => {
+          await run(alice, bob, { type: "deposit", asset: ZERO, totalDepositsAlice: 10n ** 18n, totalDepositsBob: 0n });
+          for (let r = 1; r < rounds; r++) {
+            await run(alice, bob, {
+              type: "deposit",
+              asset: ZERO,
+              totalDepositsAlice: BigInt(r + 1) * 10n ** 18n,
+              totalDepositsBob: BigInt(i),
+            });
+          }
+        }),
+      );
+      const after = store.stats();
+      // Each update writes alice's store twice (her signature, then the co-signed update).
+      expect(after.units - start.units).to.equal(n * rounds * 2);
+      expect(after.commits - start.commits).to.be.lessThan((n * rounds * 2) / 2);
+      const again = await reopen(store, location);
+      for (const { alice } of pairs) {
+        expect((await again.load(alice.address))?.state.nonce).to.equal(BigInt(rounds));
+      }
     });
 
     it("keeps writes on one channel in the order they were made", async () => {
