@@ -54,11 +54,37 @@ export interface PgCluster extends PgServer {
 /** Where the server binaries are, or why there are none. */
 export type PgBinaries = { bindir: string; runAs: "self" | "postgres" } | { why: string };
 
-/** Finds `initdb` and `pg_ctl`; explains in `why` what is missing. */
+/**
+ * Finds `initdb` and `pg_ctl`; explains in `why` what is missing. SWITCHYARD_PG_BINDIR, when set, is the only
+ * place looked at (an explicit choice is never silently replaced by another installation).
+ */
 export function findPgBinaries(): PgBinaries {
-  const candidates: string[] = [];
   const fromEnv = process.env.SWITCHYARD_PG_BINDIR;
-  if (fromEnv !== undefined && fromEnv !== "") candidates.push(fromEnv);
+  const candidates = fromEnv !== undefined && fromEnv !== "" ? [fromEnv] : searchPgBindirs();
+  const bindir = candidates.find((dir) => existsSync(path.join(dir, "initdb")) && existsSync(path.join(dir, "pg_ctl")));
+  if (bindir === undefined) {
+    const looked =
+      fromEnv !== undefined && fromEnv !== ""
+        ? `SWITCHYARD_PG_BINDIR=${fromEnv}`
+        : candidates.length === 0
+          ? "no pg_config on PATH, no /usr/lib/postgresql/<version>/bin"
+          : candidates.join(", ");
+    return {
+      why: `no PostgreSQL server binaries (initdb, pg_ctl) found (looked in: ${looked}); install the server or set SWITCHYARD_PG_URL`,
+    };
+  }
+  if (process.getuid?.() !== 0) return { bindir, runAs: "self" };
+  try {
+    execFileSync("id", ["-u", "postgres"], { stdio: "ignore" });
+  } catch {
+    return { why: "running as root, and PostgreSQL refuses root: there is no `postgres` user to run it as" };
+  }
+  return { bindir, runAs: "postgres" };
+}
+
+/** `pg_config --bindir`, then /usr/lib/postgresql/<version>/bin, newest version first. */
+function searchPgBindirs(): string[] {
+  const candidates: string[] = [];
   try {
     candidates.push(
       execFileSync("pg_config", ["--bindir"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim(),
@@ -73,21 +99,7 @@ export function findPgBinaries(): PgBinaries {
       .sort((a, b) => Number(b) - Number(a));
     for (const v of versions) candidates.push(path.join(debian, v, "bin"));
   }
-  const bindir = candidates.find((dir) => existsSync(path.join(dir, "initdb")) && existsSync(path.join(dir, "pg_ctl")));
-  if (bindir === undefined) {
-    const looked =
-      candidates.length === 0 ? "no pg_config on PATH, no /usr/lib/postgresql/<version>/bin" : candidates.join(", ");
-    return {
-      why: `no PostgreSQL server binaries (initdb, pg_ctl) found (looked in: ${looked}); install the server or set SWITCHYARD_PG_URL`,
-    };
-  }
-  if (process.getuid?.() !== 0) return { bindir, runAs: "self" };
-  try {
-    execFileSync("id", ["-u", "postgres"], { stdio: "ignore" });
-  } catch {
-    return { why: "running as root, and PostgreSQL refuses root: there is no `postgres` user to run it as" };
-  }
-  return { bindir, runAs: "postgres" };
+  return candidates;
 }
 
 /** A free TCP port on 127.0.0.1 (the kernel's choice; another process may still take it before we bind). */

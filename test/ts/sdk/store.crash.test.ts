@@ -9,7 +9,7 @@
  * for), which a test cannot produce.
  */
 import { fork } from "node:child_process";
-import { readdir, stat } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,10 +21,10 @@ import { FileChannelStore, readStoreFile, type WritePoint } from "../../../src/s
 import { channelStateDigest } from "../../../src/protocol/typedData.js";
 import { TransferSet } from "../../../src/protocol/transfers.js";
 import type { Party } from "../../../src/protocol/types.js";
+import { bundleChild } from "../stores/crashHarness.js";
 import { CHAIN_ID, CHANNEL, SETUP, config, prng, tempDir } from "./helpers.js";
 
 const WRITER = fileURLToPath(new URL("./crashWriter.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx/esm");
 
 interface Sent {
   party: Party;
@@ -40,11 +40,11 @@ interface RunResult {
 }
 
 /** Runs the writer once; kills it after `killAfterMs` (if given) once it is READY. */
-function runWriter(dir: string, crash?: { point: WritePoint; at: number }, killAfterMs?: number): Promise<RunResult> {
+function runWriter(writer: string, dir: string, crash?: { point: WritePoint; at: number }, killAfterMs?: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const args = crash === undefined ? [dir] : [dir, crash.point, String(crash.at)];
-    const child = fork(WRITER, args, {
-      execArgv: ["--import", TSX],
+    const child = fork(writer, args, {
+      execArgv: ["--no-warnings"],
       env: { ...process.env, SWITCHYARD_CRASH_CHILD: "1" },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
@@ -94,6 +94,15 @@ async function checkNoCorruptFile(dir: string): Promise<number> {
 
 describe("SDK store crash safety (FileChannelStore, SIGKILL mid-update)", function () {
   this.timeout(600_000);
+  // The writer is bundled once (TypeScript compiled, ethers inlined), so its many starts are quick.
+  let writer: string;
+  before(async function () {
+    this.timeout(120_000);
+    writer = await bundleChild(WRITER);
+  });
+  after(async () => {
+    if (writer !== undefined) await rm(writer, { force: true });
+  });
 
   it("loses nothing signed and never corrupts a file, across 48 kills at every write point and at random", async () => {
     const dir = await tempDir("crash");
@@ -108,7 +117,7 @@ describe("SDK store crash safety (FileChannelStore, SIGKILL mid-update)", functi
     let lastNonce = 0n;
 
     for (const [index, plan] of plans.entries()) {
-      const result = await runWriter(dir, plan.crash, plan.killAfterMs);
+      const result = await runWriter(writer, dir, plan.crash, plan.killAfterMs);
       expect(result.errors, `run ${index}: ${result.errors.join("\n")}`).to.deep.equal([]);
       expect(result.signal, `run ${index} was not killed`).to.equal("SIGKILL");
       kills++;

@@ -23,6 +23,17 @@ export function cannotCrash(pg: RealPostgres): string | undefined {
 }
 
 /**
+ * The server for a suite, or why it is skipped; throws instead of skipping when `requirePg` (so that a CI run
+ * cannot pass without the real-server tests).
+ */
+export async function openForSuite(requirePg: boolean): Promise<{ server: PgServer } | { skip: string }> {
+  const opened = await openPgServer();
+  if ("server" in opened) return opened;
+  if (requirePg) throw new Error(`SWITCHYARD_REQUIRE_PG=1, but the real-PostgreSQL run cannot run: ${opened.why}`);
+  return { skip: opened.why };
+}
+
+/**
  * Hooks the real server into the current `describe` (call it with the suite's `this`). Each test then makes its
  * own database with `pg.server.createDatabase()`.
  */
@@ -30,10 +41,9 @@ export function useRealPostgres(suite: Mocha.Suite): RealPostgres {
   const pg = {} as RealPostgres;
   suite.beforeAll(async function () {
     this.timeout(180_000);
-    const opened = await openPgServer();
-    if ("why" in opened) {
-      if (REQUIRE_PG) throw new Error(`SWITCHYARD_REQUIRE_PG=1, but the real-PostgreSQL run cannot run: ${opened.why}`);
-      console.log(`      real-PostgreSQL run SKIPPED: ${opened.why}`);
+    const opened = await openForSuite(REQUIRE_PG);
+    if ("skip" in opened) {
+      console.log(`      real-PostgreSQL run SKIPPED: ${opened.skip}`);
       this.skip();
     }
     pg.server = opened.server;
