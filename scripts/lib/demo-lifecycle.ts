@@ -6,7 +6,7 @@
  *
  * The node is the protocol's `alice` in both channels (tracked deposits, `createChannelAndDeposit`), the users
  * are its `bob` (plain transfers to the counterfactual address). Every party keeps its channels in its own
- * FileChannelStore; every update goes proposer → receiver → proposer as JSON, as it would over a network.
+ * SQLite store (SqliteStore, one file per party: the SDK's default embedded store); every update goes proposer → receiver → proposer as JSON, as it would over a network.
  * The SDK does the protocol work: `Channel` (updates), `Node` (routing Alice → Node → Bob), `Watcher` (Bob's:
  * refute, defund, claim on chain), `Commitments` (withdraw and close calldata), `ChannelReader` (chain reads).
  * The parties' keys are throw-away keys derived from a seed; never use them for anything else.
@@ -39,7 +39,6 @@ import {
   type UpdateDetails,
   Channel,
   DEFAULT_SAFETY_MARGIN,
-  FileChannelStore,
   decodeJson,
   encodeHashlockResolution,
   encodeHashlockTerms,
@@ -62,6 +61,7 @@ import {
   type TickReport,
 } from "../../src/index.js";
 import { computeChannelAddress } from "../../src/protocol/channelAddress.js";
+import { SqliteStore } from "../../src/stores/sqlite/index.js";
 import {
   ChannelFactory__factory,
   ChannelMastercopy__factory,
@@ -252,7 +252,7 @@ export interface LifeCycleSummary {
 interface Party {
   name: PartyName;
   wallet: Wallet;
-  store: FileChannelStore;
+  store: SqliteStore;
 }
 
 /** One channel: the node's Channel (protocol alice) and the user's (protocol bob). */
@@ -340,6 +340,12 @@ export class LifeCycle {
     }
   }
 
+  /** Closes the parties' stores (each SQLite file is checkpointed and its writer lock released). */
+  async closeStores(): Promise<void> {
+    if (this.parties === undefined) return;
+    for (const party of PARTIES) await this.parties[party].store.close();
+  }
+
   /** Runs every step in order, calling `progress` after each with its line. */
   async runAll(progress: (id: StepId, line: string) => void = () => undefined): Promise<LifeCycleSummary> {
     for (const step of LIFE_CYCLE_STEPS) progress(step.id, await this.run(step.id));
@@ -374,9 +380,9 @@ export class LifeCycle {
       new Wallet(keccak256(toUtf8Bytes(`switchyard demo ${seed} ${name}`)), provider);
     const parties = {} as Record<PartyName, Party>;
     for (const name of PARTIES) {
-      const dir = path.join(this.options.storeDir, name.toLowerCase());
-      await mkdir(dir, { recursive: true });
-      parties[name] = { name, wallet: wallet(name), store: await FileChannelStore.open(dir) };
+      await mkdir(this.options.storeDir, { recursive: true });
+      const file = path.join(this.options.storeDir, `${name.toLowerCase()}.db`);
+      parties[name] = { name, wallet: wallet(name), store: await SqliteStore.open(file) };
     }
     this.parties = parties;
     this.ledger.name(faucetAddress, "Faucet");

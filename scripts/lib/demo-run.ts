@@ -95,7 +95,7 @@ export async function runDemo(
     });
     let n = 1;
     keepScratch = true;
-    const summary = await lifeCycle.runAll((_id, line) => progress(++n, line));
+    const summary = await lifeCycle.runAll((_id, line) => progress(++n, line)).finally(() => lifeCycle.closeStores());
     keepScratch = false;
     progress(
       total,

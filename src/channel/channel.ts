@@ -11,11 +11,15 @@
  * The receiver checks the update (state machine) and the proposer's signatures before it signs and stores; the
  * proposer checks the receiver's signatures before it stores. A bad message throws a typed error and changes
  * nothing, in memory or in the store.
+ *
+ * Every method that stores something takes an optional `also` (a WriteUnit: a node's payment record, an outbox
+ * message...) that the store commits in the same transaction as the channel's entry, so both are durable or
+ * neither is. It needs a SwitchyardStore (every backend but the legacy file store).
  */
 import { checksum } from "../protocol/address.js";
 import { hashingReady } from "../protocol/hashes.js";
 import { DepositError, DoubleSignError, MalformedUpdateError, NonceError, StoreError } from "../protocol/errors.js";
-import { rememberContent, type ChannelRecord, type CoSignedUpdate, type PendingSignature, type SignedState } from "../protocol/record.js";
+import { rememberContent, type ChannelRecord, type CoSignedUpdate, type PendingSignature, type SignedState, type StoreEntry } from "../protocol/record.js";
 import {
   contentHash,
   payloadDigests,
@@ -35,7 +39,7 @@ import {
   type ChannelSnapshot,
   type Transition,
 } from "../protocol/stateMachine.js";
-import type { ChannelStore } from "../stores/store.js";
+import { isSwitchyardStore, type ChannelStore, type WriteUnit } from "../stores/store.js";
 import type { ChannelState } from "../protocol/typedData.js";
 import { TransferSet, type TransferPlan } from "../protocol/transfers.js";
 import type {
@@ -190,8 +194,13 @@ export class Channel {
     return this.transferSet.proof(transferId);
   }
 
-  /** Proposes an update: checks it, signs it, stores the signature, then returns it to send. */
-  propose(details: UpdateDetails): Promise<Proposal> {
+  /** The store this channel writes to. */
+  get store(): ChannelStore {
+    return this.config.store;
+  }
+
+  /** Proposes an update: checks it, signs it, stores the signature (with `also`), then returns it to send. */
+  propose(details: UpdateDetails, also?: WriteUnit): Promise<Proposal> {
     return this.serialize(async () => {
       const transition = nextState(this.snapshot(), this.config.me, details, this.context());
       const update: Update = { proposer: this.config.me, details: normalizeDetails(details, transition), state: transition.state };
@@ -200,12 +209,13 @@ export class Channel {
       const pending = this.pendingProposal?.pending;
       if (pending !== undefined && pending.nonce === update.state.nonce) {
         if (pending.content !== content) throw new DoubleSignError(pending.nonce, pending.content, content);
+        if (also !== undefined) await this.persist(undefined, also);
         return { update: pending.update, signatures: pending.signatures }; // resend what was signed
       }
       const signatures = await signPayloads(this.config.signer, this.setup.chainId, this.setup.channel, transition.payloads, digests);
       rememberContent(this.setup, update, content);
       const entry: PendingSignature = { nonce: update.state.nonce, content, update, signatures };
-      await this.config.store.putSigned(this.setup.channel, entry);
+      await this.persist({ kind: "signed", pending: entry }, also);
       this.pendingProposal = { pending: entry, digests, ...(transition.transfers ? { plan: transition.transfers } : {}) };
       return { update, signatures };
     });
@@ -224,7 +234,7 @@ export class Channel {
    * co-signed update, and returns this party's signatures. Throws a typed error and changes nothing on any
    * bad input.
    */
-  receive(proposal: Proposal): Promise<Acknowledgement> {
+  receive(proposal: Proposal, also?: WriteUnit): Promise<Acknowledgement> {
     return this.serialize(async () => {
       const { update } = proposal;
       if (update?.proposer !== this.counterparty) {
@@ -248,13 +258,13 @@ export class Channel {
       const mine = await signPayloads(this.config.signer, this.setup.chainId, this.setup.channel, transition.payloads, digests);
       const stored: Update = { proposer: this.counterparty, details, state: transition.state };
       rememberContent(this.setup, stored, content);
-      await this.commit(stored, transition.transfers, this.cosigned(stored, transition.transfers, proposal.signatures, mine));
+      await this.commit(stored, transition.transfers, this.cosigned(stored, transition.transfers, proposal.signatures, mine), also);
       return { nonce: stored.state.nonce, signatures: mine };
     });
   }
 
   /** Completes this party's pending proposal with the counter-party's acknowledgement. */
-  complete(ack: Acknowledgement): Promise<void> {
+  complete(ack: Acknowledgement, also?: WriteUnit): Promise<void> {
     return this.serialize(async () => {
       const pending = this.pendingProposal;
       if (pending === undefined) throw new NonceError(this.current.nonce + 1n, ack.nonce);
@@ -262,7 +272,7 @@ export class Channel {
       await verifyPayloads(this.partyAddress(this.counterparty), pending.digests, ack.signatures, this.config.chain);
       const { update } = pending.pending;
       const plan = pending.plan ?? this.planOf(update);
-      await this.commit(update, plan, this.cosigned(update, plan, ack.signatures, pending.pending.signatures));
+      await this.commit(update, plan, this.cosigned(update, plan, ack.signatures, pending.pending.signatures), also);
     });
   }
 
@@ -271,7 +281,7 @@ export class Channel {
    * between proposing and completing). Both signatures are checked; this party's own valid signature shows it
    * agreed to the update.
    */
-  restore(cosigned: CoSignedUpdate): Promise<void> {
+  restore(cosigned: CoSignedUpdate, also?: WriteUnit): Promise<void> {
     return this.serialize(async () => {
       const { update } = cosigned;
       const expected = this.current.nonce + 1n;
@@ -280,13 +290,15 @@ export class Channel {
       await verifyPayloads(this.setup.alice, digests, cosigned.alice, this.config.chain);
       await verifyPayloads(this.setup.bob, digests, cosigned.bob, this.config.chain);
       const plan = this.planOf(update);
-      await this.commit(update, plan, this.cosigned(update, plan, this.config.me === "alice" ? cosigned.bob : cosigned.alice, this.config.me === "alice" ? cosigned.alice : cosigned.bob));
+      const theirs = this.config.me === "alice" ? cosigned.bob : cosigned.alice;
+      const mine = this.config.me === "alice" ? cosigned.alice : cosigned.bob;
+      await this.commit(update, plan, this.cosigned(update, plan, theirs, mine), also);
     });
   }
 
   /** Records evidence learned for a transfer (e.g. a preimage learned downstream), durably. */
-  learnResolution(transferId: string, resolverData: string): Promise<void> {
-    return this.serialize(() => this.config.store.putResolution(this.setup.channel, transferId, resolverData));
+  learnResolution(transferId: string, resolverData: string, also?: WriteUnit): Promise<void> {
+    return this.serialize(() => this.persist({ kind: "resolution", transferId, resolverData }, also));
   }
 
   // ───────────────────────────── internals ─────────────────────────────
@@ -327,9 +339,24 @@ export class Channel {
     return plan;
   }
 
-  /** Stores a co-signed update, then (only once it is durable) applies it in memory. */
-  private async commit(update: Update, plan: TransferPlan | undefined, cosigned: CoSignedUpdate): Promise<void> {
-    await this.config.store.putCoSigned(this.setup.channel, cosigned);
+  /** Writes this channel's entry (if any) and `also` in one unit; without `also`, through the ChannelStore call. */
+  private async persist(entry: StoreEntry | undefined, also: WriteUnit | undefined): Promise<void> {
+    const store = this.config.store;
+    const channel = this.setup.channel;
+    if (also === undefined) {
+      if (entry?.kind === "signed") await store.putSigned(channel, entry.pending);
+      else if (entry?.kind === "cosigned") await store.putCoSigned(channel, entry.cosigned);
+      else if (entry?.kind === "resolution") await store.putResolution(channel, entry.transferId, entry.resolverData);
+      return;
+    }
+    if (!isSwitchyardStore(store)) throw new StoreError("this channel's store cannot commit a unit of work (the legacy file store)");
+    const own = entry === undefined ? [] : [{ op: "entry" as const, channel, entry }];
+    await store.write({ ...also, channels: [...own, ...(also.channels ?? [])] });
+  }
+
+  /** Stores a co-signed update (with `also`), then (only once it is durable) applies it in memory. */
+  private async commit(update: Update, plan: TransferPlan | undefined, cosigned: CoSignedUpdate, also?: WriteUnit): Promise<void> {
+    await this.persist({ kind: "cosigned", cosigned }, also);
     if (plan !== undefined) this.transferSet.apply(plan);
     const d = update.details;
     if (d.type === "withdraw") this.nextWithdrawNonce = d.commitment.nonce + 1n;

@@ -189,8 +189,51 @@ export class DoubleSignError extends SwitchyardError {
 
 /** The store is missing, unreadable, or holds data that fails its own integrity checks. */
 export class StoreError extends SwitchyardError {
-  constructor(reason: string) {
-    super("STORE", reason);
+  constructor(reason: string, code = "STORE") {
+    super(code, reason);
+  }
+}
+
+/** Another writer holds the store (a second process for the same party), or took it over (fenced). */
+export class StoreLockedError extends StoreError {
+  constructor(readonly location: string, reason: string) {
+    super(`store ${location} is locked: ${reason}`, "STORE_LOCKED");
+  }
+}
+
+/** The database's schema is newer than this SDK knows (it refuses to run against it), or unreadable. */
+export class SchemaVersionError extends StoreError {
+  constructor(
+    readonly location: string,
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(`store ${location} has schema version ${found}; this SDK supports up to ${supported}`, "STORE_SCHEMA");
+  }
+}
+
+/** The database file is not a database, belongs to another application, or fails its integrity checks. */
+export class StoreCorruptError extends StoreError {
+  constructor(readonly location: string, reason: string) {
+    super(`store ${location} is corrupt or foreign: ${reason}`, "STORE_CORRUPT");
+  }
+}
+
+/** The database cannot be reached or failed mid-write (lost connection, full disk, I/O error): nothing was acknowledged. */
+export class StoreUnavailableError extends StoreError {
+  constructor(readonly location: string, reason: string) {
+    super(`store ${location} is unavailable: ${reason}`, "STORE_UNAVAILABLE");
+  }
+}
+
+/** A compare-and-set write found another version than expected (a payment, chain transaction, outbox row). */
+export class StoreConflictError extends StoreError {
+  constructor(
+    readonly table: string,
+    readonly key: string,
+    reason: string,
+  ) {
+    super(`${table} ${key}: ${reason}`, "STORE_CONFLICT");
   }
 }
 

@@ -18,8 +18,11 @@
  *   runs under that peer's lock, and a proposal that was signed but not answered is delivered again before the
  *   next one (the channel never signs a second content at a nonce).
  *
- * The payment table is kept in memory; what must survive a crash (the channels, their transfers and the
- * preimages learned) is in the channels' stores.
+ * With `NodeConfig.store` (a SwitchyardStore that every one of the node's channels writes to), the payment
+ * table is durable: each change of a payment commits in the same store transaction as the channel update that
+ * causes it (the upstream lock with "accepted", the downstream lock with "forwarded", the payee's resolve with
+ * "unlocked" and the preimage, the upstream claim with "completed"...), and `loadPayments()` rebuilds the table
+ * after a restart. Without it, the table lives in memory only (the channels and preimages are still stored).
  */
 import { concat, hexlify, keccak256, randomBytes, toUtf8Bytes } from "ethers";
 
@@ -30,6 +33,7 @@ import { DEFAULT_SAFETY_MARGIN, checkRouteExpiries, hashlockTerms } from "../pro
 import { encodeHashlockTerms } from "../protocol/resolvers.js";
 import { normalizeTransfer, transferId, type Transfer } from "../protocol/transfers.js";
 import type { ResolveDetails } from "../protocol/types.js";
+import type { PaymentRecord, SwitchyardStore, WriteUnit } from "../stores/store.js";
 
 /** How the node reaches a peer: delivers the node's proposal and returns the peer's acknowledgement. */
 export interface PeerLink {
@@ -47,6 +51,8 @@ export interface NodeConfig {
   clock?: () => bigint;
   /** Milliseconds the node waits for a peer's answer (default 10,000). */
   peerTimeoutMs?: number;
+  /** The store of every channel of the node: makes the payment table durable (see the module comment). */
+  store?: SwitchyardStore;
 }
 
 /** What a payer asks the node to do with its upstream lock. */
@@ -119,6 +125,8 @@ export class Node {
   private readonly payments = new Map<string, RoutedPayment>();
   /** Downstream transfer id → lock hash. */
   private readonly byDownstream = new Map<string, string>();
+  /** The stored version of each payment (with a store). */
+  private readonly versions = new Map<string, number>();
 
   constructor(private readonly config: NodeConfig) {
     this.address = checksum(config.address);
@@ -135,6 +143,9 @@ export class Node {
     if (node !== this.address) throw new RouteError(`channel ${channel.address} is not the node's (${node})`);
     if (other !== address) throw new RouteError(`channel ${channel.address} is with ${other}, not ${address}`);
     if (this.peers.has(address)) throw new RouteError(`the node already has a channel with ${address}`);
+    if (this.config.store !== undefined && channel.store !== this.config.store) {
+      throw new RouteError(`channel ${channel.address} does not write to the node's store: a payment could not move with its update`);
+    }
     this.peers.set(address, { address, channel, link, queue: Promise.resolve() });
   }
 
@@ -160,17 +171,37 @@ export class Node {
     const peer = this.peer(from);
     const planned = route === undefined ? undefined : this.planRoute(peer, proposal, route);
     if (planned !== undefined) this.payments.set(planned.lockHash, planned); // reserves the lock
+    const details = proposal.update?.details;
+    const resolved = details?.type === "resolve" ? this.downstreamResolution(details) : undefined;
+    const also = planned !== undefined ? this.unitFor(planned) : resolved !== undefined ? this.unitFor(resolved.next, resolved.extra) : undefined;
     let ack: Acknowledgement;
     try {
-      ack = await this.exclusive(peer, () => peer.channel.receive(proposal));
+      ack = await this.exclusive(peer, () => peer.channel.receive(proposal, also));
     } catch (error) {
       if (planned !== undefined) this.payments.delete(planned.lockHash);
       throw error;
     }
-    if (planned !== undefined) await this.forward(planned).catch((e: unknown) => noteError(planned, e)); // "accepted": tick() refunds
-    const details = proposal.update.details;
-    if (details.type === "resolve") await this.onDownstreamResolved(details);
+    if (planned !== undefined) {
+      this.committed(planned, planned);
+      await this.forward(planned).catch((e: unknown) => noteError(planned, e)); // "accepted": tick() refunds
+    }
+    if (resolved !== undefined) await this.onDownstreamResolved(resolved.payment, resolved.next);
     return ack;
+  }
+
+  /** Rebuilds the payment table from the node's store (after a restart, before `receive` or `tick`). */
+  async loadPayments(): Promise<number> {
+    const store = this.config.store;
+    if (store === undefined) throw new RouteError("the node has no store to load payments from");
+    const records = await store.payments();
+    for (const r of records) {
+      const p = r.body as RoutedPayment;
+      if (p?.lockHash !== r.lockHash || p.upstream === undefined) throw new RouteError(`stored payment ${r.lockHash} is not a routed payment`);
+      this.payments.set(r.lockHash, p);
+      this.versions.set(r.lockHash, r.version);
+      if (p.downstream !== undefined && p.status !== "accepted") this.byDownstream.set(p.downstream.transferId, r.lockHash);
+    }
+    return records.length;
   }
 
   /**
@@ -184,7 +215,7 @@ export class Node {
     for (const p of this.payments.values()) {
       try {
         if (p.status === "forwarded" && p.downstream !== undefined && now >= p.downstream.expiry) {
-          p.status = "cancelling"; // the hashlock refuses the preimage from E_down on: the payee cannot claim
+          await this.save(p, { ...p, status: "cancelling" }); // the hashlock refuses the preimage from E_down on: the payee cannot claim
         }
         if (p.status === "accepted" || p.status === "cancelling") {
           await this.refundUpstream(p);
@@ -262,62 +293,111 @@ export class Node {
     const peer = this.peer(hop.peer);
     await this.exclusive(peer, async () => {
       await this.flush(peer);
-      const proposal = await peer.channel.propose({ type: "create", transfer: hop.transfer });
+      const next: RoutedPayment = { ...p, status: "forwarded" };
+      const proposal = await peer.channel.propose({ type: "create", transfer: hop.transfer }, this.unitFor(next));
       // Signed: from here the payee may hold a co-signed lock, so the upstream is refunded only after E_down.
-      p.status = "forwarded";
+      this.committed(p, next);
       this.byDownstream.set(hop.transferId, p.lockHash);
       await this.deliver(peer, proposal);
     });
   }
 
-  /** The payee resolved a downstream transfer: claim upstream with its preimage, or refund upstream on a cancel. */
-  private async onDownstreamResolved(details: ResolveDetails): Promise<void> {
+  /**
+   * What the payee's resolve of a downstream transfer does to its payment (cancelling on a cancel; unlocked
+   * with the preimage, which the upstream channel's record and the preimage table get in the same unit).
+   */
+  private downstreamResolution(details: ResolveDetails): { payment: RoutedPayment; next: RoutedPayment; extra?: WriteUnit } | undefined {
     const lockHash = this.byDownstream.get(details.transferId.toLowerCase());
     const p = lockHash === undefined ? undefined : this.payments.get(lockHash);
-    if (p === undefined || (p.status !== "forwarded" && p.status !== "cancelling")) return;
-    if (details.resolverData === "0x") {
-      p.status = "cancelling";
+    if (p === undefined || (p.status !== "forwarded" && p.status !== "cancelling")) return undefined;
+    if (details.resolverData === "0x") return { payment: p, next: { ...p, status: "cancelling" } };
+    const resolverData = details.resolverData.toLowerCase();
+    const next: RoutedPayment = { ...p, status: "unlocked", resolverData };
+    const upstream = this.peer(p.upstream.peer).channel.address;
+    const extra: WriteUnit = {
+      channels: [{ op: "entry", channel: upstream, entry: { kind: "resolution", transferId: p.upstream.transferId, resolverData } }],
+      preimages: [{ lockHash: p.lockHash, resolverData, source: "peer", learnedAt: Date.now() }],
+    };
+    return { payment: p, next, extra };
+  }
+
+  /** The payee resolved a downstream transfer (stored with `next`): claim upstream with its preimage, or refund it. */
+  private async onDownstreamResolved(p: RoutedPayment, next: RoutedPayment): Promise<void> {
+    this.committed(p, next);
+    if (p.status === "cancelling") {
       await this.refundUpstream(p).catch((e: unknown) => noteError(p, e)); // tick() retries
       return;
     }
-    p.resolverData = details.resolverData.toLowerCase();
-    p.status = "unlocked";
-    // Durable before anything else: the node's watcher claims on chain with it if the payer stays silent.
-    await this.peer(p.upstream.peer).channel.learnResolution(p.upstream.transferId, p.resolverData);
+    if (this.config.store === undefined) {
+      // Durable before anything else: the node's watcher claims on chain with it if the payer stays silent.
+      await this.peer(p.upstream.peer).channel.learnResolution(p.upstream.transferId, p.resolverData as string);
+    }
     await this.claimUpstream(p).catch((e: unknown) => noteError(p, e)); // tick() retries
   }
 
   private async claimUpstream(p: RoutedPayment): Promise<void> {
     const resolverData = p.resolverData as string;
-    await this.resolveUpstream(p, {
+    await this.resolveUpstream(p, "completed", {
       type: "resolve",
       transferId: p.upstream.transferId,
       toResponder: p.upstream.transfer.amount,
       resolverData,
     });
-    p.status = "completed";
-    delete p.error;
   }
 
   private async refundUpstream(p: RoutedPayment): Promise<void> {
-    await this.resolveUpstream(p, {
+    await this.resolveUpstream(p, "refunded", {
       type: "resolve",
       transferId: p.upstream.transferId,
       toResponder: 0n,
       resolverData: "0x",
     });
-    p.status = "refunded";
-    delete p.error;
   }
 
-  /** Proposes a resolution of the upstream transfer (if it is still active) and delivers it. */
-  private async resolveUpstream(p: RoutedPayment, details: ResolveDetails): Promise<void> {
+  /** Proposes a resolution of the upstream transfer (if it is still active), delivers it, and ends at `status`. */
+  private async resolveUpstream(p: RoutedPayment, status: PaymentStatus, details: ResolveDetails): Promise<void> {
     const peer = this.peer(p.upstream.peer);
+    const next: RoutedPayment = { ...p, status };
+    delete next.error;
     await this.exclusive(peer, async () => {
       await this.flush(peer);
-      if (peer.channel.transfers.get(p.upstream.transferId) === undefined) return; // resolved already
-      await this.deliver(peer, await peer.channel.propose(details));
+      if (peer.channel.transfers.get(p.upstream.transferId) === undefined) return this.save(p, next); // resolved already
+      await this.deliver(peer, await peer.channel.propose(details), this.unitFor(next));
+      this.committed(p, next);
     });
+  }
+
+  // ───────────────────────────── durable payments ─────────────────────────────
+
+  /** The unit that stores `next` (the payment's new state) beside a channel update, or undefined without a store. */
+  private unitFor(next: RoutedPayment, extra: WriteUnit = {}): WriteUnit | undefined {
+    if (this.config.store === undefined) return undefined; // the in-memory table: learnResolution stores the preimage
+    const body: RoutedPayment = { ...next };
+    delete body.error;
+    const payment: Omit<PaymentRecord, "version"> = {
+      lockHash: next.lockHash,
+      status: next.status,
+      upstreamPeer: next.upstream.peer,
+      upstreamTransferId: next.upstream.transferId,
+      body,
+      updatedAt: Date.now(),
+      ...(next.downstream !== undefined ? { downstreamPeer: next.downstream.peer, downstreamTransferId: next.downstream.transferId } : {}),
+    };
+    return { ...extra, payments: [{ payment, expectedVersion: this.versions.get(next.lockHash) ?? 0 }] };
+  }
+
+  /** Takes `next` as the payment's state once the unit that stored it committed. */
+  private committed(p: RoutedPayment, next: RoutedPayment): void {
+    Object.assign(p, next);
+    if (next.error === undefined) delete p.error;
+    if (this.config.store !== undefined) this.versions.set(p.lockHash, (this.versions.get(p.lockHash) ?? 0) + 1);
+  }
+
+  /** Stores a change of a payment that comes with no channel update. */
+  private async save(p: RoutedPayment, next: RoutedPayment): Promise<void> {
+    const unit = this.unitFor(next);
+    if (unit !== undefined && this.config.store !== undefined) await this.config.store.write(unit);
+    this.committed(p, next);
   }
 
   // ───────────────────────────── plumbing ─────────────────────────────
@@ -328,7 +408,7 @@ export class Node {
     if (pending !== undefined) await this.deliver(peer, pending);
   }
 
-  private async deliver(peer: Peer, proposal: Proposal): Promise<void> {
+  private async deliver(peer: Peer, proposal: Proposal, also?: WriteUnit): Promise<void> {
     const timeoutMs = this.config.peerTimeoutMs ?? 10_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -346,7 +426,7 @@ export class Node {
     } finally {
       clearTimeout(timer);
     }
-    await peer.channel.complete(ack);
+    await peer.channel.complete(ack, also);
   }
 
   /** Runs `task` alone on `peer`'s channel (no other exchange with that peer meanwhile). */

@@ -1,10 +1,18 @@
 /**
  * `FileChannelStore`: the embedded ChannelStore (store.ts), in files, needing no server (Node.js only).
  *
+ * Legacy backend: SQLite (stores/sqlite) is the default embedded store; this one stays for existing users.
+ *
  * Layout, one directory per channel:
+ *   <root>/LOCK                          the single-writer lock (fileLock.ts): a second open of the directory,
+ *                                        in this process or another, fails with StoreLockedError
  *   <root>/<channel>/checkpoint.json     the whole record as of journal entry `seq`
  *   <root>/<channel>/journal/<seq>.json  each later entry (one update's delta: O(1) bytes, not O(transfers))
- * Every file is written atomically: write a temp file, fsync it, rename it over the final name, fsync the
+ *   <root>/<channel>/head                the seq of the last acknowledged entry (fileHead.ts), written after each
+ *                                        entry, so a lost newest entry (or checkpoint) is detected on open
+ *                                        (StoreCorruptError) instead of silently rolling the channel back
+ * A channel's directory is built under a temp name and renamed into place, so it appears whole. Every file is
+ * written atomically: write a temp file, fsync it, rename it over the final name, fsync the
  * directory. A crash leaves either the old file or the new one, never a torn one; leftover temp files are
  * removed on open. Every file ends with the SHA-256 of its body, checked on read. After
  * max(`checkpointEvery`, active transfers) entries the record is checkpointed and the folded journal files are
@@ -12,11 +20,11 @@
  * above the checkpoint's).
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, readdir, rename, unlink, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rename, rm, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 
 import { checksum } from "../protocol/address.js";
-import { StoreError } from "../protocol/errors.js";
+import { StoreCorruptError, StoreError } from "../protocol/errors.js";
 import {
   applyCheckedEntry,
   applyEntry,
@@ -31,10 +39,12 @@ import {
   type PendingSignature,
   type StoreEntry,
 } from "../protocol/record.js";
+import { JournalHead, initialHead } from "./fileHead.js";
+import { FileLock } from "./fileLock.js";
 import type { ChannelStore } from "./store.js";
 
 /** A point in an atomic write, for fault-injection tests (kill the process there). */
-export type WritePoint = "temp-written" | "temp-synced" | "renamed" | "dir-synced";
+export type WritePoint = "temp-written" | "temp-synced" | "renamed" | "dir-synced" | "head-written" | "head-synced";
 
 export interface FileChannelStoreOptions {
   /** Entries between checkpoints, at least (default 1024; never fewer than the active transfers). */
@@ -51,30 +61,55 @@ interface FileSlot {
   seq: number;
   /** seq folded into checkpoint.json. */
   checkpointSeq: number;
+  /** The channel's end marker. */
+  head: JournalHead;
   /** Serializes this channel's writes. */
   queue: Promise<void>;
 }
 
 const CHECKPOINT = "checkpoint.json";
 const JOURNAL = "journal";
+const HEAD = "head";
 const TEMP_SUFFIX = ".tmp";
 
 /** A ChannelStore in files under one directory, with atomic writes (see the module comment). */
 export class FileChannelStore implements ChannelStore {
   private readonly slots = new Map<string, FileSlot>();
+  private readonly loading = new Map<string, Promise<FileSlot | undefined>>();
   private readonly checkpointEvery: number;
 
   private constructor(
     readonly root: string,
     private readonly options: FileChannelStoreOptions,
+    private readonly lock: FileLock,
   ) {
     this.checkpointEvery = options.checkpointEvery ?? 1024;
   }
 
-  /** Opens (creating if needed) the store in `root`. */
+  /**
+   * Opens (creating if needed) the store in `root` and takes its single-writer lock: throws StoreLockedError
+   * while another instance (in any process) has it open. Call `close()` to release it.
+   */
   static async open(root: string, options: FileChannelStoreOptions = {}): Promise<FileChannelStore> {
     await mkdir(root, { recursive: true });
-    return new FileChannelStore(root, options);
+    const lock = await FileLock.acquire(root);
+    try {
+      // A channel directory a crash left half built (never acknowledged) is removed.
+      for (const entry of await readdir(root, { withFileTypes: true })) {
+        if (entry.isDirectory() && /^\.0x[0-9a-f]{40}\.tmp$/.test(entry.name)) await rm(join(root, entry.name), { recursive: true, force: true });
+      }
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+    return new FileChannelStore(root, options, lock);
+  }
+
+  /** Waits for the writes in flight, closes the files and releases the lock. The instance is unusable after. */
+  async close(): Promise<void> {
+    for (const slot of this.slots.values()) await slot.queue;
+    this.slots.clear();
+    await this.lock.release();
   }
 
   async channels(): Promise<string[]> {
@@ -82,7 +117,8 @@ export class FileChannelStore implements ChannelStore {
     const out: string[] = [];
     for (const entry of names) {
       if (!entry.isDirectory() || !/^0x[0-9a-f]{40}$/.test(entry.name)) continue;
-      if (await exists(join(this.root, entry.name, CHECKPOINT))) out.push(checksum(entry.name));
+      const dir = join(this.root, entry.name);
+      if ((await exists(join(dir, CHECKPOINT))) || (await exists(join(dir, HEAD)))) out.push(checksum(entry.name));
     }
     return out;
   }
@@ -93,17 +129,27 @@ export class FileChannelStore implements ChannelStore {
   }
 
   async create(record: ChannelRecord): Promise<void> {
+    await this.lock.verify();
     const channel = checksum(record.setup.channel);
     const dir = this.dirOf(channel);
-    if (this.slots.has(channel) || (await exists(join(dir, CHECKPOINT)))) {
-      throw new StoreError(`channel ${channel} already exists`);
+    if (this.slots.has(channel) || (await exists(dir))) {
+      // Even a damaged directory counts: recreating the channel from its genesis would allow signing twice.
+      throw new StoreError(`channel ${channel} already exists (${dir})`);
     }
-    await mkdir(join(dir, JOURNAL), { recursive: true });
-    await syncDir(dir);
-    await syncDir(this.root);
+    // Built under a temp name, then renamed into place: the channel appears whole or not at all.
+    const temp = join(this.root, `.${channel.toLowerCase()}${TEMP_SUFFIX}`);
+    await rm(temp, { recursive: true, force: true });
+    await mkdir(join(temp, JOURNAL), { recursive: true });
     const copy = cloneRecord(record);
-    await this.writeAtomic(dir, CHECKPOINT, encodeJson({ seq: 0, record: copy }));
-    this.slots.set(channel, { record: copy, positions: positionsOf(copy), dir, seq: 0, checkpointSeq: 0, queue: Promise.resolve() });
+    await this.writeAtomic(temp, CHECKPOINT, encodeJson({ seq: 0, record: copy }), false);
+    await this.writeRawAtomic(temp, HEAD, initialHead(channel), false);
+    await syncDir(join(temp, JOURNAL));
+    await syncDir(temp);
+    await rename(temp, dir);
+    await syncDir(this.root);
+    const head = await JournalHead.open(join(dir, HEAD), channel);
+    if (!(head instanceof JournalHead)) throw new StoreCorruptError(dir, `channel ${channel}: ${head.why}`);
+    this.slots.set(channel, { record: copy, positions: positionsOf(copy), dir, seq: 0, checkpointSeq: 0, head, queue: Promise.resolve() });
   }
 
   putSigned(channel: string, pending: PendingSignature): Promise<void> {
@@ -124,9 +170,14 @@ export class FileChannelStore implements ChannelStore {
     const run = slot.queue.then(async () => {
       // Refuse before writing anything: the store stays exactly as it was.
       checkEntry(slot.record, entry, slot.positions);
+      await this.lock.verify(); // fencing: an instance that lost the lock writes nothing
       const text = encodeJson(entry);
       const seq = slot.seq + 1;
       await this.writeAtomic(join(slot.dir, JOURNAL), journalName(seq), text);
+      // The end marker moves last: a crash before it leaves one unacknowledged entry, which the next open keeps.
+      const hook = this.options.onWritePoint;
+      await slot.head.advance(seq, () => hook?.("head-written", join(slot.dir, HEAD)));
+      hook?.("head-synced", join(slot.dir, HEAD));
       slot.seq = seq;
       applyCheckedEntry(slot.record, copyData(entry), slot.positions);
       // A checkpoint rewrites the whole record (O(active transfers)); taking one only after at least as many
@@ -150,14 +201,33 @@ export class FileChannelStore implements ChannelStore {
     await syncDir(journal);
   }
 
-  /** The channel's in-memory slot, loading it from disk on first use. */
+  /** The channel's in-memory slot, loading it from disk on first use (once, however many callers wait). */
   private async slot(channel: string): Promise<FileSlot | undefined> {
     const address = checksum(channel);
     const cached = this.slots.get(address);
     if (cached !== undefined) return cached;
+    let loading = this.loading.get(address);
+    if (loading === undefined) {
+      loading = this.loadSlot(address).finally(() => this.loading.delete(address));
+      this.loading.set(address, loading);
+    }
+    return loading;
+  }
+
+  private async loadSlot(address: string): Promise<FileSlot | undefined> {
     const dir = this.dirOf(address);
     const checkpointPath = join(dir, CHECKPOINT);
-    if (!(await exists(checkpointPath))) return undefined;
+    if (!(await exists(dir))) return undefined;
+    const head = await JournalHead.open(join(dir, HEAD), address);
+    if (!(head instanceof JournalHead)) throw new StoreCorruptError(dir, `channel ${address}: ${head.why}`);
+    const slot = await this.fold(address, dir, checkpointPath, head);
+    this.slots.set(address, slot);
+    return slot;
+  }
+
+  /** Reads a channel's checkpoint and journal, and checks them against its end marker. */
+  private async fold(address: string, dir: string, checkpointPath: string, head: JournalHead): Promise<FileSlot> {
+    if (!(await exists(checkpointPath))) throw new StoreCorruptError(dir, `channel ${address}: its checkpoint is missing`);
     const journal = join(dir, JOURNAL);
     await mkdir(journal, { recursive: true });
     await removeTemps(dir);
@@ -175,17 +245,25 @@ export class FileChannelStore implements ChannelStore {
         await unlink(join(journal, name)); // folded before a crash interrupted the cleanup
         continue;
       }
-      if (entrySeq !== seq + 1) throw new StoreError(`${journal}: entry ${entrySeq} follows ${seq}`);
+      if (entrySeq !== seq + 1) throw new StoreCorruptError(journal, `entry ${entrySeq} follows ${seq}`);
       try {
         applyEntry(record, decodeJson<StoreEntry>(await readStoreFile(join(journal, name))), positions);
       } catch (error) {
-        throw error instanceof StoreError ? error : new StoreError(`${journal}/${name}: ${String(error)}`);
+        throw error instanceof StoreError ? error : new StoreCorruptError(join(journal, name), String(error));
       }
       seq = entrySeq;
     }
-    const slot: FileSlot = { record, positions, dir, seq, checkpointSeq: checkpoint.seq, queue: Promise.resolve() };
-    this.slots.set(address, slot);
-    return slot;
+    if (seq < head.seq) {
+      throw new StoreCorruptError(
+        dir,
+        `channel ${address}: its newest writes are lost (the head marks entry ${head.seq} as written, the files end at ${seq}); ` +
+          "opening it would roll the channel back and could sign a second content at a nonce: restore the lost files",
+      );
+    }
+    if (seq > head.seq + 1) throw new StoreCorruptError(dir, `channel ${address}: the journal runs to ${seq}, past its head ${head.seq}`);
+    // One entry past the head: written before a crash but never acknowledged; it is valid, so keep it.
+    if (seq === head.seq + 1) await head.advance(seq);
+    return { record, positions, dir, seq, checkpointSeq: checkpoint.seq, head, queue: Promise.resolve() };
   }
 
   private dirOf(channel: string): string {
@@ -193,13 +271,18 @@ export class FileChannelStore implements ChannelStore {
   }
 
   /** write temp → fsync → rename → fsync dir. The body is followed by a line with its SHA-256. */
-  private async writeAtomic(dir: string, name: string, body: string): Promise<void> {
+  private async writeAtomic(dir: string, name: string, body: string, syncParent = true): Promise<void> {
+    await this.writeRawAtomic(dir, name, `${body}\n${integrity(body)}\n`, syncParent);
+  }
+
+  /** writeAtomic without the integrity line (`syncParent` false: the caller fsyncs the directory itself). */
+  private async writeRawAtomic(dir: string, name: string, text: string, syncParent: boolean): Promise<void> {
     const final = join(dir, name);
     const temp = join(dir, `.${name}${TEMP_SUFFIX}`);
     const hook = this.options.onWritePoint;
     let handle: FileHandle | undefined = await open(temp, "w");
     try {
-      await handle.writeFile(`${body}\n${integrity(body)}\n`);
+      await handle.writeFile(text);
       hook?.("temp-written", final);
       await handle.sync();
       hook?.("temp-synced", final);
@@ -207,6 +290,7 @@ export class FileChannelStore implements ChannelStore {
       handle = undefined;
       await rename(temp, final);
       hook?.("renamed", final);
+      if (!syncParent) return;
       await syncDir(dir);
       hook?.("dir-synced", final);
     } finally {
@@ -233,9 +317,9 @@ function seqOf(name: string): number | undefined {
 export async function readStoreFile(path: string): Promise<string> {
   const text = await readFile(path, "utf8");
   const match = /\n(0x[0-9a-f]{64})\n$/.exec(text);
-  if (match === null) throw new StoreError(`${path} is corrupt: no integrity line`);
+  if (match === null) throw new StoreCorruptError(path, "no integrity line");
   const body = text.slice(0, match.index);
-  if (integrity(body) !== match[1]) throw new StoreError(`${path} is corrupt: integrity hash mismatch`);
+  if (integrity(body) !== match[1]) throw new StoreCorruptError(path, "integrity hash mismatch");
   return body;
 }
 

@@ -1,29 +1,26 @@
 /**
- * Durable storage of channels behind a small interface (`ChannelStore`) that a node operator can back with a
- * real database; `MemoryChannelStore` here, and `FileChannelStore` (fileStore.ts), the embedded default that
- * needs no server.
+ * The storage contract of the SDK. `ChannelStore` is what a party's `Channel` and its `Watcher` need;
+ * `SwitchyardStore` adds what a node keeps beside its channels (routed payments, learned preimages, outgoing
+ * on-chain transactions, an outbox of messages to deliver) and one transactional entry point, `write`, that
+ * commits a unit of work (say a co-signed update, the forward record it moves and the message it causes)
+ * atomically. Backends: memory (memory.ts), SQLite (sqlite/), PostgreSQL and PGlite (postgres/); the legacy
+ * `FileChannelStore` (file.ts) implements `ChannelStore` only.
  *
- * Contract of every implementation:
- * - a write resolves only once the entry is durable, so a caller that awaits it before letting a signature
- *   leave the process (Channel does) never loses anything it signed;
- * - an entry that does not follow the stored record (wrong nonce, a second content for a signed nonce, a
- *   closed channel) is refused before anything is written: the store is left exactly as it was.
+ * Contract of every implementation (the conformance suite, test/ts/stores/conformance.ts, checks each rule):
+ * - a write resolves only once its unit is durable (committed), so a caller that awaits it before letting a
+ *   signature leave the process (Channel does) never loses anything it signed;
+ * - a unit that does not follow the stored data (wrong nonce, a second content for a signed nonce, a closed
+ *   channel, a payment or chain transaction at another version than expected) is refused as a whole and
+ *   leaves the store exactly as it was; other units committed in the same group commit are not affected;
+ * - units on one channel are applied in the order `write` was called;
+ * - one writer per store: a second one is refused (StoreLockedError), by a lock or a fencing check inside the
+ *   transaction.
  *
- * This module has no Node.js dependency (browser wallets can use it); fileStore.ts needs node:fs.
+ * This module has no Node.js dependency (browser wallets can use it and memory.ts).
  */
-import { checksum } from "../protocol/address.js";
-import { StoreError } from "../protocol/errors.js";
-import {
-  applyCheckedEntry,
-  checkEntry,
-  cloneRecord,
-  copyData,
-  positionsOf,
-  type ChannelRecord,
-  type CoSignedUpdate,
-  type PendingSignature,
-  type StoreEntry,
-} from "../protocol/record.js";
+import type { ChannelRecord, CoSignedUpdate, PendingSignature, StoreEntry } from "../protocol/record.js";
+
+export { MemoryChannelStore, MemoryDatabase, MemoryStore } from "./memory.js";
 
 /** Where channels are kept. */
 export interface ChannelStore {
@@ -41,51 +38,180 @@ export interface ChannelStore {
   putResolution(channel: string, transferId: string, resolverData: string): Promise<void>;
 }
 
-/** The in-memory state both store implementations keep per channel. */
-interface Slot {
-  record: ChannelRecord;
-  positions: Map<string, number>;
+/** A change to one channel inside a unit of work. */
+export type ChannelOp =
+  /** A new channel at its genesis (refused if the channel exists). */
+  | { op: "create"; record: ChannelRecord }
+  /** An entry folded into the channel's record (refused unless it follows the record). */
+  | { op: "entry"; channel: string; entry: StoreEntry };
+
+/**
+ * A node's record of one routed payment (the routing state machine, made durable). The store keeps `body` (the
+ * router's own JSON-encodable view: hops, transfers, expiries, evidence) opaque, and indexes the rest.
+ */
+export interface PaymentRecord {
+  /** The hashlock's lock hash (lowercase 0x hex): one payment per lock. */
+  lockHash: string;
+  /** The router's state (e.g. accepted, forwarded, unlocked, completed, cancelling, refunded). */
+  status: string;
+  upstreamPeer: string;
+  upstreamTransferId: string;
+  downstreamPeer?: string;
+  downstreamTransferId?: string;
+  /** JSON-encodable (bigints allowed). */
+  body: unknown;
+  /** Unix milliseconds of the last change. */
+  updatedAt: number;
+  /** 1 when created, +1 per change; set by the store. */
+  version: number;
 }
 
-/** A ChannelStore in memory (tests, or a caller that persists elsewhere). */
-export class MemoryChannelStore implements ChannelStore {
-  private readonly slots = new Map<string, Slot>();
-
-  async channels(): Promise<string[]> {
-    return [...this.slots.keys()];
-  }
-
-  async load(channel: string): Promise<ChannelRecord | undefined> {
-    const slot = this.slots.get(checksum(channel));
-    return slot === undefined ? undefined : cloneRecord(slot.record);
-  }
-
-  async create(record: ChannelRecord): Promise<void> {
-    const channel = checksum(record.setup.channel);
-    if (this.slots.has(channel)) throw new StoreError(`channel ${channel} already exists`);
-    const copy = cloneRecord(record);
-    this.slots.set(channel, { record: copy, positions: positionsOf(copy) });
-  }
-
-  async putSigned(channel: string, pending: PendingSignature): Promise<void> {
-    this.put(channel, { kind: "signed", pending });
-  }
-
-  async putCoSigned(channel: string, cosigned: CoSignedUpdate): Promise<void> {
-    this.put(channel, { kind: "cosigned", cosigned });
-  }
-
-  async putResolution(channel: string, transferId: string, resolverData: string): Promise<void> {
-    this.put(channel, { kind: "resolution", transferId, resolverData });
-  }
-
-  private put(channel: string, entry: StoreEntry): void {
-    const slot = this.slots.get(checksum(channel));
-    if (slot === undefined) throw new StoreError(`unknown channel ${channel}`);
-    // Checked as given (an update the Channel hashed is not hashed again), then copied so that later changes
-    // to the caller's objects cannot reach the store.
-    checkEntry(slot.record, entry, slot.positions);
-    applyCheckedEntry(slot.record, copyData(entry), slot.positions);
-  }
+/** Writes `payment` if the stored one is at `expectedVersion` (0: it must not exist yet). */
+export interface PaymentWrite {
+  payment: Omit<PaymentRecord, "version">;
+  expectedVersion: number;
 }
 
+/** A preimage the node learned (from a peer's resolve, or from the chain), by lock hash. */
+export interface PreimageRecord {
+  lockHash: string;
+  /** abi.encode(preimage), as the hashlock resolver takes it. */
+  resolverData: string;
+  /** Where it was learned ("peer", "chain", ...). */
+  source: string;
+  learnedAt: number;
+}
+
+export type ChainTxStatus =
+  /** Recorded, not yet broadcast (no nonce may be assigned yet). */
+  | "queued"
+  /** Broadcast at least once; waiting for a receipt. */
+  | "sent"
+  /** A receipt is known (success or revert, see `receipt.status`). */
+  | "mined"
+  /** Given up (reported to the operator). */
+  | "failed";
+
+/** One broadcast of a chain transaction (a fee bump is another attempt at the same nonce). */
+export interface ChainTxAttempt {
+  hash: string;
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+  /** Unix milliseconds. */
+  sentAt: number;
+}
+
+export interface ChainTxReceipt {
+  hash: string;
+  blockNumber: bigint;
+  /** 1 success, 0 reverted. */
+  status: number;
+  gasUsed: bigint;
+}
+
+/** An on-chain transaction the node sends: its intent, nonce, every attempt and the receipt. */
+export interface ChainTxRecord {
+  /** The caller's id (e.g. "deposit:<channel>:<asset>:<n>"): one record per intent. */
+  id: string;
+  sender: string;
+  /** Assigned when first broadcast; unique per sender. */
+  nonce?: bigint;
+  to: string;
+  data: string;
+  value: bigint;
+  /** What it is for (deposit, withdraw, dispute...), free text for operators. */
+  purpose: string;
+  status: ChainTxStatus;
+  attempts: ChainTxAttempt[];
+  receipt?: ChainTxReceipt;
+  createdAt: number;
+  /** 1 when created, +1 per change; set by the store. */
+  version: number;
+}
+
+/** Writes `tx` if the stored one is at `expectedVersion` (0: it must not exist yet). */
+export interface ChainTxWrite {
+  tx: Omit<ChainTxRecord, "version">;
+  expectedVersion: number;
+}
+
+/** A message to deliver to a peer once the unit that produced it commits (removed when delivered). */
+export interface OutboxMessage {
+  /** Unique id chosen by the caller. */
+  id: string;
+  recipient: string;
+  channel?: string;
+  /** JSON-encodable (bigints allowed). */
+  body: unknown;
+  createdAt: number;
+}
+
+/** An outbox message as stored: with its position in the outbox (delivery order). */
+export interface StoredOutboxMessage extends OutboxMessage {
+  seq: number;
+}
+
+/** Everything one transaction writes. Each part is checked against the stored data inside the transaction. */
+export interface WriteUnit {
+  channels?: ChannelOp[];
+  payments?: PaymentWrite[];
+  /** Inserted; the same lock hash with other data is refused (StoreConflictError). */
+  preimages?: PreimageRecord[];
+  chainTxs?: ChainTxWrite[];
+  /** Enqueued (an id already in the outbox is refused). */
+  outbox?: OutboxMessage[];
+  /** Outbox ids delivered: removed (unknown ids are ignored: delivery is at least once). */
+  delivered?: string[];
+}
+
+/** Counters that show group commit at work. */
+export interface StoreStats {
+  /** Durable commits (transactions) made by `write`. */
+  commits: number;
+  /** Units committed. */
+  units: number;
+  /** Units refused (rolled back to their savepoint). */
+  refused: number;
+  /** The largest number of units one commit carried. */
+  maxUnitsPerCommit: number;
+}
+
+/**
+ * A point of a group commit, for crash tests (a child process kills itself there): "begin" (BEGIN done and the
+ * writer checked), "unit-written" (a unit's writes done, before its savepoint is released), "before-commit",
+ * "commit-sent" (PostgreSQL: COMMIT issued, its reply not yet received), "committed" (before any unit's
+ * promise resolves).
+ */
+export type CommitPoint = "begin" | "unit-written" | "before-commit" | "commit-sent" | "committed";
+
+/** Called synchronously at each commit point with the number of units in the group commit. */
+export type CommitPointHook = (point: CommitPoint, units: number) => void;
+
+/** A full store: channels plus the node's tables, with atomic units of work and group commit. */
+export interface SwitchyardStore extends ChannelStore {
+  /** Commits `unit` in one transaction (grouped with concurrent units); resolves once it is durable. */
+  write(unit: WriteUnit): Promise<void>;
+  payment(lockHash: string): Promise<PaymentRecord | undefined>;
+  /** Payments, optionally only those with one of `statuses`, by lock hash. */
+  payments(filter?: { statuses?: readonly string[] }): Promise<PaymentRecord[]>;
+  preimage(lockHash: string): Promise<PreimageRecord | undefined>;
+  chainTx(id: string): Promise<ChainTxRecord | undefined>;
+  chainTxs(filter?: { statuses?: readonly ChainTxStatus[]; sender?: string }): Promise<ChainTxRecord[]>;
+  /** One above the highest nonce recorded for `sender`, or undefined when none is. */
+  nextNonce(sender: string): Promise<bigint | undefined>;
+  /**
+   * The channel's co-signed updates with a nonce above `afterNonce` (default: all), in nonce order: with both
+   * parties' signatures, to bring a counter-party that fell behind up to date or to audit the channel.
+   */
+  history(channel: string, afterNonce?: bigint): Promise<CoSignedUpdate[]>;
+  /** Undelivered messages in the order they were enqueued. */
+  outbox(filter?: { recipient?: string; limit?: number }): Promise<StoredOutboxMessage[]>;
+  stats(): StoreStats;
+  /** Waits for queued writes, releases the writer lock and closes the database. */
+  close(): Promise<void>;
+}
+
+/** True when `store` supports units of work (every backend but the legacy file store). */
+export function isSwitchyardStore(store: ChannelStore): store is SwitchyardStore {
+  return typeof (store as Partial<SwitchyardStore>).write === "function";
+}

@@ -1,7 +1,7 @@
 /** Shared fixtures of the SDK tests. */
-import { mkdtemp, readFile, readdir, stat } from "node:fs/promises";
+import { cp, mkdtemp, readFile, readdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 
 import { Wallet, ZeroAddress, getAddress, id, keccak256, toBeHex, zeroPadValue } from "ethers";
 
@@ -82,6 +82,16 @@ export function hashlockTransfer(i: number, initiator: Party = "alice", amount =
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `switchyard-${prefix}-`));
+}
+
+/**
+ * A copy of a FileChannelStore directory without its lock file, to reopen what a live instance wrote beside it
+ * (the live one holds the directory's single-writer lock).
+ */
+export async function copyOfStore(dir: string): Promise<string> {
+  const copy = await tempDir("store-copy");
+  await cp(dir, copy, { recursive: true, filter: (source) => basename(source) !== "LOCK" });
+  return copy;
 }
 
 /** Every file under `dir` with its bytes, to prove a store was left byte-identical. */

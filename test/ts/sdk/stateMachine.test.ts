@@ -42,6 +42,7 @@ import {
   bobWallet,
   config,
   context,
+  copyOfStore,
   fund,
   hashlockTransfer,
   pair,
@@ -104,7 +105,7 @@ describe("SDK state machine and channel (src/stateMachine.ts, src/channel.ts)", 
     expect(p.bob.state).to.equal(state);
     expect(p.bob.latest).to.equal(latest);
     expect(p.bob.transfers.root).to.equal(root);
-    const reopened = await Channel.open(config("bob", await FileChannelStore.open(bobDir)));
+    const reopened = await Channel.open(config("bob", await FileChannelStore.open(await copyOfStore(bobDir))));
     expect(reopened.state).to.deep.equal(state);
     return error;
   }
@@ -429,7 +430,7 @@ describe("SDK state machine and channel (src/stateMachine.ts, src/channel.ts)", 
       }
       expect(p.alice.transfers.root).to.equal(set.root);
       expect(p.bob.state.transfersRoot).to.equal(set.root);
-      const reopened = await Channel.open(config("bob", await FileChannelStore.open(bobDir)));
+      const reopened = await Channel.open(config("bob", await FileChannelStore.open(await copyOfStore(bobDir))));
       expect(reopened.transfers.list().map((t) => t.id)).to.deep.equal(set.list().map((t) => t.id));
       expect(reopened.state).to.deep.equal(p.alice.state);
       const record = reopened.snapshot();

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { id } from "ethers";
 
 import { Channel } from "../../../src/channel/channel.js";
-import { DoubleSignError, StoreError } from "../../../src/protocol/errors.js";
+import { DoubleSignError, StoreCorruptError, StoreError } from "../../../src/protocol/errors.js";
 import { decodeJson, type ChannelRecord, type CoSignedUpdate, type PendingSignature } from "../../../src/protocol/record.js";
 import { encodeHashlockResolution } from "../../../src/protocol/resolvers.js";
 import { FileChannelStore, readStoreFile } from "../../../src/stores/file.js";
@@ -37,6 +37,16 @@ async function workload(aliceStore: ChannelStore, bobStore: ChannelStore, count:
   await p.alice.propose({ type: "create", transfer: hashlockTransfer(10_000) }); // leaves a pending signature
 }
 
+/** Opens the file store in `dir`, runs `use` on it, and closes it (releasing its lock) whatever happens. */
+async function withFileStore<T>(dir: string, use: (store: FileChannelStore) => Promise<T>, options = {}): Promise<T> {
+  const store = await FileChannelStore.open(dir, options);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /** A store that delegates to another but fails the chosen write. */
 class FailingStore extends MemoryChannelStore {
   failSigned = false;
@@ -60,6 +70,7 @@ describe("SDK store (src/store.ts, src/fileStore.ts)", () => {
     await workload(memory, new MemoryChannelStore(), 20);
     const expected = await memory.load(CHANNEL);
     expect(await files.load(CHANNEL)).to.deep.equal(expected);
+    await files.close();
     const reopened = await FileChannelStore.open(join(dir, "alice"), { checkpointEvery: 4 });
     const record = (await reopened.load(CHANNEL)) as ChannelRecord;
     expect(record).to.deep.equal(expected);
@@ -73,6 +84,7 @@ describe("SDK store (src/store.ts, src/fileStore.ts)", () => {
     const checkpoint = decodeJson<{ seq: number }>(await readStoreFile(join(channelDir, "checkpoint.json")));
     expect(checkpoint.seq).to.be.greaterThan(20);
     expect(await reopened.channels()).to.deep.equal([CHANNEL]);
+    await reopened.close();
   });
 
   it("refuses an entry that does not follow the record and leaves the files byte-identical", async () => {
@@ -92,11 +104,12 @@ describe("SDK store (src/store.ts, src/fileStore.ts)", () => {
     await rejects(store.putCoSigned(CHANNEL, { update: proposal.update, transferId: transferId(hashlockTransfer(1)), alice: proposal.signatures, bob: {} }), StoreError);
     expect(await snapshotDir(dir)).to.deep.equal(before);
     await store.putSigned(CHANNEL, pending); // the same content again is fine
+    await store.close();
   });
 
   it("detects a corrupt file instead of loading it", async () => {
     const dir = await tempDir("store");
-    await workload(await FileChannelStore.open(dir), new MemoryChannelStore(), 3);
+    await withFileStore(dir, (store) => workload(store, new MemoryChannelStore(), 3));
     const journal = join(dir, CHANNEL.toLowerCase(), "journal");
     const [first] = (await readdir(journal)).sort();
     const path = join(journal, first as string);
@@ -104,15 +117,15 @@ describe("SDK store (src/store.ts, src/fileStore.ts)", () => {
     const flipped = text.slice(0, 20) + (text[20] === "a" ? "b" : "a") + text.slice(21); // one byte of the body
     expect(flipped).to.not.equal(text);
     await writeFile(path, flipped);
-    await rejects((await FileChannelStore.open(dir)).load(CHANNEL), StoreError);
+    await withFileStore(dir, (store) => rejects(store.load(CHANNEL), StoreCorruptError));
     await writeFile(path, text.slice(0, text.length - 20));
-    await rejects((await FileChannelStore.open(dir)).load(CHANNEL), StoreError);
+    await withFileStore(dir, (store) => rejects(store.load(CHANNEL), StoreCorruptError));
   });
 
   it("ignores and removes what a crash leaves behind: temp files and already-checkpointed journal files", async () => {
     const dir = await tempDir("store");
-    await workload(await FileChannelStore.open(dir, { checkpointEvery: 1_000 }), new MemoryChannelStore(), 3);
-    const expected = await (await FileChannelStore.open(dir)).load(CHANNEL);
+    await withFileStore(dir, (store) => workload(store, new MemoryChannelStore(), 3), { checkpointEvery: 1_000 });
+    const expected = await withFileStore(dir, (store) => store.load(CHANNEL));
     const channelDir = join(dir, CHANNEL.toLowerCase());
     const journal = join(channelDir, "journal");
     const names = (await readdir(journal)).sort();
@@ -124,15 +137,19 @@ describe("SDK store (src/store.ts, src/fileStore.ts)", () => {
     expect(await store.load(CHANNEL)).to.deep.equal(expected);
     expect((await readdir(journal)).sort()).to.deep.equal(names);
     expect(await readFile(join(channelDir, "checkpoint.json"), "utf8")).to.equal(checkpointText);
+    await store.close();
     // A journal file at or below the checkpoint's seq (a crash between a checkpoint and its cleanup) is ignored.
     const small = await FileChannelStore.open(join(dir, "second"), { checkpointEvery: 2 });
     await workload(small, new MemoryChannelStore(), 3);
     const secondJournal = join(dir, "second", CHANNEL.toLowerCase(), "journal");
     const oldEntry = await readFile(join(journal, names[0] as string), "utf8");
     await writeFile(join(secondJournal, names[0] as string), oldEntry); // seq 1 ≤ the checkpoint's seq
+    const expectedSecond = await small.load(CHANNEL);
+    await small.close();
     const reopened = await FileChannelStore.open(join(dir, "second"));
-    expect(await reopened.load(CHANNEL)).to.deep.equal(await small.load(CHANNEL));
+    expect(await reopened.load(CHANNEL)).to.deep.equal(expectedSecond);
     expect(await readdir(secondJournal)).to.not.include(names[0]);
+    await reopened.close();
   });
 
   it("returns no signature unless the store persisted it first", async () => {

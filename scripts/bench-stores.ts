@@ -1,0 +1,59 @@
+/**
+ * `npm run bench:stores`: the store benchmark (scripts/bench/stores.ts) on its own, until it joins `npm run
+ * bench`. Pins this process (all threads) to CPU 0 where `taskset` exists; the PostgreSQL rows use
+ * SWITCHYARD_PG_URL, or a throwaway cluster started here (scripts/lib/pg-cluster.ts; its server processes are
+ * not pinned), or are left out with the reason printed.
+ */
+import { execFileSync } from "node:child_process";
+import { cpus, loadavg } from "node:os";
+
+import { benchStores, storeBenchTable } from "./bench/stores.js";
+import { openPgServer, type PgServer } from "./lib/pg-cluster.js";
+
+function pin(): string {
+  if (process.platform !== "linux") return "not pinned (taskset is Linux only)";
+  try {
+    execFileSync("taskset", ["-a", "-c", "-p", "0", String(process.pid)], { stdio: "ignore" });
+    return "pinned to CPU 0 (taskset -a)";
+  } catch {
+    return "not pinned (taskset unavailable)";
+  }
+}
+
+async function main(): Promise<void> {
+  const pinned = pin();
+  console.log(
+    `Switchyard store bench: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${pinned}`,
+  );
+  console.log(
+    `load average at start: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}`,
+  );
+  let server: PgServer | undefined;
+  let postgresUrl: string | undefined;
+  try {
+    const opened = await openPgServer();
+    if ("why" in opened) console.log(`PostgreSQL rows left out: ${opened.why}`);
+    else {
+      server = opened.server;
+      postgresUrl = await server.createDatabase("switchyard_bench");
+      console.log(`PostgreSQL: ${await server.describe()}`);
+    }
+    const rows = await benchStores({
+      ...(postgresUrl === undefined ? {} : { postgresUrl }),
+      log: (line) => console.log(line),
+    });
+    console.log("");
+    console.log(storeBenchTable(rows));
+  } finally {
+    await server?.stop();
+  }
+  console.log(
+    `load average at end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}`,
+  );
+}
+
+await main();

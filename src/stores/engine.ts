@@ -1,0 +1,379 @@
+/**
+ * `UnitStore`: what every SwitchyardStore backend shares: a cache of channel records (checked and folded
+ * with record.ts, undone when a unit or its commit fails), the group commit (units queued and flushed once
+ * per event-loop turn as one transaction with a savepoint per unit), and the counters. A backend supplies the
+ * transaction steps and the writes of each part of a unit; the memory backend (memory.ts) and the SQL backends
+ * (sql/) are the two kinds.
+ *
+ * Only one flush runs at a time, so the cache changes only inside a flush and a unit is checked against the
+ * record as every earlier unit left it; units on one channel keep the order in which `write` was called.
+ */
+import { checksum } from "../protocol/address.js";
+import { StoreError, StoreLockedError, StoreUnavailableError, SwitchyardError } from "../protocol/errors.js";
+import {
+  cloneRecord,
+  decodeJson,
+  encodeJson,
+  positionsOf,
+  type ChannelRecord,
+  type CoSignedUpdate,
+  type PendingSignature,
+} from "../protocol/record.js";
+import { foldEntry, type EntryDelta, type Slot } from "./fold.js";
+import type {
+  ChainTxRecord,
+  ChainTxStatus,
+  ChainTxWrite,
+  ChannelOp,
+  CommitPoint,
+  CommitPointHook,
+  OutboxMessage,
+  PaymentRecord,
+  PaymentWrite,
+  PreimageRecord,
+  StoreStats,
+  StoredOutboxMessage,
+  SwitchyardStore,
+  WriteUnit,
+} from "./store.js";
+
+/** Undo steps of a unit, run in reverse when it is refused or its commit fails. */
+export type UndoLog = Array<() => void>;
+
+interface Queued {
+  unit: WriteUnit;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+const defer: (task: () => void) => void =
+  typeof setImmediate === "function" ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
+
+export abstract class UnitStore implements SwitchyardStore {
+  /** Cached channel records (the committed state, plus the folds of the flush in progress). */
+  protected readonly slots: Map<string, Slot>;
+  private readonly loading = new Map<string, Promise<Slot | undefined>>();
+  private queue: Queued[] = [];
+  private scheduled = false;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  /** Set once another writer took the store over: every later write fails with it. */
+  protected fenced: StoreLockedError | undefined;
+  private readonly counters: StoreStats = { commits: 0, units: 0, refused: 0, maxUnitsPerCommit: 0 };
+
+  protected constructor(
+    /** Names the store in errors (a path, a URL without password, "memory"). */
+    readonly location: string,
+    slots: Map<string, Slot> = new Map(),
+    private readonly onCommitPoint?: CommitPointHook,
+  ) {
+    this.slots = slots;
+  }
+
+  /** Reports a commit point to the crash-test hook, if any. */
+  protected commitPoint(point: CommitPoint, units: number): void {
+    this.onCommitPoint?.(point, units);
+  }
+
+  /** Units in the flush in progress. */
+  protected flushUnits = 0;
+
+  // ───────────────────────────── backend hooks ─────────────────────────────
+
+  /** Reads a channel's committed record from the database (undefined when absent). */
+  protected abstract readSlot(channel: string): Promise<Slot | undefined>;
+  protected abstract listChannels(): Promise<string[]>;
+  /** Begins the flush's transaction and checks this store is still the writer (StoreLockedError if not). */
+  protected abstract begin(): Promise<void>;
+  protected abstract savepoint(): Promise<void>;
+  protected abstract releaseSavepoint(): Promise<void>;
+  protected abstract rollbackToSavepoint(): Promise<void>;
+  protected abstract commit(): Promise<void>;
+  protected abstract rollback(): Promise<void>;
+  protected abstract writeCreate(channel: string, record: ChannelRecord, undo: UndoLog): Promise<void>;
+  protected abstract writeEntry(
+    channel: string,
+    record: ChannelRecord,
+    delta: EntryDelta,
+    undo: UndoLog,
+  ): Promise<void>;
+  protected abstract writePayment(write: PaymentWrite, undo: UndoLog): Promise<void>;
+  protected abstract writePreimage(preimage: PreimageRecord, undo: UndoLog): Promise<void>;
+  protected abstract writeChainTx(write: ChainTxWrite, undo: UndoLog): Promise<void>;
+  protected abstract writeOutbox(message: OutboxMessage, undo: UndoLog): Promise<void>;
+  protected abstract writeDelivered(id: string, undo: UndoLog): Promise<void>;
+  /** Turns a backend failure into a typed store error (refusals pass through unchanged). */
+  protected abstract mapError(error: unknown): unknown;
+  /** Called after a commit whose outcome is unknown (the connection broke): the cache may be behind. */
+  protected onAmbiguousCommit(): void {
+    this.slots.clear();
+  }
+  protected abstract closeBackend(): Promise<void>;
+
+  abstract payment(lockHash: string): Promise<PaymentRecord | undefined>;
+  abstract payments(filter?: { statuses?: readonly string[] }): Promise<PaymentRecord[]>;
+  abstract preimage(lockHash: string): Promise<PreimageRecord | undefined>;
+  abstract chainTx(id: string): Promise<ChainTxRecord | undefined>;
+  abstract chainTxs(filter?: { statuses?: readonly ChainTxStatus[]; sender?: string }): Promise<ChainTxRecord[]>;
+  abstract nextNonce(sender: string): Promise<bigint | undefined>;
+  abstract history(channel: string, afterNonce?: bigint): Promise<CoSignedUpdate[]>;
+  abstract outbox(filter?: { recipient?: string; limit?: number }): Promise<StoredOutboxMessage[]>;
+
+  // ───────────────────────────── ChannelStore ─────────────────────────────
+
+  async channels(): Promise<string[]> {
+    return this.listChannels();
+  }
+
+  async load(channel: string): Promise<ChannelRecord | undefined> {
+    const slot = await this.slot(checksum(channel));
+    return slot === undefined ? undefined : cloneRecord(slot.record);
+  }
+
+  create(record: ChannelRecord): Promise<void> {
+    return this.write({ channels: [{ op: "create", record }] });
+  }
+
+  putSigned(channel: string, pending: PendingSignature): Promise<void> {
+    return this.write({ channels: [{ op: "entry", channel, entry: { kind: "signed", pending } }] });
+  }
+
+  putCoSigned(channel: string, cosigned: CoSignedUpdate): Promise<void> {
+    return this.write({ channels: [{ op: "entry", channel, entry: { kind: "cosigned", cosigned } }] });
+  }
+
+  putResolution(channel: string, transferId: string, resolverData: string): Promise<void> {
+    return this.write({
+      channels: [{ op: "entry", channel, entry: { kind: "resolution", transferId, resolverData } }],
+    });
+  }
+
+  // ───────────────────────────── units of work ─────────────────────────────
+
+  write(unit: WriteUnit): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreError(`store ${this.location} is closed`));
+    if (this.fenced !== undefined) return Promise.reject(this.fenced);
+    let copy: WriteUnit;
+    try {
+      // A copy, so later changes to the caller's objects cannot reach the store.
+      copy = normalizeUnit(decodeJson<WriteUnit>(encodeJson(unit)));
+    } catch (error) {
+      return Promise.reject(
+        error instanceof SwitchyardError ? error : new StoreError(`malformed unit: ${String(error)}`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ unit: copy, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  stats(): StoreStats {
+    return { ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.flushing !== undefined || this.queue.length > 0) {
+      if (this.flushing === undefined) this.schedule();
+      await this.flushing;
+      await new Promise<void>((resolve) => defer(resolve));
+    }
+    await this.closeBackend();
+  }
+
+  /** The channel's cached slot, read from the database on first use. */
+  protected async slot(channel: string): Promise<Slot | undefined> {
+    const cached = this.slots.get(channel);
+    if (cached !== undefined) return cached;
+    let loading = this.loading.get(channel);
+    if (loading === undefined) {
+      loading = this.readSlot(channel).finally(() => this.loading.delete(channel));
+      this.loading.set(channel, loading);
+    }
+    const slot = await loading;
+    if (slot === undefined) return undefined;
+    const raced = this.slots.get(channel);
+    if (raced !== undefined) return raced;
+    this.slots.set(channel, slot);
+    return slot;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing !== undefined) return;
+    this.scheduled = true;
+    defer(() => {
+      this.scheduled = false;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = undefined;
+        if (this.queue.length > 0) this.schedule();
+      });
+    });
+  }
+
+  /** One durable commit for every queued unit (a savepoint each). */
+  private async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const failAll = (error: unknown, items: readonly Queued[]): void => {
+      for (const q of items) q.reject(error);
+    };
+    if (this.fenced !== undefined) return failAll(this.fenced, batch);
+    try {
+      for (const q of batch) for (const op of q.unit.channels ?? []) await this.slot(channelOf(op));
+      this.flushUnits = batch.length;
+      await this.begin();
+      this.commitPoint("begin", batch.length);
+    } catch (error) {
+      const mapped = this.mapError(error);
+      if (mapped instanceof StoreLockedError) this.fenced = mapped;
+      await this.rollback().catch(() => undefined);
+      return failAll(mapped, batch);
+    }
+    const done: Array<{ q: Queued; undo: UndoLog }> = [];
+    const undoAll = (): void => {
+      for (let i = done.length - 1; i >= 0; i--) runUndo((done[i] as { undo: UndoLog }).undo);
+    };
+    for (let index = 0; index < batch.length; index++) {
+      const q = batch[index] as Queued;
+      const undo: UndoLog = [];
+      try {
+        await this.savepoint();
+        await this.apply(q.unit, undo);
+        this.commitPoint("unit-written", batch.length);
+        await this.releaseSavepoint();
+        done.push({ q, undo });
+      } catch (error) {
+        runUndo(undo);
+        const mapped = this.mapError(error);
+        // A lost connection, a full disk, a lost lock: the transaction itself failed, not this unit's rules.
+        let broken: unknown =
+          mapped instanceof StoreUnavailableError || mapped instanceof StoreLockedError ? mapped : undefined;
+        if (broken === undefined) {
+          try {
+            await this.rollbackToSavepoint();
+          } catch (failure) {
+            broken = this.mapError(failure);
+          }
+        }
+        if (broken !== undefined) {
+          // Nothing of this flush is committed.
+          undoAll();
+          await this.rollback().catch(() => undefined);
+          if (broken instanceof StoreLockedError) this.fenced = broken;
+          return failAll(broken, [...done.map((d) => d.q), ...batch.slice(index)]);
+        }
+        this.counters.refused++;
+        q.reject(mapped);
+      }
+    }
+    try {
+      this.commitPoint("before-commit", batch.length);
+      await this.commit();
+    } catch (error) {
+      undoAll();
+      await this.rollback().catch(() => undefined);
+      this.onAmbiguousCommit();
+      return failAll(
+        this.mapError(error),
+        done.map((d) => d.q),
+      );
+    }
+    this.commitPoint("committed", batch.length);
+    this.counters.commits++;
+    this.counters.units += done.length;
+    this.counters.maxUnitsPerCommit = Math.max(this.counters.maxUnitsPerCommit, done.length);
+    for (const d of done) d.q.resolve();
+  }
+
+  private async apply(unit: WriteUnit, undo: UndoLog): Promise<void> {
+    for (const op of unit.channels ?? []) {
+      const channel = channelOf(op);
+      if (op.op === "create") {
+        if (this.slots.has(channel)) throw new StoreError(`channel ${channel} already exists`);
+        const record = op.record;
+        this.slots.set(channel, { record, positions: positionsOf(record) });
+        undo.push(() => this.slots.delete(channel));
+        await this.writeCreate(channel, record, undo);
+      } else {
+        const slot = this.slots.get(channel);
+        if (slot === undefined) throw new StoreError(`unknown channel ${channel}`);
+        const fold = foldEntry(slot, op.entry);
+        undo.push(fold.undo);
+        await this.writeEntry(channel, slot.record, fold.delta, undo);
+      }
+    }
+    for (const p of unit.payments ?? []) await this.writePayment(p, undo);
+    for (const p of unit.preimages ?? []) await this.writePreimage(p, undo);
+    for (const t of unit.chainTxs ?? []) await this.writeChainTx(t, undo);
+    for (const m of unit.outbox ?? []) await this.writeOutbox(m, undo);
+    for (const id of unit.delivered ?? []) await this.writeDelivered(id, undo);
+  }
+}
+
+function runUndo(undo: UndoLog): void {
+  for (let i = undo.length - 1; i >= 0; i--) (undo[i] as () => void)();
+}
+
+function channelOf(op: ChannelOp): string {
+  return checksum(op.op === "create" ? op.record.setup.channel : op.channel);
+}
+
+const HEX = /^0x[0-9a-fA-F]*$/;
+
+/** Lowercases keys and checksums addresses, so every backend indexes alike; throws StoreError on bad input. */
+function normalizeUnit(unit: WriteUnit): WriteUnit {
+  const hex = (value: unknown, what: string): string => {
+    if (typeof value !== "string" || !HEX.test(value))
+      throw new StoreError(`${what} must be 0x-prefixed hex, got ${String(value)}`);
+    return value.toLowerCase();
+  };
+  const text = (value: unknown, what: string): string => {
+    if (typeof value !== "string" || value.length === 0) throw new StoreError(`${what} must be a non-empty string`);
+    return value;
+  };
+  const version = (value: unknown, what: string): number => {
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
+      throw new StoreError(`${what} must be a version (integer ≥ 0)`);
+    return value;
+  };
+  for (const op of unit.channels ?? []) {
+    if (op.op === "create") op.record.setup.channel = checksum(op.record.setup.channel);
+    else op.channel = checksum(op.channel);
+  }
+  for (const w of unit.payments ?? []) {
+    const p = w.payment;
+    version(w.expectedVersion, "expectedVersion");
+    p.lockHash = hex(p.lockHash, "lockHash");
+    text(p.status, "status");
+    p.upstreamPeer = checksum(p.upstreamPeer);
+    p.upstreamTransferId = hex(p.upstreamTransferId, "upstreamTransferId");
+    if (p.downstreamPeer !== undefined) p.downstreamPeer = checksum(p.downstreamPeer);
+    if (p.downstreamTransferId !== undefined)
+      p.downstreamTransferId = hex(p.downstreamTransferId, "downstreamTransferId");
+  }
+  for (const p of unit.preimages ?? []) {
+    p.lockHash = hex(p.lockHash, "lockHash");
+    p.resolverData = hex(p.resolverData, "resolverData");
+    text(p.source, "source");
+  }
+  for (const w of unit.chainTxs ?? []) {
+    version(w.expectedVersion, "expectedVersion");
+    const t = w.tx;
+    text(t.id, "chain transaction id");
+    t.sender = checksum(t.sender);
+    t.to = checksum(t.to);
+    t.data = hex(t.data, "data");
+    if (t.nonce !== undefined && (typeof t.nonce !== "bigint" || t.nonce < 0n))
+      throw new StoreError("nonce must be a bigint ≥ 0");
+  }
+  for (const m of unit.outbox ?? []) {
+    text(m.id, "outbox id");
+    text(m.recipient, "recipient");
+    if (m.channel !== undefined) m.channel = checksum(m.channel);
+  }
+  for (const id of unit.delivered ?? []) text(id, "delivered id");
+  return unit;
+}

@@ -1,0 +1,175 @@
+/**
+ * The node tables part of the conformance suite (conformance.ts): routed payments, learned preimages, outgoing
+ * chain transactions and the outbox, each with its compare-and-set or uniqueness rule, across reopen.
+ */
+import { expect } from "chai";
+import { getAddress, id } from "ethers";
+
+import { StoreConflictError, StoreError } from "../../../src/protocol/errors.js";
+import type { ChainTxRecord, PaymentRecord, SwitchyardStore } from "../../../src/stores/store.js";
+
+interface Fixture {
+  openStore(location: string): Promise<SwitchyardStore>;
+  reopen(store: SwitchyardStore, location: string): Promise<SwitchyardStore>;
+  fresh(): Promise<string>;
+}
+
+const PEER_A = getAddress("0x00000000000000000000000000000000000000a1");
+const PEER_B = getAddress("0x00000000000000000000000000000000000000b2");
+const NODE = getAddress("0x00000000000000000000000000000000000000c3");
+const TARGET = getAddress("0x00000000000000000000000000000000000000d4");
+
+async function conflict(promise: Promise<unknown>): Promise<StoreConflictError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error, String(error)).to.be.instanceOf(StoreConflictError);
+    return error as StoreConflictError;
+  }
+  expect.fail("expected a StoreConflictError");
+}
+
+function payment(n: number, status: string): Omit<PaymentRecord, "version"> {
+  return {
+    lockHash: id(`lock ${n}`),
+    status,
+    upstreamPeer: PEER_A,
+    upstreamTransferId: id(`up ${n}`),
+    downstreamPeer: PEER_B,
+    downstreamTransferId: id(`down ${n}`),
+    body: { amount: BigInt(n) * 10n ** 18n, expiry: 1_800_000_000n, note: "fee 1" },
+    updatedAt: 1_000 + n,
+  };
+}
+
+function chainTx(
+  name: string,
+  nonce: bigint | undefined,
+  status: ChainTxRecord["status"] = "queued",
+): Omit<ChainTxRecord, "version"> {
+  return {
+    id: name,
+    sender: NODE,
+    ...(nonce === undefined ? {} : { nonce }),
+    to: TARGET,
+    data: "0xabcdef",
+    value: 10n ** 18n,
+    purpose: "deposit",
+    status,
+    attempts: [],
+    createdAt: 5,
+  };
+}
+
+export function describeNodeTables(f: Fixture): void {
+  describe("node tables", () => {
+    it("keeps payments with compare-and-set versions, filtered by status, across reopen", async () => {
+      const location = await f.fresh();
+      const store = await f.openStore(location);
+      await store.write({
+        payments: [
+          { payment: payment(1, "accepted"), expectedVersion: 0 },
+          { payment: payment(2, "accepted"), expectedVersion: 0 },
+        ],
+      });
+      await conflict(store.write({ payments: [{ payment: payment(1, "accepted"), expectedVersion: 0 }] })); // exists already
+      await store.write({ payments: [{ payment: payment(1, "forwarded"), expectedVersion: 1 }] });
+      await conflict(store.write({ payments: [{ payment: payment(1, "unlocked"), expectedVersion: 1 }] })); // stale version
+      const again = await f.reopen(store, location);
+      const p1 = (await again.payment(id("lock 1").toUpperCase().replace("0X", "0x"))) as PaymentRecord;
+      expect(p1).to.deep.equal({ ...payment(1, "forwarded"), version: 2 });
+      expect((await again.payments({ statuses: ["accepted"] })).map((p) => p.lockHash)).to.deep.equal([id("lock 2")]);
+      expect(await again.payments()).to.have.length(2);
+      expect(await again.payment(id("lock 3"))).to.equal(undefined);
+    });
+
+    it("keeps the first preimage of a lock and refuses another one", async () => {
+      const location = await f.fresh();
+      const store = await f.openStore(location);
+      const preimage = { lockHash: id("lock"), resolverData: id("pre"), source: "peer", learnedAt: 7 };
+      await store.write({ preimages: [preimage] });
+      await store.write({ preimages: [{ ...preimage, source: "chain", learnedAt: 8 }] }); // the same preimage again: kept as first learned
+      await conflict(store.write({ preimages: [{ ...preimage, resolverData: id("other") }] }));
+      const again = await f.reopen(store, location);
+      expect(await again.preimage(id("lock"))).to.deep.equal(preimage);
+      expect(await again.preimage(id("unknown"))).to.equal(undefined);
+    });
+
+    it("keeps chain transactions with attempts and receipts, one per sender nonce", async () => {
+      const location = await f.fresh();
+      const store = await f.openStore(location);
+      expect(await store.nextNonce(NODE)).to.equal(undefined);
+      await store.write({
+        chainTxs: [
+          { tx: chainTx("a", undefined), expectedVersion: 0 },
+          { tx: chainTx("b", 4n, "sent"), expectedVersion: 0 },
+        ],
+      });
+      expect(await store.nextNonce(NODE)).to.equal(5n);
+      await conflict(store.write({ chainTxs: [{ tx: chainTx("a", 4n, "sent"), expectedVersion: 1 }] })); // nonce 4 is b's
+      const attempt = { hash: id("h1"), maxFeePerGas: 3n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n, sentAt: 11 };
+      await store.write({
+        chainTxs: [{ tx: { ...chainTx("a", 5n, "sent"), attempts: [attempt] }, expectedVersion: 1 }],
+      });
+      const receipt = { hash: id("h1"), blockNumber: 12n, status: 1, gasUsed: 21_000n };
+      await store.write({
+        chainTxs: [{ tx: { ...chainTx("a", 5n, "mined"), attempts: [attempt], receipt }, expectedVersion: 2 }],
+      });
+      await conflict(store.write({ chainTxs: [{ tx: chainTx("a", 5n, "failed"), expectedVersion: 2 }] }));
+      const again = await f.reopen(store, location);
+      expect(await again.chainTx("a")).to.deep.equal({
+        ...chainTx("a", 5n, "mined"),
+        attempts: [attempt],
+        receipt,
+        version: 3,
+      });
+      expect((await again.chainTxs({ statuses: ["sent"] })).map((t) => t.id)).to.deep.equal(["b"]);
+      expect((await again.chainTxs({ sender: NODE.toLowerCase() })).map((t) => t.id)).to.deep.equal(["a", "b"]);
+      expect(await again.nextNonce(NODE)).to.equal(6n);
+    });
+
+    it("delivers the outbox in order, removes delivered messages and refuses a reused id", async () => {
+      const location = await f.fresh();
+      const store = await f.openStore(location);
+      await store.write({ outbox: [{ id: "m1", recipient: "bob", body: { n: 1n }, createdAt: 1 }] });
+      await store.write({
+        outbox: [
+          { id: "m2", recipient: "carol", channel: PEER_A.toLowerCase(), body: { n: 2n }, createdAt: 2 },
+          { id: "m3", recipient: "bob", body: { n: 3n }, createdAt: 3 },
+        ],
+      });
+      await conflict(store.write({ outbox: [{ id: "m2", recipient: "bob", body: {}, createdAt: 4 }] }));
+      let again = await f.reopen(store, location);
+      expect((await again.outbox()).map((m) => m.id)).to.deep.equal(["m1", "m2", "m3"]);
+      expect((await again.outbox({ recipient: "bob" })).map((m) => m.body)).to.deep.equal([{ n: 1n }, { n: 3n }]);
+      expect((await again.outbox({ limit: 1 })).map((m) => m.id)).to.deep.equal(["m1"]);
+      expect((await again.outbox({ recipient: "carol" }))[0]?.channel).to.equal(PEER_A);
+      await again.write({ delivered: ["m1", "m3", "never-queued"] });
+      again = await f.reopen(again, location);
+      expect((await again.outbox()).map((m) => m.id)).to.deep.equal(["m2"]);
+    });
+
+    it("refuses malformed node rows before writing anything", async () => {
+      const store = await f.openStore(await f.fresh());
+      const bad = [
+        { payments: [{ payment: { ...payment(1, "accepted"), lockHash: "lock" }, expectedVersion: 0 }] },
+        { payments: [{ payment: payment(1, "accepted"), expectedVersion: -1 }] },
+        { chainTxs: [{ tx: { ...chainTx("x", undefined), sender: "not an address" }, expectedVersion: 0 }] },
+        { outbox: [{ id: "", recipient: "bob", body: {}, createdAt: 1 }] },
+      ];
+      for (const unit of bad) {
+        try {
+          await store.write(unit as never);
+          expect.fail("a malformed unit was written");
+        } catch (error) {
+          expect(error).to.be.instanceOf(Error);
+          expect(error).to.not.be.instanceOf(StoreConflictError);
+          if (!(error instanceof StoreError)) expect(String(error)).to.match(/address|hex/i);
+        }
+      }
+      expect(await store.payments()).to.deep.equal([]);
+      expect(await store.chainTxs()).to.deep.equal([]);
+      expect(await store.outbox()).to.deep.equal([]);
+    });
+  });
+}

@@ -1,0 +1,109 @@
+/** The conformance suite (conformance.ts) on SQLite files, and what only a SQLite file can do (another process). */
+import { execFile } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { promisify } from "node:util";
+
+import { expect } from "chai";
+
+import { StoreUnavailableError } from "../../../src/protocol/errors.js";
+import { SqliteStore } from "../../../src/stores/sqlite/index.js";
+import type { SwitchyardStore } from "../../../src/stores/store.js";
+import { tempDir } from "../sdk/helpers.js";
+import { channelAt, describeConformance, dump, genesisOf, rejects } from "./conformance.js";
+
+/** The store's own connection (settings are per connection), for the tests that look at or bend it. */
+function connection(store: SwitchyardStore): { all(sql: string): Promise<Array<Record<string, unknown>>> } {
+  return (store as unknown as { driver: { all(sql: string): Promise<Array<Record<string, unknown>>> } }).driver;
+}
+
+let next = 0;
+let dir: string | undefined;
+
+async function freshPath(): Promise<string> {
+  dir ??= await tempDir("sqlite");
+  return join(dir, `store-${next++}.db`);
+}
+
+describeConformance({
+  name: "SQLite (node:sqlite)",
+  fresh: freshPath,
+  open: (location, options) => SqliteStore.open(location, { busyTimeoutMs: 200, ...options }),
+  plant: async (location, kind) => {
+    if (kind === "garbage") {
+      await writeFile(location, "this is no database, just some text a user saved under the store's name\n".repeat(80));
+    } else if (kind === "foreign") {
+      const db = new DatabaseSync(location);
+      db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('x')");
+      db.close();
+    } else {
+      await (await SqliteStore.open(location)).close();
+      const db = new DatabaseSync(location);
+      db.exec("UPDATE sy_meta SET value = '2000' WHERE key = 'schema_version'");
+      db.close();
+    }
+    return true;
+  },
+});
+
+describe("SqliteStore (what a file adds)", function () {
+  this.timeout(60_000);
+
+  it("refuses a second process on the same file with StoreLockedError while the first holds it", async () => {
+    const path = await freshPath();
+    const store = await SqliteStore.open(path);
+    await store.create(await genesisOf(1));
+    const child = `
+      const { SqliteStore } = await import(${JSON.stringify(new URL("../../../src/stores/sqlite/index.ts", import.meta.url).href)});
+      try { await SqliteStore.open(${JSON.stringify(path)}, { busyTimeoutMs: 100 }); console.log("OPENED"); }
+      catch (e) { console.log(e.code); }`;
+    const run = (): Promise<string> =>
+      promisify(execFile)(process.execPath, [
+        "--no-warnings",
+        "--import",
+        "tsx/esm",
+        "--input-type=module",
+        "-e",
+        child,
+      ]).then((r) => r.stdout.trim());
+    expect(await run()).to.equal("STORE_LOCKED");
+    await store.close();
+    expect(await run()).to.equal("OPENED"); // the lock goes with its holder
+  });
+
+  it("runs in WAL mode with synchronous=FULL and foreign keys on", async () => {
+    const path = await freshPath();
+    const store = await SqliteStore.open(path);
+    await store.create(await genesisOf(1));
+    await store.close();
+    const db = new DatabaseSync(path);
+    expect(db.prepare("PRAGMA journal_mode").get()?.journal_mode).to.equal("wal");
+    db.close();
+    // synchronous and foreign_keys are per connection: the store's own connection reports them.
+    const again = await SqliteStore.open(path);
+    const pragmas = connection(again);
+    expect((await pragmas.all("PRAGMA synchronous"))[0]?.synchronous).to.equal(2); // FULL
+    expect((await pragmas.all("PRAGMA foreign_keys"))[0]?.foreign_keys).to.equal(1);
+    await again.close();
+  });
+
+  it("fails a write on a full disk with StoreUnavailableError, changing nothing, and goes on once there is room", async () => {
+    const path = await freshPath();
+    const store = await SqliteStore.open(path);
+    await store.create(await genesisOf(1));
+    const before = await dump(store);
+    const pages = Number((await connection(store).all("PRAGMA page_count"))[0]?.page_count);
+    await connection(store).all(`PRAGMA max_page_count = ${pages}`); // the file may not grow: SQLITE_FULL
+    const big = `0x${"ab".repeat(64 * 1024)}`;
+    const error = await rejects(store.putResolution(channelAt(1), `0x${"11".repeat(32)}`, big), StoreUnavailableError);
+    expect(error.message).to.include("disk is full");
+    expect(await dump(store)).to.deep.equal(before);
+    await connection(store).all(`PRAGMA max_page_count = ${pages * 1000}`);
+    await store.putResolution(channelAt(1), `0x${"11".repeat(32)}`, big);
+    await store.close();
+    const again = await SqliteStore.open(path);
+    expect((await again.load(channelAt(1)))?.resolutions[`0x${"11".repeat(32)}`]).to.equal(big);
+    await again.close();
+  });
+});
