@@ -83,7 +83,7 @@ export const METHODS = {
   "auth.login": method({
     auth: false,
     params: z.strictObject({ nonce: bytes32, signature: accountSignature }),
-    result: z.strictObject({ address, expiresAt: uint256.optional() }),
+    result: z.strictObject({ address }),
     summary: "Answers a challenge of this connection with the address's signature; binds the address to it.",
   }),
   "node.info": method({
