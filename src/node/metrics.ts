@@ -23,7 +23,7 @@ export interface NodeMetrics {
 
 export function createMetrics(): NodeMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "switchyard_process_" });
+  collectDefaultMetrics({ register: registry, prefix: "switchyard_" });
   const registers = [registry];
   return {
     registry,

@@ -7,3 +7,4 @@ export * from "./envelope.js";
 export * from "./schemas.js";
 export * from "./login.js";
 export * from "./methods.js";
+export * from "./client.js";
