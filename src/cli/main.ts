@@ -8,10 +8,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
-import { pino } from "pino";
-
-import { ConfigError, loadConfig } from "../node/config.js";
-import { startNode } from "../node/startup.js";
+// The node's modules (ethers, zod, pino, ws…) load only when a node starts, so --help answers at once.
 
 const MAIN_HELP = `Usage: switchyard <command> [options]
 
@@ -76,6 +73,19 @@ async function runNode(args: string[]): Promise<number> {
     process.stderr.write(`switchyard node: --config is required\n\n${NODE_HELP}\n`);
     return 2;
   }
+  const [{ ConfigError, loadConfig }, { startNode }, { pino }] = await Promise.all([
+    import("../node/config.js"),
+    import("../node/startup.js"),
+    import("pino"),
+  ]);
+  const configFailure = (error: unknown): number => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`switchyard node: config error: ${error.message}\n`);
+      return 3;
+    }
+    process.stderr.write(`switchyard node: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  };
   let config;
   try {
     config = await loadConfig(values.config);
@@ -111,15 +121,6 @@ async function runNode(args: string[]): Promise<number> {
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
   });
-}
-
-function configFailure(error: unknown): number {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`switchyard node: config error: ${error.message}\n`);
-    return 3;
-  }
-  process.stderr.write(`switchyard node: ${(error as Error).stack ?? String(error)}\n`);
-  return 1;
 }
 
 export async function main(argv: string[]): Promise<number> {
