@@ -38,7 +38,10 @@ The node key never comes from the file: "key": {"keystore": "<v3 JSON>", "passwo
 function version(): string {
   for (const relative of ["../../package.json", "../../../package.json"]) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8")) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === "@switchyard/protocol" && pkg.version !== undefined) return pkg.version;
     } catch {
       // not there: try the next

@@ -39,7 +39,8 @@ export class ConnectionAuth {
 
   /** A new challenge for `client` (checksummed), good on this connection only. */
   issue(client: string): LoginChallenge {
-    if (this.bound !== undefined) throw new WireError("ALREADY_AUTHENTICATED", `this connection is logged in as ${this.bound}`);
+    if (this.bound !== undefined)
+      throw new WireError("ALREADY_AUTHENTICATED", `this connection is logged in as ${this.bound}`);
     const issuedAt = BigInt(Math.floor(this.options.clock() / 1000));
     const nonce = "0x" + randomBytes(32).toString("hex");
     const challenge: LoginChallenge = {
@@ -62,10 +63,14 @@ export class ConnectionAuth {
    * ALREADY_AUTHENTICATED; returns the bound address.
    */
   async login(nonce: string, signature: string): Promise<{ address: string }> {
-    if (this.bound !== undefined) throw new WireError("ALREADY_AUTHENTICATED", `this connection is logged in as ${this.bound}`);
+    if (this.bound !== undefined)
+      throw new WireError("ALREADY_AUTHENTICATED", `this connection is logged in as ${this.bound}`);
     const challenge = this.challenges.get(nonce);
     if (challenge === undefined) {
-      throw new WireError("CHALLENGE_UNKNOWN", "no open challenge with this nonce on this connection (never issued here, or already used)");
+      throw new WireError(
+        "CHALLENGE_UNKNOWN",
+        "no open challenge with this nonce on this connection (never issued here, or already used)",
+      );
     }
     this.challenges.delete(nonce);
     const now = BigInt(Math.floor(this.options.clock() / 1000));
@@ -80,7 +85,8 @@ export class ConnectionAuth {
       throw error;
     }
     // Another login on this connection may have finished while this one verified.
-    if (this.bound !== undefined) throw new WireError("ALREADY_AUTHENTICATED", `this connection is logged in as ${this.bound}`);
+    if (this.bound !== undefined)
+      throw new WireError("ALREADY_AUTHENTICATED", `this connection is logged in as ${this.bound}`);
     this.bound = client;
     this.challenges.clear();
     return { address: client };

@@ -26,7 +26,10 @@ export class ConfigError extends SwitchyardError {
 const MAX_UINT256 = (1n << 256n) - 1n;
 /** An amount: a decimal string or a safe non-negative integer, as a bigint. */
 const amount = z
-  .union([z.string().regex(/^\d{1,78}$/, "expected a decimal string of digits"), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)])
+  .union([
+    z.string().regex(/^\d{1,78}$/, "expected a decimal string of digits"),
+    z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  ])
   .transform((v) => BigInt(v))
   .refine((v) => v <= MAX_UINT256, "above uint256");
 const ppm = amount.refine((v) => v <= 1_000_000n, "parts per million: at most 1000000");
@@ -49,14 +52,22 @@ const keySource = z
   })
   .pipe(
     z
-      .strictObject({ keystore: z.string().min(1).optional(), passwordEnv: envName.optional(), privateKeyEnv: envName.optional() })
+      .strictObject({
+        keystore: z.string().min(1).optional(),
+        passwordEnv: envName.optional(),
+        privateKeyEnv: envName.optional(),
+      })
       .superRefine((k, ctx) => {
         const viaKeystore = k.keystore !== undefined;
         const viaEnv = k.privateKeyEnv !== undefined;
         if (viaKeystore === viaEnv) {
           ctx.addIssue({ code: "custom", message: "give exactly one of keystore (with passwordEnv) or privateKeyEnv" });
         } else if (viaKeystore && k.passwordEnv === undefined) {
-          ctx.addIssue({ code: "custom", path: ["passwordEnv"], message: "a keystore needs passwordEnv: the variable holding its password" });
+          ctx.addIssue({
+            code: "custom",
+            path: ["passwordEnv"],
+            message: "a keystore needs passwordEnv: the variable holding its password",
+          });
         }
       }),
   );
@@ -65,7 +76,12 @@ const assetLimit = z.strictObject({ asset: address, channelCapacity: amount, tra
 const deployment = z.union([
   z.strictObject({ records: z.string().min(1) }),
   z.strictObject({
-    addresses: z.strictObject({ ChannelFactory: address, ChannelMastercopy: address, HashlockResolver: address, SignedTransferResolver: address }),
+    addresses: z.strictObject({
+      ChannelFactory: address,
+      ChannelMastercopy: address,
+      HashlockResolver: address,
+      SignedTransferResolver: address,
+    }),
     limits: z.strictObject({ minTimeout: amount, maxTimeout: amount, assets: z.array(assetLimit).max(256) }),
   }),
 ]);
@@ -98,7 +114,10 @@ const wire = z
 export const configSchema = z.strictObject({
   name: z.string().min(1).max(64).default("Switchyard node"),
   listen: z
-    .strictObject({ host: z.string().min(1).default("127.0.0.1"), port: z.number().int().min(0).max(65_535).default(7545) })
+    .strictObject({
+      host: z.string().min(1).default("127.0.0.1"),
+      port: z.number().int().min(0).max(65_535).default(7545),
+    })
     .default({ host: "127.0.0.1", port: 7545 }),
   chain: z.strictObject({
     rpcUrl: z.url({ protocol: /^(https?|wss?)$/, error: "expected an http(s):// or ws(s):// URL" }),
@@ -110,14 +129,25 @@ export const configSchema = z.strictObject({
     .string()
     .min(1)
     .default("sqlite:switchyard.sqlite")
-    .refine((s) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^postgres(ql)?:\/\//.test(s), "expected a SQLite path (or sqlite:<path>) or a postgres:// URL"),
+    .refine(
+      (s) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^postgres(ql)?:\/\//.test(s),
+      "expected a SQLite path (or sqlite:<path>) or a postgres:// URL",
+    ),
   channelTimeout: amount.default(86_400n),
   collateral: z.array(collateral).max(256).default([]),
   fees: z
-    .strictObject({ default: fee.default({ flat: 0n, ppm: 0n }), assets: z.array(fee.extend({ asset: address })).max(256).default([]) })
+    .strictObject({
+      default: fee.default({ flat: 0n, ppm: 0n }),
+      assets: z
+        .array(fee.extend({ asset: address }))
+        .max(256)
+        .default([]),
+    })
     .default({ default: { flat: 0n, ppm: 0n }, assets: [] }),
   wire: wire.default({}),
-  log: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") }).default({ level: "info" }),
+  log: z
+    .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
+    .default({ level: "info" }),
 });
 
 export type NodeConfig = z.output<typeof configSchema>;

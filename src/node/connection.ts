@@ -61,12 +61,16 @@ export interface ConnectionDeps {
 export class ClientConnection implements Session {
   readonly id: string;
   readonly auth: ConnectionAuth;
+  /** Set by a pong; the service's heartbeat clears it and terminates a socket that did not answer the last ping. */
+  alive = true;
   private readonly bucket: TokenBucket;
   private readonly score: MisbehaviourScore;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly log: Logger;
   private seq = 0;
-  private closing = false;
+  /** False once the connection is being closed: no further message is read. */
+  private reading = true;
+  private closeSent = false;
   private wasAuthenticated = false;
 
   constructor(private readonly deps: ConnectionDeps) {
@@ -90,31 +94,39 @@ export class ClientConnection implements Session {
 
   /** Closes the socket with `code`, once. */
   close(code: number, reason: string): void {
-    if (this.closing) return;
-    this.closing = true;
+    this.reading = false;
+    if (this.closeSent) return;
+    this.closeSent = true;
     this.deps.socket.close(code, reason);
   }
 
   /** Called by the service when the socket has closed. */
   closed(): void {
-    this.closing = true;
+    this.reading = false;
+    this.closeSent = true;
     if (this.wasAuthenticated) this.deps.metrics.authenticatedClients.dec();
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
     const requestId = `${this.id}.${++this.seq}`;
     const started = this.deps.clock();
-    if (this.closing) return;
+    if (!this.reading) return;
     let id: RpcId | null = null;
     let method = "unknown";
     try {
       if (isBinary) throw new WireError("INVALID_REQUEST", "binary frames are not supported: send JSON text");
       const bytes = byteLength(data);
       if (bytes > this.deps.limits.maxMessageBytes) {
-        throw new WireError("PAYLOAD_TOO_LARGE", `message of ${bytes} bytes is above the limit of ${this.deps.limits.maxMessageBytes}`);
+        throw new WireError(
+          "PAYLOAD_TOO_LARGE",
+          `message of ${bytes} bytes is above the limit of ${this.deps.limits.maxMessageBytes}`,
+        );
       }
       const text = textOf(data);
-      const value = decodeMessage(text, { maxLength: this.deps.limits.maxMessageBytes, maxDepth: this.deps.limits.maxDepth });
+      const value = decodeMessage(text, {
+        maxLength: this.deps.limits.maxMessageBytes,
+        maxDepth: this.deps.limits.maxDepth,
+      });
       const incoming = parseIncoming(value);
       if (incoming.kind === "notification") {
         // The node serves no client notifications; JSON-RPC forbids answering one.
@@ -127,11 +139,16 @@ export class ClientConnection implements Session {
       method = isMethodName(request.method) ? request.method : "unknown";
       const taken = this.bucket.take();
       if (!taken.ok) {
-        throw new WireError("RATE_LIMITED", "too many requests on this connection", { retryAfterMs: taken.retryAfterMs });
+        throw new WireError("RATE_LIMITED", "too many requests on this connection", {
+          retryAfterMs: taken.retryAfterMs,
+        });
       }
       if (this.deps.draining()) throw new WireError("SHUTTING_DOWN", "the node is shutting down");
       if (this.inFlight.size >= this.deps.limits.maxInFlight) {
-        throw new WireError("RATE_LIMITED", `more than ${this.deps.limits.maxInFlight} requests in flight on this connection`);
+        throw new WireError(
+          "RATE_LIMITED",
+          `more than ${this.deps.limits.maxInFlight} requests in flight on this connection`,
+        );
       }
       if (!isMethodName(request.method)) {
         throw new WireError("METHOD_NOT_FOUND", `method ${request.method.slice(0, 64)} is not served`);
@@ -156,7 +173,13 @@ export class ClientConnection implements Session {
     }
   }
 
-  private answer(response: RpcResponse, requestId: string, method: string, started: number, outcome: string | undefined): void {
+  private answer(
+    response: RpcResponse,
+    requestId: string,
+    method: string,
+    started: number,
+    outcome: string | undefined,
+  ): void {
     const seconds = (this.deps.clock() - started) / 1000;
     this.deps.metrics.requests.inc({ method, outcome: outcome ?? "ok" });
     this.deps.metrics.requestSeconds.observe({ method }, seconds);
@@ -173,7 +196,14 @@ export class ClientConnection implements Session {
     this.send(encodeMessage(response));
   }
 
-  private fail(id: RpcId | null, error: WireError, requestId: string, method: string, started: number, cause: unknown): void {
+  private fail(
+    id: RpcId | null,
+    error: WireError,
+    requestId: string,
+    method: string,
+    started: number,
+    cause: unknown,
+  ): void {
     const name = error.data.name;
     const withId = new WireError(name as never, error.message, { ...error.data, requestId });
     if (method === "auth.login") this.deps.metrics.logins.inc({ outcome: name });
@@ -185,10 +215,15 @@ export class ClientConnection implements Session {
   }
 
   private misbehaved(weight: number, requestId: string): void {
-    if (this.score.add(weight) && !this.closing) {
+    if (this.score.add(weight) && this.reading) {
+      // Read nothing more; answer what is in flight (for at most a second), then close.
+      this.reading = false;
       this.log.warn({ requestId, score: this.score.value }, "closing a misbehaving connection");
       this.deps.metrics.disconnects.inc({ reason: "misbehaviour" });
-      this.close(CLOSE_CODES.policyViolation, "too many bad messages");
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref());
+      void Promise.race([this.settled(), grace]).then(() =>
+        this.close(CLOSE_CODES.policyViolation, "too many bad messages"),
+      );
     }
   }
 

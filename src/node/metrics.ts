@@ -27,7 +27,11 @@ export function createMetrics(): NodeMetrics {
   const registers = [registry];
   return {
     registry,
-    connectedClients: new Gauge({ name: "switchyard_connected_clients", help: "WebSocket connections open now", registers }),
+    connectedClients: new Gauge({
+      name: "switchyard_connected_clients",
+      help: "WebSocket connections open now",
+      registers,
+    }),
     authenticatedClients: new Gauge({
       name: "switchyard_authenticated_clients",
       help: "WebSocket connections logged in now",
@@ -35,7 +39,7 @@ export function createMetrics(): NodeMetrics {
     }),
     requests: new Counter({
       name: "switchyard_rpc_requests_total",
-      help: "JSON-RPC requests by method (\"unknown\" for names the node does not serve) and outcome (ok or the error name)",
+      help: 'JSON-RPC requests by method ("unknown" for names the node does not serve) and outcome (ok or the error name)',
       labelNames: ["method", "outcome"],
       registers,
     }),

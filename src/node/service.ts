@@ -84,7 +84,10 @@ export class NodeService {
     service.heartbeat = setInterval(() => service.ping(), 30_000);
     service.heartbeat.unref();
     const { address, port } = service.address;
-    options.logger.info({ host: address, port, node: options.wallet.address, chainId: options.chainId.toString() }, "node listening");
+    options.logger.info(
+      { host: address, port, node: options.wallet.address, chainId: options.chainId.toString() },
+      "node listening",
+    );
     return service;
   }
 
@@ -104,7 +107,11 @@ export class NodeService {
       limits: {
         minTimeout: o.deployment.limits.minTimeout,
         maxTimeout: o.deployment.limits.maxTimeout,
-        assets: [...o.deployment.limits.assets].map(([asset, l]) => ({ asset, channelCapacity: l.channelCapacity, transferCap: l.transferCap })),
+        assets: [...o.deployment.limits.assets].map(([asset, l]) => ({
+          asset,
+          channelCapacity: l.channelCapacity,
+          transferCap: l.transferCap,
+        })),
       },
       wire: {
         maxMessageBytes: o.wire.maxMessageBytes,
@@ -138,8 +145,13 @@ export class NodeService {
     log.info({ clients: clients.length }, "draining");
     for (const c of clients) c.push(notification(NOTIFICATIONS.draining, { reason: "shutdown" }));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), this.options.wire.drainTimeoutMs)));
-    const outcome = await Promise.race([Promise.all(clients.map((c) => c.settled())).then(() => "settled" as const), timeout]);
+    const timeout = new Promise<"timeout">(
+      (resolve) => (timer = setTimeout(() => resolve("timeout"), this.options.wire.drainTimeoutMs)),
+    );
+    const outcome = await Promise.race([
+      Promise.all(clients.map((c) => c.settled())).then(() => "settled" as const),
+      timeout,
+    ]);
     clearTimeout(timer);
     if (outcome === "timeout") log.warn("drain timeout: closing sockets with exchanges still in flight");
     const sockets = [...this.connections.keys()];
@@ -184,13 +196,7 @@ export class NodeService {
     });
     this.connections.set(socket, connection);
     this.metrics.connectedClients.inc();
-    let alive = true;
-    (socket as WebSocket & { isAlive?: () => boolean }).isAlive = () => {
-      const was = alive;
-      alive = false;
-      return was;
-    };
-    socket.on("pong", () => (alive = true));
+    socket.on("pong", () => (connection.alive = true));
     socket.on("error", (error) => o.logger.debug({ connection: id, err: error }, "socket error"));
     socket.on("close", (code) => {
       this.connections.delete(socket);
@@ -204,24 +210,29 @@ export class NodeService {
 
   /** Pings every socket; one that did not answer the last ping is terminated. */
   private ping(): void {
-    for (const socket of this.connections.keys()) {
-      const isAlive = (socket as WebSocket & { isAlive?: () => boolean }).isAlive;
-      if (isAlive !== undefined && !isAlive()) socket.terminate();
-      else socket.ping();
+    for (const [socket, connection] of this.connections) {
+      if (!connection.alive) {
+        socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      socket.ping();
     }
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "").split("?")[0];
     try {
-      if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { error: "method not allowed" }, { Allow: "GET, HEAD" });
+      if (req.method !== "GET" && req.method !== "HEAD")
+        return send(res, 405, { error: "method not allowed" }, { Allow: "GET, HEAD" });
       switch (path) {
         case "/health":
           return send(res, 200, { status: "ok" });
         case "/ready": {
           const reasons: string[] = [];
           if (this.draining) reasons.push("draining");
-          if (this.options.chainReady !== undefined && !(await this.options.chainReady())) reasons.push("chain not answering with the configured chain id");
+          if (this.options.chainReady !== undefined && !(await this.options.chainReady()))
+            reasons.push("chain not answering with the configured chain id");
           return send(res, reasons.length === 0 ? 200 : 503, { ready: reasons.length === 0, reasons });
         }
         case INFO_PATH:

@@ -21,8 +21,10 @@ const CONTRACTS = ["ChannelFactory", "ChannelMastercopy", "HashlockResolver", "S
 export async function loadKey(key: ResolvedConfig["key"], env: NodeJS.ProcessEnv): Promise<BaseWallet> {
   if (key.privateKeyEnv !== undefined) {
     const value = env[key.privateKeyEnv];
-    if (value === undefined || value === "") throw new ConfigError("key.privateKeyEnv", `the environment variable ${key.privateKeyEnv} is not set`);
-    if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new ConfigError("key.privateKeyEnv", `${key.privateKeyEnv} does not hold a 32-byte hex private key`);
+    if (value === undefined || value === "")
+      throw new ConfigError("key.privateKeyEnv", `the environment variable ${key.privateKeyEnv} is not set`);
+    if (!/^0x[0-9a-fA-F]{64}$/.test(value))
+      throw new ConfigError("key.privateKeyEnv", `${key.privateKeyEnv} does not hold a 32-byte hex private key`);
     try {
       return new Wallet(value);
     } catch {
@@ -32,7 +34,8 @@ export async function loadKey(key: ResolvedConfig["key"], env: NodeJS.ProcessEnv
   const file = key.keystore as string;
   const passwordEnv = key.passwordEnv as string;
   const password = env[passwordEnv];
-  if (password === undefined) throw new ConfigError("key.passwordEnv", `the environment variable ${passwordEnv} is not set`);
+  if (password === undefined)
+    throw new ConfigError("key.passwordEnv", `the environment variable ${passwordEnv} is not set`);
   let json: string;
   try {
     json = await readFile(file, "utf8");
@@ -43,11 +46,19 @@ export async function loadKey(key: ResolvedConfig["key"], env: NodeJS.ProcessEnv
     const wallet = await Wallet.fromEncryptedJson(json, password);
     return wallet instanceof Wallet ? wallet : new Wallet(wallet.privateKey);
   } catch (error) {
-    throw new ConfigError("key.keystore", `cannot decrypt ${file} with the password in ${passwordEnv}: ${(error as Error).message}`);
+    throw new ConfigError(
+      "key.keystore",
+      `cannot decrypt ${file} with the password in ${passwordEnv}: ${(error as Error).message}`,
+    );
   }
 }
 
-const recordSchema = z.object({ contractName: z.string(), address: z.string(), chainId: z.number(), constructorArgs: z.array(z.unknown()) });
+const recordSchema = z.object({
+  contractName: z.string(),
+  address: z.string(),
+  chainId: z.number(),
+  constructorArgs: z.array(z.unknown()),
+});
 const factoryArgs = z.tuple([
   z.array(z.object({ asset: z.string(), channelCapacity: z.string(), transferCap: z.string() })),
   z.string(),
@@ -74,26 +85,39 @@ export async function loadDeployment(config: ResolvedConfig): Promise<Deployment
     } catch (error) {
       throw new ConfigError(field, `${file} is not a deployment record: ${(error as Error).message.split("\n")[0]}`);
     }
-    if (record.contractName !== name) throw new ConfigError(field, `${file} records ${record.contractName}, not ${name}`);
+    if (record.contractName !== name)
+      throw new ConfigError(field, `${file} records ${record.contractName}, not ${name}`);
     if (record.chainId !== config.chain.chainId) {
-      throw new ConfigError(field, `${file} is a deployment on chain ${record.chainId}, the config's chain.chainId is ${config.chain.chainId}`);
+      throw new ConfigError(
+        field,
+        `${file} is a deployment on chain ${record.chainId}, the config's chain.chainId is ${config.chain.chainId}`,
+      );
     }
     addresses[name] = getAddress(record.address);
     if (name === "ChannelFactory") {
       const args = factoryArgs.safeParse(record.constructorArgs);
-      if (!args.success) throw new ConfigError(field, `${file}: constructorArgs are not (limits, minTimeout, maxTimeout)`);
+      if (!args.success)
+        throw new ConfigError(field, `${file}: constructorArgs are not (limits, minTimeout, maxTimeout)`);
       const [assets, minTimeout, maxTimeout] = args.data;
       limits = limitsOf(
         BigInt(minTimeout),
         BigInt(maxTimeout),
-        assets.map((a) => ({ asset: getAddress(a.asset), channelCapacity: BigInt(a.channelCapacity), transferCap: BigInt(a.transferCap) })),
+        assets.map((a) => ({
+          asset: getAddress(a.asset),
+          channelCapacity: BigInt(a.channelCapacity),
+          transferCap: BigInt(a.transferCap),
+        })),
       );
     }
   }
   return { addresses, limits: limits as DeploymentLimits };
 }
 
-function limitsOf(minTimeout: bigint, maxTimeout: bigint, assets: ReadonlyArray<{ asset: string } & AssetLimit>): DeploymentLimits {
+function limitsOf(
+  minTimeout: bigint,
+  maxTimeout: bigint,
+  assets: ReadonlyArray<{ asset: string } & AssetLimit>,
+): DeploymentLimits {
   return {
     minTimeout,
     maxTimeout,
@@ -107,7 +131,9 @@ async function chainIdOf(provider: JsonRpcProvider, timeoutMs: number): Promise<
   try {
     return await Promise.race([
       provider.send("eth_chainId", []).then((v: unknown) => BigInt(v as string)),
-      new Promise<Error>((resolve) => (timer = setTimeout(() => resolve(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
+      new Promise<Error>(
+        (resolve) => (timer = setTimeout(() => resolve(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)),
+      ),
     ]);
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
@@ -129,9 +155,17 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
   }
   const provider = new JsonRpcProvider(config.chain.rpcUrl, chainId, { staticNetwork: true, batchMaxCount: 1 });
   const id = await chainIdOf(provider, 5_000);
-  if (id instanceof Error) throw new ConfigError("chain.rpcUrl", `${config.chain.rpcUrl} does not answer eth_chainId: ${id.message}`);
-  if (id !== chainId) throw new ConfigError("chain.chainId", `the chain at ${config.chain.rpcUrl} has id ${id}, the config says ${chainId}`);
-  logger.warn({ store: config.store.kind }, "durable stores are not wired in yet: channels are kept in memory (see docs/NODE.md)");
+  if (id instanceof Error)
+    throw new ConfigError("chain.rpcUrl", `${config.chain.rpcUrl} does not answer eth_chainId: ${id.message}`);
+  if (id !== chainId)
+    throw new ConfigError(
+      "chain.chainId",
+      `the chain at ${config.chain.rpcUrl} has id ${id}, the config says ${chainId}`,
+    );
+  logger.warn(
+    { store: config.store.kind },
+    "durable stores are not wired in yet: channels are kept in memory (see docs/NODE.md)",
+  );
   let lastCheck = 0;
   let lastResult = true;
   const options: NodeServiceOptions = {
@@ -141,7 +175,10 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     chainId,
     wallet,
     deployment,
-    fees: { default: config.fees.default, assets: new Map(config.fees.assets.map((f) => [f.asset, { flat: f.flat, ppm: f.ppm }])) },
+    fees: {
+      default: config.fees.default,
+      assets: new Map(config.fees.assets.map((f) => [f.asset, { flat: f.flat, ppm: f.ppm }])),
+    },
     collateral: config.collateral,
     channelTimeout: config.channelTimeout,
     store: config.store,

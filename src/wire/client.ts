@@ -9,7 +9,13 @@
  */
 import type { ChannelSigner } from "../protocol/signing.js";
 import { RemoteError, TransportError, WireError } from "./codes.js";
-import { DEFAULT_DECODE_LIMITS, decodeMessage, encodeMessage, parseServerMessage, type DecodeLimits } from "./envelope.js";
+import {
+  DEFAULT_DECODE_LIMITS,
+  decodeMessage,
+  encodeMessage,
+  parseServerMessage,
+  type DecodeLimits,
+} from "./envelope.js";
 import { loginSignRequest } from "./login.js";
 import { METHODS, type MethodName, type ParamsOf, type ResultOf } from "./methods.js";
 import { validate } from "./schemas.js";
@@ -68,7 +74,9 @@ export class WireClient {
         this.closeInfo = info;
         for (const [, p] of this.pending) {
           clearTimeout(p.timer);
-          p.reject(new TransportError("CLOSED", `the connection closed (${info.code} ${info.reason}) before the answer`));
+          p.reject(
+            new TransportError("CLOSED", `the connection closed (${info.code} ${info.reason}) before the answer`),
+          );
         }
         this.pending.clear();
         for (const h of this.closeHandlers) h(info.code, info.reason);
@@ -85,7 +93,9 @@ export class WireClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.close();
-        reject(new TransportError("TIMEOUT", `no connection to ${url} within ${options.connectTimeoutMs ?? 10_000} ms`));
+        reject(
+          new TransportError("TIMEOUT", `no connection to ${url} within ${options.connectTimeoutMs ?? 10_000} ms`),
+        );
       }, options.connectTimeoutMs ?? 10_000);
       socket.addEventListener("open", () => {
         clearTimeout(timer);
@@ -97,7 +107,9 @@ export class WireClient {
       });
       socket.addEventListener("close", (event) => {
         clearTimeout(timer);
-        reject(new TransportError("NOT_CONNECTED", `connection to ${url} closed while opening (${event.code ?? 1006})`));
+        reject(
+          new TransportError("NOT_CONNECTED", `connection to ${url} closed while opening (${event.code ?? 1006})`),
+        );
       });
     });
   }
@@ -113,18 +125,24 @@ export class WireClient {
   }
 
   /** Calls a method the node serves; the result is checked against the method's schema. */
-  async request<M extends MethodName>(method: M, ...params: undefined extends ParamsOf<M> ? [] | [ParamsOf<M>] : [ParamsOf<M>]): Promise<ResultOf<M>> {
+  async request<M extends MethodName>(
+    method: M,
+    ...params: undefined extends ParamsOf<M> ? [] | [ParamsOf<M>] : [ParamsOf<M>]
+  ): Promise<ResultOf<M>> {
     const result = await this.call(method, params[0]);
     return validate(METHODS[method].result as never, result, `${method} result`, "INVALID_REQUEST") as ResultOf<M>;
   }
 
   /** Sends any request and returns its raw result (what `request` builds on; also for methods of a newer node). */
   call(method: string, params?: unknown, timeoutMs = this.options.timeoutMs ?? 10_000): Promise<unknown> {
-    if (this.socket.readyState !== OPEN) return Promise.reject(new TransportError("NOT_CONNECTED", "the connection is not open"));
+    if (this.socket.readyState !== OPEN)
+      return Promise.reject(new TransportError("NOT_CONNECTED", "the connection is not open"));
     const id = this.nextId++;
     let text: string;
     try {
-      text = encodeMessage(params === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params });
+      text = encodeMessage(
+        params === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params },
+      );
     } catch (error) {
       return Promise.reject(new TransportError("PROTOCOL", `params cannot be encoded: ${(error as Error).message}`));
     }
@@ -168,7 +186,8 @@ export class WireClient {
   private onMessage(data: unknown): void {
     let text: string;
     if (typeof data === "string") text = data;
-    else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) text = new TextDecoder().decode(data as ArrayBuffer);
+    else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data))
+      text = new TextDecoder().decode(data as ArrayBuffer);
     else return;
     let message;
     try {
@@ -187,7 +206,8 @@ export class WireClient {
     if (p === undefined) return;
     this.pending.delete(response.id);
     clearTimeout(p.timer);
-    if ("error" in response) p.reject(new RemoteError(response.error.code, response.error.message, response.error.data));
+    if ("error" in response)
+      p.reject(new RemoteError(response.error.code, response.error.message, response.error.data));
     else p.resolve(response.result);
   }
 }

@@ -81,7 +81,10 @@ export function nestingDepth(text: string, limit: number): number {
 /** Decodes one message's text: PAYLOAD_TOO_LARGE, PARSE_ERROR (also for too deep a nesting) or the value. */
 export function decodeMessage(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
   if (text.length > limits.maxLength) {
-    throw new WireError("PAYLOAD_TOO_LARGE", `message of ${text.length} characters is above the limit of ${limits.maxLength}`);
+    throw new WireError(
+      "PAYLOAD_TOO_LARGE",
+      `message of ${text.length} characters is above the limit of ${limits.maxLength}`,
+    );
   }
   if (nestingDepth(text, limits.maxDepth) > limits.maxDepth) {
     throw new WireError("PARSE_ERROR", `message nests deeper than ${limits.maxDepth} levels`);
@@ -98,7 +101,14 @@ export function encodeMessage(message: RpcRequest | RpcNotification | RpcRespons
   return encodeJson(message);
 }
 
-const rpcId = z.union([z.string().max(128), z.number().int().min(-(2 ** 53) + 1).max(2 ** 53 - 1)]);
+const rpcId = z.union([
+  z.string().max(128),
+  z
+    .number()
+    .int()
+    .min(-(2 ** 53) + 1)
+    .max(2 ** 53 - 1),
+]);
 const method = z.string().min(1).max(64);
 const incoming = z.strictObject({
   jsonrpc: z.literal(JSONRPC_VERSION),
@@ -108,14 +118,17 @@ const incoming = z.strictObject({
 });
 
 /** What a server reads from a client: a request (answered) or a notification (never answered). */
-export type Incoming = { kind: "request"; request: RpcRequest } | { kind: "notification"; notification: RpcNotification };
+export type Incoming =
+  | { kind: "request"; request: RpcRequest }
+  | { kind: "notification"; notification: RpcNotification };
 
 /**
  * Checks a decoded client message's envelope. Throws INVALID_REQUEST (with the message's id when it had a
  * usable one, so the error can answer it) on anything that is not a single JSON-RPC 2.0 request.
  */
 export function parseIncoming(value: unknown): Incoming {
-  if (Array.isArray(value)) throw new IdentifiedError(null, new WireError("INVALID_REQUEST", "batches are not supported"));
+  if (Array.isArray(value))
+    throw new IdentifiedError(null, new WireError("INVALID_REQUEST", "batches are not supported"));
   let parsed: z.output<typeof incoming>;
   try {
     parsed = validate(incoming, value, "request", "INVALID_REQUEST");
@@ -176,17 +189,25 @@ const failureMessage = z.object({ jsonrpc: z.literal(JSONRPC_VERSION), id: rpcId
 const pushMessage = z.object({ jsonrpc: z.literal(JSONRPC_VERSION), method, params: z.unknown().optional() });
 
 /** What a client reads from the server: a response, or a pushed notification. Throws INVALID_REQUEST. */
-export type ServerMessage = { kind: "response"; response: RpcResponse } | { kind: "notification"; notification: RpcNotification };
+export type ServerMessage =
+  | { kind: "response"; response: RpcResponse }
+  | { kind: "notification"; notification: RpcNotification };
 
 export function parseServerMessage(value: unknown): ServerMessage {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new WireValidationError("INVALID_REQUEST", "server message is not an object", [{ path: "(root)", message: "not an object" }]);
+    throw new WireValidationError("INVALID_REQUEST", "server message is not an object", [
+      { path: "(root)", message: "not an object" },
+    ]);
   }
   if ("method" in value) {
     const m = validate(pushMessage, value, "server notification", "INVALID_REQUEST");
-    return { kind: "notification", notification: m.params === undefined ? { jsonrpc: m.jsonrpc, method: m.method } : m };
+    return {
+      kind: "notification",
+      notification: m.params === undefined ? { jsonrpc: m.jsonrpc, method: m.method } : m,
+    };
   }
-  if ("error" in value) return { kind: "response", response: validate(failureMessage, value, "error response", "INVALID_REQUEST") };
+  if ("error" in value)
+    return { kind: "response", response: validate(failureMessage, value, "error response", "INVALID_REQUEST") };
   if ("result" in value) {
     const m = validate(successMessage, value, "response", "INVALID_REQUEST");
     return { kind: "response", response: { jsonrpc: m.jsonrpc, id: m.id, result: m.result } };

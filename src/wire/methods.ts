@@ -15,7 +15,12 @@ const noParams = z.union([z.strictObject({}), z.array(z.never()).max(0)]).option
 
 const typedDataField = z.strictObject({ name: z.string(), type: z.string() });
 export const loginChallenge = z.strictObject({
-  domain: z.strictObject({ name: z.string().max(64), version: z.literal(LOGIN_VERSION), chainId: uint256, verifyingContract: address }),
+  domain: z.strictObject({
+    name: z.string().max(64),
+    version: z.literal(LOGIN_VERSION),
+    chainId: uint256,
+    verifyingContract: address,
+  }),
   types: z.record(z.string(), z.array(typedDataField)),
   primaryType: z.literal(LOGIN_PRIMARY_TYPE),
   message: z.strictObject({ client: address, nonce: bytes32, issuedAt: uint256, expiry: uint256 }),
@@ -41,7 +46,10 @@ export const nodeInfo = z.strictObject({
     maxInFlight: z.number().int(),
     challengeTtlSeconds: z.number().int(),
   }),
-  fees: z.strictObject({ default: assetFees, assets: z.array(z.strictObject({ asset: address, flat: uint256, ppm: uint256 })) }),
+  fees: z.strictObject({
+    default: assetFees,
+    assets: z.array(z.strictObject({ asset: address, flat: uint256, ppm: uint256 })),
+  }),
   resolvers: z.array(z.strictObject({ name: z.string(), address })),
   methods: z.array(z.string()),
 });

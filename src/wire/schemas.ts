@@ -80,7 +80,7 @@ export const accountSignature = z
 
 /** A uint256 carried as a bigint (`{"$n": "<decimal>"}` on the wire). */
 export const uint256 = z
-  .bigint({ error: "expected a bigint ({\"$n\": \"<decimal>\"})" })
+  .bigint({ error: 'expected a bigint ({"$n": "<decimal>"})' })
   .min(0n, "expected a non-negative integer")
   .max(MAX_UINT256, "expected a uint256");
 
@@ -128,7 +128,12 @@ export const transfer = z.strictObject({
 });
 
 export const updateDetails = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("deposit"), asset: address, totalDepositsAlice: uint256, totalDepositsBob: uint256 }),
+  z.strictObject({
+    type: z.literal("deposit"),
+    asset: address,
+    totalDepositsAlice: uint256,
+    totalDepositsBob: uint256,
+  }),
   z.strictObject({ type: z.literal("create"), transfer }),
   z.strictObject({
     type: z.literal("resolve"),

@@ -51,7 +51,13 @@ export async function writeConfig(chainUrl: string, overrides: Record<string, un
       limits: {
         minTimeout: "3600",
         maxTimeout: "2592000",
-        assets: [{ asset: "0x0000000000000000000000000000000000000000", channelCapacity: "100000000000000000000", transferCap: "10000000000000000000" }],
+        assets: [
+          {
+            asset: "0x0000000000000000000000000000000000000000",
+            channelCapacity: "100000000000000000000",
+            transferCap: "10000000000000000000",
+          },
+        ],
       },
     },
     key: { privateKeyEnv: "SWITCHYARD_TEST_NODE_KEY" },
@@ -85,8 +91,15 @@ export interface NodeProcess {
 export const nodeEnv = (): NodeJS.ProcessEnv => ({ ...process.env, SWITCHYARD_TEST_NODE_KEY: NODE_KEY });
 
 /** Runs the CLI with `args` to completion (for --help and bad configs). */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = nodeEnv()): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = nodeEnv(),
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -99,11 +112,15 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = nodeEnv())
 
 /** Starts the node on `config` and waits for its "node listening" line. */
 export async function startNodeProcess(config: string, env: NodeJS.ProcessEnv = nodeEnv()): Promise<NodeProcess> {
-  const watchdog: ChildProcess = spawn(process.execPath, [WATCHDOG, process.execPath, "--import", "tsx", CLI, "node", "--config", config], {
-    cwd: ROOT,
-    env: { ...env, SWITCHYARD_NODE_LIFETIME_MS: "240000" },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const watchdog: ChildProcess = spawn(
+    process.execPath,
+    [WATCHDOG, process.execPath, "--import", "tsx", CLI, "node", "--config", config],
+    {
+      cwd: ROOT,
+      env: { ...env, SWITCHYARD_NODE_LIFETIME_MS: "240000" },
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   let out = "";
   watchdog.stdout?.on("data", (c: Buffer) => (out += c.toString()));
   watchdog.stderr?.on("data", (c: Buffer) => (out += c.toString()));
@@ -215,7 +232,10 @@ export async function rawSocket(url: string): Promise<RawSocket> {
 }
 
 /** GET `url`: status and body text. */
-export async function get(url: string, init: RequestInit = {}): Promise<{ status: number; text: string; type: string | null }> {
+export async function get(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; text: string; type: string | null }> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
   return { status: response.status, text: await response.text(), type: response.headers.get("content-type") };
 }

@@ -15,10 +15,23 @@ import { walletSigner } from "../../../src/protocol/signing.js";
 import { RemoteError } from "../../../src/wire/codes.js";
 import { loginSignRequest } from "../../../src/wire/login.js";
 import { NOTIFICATIONS } from "../../../src/wire/methods.js";
-import { ROOT, clientWallet, connect, get, nodeEnv, runCli, startChain, startNodeProcess, writeConfig } from "./harness.js";
+import {
+  ROOT,
+  clientWallet,
+  connect,
+  get,
+  nodeEnv,
+  runCli,
+  startChain,
+  startNodeProcess,
+  writeConfig,
+} from "./harness.js";
 
 /** An HTTP JSON-RPC proxy to `target` that holds every eth_call for `delayMs`, and says when one arrives. */
-async function slowCallProxy(target: string, delayMs: number): Promise<{ url: string; sawCall: Promise<void>; close(): Promise<void> }> {
+async function slowCallProxy(
+  target: string,
+  delayMs: number,
+): Promise<{ url: string; sawCall: Promise<void>; close(): Promise<void> }> {
   let saw: () => void = () => undefined;
   const sawCall = new Promise<void>((resolve) => (saw = resolve));
   const server: Server = createServer((req, res) => {
@@ -53,7 +66,9 @@ async function deployErc1271(chainUrl: string, owner: string): Promise<string> {
   const file = path.join(ROOT, "artifacts/contracts/test/mocks/MockERC1271Wallet.sol/MockERC1271Wallet.json");
   const artifact = JSON.parse(await readFile(file, "utf8")) as { abi: InterfaceAbi; bytecode: string };
   const provider = new JsonRpcProvider(chainUrl, 31337, { staticNetwork: true });
-  const contract = await new ContractFactory(artifact.abi, artifact.bytecode, await provider.getSigner(0)).deploy(owner);
+  const contract = await new ContractFactory(artifact.abi, artifact.bytecode, await provider.getSigner(0)).deploy(
+    owner,
+  );
   await contract.waitForDeployment();
   const address = await contract.getAddress();
   provider.destroy();
@@ -74,10 +89,16 @@ describe("node life cycle (own process)", function () {
   it("test_sigterm_drainsAnInFlightExchangeThenExits0", async () => {
     const proxy = await slowCallProxy(chain.url, 2_000);
     const keyWallet = Wallet.createRandom();
-    const keystore = await encryptKeystoreJson({ address: keyWallet.address, privateKey: keyWallet.privateKey }, "test password", {
-      scrypt: { N: 1 << 10 },
+    const keystore = await encryptKeystoreJson(
+      { address: keyWallet.address, privateKey: keyWallet.privateKey },
+      "test password",
+      {
+        scrypt: { N: 1 << 10 },
+      },
+    );
+    const config = await writeConfig(proxy.url, {
+      key: { keystore: "node.keystore.json", passwordEnv: "SWITCHYARD_TEST_KEY_PASSWORD" },
     });
-    const config = await writeConfig(proxy.url, { key: { keystore: "node.keystore.json", passwordEnv: "SWITCHYARD_TEST_KEY_PASSWORD" } });
     await writeFile(path.join(path.dirname(config), "node.keystore.json"), keystore);
     const node = await startNodeProcess(config, { ...nodeEnv(), SWITCHYARD_TEST_KEY_PASSWORD: "test password" });
     try {
@@ -117,7 +138,10 @@ describe("node life cycle (own process)", function () {
 
   it("test_sigkill_thenRestartOnTheSamePortServesAgain", async () => {
     const port = await freePort();
-    const config = await writeConfig(chain.url, { listen: { host: "127.0.0.1", port }, wire: { challengeTtlSeconds: 2 } });
+    const config = await writeConfig(chain.url, {
+      listen: { host: "127.0.0.1", port },
+      wire: { challengeTtlSeconds: 2 },
+    });
     const first = await startNodeProcess(config);
     try {
       const client = await connect(first.ws);
@@ -143,7 +167,9 @@ describe("node life cycle (own process)", function () {
       const signature = await walletSigner(clientWallet).sign(loginSignRequest(challenge));
       const wait = Number(challenge.message.expiry + 1n) * 1000 - Date.now() + 50;
       await sleep(Math.max(0, wait));
-      const expired = await other.request("auth.login", { nonce: challenge.message.nonce, signature }).catch((e: unknown) => e);
+      const expired = await other
+        .request("auth.login", { nonce: challenge.message.nonce, signature })
+        .catch((e: unknown) => e);
       expect((expired as RemoteError).code).to.equal("CHALLENGE_EXPIRED");
       expect((expired as RemoteError).rpcCode).to.equal(4002);
       await Promise.all([client.close(), other.close()]);
@@ -155,11 +181,17 @@ describe("node life cycle (own process)", function () {
 
   it("test_badConfig_stopsBeforeListeningAndNamesTheField", async () => {
     const port = await freePort();
-    const secretInFile = await writeConfig(chain.url, { listen: { host: "127.0.0.1", port }, key: { privateKey: "0x" + "11".repeat(32) } });
+    const secretInFile = await writeConfig(chain.url, {
+      listen: { host: "127.0.0.1", port },
+      key: { privateKey: "0x" + "11".repeat(32) },
+    });
     const a = await runCli(["node", "--config", secretInFile]);
     expect(a.code).to.equal(3);
     expect(a.stderr).to.contain("config error: key.privateKey:");
-    const wrongChain = await writeConfig(chain.url, { listen: { host: "127.0.0.1", port }, chain: { rpcUrl: chain.url, chainId: 1 } });
+    const wrongChain = await writeConfig(chain.url, {
+      listen: { host: "127.0.0.1", port },
+      chain: { rpcUrl: chain.url, chainId: 1 },
+    });
     const b = await runCli(["node", "--config", wrongChain]);
     expect(b.code).to.equal(3);
     expect(b.stderr).to.contain("config error: chain.chainId:");

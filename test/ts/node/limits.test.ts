@@ -50,7 +50,12 @@ describe("node limits", () => {
   describe("ConnectionAuth", () => {
     let now = 1_800_000_000_000;
     const auth = (): ConnectionAuth =>
-      new ConnectionAuth({ domain: loginDomain("n", 31337n, node.address), ttlSeconds: 60, maxOutstanding: 2, clock: () => now });
+      new ConnectionAuth({
+        domain: loginDomain("n", 31337n, node.address),
+        ttlSeconds: 60,
+        maxOutstanding: 2,
+        clock: () => now,
+      });
 
     it("test_login_bindsTheFirstValidAnswerOnly", async () => {
       const a = auth();
@@ -59,7 +64,10 @@ describe("node limits", () => {
       const sign = walletSigner(client);
       const [s1, s2] = await Promise.all([sign.sign(loginSignRequest(first)), sign.sign(loginSignRequest(second))]);
       // two logins at once: one binds, the other is refused
-      const codes = await Promise.all([codeOf(a.login(first.message.nonce, s1)), codeOf(a.login(second.message.nonce, s2))]);
+      const codes = await Promise.all([
+        codeOf(a.login(first.message.nonce, s1)),
+        codeOf(a.login(second.message.nonce, s2)),
+      ]);
       expect(codes.sort()).to.deep.equal(["ALREADY_AUTHENTICATED", "ok"]);
       expect(a.address).to.equal(client.address);
     });

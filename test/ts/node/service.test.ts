@@ -10,12 +10,13 @@ import path from "node:path";
 import { expect } from "chai";
 import { ContractFactory, JsonRpcProvider, TypedDataEncoder, type InterfaceAbi } from "ethers";
 
-import type { LocalNode } from "../../../scripts/lib/local-node.js";
+import { sleep, type LocalNode } from "../../../scripts/lib/local-node.js";
 import { computeChannelAddress } from "../../../src/protocol/channelAddress.js";
 import { walletSigner, type ChannelSigner } from "../../../src/protocol/signing.js";
 import type { WireClient } from "../../../src/wire/client.js";
 import { RemoteError, WIRE_ERRORS } from "../../../src/wire/codes.js";
 import { LOGIN_TYPES, loginSignRequest } from "../../../src/wire/login.js";
+import { prng } from "../sdk/helpers.js";
 import {
   ADDRESSES,
   ROOT,
@@ -41,7 +42,11 @@ async function refused(promise: Promise<unknown>): Promise<RemoteError> {
   throw new Error("expected a JSON-RPC error");
 }
 
-function errorOf(message: Record<string, unknown>): { code: number; message: string; data: { name: string; requestId: string; issues?: Array<{ path: string }>; retryAfterMs?: number } } {
+function errorOf(message: Record<string, unknown>): {
+  code: number;
+  message: string;
+  data: { name: string; requestId: string; issues?: Array<{ path: string }>; retryAfterMs?: number };
+} {
   expect(message, JSON.stringify(message)).to.have.property("error");
   return message.error as never;
 }
@@ -92,7 +97,13 @@ describe("node service (own process, real sockets)", function () {
       expect(info.limits).to.deep.equal({
         minTimeout: { $n: "3600" },
         maxTimeout: { $n: "2592000" },
-        assets: [{ asset: "0x0000000000000000000000000000000000000000", channelCapacity: { $n: "100000000000000000000" }, transferCap: { $n: "10000000000000000000" } }],
+        assets: [
+          {
+            asset: "0x0000000000000000000000000000000000000000",
+            channelCapacity: { $n: "100000000000000000000" },
+            transferCap: { $n: "10000000000000000000" },
+          },
+        ],
       });
       expect(info.fees).to.deep.equal({ default: { flat: { $n: "1" }, ppm: { $n: "100" } }, assets: [] });
       expect(info.resolvers).to.deep.equal([
@@ -144,7 +155,13 @@ describe("node service (own process, real sockets)", function () {
       const client = await connect(node.ws);
       expect(await client.login(walletSigner(clientWallet))).to.equal(clientWallet.address);
       const channel = await client.request("channel.get");
-      const expected = computeChannelAddress(ADDRESSES.ChannelFactory, ADDRESSES.ChannelMastercopy, nodeWallet.address, clientWallet.address, "0x" + "00".repeat(32));
+      const expected = computeChannelAddress(
+        ADDRESSES.ChannelFactory,
+        ADDRESSES.ChannelMastercopy,
+        nodeWallet.address,
+        clientWallet.address,
+        "0x" + "00".repeat(32),
+      );
       expect(channel.channel).to.equal(expected);
       expect(channel.alice).to.equal(nodeWallet.address);
       expect(channel.bob).to.equal(clientWallet.address);
@@ -176,7 +193,9 @@ describe("node service (own process, real sockets)", function () {
       expect(error.code).to.equal("LOGIN_SIGNATURE");
       expect(error.rpcCode).to.equal(4003);
       const right = await walletSigner(clientWallet).sign(loginSignRequest(challenge));
-      expect((await refused(client.request("auth.login", { nonce: challenge.message.nonce, signature: right }))).code).to.equal("CHALLENGE_UNKNOWN");
+      expect(
+        (await refused(client.request("auth.login", { nonce: challenge.message.nonce, signature: right }))).code,
+      ).to.equal("CHALLENGE_UNKNOWN");
       expect((await refused(client.request("channel.get"))).code).to.equal("UNAUTHORIZED");
       await client.close();
     });
@@ -186,32 +205,52 @@ describe("node service (own process, real sockets)", function () {
       const b = await connect(node.ws);
       const challenge = await a.request("auth.challenge", { address: clientWallet.address });
       const signature = await walletSigner(clientWallet).sign(loginSignRequest(challenge));
-      expect((await refused(b.request("auth.login", { nonce: challenge.message.nonce, signature }))).code).to.equal("CHALLENGE_UNKNOWN");
+      expect((await refused(b.request("auth.login", { nonce: challenge.message.nonce, signature }))).code).to.equal(
+        "CHALLENGE_UNKNOWN",
+      );
       expect((await refused(b.request("channel.get"))).code).to.equal("UNAUTHORIZED");
       // the challenge is still good where it was issued
-      expect((await a.request("auth.login", { nonce: challenge.message.nonce, signature })).address).to.equal(clientWallet.address);
+      expect((await a.request("auth.login", { nonce: challenge.message.nonce, signature })).address).to.equal(
+        clientWallet.address,
+      );
       // replayed after use: refused on its own connection and on any other
-      expect((await refused(a.request("auth.login", { nonce: challenge.message.nonce, signature }))).code).to.equal("ALREADY_AUTHENTICATED");
+      expect((await refused(a.request("auth.login", { nonce: challenge.message.nonce, signature }))).code).to.equal(
+        "ALREADY_AUTHENTICATED",
+      );
       const c = await connect(node.ws);
-      expect((await refused(c.request("auth.login", { nonce: challenge.message.nonce, signature }))).code).to.equal("CHALLENGE_UNKNOWN");
+      expect((await refused(c.request("auth.login", { nonce: challenge.message.nonce, signature }))).code).to.equal(
+        "CHALLENGE_UNKNOWN",
+      );
       // a logged-in connection cannot be re-bound to another address
-      expect((await refused(a.request("auth.challenge", { address: otherWallet.address }))).code).to.equal("ALREADY_AUTHENTICATED");
+      expect((await refused(a.request("auth.challenge", { address: otherWallet.address }))).code).to.equal(
+        "ALREADY_AUTHENTICATED",
+      );
       await Promise.all([a.close(), b.close(), c.close()]);
     });
 
     it("test_login_signatureForAnotherDomain_isRefused", async () => {
       const client = await connect(node.ws);
       const challenge = await client.request("auth.challenge", { address: clientWallet.address });
-      expect(challenge.domain).to.deep.equal({ name: "Switchyard test node", version: "1", chainId: 31337n, verifyingContract: nodeWallet.address });
+      expect(challenge.domain).to.deep.equal({
+        name: "Switchyard test node",
+        version: "1",
+        chainId: 31337n,
+        verifyingContract: nodeWallet.address,
+      });
       const otherChain = { ...challenge.domain, chainId: 1n };
       const digest = TypedDataEncoder.hash(otherChain, LOGIN_TYPES, challenge.message);
       const signature = clientWallet.signingKey.sign(digest).serialized;
-      expect((await refused(client.request("auth.login", { nonce: challenge.message.nonce, signature }))).code).to.equal("LOGIN_SIGNATURE");
+      expect(
+        (await refused(client.request("auth.login", { nonce: challenge.message.nonce, signature }))).code,
+      ).to.equal("LOGIN_SIGNATURE");
       await client.close();
     });
 
     it("test_login_erc1271Account_isVerifiedOnChain", async () => {
-      const artifactPath = path.join(ROOT, "artifacts/contracts/test/mocks/MockERC1271Wallet.sol/MockERC1271Wallet.json");
+      const artifactPath = path.join(
+        ROOT,
+        "artifacts/contracts/test/mocks/MockERC1271Wallet.sol/MockERC1271Wallet.json",
+      );
       const artifact = JSON.parse(await readFile(artifactPath, "utf8")) as { abi: InterfaceAbi; bytecode: string };
       const provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true });
       const deployer = await provider.getSigner(0);
@@ -239,13 +278,49 @@ describe("node service (own process, real sockets)", function () {
       { name: "a batch", send: '[{"jsonrpc":"2.0","id":1,"method":"node.info"}]', code: -32600, id: null },
       { name: "a wrong envelope", send: '{"jsonrpc":"1.0","id":7,"method":"node.info"}', code: -32600, id: 7 },
       { name: "an unknown method", send: '{"jsonrpc":"2.0","id":8,"method":"admin.shutdown"}', code: -32601, id: 8 },
-      { name: "wrong parameter types", send: '{"jsonrpc":"2.0","id":9,"method":"auth.challenge","params":{"address":12}}', code: -32602, id: 9 },
-      { name: "odd-length hex", send: '{"jsonrpc":"2.0","id":10,"method":"auth.login","params":{"nonce":"0x123","signature":"0x00"}}', code: -32602, id: 10 },
-      { name: "a number where a bigint is expected", send: '{"jsonrpc":"2.0","id":"n","method":"auth.challenge","params":{"address":"0x0000000000000000000000000000000000000001","x":1}}', code: -32602, id: "n" },
-      { name: "a request before login", send: '{"jsonrpc":"2.0","id":11,"method":"channel.get"}', code: -32001, id: 11 },
-      { name: "a message over the size limit", send: JSON.stringify({ jsonrpc: "2.0", id: 12, method: "node.info", params: { pad: "a".repeat(70_000) } }), code: -32003, id: null },
-      { name: "too deep a nesting", send: `{"jsonrpc":"2.0","id":13,"method":"node.info","params":${"[".repeat(40)}${"]".repeat(40)}}`, code: -32700, id: null },
-      { name: "a binary frame", send: Buffer.from('{"jsonrpc":"2.0","id":14,"method":"node.info"}'), binary: true, code: -32600, id: null },
+      {
+        name: "wrong parameter types",
+        send: '{"jsonrpc":"2.0","id":9,"method":"auth.challenge","params":{"address":12}}',
+        code: -32602,
+        id: 9,
+      },
+      {
+        name: "odd-length hex",
+        send: '{"jsonrpc":"2.0","id":10,"method":"auth.login","params":{"nonce":"0x123","signature":"0x00"}}',
+        code: -32602,
+        id: 10,
+      },
+      {
+        name: "an unknown parameter",
+        send: '{"jsonrpc":"2.0","id":"n","method":"auth.challenge","params":{"address":"0x0000000000000000000000000000000000000001","x":1}}',
+        code: -32602,
+        id: "n",
+      },
+      {
+        name: "a request before login",
+        send: '{"jsonrpc":"2.0","id":11,"method":"channel.get"}',
+        code: -32001,
+        id: 11,
+      },
+      {
+        name: "a message over the size limit",
+        send: JSON.stringify({ jsonrpc: "2.0", id: 12, method: "node.info", params: { pad: "a".repeat(70_000) } }),
+        code: -32003,
+        id: null,
+      },
+      {
+        name: "too deep a nesting",
+        send: `{"jsonrpc":"2.0","id":13,"method":"node.info","params":${"[".repeat(40)}${"]".repeat(40)}}`,
+        code: -32700,
+        id: null,
+      },
+      {
+        name: "a binary frame",
+        send: Buffer.from('{"jsonrpc":"2.0","id":14,"method":"node.info"}'),
+        binary: true,
+        code: -32600,
+        id: null,
+      },
       { name: "null", send: "null", code: -32600, id: null },
     ];
     for (const c of cases) {
@@ -267,7 +342,9 @@ describe("node service (own process, real sockets)", function () {
 
     it("test_badInput_paramsIssuesNameThePath", async () => {
       const raw = await rawSocket(node.ws);
-      const error = errorOf(await raw.ask('{"jsonrpc":"2.0","id":1,"method":"auth.challenge","params":{"address":"0x12"}}'));
+      const error = errorOf(
+        await raw.ask('{"jsonrpc":"2.0","id":1,"method":"auth.challenge","params":{"address":"0x12"}}'),
+      );
       expect(error.data.issues?.[0]?.path).to.equal("address");
       raw.socket.close();
     });
@@ -293,9 +370,58 @@ describe("node service (own process, real sockets)", function () {
       expect(closed.code).to.equal(1008);
       const ok = raw.messages.filter((m) => "result" in m);
       const limited = raw.messages.filter((m) => (m.error as { code?: number } | undefined)?.code === -32002);
-      expect(ok.length).to.be.within(1, 25);
+      // The requests taken before the limit are answered (in flight ones too, before the close); the ten
+      // refused ones (bucket empty, or too many in flight) reach the misbehaviour limit; nothing else comes.
+      expect(ok.length).to.be.greaterThan(0);
       expect(limited.length).to.equal(10);
-      expect((limited[0]?.error as { data: { retryAfterMs: number } }).data.retryAfterMs).to.be.greaterThan(0);
+      expect(ok.length + limited.length).to.equal(raw.messages.length);
+      const retryAfter = limited.map((m) => (m.error as { data: { retryAfterMs?: number } }).data.retryAfterMs ?? 0);
+      expect(Math.max(...retryAfter)).to.be.greaterThan(0);
+      await steadyStillServed();
+    });
+
+    it("test_randomFrames_areAnsweredWithTableCodesAndNeverTakeTheNodeDown", async () => {
+      const rand = prng(0xf00d);
+      const pieces = [
+        '{"jsonrpc":"2.0"',
+        '"id":',
+        "1",
+        '"x"',
+        "null",
+        '"method":',
+        '"auth.login"',
+        '"channel.get"',
+        '"params":',
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        '{"$n":"-1"}',
+        '"0x1"',
+        "1e309",
+        '"\\u0000"',
+      ];
+      const known = new Set<number>(Object.values(WIRE_ERRORS));
+      let answered = 0;
+      for (let round = 0; round < 8; round++) {
+        const raw = await rawSocket(node.ws);
+        for (let i = 0; i < 8; i++) {
+          let text = "";
+          const n = 1 + Math.floor(rand() * 12);
+          for (let j = 0; j < n; j++) text += pieces[Math.floor(rand() * pieces.length)];
+          raw.socket.send(text);
+        }
+        await Promise.race([raw.closed, sleep(1_500)]);
+        for (const m of raw.messages) {
+          if ("error" in m) expect(known.has((m.error as { code: number }).code), JSON.stringify(m)).to.equal(true);
+          answered++;
+        }
+        raw.socket.close();
+      }
+      expect(answered).to.be.greaterThan(20);
+      expect((await get(`${node.http}/health`)).status).to.equal(200);
       await steadyStillServed();
     });
 

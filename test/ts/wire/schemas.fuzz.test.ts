@@ -53,7 +53,11 @@ function nest(depth: number): Json {
 }
 
 /** Every path to a value inside `v`. */
-function paths(v: Json, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
+function paths(
+  v: Json,
+  prefix: Array<string | number> = [],
+  out: Array<Array<string | number>> = [],
+): Array<Array<string | number>> {
   out.push(prefix);
   if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...prefix, i], out));
   else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) paths(x, [...prefix, k], out);
@@ -207,7 +211,9 @@ describe("wire schemas (fuzz)", function () {
   });
 
   it("test_validate_normalisesAddressesAndHex", () => {
-    const value = JSON.parse(encodeJson(base)) as { update: { details: { transfer: { asset: string; salt: string } } } };
+    const value = JSON.parse(encodeJson(base)) as {
+      update: { details: { transfer: { asset: string; salt: string } } };
+    };
     value.update.details.transfer.asset = ZeroAddress.toUpperCase().replace("0X", "0x");
     value.update.details.transfer.salt = value.update.details.transfer.salt.toUpperCase().replace("0X", "0x");
     const parsed = pipeline(JSON.stringify(value)) as Proposal;
