@@ -130,7 +130,13 @@ export class WireClient {
     ...params: undefined extends ParamsOf<M> ? [] | [ParamsOf<M>] : [ParamsOf<M>]
   ): Promise<ResultOf<M>> {
     const result = await this.call(method, params[0]);
-    return validate(METHODS[method].result as never, result, `${method} result`, "INVALID_REQUEST") as ResultOf<M>;
+    try {
+      return validate(METHODS[method].result as never, result, `${method} result`) as ResultOf<M>;
+    } catch (error) {
+      if (error instanceof WireError)
+        throw new TransportError("PROTOCOL", `malformed answer from the node: ${error.message}`);
+      throw error;
+    }
   }
 
   /** Sends any request and returns its raw result (what `request` builds on; also for methods of a newer node). */
