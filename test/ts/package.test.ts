@@ -130,6 +130,8 @@ describe("the npm package (npm pack → install in a throwaway project outside t
       "dist/src/protocol/channelAddress.js",
       "dist/src/protocol/index.js",
       "dist/src/chain/index.js",
+      "dist/src/wire/index.js",
+      "dist/src/cli/main.js",
       "dist/typechain-types/index.js",
       "abi/ChannelFactory.json",
     ]) {
@@ -216,6 +218,10 @@ describe("the npm package (npm pack → install in a throwaway project outside t
         files: ["check.ts"],
       }),
     );
+    // The operator's command: the `switchyard` bin is installed and answers --help without a config.
+    const help = await runOk(path.join(project, "node_modules", ".bin", "switchyard"), ["node", "--help"], { cwd: project, timeoutMs: 60_000 });
+    expect(help.stdout).to.contain("Usage: switchyard node --config <file>");
+
     const tsc = require.resolve("typescript/bin/tsc");
     await runOk(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: project, timeoutMs: 60_000 });
   });

@@ -1,0 +1,97 @@
+/**
+ * What a running node service is made of, resolved from the config file (src/node/config.ts) or built by hand
+ * (tests, embedding): the node's key, chain, deployment, policies, and the wire's limits.
+ */
+import type { BaseWallet } from "ethers";
+import type { Logger } from "pino";
+
+import type { CallProvider } from "../protocol/signing.js";
+import type { DeploymentLimits } from "../protocol/types.js";
+
+/** Limits of the public socket, per connection unless said otherwise. */
+export interface WireLimits {
+  /** Bytes of one message; a longer one is answered PAYLOAD_TOO_LARGE (and above 4× it the socket is closed). */
+  maxMessageBytes: number;
+  /** Nesting of arrays and objects in one message. */
+  maxDepth: number;
+  /** Token bucket: sustained requests per second, and the burst. */
+  ratePerSecond: number;
+  burst: number;
+  /** Requests of one connection being handled at once. */
+  maxInFlight: number;
+  /** Misbehaviour points (one per bad message) at which the connection is closed, and ms per point of decay. */
+  misbehaviourLimit: number;
+  misbehaviourDecayMs: number;
+  /** Seconds a login challenge may be answered, and how many one connection may hold. */
+  challengeTtlSeconds: number;
+  maxChallenges: number;
+  /** Open connections in all. */
+  maxConnections: number;
+  /** How long SIGTERM waits for in-flight exchanges before it closes the sockets anyway. */
+  drainTimeoutMs: number;
+}
+
+export const DEFAULT_WIRE_LIMITS: WireLimits = {
+  maxMessageBytes: 65_536,
+  maxDepth: 16,
+  ratePerSecond: 50,
+  burst: 100,
+  maxInFlight: 16,
+  misbehaviourLimit: 10,
+  misbehaviourDecayMs: 10_000,
+  challengeTtlSeconds: 300,
+  maxChallenges: 4,
+  maxConnections: 1_000,
+  drainTimeoutMs: 10_000,
+};
+
+/** A flat fee plus parts per million of the amount, for routing a payment in one asset. */
+export interface AssetFee {
+  flat: bigint;
+  ppm: bigint;
+}
+
+export interface FeePolicy {
+  default: AssetFee;
+  assets: ReadonlyMap<string, AssetFee>;
+}
+
+/** The node's collateral per asset in each channel: top up below `min` to `target`, never above `max`. */
+export interface CollateralPolicy {
+  asset: string;
+  min: bigint;
+  target: bigint;
+  max: bigint;
+}
+
+export interface DeploymentInfo {
+  /** Contract name → checksummed address (ChannelFactory, ChannelMastercopy, HashlockResolver, SignedTransferResolver). */
+  addresses: Readonly<Record<string, string>>;
+  limits: DeploymentLimits;
+}
+
+export interface NodeServiceOptions {
+  /** Shown to users in the login typed data's domain and in /v1/info. */
+  name: string;
+  host: string;
+  /** 0 takes a free port. */
+  port: number;
+  chainId: bigint;
+  /** The node's key: its address is `alice` in every channel and the login domain's verifyingContract. */
+  wallet: BaseWallet;
+  deployment: DeploymentInfo;
+  fees: FeePolicy;
+  collateral: readonly CollateralPolicy[];
+  /** Dispute timeout (seconds) of the channels the node opens. */
+  channelTimeout: bigint;
+  /** Where the durable store will be (validated; opened once the stores land). */
+  store: { kind: "sqlite" | "postgres"; url: string };
+  wire: WireLimits;
+  /** The chain connection: ERC-1271 login and readiness. */
+  chain?: CallProvider;
+  /** Resolves when the chain answers with the configured chain id; /ready is 503 while it does not. */
+  chainReady?: () => Promise<boolean>;
+  logger: Logger;
+  /** Unix time in ms (default Date.now). */
+  clock?: () => number;
+}

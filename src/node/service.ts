@@ -1,0 +1,281 @@
+/**
+ * The Switchyard node service: one node:http server (127.0.0.1 by default) with the HTTP routes
+ *   GET /health   200 while the process serves;
+ *   GET /ready    200 when the node accepts clients (not draining, chain answering), else 503 with reasons;
+ *   GET /v1/info  the node's public description (NodeInfo, SDK JSON encoding);
+ *   GET /metrics  Prometheus text (prom-client);
+ * and the WebSocket endpoint `/v1` (ws) carrying JSON-RPC 2.0 (src/node/connection.ts). `drain()` stops
+ * accepting, tells every client (node.draining), answers the exchanges in flight, then closes every socket.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+import { WebSocketServer, type WebSocket } from "ws";
+
+import { hashlockPolicy, signedTransferPolicy } from "../protocol/policies.js";
+import { encodeJson } from "../protocol/record.js";
+import type { ResolverPolicy } from "../protocol/types.js";
+import { notification } from "../wire/envelope.js";
+import { loginDomain } from "../wire/login.js";
+import { NOTIFICATIONS, WIRE_VERSION, type NodeInfo } from "../wire/methods.js";
+import { NodeChannels } from "./channels.js";
+import { CLOSE_CODES, ClientConnection } from "./connection.js";
+import { createMetrics, type NodeMetrics } from "./metrics.js";
+import type { NodeServiceOptions } from "./options.js";
+import { SERVED_METHODS, createHandlers } from "./rpc.js";
+
+export const WS_PATH = `/${WIRE_VERSION}`;
+const INFO_PATH = `/${WIRE_VERSION}/info`;
+
+export class NodeService {
+  readonly metrics: NodeMetrics;
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Map<WebSocket, ClientConnection>();
+  private readonly resolvers: ResolverPolicy[];
+  private readonly channels: NodeChannels;
+  private readonly clock: () => number;
+  private nextConnection = 0;
+  private draining = false;
+  private drained: Promise<void> | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly options: NodeServiceOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.metrics = createMetrics();
+    const addresses = options.deployment.addresses;
+    this.resolvers = [];
+    if (addresses.HashlockResolver !== undefined) this.resolvers.push(hashlockPolicy(addresses.HashlockResolver));
+    if (addresses.SignedTransferResolver !== undefined) {
+      this.resolvers.push(signedTransferPolicy(addresses.SignedTransferResolver, options.chainId));
+    }
+    this.channels = new NodeChannels({
+      chainId: options.chainId,
+      wallet: options.wallet,
+      factory: required(addresses.ChannelFactory, "ChannelFactory"),
+      mastercopy: required(addresses.ChannelMastercopy, "ChannelMastercopy"),
+      limits: options.deployment.limits,
+      resolvers: this.resolvers,
+      timeout: options.channelTimeout,
+    });
+    this.http = createServer((req, res) => void this.route(req, res));
+    this.http.headersTimeout = 10_000;
+    this.http.requestTimeout = 30_000;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      // Messages above the limit are answered PAYLOAD_TOO_LARGE; far above it, ws closes the socket (1009).
+      maxPayload: Math.max(4 * options.wire.maxMessageBytes, 1024),
+      perMessageDeflate: false,
+    });
+    this.http.on("upgrade", (req, socket, head) => this.upgrade(req, socket as Socket, head));
+    this.wss.on("connection", (socket: WebSocket) => this.accept(socket));
+  }
+
+  /** Starts listening; resolves once the port is bound. */
+  static async start(options: NodeServiceOptions): Promise<NodeService> {
+    const service = new NodeService(options);
+    await new Promise<void>((resolve, reject) => {
+      service.http.once("error", reject);
+      service.http.listen({ host: options.host, port: options.port }, () => {
+        service.http.off("error", reject);
+        resolve();
+      });
+    });
+    service.heartbeat = setInterval(() => service.ping(), 30_000);
+    service.heartbeat.unref();
+    const { address, port } = service.address;
+    options.logger.info(
+      { host: address, port, node: options.wallet.address, chainId: options.chainId.toString() },
+      "node listening",
+    );
+    return service;
+  }
+
+  get address(): AddressInfo {
+    return this.http.address() as AddressInfo;
+  }
+
+  /** The node's public description (GET /v1/info, `node.info`). */
+  info(): NodeInfo {
+    const o = this.options;
+    return {
+      version: WIRE_VERSION,
+      name: o.name,
+      node: o.wallet.address,
+      chainId: o.chainId,
+      deployment: { ...o.deployment.addresses },
+      limits: {
+        minTimeout: o.deployment.limits.minTimeout,
+        maxTimeout: o.deployment.limits.maxTimeout,
+        assets: [...o.deployment.limits.assets].map(([asset, l]) => ({
+          asset,
+          channelCapacity: l.channelCapacity,
+          transferCap: l.transferCap,
+        })),
+      },
+      wire: {
+        maxMessageBytes: o.wire.maxMessageBytes,
+        ratePerSecond: o.wire.ratePerSecond,
+        burst: o.wire.burst,
+        maxInFlight: o.wire.maxInFlight,
+        challengeTtlSeconds: o.wire.challengeTtlSeconds,
+      },
+      fees: { default: o.fees.default, assets: [...o.fees.assets].map(([asset, f]) => ({ asset, ...f })) },
+      resolvers: this.resolvers.map((r) => ({ name: r.name, address: r.address })),
+      methods: [...SERVED_METHODS],
+    };
+  }
+
+  /**
+   * Stops accepting connections and requests, pushes `node.draining` to every client, waits for the exchanges
+   * in flight (at most `drainTimeoutMs`), closes every socket (1001) and the server. Idempotent.
+   */
+  drain(): Promise<void> {
+    this.drained ??= this.doDrain();
+    return this.drained;
+  }
+
+  private async doDrain(): Promise<void> {
+    const log = this.options.logger;
+    this.draining = true;
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    const closedServer = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeIdleConnections();
+    const clients = [...this.connections.values()];
+    log.info({ clients: clients.length }, "draining");
+    for (const c of clients) c.push(notification(NOTIFICATIONS.draining, { reason: "shutdown" }));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">(
+      (resolve) => (timer = setTimeout(() => resolve("timeout"), this.options.wire.drainTimeoutMs)),
+    );
+    const outcome = await Promise.race([
+      Promise.all(clients.map((c) => c.settled())).then(() => "settled" as const),
+      timeout,
+    ]);
+    clearTimeout(timer);
+    if (outcome === "timeout") log.warn("drain timeout: closing sockets with exchanges still in flight");
+    const sockets = [...this.connections.keys()];
+    await Promise.all(sockets.map((socket) => closeSocket(socket, this.connections.get(socket))));
+    this.metrics.disconnects.inc({ reason: "drain" }, sockets.length);
+    this.http.closeAllConnections();
+    await closedServer;
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    log.info("drained");
+  }
+
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const path = (req.url ?? "").split("?")[0];
+    const refuse = (status: number, text: string): void => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (path !== WS_PATH) return refuse(404, "Not Found");
+    if (this.draining) return refuse(503, "Service Unavailable");
+    if (this.connections.size >= this.options.wire.maxConnections) return refuse(503, "Service Unavailable");
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit("connection", ws, req));
+  }
+
+  private accept(socket: WebSocket): void {
+    const id = `c${++this.nextConnection}`;
+    const o = this.options;
+    const connection = new ClientConnection({
+      id,
+      socket,
+      limits: o.wire,
+      auth: {
+        domain: loginDomain(o.name, o.chainId, o.wallet.address),
+        ttlSeconds: o.wire.challengeTtlSeconds,
+        maxOutstanding: o.wire.maxChallenges,
+        ...(o.chain !== undefined ? { chain: o.chain } : {}),
+        clock: this.clock,
+      },
+      handlers: createHandlers({ info: () => this.info(), channels: this.channels }),
+      metrics: this.metrics,
+      logger: o.logger,
+      draining: () => this.draining,
+      clock: this.clock,
+    });
+    this.connections.set(socket, connection);
+    this.metrics.connectedClients.inc();
+    socket.on("pong", () => (connection.alive = true));
+    socket.on("error", (error) => o.logger.debug({ connection: id, err: error }, "socket error"));
+    socket.on("close", (code) => {
+      this.connections.delete(socket);
+      connection.closed();
+      this.metrics.connectedClients.dec();
+      if (code === CLOSE_CODES.tooBig) this.metrics.disconnects.inc({ reason: "oversized" });
+      o.logger.info({ connection: id, code }, "connection closed");
+    });
+    o.logger.info({ connection: id }, "connection opened");
+  }
+
+  /** Pings every socket; one that did not answer the last ping is terminated. */
+  private ping(): void {
+    for (const [socket, connection] of this.connections) {
+      if (!connection.alive) {
+        socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      socket.ping();
+    }
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "").split("?")[0];
+    try {
+      if (req.method !== "GET" && req.method !== "HEAD")
+        return send(res, 405, { error: "method not allowed" }, { Allow: "GET, HEAD" });
+      switch (path) {
+        case "/health":
+          return send(res, 200, { status: "ok" });
+        case "/ready": {
+          const reasons: string[] = [];
+          if (this.draining) reasons.push("draining");
+          if (this.options.chainReady !== undefined && !(await this.options.chainReady()))
+            reasons.push("chain not answering with the configured chain id");
+          return send(res, reasons.length === 0 ? 200 : 503, { ready: reasons.length === 0, reasons });
+        }
+        case INFO_PATH:
+          return send(res, 200, this.info());
+        case "/metrics": {
+          const text = await this.metrics.registry.metrics();
+          res.writeHead(200, { "Content-Type": this.metrics.registry.contentType, "Cache-Control": "no-store" });
+          res.end(text);
+          return;
+        }
+        default:
+          return send(res, 404, { error: "not found" });
+      }
+    } catch (error) {
+      this.options.logger.error({ err: error, path }, "http route failed");
+      if (!res.headersSent) send(res, 500, { error: "internal error" });
+      else res.destroy();
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = encodeJson(body);
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    ...headers,
+  });
+  res.end(text);
+}
+
+async function closeSocket(socket: WebSocket, connection: ClientConnection | undefined): Promise<void> {
+  if (socket.readyState === socket.CLOSED) return;
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  if (connection !== undefined) connection.close(CLOSE_CODES.goingAway, "node shutting down");
+  else socket.close(CLOSE_CODES.goingAway, "node shutting down");
+  const timer = setTimeout(() => socket.terminate(), 2_000);
+  await closed;
+  clearTimeout(timer);
+}
+
+function required(value: string | undefined, name: string): string {
+  if (value === undefined) throw new TypeError(`the deployment has no ${name} address`);
+  return value;
+}

@@ -1,0 +1,241 @@
+/**
+ * Real processes for the node tests: a local chain (anvil, else `hardhat node`, on a free 127.0.0.1 port) and
+ * the node itself, started as `node --import tsx src/cli/main.ts node --config <temp file>` under
+ * scripts/lib/node-watchdog.mjs, so it stops when the test process exits (even when killed), on test end, or
+ * after its lifetime. The node's stdout (pino JSON lines) is collected for the log assertions.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { Wallet, id, keccak256 } from "ethers";
+import WebSocket from "ws";
+
+import { freePort, localNodeCommand, sleep, startLocalNode, type LocalNode } from "../../../scripts/lib/local-node.js";
+import { WireClient } from "../../../src/wire/client.js";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const WATCHDOG = path.join(ROOT, "scripts/lib/node-watchdog.mjs");
+const CLI = path.join(ROOT, "src/cli/main.ts");
+
+/** Fixed test keys (never used outside tests). */
+export const NODE_KEY = keccak256(id("switchyard test node"));
+export const nodeWallet = new Wallet(NODE_KEY);
+export const clientWallet = new Wallet(keccak256(id("switchyard test client")));
+export const otherWallet = new Wallet(keccak256(id("switchyard test other")));
+
+/** Stand-in deployment addresses: the wire tests need none of the contracts on chain. */
+export const ADDRESSES = {
+  ChannelFactory: "0x1000000000000000000000000000000000000001",
+  ChannelMastercopy: "0x1000000000000000000000000000000000000002",
+  HashlockResolver: "0x1000000000000000000000000000000000000003",
+  SignedTransferResolver: "0x1000000000000000000000000000000000000004",
+};
+
+export async function startChain(): Promise<LocalNode> {
+  const command = await localNodeCommand(ROOT);
+  return startLocalNode(command, { port: await freePort(), cwd: ROOT, lifetimeMs: 300_000 });
+}
+
+/** A config for the node (merged over the defaults below), written to a new temp folder. */
+export async function writeConfig(chainUrl: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), "switchyard-node-"));
+  const config = {
+    name: "Switchyard test node",
+    listen: { host: "127.0.0.1", port: 0 },
+    chain: { rpcUrl: chainUrl, chainId: 31337 },
+    deployment: {
+      addresses: ADDRESSES,
+      limits: {
+        minTimeout: "3600",
+        maxTimeout: "2592000",
+        assets: [
+          {
+            asset: "0x0000000000000000000000000000000000000000",
+            channelCapacity: "100000000000000000000",
+            transferCap: "10000000000000000000",
+          },
+        ],
+      },
+    },
+    key: { privateKeyEnv: "SWITCHYARD_TEST_NODE_KEY" },
+    store: "node.sqlite",
+    collateral: [{ asset: "0x0000000000000000000000000000000000000000", min: "1000", target: "5000", max: "10000" }],
+    fees: { default: { flat: "1", ppm: "100" }, assets: [] },
+    ...overrides,
+  };
+  const file = path.join(dir, "node.json");
+  await writeFile(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+export interface NodeProcess {
+  pid: number;
+  port: number;
+  http: string;
+  ws: string;
+  /** The node's stdout and stderr so far. */
+  output(): string;
+  /** Parsed pino lines so far. */
+  logs(): Array<Record<string, unknown>>;
+  /** The first log line matching `match`, waiting up to 5 s for it (stdout arrives apart from socket answers). */
+  waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined>;
+  /** Resolves with the watchdog's exit code (the node's, or 1 when it was killed by a signal). */
+  exited: Promise<number | null>;
+  signal(signal: NodeJS.Signals): void;
+  stop(): Promise<void>;
+}
+
+export const nodeEnv = (): NodeJS.ProcessEnv => ({ ...process.env, SWITCHYARD_TEST_NODE_KEY: NODE_KEY });
+
+/** Runs the CLI with `args` to completion (for --help and bad configs). */
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = nodeEnv(),
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.once("close", (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/** Starts the node on `config` and waits for its "node listening" line. */
+export async function startNodeProcess(config: string, env: NodeJS.ProcessEnv = nodeEnv()): Promise<NodeProcess> {
+  const watchdog: ChildProcess = spawn(
+    process.execPath,
+    [WATCHDOG, process.execPath, "--import", "tsx", CLI, "node", "--config", config],
+    {
+      cwd: ROOT,
+      env: { ...env, SWITCHYARD_NODE_LIFETIME_MS: "240000" },
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  watchdog.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+  watchdog.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => watchdog.once("exit", (code) => resolve(code)));
+  const logs = (): Array<Record<string, unknown>> =>
+    out
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  const deadline = Date.now() + 60_000;
+  let exitCode: number | null | undefined;
+  void exited.then((c) => (exitCode = c));
+  for (;;) {
+    const listening = logs().find((l) => l.msg === "node listening");
+    const pid = /node-watchdog pid (\d+)/.exec(out)?.[1];
+    if (listening !== undefined && pid !== undefined) {
+      const port = Number(listening.port);
+      const signal = (s: NodeJS.Signals): void => {
+        try {
+          process.kill(Number(pid), s);
+        } catch {
+          // already gone
+        }
+      };
+      return {
+        pid: Number(pid),
+        port,
+        http: `http://127.0.0.1:${port}`,
+        ws: `ws://127.0.0.1:${port}/v1`,
+        output: () => out,
+        logs,
+        waitForLog: async (match) => {
+          for (let i = 0; i < 100; i++) {
+            const line = logs().find(match);
+            if (line !== undefined) return line;
+            await sleep(50);
+          }
+          return undefined;
+        },
+        exited,
+        signal,
+        stop: async () => {
+          if (exitCode === undefined) {
+            watchdog.kill("SIGTERM");
+            const timer = setTimeout(() => {
+              signal("SIGKILL");
+              watchdog.kill("SIGKILL");
+            }, 15_000);
+            await exited;
+            clearTimeout(timer);
+          }
+        },
+      };
+    }
+    if (exitCode !== undefined) throw new Error(`the node exited (${exitCode}) before listening:\n${out}`);
+    if (Date.now() > deadline) {
+      watchdog.kill("SIGKILL");
+      throw new Error(`the node did not listen within 60 s:\n${out}`);
+    }
+    await sleep(50);
+  }
+}
+
+export function connect(url: string): Promise<WireClient> {
+  return WireClient.connect(url, { WebSocket: WebSocket as never, timeoutMs: 10_000 });
+}
+
+/** A raw socket for the bad-input tests: sends text (or bytes) and collects every message and the close. */
+export interface RawSocket {
+  socket: WebSocket;
+  messages: Array<Record<string, unknown>>;
+  closed: Promise<{ code: number; reason: string }>;
+  /** Sends and waits for the next message. */
+  ask(data: string | Buffer, binary?: boolean): Promise<Record<string, unknown>>;
+}
+
+export async function rawSocket(url: string): Promise<RawSocket> {
+  const socket = new WebSocket(url);
+  const messages: Array<Record<string, unknown>> = [];
+  const waiters: Array<(m: Record<string, unknown>) => void> = [];
+  socket.on("message", (data) => {
+    const m = JSON.parse(String(data)) as Record<string, unknown>;
+    messages.push(m);
+    waiters.shift()?.(m);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("error", reject);
+  });
+  return {
+    socket,
+    messages,
+    closed,
+    ask: (data, binary = false) =>
+      new Promise((resolve) => {
+        waiters.push(resolve);
+        socket.send(data, { binary });
+      }),
+  };
+}
+
+/** GET `url`: status and body text. */
+export async function get(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; text: string; type: string | null }> {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  return { status: response.status, text: await response.text(), type: response.headers.get("content-type") };
+}
