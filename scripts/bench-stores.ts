@@ -1,12 +1,13 @@
 /**
- * `npm run bench:stores`: the store benchmark (scripts/bench/stores.ts) on its own, until it joins `npm run
- * bench`. Pins this process (all threads) to CPU 0 where `taskset` exists; the PostgreSQL rows use
+ * The store benchmark (scripts/bench/stores.ts): the second half of `npm run bench`, or alone as
+ * `npm run bench:stores`. Pins this process (all threads) to CPU 0 where `taskset` exists; the PostgreSQL rows use
  * SWITCHYARD_PG_URL, or a throwaway cluster started here (scripts/lib/pg-cluster.ts; its server processes are
  * not pinned), or are left out with the reason printed.
  */
 import { execFileSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 
+import { cryptoReady, selectSecp256k1Backend } from "../src/crypto/index.js";
 import { benchStores, storeBenchTable } from "./bench/stores.js";
 import { openPgServer, type PgServer } from "./lib/pg-cluster.js";
 
@@ -30,6 +31,10 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(2))
       .join(" ")}`,
   );
+  // The same backends as `npm run bench` (native libsecp256k1 where it loads, WebAssembly keccak).
+  selectSecp256k1Backend();
+  const backends = await cryptoReady();
+  console.log(`backends: secp256k1 ${backends.secp256k1}, keccak ${backends.keccak}`);
   let server: PgServer | undefined;
   let postgresUrl: string | undefined;
   try {
