@@ -52,6 +52,7 @@ export const WIRE_ERRORS = {
   ROUTE: 4119,
   PEER: 4120,
   CHANNEL_ADDRESS: 4121,
+  CRYPTO_INPUT: 4122,
 } as const;
 
 export type WireErrorName = keyof typeof WIRE_ERRORS;

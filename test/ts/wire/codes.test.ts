@@ -43,12 +43,19 @@ describe("wire error codes", () => {
   it("test_everySdkErrorCode_hasAWireCode", async () => {
     const sources = ["src/protocol/errors.ts", "src/protocol/channelAddress.ts"];
     const found: string[] = [];
+    // The store's own failures (a locked, corrupt, newer or unreachable database, a lost compare-and-set) are
+    // the node's business: they name its files and servers, so they cross the wire as INTERNAL_ERROR.
+    const nodeInternal = new Set(["STORE_LOCKED", "STORE_SCHEMA", "STORE_CORRUPT", "STORE_UNAVAILABLE", "STORE_CONFLICT"]);
+    const internal: string[] = [];
     for (const file of sources) {
       const text = await readFile(path.join(ROOT, file), "utf8");
       for (const m of text.matchAll(/super\(\s*"([A-Z_]+)"/g)) found.push(m[1] as string);
+      for (const m of text.matchAll(/super\([^\n]*?,\s*"([A-Z_]+)"\s*\);/g)) internal.push(m[1] as string);
     }
     expect(found.length).to.be.greaterThan(20);
     for (const code of found) expect(isWireErrorName(code), code).to.equal(true);
+    expect(internal.sort()).to.deep.equal([...nodeInternal].sort());
+    for (const code of internal) expect(isWireErrorName(code), code).to.equal(false);
   });
 
   it("test_toWireError_keepsSdkCausesAndHidesInternalOnes", () => {
