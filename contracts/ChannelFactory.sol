@@ -81,7 +81,7 @@ contract ChannelFactory is IChannelFactory, DeploymentConfig, ReentrancyGuardTra
                 if (balanceAfter > capacity) revert CapacityExceeded(address(0), balanceAfter, capacity);
             }
             if (exists) {
-                IDepositUnit(channel).depositAlice{value: amount}(address(0), amount);
+                IDepositUnit(channel).depositAliceEth{value: amount}();
             } else {
                 // The proxy's creation code records CALLVALUE as alice's deposit (see ChannelProxy).
                 _deploy(code, salt, amount);

@@ -20,7 +20,7 @@ import {
 } from "ethers";
 import hre from "hardhat";
 
-import { channelCreationCode } from "../src/channelAddress.js";
+import { CHANNEL_RUNTIME_LENGTH, CHANNEL_RUNTIME_OFFSETS, channelRuntimeCode } from "../src/channelAddress.js";
 import type { ContractName, DeploymentRecord } from "./lib/deployment.js";
 import {
   OperatorError,
@@ -32,8 +32,6 @@ import {
   selectedNetwork,
 } from "./lib/operator.js";
 
-/** The channel proxy's runtime: 92 bytes, the mastercopy at byte 15, alice at 0x34, bob at 0x48. */
-const PROXY_RUNTIME_LENGTH = 92;
 const ERC20_ABI = [
   "function balanceOf(address) view returns (uint256)",
   "function decimals() view returns (uint8)",
@@ -64,14 +62,18 @@ await operatorMain(async () => {
           : ""),
     );
   }
-  const mastercopy = dataLength(code) === PROXY_RUNTIME_LENGTH ? getAddress(dataSlice(code, 15, 35)) : undefined;
-  const alice = dataLength(code) === PROXY_RUNTIME_LENGTH ? getAddress(dataSlice(code, 0x34, 0x48)) : undefined;
-  const bob = dataLength(code) === PROXY_RUNTIME_LENGTH ? getAddress(dataSlice(code, 0x48, 0x5c)) : undefined;
+  // The channel proxy's runtime (ChannelProxy): the mastercopy, alice, bob and the ETH capacity at fixed offsets.
+  const isProxy = dataLength(code) === CHANNEL_RUNTIME_LENGTH;
+  const at = (offset: number, length: number) => dataSlice(code, offset, offset + length);
+  const mastercopy = isProxy ? getAddress(at(CHANNEL_RUNTIME_OFFSETS.mastercopy, 20)) : undefined;
+  const alice = isProxy ? getAddress(at(CHANNEL_RUNTIME_OFFSETS.alice, 20)) : undefined;
+  const bob = isProxy ? getAddress(at(CHANNEL_RUNTIME_OFFSETS.bob, 20)) : undefined;
+  const ethCapacity = isProxy ? BigInt(at(CHANNEL_RUNTIME_OFFSETS.ethCapacity, 14)) : 0n;
   if (
     mastercopy === undefined ||
     alice === undefined ||
     bob === undefined ||
-    dataSlice(channelCreationCode(mastercopy, alice, bob), 0x32) !== code
+    channelRuntimeCode(mastercopy, alice, bob, ethCapacity) !== code
   ) {
     throw new OperatorError(`${channelAddress} on ${recordName} has code, but not a Switchyard channel's`);
   }

@@ -38,9 +38,11 @@ export const CHANNEL_ABI: readonly string[] = [
   "error TransferFailed(address asset, address to, uint256 amount)",
   "error BalanceQueryFailed(address asset)",
   "error InsufficientGas(uint256 available, uint256 required)",
+  "error ReentrancyGuardReentrantCall()",
   "error ChannelLocked()",
   // IDepositUnit
   "function depositAlice(address asset, uint256 amount) payable",
+  "function depositAliceEth() payable",
   "function creditAliceDeposit(address asset, uint256 amount)",
   "event AliceDeposited(address indexed asset, uint256 amount, uint256 totalDeposits)",
   "error ZeroDeposit(address asset)",

@@ -15,10 +15,25 @@ export const ETH_LEDGER_SLOT = "0x51becf1ee0e2df9e00a427b4ca41e88362ad521c272966
 
 // The pieces of ChannelProxy.creationCode, in order (see the comments there).
 const INIT_STORE_VALUE = "0x3415602857347f"; // if (callvalue) sstore(ETH_LEDGER_SLOT, callvalue)
-const INIT_STORE_END = "0x555b";
-const INIT_RETURN_RUNTIME = "0x605c8060323d393df3"; // codecopy(0, 0x32, 0x5c); return(0, 0x5c)
-const RUNTIME_HEAD = "0x3615603257363d3d373d3d3d363d73"; // empty calldata: stop; else EIP-1167 delegatecall to…
-const RUNTIME_TAIL = "0x5af43d82803e903d91603057fd5bf35b00";
+// limitsOf(address(0)) on the factory, clipped to 14 bytes, written into the runtime; return(0, 0xe9)
+const INIT_REST =
+  "0x555b639d3a9dc95f5260205f6024601c335afa5f5102806dffffffffffffffffffffffffffff11606157506dffffffffffffffffffffffffffff5b60e98060765f3981603b52601260b1603b395ff3";
+// empty calldata: stop; depositAliceEth(): the fast path; else EIP-1167 delegatecall to…
+const RUNTIME_HEAD = "0x36156041575f3560e01c63f7c2abed146043575b363d3d373d3d3d363d73";
+const RUNTIME_MIDDLE = "0x5af43d82803e903d91603f57fd5bf35b00"; // …the mastercopy; STOP
+// the fast path, up to the 14-byte capacity operand, and from it on (then alice and bob)
+const RUNTIME_FAST_HEAD = "0x5b34155f5c176013576d"; // …ending with PUSH14
+const RUNTIME_FAST_TAIL =
+  "0x47116013577f51becf1ee0e2df9e00a427b4ca41e88362ad521c27296660b11a0d5402405472805434018060901b60901c3481106013579155602052345f525f7fcf95b311f6cb197d5cb64d5fe9c228d0f417d19e1a915e71d86292bf092bcbcb60405fa200";
+
+/** Length of the creation code's prefix: the runtime starts at this offset of the creation code. */
+export const CHANNEL_INIT_LENGTH = 0x76;
+/** Length of a channel's runtime code. */
+export const CHANNEL_RUNTIME_LENGTH = 0xe9;
+/** Offsets in a channel's runtime code: the mastercopy, alice, bob, and the 14-byte ETH capacity operand. */
+export const CHANNEL_RUNTIME_OFFSETS = { mastercopy: 0x1e, alice: 0xc1, bob: 0xd5, ethCapacity: 0x4d } as const;
+/** The largest ETH capacity the runtime's 14-byte operand holds (2^112 - 1); larger capacities are clipped to it. */
+export const MAX_RUNTIME_CAPACITY = (1n << 112n) - 1n;
 
 /** An address or salt given to the channel-address helpers is malformed. */
 export class ChannelAddressError extends SwitchyardError {
@@ -45,14 +60,35 @@ function toAddress(field: string, value: string): string {
 
 /** The creation code of the channel of (alice, bob) delegating to `mastercopy` (ChannelProxy.creationCode). */
 export function channelCreationCode(mastercopy: string, alice: string, bob: string): string {
+  return concat([INIT_STORE_VALUE, ETH_LEDGER_SLOT, INIT_REST, runtimeWithCapacity(mastercopy, alice, bob, 0n)]);
+}
+
+/**
+ * The runtime code a channel of (alice, bob) delegating to `mastercopy` has once deployed: the creation code's
+ * runtime with the deployment's ETH capacity (`factory.limitsOf(address(0))`, clipped to 2^112 - 1) written
+ * into its capacity check.
+ *
+ * @param ethCapacity The deployment's ETH channel capacity (2^256 - 1 when ETH is uncapped).
+ */
+export function channelRuntimeCode(mastercopy: string, alice: string, bob: string, ethCapacity: bigint): string {
+  if (ethCapacity < 0n) throw new ChannelAddressError("ethCapacity", ethCapacity, "is negative");
+  return runtimeWithCapacity(
+    mastercopy,
+    alice,
+    bob,
+    ethCapacity > MAX_RUNTIME_CAPACITY ? MAX_RUNTIME_CAPACITY : ethCapacity,
+  );
+}
+
+/** The runtime with `capacity` (at most 2^112 - 1) as its capacity operand. */
+function runtimeWithCapacity(mastercopy: string, alice: string, bob: string, capacity: bigint): string {
   return concat([
-    INIT_STORE_VALUE,
-    ETH_LEDGER_SLOT,
-    INIT_STORE_END,
-    INIT_RETURN_RUNTIME,
     RUNTIME_HEAD,
     toAddress("mastercopy", mastercopy),
-    RUNTIME_TAIL,
+    RUNTIME_MIDDLE,
+    RUNTIME_FAST_HEAD,
+    "0x" + capacity.toString(16).padStart(28, "0"),
+    RUNTIME_FAST_TAIL,
     toAddress("alice", alice),
     toAddress("bob", bob),
   ]);

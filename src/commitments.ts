@@ -9,7 +9,7 @@
  *
  * The builders never sign channel states: everything they encode was co-signed before and stored.
  */
-import { TypedDataEncoder } from "ethers";
+import { TypedDataEncoder, ZeroAddress } from "ethers";
 
 import { channelInterface } from "./abi.js";
 import { checksum } from "./address.js";
@@ -45,6 +45,10 @@ export type DefundCall = Call<"defundChannel", [ChannelState, string[]]>;
 export type DisputeTransferCall = Call<"disputeTransfer", [ChannelState, Transfer, string[]]>;
 export type DefundTransferCall = Call<"defundTransfer", [Transfer, string, string]>;
 export type WithdrawExitCall = Call<"withdrawExit", [string, string, string, string]>;
+/** Alice's tracked ETH deposit (handled by the channel proxy's own code): send `value` with it. */
+export type DepositEthCall = Call<"depositAliceEth", []> & { value: bigint };
+/** Alice's tracked token deposit (approve the channel first); `value` is always 0. */
+export type DepositTokenCall = Call<"depositAlice", [string, bigint]> & { value: bigint };
 /** Any call the SDK builds. */
 export type ChannelCall =
   | WithdrawCall
@@ -53,7 +57,9 @@ export type ChannelCall =
   | DefundCall
   | DisputeTransferCall
   | DefundTransferCall
-  | WithdrawExitCall;
+  | WithdrawExitCall
+  | DepositEthCall
+  | DepositTokenCall;
 
 function call<C extends ChannelCall>(to: string, method: C["method"], args: C["args"]): C {
   return { to: checksum(to), data: channelInterface.encodeFunctionData(method, args), method, args } as C;
@@ -110,6 +116,18 @@ export function withdrawExitCall(
   signature = "0x",
 ): WithdrawExitCall {
   return call(channel, "withdrawExit", [checksum(asset), checksum(owner), checksum(recipient), signature]);
+}
+
+/**
+ * Alice's tracked deposit of `amount` of `asset` (anyone may send it). ETH uses `depositAliceEth()`, which the
+ * channel proxy handles without its hop to the mastercopy (the cheapest tracked deposit, same checks, storage
+ * and event as `depositAlice`); a token uses `depositAlice(token, amount)` after an approval of the channel.
+ */
+export function depositAliceCall(channel: string, asset: string, amount: bigint): DepositEthCall | DepositTokenCall {
+  if (amount <= 0n) throw new CommitmentError(`a deposit must be positive, got ${amount}`);
+  const token = checksum(asset);
+  if (token === ZeroAddress) return { ...call<DepositEthCall>(channel, "depositAliceEth", []), value: amount };
+  return { ...call<DepositTokenCall>(channel, "depositAlice", [token, amount]), value: 0n };
 }
 
 // ───────────────────────────── authorizations ─────────────────────────────

@@ -82,8 +82,7 @@ abstract contract Adjudicator is Settlement, IAdjudicator {
     /// @inheritdoc IAdjudicator
     function defundChannel(ChannelState calldata state, address[] calldata assets) external nonReentrant {
         (address a, address b) = _parties();
-        _requireDisputed(state);
-        DisputeRecord memory record = ChannelStorage.layout().record;
+        DisputeRecord memory record = _requireDisputed(state);
         if (block.timestamp < record.consensusExpiry) revert ConsensusPhaseNotOver(record.consensusExpiry);
         // Only in the defund phase: once it is over the parties may have moved on with newer states, which the
         // disputed state must not undo. Whatever was not defunded in time is settled by disputing again.
@@ -104,9 +103,8 @@ abstract contract Adjudicator is Settlement, IAdjudicator {
         bytes32[] calldata proof
     ) external nonReentrant {
         (address a, address b) = _parties();
-        _requireDisputed(state);
+        DisputeRecord memory record = _requireDisputed(state);
         ChannelStorage.Layout storage $ = ChannelStorage.layout();
-        DisputeRecord memory record = $.record;
         if (block.timestamp < record.consensusExpiry || block.timestamp >= record.defundExpiry) {
             revert NotInDefundPhase(record.consensusExpiry, record.defundExpiry);
         }
@@ -132,7 +130,7 @@ abstract contract Adjudicator is Settlement, IAdjudicator {
         bytes calldata resolverData,
         bytes calldata responderSignature
     ) external nonReentrant {
-        _parties(); // refuses the mastercopy
+        _refuseMastercopy();
         ChannelStorage.Layout storage $ = ChannelStorage.layout();
         bytes32 id = TransferHashing.transferId(transfer);
         TransferRecord memory record = $.transfers[id];
@@ -165,11 +163,14 @@ abstract contract Adjudicator is Settlement, IAdjudicator {
     }
 
     /// @dev Reverts unless `state` is the disputed state (its struct hash is the recorded one).
-    function _requireDisputed(ChannelState calldata state) private view {
+    /// @return record The dispute record (read once for the caller).
+    function _requireDisputed(ChannelState calldata state) private view returns (DisputeRecord memory record) {
         ChannelStorage.Layout storage $ = ChannelStorage.layout();
-        if ($.record.consensusExpiry == 0) revert NoDispute();
+        record = $.record;
+        if (record.consensusExpiry == 0) revert NoDispute();
         bytes32 structHash = ChannelHashing.hashChannelState(state);
-        if (structHash != $.disputedStateHash) revert StateMismatch(structHash, $.disputedStateHash);
+        bytes32 recorded = $.disputedStateHash;
+        if (structHash != recorded) revert StateMismatch(structHash, recorded);
     }
 
     /// @dev The state's figures for `asset`; an asset the state does not list refunds each side's own deposits

@@ -51,6 +51,10 @@ interface IChannelCore {
     error BalanceQueryFailed(address asset);
     /// @notice The caller left too little gas for a bounded call (payout push or resolver) to get its allowance.
     error InsufficientGas(uint256 available, uint256 required);
+    /// @notice A fund-moving entry point was called while the channel's re-entry lock is held (the call came
+    ///         from a receiver, token, helper or resolver running inside another call of the same channel).
+    /// @dev Same name and selector as OpenZeppelin's ReentrancyGuard error.
+    error ReentrancyGuardReentrantCall();
     /// @notice A view of the channel's mutable state was called while the channel is executing a call (its re-entry
     ///         lock is held, e.g. from a payee's receive hook, a token hook or a withdraw helper): mid-call the
     ///         ledger is half-applied (payouts counted before they are sent), so no figure is given.

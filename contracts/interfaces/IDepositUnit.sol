@@ -28,6 +28,15 @@ interface IDepositUnit {
     /// @param amount The amount to deposit.
     function depositAlice(address asset, uint256 amount) external payable;
 
+    /// @notice Deposits the ETH sent (`msg.value`) for alice: the cheapest tracked deposit. Anyone may deposit for
+    ///         alice.
+    /// @dev Handled by the channel proxy's own code, without the hop to the mastercopy (see ChannelProxy), and with
+    ///      the same checks, storage and event as `depositAlice(address(0), msg.value)`: reverts with ZeroDeposit
+    ///      for no value, ChannelCapacityExceeded above the deployment's capacity, AmountOverflow beyond 112 bits,
+    ///      ReentrancyGuardReentrantCall while the channel's lock is held. Extra calldata after the selector is
+    ///      ignored, as Solidity ignores it.
+    function depositAliceEth() external payable;
+
     /// @notice Credits alice with tokens the factory moved into the channel while creating it.
     /// @dev Factory only; the factory measures what arrived.
     /// @param asset The token address.

@@ -40,7 +40,7 @@ export const TARGETS = [
   },
   {
     file: "contracts/channel/DepositUnit.sol",
-    tests: T("Channel.deposit.t.sol", "security/Capacity.t.sol", "security/Reentrancy.t.sol"),
+    tests: T("Channel.deposit.t.sol", "ChannelProxy.t.sol", "security/Capacity.t.sol", "security/Reentrancy.t.sol"),
   },
   {
     file: "contracts/channel/Adjudicator.sol",
@@ -80,7 +80,10 @@ export const TARGETS = [
     parity: true,
     tests: T("Adjudicator.transfers.t.sol", "security/Merkle.t.sol"),
   },
-  { file: "contracts/libraries/ChannelProxy.sol", tests: T("ChannelFactory.t.sol", "Channel.deposit.t.sol") },
+  {
+    file: "contracts/libraries/ChannelProxy.sol",
+    tests: T("ChannelProxy.t.sol", "ChannelFactory.t.sol", "Channel.deposit.t.sol"),
+  },
   { file: "contracts/libraries/ChannelStorage.sol", tests: T("Channel.edges.t.sol", "Channel.close.t.sol") },
   { file: "contracts/resolvers/HashlockResolver.sol", tests: T("HashlockResolver.t.sol", "security/Resolvers.t.sol") },
   {

@@ -2,7 +2,15 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { Wallet, ZeroAddress, dataSlice, id, parseEther } from "ethers";
 
-import { ChannelAddressError, channelCreationCode, computeChannelAddress } from "../../src/channelAddress.js";
+import {
+  CHANNEL_INIT_LENGTH,
+  CHANNEL_RUNTIME_LENGTH,
+  ChannelAddressError,
+  MAX_RUNTIME_CAPACITY,
+  channelCreationCode,
+  channelRuntimeCode,
+  computeChannelAddress,
+} from "../../src/channelAddress.js";
 
 const { ethers } = await network.create();
 
@@ -37,12 +45,30 @@ describe("channel addresses (src/channelAddress.ts ⇔ ChannelFactory)", () => {
     await expect(factory.createChannel(alice.address, bob.address, salt))
       .to.emit(factory, "ChannelCreated")
       .withArgs(expected, alice.address, bob.address, salt);
-    // The runtime is the creation code from offset 0x32 (ChannelProxy: codecopy(0, 0x32, 0x5c)).
+    // The runtime is the creation code after its prefix, with the deployment's ETH capacity (10 ETH) written
+    // into the fast deposit path's capacity check.
     const code = channelCreationCode(mastercopy, alice.address, bob.address);
-    expect(await ethers.provider.getCode(expected)).to.equal(dataSlice(code, 0x32));
+    const deployed = await ethers.provider.getCode(expected);
+    expect(deployed).to.equal(channelRuntimeCode(mastercopy, alice.address, bob.address, parseEther("10")));
+    expect(dataSlice(deployed, 0, 0x4d)).to.equal(dataSlice(code, CHANNEL_INIT_LENGTH, CHANNEL_INIT_LENGTH + 0x4d));
+    expect(dataSlice(deployed, 0x5b)).to.equal(dataSlice(code, CHANNEL_INIT_LENGTH + 0x5b));
+    expect((deployed.length - 2) / 2).to.equal(CHANNEL_RUNTIME_LENGTH);
     const channel = await ethers.getContractAt("ChannelMastercopy", expected);
     expect(await channel.alice()).to.equal(alice.address);
     expect(await channel.bob()).to.equal(bob.address);
+  });
+
+  it("writes an uncapped deployment's ETH capacity as 2^112 - 1 into the runtime", async () => {
+    const factory = await ethers.deployContract("ChannelFactory", [[], 60n, 86_400n]);
+    const mastercopy = await factory.mastercopy();
+    const [alice, bob] = await ethers.getSigners();
+    if (alice === undefined || bob === undefined) throw new Error("needs two accounts");
+    const salt = id("uncapped");
+    await (await factory.createChannel(alice.address, bob.address, salt)).wait();
+    const deployed = await ethers.provider.getCode(await factory.channelAddress(alice.address, bob.address, salt));
+    expect(deployed).to.equal(channelRuntimeCode(mastercopy, alice.address, bob.address, ethers.MaxUint256));
+    expect(deployed).to.equal(channelRuntimeCode(mastercopy, alice.address, bob.address, MAX_RUNTIME_CAPACITY));
+    expect(() => channelRuntimeCode(mastercopy, alice.address, bob.address, -1n)).to.throw(ChannelAddressError);
   });
 
   it("accepts lowercase addresses and refuses malformed addresses and salts", () => {

@@ -27,4 +27,5 @@ interface IVm {
     function load(address target, bytes32 slot) external view returns (bytes32 data);
     function setNonce(address account, uint64 newNonce) external;
     function expectRevert(bytes4 revertData, address reverter) external;
+    function store(address target, bytes32 slot, bytes32 value) external;
 }

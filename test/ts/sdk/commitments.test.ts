@@ -10,6 +10,7 @@ import { Interface, TypedDataEncoder, ZeroAddress, id, parseEther } from "ethers
 import { CHANNEL_ABI } from "../../../src/abi.js";
 import {
   Commitments,
+  depositAliceCall,
   exitAuthorizationDigest,
   signExitAuthorization,
   signTransferResolution,
@@ -48,6 +49,36 @@ describe("SDK commitments against the contracts", () => {
     const compiled = new Interface(artifact.abi).fragments.map((f) => f.format("full")).sort();
     const mine = new Interface(CHANNEL_ABI).fragments.map((f) => f.format("full")).sort();
     expect(mine).to.deep.equal(compiled);
+  });
+
+  it("depositAliceCall: ETH through the proxy's own depositAliceEth(), cheaper than depositAlice; tokens through depositAlice", async () => {
+    const a = await wallet(env, "d-alice");
+    const b = await wallet(env, "d-bob");
+    const p = await openPair(env, a, b, { salt: "deposit" });
+    const channel = await typed(p.address);
+    const ethCall = depositAliceCall(p.address, ETH, parseEther("1"));
+    expect(ethCall.method).to.equal("depositAliceEth");
+    expect(ethCall.data).to.equal(channel.interface.encodeFunctionData("depositAliceEth"));
+    const tx = { to: ethCall.to, data: ethCall.data, value: ethCall.value };
+    const first = await (await a.sendTransaction(tx)).wait();
+    expect(first?.logs[0]?.topics[0]).to.equal(channel.interface.getEvent("AliceDeposited").topicHash);
+    const fast = await (await a.sendTransaction(tx)).wait();
+    const generic = await (
+      await channel.connect(a).depositAlice(ETH, parseEther("1"), { value: parseEther("1") })
+    ).wait();
+    expect(fast?.gasUsed).to.be.lessThan((generic?.gasUsed ?? 0n) - 2_600n);
+    expect(await channel.totalDepositsAlice(ETH)).to.equal(parseEther("3"));
+
+    const token = await env.net.ethers.deployContract("MockERC20", ["Deposit Token", "DEP", 18]);
+    const tokenAddress = await token.getAddress();
+    await (await token.mint(a.address, parseEther("5"))).wait();
+    await (await token.connect(a).getFunction("approve")(p.address, parseEther("5"))).wait();
+    const tokenCall = depositAliceCall(p.address, tokenAddress.toLowerCase(), parseEther("5"));
+    expect(tokenCall.method).to.equal("depositAlice");
+    expect(tokenCall.value).to.equal(0n);
+    await (await a.sendTransaction({ to: tokenCall.to, data: tokenCall.data, value: tokenCall.value })).wait();
+    expect(await channel.totalDepositsAlice(tokenAddress)).to.equal(parseEther("5"));
+    expect(() => depositAliceCall(p.address, ETH, 0n)).to.throw(CommitmentError, "positive");
   });
 
   it("withdraw: a stored co-signed commitment pays its recipient exactly, once (raw and through the typed binding)", async () => {
