@@ -25,7 +25,7 @@ const SCRATCH = join(tmpdir(), `switchyard-mutation-${createHash("sha256").updat
 const COPIED = ["contracts", "test", "src", "hardhat.config.ts", "package.json", "tsconfig.json", "artifacts", "cache"];
 
 function parseArgs(argv) {
-  const args = { only: null, limit: Infinity, sample: Infinity, timeout: 900, list: false };
+  const args = { only: null, limit: Infinity, sample: Infinity, timeout: 900, list: false, reportOnly: false };
   for (let i = 0; i < argv.length; i += 1) {
     const a = argv[i];
     if (a === "--only") args.only = argv[++i];
@@ -33,6 +33,9 @@ function parseArgs(argv) {
     else if (a === "--sample") args.sample = Number(argv[++i]);
     else if (a === "--timeout") args.timeout = Number(argv[++i]);
     else if (a === "--list") args.list = true;
+    else if (a === "--report-only") args.reportOnly = true;
+    else if (a === "--commit") args.commit = argv[++i];
+    else if (a === "--minutes") args.minutes = Number(argv[++i]);
     else throw new Error(`unknown argument ${a}`);
   }
   return args;
@@ -164,8 +167,35 @@ async function judge(m, timeout) {
   return { status: "survived", by: "" };
 }
 
+/**
+ * --report-only: rewrites reports/mutation.md from reports/mutation.json with the current EQUIVALENT list and
+ * survivor notes (a survivor recognized as equivalent after the campaign is reported as such, with its reason).
+ */
+function reportOnly(cli) {
+  const saved = JSON.parse(readFileSync(join(ROOT, "reports/mutation.json"), "utf8"));
+  const results = saved.results.map((r) => {
+    const eq = r.status === "survived" ? equivalenceOf(r) : undefined;
+    return eq ? { ...r, status: "equivalent", by: eq.reason } : r;
+  });
+  const meta = saved.meta ?? {};
+  const args = meta.args ?? { sample: saved.sampled, limit: null, only: null };
+  if (args.limit === null) args.limit = Infinity;
+  writeReport(ROOT, {
+    results,
+    population: saved.population,
+    sampled: saved.sampled,
+    args,
+    started: meta.started ?? Date.now(),
+    finished: meta.finished ?? false,
+    stopped: !(meta.finished ?? false),
+    commit: cli.commit ?? meta.commit ?? "unknown",
+    minutes: cli.minutes ?? meta.minutes,
+  });
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.reportOnly) return reportOnly(args);
   let mutants = allMutants(args.only);
   const population = mutants.length;
   if (Number.isFinite(args.sample)) {
