@@ -9,9 +9,9 @@
 //
 // --sample N runs a deterministic sample of N mutants (ordered by the SHA-256 of their id), --limit N the first N
 // in file order; the report states the population and the sample size.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -75,7 +75,11 @@ function prepareScratch() {
   }
   if (!existsSync(join(SCRATCH, "node_modules")))
     symlinkSync(join(ROOT, "node_modules"), join(SCRATCH, "node_modules"));
+  // A private copy of this Node binary: a shared install replaced mid-campaign must not fail mutants.
+  copyFileSync(process.execPath, NODE);
 }
+
+const NODE = join(SCRATCH, "node");
 
 /** The running hardhat child and the file to restore, so that an interrupted campaign leaves nothing behind. */
 const current = { pid: null, restore: null };
@@ -96,7 +100,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 /** Runs hardhat in the scratch copy; resolves with its exit code (null on timeout) and output. */
 function hardhat(args, timeoutSeconds) {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [join(SCRATCH, "node_modules/hardhat/dist/src/cli.js"), ...args], {
+    const child = spawn(NODE, [join(SCRATCH, "node_modules/hardhat/dist/src/cli.js"), ...args], {
       cwd: SCRATCH,
       env: { ...process.env, SWITCHYARD_MUTATION: "1", FORCE_COLOR: "0", NO_COLOR: "1" },
       detached: true,
@@ -114,6 +118,10 @@ function hardhat(args, timeoutSeconds) {
       }
       done({ code: null, output });
     }, timeoutSeconds * 1000);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      done({ code: -1, output: `${output}\nspawn failed: ${err.message}` });
+    });
     child.on("exit", (code) => {
       clearTimeout(timer);
       done({ code, output });
@@ -142,7 +150,12 @@ async function judge(m, timeout) {
   stages.push({ name: "whole Solidity suite", args: ["test", "solidity"] });
   if (m.target.parity) stages.push({ name: "parity test", args: ["test", "mocha", PARITY_TEST] });
   for (const stage of stages) {
-    const { code, output } = await hardhat(stage.args, timeout);
+    let { code, output } = await hardhat(stage.args, timeout);
+    // A run that neither compiled-and-failed nor reported a test verdict (the toolchain itself failed) is retried
+    // once, then reported as an error rather than counted as a kill.
+    const noVerdict = (c, o) => c !== 0 && c !== null && !compileFailed(o) && !/\d+ failing/.test(o);
+    if (noVerdict(code, output)) ({ code, output } = await hardhat(stage.args, timeout));
+    if (noVerdict(code, output)) return { status: "error", by: output.trim().split("\n").slice(-1)[0] ?? "" };
     if (code === null) return { status: "killed", by: `timeout (${stage.name})` };
     if (code === 0) continue;
     if (compileFailed(output)) return { status: "invalid", by: "does not compile" };
@@ -168,6 +181,9 @@ async function main() {
   }
   prepareScratch();
   const started = Date.now();
+  const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+  const dirty = execFileSync("git", ["status", "--porcelain", "contracts", "test"], { cwd: ROOT, encoding: "utf8" });
+  const commit = dirty.trim() === "" ? head : `${head} + uncommitted changes`;
   console.log(`baseline: whole Solidity suite in ${SCRATCH}`);
   const base = await hardhat(["test", "solidity"], args.timeout);
   if (base.code !== 0) {
@@ -199,9 +215,9 @@ async function main() {
     console.log(
       `[${i + 1}/${mutants.length}] ${m.id} ${verdict.status} ${verdict.by ?? ""} (${verdict.seconds ?? 0}s)`,
     );
-    writeReport(ROOT, { results, population, sampled: mutants.length, args, started, finished: false });
+    writeReport(ROOT, { results, population, sampled: mutants.length, args, started, finished: false, commit });
   }
-  writeReport(ROOT, { results, population, sampled: mutants.length, args, started, finished: true });
+  writeReport(ROOT, { results, population, sampled: mutants.length, args, started, finished: true, commit });
 }
 
 await main();
