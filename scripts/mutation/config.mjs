@@ -50,13 +50,17 @@ export const TARGETS = [
       "Adjudicator.transfers.t.sol",
       "security/StaleState.t.sol",
       "security/Merkle.t.sol",
+      "security/Reentrancy.t.sol",
     ),
   },
   {
     file: "contracts/ChannelFactory.sol",
     tests: T("ChannelFactory.t.sol", "security/Capacity.t.sol", "security/Reentrancy.t.sol"),
   },
-  { file: "contracts/config/DeploymentConfig.sol", tests: T("ChannelFactory.t.sol", "security/Capacity.t.sol") },
+  {
+    file: "contracts/config/DeploymentConfig.sol",
+    tests: T("Channel.edges.t.sol", "ChannelFactory.t.sol", "security/Capacity.t.sol"),
+  },
   {
     file: "contracts/libraries/AssetTransfer.sol",
     tests: T("Adjudicator.defund.t.sol", "security/Tokens.t.sol", "security/Griefing.t.sol"),

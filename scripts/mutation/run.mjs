@@ -34,6 +34,7 @@ function parseArgs(argv) {
     else if (a === "--timeout") args.timeout = Number(argv[++i]);
     else if (a === "--list") args.list = true;
     else if (a === "--report-only") args.reportOnly = true;
+    else if (a === "--rerun-survivors") args.rerunSurvivors = true;
     else if (a === "--commit") args.commit = argv[++i];
     else if (a === "--minutes") args.minutes = Number(argv[++i]);
     else throw new Error(`unknown argument ${a}`);
@@ -193,9 +194,64 @@ function reportOnly(cli) {
   });
 }
 
+/** Applies one mutant to the scratch copy, judges it and restores the file. */
+async function judgeInScratch(m, timeout) {
+  const path = join(SCRATCH, m.file);
+  const original = readFileSync(path, "utf8");
+  const lines = original.split("\n");
+  if (lines[m.line - 1] !== m.original) return { status: "error", by: "the line moved since the campaign" };
+  lines[m.line - 1] = m.mutated;
+  current.restore = { path, text: original };
+  writeFileSync(path, lines.join("\n"));
+  const t0 = Date.now();
+  let verdict;
+  try {
+    verdict = await judge(m, timeout);
+  } finally {
+    writeFileSync(path, original);
+    current.restore = null;
+  }
+  verdict.seconds = Math.round((Date.now() - t0) / 1000);
+  return verdict;
+}
+
+/**
+ * --rerun-survivors: judges again, against the current tests, every mutant reports/mutation.json lists as
+ * survived (after tests were added to kill them), and rewrites the report with the new verdicts.
+ */
+async function rerunSurvivors(args) {
+  const saved = JSON.parse(readFileSync(join(ROOT, "reports/mutation.json"), "utf8"));
+  prepareScratch();
+  const byFile = new Map(TARGETS.map((t) => [t.file, t]));
+  for (const r of saved.results) {
+    if (r.status !== "survived") continue;
+    const eq = equivalenceOf(r);
+    if (eq) {
+      Object.assign(r, { status: "equivalent", by: eq.reason });
+      continue;
+    }
+    const verdict = await judgeInScratch({ ...r, target: byFile.get(r.file) }, args.timeout);
+    console.log(`${r.id} ${verdict.status} ${verdict.by ?? ""} (${verdict.seconds ?? 0}s, re-run)`);
+    Object.assign(r, verdict, { rerun: true });
+  }
+  const meta = saved.meta ?? {};
+  writeReport(ROOT, {
+    results: saved.results,
+    population: saved.population,
+    sampled: saved.sampled,
+    args: meta.args ?? { sample: saved.sampled, limit: Infinity, only: null },
+    started: meta.started ?? Date.now(),
+    finished: meta.finished ?? false,
+    stopped: !(meta.finished ?? false),
+    commit: `${args.commit ?? meta.commit ?? "unknown"}; survivors re-run on the current tests`,
+    minutes: args.minutes ?? meta.minutes,
+  });
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.reportOnly) return reportOnly(args);
+  if (args.rerunSurvivors) return rerunSurvivors(args);
   let mutants = allMutants(args.only);
   const population = mutants.length;
   if (Number.isFinite(args.sample)) {
