@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { configVariable, defineConfig, task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
 
 const require = createRequire(import.meta.url);
 
@@ -35,16 +36,20 @@ const FUZZ_SEED = "0x5317c4a2d0f1e6b9";
 const SWITCHYARD_CREATE2_SALT = "0x202c77124a67ff68f6582a4276b9b54774553ff990442c62335b5cbb02750bb9";
 
 /** `npx hardhat deploy --network <name>`: see scripts/tasks/deploy.ts and README "Deploying". */
+// The options have no value of their own (their defaults depend on the network), so Hardhat's help prints only
+// the default the description names, once.
 const deployTask = task("deploy", "Deploy Switchyard with Ignition (create2) and write deployments/<network>/")
   .addOption({
     name: "parameters",
     description: "Parameters file (default: ignition/parameters/<network>.json)",
-    defaultValue: "",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
   })
   .addOption({
     name: "deploymentId",
     description: "Ignition deployment id (default: chain-<chainId>)",
-    defaultValue: "",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
   })
   .addFlag({ name: "dryRun", description: "Validate the parameters and print the plan and addresses; send nothing" })
   .addFlag({ name: "verify", description: "Verify all contracts on the configured explorers after deploying" })
@@ -57,7 +62,9 @@ const deployTask = task("deploy", "Deploy Switchyard with Ignition (create2) and
  */
 const LOCALHOST_URL = process.env.SWITCHYARD_LOCALHOST_URL ?? "http://127.0.0.1:8545";
 if (!/^http:\/\/(127\.0\.0\.1|localhost):\d+\/?$/.test(LOCALHOST_URL)) {
-  throw new Error(`SWITCHYARD_LOCALHOST_URL must be a loopback URL such as http://127.0.0.1:8545, not ${LOCALHOST_URL}`);
+  throw new Error(
+    `SWITCHYARD_LOCALHOST_URL must be a loopback URL such as http://127.0.0.1:8545, not ${LOCALHOST_URL}`,
+  );
 }
 
 export default defineConfig({

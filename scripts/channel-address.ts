@@ -1,15 +1,16 @@
 /**
  * Computes the address of the channel of (ALICE, BOB, SALT) of a network's deployment — before it exists, so
  * bob can fund it — and, when the network's node is reachable, checks it against the factory's own
- * `channelAddress` and says whether the channel is deployed yet.
+ * `channelAddress` and says whether the channel is deployed yet. Every check runs before the address is
+ * printed: parties the factory refuses (ALICE = BOB, or zero) and a wrong FACTORY exit with 1 and print none.
  *
  *   ALICE=0x… BOB=0x… SALT=0x…(32 bytes) npx hardhat run --network sepolia scripts/channel-address.ts
  *   FACTORY=0x… MASTERCOPY=0x… ALICE=… BOB=… SALT=… npx hardhat run scripts/channel-address.ts   (no records)
  */
-import { Contract, type InterfaceAbi, ZeroAddress, formatEther } from "ethers";
+import type { InterfaceAbi } from "ethers";
 import hre from "hardhat";
 
-import { computeChannelAddress } from "../src/protocol/channelAddress.js";
+import { type ChannelAddressCheck, channelAddressReport } from "./lib/channel-address.js";
 import { deploymentOf, envAddress, envBytes32, operatorMain, OperatorError, selectedNetwork } from "./lib/operator.js";
 
 await operatorMain(async () => {
@@ -28,34 +29,17 @@ await operatorMain(async () => {
     mastercopy = records.ChannelMastercopy.address;
     abi = records.ChannelFactory.abi;
   }
-  const channel = computeChannelAddress(factory, mastercopy, alice, bob, salt);
-  console.log(`channel ${channel}`);
-  console.log(`  factory ${factory}, mastercopy ${mastercopy}`);
-  console.log(`  alice ${alice}, bob ${bob}, salt ${salt}`);
-  if (alice === bob || alice === ZeroAddress || bob === ZeroAddress) {
-    console.log("  warning: the factory refuses to create a channel whose parties are zero or the same address");
+  let check: ChannelAddressCheck;
+  if (embedded) {
+    check = { skipped: "the embedded network starts empty" };
+  } else {
+    try {
+      check = { provider: (await hre.network.getOrCreate()).ethers.provider, networkName: recordName };
+    } catch (error) {
+      check = { skipped: error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error) };
+    }
   }
-
-  if (embedded) return; // the embedded network starts empty: nothing to check there
-  let connection;
-  try {
-    connection = await hre.network.getOrCreate();
-  } catch (error) {
-    console.log(`  not checked on chain: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
-    return;
-  }
-  const provider = connection.ethers.provider;
-  if ((await provider.getCode(factory)) === "0x")
-    throw new OperatorError(`no factory code at ${factory} on ${recordName}`);
   const factoryAbi = (abi ?? (await hre.artifacts.readArtifact("ChannelFactory")).abi) as InterfaceAbi;
-  const onChain = String(
-    await new Contract(factory, factoryAbi, provider).getFunction("channelAddress")(alice, bob, salt),
-  );
-  if (onChain !== channel)
-    throw new OperatorError(`the factory computes ${onChain}, not ${channel}: is MASTERCOPY that factory's?`);
-  const deployed = (await provider.getCode(channel)) !== "0x";
-  const balance = await provider.getBalance(channel);
-  console.log(
-    `  on ${recordName}: factory agrees; ${deployed ? "deployed" : "not deployed yet (counterfactual)"}; ETH balance ${formatEther(balance)}`,
-  );
+  const lines = await channelAddressReport({ factory, mastercopy, alice, bob, salt, factoryAbi }, check);
+  for (const line of lines) console.log(line);
 });

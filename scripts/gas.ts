@@ -150,7 +150,14 @@ async function withdraw(channel: string, w: WithdrawCommitment, name: string) {
 
 {
   const channel = await fundedChannel(parseEther("5"), parseEther("5"));
-  const w = { asset: ZeroAddress, recipient: bob, amount: parseEther("1"), nonce: 0n, callTo: ZeroAddress, callData: "0x" };
+  const w = {
+    asset: ZeroAddress,
+    recipient: bob,
+    amount: parseEther("1"),
+    nonce: 0n,
+    callTo: ZeroAddress,
+    callData: "0x",
+  };
   await withdraw(channel, w, "withdrawEth");
   await withdraw(channel, { ...w, nonce: 1n }, "withdrawEth.again");
   const ch = await channelAt(channel);
@@ -179,7 +186,11 @@ async function close(channel: string, f: FinalState, name: string, by: Signer = 
     }),
   );
   const p = parseEther("3");
-  const closing = await close(address, { nonce: 7n, assets: [eth(p - parseEther("1"), p + parseEther("1"), p, p)] }, "closeEth");
+  const closing = await close(
+    address,
+    { nonce: 7n, assets: [eth(p - parseEther("1"), p + parseEther("1"), p, p)] },
+    "closeEth",
+  );
   gas["happyPath.eth"] = bobFunds + aliceFunds + closing;
   // The same users' next open-and-close pair: a closed channel carries on (PROTOCOL.md §14), so the next life
   // cycle needs no new channel: bob funds it again, alice tops it up, a newer final state pays both.
@@ -249,7 +260,11 @@ async function dispute(channel: string, s: ChannelState, name: string, by: Signe
   const ch = await channelAt(address);
   const domain = channelDomain(chainId, address);
   await (
-    await ch.closeChannel(f, await aliceS.signTypedData(domain, FINAL_STATE_TYPES, f), await ownerKey.signTypedData(domain, FINAL_STATE_TYPES, f))
+    await ch.closeChannel(
+      f,
+      await aliceS.signTypedData(domain, FINAL_STATE_TYPES, f),
+      await ownerKey.signTypedData(domain, FINAL_STATE_TYPES, f),
+    )
   ).wait();
   const auth = { asset: ZeroAddress, recipient: holder.address, nonce: 0n };
   const sig = await ownerKey.signTypedData(domain, EXIT_AUTHORIZATION_TYPES, auth);

@@ -53,18 +53,20 @@ abstract contract Adjudicator is Settlement, IAdjudicator {
         uint256 defundExpiry = record.defundExpiry;
         // During the consensus phase a newer state replaces the disputed one without extending the phases
         // (a refute); in the defund phase no state is accepted; otherwise a new dispute opens both phases.
-        // Once a dispute is wholly over, its own state may be disputed again (equal nonce), so that assets and
-        // transfers nobody settled in its defund phase are never locked: defund nonces and transfer records
-        // still pay each of them at most once. A close's record (no phases) accepts only higher nonces.
+        // Once a dispute is wholly over, its own state may be disputed again (equal nonce) by alice or bob, so that
+        // assets and transfers nobody settled in its defund phase are never locked: defund nonces and transfer
+        // records still pay each of them at most once. A close's record (no phases) accepts only higher nonces.
         if (state.nonce < record.nonce) revert StaleNonce(state.nonce, record.nonce);
         if (block.timestamp < consensusExpiry) {
             if (state.nonce == record.nonce) revert StaleNonce(state.nonce, record.nonce);
         } else {
             if (block.timestamp < defundExpiry) revert ChannelInDefundPhase(defundExpiry);
             // Equal nonce: only the disputed state itself, to re-open a dispute that is wholly over (never after a
-            // close, whose record has no phases).
+            // close, whose record has no phases), and only by a party: a state executed on chain is public, and a
+            // stranger re-opening it would only force both parties to answer a new consensus phase.
             if (state.nonce == record.nonce) {
                 if (consensusExpiry == 0) revert StaleNonce(state.nonce, record.nonce);
+                if (msg.sender != a && msg.sender != b) revert NotAParty(msg.sender);
                 if (structHash != $.disputedStateHash) revert StateMismatch(structHash, $.disputedStateHash);
             }
             uint256 timeout = _clampTimeout(state.timeout);
@@ -192,10 +194,7 @@ abstract contract Adjudicator is Settlement, IAdjudicator {
         // memory), so no gas limit a caller picks can make a good resolver fail.
         uint256 required = (RESOLVER_GAS * 64) / 63 + 10_000;
         if (gasleft() < required) revert InsufficientGas(gasleft(), required);
-        bytes memory callData = abi.encodeCall(
-            IResolver.resolve,
-            (id, transfer.data, transfer.amount, resolverData)
-        );
+        bytes memory callData = abi.encodeCall(IResolver.resolve, (id, transfer.data, transfer.amount, resolverData));
         address resolver = transfer.resolver;
         bool ok;
         // Bounded staticcall that copies at most one word of return data (no return-bomb).

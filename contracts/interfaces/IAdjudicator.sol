@@ -75,6 +75,9 @@ interface IAdjudicator {
     error DefundNonceNotFresh(address asset, uint256 recorded, uint256 given);
     /// @notice The defund nonce does not fit the ledger's 24-bit counter.
     error DefundNonceTooLarge(uint256 defundNonce);
+    /// @notice Only alice or bob may dispute again the state of a dispute that is over (equal nonce); anyone may
+    ///         dispute a newer state.
+    error NotAParty(address caller);
     /// @notice The transfer is not in the disputed state's transfers root.
     error InvalidMerkleProof(bytes32 transferId);
     /// @notice The transfer names another channel, or parties other than alice and bob.
@@ -101,7 +104,8 @@ interface IAdjudicator {
 
     /// @notice Disputes the channel with a co-signed state, or replaces the disputed state with a newer one
     ///         during the consensus phase (without extending it). Anyone may call it. Once a dispute's defund
-    ///         phase is over, the same state may be disputed again to settle what was not settled in time.
+    ///         phase is over, the same state may be disputed again, by alice or bob only (NotAParty), to settle
+    ///         what was not settled in time.
     /// @param state The co-signed state.
     /// @param aliceSignature Alice's EIP-712 signature of the state.
     /// @param bobSignature Bob's EIP-712 signature of the state.

@@ -213,12 +213,17 @@ export async function deploySwitchyard(
       `Deploying Switchyard to ${network} (chain ${chainId}) with Ignition's create2 strategy, deployment id ${deploymentId}…`,
     );
     const module = Object.keys(existing).length === 0 ? switchyardModule : buildSwitchyardModule(existing);
-    const deployed = await connection.ignition.deploy(module, {
-      parameters: toIgnitionParameters(params),
-      strategy: "create2",
-      deploymentId,
-      displayUi: options.displayUi ?? false,
-    });
+    let deployed;
+    try {
+      deployed = await connection.ignition.deploy(module, {
+        parameters: toIgnitionParameters(params),
+        strategy: "create2",
+        deploymentId,
+        displayUi: options.displayUi ?? false,
+      });
+    } catch (error) {
+      throw explainIgnitionError(error, deploymentId, path.relative(hre.config.paths.root, journalDir));
+    }
     const actual: DeploymentAddresses = {
       ChannelFactory: await deployed.channelFactory.getAddress(),
       ChannelMastercopy: await deployed.channelMastercopy.getAddress(),
@@ -271,6 +276,29 @@ export function parametersFileFor(hre: HardhatRuntimeEnvironment, networkName: s
   const own = parametersFileOf(hre.config.paths.root, name);
   if (!existsSync(own) && type === "edr-simulated") return parametersFileOf(hre.config.paths.root, "hardhat");
   return own;
+}
+
+/** Whether each contract of a deployment has code at its predicted address (for `deploy --dry-run`). */
+export async function deploymentPresence(
+  provider: Provider,
+  addresses: DeploymentAddresses,
+): Promise<Record<ContractName, boolean>> {
+  return codePresence(provider, addresses);
+}
+
+/**
+ * Ignition's HHE10120 when its journal for this deployment id holds another parameter set (reconciliation
+ * failed), turned into a DeploymentError that says what to do; any other error is returned unchanged.
+ */
+export function explainIgnitionError(error: unknown, deploymentId: string, journalDir: string): unknown {
+  const number = (error as { number?: unknown } | null)?.number;
+  const message = error instanceof Error ? error.message : "";
+  if (number !== 10120 || !/reconciliation/i.test(message)) return error;
+  return new DeploymentError(
+    `Ignition's journal ${journalDir} (deployment id ${deploymentId}) holds a deployment with other parameters ` +
+      `or code, so it cannot be resumed with these. To deploy this parameter set next to it, pass a new id: ` +
+      `npx hardhat deploy --deployment-id <id>. (Ignition said: ${message.replace(/\s+/g, " ").trim()})`,
+  );
 }
 
 /** Whether each address has code. */

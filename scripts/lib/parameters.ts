@@ -56,8 +56,14 @@ export function parametersFileOf(root: string, network: string): string {
  * Reads and validates a parameters file. Amounts may be written as JSON numbers (safe integers only) or as
  * Ignition's bigint strings ("10000000000000000000n").
  */
-export async function loadParameters(file: string): Promise<SwitchyardParameters> {
+export async function loadParameters(
+  file: string,
+  options: { explicit?: boolean } = {},
+): Promise<SwitchyardParameters> {
   if (!existsSync(file)) {
+    if (options.explicit === true) {
+      throw new ParameterError("file", `the parameters file ${file} given with --parameters does not exist`);
+    }
     throw new ParameterError(
       "file",
       `no deployment parameters file ${file}: every network needs a reviewed file ` +
@@ -216,6 +222,11 @@ function toUint(value: unknown, field: string, fail: (field: string, why: string
       );
     }
     result = BigInt(value);
+  } else if (typeof value === "string" && /^[0-9]+$/.test(value)) {
+    // A decimal string without Ignition's "n" suffix is refused (Ignition would pass it on as a string), but a
+    // zero is let through so that the caller reports what is really wrong with it: a zero cap or timeout.
+    if (BigInt(value) !== 0n) return fail(field, `("${value}") needs Ignition's "n" suffix: write "${value}n"`);
+    result = 0n;
   } else if (value === undefined) {
     return fail(field, "is missing");
   } else {

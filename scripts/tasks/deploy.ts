@@ -19,6 +19,7 @@ import {
   DeploymentError,
   type DeploymentResult,
   deploySwitchyard,
+  deploymentPresence,
   parametersFileFor,
   predictAddresses,
   recordNetworkName,
@@ -33,8 +34,8 @@ import {
 import { verifyRecords } from "../lib/verify.js";
 
 interface DeployTaskArguments {
-  parameters: string;
-  deploymentId: string;
+  parameters?: string;
+  deploymentId?: string;
   dryRun: boolean;
   verify: boolean;
 }
@@ -48,8 +49,9 @@ export default async function deployTask(args: DeployTaskArguments, hre: Hardhat
       await hre.network.getOrCreate();
     }
     const displayName = recordNetworkName(networkName, networkConfig?.type ?? "http");
-    const file = args.parameters !== "" ? path.resolve(args.parameters) : parametersFileFor(hre, networkName);
-    const params = await loadParameters(file);
+    const explicit = args.parameters !== undefined && args.parameters !== "";
+    const file = explicit ? path.resolve(args.parameters ?? "") : parametersFileFor(hre, networkName);
+    const params = await loadParameters(file, { explicit });
 
     // The contracts only: a deployment never needs the Solidity tests compiled (like `ignition deploy`).
     await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
@@ -57,8 +59,16 @@ export default async function deployTask(args: DeployTaskArguments, hre: Hardhat
     const predicted = await predictAddresses(hre, params);
     console.log(`Switchyard deployment plan for ${displayName} (${path.relative(process.cwd(), file)}):`);
     printParameters(params);
-    for (const name of CONTRACT_NAMES) console.log(`  ${name.padEnd(24)} ${predicted[name]}`);
-    if (args.dryRun) {
+    if (!args.dryRun) {
+      for (const name of CONTRACT_NAMES) console.log(`  ${name.padEnd(24)} ${predicted[name]}`);
+    } else {
+      // Which contracts are already on chain, when the network can be reached without asking for anything.
+      const present = await presenceIfReachable(hre, predicted);
+      for (const name of CONTRACT_NAMES) {
+        const status = present.known ? (present.deployed[name] ? "already deployed" : "not deployed") : "";
+        console.log(`  ${name.padEnd(24)} ${predicted[name]}${status === "" ? "" : `  ${status}`}`);
+      }
+      if (!present.known) console.log(`  on-chain status not checked: ${present.why}`);
       console.log("Dry run: nothing was sent.");
       return successfulResult();
     }
@@ -67,7 +77,7 @@ export default async function deployTask(args: DeployTaskArguments, hre: Hardhat
     // own message naming it.
     const connection = await hre.network.getOrCreate();
     const result = await deploySwitchyard(hre, connection, params, {
-      deploymentId: args.deploymentId !== "" ? args.deploymentId : undefined,
+      deploymentId: args.deploymentId !== undefined && args.deploymentId !== "" ? args.deploymentId : undefined,
       displayUi: process.stdout.isTTY === true,
     });
     printResult(result);
@@ -80,6 +90,19 @@ export default async function deployTask(args: DeployTaskArguments, hre: Hardhat
       return errorResult(error.message);
     }
     throw error;
+  }
+}
+
+/** Whether each predicted contract has code, or why that could not be asked (a network needing variables). */
+async function presenceIfReachable(
+  hre: HardhatRuntimeEnvironment,
+  predicted: Parameters<typeof deploymentPresence>[1],
+): Promise<{ known: true; deployed: Awaited<ReturnType<typeof deploymentPresence>> } | { known: false; why: string }> {
+  try {
+    const connection = await hre.network.getOrCreate();
+    return { known: true, deployed: await deploymentPresence(connection.ethers.provider, predicted) };
+  } catch (error) {
+    return { known: false, why: error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error) };
   }
 }
 

@@ -78,6 +78,7 @@ export const CHANNEL_ABI: readonly string[] = [
   "error NotInDefundPhase(uint256 consensusExpiry, uint256 defundExpiry)",
   "error NoDispute()",
   "error StateMismatch(bytes32 given, bytes32 disputed)",
+  "error NotAParty(address caller)",
   "error DefundNonceNotFresh(address asset, uint256 recorded, uint256 given)",
   "error DefundNonceTooLarge(uint256 defundNonce)",
   "error InvalidMerkleProof(bytes32 transferId)",

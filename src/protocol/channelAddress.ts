@@ -72,7 +72,12 @@ export function channelCreationCode(mastercopy: string, alice: string, bob: stri
  */
 export function channelRuntimeCode(mastercopy: string, alice: string, bob: string, ethCapacity: bigint): string {
   if (ethCapacity < 0n) throw new ChannelAddressError("ethCapacity", ethCapacity, "is negative");
-  return runtimeWithCapacity(mastercopy, alice, bob, ethCapacity > MAX_RUNTIME_CAPACITY ? MAX_RUNTIME_CAPACITY : ethCapacity);
+  return runtimeWithCapacity(
+    mastercopy,
+    alice,
+    bob,
+    ethCapacity > MAX_RUNTIME_CAPACITY ? MAX_RUNTIME_CAPACITY : ethCapacity,
+  );
 }
 
 /** The runtime with `capacity` (at most 2^112 - 1) as its capacity operand. */

@@ -12,7 +12,16 @@
  * 3. Route: a node forwarding a payment signs the downstream lock only if
  *    `upstreamExpiry >= downstreamExpiry + upstreamChannelTimeout + safetyMargin` (`checkRouteExpiries`):
  *    having learned the preimage at the latest at the downstream expiry, the node can still take the upstream
- *    transfer on chain before the upstream lock expires.
+ *    transfer on chain before the upstream lock expires: it disputes the upstream channel at once, waits one
+ *    consensus phase (`upstreamChannelTimeout`), and disputes and settles the transfer in the first moments of
+ *    the defund phase. A whole dispute cycle (2T) is not needed: nothing waits for the defund phase to end.
+ * 4. Settle window: `downstreamExpiry + safetyMargin <= now + upstreamChannelTimeout + upstreamSettleWindow`
+ *    (`checkUpstreamSettleWindow`). The payer may dispute the upstream channel as soon as the lock is signed
+ *    and dispute the transfer at the end of that consensus phase, which starts the transfer's settle window
+ *    (`timeout`) early; after it the whole amount is refunded to the payer. The node must hold the preimage
+ *    (at the latest at the downstream expiry) before that earliest deadline. With rule 1 downstream this needs
+ *    `T_down + 2·margin <= T_up + window_up`, which the SDK's own locks (window = channel timeout) meet whenever
+ *    `margin <= T/2`. See docs/PROTOCOL.md §12.
  */
 import { ZeroAddress, ZeroHash, getAddress } from "ethers";
 
@@ -46,7 +55,8 @@ const TERMS = /^0x[0-9a-fA-F]{128}$/;
  * 32-byte words, so slicing is decoding), without the AbiCoder's cost on every update.
  */
 export function hashlockTerms(data: string): HashlockTerms {
-  if (!TERMS.test(data)) throw new MalformedUpdateError(`hashlock terms are abi.encode(bytes32, uint256) (64 bytes), got ${data}`);
+  if (!TERMS.test(data))
+    throw new MalformedUpdateError(`hashlock terms are abi.encode(bytes32, uint256) (64 bytes), got ${data}`);
   return { lockHash: "0x" + data.slice(2, 66).toLowerCase(), expiry: BigInt("0x" + data.slice(66)) };
 }
 
@@ -78,7 +88,8 @@ export function hashlockPolicy(address: string, options: HashlockPolicyOptions =
       } catch {
         throw new ResolutionError(transferId, "hashlock evidence is abi.encode(bytes32 preimage)");
       }
-      if (env.now >= expiry) throw new ResolutionError(transferId, `the hashlock expired at ${expiry} (now ${env.now})`);
+      if (env.now >= expiry)
+        throw new ResolutionError(transferId, `the hashlock expired at ${expiry} (now ${env.now})`);
       if (hashlockLock(preimage) !== lockHash.toLowerCase()) {
         throw new ResolutionError(transferId, "the preimage does not open the lock");
       }
@@ -99,6 +110,24 @@ export function checkRouteExpiries(
     throw new TimeoutError(
       `upstream expiry ${upstreamExpiry} must be at least ${needed} (downstream expiry ${downstreamExpiry} + ` +
         `upstream channel timeout ${upstreamChannelTimeout}s + margin ${safetyMargin}s)`,
+    );
+  }
+}
+
+/** Rule 4 above: throws TimeoutError unless the downstream lock ends before the upstream transfer's earliest deadline. */
+export function checkUpstreamSettleWindow(
+  downstreamExpiry: bigint,
+  now: bigint,
+  upstreamChannelTimeout: bigint,
+  upstreamSettleWindow: bigint,
+  safetyMargin: bigint = DEFAULT_SAFETY_MARGIN,
+): void {
+  const latest = now + upstreamChannelTimeout + upstreamSettleWindow - safetyMargin;
+  if (downstreamExpiry > latest) {
+    throw new TimeoutError(
+      `downstream expiry ${downstreamExpiry} is after ${latest} (now ${now} + upstream channel timeout ` +
+        `${upstreamChannelTimeout}s + upstream settle window ${upstreamSettleWindow}s - margin ${safetyMargin}s): ` +
+        `a payer disputing at once could have the upstream transfer refunded before the preimage is revealed`,
     );
   }
 }
@@ -141,7 +170,10 @@ export function signedTransferPolicy(address: string, chainId: bigint): Resolver
         throw new ResolutionError(transferId, `the outcome is not signed by ${signer}`);
       }
       if (evidence.toResponder > transfer.amount) {
-        throw new ResolutionError(transferId, `the outcome pays ${evidence.toResponder}, more than the ${transfer.amount} locked`);
+        throw new ResolutionError(
+          transferId,
+          `the outcome pays ${evidence.toResponder}, more than the ${transfer.amount} locked`,
+        );
       }
       return evidence.toResponder;
     },

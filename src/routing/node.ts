@@ -11,6 +11,9 @@
  *   timeout, already within the deployment's bounds), so a preimage revealed downstream at the last moment can
  *   still be claimed upstream on chain (dispute, consensus phase, transfer dispute, settle) before E_up; it
  *   records the preimage in the upstream channel's store before anything else, for its watcher;
+ * - it forwards only if `E_down + margin ≤ now + T_up + window_up` (`checkUpstreamSettleWindow`): a payer who
+ *   disputes at once and disputes the transfer at the end of that consensus phase cannot have it refunded
+ *   (its settle window over) before the payee's preimage can reach the node;
  * - it cancels upstream (refunds the payer) only once the downstream can no longer be claimed: never forwarded,
  *   cancelled by the payee, or past its expiry (the hashlock refuses the preimage from then on, off and on chain)
  *   — the downstream hop is refunded first;
@@ -29,7 +32,7 @@ import { concat, hexlify, keccak256, randomBytes, toUtf8Bytes } from "ethers";
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { checksum } from "../protocol/address.js";
 import { PeerError, RouteError, TimeoutError } from "../protocol/errors.js";
-import { DEFAULT_SAFETY_MARGIN, checkRouteExpiries, hashlockTerms } from "../protocol/policies.js";
+import { DEFAULT_SAFETY_MARGIN, checkRouteExpiries, checkUpstreamSettleWindow, hashlockTerms } from "../protocol/policies.js";
 import { encodeHashlockTerms } from "../protocol/resolvers.js";
 import { normalizeTransfer, transferId, type Transfer } from "../protocol/transfers.js";
 import type { ResolveDetails } from "../protocol/types.js";
@@ -260,6 +263,7 @@ export class Node {
       throw new RouteError(`the payee's amount ${amount} must be in (0, ${t.amount}] (the upstream amount)`);
     }
     checkRouteExpiries(expiry, route.expiry, peer.channel.channelSetup.timeout, this.margin);
+    checkUpstreamSettleWindow(route.expiry, this.now(), peer.channel.channelSetup.timeout, t.timeout, this.margin);
     const downTimeout = down.channel.channelSetup.timeout;
     const earliest = this.now() + downTimeout + this.margin;
     if (route.expiry < earliest) {

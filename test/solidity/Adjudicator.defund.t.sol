@@ -229,7 +229,7 @@ contract AdjudicatorDefundTest is DisputeFixture {
         channel.defundChannel(s, _only(ETH));
         // Re-opening the same dispute later does not let it pay the asset again.
         vm.warp(START + 30 days);
-        _disputeToDefund(s);
+        _reopenToDefund(s);
         _expectNotFresh(ETH, 1, 1);
         channel.defundChannel(s, _only(ETH));
         assertEq(address(channel).balance, 1 ether, "later deposit kept");
@@ -354,7 +354,7 @@ contract AdjudicatorDefundTest is DisputeFixture {
         ChannelState memory s = _s();
         _dispute(s);
         vm.warp(START + 30 days);
-        _dispute(s); // the same state re-opens a dispute once the first one is over
+        _reopen(s); // the same state re-opens a dispute once the first one is over
         _warpToDefundPhase();
         uint256 a0 = alice.balance;
         uint256 b0 = bob.balance;
@@ -382,10 +382,10 @@ contract AdjudicatorDefundTest is DisputeFixture {
         vm.expectRevert(abi.encodeWithSelector(IAdjudicator.ChannelInDefundPhase.selector, START + 2 * TIMEOUT));
         channel.disputeChannel(next, sa, sb);
 
-        // After the window someone re-opens the old state; the newer one refutes it.
+        // After the window a party re-opens the old state; the newer one refutes it.
         _warpPastDefundPhase();
         uint256 t = block.timestamp;
-        _dispute(s);
+        _reopen(s);
         vm.warp(t + 1 hours);
         channel.disputeChannel(next, sa, sb);
         IAdjudicator.DisputeRecord memory r = _record();
@@ -469,7 +469,7 @@ contract AdjudicatorDefundTest is DisputeFixture {
         assertEq(token.balanceOf(alice), a0, "alice took nothing");
 
         // Alice's remaining move, re-opening the old state, is answered by bob with the newer one.
-        _dispute(s);
+        _reopen(s);
         uint256 b0 = token.balanceOf(bob);
         _disputeToDefund(next);
         channel.defundChannel(next, _only(address(token)));

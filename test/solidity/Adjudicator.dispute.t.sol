@@ -266,6 +266,7 @@ contract AdjudicatorDisputeTest is DisputeFixture {
         bytes32 h = _hash(s);
         vm.expectEmit(address(channel));
         emit IAdjudicator.ChannelDisputed(N, h, t + TIMEOUT, t + 2 * TIMEOUT);
+        vm.prank(bob);
         channel.disputeChannel(s, sa, sb);
         _assertRecord(N, t + TIMEOUT, t + 2 * TIMEOUT);
         // Re-opened, it is an ordinary dispute again: equal nonce is stale in its consensus phase...
@@ -275,6 +276,27 @@ contract AdjudicatorDisputeTest is DisputeFixture {
         vm.warp(t + TIMEOUT);
         vm.expectRevert(abi.encodeWithSelector(IAdjudicator.ChannelInDefundPhase.selector, t + 2 * TIMEOUT));
         channel.disputeChannel(s, sa, sb);
+    }
+
+    function test_disputeChannel_reopenIsRefusedToAStranger() public {
+        ChannelState memory s = _s(N);
+        _dispute(s);
+        vm.warp(START + 2 * TIMEOUT);
+        (bytes memory sa, bytes memory sb) = _sigs(s);
+        vm.expectRevert(abi.encodeWithSelector(IAdjudicator.NotAParty.selector, eve));
+        vm.prank(eve);
+        channel.disputeChannel(s, sa, sb);
+        _assertRecord(N, START + TIMEOUT, START + 2 * TIMEOUT);
+        // A newer state is still anyone's to dispute (a watcher), and either party may re-open.
+        vm.prank(alice);
+        channel.disputeChannel(s, sa, sb);
+        _assertRecord(N, START + 2 * TIMEOUT + TIMEOUT, START + 2 * TIMEOUT + 2 * TIMEOUT);
+        vm.warp(START + 4 * TIMEOUT);
+        ChannelState memory newer = _s(N + 1);
+        (bytes memory na, bytes memory nb) = _sigs(newer);
+        vm.prank(eve);
+        channel.disputeChannel(newer, na, nb);
+        assertEq(_record().nonce, N + 1, "a stranger disputes a newer state");
     }
 
     function test_disputeChannel_revertsOnALowerNonceAfterTheDefundPhase() public {

@@ -357,7 +357,7 @@ contract AdjudicatorTransfersTest is DisputeFixture {
             abi.encodeWithSelector(IAdjudicator.NotInDefundPhase.selector, START + TIMEOUT, START + 2 * TIMEOUT)
         );
         channel.disputeTransfer(s, t, proof);
-        _disputeToDefund(s); // the same state re-opens a dispute
+        _reopenToDefund(s); // the same state re-opens a dispute
         channel.disputeTransfer(s, t, proof);
         uint256 b0 = bob.balance;
         vm.prank(bob);
@@ -365,7 +365,7 @@ contract AdjudicatorTransfersTest is DisputeFixture {
         assertEq(bob.balance, b0 + AMOUNT, "settled after re-opening");
         // A transfer already disputed is not disputed again by re-opening.
         vm.warp(_record().defundExpiry);
-        _disputeToDefund(s);
+        _reopenToDefund(s);
         bytes32 id = _id(t);
         vm.expectRevert(abi.encodeWithSelector(IAdjudicator.TransferAlreadyDisputed.selector, id));
         channel.disputeTransfer(s, t, proof);

@@ -5,6 +5,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IChannel} from "../../contracts/interfaces/IChannel.sol";
+import {IChannelCore} from "../../contracts/interfaces/IChannelCore.sol";
 import {IDepositUnit} from "../../contracts/interfaces/IDepositUnit.sol";
 import {BlacklistToken} from "../../contracts/test/mocks/BlacklistToken.sol";
 import {FalseReturnToken} from "../../contracts/test/mocks/FalseReturnToken.sol";
@@ -15,6 +16,22 @@ import {NoReturnToken} from "../../contracts/test/mocks/NoReturnToken.sol";
 import {RebasingToken} from "../../contracts/test/mocks/RebasingToken.sol";
 import {ReentrantReceiver} from "../../contracts/test/mocks/ReentrantReceiver.sol";
 import {ChannelFixture} from "./utils/ChannelFixture.sol";
+
+/// @dev A token that cannot answer balanceOf (frozen for reads) but would accept a pull.
+contract UnreadableToken {
+    /// @dev balanceOf refuses while the token is frozen.
+    error Frozen();
+
+    /// @dev Always refuses.
+    function balanceOf(address) external pure returns (uint256) {
+        revert Frozen();
+    }
+
+    /// @dev Accepts any pull (never reached: the deposit asks the balance first).
+    function transferFrom(address, address, uint256) external pure returns (bool) {
+        return true;
+    }
+}
 
 contract ChannelDepositTest is ChannelFixture {
     // ─── ETH ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -215,6 +232,14 @@ contract ChannelDepositTest is ChannelFixture {
         reb.rebase(1, 4); // -75%: the balance falls below alice's tracked deposits
         assertTrue(reb.balanceOf(address(channel)) < aliceCredited, "balance below alice's total");
         assertEq(channel.totalDepositsBob(address(reb)), 0, "bob's deposits floor at zero, never negative");
+    }
+
+    function test_depositAlice_tokenThatCannotAnswerBalanceOf_revertsAndCreditsNothing() public {
+        UnreadableToken t = new UnreadableToken();
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IChannelCore.BalanceQueryFailed.selector, address(t)));
+        channel.depositAlice(address(t), 1e18);
+        assertEq(channel.totalDepositsAlice(address(t)), 0, "nothing credited");
     }
 
     function test_depositAlice_hookToken_cannotReenterDuringTheTransfer() public {

@@ -36,6 +36,28 @@ contract ChannelEdgesTest is ChannelFixture {
         assertEq(read[3].channelCapacity, 400, "fourth capacity");
     }
 
+    function test_config_unusedSlotsNeverMatchAnAsset() public {
+        // With 0 to 3 capped tokens, the unused slots hold address(0): ETH (and any other unlisted asset) must
+        // stay uncapped rather than match an empty slot and get its zero limits.
+        for (uint256 n = 0; n < 4; ++n) {
+            IDeploymentConfig.AssetLimit[] memory limits = new IDeploymentConfig.AssetLimit[](n);
+            for (uint256 i = 0; i < n; ++i) {
+                limits[i] = IDeploymentConfig.AssetLimit(address(uint160(0x1000 + i)), 100 * (i + 1), 10 * (i + 1));
+            }
+            ChannelFactory f = new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+            (uint256 capacity, uint256 cap) = f.limitsOf(ETH);
+            assertEq(capacity, type(uint256).max, "ETH capped by an unused slot");
+            assertEq(cap, type(uint256).max, "ETH transfer-capped by an unused slot");
+            (capacity, cap) = f.limitsOf(address(uint160(0x1000 + n)));
+            assertEq(capacity, type(uint256).max, "the next, unlisted token is capped");
+            for (uint256 i = 0; i < n; ++i) {
+                (capacity, cap) = f.limitsOf(address(uint160(0x1000 + i)));
+                assertEq(capacity, 100 * (i + 1), "listed capacity");
+                assertEq(cap, 10 * (i + 1), "listed transfer cap");
+            }
+        }
+    }
+
     // ─── counters at their widths ────────────────────────────────────────────────────────────────────────
 
     function test_withdraw_revertsWhenPaidOutWouldOverflow() public {

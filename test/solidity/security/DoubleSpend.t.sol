@@ -86,8 +86,8 @@ contract SecurityDoubleSpendTest is SecurityBase {
         _defund(s, ETH);
         _warpPastDefundPhase();
         _depositBobEth(1 ether);
-        // Disputing the same state again (allowed once its dispute is over) cannot defund ETH a second time.
-        _disputeToDefund(s);
+        // Disputing the same state again (a party may, once its dispute is over) cannot defund ETH a second time.
+        _reopenToDefund(s);
         Snap memory snap = _snap();
         _expectNotFresh(ETH, 1, 1);
         channel.defundChannel(s, _only(ETH));
@@ -211,7 +211,7 @@ contract SecurityDoubleSpendTest is SecurityBase {
         _disputeToDefund(s);
         channel.disputeTransfer(s, t, _noProof());
         _warpPastDefundPhase();
-        _disputeToDefund(s);
+        _reopenToDefund(s);
         Snap memory snap = _snap();
         vm.expectRevert(abi.encodeWithSelector(IAdjudicator.TransferAlreadyDisputed.selector, _id(t)));
         channel.disputeTransfer(s, t, _noProof());

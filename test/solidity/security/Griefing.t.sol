@@ -111,18 +111,31 @@ contract SecurityGriefingTest is SecurityBase {
         assertEq(at.balance, 3 ether, "held");
     }
 
-    function test_griefing_strangerReopeningASettledDisputeCannotPayAgain() public {
-        // A state executed on chain is public: once its dispute is over anyone may dispute it again. The parties
-        // have moved on (newer states); the griefer's re-opened dispute pays nothing twice and a cooperative
-        // close during its consensus phase ends it.
+    function test_griefing_strangerCannotReopenASettledDispute() public {
+        // A state executed on chain is public, but only alice or bob may dispute it again once its dispute is
+        // over: a stranger cannot force the parties to answer a new consensus phase.
         ChannelState memory s = _s(3);
         _disputeToDefund(s);
         _defund(s, ETH);
         _warpPastDefundPhase();
         _depositBobEth(2 ether); // the parties carry on: bob's new deposit
+        (bytes memory sa, bytes memory sb) = _sigs(s);
+        Snap memory snap = _snap();
+        vm.expectRevert(abi.encodeWithSelector(IAdjudicator.NotAParty.selector, eve));
         vm.prank(eve);
-        _dispute(s);
-        _warpToDefundPhase();
+        channel.disputeChannel(s, sa, sb);
+        _assertUnchanged(snap);
+    }
+
+    function test_griefing_partyReopeningASettledDisputeCannotPayAgain() public {
+        // A party may re-open (to settle what nobody settled in time); re-opening what was settled pays nothing
+        // twice, and a cooperative close during its consensus phase ends it.
+        ChannelState memory s = _s(3);
+        _disputeToDefund(s);
+        _defund(s, ETH);
+        _warpPastDefundPhase();
+        _depositBobEth(2 ether);
+        _reopenToDefund(s);
         Snap memory snap = _snap();
         vm.expectRevert(abi.encodeWithSelector(IAdjudicator.DefundNonceNotFresh.selector, ETH, 1, 1));
         vm.prank(eve);
@@ -130,14 +143,13 @@ contract SecurityGriefingTest is SecurityBase {
         _assertUnchanged(snap);
     }
 
-    function test_griefing_strangerReopeningASettledDisputeIsEndedByClose() public {
+    function test_griefing_partyReopeningASettledDisputeIsEndedByClose() public {
         ChannelState memory s = _s(3);
         _disputeToDefund(s);
         _defund(s, ETH);
         _warpPastDefundPhase();
         _depositBobEth(2 ether);
-        vm.prank(eve);
-        _dispute(s);
+        _reopen(s);
         uint256 bobBefore = bob.balance;
         _close(_final(4, _asset(ETH, 0, 0, 10 ether, 5 ether, 2)));
         assertEq(bob.balance - bobBefore, 2 ether, "bob's new deposit paid by the close");

@@ -15,6 +15,7 @@ import {ReentrantReceiver} from "../../../contracts/test/mocks/ReentrantReceiver
 import {ReentrantWithdrawHelper} from "../../../contracts/test/mocks/ReentrantWithdrawHelper.sol";
 import {RevertingReceiver} from "../../../contracts/test/mocks/RevertingReceiver.sol";
 import {ChannelState, FinalState, WithdrawCommitment} from "../../../contracts/types/ChannelTypes.sol";
+import {Transfer} from "../../../contracts/types/TransferTypes.sol";
 import {SigningWallet} from "../utils/DisputeFixture.sol";
 import {SecurityBase} from "./SecurityBase.sol";
 
@@ -389,6 +390,27 @@ contract SecurityReentrancyTest is SecurityBase {
         (bytes memory sa, bytes memory sb) = _sigs(s);
         _withdrawThroughHelper(abi.encodeCall(channel.disputeChannel, (s, sa, sb)));
         assertEq(uint256(channel.disputeRecord().nonce), 0, "disputed from inside a withdrawal");
+    }
+
+    /// @dev A disputed state (nonce 1) locking a 1 ETH hashlock transfer from alice to bob, in its defund phase.
+    function _disputedTransfer() internal returns (ChannelState memory s, Transfer memory t) {
+        t = _hashlockTransfer(1 ether, alice, bob, keccak256("re-entry"), START + 30 days, TIMEOUT, keccak256("t"));
+        s = _withRoot(_ethState(1, 0, 14 ether, 10 ether, 5 ether, 1), _leaf(t));
+        _disputeToDefund(s);
+    }
+
+    function test_reentrancy_withdrawHelperReentersDisputeTransferFails() public {
+        (ChannelState memory s, Transfer memory t) = _disputedTransfer();
+        _withdrawThroughHelper(abi.encodeCall(channel.disputeTransfer, (s, t, _noProof())));
+        assertEq(uint256(channel.transferRecord(_id(t)).settleDeadline), 0, "transfer disputed from inside");
+    }
+
+    function test_reentrancy_withdrawHelperReentersDefundTransferFails() public {
+        (ChannelState memory s, Transfer memory t) = _disputedTransfer();
+        channel.disputeTransfer(s, t, _noProof());
+        vm.warp(channel.transferRecord(_id(t)).settleDeadline); // anyone may refund from now on
+        _withdrawThroughHelper(abi.encodeCall(channel.defundTransfer, (t, "", "")));
+        assertTrue(!channel.transferRecord(_id(t)).settled, "transfer settled from inside a withdrawal");
     }
 
     function test_reentrancy_withdrawHelperReentersDefundFails() public {

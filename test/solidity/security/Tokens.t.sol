@@ -563,6 +563,20 @@ contract SecurityTokensTest is SecurityBase {
         vm.expectRevert(abi.encodeWithSelector(IChannelCore.BalanceQueryFailed.selector, t));
     }
 
+    function test_tokens_frozen_depositFailsAndCreditsNothing() public {
+        FreezableToken t = new FreezableToken();
+        _fund(address(t), A, B);
+        t.setFrozen(true);
+        Snap memory snap = _snapOf(channel, _only(ETH));
+        _expectFrozen(address(t));
+        vm.prank(alice);
+        channel.depositAlice(address(t), 1e18);
+        _assertUnchanged(snap);
+        t.setFrozen(false);
+        assertEq(channel.totalDepositsAlice(address(t)), A, "nothing credited");
+        assertEq(t.balanceOf(address(channel)), A + B, "nothing moved");
+    }
+
     function test_tokens_frozen_withdrawFailsAndStaysExecutable() public {
         FreezableToken t = new FreezableToken();
         _fund(address(t), A, B);

@@ -172,6 +172,19 @@ abstract contract DisputeFixture is ChannelFixture {
         _warpToDefundPhase();
     }
 
+    /// @dev Disputes again, as alice, the state of a dispute that is over: only a party may re-open it.
+    function _reopen(ChannelState memory s) internal {
+        (bytes memory sa, bytes memory sb) = _sigs(s);
+        vm.prank(alice);
+        channel.disputeChannel(s, sa, sb);
+    }
+
+    /// @dev `_reopen`, then moves to the first second of the new defund phase.
+    function _reopenToDefund(ChannelState memory s) internal {
+        _reopen(s);
+        _warpToDefundPhase();
+    }
+
     function _defund(ChannelState memory s, address asset) internal {
         channel.defundChannel(s, _only(asset));
     }

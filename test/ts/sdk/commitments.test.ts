@@ -63,7 +63,9 @@ describe("SDK commitments against the contracts", () => {
     const first = await (await a.sendTransaction(tx)).wait();
     expect(first?.logs[0]?.topics[0]).to.equal(channel.interface.getEvent("AliceDeposited").topicHash);
     const fast = await (await a.sendTransaction(tx)).wait();
-    const generic = await (await channel.connect(a).depositAlice(ETH, parseEther("1"), { value: parseEther("1") })).wait();
+    const generic = await (
+      await channel.connect(a).depositAlice(ETH, parseEther("1"), { value: parseEther("1") })
+    ).wait();
     expect(fast?.gasUsed).to.be.lessThan((generic?.gasUsed ?? 0n) - 2_600n);
     expect(await channel.totalDepositsAlice(ETH)).to.equal(parseEther("3"));
 
