@@ -171,6 +171,18 @@ function externalServer(url: string): PgServer {
   };
 }
 
+/**
+ * `runuser` (util-linux) lives in /usr/sbin or /sbin, which a root shell has on PATH but a CI runner's PATH may
+ * lack: the first of PATH's and those folders' copies that exists.
+ */
+export function runuserPath(): string {
+  const dirs = [...(process.env.PATH ?? "").split(path.delimiter), "/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+  for (const dir of dirs) {
+    if (dir !== "" && existsSync(path.join(dir, "runuser"))) return path.join(dir, "runuser");
+  }
+  return "runuser";
+}
+
 /** Starts a throwaway cluster (see the module comment). Throws with the server log if it cannot start. */
 export async function startCluster(binaries: { bindir: string; runAs: "self" | "postgres" }): Promise<PgCluster> {
   const tempDir = mkdtempSync(path.join(tmpdir(), "switchyard-pg-"));
@@ -178,7 +190,7 @@ export async function startCluster(binaries: { bindir: string; runAs: "self" | "
   const logFile = path.join(tempDir, "server.log");
   const bin = (name: string): string => path.join(binaries.bindir, name);
   const asServer = (command: string, args: string[]): [string, string[]] =>
-    binaries.runAs === "self" ? [command, args] : ["runuser", ["-u", "postgres", "--", command, ...args]];
+    binaries.runAs === "self" ? [command, args] : [runuserPath(), ["-u", "postgres", "--", command, ...args]];
   if (binaries.runAs === "postgres") {
     const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
     const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());

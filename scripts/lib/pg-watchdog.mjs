@@ -26,8 +26,15 @@ if (path.dirname(resolved) !== path.resolve(tmpdir()) || !path.basename(resolved
 const dataDir = path.join(resolved, "data");
 const lifetime = Number(process.env.SWITCHYARD_PG_LIFETIME_MS ?? "1800000");
 
+/** runuser's path: PATH may lack /usr/sbin and /sbin (as in pg-cluster.ts). */
+function runuser() {
+  const dirs = [...(process.env.PATH ?? "").split(path.delimiter), "/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+  for (const dir of dirs) if (dir !== "" && existsSync(path.join(dir, "runuser"))) return path.join(dir, "runuser");
+  return "runuser";
+}
+
 function pgCtlRun(args) {
-  const [command, prefix] = runAs === "self" ? [pgCtl, []] : ["runuser", ["-u", runAs, "--", pgCtl]];
+  const [command, prefix] = runAs === "self" ? [pgCtl, []] : [runuser(), ["-u", runAs, "--", pgCtl]];
   return spawnSync(command, [...prefix, ...args], { stdio: ["ignore", "ignore", "pipe"], timeout: 20_000 });
 }
 

@@ -76,8 +76,11 @@ describe("Node with a durable payment table (src/routing/node.ts)", function () 
 
     const preimage = id("durable invoice");
     const lockHash = hashlockLock(preimage);
-    const upExpiry = NOW + 6n * 86_400n;
-    const downExpiry = NOW + 3n * 86_400n;
+    // Within both route rules (PROTOCOL §12): the downstream lock outlives a dispute of its own channel
+    // (>= now + T + margin) and ends before the upstream transfer's earliest settle deadline
+    // (<= now + T_up + its settle window - margin); the upstream one leaves T_up + margin after it.
+    const downExpiry = NOW + 88_000n;
+    const upExpiry = NOW + 3n * 86_400n;
     const lock = hashlockTransfer({
       channel: UP.channel,
       hashlock: HASHLOCK,
