@@ -4,22 +4,12 @@
  * SWITCHYARD_PG_URL, or a throwaway cluster started here (scripts/lib/pg-cluster.ts; its server processes are
  * not pinned), or are left out with the reason printed.
  */
-import { execFileSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 
 import { cryptoReady, selectSecp256k1Backend } from "../src/crypto/index.js";
+import { pin } from "./bench/common.js";
 import { benchStores, storeBenchTable } from "./bench/stores.js";
 import { openPgServer, type PgServer } from "./lib/pg-cluster.js";
-
-function pin(): string {
-  if (process.platform !== "linux") return "not pinned (taskset is Linux only)";
-  try {
-    execFileSync("taskset", ["-a", "-c", "-p", "0", String(process.pid)], { stdio: "ignore" });
-    return "pinned to CPU 0 (taskset -a)";
-  } catch {
-    return "not pinned (taskset unavailable)";
-  }
-}
 
 async function main(): Promise<void> {
   const pinned = pin();
