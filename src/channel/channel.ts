@@ -212,6 +212,9 @@ export class Channel {
   /** Proposes an update: checks it, signs it, stores the signature (with `also`), then returns it to send. */
   propose(details: UpdateDetails, also?: WriteUnit): Promise<Proposal> {
     return this.serialize(async () => {
+      // A reopen is signed only with the payouts of the close as this party reads them on chain.
+      if (details.type === "reopen" && !this.closed) throw new ReopenError("only a channel closed cooperatively can be reopened");
+      if (details.type === "reopen") await this.checkReopen(details.payouts);
       const transition = nextState(this.snapshot(), this.config.me, details, this.context());
       const update: Update = { proposer: this.config.me, details: normalizeDetails(details, transition), state: transition.state };
       const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);

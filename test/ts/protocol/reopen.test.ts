@@ -186,6 +186,14 @@ describe("reopen: the next life cycle of a closed channel", () => {
       const p = await pairWithPayouts(() => [payout(ZeroAddress, 10n * ETH, paidToBob)]);
       await fund(p);
       await run(p.alice, p.bob, { type: "close" });
+      // A proposer signs only the payouts it reads itself.
+      try {
+        await p.alice.propose({ type: "reopen", payouts: [payout(ZeroAddress, 10n * ETH, 13n * ETH)] });
+        expect.fail("proposed payouts the close did not make");
+      } catch (e) {
+        expect(e).to.be.instanceOf(ReopenError);
+        expect(p.alice.pending).to.equal(undefined);
+      }
       // Alice proposes from a chain on which the close paid bob 12 (so bob's later deposits would be short 2).
       paidToBob = 12n * ETH;
       const proposal = await p.alice.proposeReopen();
