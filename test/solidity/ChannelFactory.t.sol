@@ -11,6 +11,7 @@ import {IDeploymentConfig} from "../../contracts/interfaces/IDeploymentConfig.so
 import {ChannelProxy} from "../../contracts/libraries/ChannelProxy.sol";
 import {ChannelStorage} from "../../contracts/libraries/ChannelStorage.sol";
 import {FeeOnTransferToken} from "../../contracts/test/mocks/FeeOnTransferToken.sol";
+import {ChannelState} from "../../contracts/types/ChannelTypes.sol";
 import {ChannelFixture} from "./utils/ChannelFixture.sol";
 
 /// @dev Exposes ChannelCore's literal args offset so the test can compare it with ChannelProxy's.
@@ -123,9 +124,10 @@ contract ChannelFactoryTest is ChannelFixture {
         _depositBobToken(50e18);
         _withdraw(_withdrawCommitment(ETH, bob, 1 ether, 1));
         _close(_final(1, _asset(ETH, 6 ether, 8 ether, 10 ether, 5 ether, 1)));
-        _dispute(_state(2, _asset(address(token), 100e18, 50e18, 100e18, 50e18, 1)));
+        ChannelState memory disputed = _state(2, _asset(address(token), 100e18, 50e18, 100e18, 50e18, 1));
+        _dispute(disputed);
         vm.warp(block.timestamp + TIMEOUT);
-        channel.defundChannel(_state(2, _asset(address(token), 100e18, 50e18, 100e18, 50e18, 1)), _only(address(token)));
+        channel.defundChannel(disputed, _only(address(token)));
         uint256 expected = (channel.totalDepositsAlice(ETH)) |
             (channel.totalPaidOut(ETH) << 112) |
             (channel.defundNonce(ETH) << 224);
