@@ -76,7 +76,7 @@ export async function runMochaInPage(browser: Browser, entry: string, label: str
 export function addPageCases(suite: Mocha.Suite, cases: readonly PageCase[]): void {
   for (const c of cases) {
     suite.addTest(
-      new Mocha.Test(`[Chromium] ${c.title}`, function () {
+      new Mocha.Test(`[Chromium] ${c.title}`, function (this: Mocha.Context) {
         if (c.state === "pending") this.skip();
         if (c.state === "failed") {
           const error = new Error(`in Chromium: ${c.message ?? "failed"}`);
