@@ -105,7 +105,8 @@ export function normalizeWalletSignature(account: string, answer: unknown): stri
       throw new SignatureError(account, "the wallet returned a malformed 64-byte signature");
     }
   }
-  if (bytes.length !== 65) throw new SignatureError(account, `the wallet returned ${bytes.length} bytes, not a 65-byte signature`);
+  if (bytes.length !== 65)
+    throw new SignatureError(account, `the wallet returned ${bytes.length} bytes, not a 65-byte signature`);
   const v = bytes[64] as number;
   if (v === 0 || v === 1) {
     const fixed = new Uint8Array(bytes);
@@ -135,7 +136,8 @@ export class Eip1193Signer implements ChannelSigner {
   static async connect(provider: Eip1193Provider, options: Eip1193SignerOptions = {}): Promise<Eip1193Signer> {
     let method = options.requestAccess === false ? "eth_accounts" : "eth_requestAccounts";
     const answer = await call(provider, method).catch((error: unknown) => {
-      if (!(error instanceof WalletError && error.failure === "unsupported" && method === "eth_requestAccounts")) throw error;
+      if (!(error instanceof WalletError && error.failure === "unsupported" && method === "eth_requestAccounts"))
+        throw error;
       method = "eth_accounts";
       return call(provider, method);
     });
@@ -153,19 +155,33 @@ export class Eip1193Signer implements ChannelSigner {
   async sign(request: SignRequest): Promise<string> {
     const digest = request.digest.toLowerCase();
     if (requestDigest(request).toLowerCase() !== digest)
-      throw new SignatureError(this.address, "the typed data does not hash to the digest being signed: refusing to ask the wallet");
-    if (this.options.checkChain !== false && request.domain.chainId != null) await this.checkChain(BigInt(request.domain.chainId));
-    const answer = await call(this.provider, "eth_signTypedData_v4", [this.address.toLowerCase(), typedDataJson(request)]);
+      throw new SignatureError(
+        this.address,
+        "the typed data does not hash to the digest being signed: refusing to ask the wallet",
+      );
+    if (this.options.checkChain !== false && request.domain.chainId != null)
+      await this.checkChain(BigInt(request.domain.chainId));
+    const answer = await call(this.provider, "eth_signTypedData_v4", [
+      this.address.toLowerCase(),
+      typedDataJson(request),
+    ]);
     if (this.options.chain !== undefined && typeof answer === "string") {
       const recovered = tryRecover(digest, answer);
-      if (!("signer" in recovered && recovered.signer === this.address) && (await isValidErc1271(this.options.chain, this.address, digest, answer)))
+      if (
+        !("signer" in recovered && recovered.signer === this.address) &&
+        (await isValidErc1271(this.options.chain, this.address, digest, answer))
+      )
         return answer; // a smart account's signature, as its contract validates it
     }
     const signature = normalizeWalletSignature(this.address, answer);
     const recovered = tryRecover(digest, signature);
-    if ("error" in recovered) throw new SignatureError(this.address, `the wallet's signature is invalid: ${recovered.error}`);
+    if ("error" in recovered)
+      throw new SignatureError(this.address, `the wallet's signature is invalid: ${recovered.error}`);
     if (recovered.signer !== this.address)
-      throw new SignatureError(this.address, `the wallet signed with another key: the signature recovers to ${recovered.signer}`);
+      throw new SignatureError(
+        this.address,
+        `the wallet signed with another key: the signature recovers to ${recovered.signer}`,
+      );
     return signature;
   }
 

@@ -4,7 +4,14 @@
  * as a dApp uses it, with the page's injected wallet (`window.ethereum`) and its IndexedDB.
  */
 import * as sdk from "../../src/browser.js";
-import { encodeJson, Eip1193Signer, IndexedDbStore, MemoryStore, SwitchyardError, type Eip1193Provider } from "../../src/browser.js";
+import {
+  encodeJson,
+  Eip1193Signer,
+  IndexedDbStore,
+  MemoryStore,
+  SwitchyardError,
+  type Eip1193Provider,
+} from "../../src/browser.js";
 import { RUN_CHANNEL, walletRun } from "./walletRun.js";
 
 interface PageGlobals {
@@ -22,7 +29,8 @@ function injected(): Eip1193Provider {
 
 /** A typed error as plain data (what crosses back to the test). */
 function failure(error: unknown): { name: string; code?: string; message: string } {
-  if (error instanceof SwitchyardError) return { name: error.constructor.name, code: error.code, message: error.message };
+  if (error instanceof SwitchyardError)
+    return { name: error.constructor.name, code: error.code, message: error.message };
   return { name: error instanceof Error ? error.name : "unknown", message: String(error) };
 }
 
@@ -43,7 +51,10 @@ const page = {
   /** Asks the injected wallet to sign one channel update; the typed error when it misbehaves. */
   async signOnce(chainId: string): Promise<{ ok: true } | { error: ReturnType<typeof failure> }> {
     try {
-      await walletRun(BigInt(chainId), await Eip1193Signer.connect(injected()), { alice: new MemoryStore(), bob: new MemoryStore() });
+      await walletRun(BigInt(chainId), await Eip1193Signer.connect(injected()), {
+        alice: new MemoryStore(),
+        bob: new MemoryStore(),
+      });
       return { ok: true };
     } catch (error) {
       return { error: failure(error) };
@@ -61,7 +72,9 @@ const page = {
   /** Writes one outbox message through this tab's store `name`. */
   async write(name: string, id: string): Promise<{ ok: true } | { error: ReturnType<typeof failure> }> {
     try {
-      await (stores.get(name) as IndexedDbStore).write({ outbox: [{ id, recipient: "node", body: { id }, createdAt: 1 }] });
+      await (stores.get(name) as IndexedDbStore).write({
+        outbox: [{ id, recipient: "node", body: { id }, createdAt: 1 }],
+      });
       return { ok: true };
     } catch (error) {
       return { error: failure(error) };

@@ -1,5 +1,11 @@
 /** Raw IndexedDB helpers of the page scripts (plant databases, delete them), over the page's own IndexedDB. */
-import { browserGlobals, completion, type IdbDatabase, type IdbFactory, type IdbTransaction } from "../../src/stores/indexeddb/idb.js";
+import {
+  browserGlobals,
+  completion,
+  type IdbDatabase,
+  type IdbFactory,
+  type IdbTransaction,
+} from "../../src/stores/indexeddb/idb.js";
 
 function factory(): IdbFactory {
   const f = browserGlobals().indexedDB;

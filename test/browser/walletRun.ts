@@ -47,7 +47,12 @@ export async function walletRun(
   const step = async (from: Channel, to: Channel, details: Parameters<Channel["propose"]>[0]): Promise<void> => {
     await from.complete(await to.receive(await from.propose(details)));
   };
-  await step(a, b, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 10n ** 18n, totalDepositsBob: 10n ** 18n });
+  await step(a, b, {
+    type: "deposit",
+    asset: ZeroAddress,
+    totalDepositsAlice: 10n ** 18n,
+    totalDepositsBob: 10n ** 18n,
+  });
   const preimage = zeroPadValue(toBeHex(7n), 32);
   const transfer: Transfer = {
     channel: setup.channel,

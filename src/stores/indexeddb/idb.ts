@@ -51,7 +51,11 @@ export interface IdbTransaction {
 export interface IdbDatabase {
   readonly name: string;
   readonly version: number;
-  readonly objectStoreNames: { contains(name: string): boolean; readonly length: number; item(index: number): string | null };
+  readonly objectStoreNames: {
+    contains(name: string): boolean;
+    readonly length: number;
+    item(index: number): string | null;
+  };
   createObjectStore(name: string): IdbObjectStore;
   transaction(
     stores: string | string[],

@@ -21,12 +21,7 @@
  * StoreUnavailableError.
  */
 import { checksum } from "../../protocol/address.js";
-import {
-  StoreConflictError,
-  StoreLockedError,
-  StoreUnavailableError,
-  SwitchyardError,
-} from "../../protocol/errors.js";
+import { StoreConflictError, StoreLockedError, StoreUnavailableError } from "../../protocol/errors.js";
 import { copyData, encodeJson, positionsOf, type ChannelRecord, type CoSignedUpdate } from "../../protocol/record.js";
 import { UnitStore, type UndoLog } from "../engine.js";
 import type { EntryDelta, Slot } from "../fold.js";
@@ -53,6 +48,7 @@ import {
   type LockManagerLike,
 } from "./idb.js";
 import { channelHigh, channelLow, decodeRow, headRow, nonceKey, recordOf, transferRow } from "./rows.js";
+import { loadTables, mapIdbError, put, type Tables } from "./tables.js";
 import {
   ALL_STORES,
   OBJECT_STORES as S,
@@ -64,6 +60,7 @@ import {
 } from "./schema.js";
 
 export { INDEXEDDB_SCHEMA_VERSION, OBJECT_STORES, lockName } from "./schema.js";
+export { mapIdbError } from "./tables.js";
 export type { IdbDurability, IdbFactory, IdbKeyRangeFactory, LockManagerLike } from "./idb.js";
 
 export interface IndexedDbStoreOptions {
@@ -88,22 +85,6 @@ interface RowOp {
   value?: string | number;
 }
 
-/** The node tables, in memory (checked there; written through with the channel rows). */
-interface Tables {
-  payments: Map<string, PaymentRecord>;
-  preimages: Map<string, PreimageRecord>;
-  chainTxs: Map<string, ChainTxRecord>;
-  outbox: Map<string, StoredOutboxMessage>;
-  outboxSeq: number;
-}
-
-function put<K, V>(map: Map<K, V>, key: K, value: V, undo: UndoLog): void {
-  const had = map.has(key);
-  const old = map.get(key);
-  map.set(key, value);
-  undo.push(() => (had ? map.set(key, old as V) : map.delete(key)));
-}
-
 export class IndexedDbStore extends UnitStore {
   /** Rows of the units released into the flush in progress. */
   private ops: RowOp[] = [];
@@ -124,7 +105,8 @@ export class IndexedDbStore extends UnitStore {
     super(db.name, new Map(), onCommitPoint);
     db.onversionchange = (event) => {
       db.close();
-      if (event.newVersion === null) this.unavailable = "the database was deleted (by another tab, or site data was cleared)";
+      if (event.newVersion === null)
+        this.unavailable = "the database was deleted (by another tab, or site data was cleared)";
       else
         this.fenced ??= new StoreLockedError(
           this.location,
@@ -354,7 +336,11 @@ export class IndexedDbStore extends UnitStore {
   protected async writeEntry(channel: string, record: ChannelRecord, delta: EntryDelta): Promise<void> {
     if (delta.kind !== "resolution") this.row(S.channels, channel, headRow(record));
     if (delta.added !== undefined)
-      this.row(S.transfers, [channel, delta.added.transfer.id], transferRow(delta.added.position, delta.added.transfer));
+      this.row(
+        S.transfers,
+        [channel, delta.added.transfer.id],
+        transferRow(delta.added.position, delta.added.transfer),
+      );
     if (delta.removed !== undefined) this.row(S.transfers, [channel, delta.removed]);
     if (delta.moved !== undefined) {
       const moved = record.transfers[delta.moved.position];
@@ -372,7 +358,11 @@ export class IndexedDbStore extends UnitStore {
     const key = write.payment.lockHash;
     const current = this.tables.payments.get(key)?.version ?? 0;
     if (current !== write.expectedVersion)
-      throw new StoreConflictError("payment", key, `stored version ${current}, the write expected ${write.expectedVersion}`);
+      throw new StoreConflictError(
+        "payment",
+        key,
+        `stored version ${current}, the write expected ${write.expectedVersion}`,
+      );
     const stored: PaymentRecord = { ...write.payment, version: current + 1 };
     put(this.tables.payments, key, stored, undo);
     this.row(S.payments, key, encodeJson(stored));
@@ -393,11 +383,19 @@ export class IndexedDbStore extends UnitStore {
     const { tx } = write;
     const current = this.tables.chainTxs.get(tx.id)?.version ?? 0;
     if (current !== write.expectedVersion)
-      throw new StoreConflictError("chain transaction", tx.id, `stored version ${current}, the write expected ${write.expectedVersion}`);
+      throw new StoreConflictError(
+        "chain transaction",
+        tx.id,
+        `stored version ${current}, the write expected ${write.expectedVersion}`,
+      );
     if (tx.nonce !== undefined) {
       for (const other of this.tables.chainTxs.values()) {
         if (other.id !== tx.id && other.sender === tx.sender && other.nonce === tx.nonce)
-          throw new StoreConflictError("chain transaction", tx.id, `nonce ${tx.nonce} of ${tx.sender} is taken by ${other.id}`);
+          throw new StoreConflictError(
+            "chain transaction",
+            tx.id,
+            `nonce ${tx.nonce} of ${tx.sender} is taken by ${other.id}`,
+          );
       }
     }
     const stored: ChainTxRecord = { ...tx, version: current + 1 };
@@ -423,46 +421,4 @@ export class IndexedDbStore extends UnitStore {
     undo.push(() => this.tables.outbox.set(id, old));
     this.row(S.outbox, id);
   }
-}
-
-/** Reads the node tables into memory (decoding every row: StoreCorruptError when one does not decode). */
-async function loadTables(db: IdbDatabase, name: string): Promise<Tables> {
-  const tx = db.transaction([S.payments, S.preimages, S.chainTxs, S.outbox], "readonly");
-  const [payments, preimages, chainTxs, outbox] = await Promise.all([
-    settle(tx.objectStore(S.payments).getAll()),
-    settle(tx.objectStore(S.preimages).getAll()),
-    settle(tx.objectStore(S.chainTxs).getAll()),
-    settle(tx.objectStore(S.outbox).getAll()),
-  ]);
-  const tables: Tables = { payments: new Map(), preimages: new Map(), chainTxs: new Map(), outbox: new Map(), outboxSeq: 0 };
-  for (const row of payments) {
-    const p = decodeRow<PaymentRecord>(name, row, "a payment row");
-    tables.payments.set(p.lockHash, p);
-  }
-  for (const row of preimages) {
-    const p = decodeRow<PreimageRecord>(name, row, "a preimage row");
-    tables.preimages.set(p.lockHash, p);
-  }
-  for (const row of chainTxs) {
-    const t = decodeRow<ChainTxRecord>(name, row, "a chain transaction row");
-    tables.chainTxs.set(t.id, t);
-  }
-  for (const row of outbox) {
-    const m = decodeRow<StoredOutboxMessage>(name, row, "an outbox row");
-    tables.outbox.set(m.id, m);
-    tables.outboxSeq = Math.max(tables.outboxSeq, m.seq);
-  }
-  return tables;
-}
-
-/** Typed store errors for what IndexedDB throws (refusals and typed errors pass through). */
-export function mapIdbError(location: string, error: unknown): unknown {
-  if (error instanceof SwitchyardError) return error;
-  const e = error as { name?: unknown; message?: unknown } | null;
-  const name = typeof e?.name === "string" ? e.name : "";
-  const message = typeof e?.message === "string" ? e.message : String(error);
-  if (name === "QuotaExceededError") return new StoreUnavailableError(location, `the site's storage quota is exhausted: ${message}`);
-  if (["InvalidStateError", "TransactionInactiveError", "UnknownError", "AbortError"].includes(name))
-    return new StoreUnavailableError(location, `IndexedDB failed: ${name}: ${message}`);
-  return error;
 }

@@ -4,7 +4,12 @@
  * the upgrade transaction, the checks that refuse a newer schema (SchemaVersionError) or another
  * application's database (StoreCorruptError), the writer's fencing token, and the single-writer lock.
  */
-import { SchemaVersionError, StoreCorruptError, StoreLockedError, StoreUnavailableError } from "../../protocol/errors.js";
+import {
+  SchemaVersionError,
+  StoreCorruptError,
+  StoreLockedError,
+  StoreUnavailableError,
+} from "../../protocol/errors.js";
 import {
   completion,
   settle,
@@ -81,7 +86,9 @@ export async function acquireWriterLock(
     let release!: () => void;
     const held = new Promise<void>((done) => (release = done));
     let granted = false;
-    const options = takeOver ? { mode: "exclusive" as const, steal: true } : { mode: "exclusive" as const, ifAvailable: true };
+    const options = takeOver
+      ? { mode: "exclusive" as const, steal: true }
+      : { mode: "exclusive" as const, ifAvailable: true };
     locks
       .request(lockName(name), options, async (lock) => {
         if (lock === null) {
@@ -108,7 +115,10 @@ function names(db: IdbDatabase): string[] {
 
 /** What a failed open request reports. */
 function openFailure(name: string, error: { name: string; message: string } | null): Error {
-  return new StoreUnavailableError(name, `IndexedDB refused to open it: ${error?.name ?? "error"} ${error?.message ?? ""}`.trim());
+  return new StoreUnavailableError(
+    name,
+    `IndexedDB refused to open it: ${error?.name ?? "error"} ${error?.message ?? ""}`.trim(),
+  );
 }
 
 /** Opens `name` at whatever version it has (to read the version of a database newer than this SDK). */
@@ -137,13 +147,15 @@ export async function openDatabase(factory: IdbFactory, name: string): Promise<I
         tx.abort(); // another application's database at an older version: leave it as it is
         return;
       }
-      for (let v = event.oldVersion; v < INDEXEDDB_SCHEMA_VERSION; v++) (MIGRATIONS[v] as (typeof MIGRATIONS)[number])(database, tx);
+      for (let v = event.oldVersion; v < INDEXEDDB_SCHEMA_VERSION; v++)
+        (MIGRATIONS[v] as (typeof MIGRATIONS)[number])(database, tx);
     };
     request.onsuccess = () => resolve(request.result);
     request.onerror = (event) => {
       event.preventDefault();
       if (request.error?.name === "VersionError") resolve("newer");
-      else if (request.error?.name === "AbortError") reject(new StoreCorruptError(name, "another application's database has this name"));
+      else if (request.error?.name === "AbortError")
+        reject(new StoreCorruptError(name, "another application's database has this name"));
       else reject(openFailure(name, request.error));
     };
     request.onblocked = () => undefined; // an older connection is closing on versionchange; the open waits for it
@@ -154,7 +166,8 @@ export async function openDatabase(factory: IdbFactory, name: string): Promise<I
     const version = found.version;
     const stores = names(found);
     found.close();
-    if (foreign) throw new StoreCorruptError(name, `not a Switchyard database (object stores: ${stores.join(", ") || "none"})`);
+    if (foreign)
+      throw new StoreCorruptError(name, `not a Switchyard database (object stores: ${stores.join(", ") || "none"})`);
     throw new SchemaVersionError(name, version, INDEXEDDB_SCHEMA_VERSION);
   }
   const missing = ALL_STORES.filter((s) => !db.objectStoreNames.contains(s));
@@ -178,7 +191,10 @@ export async function takeWriterEpoch(db: IdbDatabase, name: string, durability:
   if (application !== APPLICATION || typeof epoch !== "number" || !Number.isSafeInteger(epoch)) {
     tx.abort();
     await done.catch(() => undefined);
-    throw new StoreCorruptError(name, `its sy_meta rows are not a Switchyard store's (application ${String(application)})`);
+    throw new StoreCorruptError(
+      name,
+      `its sy_meta rows are not a Switchyard store's (application ${String(application)})`,
+    );
   }
   meta.put(epoch + 1, "writerEpoch");
   await done;

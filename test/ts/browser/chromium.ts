@@ -109,7 +109,8 @@ export async function bundleForBrowser(
 export async function launchChromium(): Promise<{ browser: Browser } | { skip: string }> {
   const found = findChromium();
   if ("why" in found) {
-    if (REQUIRE_BROWSER) throw new Error(`SWITCHYARD_REQUIRE_BROWSER=1, but the browser tests cannot run: ${found.why}`);
+    if (REQUIRE_BROWSER)
+      throw new Error(`SWITCHYARD_REQUIRE_BROWSER=1, but the browser tests cannot run: ${found.why}`);
     return { skip: found.why };
   }
   // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.

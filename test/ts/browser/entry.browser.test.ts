@@ -25,14 +25,22 @@ import { walletRun } from "../../browser/walletRun.js";
 import type { EntryPage } from "../../browser/entry.page.js";
 import { ROOT, bundleForBrowser, echoPageErrors, servePages, useChromium } from "./chromium.js";
 
-const FORBIDDEN = ["src/stores/file.ts", "src/stores/sqlite/index.ts", "src/stores/postgres/index.ts", "src/crypto/native.ts", "src/crypto/index.ts"];
+const FORBIDDEN = [
+  "src/stores/file.ts",
+  "src/stores/sqlite/index.ts",
+  "src/stores/postgres/index.ts",
+  "src/crypto/native.ts",
+  "src/crypto/index.ts",
+];
 
 const connection = await network.create();
 const edr = connection.provider as Eip1193Provider;
 const chainId = (await connection.ethers.provider.getNetwork()).chainId;
 const key = (i: number): string =>
-  HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`)
-    .privateKey;
+  HDNodeWallet.fromMnemonic(
+    Mnemonic.fromPhrase("test test test test test test test test test test test junk"),
+    `m/44'/60'/0'/0/${i}`,
+  ).privateKey;
 
 describe("the browser entry (src/browser.ts)", () => {
   it("test_browserEntry_bundlesForTheBrowser_withNoNodeBuiltinInItsGraph", async function () {
@@ -40,9 +48,17 @@ describe("the browser entry (src/browser.ts)", () => {
     const { metafile } = await bundleForBrowser("src/browser.ts");
     const inputs = Object.keys(metafile.inputs);
     const imports = Object.values(metafile.inputs).flatMap((i) => i.imports.map((x) => x.path));
-    expect(imports.filter((p) => p.startsWith("node:")), "node: imports").to.deep.equal([]);
+    expect(
+      imports.filter((p) => p.startsWith("node:")),
+      "node: imports",
+    ).to.deep.equal([]);
     for (const file of FORBIDDEN) expect(inputs, file).to.not.include(file);
-    for (const file of ["src/stores/indexeddb/index.ts", "src/signers/eip1193.ts", "src/channel/channel.ts", "src/wire/client.ts"])
+    for (const file of [
+      "src/stores/indexeddb/index.ts",
+      "src/signers/eip1193.ts",
+      "src/channel/channel.ts",
+      "src/wire/client.ts",
+    ])
       expect(inputs, file).to.include(file);
   });
 
@@ -70,7 +86,10 @@ describe("the browser entry (src/browser.ts)", () => {
       types: "./dist/src/stores/indexeddb/index.d.ts",
       default: "./dist/src/stores/indexeddb/index.js",
     });
-    expect(pkg.exports["./signers"]).to.deep.equal({ types: "./dist/src/signers/index.d.ts", default: "./dist/src/signers/index.js" });
+    expect(pkg.exports["./signers"]).to.deep.equal({
+      types: "./dist/src/signers/index.d.ts",
+      default: "./dist/src/signers/index.js",
+    });
   });
 
   describe("in Chromium", function () {
@@ -84,7 +103,10 @@ describe("the browser entry (src/browser.ts)", () => {
       this.timeout(120_000);
       const { code } = await bundleForBrowser("test/browser/entry.page.ts");
       server = await servePages({
-        "/": { type: "text/html", body: `<!doctype html><meta charset="utf-8"><script type="module" src="/entry.js"></script>` },
+        "/": {
+          type: "text/html",
+          body: `<!doctype html><meta charset="utf-8"><script type="module" src="/entry.js"></script>`,
+        },
         "/favicon.ico": { type: "image/x-icon", body: "" },
         "/entry.js": { type: "text/javascript", body: `${code}\nwindow.__entryLoaded = true;` },
       });
@@ -93,7 +115,8 @@ describe("the browser entry (src/browser.ts)", () => {
       await context.exposeFunction("__switchyardWallet", async (method: string, params: string): Promise<string> => {
         let args = JSON.parse(params) as unknown[];
         if (method === "eth_signTypedData_v4" && mode === "garbage") return JSON.stringify({ result: "0x1234" });
-        if (method === "eth_signTypedData_v4" && mode === "other-key") args = [privateKeySigner(key(1)).address.toLowerCase(), args[1]];
+        if (method === "eth_signTypedData_v4" && mode === "other-key")
+          args = [privateKeySigner(key(1)).address.toLowerCase(), args[1]];
         try {
           return JSON.stringify({ result: await edr.request({ method, params: args }) });
         } catch (error) {
@@ -129,9 +152,11 @@ describe("the browser entry (src/browser.ts)", () => {
     const call = <K extends keyof EntryPage>(page: Page, name: K, ...args: Parameters<EntryPage[K]>) =>
       page.evaluate(
         ([n, a]) =>
-          ((globalThis as unknown as { switchyardPage: Record<string, (...x: unknown[]) => unknown> }).switchyardPage[n] as (...x: unknown[]) => unknown)(
-            ...a,
-          ),
+          (
+            (globalThis as unknown as { switchyardPage: Record<string, (...x: unknown[]) => unknown> }).switchyardPage[
+              n
+            ] as (...x: unknown[]) => unknown
+          )(...a),
         [name, args] as [string, unknown[]],
       ) as Promise<Awaited<ReturnType<EntryPage[K]>>>;
 
@@ -141,7 +166,10 @@ describe("the browser entry (src/browser.ts)", () => {
       const page = await openPage("wallet");
       const json = await call(page, "walletRun", chainId.toString(), "wallet-run");
       const fromPage = decodeJson<{ latest: SignedState; stored: SignedState; bob: string }>(json);
-      const reference = await walletRun(chainId, privateKeySigner(key(0)), { alice: new MemoryStore(), bob: new MemoryStore() });
+      const reference = await walletRun(chainId, privateKeySigner(key(0)), {
+        alice: new MemoryStore(),
+        bob: new MemoryStore(),
+      });
       expect(fromPage.bob).to.equal(privateKeySigner(key(0)).address);
       expect(fromPage.latest).to.deep.equal(reference);
       expect(fromPage.stored).to.deep.equal(reference);
@@ -175,7 +203,10 @@ describe("the browser entry (src/browser.ts)", () => {
       expect((refused as { error: { code: string } }).error.code).to.equal("STORE_LOCKED");
       expect(await call(second, "open", "two-tabs", true)).to.deep.equal({ ok: true });
       const fenced = await call(first, "write", "two-tabs", "m2");
-      expect((fenced as { error: { name: string; code: string } }).error).to.include({ name: "StoreLockedError", code: "STORE_LOCKED" });
+      expect((fenced as { error: { name: string; code: string } }).error).to.include({
+        name: "StoreLockedError",
+        code: "STORE_LOCKED",
+      });
       expect(await call(second, "write", "two-tabs", "m3")).to.deep.equal({ ok: true });
       expect(await call(second, "outbox", "two-tabs")).to.deep.equal(["m1", "m3"]);
       await first.close();

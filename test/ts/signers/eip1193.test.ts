@@ -41,8 +41,22 @@ function sampleState(nonce: bigint): ChannelState {
     timeout: 86_400n,
     transfersRoot: id("transfers"),
     assets: [
-      { asset: ZeroAddress, balanceAlice: 10n ** 18n, balanceBob: 2n * 10n ** 18n, processedAlice: 10n ** 18n, processedBob: 2n * 10n ** 18n, defundNonce: 1n },
-      { asset: "0x000000000000000000000000000000000000dEaD", balanceAlice: 5n, balanceBob: 0n, processedAlice: 5n, processedBob: 0n, defundNonce: 3n },
+      {
+        asset: ZeroAddress,
+        balanceAlice: 10n ** 18n,
+        balanceBob: 2n * 10n ** 18n,
+        processedAlice: 10n ** 18n,
+        processedBob: 2n * 10n ** 18n,
+        defundNonce: 1n,
+      },
+      {
+        asset: "0x000000000000000000000000000000000000dEaD",
+        balanceAlice: 5n,
+        balanceBob: 0n,
+        processedAlice: 5n,
+        processedBob: 0n,
+        defundNonce: 3n,
+      },
     ],
   };
 }
@@ -52,7 +66,10 @@ async function signState(signer: ChannelSigner, s: ChannelState, chain = chainId
   return (await signPayloads(signer, chain, CHANNEL, { state: s }, digests)).state as string;
 }
 
-async function failure<E extends Error>(promise: Promise<unknown>, type: abstract new (...args: never[]) => E): Promise<E> {
+async function failure<E extends Error>(
+  promise: Promise<unknown>,
+  type: abstract new (...args: never[]) => E,
+): Promise<E> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -92,14 +109,24 @@ describe("Eip1193Signer (src/signers/eip1193.ts) on the embedded network's provi
     expect(error.code).to.equal("WALLET");
     // A wallet with eth_requestAccounts (a browser extension) is asked that, and only that.
     const log: Array<{ method: string }> = [];
-    const extension = wallet((m) => (m === "eth_requestAccounts" ? Promise.resolve([second.toLowerCase()]) : undefined), log);
+    const extension = wallet(
+      (m) => (m === "eth_requestAccounts" ? Promise.resolve([second.toLowerCase()]) : undefined),
+      log,
+    );
     expect((await Eip1193Signer.connect(extension)).address).to.equal(second);
     expect(log.map((r) => r.method)).to.deep.equal(["eth_requestAccounts"]);
     // Without access requests, only eth_accounts; a user refusing access is WalletError "rejected".
     log.length = 0;
-    await Eip1193Signer.connect(wallet(() => undefined, log), { requestAccess: false });
+    await Eip1193Signer.connect(
+      wallet(() => undefined, log),
+      { requestAccess: false },
+    );
     expect(log.map((r) => r.method)).to.deep.equal(["eth_accounts"]);
-    const refusing = wallet((m) => (m === "eth_requestAccounts" ? Promise.reject(Object.assign(new Error("User rejected"), { code: 4001 })) : undefined));
+    const refusing = wallet((m) =>
+      m === "eth_requestAccounts"
+        ? Promise.reject(Object.assign(new Error("User rejected"), { code: 4001 }))
+        : undefined,
+    );
     expect((await failure(Eip1193Signer.connect(refusing), WalletError)).failure).to.equal("rejected");
   });
 
@@ -129,14 +156,27 @@ describe("Eip1193Signer (src/signers/eip1193.ts) on the embedded network's provi
       message: Record<string, unknown>;
     };
     expect(doc.primaryType).to.equal("ChannelState");
-    expect(doc.types.EIP712Domain?.map((f) => f.name)).to.deep.equal(["name", "version", "chainId", "verifyingContract"]);
+    expect(doc.types.EIP712Domain?.map((f) => f.name)).to.deep.equal([
+      "name",
+      "version",
+      "chainId",
+      "verifyingContract",
+    ]);
     expect(doc.domain).to.include({ chainId: Number(chainId) });
     expect(String(doc.domain.verifyingContract).toLowerCase()).to.equal(CHANNEL);
     expect(doc.message).to.deep.include({ nonce: "7", timeout: "86400", transfersRoot: id("transfers") });
-    expect((doc.message.assets as Array<Record<string, string>>)[0]).to.deep.include({ balanceAlice: "1000000000000000000", defundNonce: "1" });
+    expect((doc.message.assets as Array<Record<string, string>>)[0]).to.deep.include({
+      balanceAlice: "1000000000000000000",
+      defundNonce: "1",
+    });
     // The node's provider has no eth_requestAccounts (EIP-1474 -32004): the signer asked eth_accounts instead;
     // the wallet was asked which chain it is on before it was asked to sign.
-    expect(log.map((r) => r.method)).to.deep.equal(["eth_requestAccounts", "eth_accounts", "eth_chainId", "eth_signTypedData_v4"]);
+    expect(log.map((r) => r.method)).to.deep.equal([
+      "eth_requestAccounts",
+      "eth_accounts",
+      "eth_chainId",
+      "eth_signTypedData_v4",
+    ]);
   });
 
   it("test_channel_updatesSignedThroughTheWallet_equalTheLocallySignedOnes", async () => {
@@ -156,7 +196,12 @@ describe("Eip1193Signer (src/signers/eip1193.ts) on the embedded network's provi
       const bob = await Channel.create(cfg("bob", bobSigner));
       const step = async (from: Channel, to: Channel, details: Parameters<Channel["propose"]>[0]) =>
         from.complete(await to.receive(await from.propose(details)));
-      await step(alice, bob, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 10n ** 19n, totalDepositsBob: 10n ** 19n });
+      await step(alice, bob, {
+        type: "deposit",
+        asset: ZeroAddress,
+        totalDepositsAlice: 10n ** 19n,
+        totalDepositsBob: 10n ** 19n,
+      });
       const t = { ...hashlockTransfer(1, "bob"), responder: setup.alice, initiator: setup.bob };
       await step(bob, alice, { type: "create", transfer: t });
       await step(alice, bob, {
@@ -174,7 +219,9 @@ describe("Eip1193Signer (src/signers/eip1193.ts) on the embedded network's provi
   it("test_sign_refusesAWalletThatSignsWithAnotherKey_andChannelKeepsNothing", async () => {
     const other = privateKeySigner(key(1)).address;
     const liar = wallet((method, params) =>
-      method === "eth_signTypedData_v4" ? provider.request({ method, params: [other.toLowerCase(), (params as string[])[1]] }) : undefined,
+      method === "eth_signTypedData_v4"
+        ? provider.request({ method, params: [other.toLowerCase(), (params as string[])[1]] })
+        : undefined,
     );
     const signer = await Eip1193Signer.connect(liar);
     const error = await failure(signState(signer, sampleState(7n)), SignatureError);
@@ -183,8 +230,19 @@ describe("Eip1193Signer (src/signers/eip1193.ts) on the embedded network's provi
     // A Channel whose wallet misbehaves sends nothing and stores no signature.
     const store = new MemoryStore();
     const setup = { ...SETUP, chainId, alice: signer.address };
-    const alice = await Channel.create({ setup, me: "alice", signer, store, limits: LIMITS, resolvers: POLICIES, clock: () => NOW });
-    await failure(alice.propose({ type: "deposit", asset: ZeroAddress, totalDepositsAlice: 1n, totalDepositsBob: 0n }), SignatureError);
+    const alice = await Channel.create({
+      setup,
+      me: "alice",
+      signer,
+      store,
+      limits: LIMITS,
+      resolvers: POLICIES,
+      clock: () => NOW,
+    });
+    await failure(
+      alice.propose({ type: "deposit", asset: ZeroAddress, totalDepositsAlice: 1n, totalDepositsBob: 0n }),
+      SignatureError,
+    );
     expect((await store.load(alice.address))?.pending).to.equal(undefined);
   });
 
@@ -195,9 +253,20 @@ describe("Eip1193Signer (src/signers/eip1193.ts) on the embedded network's provi
     const twin = new Uint8Array(bytes);
     twin.set(getBytes("0x" + (n - BigInt(hexlify(bytes.slice(32, 64)))).toString(16).padStart(64, "0")), 32);
     twin[64] = bytes[64] === 27 ? 28 : 27;
-    const answers: unknown[] = ["0x1234", 42, null, "not hex", hexlify(twin), "0x" + "00".repeat(64) + "1b", good + "00", good.slice(0, 130) + "1d"];
+    const answers: unknown[] = [
+      "0x1234",
+      42,
+      null,
+      "not hex",
+      hexlify(twin),
+      "0x" + "00".repeat(64) + "1b",
+      good + "00",
+      good.slice(0, 130) + "1d",
+    ];
     for (const answer of answers) {
-      const signer = await Eip1193Signer.connect(wallet((method) => (method === "eth_signTypedData_v4" ? Promise.resolve(answer) : undefined)));
+      const signer = await Eip1193Signer.connect(
+        wallet((method) => (method === "eth_signTypedData_v4" ? Promise.resolve(answer) : undefined)),
+      );
       const error = await failure(signState(signer, sampleState(7n)), SignatureError);
       expect(error.code, String(answer)).to.equal("SIGNATURE");
     }
@@ -209,7 +278,9 @@ describe("Eip1193Signer (src/signers/eip1193.ts) on the embedded network's provi
     const low = new Uint8Array(bytes);
     low[64] = (bytes[64] as number) - 27;
     for (const answer of [hexlify(low), Signature.from(good).compactSerialized]) {
-      const signer = await Eip1193Signer.connect(wallet((method) => (method === "eth_signTypedData_v4" ? Promise.resolve(answer) : undefined)));
+      const signer = await Eip1193Signer.connect(
+        wallet((method) => (method === "eth_signTypedData_v4" ? Promise.resolve(answer) : undefined)),
+      );
       expect(await signState(signer, sampleState(7n))).to.equal(good);
     }
     expect(normalizeWalletSignature(ZeroAddress, good)).to.equal(good);
@@ -217,14 +288,40 @@ describe("Eip1193Signer (src/signers/eip1193.ts) on the embedded network's provi
 
   it("test_sign_turnsRefusalsAndAnotherChainIntoWalletError", async () => {
     const cases: Array<[Eip1193Provider, string, number | undefined]> = [
-      [wallet((m) => (m === "eth_signTypedData_v4" ? Promise.reject(Object.assign(new Error("User rejected"), { code: 4001 })) : undefined)), "rejected", 4001],
-      [wallet((m) => (m === "eth_signTypedData_v4" ? Promise.reject(Object.assign(new Error("no such method"), { code: -32601 })) : undefined)), "unsupported", -32601],
-      [wallet((m) => (m === "eth_signTypedData_v4" ? Promise.reject(Object.assign(new Error("disconnected"), { code: 4900 })) : undefined)), "disconnected", 4900],
+      [
+        wallet((m) =>
+          m === "eth_signTypedData_v4"
+            ? Promise.reject(Object.assign(new Error("User rejected"), { code: 4001 }))
+            : undefined,
+        ),
+        "rejected",
+        4001,
+      ],
+      [
+        wallet((m) =>
+          m === "eth_signTypedData_v4"
+            ? Promise.reject(Object.assign(new Error("no such method"), { code: -32601 }))
+            : undefined,
+        ),
+        "unsupported",
+        -32601,
+      ],
+      [
+        wallet((m) =>
+          m === "eth_signTypedData_v4"
+            ? Promise.reject(Object.assign(new Error("disconnected"), { code: 4900 }))
+            : undefined,
+        ),
+        "disconnected",
+        4900,
+      ],
       [wallet((m) => (m === "eth_chainId" ? Promise.resolve("0x1") : undefined)), "wrong-chain", undefined],
     ];
     for (const [p, expected, rpcCode] of cases) {
       const log: string[] = [];
-      const signer = await Eip1193Signer.connect(wallet((m, params) => (log.push(m), p.request({ method: m, ...(params ? { params } : {}) }))));
+      const signer = await Eip1193Signer.connect(
+        wallet((m, params) => (log.push(m), p.request({ method: m, ...(params ? { params } : {}) }))),
+      );
       const error = await failure(signState(signer, sampleState(7n)), WalletError);
       expect(error.failure).to.equal(expected);
       expect(error.rpcCode).to.equal(rpcCode);
