@@ -67,19 +67,15 @@ export async function servePages(files: PageFiles): Promise<{ url: string; close
 
 /**
  * Test pages import test fixtures that name Node.js modules for other tests (temporary directories): in a
- * test bundle those modules become stubs that throw when used. The SDK's own browser entry is bundled
- * without this plugin, where any Node.js import fails the build.
+ * test bundle those modules become empty stubs (a call of anything from them fails). The SDK's own browser
+ * entry is bundled without this plugin, where any Node.js import fails the build.
  */
 const stubNodeForTestPages: Plugin = {
   name: "stub-node-builtins-in-test-pages",
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: "node-stub" }));
-    b.onLoad({ filter: /.*/, namespace: "node-stub" }, (args) => ({
-      contents: `const fail = () => { throw new Error("${args.path} is not available in the browser"); };
-        export const mkdtemp = fail, cp = fail, readFile = fail, readdir = fail, stat = fail, tmpdir = fail,
-          basename = fail, join = fail; export default {};`,
-      loader: "js",
-    }));
+    // CommonJS with no exports: any named import is undefined (a call fails loudly), whatever the fixture names.
+    b.onLoad({ filter: /.*/, namespace: "node-stub" }, () => ({ contents: "module.exports = {};", loader: "js" }));
   },
 };
 

@@ -15,6 +15,7 @@ import {
   payloadDigests,
   privateKeySigner,
   signPayloads,
+  verifySignature,
   type ChannelSigner,
   type Eip1193Provider,
 } from "../../../src/protocol/signing.js";
@@ -330,6 +331,32 @@ describe("Eip1193Signer (src/signers/eip1193.ts) on the embedded network's provi
         expect(log).to.not.include("eth_signTypedData_v4");
       }
     }
+  });
+
+  it("test_sign_smartAccount_returnsWhatItsErc1271Accepts_andRefusesOtherKeys", async () => {
+    const owner = privateKeySigner(key(1)).address;
+    const account = await ethers.deployContract("MockERC1271Wallet", [owner]);
+    const address = await account.getAddress();
+    const smartWallet = (signingKey: string): Eip1193Provider =>
+      wallet((method, params) => {
+        if (method === "eth_requestAccounts") return Promise.resolve([address.toLowerCase()]);
+        if (method === "eth_signTypedData_v4")
+          return provider.request({ method, params: [signingKey, (params as string[])[1]] });
+        return undefined;
+      });
+    const s = sampleState(7n);
+    const digest = channelStateDigest(chainId, CHANNEL, s);
+    const signer = await Eip1193Signer.connect(smartWallet(owner.toLowerCase()), { chain: ethers.provider });
+    expect(signer.address).to.equal(address);
+    const signature = await signState(signer, s);
+    await verifySignature(address, digest, signature, ethers.provider);
+    // Without a chain connection the owner's signature is not the account's: refused.
+    const offline = await Eip1193Signer.connect(smartWallet(owner.toLowerCase()));
+    expect((await failure(signState(offline, s), SignatureError)).message).to.include(`recovers to ${owner}`);
+    // A key that is not the owner's: the contract refuses it, and so does the signer.
+    const stranger = privateKeySigner(key(2)).address.toLowerCase();
+    const wrong = await Eip1193Signer.connect(smartWallet(stranger), { chain: ethers.provider });
+    await failure(signState(wrong, s), SignatureError);
   });
 
   it("test_sign_refusesTypedDataThatDoesNotHashToTheDigest_beforeAskingTheWallet", async () => {
