@@ -29,6 +29,7 @@ export * from "./chain/reader.js";
 export * from "./chain/commitments.js";
 export * from "./chain/watcher.js";
 export * from "./routing/node.js";
+export * from "./signers/index.js";
 export {
   selectSecp256k1Backend,
   cryptoBackends,

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
+import { build } from "esbuild";
 import hre from "hardhat";
 import { Wallet, ZeroAddress, ZeroHash, id, parseEther, verifyTypedData } from "ethers";
 
@@ -131,6 +132,9 @@ describe("the npm package (npm pack → install in a throwaway project outside t
       "dist/src/protocol/index.js",
       "dist/src/chain/index.js",
       "dist/src/wire/index.js",
+      "dist/src/browser.js",
+      "dist/src/stores/indexeddb/index.js",
+      "dist/src/signers/index.js",
       "dist/src/cli/main.js",
       "dist/typechain-types/index.js",
       "abi/ChannelFactory.json",
@@ -218,6 +222,27 @@ describe("the npm package (npm pack → install in a throwaway project outside t
         files: ["check.ts"],
       }),
     );
+    // A wallet's bundler: "@switchyard/protocol" under the browser condition is the browser entry, no Node.js built-in.
+    await writeFile(
+      path.join(project, "wallet.mjs"),
+      `import { Channel, Eip1193Signer, IndexedDbStore } from "@switchyard/protocol";\nexport { Channel, Eip1193Signer, IndexedDbStore };\n`,
+    );
+    const bundled = await build({
+      entryPoints: [path.join(project, "wallet.mjs")],
+      absWorkingDir: project,
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const bundledInputs = Object.keys(bundled.metafile.inputs);
+    expect(bundledInputs).to.include("node_modules/@switchyard/protocol/dist/src/browser.js");
+    expect(bundledInputs).to.not.include("node_modules/@switchyard/protocol/dist/src/index.js");
+    const bundledImports = Object.values(bundled.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path));
+    expect(bundledImports.filter((p) => p.startsWith("node:"))).to.deep.equal([]);
+
     // The operator's command: the `switchyard` bin is installed and answers --help without a config.
     const help = await runOk(path.join(project, "node_modules", ".bin", "switchyard"), ["node", "--help"], { cwd: project, timeoutMs: 60_000 });
     expect(help.stdout).to.contain("Usage: switchyard node --config <file>");
