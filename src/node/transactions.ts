@@ -1,0 +1,537 @@
+/**
+ * The node's transaction service: every on-chain transaction the node sends (deposits, withdrawals, the
+ * watchers' disputes and claims) goes through one `TransactionService` per sender account.
+ *
+ * Rules, each kept across restarts because the store is the only source of truth:
+ * - one record per intent: `send({ id, … })` with an id already stored joins that record (the same calldata is
+ *   required, else IntentConflictError), so a retried intent never becomes a second transaction;
+ * - persisted before broadcast: an intent is stored `queued` when `send` resolves; its first attempt (nonce,
+ *   fees, hash of the signed transaction) is stored `sent` before the signed bytes leave the process; each fee
+ *   bump is another attempt at the same nonce, stored before it is broadcast;
+ * - one nonce in flight, in order, never a gap: the service drives one transaction at a time (the lowest stored
+ *   nonce first, then the oldest queued intent), gives it `max(store's next nonce, the chain's pending count)`,
+ *   and releases the nonce (clears it) only when no attempt ever reached the chain (a definite rejection);
+ * - a stuck transaction (no receipt after `stuckAfterMs`) is signed again at its nonce with both fees raised by
+ *   `bumpPercent` (at least the 10% a node needs to replace it), never above `maxFeePerGas`;
+ * - a receipt is stored with the record (`mined`); a reverted one is reported as TxRevertedError;
+ * - on restart (`start()`), a `sent` record is looked up on chain: its receipt is stored if it was mined, it is
+ *   awaited if the chain knows it, and signed again at its nonce (a signed-but-not-sent attempt) if not.
+ */
+import { Transaction, type Provider, type Signer, type TransactionReceipt } from "ethers";
+import type { Logger } from "pino";
+
+import { checksum } from "../protocol/address.js";
+import { SwitchyardError } from "../protocol/errors.js";
+import { revertReason } from "../chain/watcher.js";
+import type { ChainTxAttempt, ChainTxRecord, ChainTxStatus, SwitchyardStore } from "../stores/store.js";
+
+/** What the caller wants sent. `id` names the intent: one record, one transaction, whatever the retries. */
+export interface TxIntent {
+  id: string;
+  to: string;
+  data: string;
+  value?: bigint;
+  /** Free text for operators (deposit, withdraw, refute...). */
+  purpose: string;
+  /** Default: the chain's estimate plus 25%. */
+  gasLimit?: bigint;
+}
+
+/** A transaction that was mined successfully. */
+export interface TxOutcome {
+  id: string;
+  hash: string;
+  nonce: bigint;
+  blockNumber: bigint;
+  gasUsed: bigint;
+  /** How many attempts (fee bumps + 1) were signed. */
+  attempts: number;
+}
+
+export interface TxFeePolicy {
+  /** Percent both fees rise per replacement (default 15; at least 10, what nodes require). */
+  bumpPercent?: bigint;
+  /** No attempt pays more per gas than this (default: no cap). */
+  maxFeePerGas?: bigint;
+}
+
+export interface TransactionServiceOptions {
+  store: SwitchyardStore;
+  /** Signs the transactions (the node's key); it needs no provider. */
+  signer: Signer;
+  provider: Provider;
+  chainId: bigint;
+  fees?: TxFeePolicy;
+  /** Milliseconds without a receipt after which an attempt is replaced with higher fees (default 60,000). */
+  stuckAfterMs?: number;
+  /** Milliseconds between receipt polls (default 1,000). */
+  pollIntervalMs?: number;
+  /** Unix milliseconds (default Date.now). */
+  clock?: () => number;
+  logger?: Logger;
+  /** Called after a record changed, with the counts of open (queued + sent) and failed records. */
+  onCounts?: (counts: { pending: number; failed: number }) => void;
+  /** Test seam: called with the stored attempt after it is persisted and before it is broadcast. */
+  beforeBroadcast?: (tx: ChainTxRecord) => void | Promise<void>;
+}
+
+/** The base class of the transaction service's errors. */
+export class TransactionError extends SwitchyardError {}
+
+/** An intent id that is stored with other calldata. */
+export class IntentConflictError extends TransactionError {
+  constructor(readonly id: string) {
+    super("TX_INTENT_CONFLICT", `intent ${id} is stored with another target, calldata or value`);
+  }
+}
+
+/** The transaction was mined and reverted. */
+export class TxRevertedError extends TransactionError {
+  constructor(
+    readonly id: string,
+    readonly hash: string,
+    readonly reason: string,
+  ) {
+    super("TX_REVERTED", `transaction ${id} (${hash}) reverted: ${reason}`);
+  }
+}
+
+/** The transaction was given up: never accepted by the chain, or its nonce was used by another transaction. */
+export class TxFailedError extends TransactionError {
+  constructor(
+    readonly id: string,
+    readonly reason: string,
+  ) {
+    super("TX_FAILED", `transaction ${id} failed: ${reason}`);
+  }
+}
+
+/** The service stopped before the transaction's outcome was known (it resumes on the next start). */
+export class TxServiceStoppedError extends TransactionError {
+  constructor(readonly id: string) {
+    super("TX_SERVICE_STOPPED", `the transaction service stopped while ${id} was open; it resumes on restart`);
+  }
+}
+
+const OPEN: readonly ChainTxStatus[] = ["queued", "sent"];
+const MIN_BUMP = 10n;
+
+interface Waiter {
+  resolve: (outcome: TxOutcome) => void;
+  reject: (error: Error) => void;
+}
+
+/** Why a broadcast was refused: the node may already hold it (wait), or it never will (give up). */
+function broadcastRefusal(error: unknown): "known" | "transient" | "rejected" {
+  const code = (error as { code?: unknown }).code;
+  const text = (error instanceof Error ? error.message : String(error)).toLowerCase();
+  if (code === "NONCE_EXPIRED" || code === "REPLACEMENT_UNDERPRICED") return "known";
+  if (/already known|known transaction|nonce too low|underpriced|already imported/.test(text)) return "known";
+  if (code === "NETWORK_ERROR" || code === "TIMEOUT" || code === "SERVER_ERROR") return "transient";
+  if (/econnrefused|socket hang up|timeout/.test(text)) return "transient";
+  return "rejected";
+}
+
+const ceilPercent = (value: bigint, percent: bigint): bigint => (value * (100n + percent) + 99n) / 100n;
+
+export class TransactionService {
+  readonly sender: string;
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly bump: bigint;
+  private running: Promise<void> | undefined;
+  private dirty = false;
+  private stopped = false;
+  /** Resolves when `stop()` is called: ends any wait of the driver at once. */
+  private readonly halted: Promise<void>;
+  private halt: () => void = () => undefined;
+  /** Attempts this process saw accepted by the chain's node (hash → true). */
+  private readonly accepted = new Set<string>();
+  /** Gas limits given with intents (an intent queued before a restart is estimated again). */
+  private readonly gasLimits = new Map<string, bigint>();
+  /** Why records failed or reverted (this process's knowledge; the store keeps the status and receipt). */
+  private readonly reasons = new Map<string, string>();
+
+  private constructor(
+    private readonly options: TransactionServiceOptions,
+    sender: string,
+  ) {
+    this.sender = checksum(sender);
+    const bump = options.fees?.bumpPercent ?? 15n;
+    if (bump < MIN_BUMP) throw new TransactionError("TX_CONFIG", `bumpPercent ${bump} is below the ${MIN_BUMP}% nodes require`);
+    this.bump = bump;
+    this.halted = new Promise((resolve) => (this.halt = resolve));
+  }
+
+  /** Creates the service and resumes every open record of its sender (see the module comment). */
+  static async start(options: TransactionServiceOptions): Promise<TransactionService> {
+    const service = new TransactionService(options, await options.signer.getAddress());
+    service.kick();
+    await service.report();
+    return service;
+  }
+
+  /**
+   * Records the intent (or joins the stored one with the same id) and schedules it; resolves once it is durable.
+   * Await `wait(id)` (or use `submit`) for its outcome.
+   */
+  async send(intent: TxIntent): Promise<ChainTxRecord> {
+    if (this.stopped) throw new TxServiceStoppedError(intent.id);
+    const to = checksum(intent.to);
+    const data = intent.data.toLowerCase();
+    const value = intent.value ?? 0n;
+    const existing = await this.options.store.chainTx(intent.id);
+    if (existing !== undefined) {
+      if (existing.to !== to || existing.data !== data || existing.value !== value)
+        throw new IntentConflictError(intent.id);
+      return existing;
+    }
+    const record: Omit<ChainTxRecord, "version"> = {
+      id: intent.id,
+      sender: this.sender,
+      to,
+      data,
+      value,
+      purpose: intent.purpose,
+      status: "queued",
+      attempts: [],
+      createdAt: this.now(),
+    };
+    if (intent.gasLimit !== undefined) this.gasLimits.set(intent.id, intent.gasLimit);
+    await this.options.store.write({ chainTxs: [{ tx: record, expectedVersion: 0 }] });
+    this.kick();
+    await this.report();
+    const stored = await this.options.store.chainTx(intent.id);
+    return stored as ChainTxRecord;
+  }
+
+  /** The stored record of an intent. */
+  record(id: string): Promise<ChainTxRecord | undefined> {
+    return this.options.store.chainTx(id);
+  }
+
+  /** `send` then `wait`. */
+  async submit(intent: TxIntent): Promise<TxOutcome> {
+    await this.send(intent);
+    return this.wait(intent.id);
+  }
+
+  /** The outcome of a stored intent: resolves when mined successfully; TxRevertedError, TxFailedError otherwise. */
+  async wait(id: string): Promise<TxOutcome> {
+    const promise = new Promise<TxOutcome>((resolve, reject) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push({ resolve, reject });
+      this.waiters.set(id, list);
+    });
+    const record = await this.options.store.chainTx(id);
+    if (record === undefined) this.settle(id, new TxFailedError(id, "no such intent is stored"));
+    else if (!OPEN.includes(record.status)) this.settle(id, this.outcomeOf(record));
+    else if (this.stopped) this.settle(id, new TxServiceStoppedError(id));
+    return promise;
+  }
+
+  /**
+   * The id to use for a new intent named `base`: `base` itself, or `base#2`, `base#3`… past the records of
+   * `base` that are over (failed, reverted, or — unless `reuseMined` — mined). An open record is joined.
+   */
+  async intentId(base: string, options: { reuseMined?: boolean } = {}): Promise<string> {
+    for (let k = 1; ; k++) {
+      const id = k === 1 ? base : `${base}#${k}`;
+      const record = await this.options.store.chainTx(id);
+      if (record === undefined || OPEN.includes(record.status)) return id;
+      if (options.reuseMined === true && record.status === "mined" && record.receipt?.status === 1) return id;
+    }
+  }
+
+  /** Stops driving transactions; open ones stay stored and resume on the next start. Waiters are rejected. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.halt();
+    await this.running;
+    for (const id of [...this.waiters.keys()]) this.settle(id, new TxServiceStoppedError(id));
+  }
+
+  // ───────────────────────────── the driver ─────────────────────────────
+
+  private kick(): void {
+    this.dirty = true;
+    if (this.running !== undefined || this.stopped) return;
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+      if (this.dirty && !this.stopped) this.kick();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      this.dirty = false;
+      const next = await this.nextOpen();
+      if (next === undefined) {
+        if (this.dirty) continue;
+        return;
+      }
+      try {
+        await this.drive(next);
+      } catch (error) {
+        if (this.stopped) return;
+        this.options.logger?.error({ err: error, tx: next.id }, "transaction service step failed; retrying");
+        await this.sleep(this.pollMs());
+      }
+    }
+  }
+
+  /** The open record to drive: the lowest nonce already sent, else the oldest queued intent. */
+  private async nextOpen(): Promise<ChainTxRecord | undefined> {
+    const open = await this.options.store.chainTxs({ statuses: OPEN, sender: this.sender });
+    const sent = open.filter((t) => t.status === "sent").sort((a, b) => Number((a.nonce ?? 0n) - (b.nonce ?? 0n)));
+    if (sent[0] !== undefined) return sent[0];
+    return open.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))[0];
+  }
+
+  private async drive(start: ChainTxRecord): Promise<void> {
+    let record = start;
+    if (record.status === "queued") {
+      const first = await this.firstAttempt(record);
+      if (first === undefined) return;
+      record = first;
+    } else {
+      record = await this.resume(record);
+      if (!OPEN.includes(record.status)) return;
+    }
+    let lastCount = -1n;
+    while (!this.stopped) {
+      const receipt = await this.receiptOf(record);
+      if (receipt !== undefined) return void (await this.finish(record, receipt));
+      const count = BigInt(await this.options.provider.getTransactionCount(this.sender, "latest"));
+      if (count > (record.nonce as bigint)) {
+        // The nonce was used; receipts can lag the count by a poll, so decide on the second look.
+        if (lastCount === count) {
+          return void (await this.fail(record, `nonce ${record.nonce} was used by another transaction`, false));
+        }
+        lastCount = count;
+      }
+      const last = record.attempts[record.attempts.length - 1] as ChainTxAttempt;
+      if (this.now() - last.sentAt >= (this.options.stuckAfterMs ?? 60_000)) record = await this.replace(record);
+      if (!OPEN.includes(record.status)) return;
+      await this.sleep(this.pollMs());
+    }
+  }
+
+  /** Estimates, assigns the nonce, signs, stores the attempt, then broadcasts. Undefined when it failed. */
+  private async firstAttempt(record: ChainTxRecord): Promise<ChainTxRecord | undefined> {
+    const { provider } = this.options;
+    let gasLimit = this.gasLimits.get(record.id);
+    if (gasLimit === undefined) {
+      try {
+        const estimate = await provider.estimateGas({ from: this.sender, to: record.to, data: record.data, value: record.value });
+        gasLimit = (estimate * 5n) / 4n;
+      } catch (error) {
+        await this.fail(record, `would revert: ${revertReason(error)}`, true);
+        return undefined;
+      }
+    }
+    const stored = await this.options.store.nextNonce(this.sender);
+    const pending = BigInt(await provider.getTransactionCount(this.sender, "pending"));
+    const nonce = stored === undefined || pending > stored ? pending : stored;
+    const fees = await this.currentFees();
+    return this.attempt({ ...record, nonce }, { ...fees, gasLimit });
+  }
+
+  /** After a restart: what became of a sent record's attempts. */
+  private async resume(record: ChainTxRecord): Promise<ChainTxRecord> {
+    const receipt = await this.receiptOf(record);
+    if (receipt !== undefined) {
+      await this.finish(record, receipt);
+      return { ...record, status: "mined" };
+    }
+    const last = record.attempts[record.attempts.length - 1];
+    if (last === undefined) return this.attempt(record, { ...(await this.currentFees()), gasLimit: await this.estimate(record) });
+    if ((await this.options.provider.getTransaction(last.hash)) !== null) {
+      this.accepted.add(last.hash);
+      return record;
+    }
+    this.options.logger?.warn({ tx: record.id, nonce: record.nonce?.toString() }, "signed attempt unknown to the chain: signing again");
+    return this.replace(record, true);
+  }
+
+  /** A new attempt at the record's nonce with both fees raised by the bump (capped); unchanged if the cap stops it. */
+  private async replace(record: ChainTxRecord, force = false): Promise<ChainTxRecord> {
+    const last = record.attempts[record.attempts.length - 1] as ChainTxAttempt;
+    const current = await this.currentFees();
+    const wantMax = ceilPercent(last.maxFeePerGas, this.bump);
+    const wantTip = ceilPercent(last.maxPriorityFeePerGas, this.bump);
+    let maxFeePerGas = current.maxFeePerGas > wantMax ? current.maxFeePerGas : wantMax;
+    let maxPriorityFeePerGas = current.maxPriorityFeePerGas > wantTip ? current.maxPriorityFeePerGas : wantTip;
+    const cap = this.options.fees?.maxFeePerGas;
+    if (cap !== undefined && maxFeePerGas > cap) maxFeePerGas = cap;
+    if (maxPriorityFeePerGas > maxFeePerGas) maxPriorityFeePerGas = maxFeePerGas;
+    const gasLimit = last.gasLimit ?? (await this.estimate(record));
+    if (!force && (maxFeePerGas < wantMax || maxPriorityFeePerGas < wantTip)) {
+      this.options.logger?.warn({ tx: record.id, cap: cap?.toString() }, "stuck transaction at the fee cap: waiting");
+      // Restart the stuck timer without a new attempt: the stored attempt's sentAt is only a local clock.
+      return this.store({ ...record, attempts: [...record.attempts.slice(0, -1), { ...last, sentAt: this.now() }] }, record.version);
+    }
+    this.options.logger?.info({ tx: record.id, nonce: record.nonce?.toString(), maxFeePerGas: maxFeePerGas.toString() }, "replacing stuck transaction");
+    return this.attempt(record, { maxFeePerGas, maxPriorityFeePerGas, gasLimit });
+  }
+
+  /** Signs an attempt, stores it, then broadcasts it. */
+  private async attempt(
+    record: ChainTxRecord,
+    fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint; gasLimit: bigint },
+  ): Promise<ChainTxRecord> {
+    const raw = await this.options.signer.signTransaction({
+      type: 2,
+      chainId: this.options.chainId,
+      nonce: Number(record.nonce),
+      to: record.to,
+      data: record.data,
+      value: record.value,
+      gasLimit: fees.gasLimit,
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+    });
+    const hash = Transaction.from(raw).hash as string;
+    const attempt: ChainTxAttempt = { hash, ...fees, sentAt: this.now() };
+    const stored = await this.store({ ...record, status: "sent", attempts: [...record.attempts, attempt] }, record.version);
+    await this.options.beforeBroadcast?.(stored);
+    try {
+      await this.options.provider.broadcastTransaction(raw);
+      this.accepted.add(hash);
+    } catch (error) {
+      const kind = broadcastRefusal(error);
+      const everAccepted = stored.attempts.some((a) => this.accepted.has(a.hash));
+      if (kind === "rejected" && !everAccepted && stored.attempts.length === 1) {
+        await this.fail(stored, `refused by the chain: ${revertReason(error)}`, true);
+        return { ...stored, status: "failed" };
+      }
+      this.options.logger?.warn({ tx: record.id, err: error, kind }, "broadcast refused; waiting for a receipt");
+    }
+    return stored;
+  }
+
+  private async receiptOf(record: ChainTxRecord): Promise<TransactionReceipt | undefined> {
+    for (const a of [...record.attempts].reverse()) {
+      const receipt = await this.options.provider.getTransactionReceipt(a.hash);
+      if (receipt !== null) return receipt;
+    }
+    return undefined;
+  }
+
+  private async finish(record: ChainTxRecord, receipt: TransactionReceipt): Promise<void> {
+    const done = await this.store(
+      {
+        ...record,
+        status: "mined",
+        receipt: {
+          hash: receipt.hash,
+          blockNumber: BigInt(receipt.blockNumber),
+          status: receipt.status ?? 0,
+          gasUsed: receipt.gasUsed,
+        },
+      },
+      record.version,
+    );
+    if (done.receipt?.status !== 1) {
+      const reason = await this.replayReason(done, receipt.blockNumber);
+      this.reasons.set(done.id, reason);
+      this.options.logger?.error({ tx: done.id, hash: receipt.hash, reason }, "transaction reverted");
+    }
+    this.settle(done.id, this.outcomeOf(done));
+    await this.report();
+  }
+
+  /** Gives up a record; `release` clears its nonce (only when no attempt ever reached the chain). */
+  private async fail(record: ChainTxRecord, reason: string, release: boolean): Promise<void> {
+    const next: Omit<ChainTxRecord, "version"> = { ...record, status: "failed" };
+    if (release) delete next.nonce;
+    const stored = await this.store(next, record.version);
+    this.reasons.set(record.id, reason);
+    this.options.logger?.error({ tx: record.id, reason }, "transaction failed");
+    this.settle(record.id, this.outcomeOf(stored));
+    await this.report();
+  }
+
+  // ───────────────────────────── plumbing ─────────────────────────────
+
+  private outcomeOf(record: ChainTxRecord): TxOutcome | Error {
+    if (record.status === "failed") return new TxFailedError(record.id, this.reasons.get(record.id) ?? "given up earlier");
+    const r = record.receipt;
+    if (r === undefined) return new TxFailedError(record.id, `not mined (${record.status})`);
+    if (r.status !== 1) return new TxRevertedError(record.id, r.hash, this.reasons.get(record.id) ?? "reverted");
+    return { id: record.id, hash: r.hash, nonce: record.nonce as bigint, blockNumber: r.blockNumber, gasUsed: r.gasUsed, attempts: record.attempts.length };
+  }
+
+  /** The revert reason, by replaying the call on the state before its block (best effort). */
+  private async replayReason(record: ChainTxRecord, blockNumber: number): Promise<string> {
+    try {
+      await this.options.provider.call({
+        from: this.sender,
+        to: record.to,
+        data: record.data,
+        value: record.value,
+        blockTag: Math.max(blockNumber - 1, 0),
+      });
+      return "reverted (the call succeeds on the state before its block)";
+    } catch (error) {
+      return revertReason(error);
+    }
+  }
+
+  private settle(id: string, result: TxOutcome | Error): void {
+    const list = this.waiters.get(id);
+    if (list === undefined) return;
+    this.waiters.delete(id);
+    for (const w of list) {
+      if (result instanceof Error) w.reject(result);
+      else w.resolve(result);
+    }
+  }
+
+  private async store(next: Omit<ChainTxRecord, "version">, expectedVersion: number): Promise<ChainTxRecord> {
+    const { version: _drop, ...tx } = next as ChainTxRecord;
+    await this.options.store.write({ chainTxs: [{ tx, expectedVersion }] });
+    return { ...tx, version: expectedVersion + 1 };
+  }
+
+  private async estimate(record: ChainTxRecord): Promise<bigint> {
+    const known = this.gasLimits.get(record.id);
+    if (known !== undefined) return known;
+    const estimate = await this.options.provider.estimateGas({ from: this.sender, to: record.to, data: record.data, value: record.value });
+    return (estimate * 5n) / 4n;
+  }
+
+  private async currentFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+    const data = await this.options.provider.getFeeData();
+    let maxFeePerGas = data.maxFeePerGas ?? data.gasPrice ?? 0n;
+    let maxPriorityFeePerGas = data.maxPriorityFeePerGas ?? data.gasPrice ?? 0n;
+    const cap = this.options.fees?.maxFeePerGas;
+    if (cap !== undefined && maxFeePerGas > cap) maxFeePerGas = cap;
+    if (maxPriorityFeePerGas > maxFeePerGas) maxPriorityFeePerGas = maxFeePerGas;
+    return { maxFeePerGas, maxPriorityFeePerGas };
+  }
+
+  private async report(): Promise<void> {
+    const onCounts = this.options.onCounts;
+    if (onCounts === undefined) return;
+    const all = await this.options.store.chainTxs({ sender: this.sender });
+    onCounts({
+      pending: all.filter((t) => OPEN.includes(t.status)).length,
+      failed: all.filter((t) => t.status === "failed" || (t.status === "mined" && t.receipt?.status !== 1)).length,
+    });
+  }
+
+  private now(): number {
+    return (this.options.clock ?? Date.now)();
+  }
+
+  private pollMs(): number {
+    return this.options.pollIntervalMs ?? 1_000;
+  }
+
+  /** Waits `ms`, or less if the service stops meanwhile. */
+  private async sleep(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), this.halted]);
+    clearTimeout(timer);
+  }
+}
