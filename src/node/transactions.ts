@@ -398,7 +398,8 @@ export class TransactionService {
       await this.options.provider.broadcastTransaction(raw);
       this.accepted.add(hash);
     } catch (error) {
-      const kind = broadcastRefusal(error);
+      // A chain may refuse the broadcast of a transaction it mined and reverted (Hardhat does): ask it.
+      const kind = (await this.knows(hash)) ? "known" : broadcastRefusal(error);
       const everAccepted = stored.attempts.some((a) => this.accepted.has(a.hash));
       if (kind === "rejected" && !everAccepted && stored.attempts.length === 1) {
         await this.fail(stored, `refused by the chain: ${revertReason(error)}`, true);
@@ -407,6 +408,17 @@ export class TransactionService {
       this.options.logger?.warn({ tx: record.id, err: error, kind }, "broadcast refused; waiting for a receipt");
     }
     return stored;
+  }
+
+  /** True when the chain holds the transaction (pending or mined). */
+  private async knows(hash: string): Promise<boolean> {
+    try {
+      const found = (await this.options.provider.getTransaction(hash)) !== null;
+      if (found) this.accepted.add(hash);
+      return found;
+    } catch {
+      return false;
+    }
   }
 
   private async receiptOf(record: ChainTxRecord): Promise<TransactionReceipt | undefined> {
