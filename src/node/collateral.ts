@@ -123,6 +123,9 @@ export class CollateralManager {
     const token = checksum(asset);
     return this.exclusive(channel, async () => {
       this.check(channel);
+      if (nodeBalance(channel, token) >= wanted) return this.result(channel, token, 0n, 0n);
+      if (this.policy(token) === undefined)
+        throw new CollateralPolicyError(token, wanted, "the node has no collateral policy for this asset");
       await this.reconcileLocked(channel, token, link); // a deposit mined before a restart, not reconciled yet
       const before = nodeBalance(channel, token);
       let tx: string | undefined;
