@@ -197,7 +197,15 @@ export class TransactionService {
       createdAt: this.now(),
     };
     if (intent.gasLimit !== undefined) this.gasLimits.set(intent.id, intent.gasLimit);
-    await this.options.store.write({ chainTxs: [{ tx: record, expectedVersion: 0 }] });
+    try {
+      await this.options.store.write({ chainTxs: [{ tx: record, expectedVersion: 0 }] });
+    } catch (error) {
+      // The same intent sent concurrently: the other call's record won; join it (or refuse other calldata).
+      const raced = await this.options.store.chainTx(intent.id);
+      if (raced === undefined) throw error;
+      if (raced.to !== to || raced.data !== data || raced.value !== value) throw new IntentConflictError(intent.id);
+      return raced;
+    }
     this.kick();
     await this.report();
     const stored = await this.options.store.chainTx(intent.id);
