@@ -47,9 +47,13 @@ export interface ChainServices {
 export function checkCollateralPolicies(policies: readonly CollateralPolicy[], deployment: DeploymentInfo): void {
   policies.forEach((p, i) => {
     const limit = deployment.limits.assets.get(p.asset);
-    if (limit === undefined) throw new ConfigError(`collateral.${i}.asset`, `${p.asset} is not an asset of the deployment`);
+    if (limit === undefined)
+      throw new ConfigError(`collateral.${i}.asset`, `${p.asset} is not an asset of the deployment`);
     if (p.max > limit.channelCapacity)
-      throw new ConfigError(`collateral.${i}.max`, `${p.max} is above the deployment's channel capacity ${limit.channelCapacity}`);
+      throw new ConfigError(
+        `collateral.${i}.max`,
+        `${p.max} is above the deployment's channel capacity ${limit.channelCapacity}`,
+      );
   });
 }
 

@@ -138,7 +138,10 @@ export class CollateralManager {
       const after = nodeBalance(channel, token);
       if (after < wanted) throw new CollateralCapacityError(token, wanted, after);
       if (after > before) {
-        this.options.logger?.info({ channel: channel.address, asset: token, deposited: (after - before).toString() }, "collateral deposited");
+        this.options.logger?.info(
+          { channel: channel.address, asset: token, deposited: (after - before).toString() },
+          "collateral deposited",
+        );
       }
       return this.result(channel, token, after - before, 0n, tx);
     });
@@ -148,10 +151,12 @@ export class CollateralManager {
   private async depositAmount(channel: Channel, token: string, wanted: bigint): Promise<bigint> {
     const before = nodeBalance(channel, token);
     const policy = this.policy(token);
-    if (policy === undefined) throw new CollateralPolicyError(token, wanted, "the node has no collateral policy for this asset");
+    if (policy === undefined)
+      throw new CollateralPolicyError(token, wanted, "the node has no collateral policy for this asset");
     if (wanted > policy.max) throw new CollateralPolicyError(token, wanted, `above the policy's max ${policy.max}`);
     const limit = this.options.limits.assets.get(token);
-    if (limit === undefined) throw new CollateralPolicyError(token, wanted, "the deployment does not accept this asset");
+    if (limit === undefined)
+      throw new CollateralPolicyError(token, wanted, "the deployment does not accept this asset");
     const held = await this.heldOnChain(channel.address, token);
     const room = limit.channelCapacity > held ? limit.channelCapacity - held : 0n;
     const desired = policy.target > wanted ? policy.target : wanted;
@@ -162,7 +167,8 @@ export class CollateralManager {
 
   /** A client's `channel.requestCollateral`: `ensure` with an amount the client chose (must be positive). */
   request(channel: Channel, asset: string, amount: bigint, link: PeerLink): Promise<CollateralResult> {
-    if (amount <= 0n) return Promise.reject(new CollateralPolicyError(checksum(asset), amount, "the amount must be positive"));
+    if (amount <= 0n)
+      return Promise.reject(new CollateralPolicyError(checksum(asset), amount, "the amount must be positive"));
     return this.ensure(channel, asset, amount, link);
   }
 
@@ -189,7 +195,10 @@ export class CollateralManager {
       await this.exchange(channel, details, link);
       this.observe(channel);
       const outcome = await this.sendWithdraw(channel, nonce);
-      this.options.logger?.info({ channel: channel.address, asset: token, withdrawn: amount.toString() }, "excess collateral reclaimed");
+      this.options.logger?.info(
+        { channel: channel.address, asset: token, withdrawn: amount.toString() },
+        "excess collateral reclaimed",
+      );
       return this.result(channel, token, 0n, amount, outcome.hash);
     });
   }
@@ -242,7 +251,9 @@ export class CollateralManager {
   private async deposit(channel: Channel, asset: string, amount: bigint): Promise<TxOutcome | undefined> {
     const tx = this.options.transactions;
     const deployed = (await this.options.provider.getCode(channel.address)) !== "0x";
-    const totalAlice = deployed ? await new ChannelReader(this.options.provider, channel.address).totalDepositsAlice(asset) : 0n;
+    const totalAlice = deployed
+      ? await new ChannelReader(this.options.provider, channel.address).totalDepositsAlice(asset)
+      : 0n;
     const base = `deposit:${channel.address}:${asset}:${totalAlice}`;
     const id = await tx.intentId(base, { reuseMined: true });
     const existing = await tx.record(id);
@@ -254,10 +265,17 @@ export class CollateralManager {
       ({ to, data, value } = depositAliceCall(channel.address, asset, amount));
     } else {
       const factory = this.options.factory;
-      if (factory === undefined) throw new CollateralPolicyError(asset, amount, "the channel is not deployed and no factory is configured");
+      if (factory === undefined)
+        throw new CollateralPolicyError(asset, amount, "the channel is not deployed and no factory is configured");
       const setup = channel.channelSetup;
       to = checksum(factory);
-      data = FACTORY.encodeFunctionData("createChannelAndDeposit", [setup.alice, setup.bob, this.options.salt ?? CHANNEL_SALT, asset, amount]);
+      data = FACTORY.encodeFunctionData("createChannelAndDeposit", [
+        setup.alice,
+        setup.bob,
+        this.options.salt ?? CHANNEL_SALT,
+        asset,
+        amount,
+      ]);
       value = asset === ZeroAddress ? amount : 0n;
     }
     if (asset !== ZeroAddress) {
@@ -314,7 +332,10 @@ export class CollateralManager {
 
   private exclusive<T>(channel: Channel, task: () => Promise<T>): Promise<T> {
     const run = (this.locks.get(channel.address) ?? Promise.resolve()).then(task);
-    this.locks.set(channel.address, run.catch(() => undefined));
+    this.locks.set(
+      channel.address,
+      run.catch(() => undefined),
+    );
     return run;
   }
 }

@@ -16,7 +16,12 @@ import type { Node, PeerLink, RouteInstruction } from "../routing/node.js";
 import { WireError } from "../wire/codes.js";
 import type { MethodSpec } from "../wire/methods.js";
 import { address, bytes32, uint256 } from "../wire/schemas.js";
-import { CollateralCapacityError, CollateralPolicyError, type CollateralManager, type CollateralResult } from "./collateral.js";
+import {
+  CollateralCapacityError,
+  CollateralPolicyError,
+  type CollateralManager,
+  type CollateralResult,
+} from "./collateral.js";
 import type { Session } from "./rpc.js";
 
 export const requestCollateralParams = z.strictObject({ asset: address, amount: uint256 });

@@ -21,122 +21,40 @@ import { Transaction, type Provider, type Signer, type TransactionReceipt } from
 import type { Logger } from "pino";
 
 import { checksum } from "../protocol/address.js";
-import { SwitchyardError } from "../protocol/errors.js";
 import { revertReason } from "../chain/watcher.js";
-import type { ChainTxAttempt, ChainTxRecord, ChainTxStatus, SwitchyardStore } from "../stores/store.js";
+import type { ChainTxAttempt, ChainTxRecord, SwitchyardStore } from "../stores/store.js";
+import {
+  MIN_BUMP,
+  OPEN,
+  TransactionError,
+  IntentConflictError,
+  TxFailedError,
+  TxServiceStoppedError,
+  Waiters,
+  broadcastRefusal,
+  capFees,
+  outcomeOf,
+  replacementFees,
+  type TransactionServiceOptions,
+  type TxIntent,
+  type TxOutcome,
+} from "./txTypes.js";
 
-/** What the caller wants sent. `id` names the intent: one record, one transaction, whatever the retries. */
-export interface TxIntent {
-  id: string;
-  to: string;
-  data: string;
-  value?: bigint;
-  /** Free text for operators (deposit, withdraw, refute...). */
-  purpose: string;
-  /** Default: the chain's estimate plus 25%. */
-  gasLimit?: bigint;
-}
-
-/** A transaction that was mined successfully. */
-export interface TxOutcome {
-  id: string;
-  hash: string;
-  nonce: bigint;
-  blockNumber: bigint;
-  gasUsed: bigint;
-  /** How many attempts (fee bumps + 1) were signed. */
-  attempts: number;
-}
-
-export interface TxFeePolicy {
-  /** Percent both fees rise per replacement (default 15; at least 10, what nodes require). */
-  bumpPercent?: bigint;
-  /** No attempt pays more per gas than this (default: no cap). */
-  maxFeePerGas?: bigint;
-}
-
-export interface TransactionServiceOptions {
-  store: SwitchyardStore;
-  /** Signs the transactions (the node's key); it needs no provider. */
-  signer: Signer;
-  provider: Provider;
-  chainId: bigint;
-  fees?: TxFeePolicy;
-  /** Milliseconds without a receipt after which an attempt is replaced with higher fees (default 60,000). */
-  stuckAfterMs?: number;
-  /** Milliseconds between receipt polls (default 1,000). */
-  pollIntervalMs?: number;
-  /** Unix milliseconds (default Date.now). */
-  clock?: () => number;
-  logger?: Logger;
-  /** Called after a record changed, with the counts of open (queued + sent) and failed records. */
-  onCounts?: (counts: { pending: number; failed: number }) => void;
-  /** Test seam: called with the stored attempt after it is persisted and before it is broadcast. */
-  beforeBroadcast?: (tx: ChainTxRecord) => void | Promise<void>;
-}
-
-/** The base class of the transaction service's errors. */
-export class TransactionError extends SwitchyardError {}
-
-/** An intent id that is stored with other calldata. */
-export class IntentConflictError extends TransactionError {
-  constructor(readonly id: string) {
-    super("TX_INTENT_CONFLICT", `intent ${id} is stored with another target, calldata or value`);
-  }
-}
-
-/** The transaction was mined and reverted. */
-export class TxRevertedError extends TransactionError {
-  constructor(
-    readonly id: string,
-    readonly hash: string,
-    readonly reason: string,
-  ) {
-    super("TX_REVERTED", `transaction ${id} (${hash}) reverted: ${reason}`);
-  }
-}
-
-/** The transaction was given up: never accepted by the chain, or its nonce was used by another transaction. */
-export class TxFailedError extends TransactionError {
-  constructor(
-    readonly id: string,
-    readonly reason: string,
-  ) {
-    super("TX_FAILED", `transaction ${id} failed: ${reason}`);
-  }
-}
-
-/** The service stopped before the transaction's outcome was known (it resumes on the next start). */
-export class TxServiceStoppedError extends TransactionError {
-  constructor(readonly id: string) {
-    super("TX_SERVICE_STOPPED", `the transaction service stopped while ${id} was open; it resumes on restart`);
-  }
-}
-
-const OPEN: readonly ChainTxStatus[] = ["queued", "sent"];
-const MIN_BUMP = 10n;
-
-interface Waiter {
-  resolve: (outcome: TxOutcome) => void;
-  reject: (error: Error) => void;
-}
-
-/** Why a broadcast was refused: the node may already hold it (wait), or it never will (give up). */
-function broadcastRefusal(error: unknown): "known" | "transient" | "rejected" {
-  const code = (error as { code?: unknown }).code;
-  const text = (error instanceof Error ? error.message : String(error)).toLowerCase();
-  if (code === "NONCE_EXPIRED" || code === "REPLACEMENT_UNDERPRICED") return "known";
-  if (/already known|known transaction|nonce too low|underpriced|already imported/.test(text)) return "known";
-  if (code === "NETWORK_ERROR" || code === "TIMEOUT" || code === "SERVER_ERROR") return "transient";
-  if (/econnrefused|socket hang up|timeout/.test(text)) return "transient";
-  return "rejected";
-}
-
-const ceilPercent = (value: bigint, percent: bigint): bigint => (value * (100n + percent) + 99n) / 100n;
+export {
+  IntentConflictError,
+  TransactionError,
+  TxFailedError,
+  TxRevertedError,
+  TxServiceStoppedError,
+  type TransactionServiceOptions,
+  type TxFeePolicy,
+  type TxIntent,
+  type TxOutcome,
+} from "./txTypes.js";
 
 export class TransactionService {
   readonly sender: string;
-  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly waiters = new Waiters();
   private readonly bump: bigint;
   private running: Promise<void> | undefined;
   private dirty = false;
@@ -157,7 +75,8 @@ export class TransactionService {
   ) {
     this.sender = checksum(sender);
     const bump = options.fees?.bumpPercent ?? 15n;
-    if (bump < MIN_BUMP) throw new TransactionError("TX_CONFIG", `bumpPercent ${bump} is below the ${MIN_BUMP}% nodes require`);
+    if (bump < MIN_BUMP)
+      throw new TransactionError("TX_CONFIG", `bumpPercent ${bump} is below the ${MIN_BUMP}% nodes require`);
     this.bump = bump;
     this.halted = new Promise((resolve) => (this.halt = resolve));
   }
@@ -225,15 +144,11 @@ export class TransactionService {
 
   /** The outcome of a stored intent: resolves when mined successfully; TxRevertedError, TxFailedError otherwise. */
   async wait(id: string): Promise<TxOutcome> {
-    const promise = new Promise<TxOutcome>((resolve, reject) => {
-      const list = this.waiters.get(id) ?? [];
-      list.push({ resolve, reject });
-      this.waiters.set(id, list);
-    });
+    const promise = this.waiters.add(id);
     const record = await this.options.store.chainTx(id);
-    if (record === undefined) this.settle(id, new TxFailedError(id, "no such intent is stored"));
-    else if (!OPEN.includes(record.status)) this.settle(id, this.outcomeOf(record));
-    else if (this.stopped) this.settle(id, new TxServiceStoppedError(id));
+    if (record === undefined) this.waiters.settle(id, new TxFailedError(id, "no such intent is stored"));
+    else if (!OPEN.includes(record.status)) this.waiters.settle(id, outcomeOf(record, this.reasons.get(record.id)));
+    else if (this.stopped) this.waiters.settle(id, new TxServiceStoppedError(id));
     return promise;
   }
 
@@ -255,7 +170,7 @@ export class TransactionService {
     this.stopped = true;
     this.halt();
     await this.running;
-    for (const id of [...this.waiters.keys()]) this.settle(id, new TxServiceStoppedError(id));
+    for (const id of this.waiters.ids()) this.waiters.settle(id, new TxServiceStoppedError(id));
   }
 
   // ───────────────────────────── the driver ─────────────────────────────
@@ -327,15 +242,12 @@ export class TransactionService {
   /** Estimates, assigns the nonce, signs, stores the attempt, then broadcasts. Undefined when it failed. */
   private async firstAttempt(record: ChainTxRecord): Promise<ChainTxRecord | undefined> {
     const { provider } = this.options;
-    let gasLimit = this.gasLimits.get(record.id);
-    if (gasLimit === undefined) {
-      try {
-        const estimate = await provider.estimateGas({ from: this.sender, to: record.to, data: record.data, value: record.value });
-        gasLimit = (estimate * 5n) / 4n;
-      } catch (error) {
-        await this.fail(record, `would revert: ${revertReason(error)}`, true);
-        return undefined;
-      }
+    let gasLimit: bigint;
+    try {
+      gasLimit = await this.estimate(record);
+    } catch (error) {
+      await this.fail(record, `would revert: ${revertReason(error)}`, true);
+      return undefined;
     }
     const stored = await this.options.store.nextNonce(this.sender);
     const pending = BigInt(await provider.getTransactionCount(this.sender, "pending"));
@@ -352,34 +264,42 @@ export class TransactionService {
       return { ...record, status: "mined" };
     }
     const last = record.attempts[record.attempts.length - 1];
-    if (last === undefined) return this.attempt(record, { ...(await this.currentFees()), gasLimit: await this.estimate(record) });
+    if (last === undefined)
+      return this.attempt(record, { ...(await this.currentFees()), gasLimit: await this.estimate(record) });
     if ((await this.options.provider.getTransaction(last.hash)) !== null) {
       this.accepted.add(last.hash);
       return record;
     }
-    this.options.logger?.warn({ tx: record.id, nonce: record.nonce?.toString() }, "signed attempt unknown to the chain: signing again");
+    this.options.logger?.warn(
+      { tx: record.id, nonce: record.nonce?.toString() },
+      "signed attempt unknown to the chain: signing again",
+    );
     return this.replace(record, true);
   }
 
   /** A new attempt at the record's nonce with both fees raised by the bump (capped); unchanged if the cap stops it. */
   private async replace(record: ChainTxRecord, force = false): Promise<ChainTxRecord> {
     const last = record.attempts[record.attempts.length - 1] as ChainTxAttempt;
-    const current = await this.currentFees();
-    const wantMax = ceilPercent(last.maxFeePerGas, this.bump);
-    const wantTip = ceilPercent(last.maxPriorityFeePerGas, this.bump);
-    let maxFeePerGas = current.maxFeePerGas > wantMax ? current.maxFeePerGas : wantMax;
-    let maxPriorityFeePerGas = current.maxPriorityFeePerGas > wantTip ? current.maxPriorityFeePerGas : wantTip;
     const cap = this.options.fees?.maxFeePerGas;
-    if (cap !== undefined && maxFeePerGas > cap) maxFeePerGas = cap;
-    if (maxPriorityFeePerGas > maxFeePerGas) maxPriorityFeePerGas = maxFeePerGas;
+    const fees = replacementFees(last, await this.currentFees(), this.bump, cap);
     const gasLimit = last.gasLimit ?? (await this.estimate(record));
-    if (!force && (maxFeePerGas < wantMax || maxPriorityFeePerGas < wantTip)) {
+    if (!force && !fees.replaces) {
       this.options.logger?.warn({ tx: record.id, cap: cap?.toString() }, "stuck transaction at the fee cap: waiting");
       // Restart the stuck timer without a new attempt: the stored attempt's sentAt is only a local clock.
-      return this.store({ ...record, attempts: [...record.attempts.slice(0, -1), { ...last, sentAt: this.now() }] }, record.version);
+      return this.store(
+        { ...record, attempts: [...record.attempts.slice(0, -1), { ...last, sentAt: this.now() }] },
+        record.version,
+      );
     }
-    this.options.logger?.info({ tx: record.id, nonce: record.nonce?.toString(), maxFeePerGas: maxFeePerGas.toString() }, "replacing stuck transaction");
-    return this.attempt(record, { maxFeePerGas, maxPriorityFeePerGas, gasLimit });
+    this.options.logger?.info(
+      { tx: record.id, nonce: record.nonce?.toString(), maxFeePerGas: fees.maxFeePerGas.toString() },
+      "replacing stuck transaction",
+    );
+    return this.attempt(record, {
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+      gasLimit,
+    });
   }
 
   /** Signs an attempt, stores it, then broadcasts it. */
@@ -400,7 +320,10 @@ export class TransactionService {
     });
     const hash = Transaction.from(raw).hash as string;
     const attempt: ChainTxAttempt = { hash, ...fees, sentAt: this.now() };
-    const stored = await this.store({ ...record, status: "sent", attempts: [...record.attempts, attempt] }, record.version);
+    const stored = await this.store(
+      { ...record, status: "sent", attempts: [...record.attempts, attempt] },
+      record.version,
+    );
     await this.options.beforeBroadcast?.(stored);
     try {
       await this.options.provider.broadcastTransaction(raw);
@@ -451,12 +374,13 @@ export class TransactionService {
       },
       record.version,
     );
+    let reason: string | undefined;
     if (done.receipt?.status !== 1) {
-      const reason = await this.replayReason(done, receipt.blockNumber);
+      reason = await this.replayReason(done, receipt.blockNumber);
       this.reasons.set(done.id, reason);
       this.options.logger?.error({ tx: done.id, hash: receipt.hash, reason }, "transaction reverted");
     }
-    this.settle(done.id, this.outcomeOf(done));
+    this.waiters.settle(done.id, outcomeOf(done, reason));
     await this.report();
   }
 
@@ -467,19 +391,11 @@ export class TransactionService {
     const stored = await this.store(next, record.version);
     this.reasons.set(record.id, reason);
     this.options.logger?.error({ tx: record.id, reason }, "transaction failed");
-    this.settle(record.id, this.outcomeOf(stored));
+    this.waiters.settle(record.id, outcomeOf(stored, reason));
     await this.report();
   }
 
   // ───────────────────────────── plumbing ─────────────────────────────
-
-  private outcomeOf(record: ChainTxRecord): TxOutcome | Error {
-    if (record.status === "failed") return new TxFailedError(record.id, this.reasons.get(record.id) ?? "given up earlier");
-    const r = record.receipt;
-    if (r === undefined) return new TxFailedError(record.id, `not mined (${record.status})`);
-    if (r.status !== 1) return new TxRevertedError(record.id, r.hash, this.reasons.get(record.id) ?? "reverted");
-    return { id: record.id, hash: r.hash, nonce: record.nonce as bigint, blockNumber: r.blockNumber, gasUsed: r.gasUsed, attempts: record.attempts.length };
-  }
 
   /** The revert reason, by replaying the call on the state before its block (best effort). */
   private async replayReason(record: ChainTxRecord, blockNumber: number): Promise<string> {
@@ -497,16 +413,6 @@ export class TransactionService {
     }
   }
 
-  private settle(id: string, result: TxOutcome | Error): void {
-    const list = this.waiters.get(id);
-    if (list === undefined) return;
-    this.waiters.delete(id);
-    for (const w of list) {
-      if (result instanceof Error) w.reject(result);
-      else w.resolve(result);
-    }
-  }
-
   private async store(next: Omit<ChainTxRecord, "version">, expectedVersion: number): Promise<ChainTxRecord> {
     const { version: _drop, ...tx } = next as ChainTxRecord;
     await this.options.store.write({ chainTxs: [{ tx, expectedVersion }] });
@@ -516,18 +422,22 @@ export class TransactionService {
   private async estimate(record: ChainTxRecord): Promise<bigint> {
     const known = this.gasLimits.get(record.id);
     if (known !== undefined) return known;
-    const estimate = await this.options.provider.estimateGas({ from: this.sender, to: record.to, data: record.data, value: record.value });
+    const estimate = await this.options.provider.estimateGas({
+      from: this.sender,
+      to: record.to,
+      data: record.data,
+      value: record.value,
+    });
     return (estimate * 5n) / 4n;
   }
 
   private async currentFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
     const data = await this.options.provider.getFeeData();
-    let maxFeePerGas = data.maxFeePerGas ?? data.gasPrice ?? 0n;
-    let maxPriorityFeePerGas = data.maxPriorityFeePerGas ?? data.gasPrice ?? 0n;
-    const cap = this.options.fees?.maxFeePerGas;
-    if (cap !== undefined && maxFeePerGas > cap) maxFeePerGas = cap;
-    if (maxPriorityFeePerGas > maxFeePerGas) maxPriorityFeePerGas = maxFeePerGas;
-    return { maxFeePerGas, maxPriorityFeePerGas };
+    const fees = {
+      maxFeePerGas: data.maxFeePerGas ?? data.gasPrice ?? 0n,
+      maxPriorityFeePerGas: data.maxPriorityFeePerGas ?? data.gasPrice ?? 0n,
+    };
+    return capFees(fees, this.options.fees?.maxFeePerGas);
   }
 
   private async report(): Promise<void> {

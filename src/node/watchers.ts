@@ -77,7 +77,8 @@ export class ServiceSigner extends AbstractSigner {
     });
     const provider = this.provider as Provider;
     const tx = await provider.getTransaction(outcome.hash);
-    if (tx === null) throw new TransactionError("TX_SIGNER", `mined transaction ${outcome.hash} is unknown to the provider`);
+    if (tx === null)
+      throw new TransactionError("TX_SIGNER", `mined transaction ${outcome.hash} is unknown to the provider`);
     return tx;
   }
 }

@@ -61,7 +61,8 @@ async function client(name: string, options: { deploy?: boolean; bobEth?: bigint
   const w = await wallet(env, `collateral ${name} ${++clients}`);
   const salt = id(`collateral ${name} ${clients}`);
   const address = await env.factory.channelAddress(nodeWallet.address, w.address, salt);
-  if (options.deploy === true) await (await env.factory.connect(env.funder).createChannel(nodeWallet.address, w.address, salt)).wait();
+  if (options.deploy === true)
+    await (await env.factory.connect(env.funder).createChannel(nodeWallet.address, w.address, salt)).wait();
   if (options.bobEth !== undefined) await (await w.sendTransaction({ to: address, value: options.bobEth })).wait();
   const common = {
     setup: { chainId: env.chainId, channel: address, alice: nodeWallet.address, bob: w.address, timeout: HOUR },

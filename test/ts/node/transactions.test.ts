@@ -279,7 +279,12 @@ describe("TransactionService", () => {
 
     let simulated: unknown;
     try {
-      await service.submit({ id: "exit:estimated", to: call.to, data: call.data, purpose: "exit without authorization" });
+      await service.submit({
+        id: "exit:estimated",
+        to: call.to,
+        data: call.data,
+        purpose: "exit without authorization",
+      });
     } catch (error) {
       simulated = error;
     }
@@ -291,7 +296,13 @@ describe("TransactionService", () => {
 
     let reverted: unknown;
     try {
-      await service.submit({ id: "exit:forced", to: call.to, data: call.data, gasLimit: 200_000n, purpose: "exit without authorization" });
+      await service.submit({
+        id: "exit:forced",
+        to: call.to,
+        data: call.data,
+        gasLimit: 200_000n,
+        purpose: "exit without authorization",
+      });
     } catch (error) {
       reverted = error;
     }

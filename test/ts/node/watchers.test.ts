@@ -53,7 +53,9 @@ async function pair(name: string, bobEth: bigint, nodeEth = 0n): Promise<Pair> {
   const address = await factory.channelAddress(nodeWallet.address, w.address, salt);
   await (await w.sendTransaction({ to: address, value: bobEth })).wait();
   if (nodeEth > 0n) {
-    await (await factory.createChannelAndDeposit(nodeWallet.address, w.address, salt, ETH, nodeEth, { value: nodeEth })).wait();
+    await (
+      await factory.createChannelAndDeposit(nodeWallet.address, w.address, salt, ETH, nodeEth, { value: nodeEth })
+    ).wait();
   } else {
     await (await factory.createChannel(nodeWallet.address, w.address, salt)).wait();
   }
@@ -240,7 +242,8 @@ describe("NodeWatchers", () => {
     watchers.start();
     const deployed = (await store.channels()).filter((c) => c !== undeployed.address);
     const end = Date.now() + 5_000;
-    while (deployed.some((c) => (ticks.get(c) ?? 0) < 2) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    while (deployed.some((c) => (ticks.get(c) ?? 0) < 2) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 20));
     await watchers.stop();
     for (const c of deployed) expect(ticks.get(c) ?? 0, c).to.be.at.least(2);
     expect(watchers.channels).to.include(undeployed.address);
