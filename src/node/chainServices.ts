@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 
 import type { SwitchyardStore } from "../stores/store.js";
 import { CollateralManager } from "./collateral.js";
-import { ConfigError } from "./config.js";
+import { ConfigError, type ResolvedConfig } from "./config.js";
 import type { NodeMetrics } from "./metrics.js";
 import type { CollateralPolicy, DeploymentInfo } from "./options.js";
 import { TransactionService, type TxFeePolicy } from "./transactions.js";
@@ -55,6 +55,22 @@ export function checkCollateralPolicies(policies: readonly CollateralPolicy[], d
         `${p.max} is above the deployment's channel capacity ${limit.channelCapacity}`,
       );
   });
+}
+
+/** The transaction and watcher settings of a validated config, as `startChainServices` takes them. */
+export function chainPolicyOf(
+  config: Pick<ResolvedConfig, "transactions" | "watcher">,
+): Pick<ChainServicesOptions, "fees" | "stuckAfterMs" | "receiptPollMs" | "watcherPollMs"> {
+  const t = config.transactions;
+  return {
+    fees: {
+      bumpPercent: BigInt(t.bumpPercent),
+      ...(t.maxFeePerGas !== undefined ? { maxFeePerGas: t.maxFeePerGas } : {}),
+    },
+    stuckAfterMs: t.stuckAfterSeconds * 1_000,
+    receiptPollMs: t.receiptPollMs,
+    watcherPollMs: config.watcher.pollSeconds * 1_000,
+  };
 }
 
 export async function startChainServices(o: ChainServicesOptions): Promise<ChainServices> {

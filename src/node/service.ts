@@ -160,6 +160,7 @@ export class NodeService {
     this.http.closeAllConnections();
     await closedServer;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.options.chainServices?.stop(); // watchers and transaction service (open transactions resume on restart)
     log.info("drained");
   }
 
