@@ -14,10 +14,9 @@
  *
  * Every intent has a stable id (`deposit:<channel>:<asset>:<alice's on-chain total before it>`,
  * `withdraw:<channel>:<withdraw nonce>`), so a retry or a restart joins the transaction already recorded
- * instead of sending a second one. The off-chain updates go through `Channel` and the caller's `PeerLink` (the
- * node's way to propose to that client: its socket in the service, the client's Channel in tests); exchanges on
- * one channel are serialized here, and the caller must not run other proposals on that channel meanwhile (the
- * service runs them under the channel's lock).
+ * instead of sending a second one. The off-chain updates go to the client through the caller's `ProposeToPeer`
+ * (the service's channel sequencer and socket; `proposeVia(channel, link)` in process); this manager's own
+ * steps on one channel run one at a time.
  */
 import { Interface, ZeroAddress, type Provider } from "ethers";
 import type { Logger } from "pino";
@@ -26,7 +25,7 @@ import type { Channel } from "../channel/channel.js";
 import { ChannelReader } from "../chain/reader.js";
 import { Commitments, depositAliceCall } from "../chain/commitments.js";
 import { checksum } from "../protocol/address.js";
-import { SwitchyardError } from "../protocol/errors.js";
+import { NegativeBalanceError, SwitchyardError, WithdrawError } from "../protocol/errors.js";
 import type { DeploymentLimits, UpdateDetails } from "../protocol/types.js";
 import type { PeerLink } from "../routing/node.js";
 import { CHANNEL_SALT } from "./channels.js";
@@ -93,6 +92,26 @@ const ERC20 = new Interface([
   "function balanceOf(address owner) view returns (uint256)",
 ]);
 
+/**
+ * How the node puts one of its updates to the client: proposes `details` on the channel, delivers it, and
+ * resolves once the client's acknowledgement is stored (the update co-signed). The service plugs its socket
+ * in (its channel sequencer's propose, then the acknowledgement); `proposeVia` does it with a PeerLink.
+ */
+export type ProposeToPeer = (details: UpdateDetails) => Promise<void>;
+
+/**
+ * A ProposeToPeer over a PeerLink (`receive(proposal) → acknowledgement`: the client's Channel in process, or
+ * any request-response transport): a proposal left unanswered is delivered again first.
+ */
+export function proposeVia(channel: Channel, link: PeerLink): ProposeToPeer {
+  return async (details) => {
+    const pending = channel.pending;
+    if (pending !== undefined) await channel.complete(await link.receive(pending));
+    const proposal = await channel.propose(details);
+    await channel.complete(await link.receive(proposal));
+  };
+}
+
 /** The node's (alice's) balance of `asset` in the channel's latest state. */
 export function nodeBalance(channel: Channel, asset: string): bigint {
   const a = checksum(asset);
@@ -119,21 +138,21 @@ export class CollateralManager {
    * Makes the node's balance in `channel` at least `wanted` (see the module comment). A balance already at
    * `wanted` sends nothing. Throws CollateralPolicyError / CollateralCapacityError before anything is sent.
    */
-  ensure(channel: Channel, asset: string, wanted: bigint, link: PeerLink): Promise<CollateralResult> {
+  ensure(channel: Channel, asset: string, wanted: bigint, propose: ProposeToPeer): Promise<CollateralResult> {
     const token = checksum(asset);
     return this.exclusive(channel, async () => {
       this.check(channel);
       if (nodeBalance(channel, token) >= wanted) return this.result(channel, token, 0n, 0n);
       if (this.policy(token) === undefined)
         throw new CollateralPolicyError(token, wanted, "the node has no collateral policy for this asset");
-      await this.reconcileLocked(channel, token, link); // a deposit mined before a restart, not reconciled yet
+      await this.reconcileLocked(channel, token, propose); // a deposit mined before a restart, not reconciled yet
       const before = nodeBalance(channel, token);
       let tx: string | undefined;
       // Two rounds at most: the first may only join a deposit recorded before (a retry or a restart).
       for (let round = 0; round < 2 && nodeBalance(channel, token) < wanted; round++) {
         const amount = await this.depositAmount(channel, token, wanted);
         tx = (await this.deposit(channel, token, amount))?.hash ?? tx;
-        await this.reconcileLocked(channel, token, link);
+        await this.reconcileLocked(channel, token, propose);
       }
       const after = nodeBalance(channel, token);
       if (after < wanted) throw new CollateralCapacityError(token, wanted, after);
@@ -166,40 +185,51 @@ export class CollateralManager {
   }
 
   /** A client's `channel.requestCollateral`: `ensure` with an amount the client chose (must be positive). */
-  request(channel: Channel, asset: string, amount: bigint, link: PeerLink): Promise<CollateralResult> {
+  request(channel: Channel, asset: string, amount: bigint, propose: ProposeToPeer): Promise<CollateralResult> {
     if (amount <= 0n)
       return Promise.reject(new CollateralPolicyError(checksum(asset), amount, "the amount must be positive"));
-    return this.ensure(channel, asset, amount, link);
+    return this.ensure(channel, asset, amount, propose);
   }
 
   /** Reconciles the channel's on-chain deposits of `asset` off chain, if any are new. True if it did. */
-  reconcile(channel: Channel, asset: string, link: PeerLink): Promise<boolean> {
-    return this.exclusive(channel, () => this.reconcileLocked(channel, checksum(asset), link));
+  reconcile(channel: Channel, asset: string, propose: ProposeToPeer): Promise<boolean> {
+    return this.exclusive(channel, () => this.reconcileLocked(channel, checksum(asset), propose));
   }
 
-  /** Above the policy's `max`, withdraws the node's balance down to `target` (a withdraw update, then on chain). */
-  reclaim(channel: Channel, asset: string, link: PeerLink): Promise<CollateralResult> {
+  /**
+   * Above the policy's `max`, withdraws the node's balance down to `target` (a withdraw update, then on chain).
+   * The update is built from the state at the time; if the client changed it meanwhile (its own withdraw took
+   * the withdraw nonce, a payment moved the balance) it is built again once.
+   */
+  reclaim(channel: Channel, asset: string, propose: ProposeToPeer): Promise<CollateralResult> {
     const token = checksum(asset);
     return this.exclusive(channel, async () => {
       this.check(channel);
       const policy = this.policy(token);
-      const before = nodeBalance(channel, token);
-      if (policy === undefined || before <= policy.max) return this.result(channel, token, 0n, 0n);
-      const amount = before - policy.target;
-      const nonce = channel.snapshot().nextWithdrawNonce;
-      const details: UpdateDetails = {
-        type: "withdraw",
-        party: "alice",
-        commitment: { asset: token, recipient: this.node, amount, nonce, callTo: ZeroAddress, callData: "0x" },
-      };
-      await this.exchange(channel, details, link);
-      this.observe(channel);
-      const outcome = await this.sendWithdraw(channel, nonce);
-      this.options.logger?.info(
-        { channel: channel.address, asset: token, withdrawn: amount.toString() },
-        "excess collateral reclaimed",
-      );
-      return this.result(channel, token, 0n, amount, outcome.hash);
+      for (let round = 0; ; round++) {
+        const before = nodeBalance(channel, token);
+        if (policy === undefined || before <= policy.max) return this.result(channel, token, 0n, 0n);
+        const amount = before - policy.target;
+        const nonce = channel.snapshot().nextWithdrawNonce;
+        const details: UpdateDetails = {
+          type: "withdraw",
+          party: "alice",
+          commitment: { asset: token, recipient: this.node, amount, nonce, callTo: ZeroAddress, callData: "0x" },
+        };
+        try {
+          await propose(details);
+        } catch (error) {
+          if (round === 0 && (error instanceof WithdrawError || error instanceof NegativeBalanceError)) continue;
+          throw error;
+        }
+        this.observe(channel);
+        const outcome = await this.sendWithdraw(channel, nonce);
+        this.options.logger?.info(
+          { channel: channel.address, asset: token, withdrawn: amount.toString() },
+          "excess collateral reclaimed",
+        );
+        return this.result(channel, token, 0n, amount, outcome.hash);
+      }
     });
   }
 
@@ -233,7 +263,7 @@ export class CollateralManager {
 
   // ───────────────────────────── steps ─────────────────────────────
 
-  private async reconcileLocked(channel: Channel, asset: string, link: PeerLink): Promise<boolean> {
+  private async reconcileLocked(channel: Channel, asset: string, propose: ProposeToPeer): Promise<boolean> {
     const reader = new ChannelReader(this.options.provider, channel.address);
     if ((await this.options.provider.getCode(channel.address)) === "0x") return false;
     const [alice, bob] = await Promise.all([reader.totalDepositsAlice(asset), reader.totalDepositsBob(asset)]);
@@ -242,7 +272,7 @@ export class CollateralManager {
       this.observe(channel);
       return false;
     }
-    await this.exchange(channel, { type: "deposit", asset, totalDepositsAlice: alice, totalDepositsBob: bob }, link);
+    await propose({ type: "deposit", asset, totalDepositsAlice: alice, totalDepositsBob: bob });
     this.observe(channel);
     return true;
   }
@@ -297,14 +327,6 @@ export class CollateralManager {
       data: call.data,
       purpose: `collateral withdraw ${nonce} from ${channel.address}`,
     });
-  }
-
-  /** Proposes `details` to the client and completes it (first delivering a proposal left pending, if any). */
-  private async exchange(channel: Channel, details: UpdateDetails, link: PeerLink): Promise<void> {
-    const pending = channel.pending;
-    if (pending !== undefined) await channel.complete(await link.receive(pending));
-    const proposal = await channel.propose(details);
-    await channel.complete(await link.receive(proposal));
   }
 
   private async heldOnChain(channel: string, asset: string): Promise<bigint> {

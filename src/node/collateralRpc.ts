@@ -12,7 +12,7 @@ import { z } from "zod";
 
 import type { Channel, Proposal } from "../channel/channel.js";
 import { SwitchyardError } from "../protocol/errors.js";
-import type { Node, PeerLink, RouteInstruction } from "../routing/node.js";
+import type { Node, RouteInstruction } from "../routing/node.js";
 import { WireError } from "../wire/codes.js";
 import type { MethodSpec } from "../wire/methods.js";
 import { address, bytes32, uint256 } from "../wire/schemas.js";
@@ -21,6 +21,7 @@ import {
   CollateralPolicyError,
   type CollateralManager,
   type CollateralResult,
+  type ProposeToPeer,
 } from "./collateral.js";
 import type { Session } from "./rpc.js";
 
@@ -47,8 +48,8 @@ export interface RequestCollateralDeps {
   collateral: CollateralManager;
   /** The node's channel with a client (the logged-in address). */
   channelOf(client: string): Promise<Channel>;
-  /** How the node proposes to that client (its socket). */
-  linkOf(client: string): PeerLink;
+  /** How the node puts its updates to that client (its sequencer and socket). */
+  proposerOf(client: string): ProposeToPeer;
 }
 
 /** The handler of `channel.requestCollateral`. */
@@ -61,7 +62,7 @@ export function requestCollateralHandler(
     const { asset, amount } = requestCollateralParams.parse(params);
     const channel = await deps.channelOf(client);
     try {
-      return await deps.collateral.request(channel, asset, amount, deps.linkOf(client));
+      return await deps.collateral.request(channel, asset, amount, deps.proposerOf(client));
     } catch (error) {
       if (error instanceof CollateralPolicyError || error instanceof CollateralCapacityError)
         throw new WireError("INVALID_PARAMS", error.message);
@@ -91,14 +92,14 @@ export async function ensureRouteCollateral(
   collateral: CollateralManager,
   proposal: Proposal,
   route: RouteInstruction,
-  payeeLink: PeerLink,
+  payee: ProposeToPeer,
 ): Promise<CollateralResult | undefined> {
   const details = proposal.update?.details;
   if (details?.type !== "create") return undefined;
   const amount = route.amount ?? details.transfer.amount;
   const channel = node.channel(route.recipient);
   try {
-    return await collateral.ensure(channel, details.transfer.asset, amount, payeeLink);
+    return await collateral.ensure(channel, details.transfer.asset, amount, payee);
   } catch (error) {
     if (error instanceof CollateralPolicyError || error instanceof CollateralCapacityError)
       throw new RouteCollateralError(route.recipient, error);

@@ -22,6 +22,8 @@ import {
   CollateralManager,
   CollateralPolicyError,
   nodeBalance,
+  proposeVia,
+  type ProposeToPeer,
 } from "../../../src/node/collateral.js";
 import { ensureRouteCollateral, requestCollateralHandler } from "../../../src/node/collateralRpc.js";
 import type { Session } from "../../../src/node/rpc.js";
@@ -50,7 +52,10 @@ interface Client {
   wallet: Wallet;
   node: Channel;
   client: Channel;
-  link: PeerLink;
+  /** The client's Channel as the node's PeerLink (what Node routes through). */
+  peer: PeerLink;
+  /** The node's updates to the client over that link. */
+  link: ProposeToPeer;
   salt: string;
 }
 
@@ -74,7 +79,8 @@ async function client(name: string, options: { deploy?: boolean; bobEth?: bigint
   };
   const node = await Channel.create({ ...common, me: "alice", signer: walletSigner(nodeWallet), store });
   const bob = await Channel.create({ ...common, me: "bob", signer: walletSigner(w), store: new MemoryChannelStore() });
-  return { wallet: w, node, client: bob, link: { receive: (p) => bob.receive(p) }, salt };
+  const peer: PeerLink = { receive: (p) => bob.receive(p) };
+  return { wallet: w, node, client: bob, peer, link: proposeVia(node, peer), salt };
 }
 
 function manager(salt?: string): CollateralManager {
@@ -179,7 +185,7 @@ describe("CollateralManager", () => {
         if (address === other.wallet.address) return other.node;
         throw new Error(`no channel for ${address}`);
       },
-      linkOf: (address) => (address === c.wallet.address ? c.link : other.link),
+      proposerOf: (address) => (address === c.wallet.address ? c.link : other.link),
     });
     const anonymous = await rejection(handler({ asset: ETH, amount: 1n }, session(undefined)));
     expect(anonymous).to.be.instanceOf(WireError);
@@ -200,8 +206,8 @@ describe("CollateralManager", () => {
     await collateral.reconcile(payer.node, ETH, payer.link);
     await env.clock.sync();
     const node = new Node({ address: nodeWallet.address, hashlock: env.hashlock, clock: env.clock.now, store });
-    node.addPeer(payer.wallet.address, payer.node, payer.link);
-    node.addPeer(payee.wallet.address, payee.node, payee.link);
+    node.addPeer(payer.wallet.address, payer.node, payer.peer);
+    node.addPeer(payee.wallet.address, payee.node, payee.peer);
     expect(nodeBalance(payee.node, ETH)).to.equal(0n);
 
     const now = env.clock.now();
@@ -265,6 +271,41 @@ describe("CollateralManager", () => {
     expect((await store.chainTx(`withdraw:${c.node.address}:${nonce}`))?.status).to.equal("mined");
     expect((await collateral.reclaim(c.node, ETH, c.link)).withdrawn).to.equal(0n);
     expect(await collateral.resumeWithdrawals(c.node)).to.deep.equal([]);
+  });
+
+  it("test_reclaim_buildsItsWithdrawAgainWhenTheClientTookTheWithdrawNonceMeanwhile", async () => {
+    const c = await client("reclaim race", { deploy: true, bobEth: parseEther("2") });
+    const collateral = manager();
+    const { to, data, value } = depositAliceCall(c.node.address, ETH, parseEther("6"));
+    await (await env.funder.sendTransaction({ to, data, value })).wait();
+    await collateral.reconcile(c.node, ETH, c.link);
+    const first = c.node.snapshot().nextWithdrawNonce;
+    let calls = 0;
+    const racing: ProposeToPeer = async (details) => {
+      if (calls++ === 0) {
+        // The client's own withdraw lands first and takes the withdraw nonce the node's update was built with.
+        await update(c.client, c.node, {
+          type: "withdraw",
+          party: "bob",
+          commitment: {
+            asset: ETH,
+            recipient: c.wallet.address,
+            amount: parseEther("1"),
+            nonce: first,
+            callTo: ZeroAddress,
+            callData: "0x",
+          },
+        });
+      }
+      await c.link(details);
+    };
+    const result = await collateral.reclaim(c.node, ETH, racing);
+    expect(calls).to.equal(2);
+    expect(result.withdrawn).to.equal(parseEther("3"));
+    const reader = new ChannelReader(env.provider, c.node.address);
+    expect(await reader.isWithdrawExecuted(first + 1n)).to.equal(true);
+    expect(await reader.isWithdrawExecuted(first)).to.equal(false); // the client's, for the client to send
+    expect(nodeBalance(c.node, ETH)).to.equal(POLICY.target);
   });
 
   it("test_resumeWithdrawals_sendsACoSignedWithdrawThatWasNeverSent", async () => {
