@@ -308,6 +308,78 @@ describe("CollateralManager", () => {
     expect(nodeBalance(c.node, ETH)).to.equal(POLICY.target);
   });
 
+  it("test_restart_joinsTheDepositRecordedBeforeInsteadOfSendingASecondOne", async () => {
+    const file = path.join(dir, "restart.sqlite");
+    let own = await SqliteStore.open(file);
+    const key = await wallet(env, "collateral restart node");
+    const b = await wallet(env, "collateral restart client");
+    const salt = id("collateral restart");
+    await (await env.factory.connect(env.funder).createChannel(key.address, b.address, salt)).wait();
+    const address = await env.factory.channelAddress(key.address, b.address, salt);
+    const common = {
+      setup: { chainId: env.chainId, channel: address, alice: key.address, bob: b.address, timeout: HOUR },
+      limits: env.limits,
+      resolvers: [hashlockPolicy(env.hashlock)],
+      chain: env.provider,
+      deposits: new ChannelReader(env.provider, address).deposits(),
+    };
+    const bob = await Channel.create({
+      ...common,
+      me: "bob",
+      signer: walletSigner(b),
+      store: new MemoryChannelStore(),
+    });
+    const peer: PeerLink = { receive: (p) => bob.receive(p) };
+    const services = async (s: SqliteStore): Promise<[TransactionService, CollateralManager]> => {
+      const tx = await TransactionService.start({
+        store: s,
+        signer: new Wallet(key.privateKey),
+        provider: env.provider,
+        chainId: env.chainId,
+        pollIntervalMs: 20,
+      });
+      const m = new CollateralManager({
+        transactions: tx,
+        provider: env.provider,
+        node: key.address,
+        policies: [POLICY],
+        limits: env.limits,
+      });
+      return [tx, m];
+    };
+    let node = await Channel.create({ ...common, me: "alice", signer: walletSigner(key), store: own });
+    let [tx, m] = await services(own);
+    const rpc = env.net.provider;
+    await rpc.request({ method: "evm_setAutomine", params: [false] });
+    try {
+      const lost = m.request(node, ETH, parseEther("2"), proposeVia(node, peer)).catch((error: unknown) => error);
+      const id0 = `deposit:${address}:${ETH}:0`;
+      for (let i = 0; i < 500 && (await own.chainTx(id0))?.status !== "sent"; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect((await own.chainTx(id0))?.status).to.equal("sent");
+      await tx.stop(); // the node process ends with the deposit broadcast, not mined
+      expect(await lost).to.have.property("code", "TX_SERVICE_STOPPED");
+      await own.close();
+
+      own = await SqliteStore.open(file);
+      node = await Channel.open({ ...common, me: "alice", signer: walletSigner(key), store: own });
+      [tx, m] = await services(own);
+      const again = m.request(node, ETH, parseEther("2"), proposeVia(node, peer));
+      await new Promise((r) => setTimeout(r, 100));
+      await rpc.request({ method: "evm_mine", params: [] });
+      await rpc.request({ method: "evm_setAutomine", params: [true] });
+      const result = await again;
+      expect(result.deposited).to.equal(POLICY.target);
+      expect(await env.provider.getTransactionCount(key.address)).to.equal(1);
+      expect((await own.chainTxs()).map((t) => t.id)).to.deep.equal([id0]);
+      expect(bob.state.nonce).to.equal(node.state.nonce);
+    } finally {
+      await rpc.request({ method: "evm_setAutomine", params: [true] });
+      await tx.stop();
+      await own.close();
+    }
+  });
+
   it("test_resumeWithdrawals_sendsACoSignedWithdrawThatWasNeverSent", async () => {
     const c = await client("resume", { deploy: true });
     const collateral = manager();
