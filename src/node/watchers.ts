@@ -164,6 +164,20 @@ export class NodeWatchers {
     return this.watch(channel).dispute();
   }
 
+  /**
+   * Opens a dispute of each channel not yet disputed (Node.tick's `mustDispute`, mapped to the node's channels
+   * with those peers): a channel already in a dispute, or closed, is left to the passes. Returns what was sent.
+   */
+  async disputeWhereNeeded(channels: readonly string[]): Promise<WatcherAction[]> {
+    const sent: WatcherAction[] = [];
+    for (const channel of channels) {
+      const report = await this.watch(channel).tick();
+      if (report.phase !== "none") continue;
+      sent.push(await this.dispute(channel));
+    }
+    return sent;
+  }
+
   /** Polls every `pollIntervalMs` until `stop()`; a poll is skipped while the previous one runs. */
   start(): void {
     if (this.timer !== undefined || this.stopped) return;

@@ -172,8 +172,9 @@ describe("NodeWatchers", () => {
     // The node learned the preimage (downstream); the payer goes silent instead of letting it resolve.
     await p.node.learnResolution(transferId(t), encodeHashlockResolution(preimage));
 
-    const opened = await services.watchers.dispute(p.node.address);
-    expect(opened.kind).to.equal("dispute");
+    const opened = await services.watchers.disputeWhereNeeded([p.node.address]);
+    expect(opened.map((a) => a.kind)).to.deep.equal(["dispute"]);
+    expect(await services.watchers.disputeWhereNeeded([p.node.address])).to.deep.equal([]); // disputed already
     await travel(env, HOUR + 1n);
     const before = await env.provider.getBalance(nodeWallet.address);
     const report = (await services.watchers.tick()).get(p.node.address);
