@@ -32,13 +32,13 @@ import {
   TxServiceStoppedError,
   Waiters,
   broadcastRefusal,
-  capFees,
   outcomeOf,
   replacementFees,
   type TransactionServiceOptions,
   type TxIntent,
   type TxOutcome,
 } from "./txTypes.js";
+import { TxChain } from "./txChain.js";
 
 export {
   IntentConflictError,
@@ -56,6 +56,7 @@ export class TransactionService {
   readonly sender: string;
   private readonly waiters = new Waiters();
   private readonly bump: bigint;
+  private readonly chain: TxChain;
   private running: Promise<void> | undefined;
   private dirty = false;
   private stopped = false;
@@ -78,6 +79,7 @@ export class TransactionService {
     if (bump < MIN_BUMP)
       throw new TransactionError("TX_CONFIG", `bumpPercent ${bump} is below the ${MIN_BUMP}% nodes require`);
     this.bump = bump;
+    this.chain = new TxChain(options.provider, this.sender, options.fees?.maxFeePerGas);
     this.halted = new Promise((resolve) => (this.halt = resolve));
   }
 
@@ -252,7 +254,7 @@ export class TransactionService {
     const stored = await this.options.store.nextNonce(this.sender);
     const pending = BigInt(await provider.getTransactionCount(this.sender, "pending"));
     const nonce = stored === undefined || pending > stored ? pending : stored;
-    const fees = await this.currentFees();
+    const fees = await this.chain.fees();
     return this.attempt({ ...record, nonce }, { ...fees, gasLimit });
   }
 
@@ -265,11 +267,8 @@ export class TransactionService {
     }
     const last = record.attempts[record.attempts.length - 1];
     if (last === undefined)
-      return this.attempt(record, { ...(await this.currentFees()), gasLimit: await this.estimate(record) });
-    if ((await this.options.provider.getTransaction(last.hash)) !== null) {
-      this.accepted.add(last.hash);
-      return record;
-    }
+      return this.attempt(record, { ...(await this.chain.fees()), gasLimit: await this.estimate(record) });
+    if (await this.knows(last.hash)) return record;
     this.options.logger?.warn(
       { tx: record.id, nonce: record.nonce?.toString() },
       "signed attempt unknown to the chain: signing again",
@@ -281,7 +280,7 @@ export class TransactionService {
   private async replace(record: ChainTxRecord, force = false): Promise<ChainTxRecord> {
     const last = record.attempts[record.attempts.length - 1] as ChainTxAttempt;
     const cap = this.options.fees?.maxFeePerGas;
-    const fees = replacementFees(last, await this.currentFees(), this.bump, cap);
+    const fees = replacementFees(last, await this.chain.fees(), this.bump, cap);
     const gasLimit = last.gasLimit ?? (await this.estimate(record));
     if (!force && !fees.replaces) {
       this.options.logger?.warn({ tx: record.id, cap: cap?.toString() }, "stuck transaction at the fee cap: waiting");
@@ -341,23 +340,19 @@ export class TransactionService {
     return stored;
   }
 
-  /** True when the chain holds the transaction (pending or mined). */
+  /** True when the chain holds the transaction (pending or mined); remembers it as accepted. */
   private async knows(hash: string): Promise<boolean> {
-    try {
-      const found = (await this.options.provider.getTransaction(hash)) !== null;
-      if (found) this.accepted.add(hash);
-      return found;
-    } catch {
-      return false;
-    }
+    const found = await this.chain.knows(hash);
+    if (found) this.accepted.add(hash);
+    return found;
   }
 
-  private async receiptOf(record: ChainTxRecord): Promise<TransactionReceipt | undefined> {
-    for (const a of [...record.attempts].reverse()) {
-      const receipt = await this.options.provider.getTransactionReceipt(a.hash);
-      if (receipt !== null) return receipt;
-    }
-    return undefined;
+  private receiptOf(record: ChainTxRecord): Promise<TransactionReceipt | undefined> {
+    return this.chain.receiptOf(record.attempts);
+  }
+
+  private async estimate(record: ChainTxRecord): Promise<bigint> {
+    return this.gasLimits.get(record.id) ?? this.chain.estimate(record);
   }
 
   private async finish(record: ChainTxRecord, receipt: TransactionReceipt): Promise<void> {
@@ -376,7 +371,7 @@ export class TransactionService {
     );
     let reason: string | undefined;
     if (done.receipt?.status !== 1) {
-      reason = await this.replayReason(done, receipt.blockNumber);
+      reason = await this.chain.replayReason(done, receipt.blockNumber);
       this.reasons.set(done.id, reason);
       this.options.logger?.error({ tx: done.id, hash: receipt.hash, reason }, "transaction reverted");
     }
@@ -397,47 +392,10 @@ export class TransactionService {
 
   // ───────────────────────────── plumbing ─────────────────────────────
 
-  /** The revert reason, by replaying the call on the state before its block (best effort). */
-  private async replayReason(record: ChainTxRecord, blockNumber: number): Promise<string> {
-    try {
-      await this.options.provider.call({
-        from: this.sender,
-        to: record.to,
-        data: record.data,
-        value: record.value,
-        blockTag: Math.max(blockNumber - 1, 0),
-      });
-      return "reverted (the call succeeds on the state before its block)";
-    } catch (error) {
-      return revertReason(error);
-    }
-  }
-
   private async store(next: Omit<ChainTxRecord, "version">, expectedVersion: number): Promise<ChainTxRecord> {
     const { version: _drop, ...tx } = next as ChainTxRecord;
     await this.options.store.write({ chainTxs: [{ tx, expectedVersion }] });
     return { ...tx, version: expectedVersion + 1 };
-  }
-
-  private async estimate(record: ChainTxRecord): Promise<bigint> {
-    const known = this.gasLimits.get(record.id);
-    if (known !== undefined) return known;
-    const estimate = await this.options.provider.estimateGas({
-      from: this.sender,
-      to: record.to,
-      data: record.data,
-      value: record.value,
-    });
-    return (estimate * 5n) / 4n;
-  }
-
-  private async currentFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
-    const data = await this.options.provider.getFeeData();
-    const fees = {
-      maxFeePerGas: data.maxFeePerGas ?? data.gasPrice ?? 0n,
-      maxPriorityFeePerGas: data.maxPriorityFeePerGas ?? data.gasPrice ?? 0n,
-    };
-    return capFees(fees, this.options.fees?.maxFeePerGas);
   }
 
   private async report(): Promise<void> {
