@@ -94,6 +94,4 @@ export interface NodeServiceOptions {
   logger: Logger;
   /** Unix time in ms (default Date.now). */
   clock?: () => number;
-  /** The node's on-chain side (src/node/chainServices.ts): stopped when the service drains. */
-  chainServices?: { stop(): Promise<void> };
 }

@@ -2,8 +2,8 @@
  * The node's watchers on the embedded Hardhat network with time travel, the node's channels in a SQLite store:
  * every channel of the store is watched (a new one from the next pass, an undeployed one skipped), a client's
  * stale dispute is refuted through the transaction service (its intent recorded and mined), a lock the node can
- * claim (it holds the preimage, the payer went silent) is disputed, proven and settled before its deadline, and
- * `stop()` ends the polling.
+ * claim (it holds the preimage, the payer went silent) is disputed, proven and settled before its deadline,
+ * `stop()` ends the polling, and the node service's drain (SIGTERM) stops the chain services attached to it.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,11 +11,14 @@ import path from "node:path";
 
 import { expect } from "chai";
 import { Wallet, ZeroAddress, id, parseEther } from "ethers";
-import type { Logger } from "pino";
+import { pino, type Logger } from "pino";
 
 import { Commitments } from "../../../src/chain/commitments.js";
 import { startChainServices, type ChainServices } from "../../../src/node/chainServices.js";
 import { createMetrics } from "../../../src/node/metrics.js";
+import { DEFAULT_WIRE_LIMITS } from "../../../src/node/options.js";
+import { NodeService } from "../../../src/node/service.js";
+import { TxServiceStoppedError } from "../../../src/node/transactions.js";
 import { NodeWatchers, ServiceSigner } from "../../../src/node/watchers.js";
 import { hashlockPolicy } from "../../../src/protocol/policies.js";
 import { encodeHashlockResolution, hashlockLock } from "../../../src/protocol/resolvers.js";
@@ -253,5 +256,56 @@ describe("NodeWatchers", () => {
     const after = [...ticks.values()].reduce((a, b) => a + b, 0);
     await new Promise((r) => setTimeout(r, 120));
     expect([...ticks.values()].reduce((a, b) => a + b, 0)).to.equal(after);
+  });
+
+  it("test_serviceDrain_stopsTheAttachedChainServices", async () => {
+    const other = await wallet(env, "watchers drain node");
+    const chain = await startChainServices({
+      store,
+      signer: new Wallet(other.privateKey),
+      provider: env.provider,
+      chainId: env.chainId,
+      deployment: { addresses: {}, limits: env.limits },
+      collateral: [],
+      watcherPollMs: 60_000,
+    });
+    const service = await NodeService.start({
+      name: "drain test",
+      host: "127.0.0.1",
+      port: 0,
+      chainId: env.chainId,
+      wallet: other,
+      deployment: {
+        addresses: {
+          ChannelFactory: env.factoryAddress,
+          ChannelMastercopy: await env.factory.mastercopy(),
+          HashlockResolver: env.hashlock,
+        },
+        limits: env.limits,
+      },
+      fees: { default: { flat: 0n, ppm: 0n }, assets: new Map() },
+      collateral: [],
+      channelTimeout: HOUR,
+      store: { kind: "sqlite", url: ":memory:" },
+      wire: DEFAULT_WIRE_LIMITS,
+      logger: pino({ level: "silent" }),
+    });
+    service.attach(chain);
+    const sent = await chain.transactions.submit({
+      id: "drain:before",
+      to: other.address,
+      data: "0x",
+      purpose: "drain test",
+    });
+    expect(sent.nonce).to.equal(0n);
+    await service.drain();
+    let refused: unknown;
+    try {
+      await chain.transactions.send({ id: "drain:after", to: other.address, data: "0x", purpose: "drain test" });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).to.be.instanceOf(TxServiceStoppedError);
+    expect(await store.chainTx("drain:after")).to.equal(undefined);
   });
 });
