@@ -275,7 +275,8 @@ describe("TransactionService", () => {
     const b = await wallet(env, "tx revert bob");
     const pair = await openPair(env, a, b, { salt: "tx revert", aliceEth: parseEther("1") });
     const call = withdrawExitCall(pair.address, ZeroAddress, a.address, a.address);
-    const service = await TransactionService.start(f.options());
+    const counts: Array<{ pending: number; failed: number }> = [];
+    const service = await TransactionService.start(f.options({ onCounts: (c) => counts.push(c) }));
 
     let simulated: unknown;
     try {
@@ -313,6 +314,7 @@ describe("TransactionService", () => {
     expect(mined.receipt?.status).to.equal(0);
     expect(mined.nonce).to.equal(0n); // the failed simulation left no gap
     expect(await service.intentId("exit:forced")).to.equal("exit:forced#2");
+    expect(counts.at(-1)).to.deep.equal({ pending: 0, failed: 2 }); // what the metrics gauges show
     await service.stop();
     await f.store.close();
   });
