@@ -2,12 +2,12 @@
  * The node's collateral: its balance (`alice`) in each channel, per asset, kept within the operator's policy
  * (`min ≤ target ≤ max`, src/node/config.ts) and the deployment's channel capacity.
  *
- * - `ensure(channel, asset, wanted, link)`: the node needs `wanted` of inbound capacity (a payment it forwards
+ * - `ensure(channel, asset, wanted, propose)`: the node needs `wanted` of inbound capacity (a payment it forwards
  *   to the client, or the client's `channel.requestCollateral`). Below it, the node deposits as alice — up to
  *   `max(target, wanted)`, never above `max` (a `wanted` above `max` is refused: CollateralPolicyError), never
  *   above the channel capacity (CollateralCapacityError when the capacity cannot cover `wanted`) — through the
  *   transaction service, then reconciles the deposit with the client (a deposit update it proposes).
- * - `reclaim(channel, asset, link)`: above `max`, the node withdraws down to `target`: a withdraw update (the
+ * - `reclaim(channel, asset, propose)`: above `max`, the node withdraws down to `target`: a withdraw update (the
  *   node's balance into a co-signed withdraw commitment), then the commitment is sent on chain through the
  *   transaction service. `resumeWithdrawals` sends every co-signed node withdraw not yet executed (after a
  *   restart: a withdraw signed is always sent).
@@ -155,7 +155,8 @@ export class CollateralManager {
         await this.reconcileLocked(channel, token, propose);
       }
       const after = nodeBalance(channel, token);
-      if (after < wanted) throw new CollateralCapacityError(token, wanted, after);
+      if (after < wanted)
+        throw new CollateralPolicyError(token, wanted, `the deposits brought the node's balance to ${after} only`);
       if (after > before) {
         this.options.logger?.info(
           { channel: channel.address, asset: token, deposited: (after - before).toString() },
