@@ -106,7 +106,8 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 function session(address: string | undefined): Session {
-  return { id: "c1", auth: { address } as unknown as ConnectionAuth };
+  // Only what the handler reads (the logged-in address); the rest of a connection's session is not needed.
+  return { id: "c1", auth: { address } as unknown as ConnectionAuth, push: () => undefined } as unknown as Session;
 }
 
 describe("CollateralManager", () => {
