@@ -135,6 +135,15 @@ export const configSchema = z.strictObject({
     ),
   channelTimeout: amount.default(86_400n),
   collateral: z.array(collateral).max(256).default([]),
+  transactions: z
+    .strictObject({
+      bumpPercent: z.number().int().min(10, "nodes refuse a replacement below a 10% fee rise").max(1_000).default(15),
+      maxFeePerGas: amount.optional(),
+      stuckAfterSeconds: positive.max(86_400).default(60),
+      receiptPollMs: positive.max(60_000).default(1_000),
+    })
+    .default({ bumpPercent: 15, stuckAfterSeconds: 60, receiptPollMs: 1_000 }),
+  watcher: z.strictObject({ pollSeconds: positive.max(3_600).default(4) }).default({ pollSeconds: 4 }),
   fees: z
     .strictObject({
       default: fee.default({ flat: 0n, ppm: 0n }),

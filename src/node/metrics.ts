@@ -19,6 +19,8 @@ export interface NodeMetrics {
   paymentsFailed: Counter<"asset" | "reason">;
   storeCommitSeconds: Histogram<"store">;
   collateral: Gauge<"asset">;
+  chainTxPending: Gauge;
+  chainTxFailed: Gauge;
 }
 
 export function createMetrics(): NodeMetrics {
@@ -91,6 +93,16 @@ export function createMetrics(): NodeMetrics {
       name: "switchyard_collateral",
       help: "The node's balance (alice) across its channels, by asset, in the asset's base unit",
       labelNames: ["asset"],
+      registers,
+    }),
+    chainTxPending: new Gauge({
+      name: "switchyard_chain_transactions_pending",
+      help: "On-chain transactions of the node recorded and not yet mined (queued or sent)",
+      registers,
+    }),
+    chainTxFailed: new Gauge({
+      name: "switchyard_chain_transactions_failed",
+      help: "On-chain transactions of the node that reverted or were given up (in the store)",
       registers,
     }),
   };

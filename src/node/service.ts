@@ -39,6 +39,7 @@ export class NodeService {
   private draining = false;
   private drained: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly attached: Array<{ stop(): Promise<void> }> = [];
 
   private constructor(private readonly options: NodeServiceOptions) {
     this.clock = options.clock ?? Date.now;
@@ -126,6 +127,11 @@ export class NodeService {
     };
   }
 
+  /** Registers a part of the node (its chain services) that the drain stops after the sockets are closed. */
+  attach(part: { stop(): Promise<void> }): void {
+    this.attached.push(part);
+  }
+
   /**
    * Stops accepting connections and requests, pushes `node.draining` to every client, waits for the exchanges
    * in flight (at most `drainTimeoutMs`), closes every socket (1001) and the server. Idempotent.
@@ -160,6 +166,7 @@ export class NodeService {
     this.http.closeAllConnections();
     await closedServer;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    for (const part of this.attached) await part.stop(); // e.g. the chain services (src/node/chainServices.ts)
     log.info("drained");
   }
 

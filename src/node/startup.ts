@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 
 import type { AssetLimit, DeploymentLimits } from "../protocol/types.js";
+import { checkCollateralPolicies } from "./chainServices.js";
 import { ConfigError, type ResolvedConfig } from "./config.js";
 import type { DeploymentInfo, NodeServiceOptions } from "./options.js";
 import { NodeService } from "./service.js";
@@ -146,6 +147,7 @@ async function chainIdOf(provider: JsonRpcProvider, timeoutMs: number): Promise<
 export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, logger: Logger): Promise<NodeService> {
   const wallet = await loadKey(config.key, env);
   const deployment = await loadDeployment(config);
+  checkCollateralPolicies(config.collateral, deployment);
   const chainId = BigInt(config.chain.chainId);
   if (config.channelTimeout < deployment.limits.minTimeout || config.channelTimeout > deployment.limits.maxTimeout) {
     throw new ConfigError(

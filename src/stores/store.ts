@@ -97,6 +97,8 @@ export interface ChainTxAttempt {
   hash: string;
   maxFeePerGas: bigint;
   maxPriorityFeePerGas: bigint;
+  /** The attempt's gas limit (kept so the attempt can be signed again after a restart). */
+  gasLimit?: bigint;
   /** Unix milliseconds. */
   sentAt: number;
 }
