@@ -255,6 +255,9 @@ export function copyData<T>(value: T): T {
     const v = (value as Record<string, unknown>)[key];
     if (v !== undefined) out[key] = copyData(v);
   }
+  // A copy of an update whose content hash the Channel remembered has that same content (see rememberContent).
+  const known = knownContent.get(value as unknown as Update);
+  if (known !== undefined) knownContent.set(out as unknown as Update, known);
   return out as T;
 }
 
