@@ -94,6 +94,15 @@ export function rememberContent(setup: ChannelSetup, update: Update, content: st
   knownContent.set(update, { chainId: setup.chainId, channel: setup.channel, content });
 }
 
+/**
+ * Records that `copy` (a deep copy a store has just made of `original`, see copyData) has the content hash
+ * remembered for `original`, if any: equal data, equal payloads, equal hash.
+ */
+export function rememberCopy(original: Update, copy: Update): void {
+  const known = knownContent.get(original);
+  if (known !== undefined) knownContent.set(copy, known);
+}
+
 /** The content hash of an update's payloads in `setup`'s domain (from the memo when the Channel knows it). */
 export function updateContent(setup: ChannelSetup, update: Update): string {
   const known = knownContent.get(update);
@@ -255,9 +264,6 @@ export function copyData<T>(value: T): T {
     const v = (value as Record<string, unknown>)[key];
     if (v !== undefined) out[key] = copyData(v);
   }
-  // A copy of an update whose content hash the Channel remembered has that same content (see rememberContent).
-  const known = knownContent.get(value as unknown as Update);
-  if (known !== undefined) knownContent.set(out as unknown as Update, known);
   return out as T;
 }
 

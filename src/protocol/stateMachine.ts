@@ -18,7 +18,7 @@
  * - a withdraw spends the next withdraw nonce and only the withdrawer's own balance (WithdrawError);
  * - a close needs no active transfer; nothing follows a close (ChannelClosedError).
  */
-import { ZeroAddress, ZeroHash, isHexString } from "ethers";
+import { ZeroAddress, ZeroHash } from "ethers";
 
 import { checksum } from "./address.js";
 
@@ -385,7 +385,7 @@ function uint(name: string, value: unknown): bigint {
 }
 
 function address(name: string, value: unknown): string {
-  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(value)) {
+  if (typeof value !== "string" || !ADDRESS.test(value)) {
     throw new MalformedUpdateError(`${name} must be an address, got ${String(value)}`);
   }
   try {
@@ -395,15 +395,19 @@ function address(name: string, value: unknown): string {
   }
 }
 
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
+const HEX = /^0x[0-9a-fA-F]*$/;
+
 function bytes32(name: string, value: unknown): string {
-  if (typeof value !== "string" || !isHexString(value, 32)) {
+  if (typeof value !== "string" || !BYTES32.test(value)) {
     throw new MalformedUpdateError(`${name} must be 32 bytes of hex, got ${String(value)}`);
   }
   return value.toLowerCase();
 }
 
 function hex(name: string, value: unknown): string {
-  if (typeof value !== "string" || !isHexString(value) || value.length % 2 !== 0) {
+  if (typeof value !== "string" || !HEX.test(value) || value.length % 2 !== 0) {
     throw new MalformedUpdateError(`${name} must be 0x-prefixed hex bytes, got ${String(value)}`);
   }
   return value.toLowerCase();

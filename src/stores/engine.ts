@@ -14,6 +14,7 @@ import {
   cloneRecord,
   copyData,
   positionsOf,
+  rememberCopy,
   type ChannelRecord,
   type CoSignedUpdate,
   type PendingSignature,
@@ -159,6 +160,7 @@ export abstract class UnitStore implements SwitchyardStore {
       // A copy, so later changes to the caller's objects cannot reach the store (a plain deep copy: the JSON
       // round trip it replaces gave the same data and was a quarter of a full update's CPU).
       copy = normalizeUnit(copyData(unit));
+      carryContent(unit, copy);
     } catch (error) {
       return Promise.reject(
         error instanceof SwitchyardError ? error : new StoreError(`malformed unit: ${String(error)}`),
@@ -338,6 +340,19 @@ export abstract class UnitStore implements SwitchyardStore {
     for (const t of unit.chainTxs ?? []) await this.writeChainTx(t, undo);
     for (const m of unit.outbox ?? []) await this.writeOutbox(m, undo);
     for (const id of unit.delivered ?? []) await this.writeDelivered(id, undo);
+  }
+}
+
+/** Carries the Channel's content memo over to the copies of co-signed updates (checkEntry reads it). */
+function carryContent(unit: WriteUnit, copy: WriteUnit): void {
+  const ops = unit.channels;
+  if (ops === undefined) return;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as ChannelOp;
+    const copied = copy.channels?.[i];
+    if (op.op === "entry" && op.entry.kind === "cosigned" && copied?.op === "entry" && copied.entry.kind === "cosigned") {
+      rememberCopy(op.entry.cosigned.update, copied.entry.cosigned.update);
+    }
   }
 }
 
