@@ -296,12 +296,8 @@ function resolve(
   }
   const entry = assets.find((a) => a.asset === t.asset);
   if (entry === undefined) throw new TamperedUpdateError("assets", `asset ${t.asset} of transfer ${id} is missing`);
-  const add = (party: Party, amount: bigint): void => {
-    if (party === "alice") entry.balanceAlice += amount;
-    else entry.balanceBob += amount;
-  };
-  add(responder, d.toResponder);
-  add(initiator, t.amount - d.toResponder);
+  credit(entry, responder, d.toResponder);
+  credit(entry, initiator, t.amount - d.toResponder);
   return withTransfers(snapshot, assets, snapshot.transfers.planRemove(id));
 }
 
@@ -327,6 +323,11 @@ function withdraw(snapshot: ChannelSnapshot, assets: AssetState[], proposer: Par
 }
 
 // ───────────────────────────── helpers ─────────────────────────────
+
+function credit(entry: AssetState, party: Party, amount: bigint): void {
+  if (party === "alice") entry.balanceAlice += amount;
+  else entry.balanceBob += amount;
+}
 
 function unchangedTransfers(snapshot: ChannelSnapshot, assets: AssetState[]): Transition {
   return { state: { ...snapshot.state, assets }, nextWithdrawNonce: snapshot.nextWithdrawNonce, closed: false, payloads: {} };
