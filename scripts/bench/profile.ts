@@ -13,12 +13,31 @@ import { fundedPair, runSteps, startClock, workload } from "./common.js";
 
 /** The parts an update's work is split into, matched on the innermost frame (first match wins). */
 const PARTS: Array<{ part: string; match: (fn: string, url: string) => boolean }> = [
-  { part: "native sign + recover (libsecp256k1)", match: (f, u) => f === "Secp256k1Addon" || u.includes("/secp256k1/") || u.endsWith("src/crypto/native.ts") },
-  { part: "keccak256 / sha256 (hash-wasm)", match: (f, u) => u.includes("hash-wasm") || u.startsWith("wasm://") || u.endsWith("src/protocol/hashes.ts") || f.startsWith("js-to-wasm") },
-  { part: "state machine (rules, transfer ids, merkle, policies)", match: (_f, u) => /src\/protocol\/(stateMachine|transfers|merkle|policies|resolvers)\.ts$/.test(u) },
+  {
+    part: "native sign + recover (libsecp256k1)",
+    match: (f, u) => f === "Secp256k1Addon" || u.includes("/secp256k1/") || u.endsWith("src/crypto/native.ts"),
+  },
+  {
+    part: "keccak256 / sha256 (hash-wasm)",
+    match: (f, u) =>
+      u.includes("hash-wasm") ||
+      u.startsWith("wasm://") ||
+      u.endsWith("src/protocol/hashes.ts") ||
+      f.startsWith("js-to-wasm"),
+  },
+  {
+    part: "state machine (rules, transfer ids, merkle, policies)",
+    match: (_f, u) => /src\/protocol\/(stateMachine|transfers|merkle|policies|resolvers)\.ts$/.test(u),
+  },
   { part: "EIP-712 digests and content hash encoding", match: (_f, u) => u.endsWith("src/protocol/digests.ts") },
-  { part: "signature framing (checks, hex, recovered address)", match: (_f, u) => /src\/protocol\/(signing|secp256k1|hex|address)\.ts$/.test(u) },
-  { part: "store: copy, checks, fold, group commit", match: (_f, u) => u.includes("src/stores/") || u.endsWith("src/protocol/record.ts") },
+  {
+    part: "signature framing (checks, hex, recovered address)",
+    match: (_f, u) => /src\/protocol\/(signing|secp256k1|hex|address)\.ts$/.test(u),
+  },
+  {
+    part: "store: copy, checks, fold, group commit",
+    match: (_f, u) => u.includes("src/stores/") || u.endsWith("src/protocol/record.ts"),
+  },
   { part: "Channel (propose / receive / complete)", match: (_f, u) => u.endsWith("src/channel/channel.ts") },
   { part: "garbage collector", match: (f) => f === "(garbage collector)" },
   { part: "ethers", match: (_f, u) => u.includes("/ethers/") },
@@ -40,7 +59,10 @@ export interface ProfileRow {
 }
 
 /** Runs `count` full updates unprofiled (the CPU time per update), then profiled; the split per part. */
-export async function profileUpdates(count: number, intervalMicros = 100): Promise<{ cpuMs: number; rows: ProfileRow[] }> {
+export async function profileUpdates(
+  count: number,
+  intervalMicros = 100,
+): Promise<{ cpuMs: number; rows: ProfileRow[] }> {
   const [a, b]: [Channel, Channel] = await fundedPair(new MemoryChannelStore(), new MemoryChannelStore());
   await runSteps(a, b, workload(400, 0)); // warm-up (JIT)
   const plain = workload(count, 200);

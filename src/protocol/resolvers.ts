@@ -75,7 +75,11 @@ export function encodeHashlockResolution(preimage: string): string {
 
 export function decodeHashlockResolution(data: BytesLike): string {
   // A hex string is checked as it is (hexlify would only validate it and lowercase it, as requireBytes does).
-  return requireBytes(typeof data === "string" && HEX_DIGITS.test(data) ? data : hexlify(data), 32, "hashlock resolution");
+  return requireBytes(
+    typeof data === "string" && HEX_DIGITS.test(data) ? data : hexlify(data),
+    32,
+    "hashlock resolution",
+  );
 }
 
 // ---------------------------------------------------------------------------

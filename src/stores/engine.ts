@@ -329,7 +329,13 @@ export abstract class UnitStore implements SwitchyardStore {
   }
 
   /** The rest of `apply` from channel op `from` on, once a backend write (`pending`) has turned it asynchronous. */
-  private async applyRest(unit: WriteUnit, undo: UndoLog, ops: readonly ChannelOp[], from: number, pending: Step): Promise<void> {
+  private async applyRest(
+    unit: WriteUnit,
+    undo: UndoLog,
+    ops: readonly ChannelOp[],
+    from: number,
+    pending: Step,
+  ): Promise<void> {
     if (pending !== undefined) await pending;
     for (let i = from; i < ops.length; i++) {
       const written = this.applyChannelOp(ops[i] as ChannelOp, undo);
@@ -350,7 +356,12 @@ function carryContent(unit: WriteUnit, copy: WriteUnit): void {
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i] as ChannelOp;
     const copied = copy.channels?.[i];
-    if (op.op === "entry" && op.entry.kind === "cosigned" && copied?.op === "entry" && copied.entry.kind === "cosigned") {
+    if (
+      op.op === "entry" &&
+      op.entry.kind === "cosigned" &&
+      copied?.op === "entry" &&
+      copied.entry.kind === "cosigned"
+    ) {
       rememberCopy(op.entry.cosigned.update, copied.entry.cosigned.update);
     }
   }

@@ -88,7 +88,14 @@ export function foldEntry(slot: Slot, entry: StoreEntry): Fold {
 
   return {
     delta,
-    undo: undoer(record, positions, delta, before, { resolved, hadResolution, oldResolution, hole, holeTransfer, lastTransfer }),
+    undo: undoer(record, positions, delta, before, {
+      resolved,
+      hadResolution,
+      oldResolution,
+      hole,
+      holeTransfer,
+      lastTransfer,
+    }),
   };
 }
 
@@ -114,7 +121,13 @@ interface Touched {
 }
 
 /** The undo of one fold (a factory, so that a fold creates one plain closure). */
-function undoer(record: ChannelRecord, positions: Map<string, number>, delta: EntryDelta, before: Before, touched: Touched): () => void {
+function undoer(
+  record: ChannelRecord,
+  positions: Map<string, number>,
+  delta: EntryDelta,
+  before: Before,
+  touched: Touched,
+): () => void {
   const { resolved, hadResolution, oldResolution, hole, holeTransfer, lastTransfer } = touched;
   return () => {
     record.state = before.state;

@@ -11,7 +11,8 @@ import { prng } from "../sdk/helpers.js";
 describe("record encoding (encodeJson, copyData)", () => {
   const random = prng(1212);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const text = (): string => pick(["", "a", "0xabcdef", 'quote " and \\ backslash', "ünïcödé ✓", "line\nbreak", "\u0000\u001f", "__proto__"]);
+  const text = (): string =>
+    pick(["", "a", "0xabcdef", 'quote " and \\ backslash', "ünïcödé ✓", "line\nbreak", "\u0000\u001f", "__proto__"]);
   const leaf = (): unknown =>
     pick([
       () => BigInt(Math.floor(random() * 1e9)) * (random() < 0.5 ? -1n : 1n) * 10n ** BigInt(Math.floor(random() * 60)),
@@ -27,7 +28,8 @@ describe("record encoding (encodeJson, copyData)", () => {
     if (depth > 4 || random() < 0.3) return leaf();
     if (random() < 0.4) return Array.from({ length: Math.floor(random() * 5) }, () => value(depth + 1));
     const out: Record<string, unknown> = {};
-    for (let i = Math.floor(random() * 6); i > 0; i--) out[pick(["a", "nonce", "state", "$n", "x y", "0", "10", "ü"])] = value(depth + 1);
+    for (let i = Math.floor(random() * 6); i > 0; i--)
+      out[pick(["a", "nonce", "state", "$n", "x y", "0", "10", "ü"])] = value(depth + 1);
     return out;
   };
 
