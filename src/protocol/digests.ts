@@ -7,7 +7,7 @@
 import { TypedDataEncoder, keccak256, toUtf8Bytes, type TypedDataField } from "ethers";
 
 import { keccakBinary, keccakBytes } from "./hashes.js";
-import { bytesToHex, hexToBytes, writeHex } from "./hex.js";
+import { bytesToHex, hexToBytes, writeHex, writeUintWord } from "./hex.js";
 import {
   CHANNEL_STATE_TYPES,
   FINAL_STATE_TYPES,
@@ -19,7 +19,6 @@ import {
 } from "./typedData.js";
 
 const MAX_UINT256 = (1n << 256n) - 1n;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 const BYTES = /^0x(?:[0-9a-fA-F]{2})*$/;
@@ -35,17 +34,7 @@ type BinaryHasher = (value: Record<string, unknown>) => Uint8Array;
 
 function uintWord(value: unknown, out: Uint8Array, offset: number): void {
   if (typeof value !== "bigint" || value < 0n || value > MAX_UINT256) throw new TypeError(`not a uint256: ${String(value)}`);
-  if (value <= MAX_SAFE) {
-    let n = Number(value);
-    for (let i = offset + 31; n > 0; i--) {
-      out[i] = n % 256;
-      n = Math.floor(n / 256);
-    }
-    return;
-  }
-  const hex = value.toString(16);
-  const padded = hex.length % 2 === 0 ? hex : "0" + hex;
-  writeHex(padded, 0, padded.length >> 1, out, offset + 32 - (padded.length >> 1));
+  writeUintWord(value, out, offset);
 }
 
 function addressWord(value: unknown, out: Uint8Array, offset: number): void {
@@ -83,15 +72,15 @@ function compileBinaryHasher(types: Record<string, TypedDataField[]>, primaryTyp
     const fields = types[name];
     if (fields === undefined) throw new TypeError(`unknown type ${name}`);
     const typeHash = hexToBytes(keccak256(toUtf8Bytes(encoder.encodeType(name))));
-    const encoders: Array<[string, WordEncoder]> = fields.map((f) => [f.name, fieldEncoder(f.type)]);
-    const size = 32 * (1 + encoders.length);
+    const names = fields.map((f) => f.name);
+    const encoders = fields.map((f) => fieldEncoder(f.type));
+    // One buffer per struct type, reused by every call: hashing is synchronous and a type never contains
+    // itself here, so no call can reach this buffer while another one fills it. keccak copies its input.
+    const data = new Uint8Array(32 * (1 + encoders.length));
+    data.set(typeHash, 0);
     const hasher: BinaryHasher = (value) => {
-      const data = new Uint8Array(size);
-      data.set(typeHash, 0);
-      for (let i = 0; i < encoders.length; i++) {
-        const [field, encode] = encoders[i] as [string, WordEncoder];
-        encode(value[field], data, 32 * (i + 1));
-      }
+      data.fill(0, 32);
+      for (let i = 0; i < encoders.length; i++) (encoders[i] as WordEncoder)(value[names[i] as string], data, 32 * (i + 1));
       return keccakBinary(data);
     };
     compiled.set(name, hasher);
@@ -101,9 +90,12 @@ function compileBinaryHasher(types: Record<string, TypedDataField[]>, primaryTyp
     if (type.endsWith("[]")) {
       const inner = type.slice(0, -2);
       const element = types[inner] === undefined ? fieldEncoder(inner) : structWord(inner);
+      let buffer = new Uint8Array(32 * 4); // grown as needed; reused like a struct's buffer
       return (value, out, offset) => {
         if (!Array.isArray(value)) throw new TypeError(`not an array: ${String(value)}`);
-        const data = new Uint8Array(32 * value.length);
+        if (buffer.length < 32 * value.length) buffer = new Uint8Array(32 * value.length);
+        const data = buffer.subarray(0, 32 * value.length);
+        data.fill(0);
         for (let i = 0; i < value.length; i++) element(value[i], data, 32 * i);
         out.set(keccakBinary(data), offset);
       };
@@ -134,7 +126,17 @@ const hashWithdraw = compileBinaryHasher(WITHDRAW_TYPES, "WithdrawCommitment");
 const separators = new Map<string, { hex: string; bytes: Uint8Array }>();
 const MAX_CACHED_SEPARATORS = 65_536;
 
+/** The last separator looked up, by its arguments as given (a channel signs many digests in a row). */
+let last: { chainId: bigint; channel: string; separator: { hex: string; bytes: Uint8Array } } | undefined;
+
 function separatorOf(chainId: bigint, channel: string): { hex: string; bytes: Uint8Array } {
+  if (last !== undefined && last.chainId === chainId && last.channel === channel) return last.separator;
+  const separator = lookupSeparator(chainId, channel);
+  last = { chainId, channel, separator };
+  return separator;
+}
+
+function lookupSeparator(chainId: bigint, channel: string): { hex: string; bytes: Uint8Array } {
   const key = `${chainId}:${channel.toLowerCase()}`;
   let separator = separators.get(key);
   if (separator === undefined) {
@@ -151,13 +153,15 @@ export function domainSeparator(chainId: bigint, channel: string): string {
   return separatorOf(chainId, channel).hex;
 }
 
+/** `0x1901 ‖ domainSeparator ‖ structHash`, reused by every (synchronous) digest. */
+const digestInput = new Uint8Array(66);
+digestInput[0] = 0x19;
+digestInput[1] = 0x01;
+
 function digest(chainId: bigint, channel: string, structHash: Uint8Array): string {
-  const data = new Uint8Array(66);
-  data[0] = 0x19;
-  data[1] = 0x01;
-  data.set(separatorOf(chainId, channel).bytes, 2);
-  data.set(structHash, 34);
-  return keccakBytes(data);
+  digestInput.set(separatorOf(chainId, channel).bytes, 2);
+  digestInput.set(structHash, 34);
+  return keccakBytes(digestInput);
 }
 
 /** Same value as typedData.ts `channelStateDigest`. */

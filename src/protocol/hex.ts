@@ -39,6 +39,26 @@ export function writeHex(hex: string, from: number, count: number, out: Uint8Arr
   }
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Writes `value` (0 ≤ value < 2^256: the caller has checked) as a big-endian 32-byte word into `out` at
+ * `offset`, whose bytes are all zero before.
+ */
+export function writeUintWord(value: bigint, out: Uint8Array, offset: number): void {
+  if (value <= MAX_SAFE) {
+    let n = Number(value);
+    for (let i = offset + 31; n > 0; i--) {
+      out[i] = n % 256;
+      n = Math.floor(n / 256);
+    }
+    return;
+  }
+  const hex = value.toString(16);
+  const padded = hex.length % 2 === 0 ? hex : "0" + hex;
+  writeHex(padded, 0, padded.length >> 1, out, offset + 32 - (padded.length >> 1));
+}
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** Lowercase 0x-prefixed hex of `bytes`. */

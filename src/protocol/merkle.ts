@@ -223,14 +223,16 @@ export class IncrementalMerkleTree {
    * Recomputes the nodes above the changed leaves for a tree of `n` leaves. `leafChanges` maps positions to
    * their new leaf ("" for a position that disappears). Touches O(log n) nodes.
    */
+  /** A node as a plan in progress sees it: its change in `nodes` if any ("" for gone), else the tree's. */
+  private nodeAt(nodes: readonly Map<number, string>[], level: number, index: number): string | undefined {
+    const changed = nodes[level]?.get(index);
+    if (changed !== undefined) return changed === "" ? undefined : changed;
+    return this.layers[level]?.[index];
+  }
+
   private plan(n: number, leafChanges: Map<number, string>): TreePlan {
     const nodes: Map<number, string>[] = [leafChanges];
     if (n === 0) return { size: 0, root: EMPTY_ROOT, nodes };
-    const get = (level: number, index: number): string | undefined => {
-      const changed = nodes[level]?.get(index);
-      if (changed !== undefined) return changed === "" ? undefined : changed;
-      return this.layers[level]?.[index];
-    };
     let dirty = new Set(leafChanges.keys());
     let level = 0;
     while (widthAt(n, level) > 1) {
@@ -240,15 +242,15 @@ export class IncrementalMerkleTree {
       for (const index of dirty) parents.add(index >> 1);
       for (const parent of parents) {
         if (parent >= width) continue;
-        const left = get(level, 2 * parent) as string;
-        const right = 2 * parent + 1 < widthAt(n, level) ? get(level, 2 * parent + 1) : undefined;
+        const left = this.nodeAt(nodes, level, 2 * parent) as string;
+        const right = 2 * parent + 1 < widthAt(n, level) ? this.nodeAt(nodes, level, 2 * parent + 1) : undefined;
         next.set(parent, right === undefined ? left : hashPair(left, right));
       }
       nodes.push(next);
       dirty = parents;
       level++;
     }
-    const root = get(level, 0);
+    const root = this.nodeAt(nodes, level, 0);
     if (root === undefined) throw new Error("merkle plan lost its root");
     return { size: n, root, nodes };
   }

@@ -94,6 +94,15 @@ export function rememberContent(setup: ChannelSetup, update: Update, content: st
   knownContent.set(update, { chainId: setup.chainId, channel: setup.channel, content });
 }
 
+/**
+ * Records that `copy` (a deep copy a store has just made of `original`, see copyData) has the content hash
+ * remembered for `original`, if any: equal data, equal payloads, equal hash.
+ */
+export function rememberCopy(original: Update, copy: Update): void {
+  const known = knownContent.get(original);
+  if (known !== undefined) knownContent.set(copy, known);
+}
+
 /** The content hash of an update's payloads in `setup`'s domain (from the memo when the Channel knows it). */
 export function updateContent(setup: ChannelSetup, update: Update): string {
   const known = knownContent.get(update);
@@ -235,7 +244,49 @@ export function positionsOf(record: ChannelRecord): Map<string, number> {
 
 /** JSON with bigints as {"$n":"<decimal>"}, so every number round-trips exactly. */
 export function encodeJson(value: unknown): string {
+  // Plain data (the SDK's records, entries and messages) takes the fast path: bigints replaced in a copy, then
+  // JSON.stringify without a replacer (a replacer is a call per value, about a third of the time). Anything
+  // else (a class instance, a Date, a typed array, a toJSON method, very deep nesting) takes the reference path.
+  const plain = jsonable(value, 0);
+  if (plain !== NOT_PLAIN) return JSON.stringify(plain);
+  return encodeJsonWithReplacer(value);
+}
+
+/** The reference encoding (what encodeJson gives for every input). */
+export function encodeJsonWithReplacer(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? { $n: v.toString() } : v));
+}
+
+const NOT_PLAIN: unique symbol = Symbol("not plain data");
+const MAX_PLAIN_DEPTH = 64;
+
+/** `value` with every bigint as {$n}, or NOT_PLAIN when JSON.stringify would treat some part specially. */
+function jsonable(value: unknown, depth: number): unknown {
+  if (typeof value === "bigint") return { $n: value.toString() };
+  if (typeof value !== "object" || value === null) return value;
+  if (depth > MAX_PLAIN_DEPTH) return NOT_PLAIN;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return NOT_PLAIN;
+    const out: unknown[] = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const v = jsonable(value[i], depth + 1);
+      if (v === NOT_PLAIN) return NOT_PLAIN;
+      out[i] = v;
+    }
+    return out;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    return NOT_PLAIN;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (key === "__proto__") return NOT_PLAIN; // an own "__proto__" key (from JSON.parse) cannot be set by assignment
+    const v = jsonable((value as Record<string, unknown>)[key], depth + 1);
+    if (v === NOT_PLAIN) return NOT_PLAIN;
+    out[key] = v;
+  }
+  return out;
 }
 
 export function decodeJson<T>(text: string): T {

@@ -9,7 +9,6 @@ import {
   TypedDataEncoder,
   getAddress,
   hexlify,
-  isHexString,
   randomBytes,
   type BytesLike,
   type TypedDataDomain,
@@ -21,9 +20,11 @@ import { hexToBytes } from "./hex.js";
 
 const abi = AbiCoder.defaultAbiCoder();
 
-/** Throws unless `value` is a 0x-prefixed hex string of exactly `bytes` bytes. */
+const HEX_DIGITS = /^0x[0-9a-fA-F]*$/;
+
+/** Throws unless `value` is a 0x-prefixed hex string of exactly `bytes` bytes (ethers' isHexString(value, bytes)). */
 function requireBytes(value: string, bytes: number, what: string): string {
-  if (!isHexString(value, bytes)) {
+  if (typeof value !== "string" || value.length !== 2 + 2 * bytes || !HEX_DIGITS.test(value)) {
     throw new Error(`${what} must be a 0x-prefixed ${bytes}-byte hex string, got ${value}`);
   }
   return value.toLowerCase();
@@ -73,7 +74,12 @@ export function encodeHashlockResolution(preimage: string): string {
 }
 
 export function decodeHashlockResolution(data: BytesLike): string {
-  return requireBytes(hexlify(data), 32, "hashlock resolution");
+  // A hex string is checked as it is (hexlify would only validate it and lowercase it, as requireBytes does).
+  return requireBytes(
+    typeof data === "string" && HEX_DIGITS.test(data) ? data : hexlify(data),
+    32,
+    "hashlock resolution",
+  );
 }
 
 // ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import { SigningKey, hexlify } from "ethers";
 
 import { checksum } from "./address.js";
 import { CryptoInputError } from "./errors.js";
-import { hexToBytes } from "./hex.js";
+import { bytesToHex, hexToBytes } from "./hex.js";
 import { keccakBytes } from "./hashes.js";
 
 /** Names of the built-in backends (another backend may use its own name). */
@@ -116,7 +116,7 @@ export function privateKeyBytes(privateKey: string | Uint8Array): Uint8Array {
 }
 
 function toHex(bytes: Uint8Array): string {
-  return hexlify(bytes);
+  return bytesToHex(bytes);
 }
 
 /** The checksummed address of a 65-byte uncompressed public key. */

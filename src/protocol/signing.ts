@@ -21,7 +21,8 @@ import {
 import { checksum } from "./address.js";
 import { CryptoInputError, SignatureError } from "./errors.js";
 import { finalDigest, stateDigest, withdrawCommitmentDigest } from "./digests.js";
-import { keccakHex } from "./hex.js";
+import { keccakBytes } from "./hashes.js";
+import { keccakHex, writeHex } from "./hex.js";
 import { privateKeyAddress, privateKeyBytes, recoverDigestSigner, signDigest } from "./secp256k1.js";
 import { CHANNEL_STATE_TYPES, FINAL_STATE_TYPES, WITHDRAW_TYPES, channelDomain } from "./typedData.js";
 import type { UpdatePayloads } from "./types.js";
@@ -194,10 +195,19 @@ export function payloadDigests(chainId: bigint, channel: string, p: UpdatePayloa
   return digests;
 }
 
-/** One hash over all the digests of an update: what "the content signed at a nonce" means for the store. */
+/**
+ * One hash over all the digests of an update: what "the content signed at a nonce" means for the store.
+ * keccak256 of the three 32-byte digests (state, withdraw, final) in a row, zero words for absent ones.
+ */
 export function contentHash(d: PayloadDigests): string {
-  const parts = KINDS.map((k) => d[k]?.slice(2) ?? "00".repeat(32)).join("");
-  return keccakHex("0x" + parts);
+  const data = new Uint8Array(32 * KINDS.length);
+  for (let i = 0; i < KINDS.length; i++) {
+    const digest = d[KINDS[i] as (typeof KINDS)[number]];
+    if (digest === undefined) continue;
+    if (digest.length !== 66) return keccakHex("0x" + KINDS.map((k) => d[k]?.slice(2) ?? "00".repeat(32)).join(""));
+    writeHex(digest, 2, 32, data, 32 * i);
+  }
+  return keccakBytes(data);
 }
 
 /** Signs every payload of an update. The caller must have persisted what it signs first (see Channel). */

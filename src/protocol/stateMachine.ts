@@ -19,7 +19,7 @@
  * - a close needs no active transfer; after a close only a reopen may follow (ChannelClosedError), and a
  *   reopen only a close (ReopenError): it starts the next life cycle from what the close paid (reopen.ts).
  */
-import { ZeroAddress, ZeroHash, isHexString } from "ethers";
+import { ZeroAddress, ZeroHash } from "ethers";
 
 import { checksum } from "./address.js";
 
@@ -310,12 +310,8 @@ function resolve(
   }
   const entry = assets.find((a) => a.asset === t.asset);
   if (entry === undefined) throw new TamperedUpdateError("assets", `asset ${t.asset} of transfer ${id} is missing`);
-  const add = (party: Party, amount: bigint): void => {
-    if (party === "alice") entry.balanceAlice += amount;
-    else entry.balanceBob += amount;
-  };
-  add(responder, d.toResponder);
-  add(initiator, t.amount - d.toResponder);
+  credit(entry, responder, d.toResponder);
+  credit(entry, initiator, t.amount - d.toResponder);
   return withTransfers(snapshot, assets, snapshot.transfers.planRemove(id));
 }
 
@@ -341,6 +337,11 @@ function withdraw(snapshot: ChannelSnapshot, assets: AssetState[], proposer: Par
 }
 
 // ───────────────────────────── helpers ─────────────────────────────
+
+function credit(entry: AssetState, party: Party, amount: bigint): void {
+  if (party === "alice") entry.balanceAlice += amount;
+  else entry.balanceBob += amount;
+}
 
 function unchangedTransfers(snapshot: ChannelSnapshot, assets: AssetState[]): Transition {
   return { state: { ...snapshot.state, assets }, nextWithdrawNonce: snapshot.nextWithdrawNonce, closed: false, payloads: {} };
@@ -399,7 +400,7 @@ function uint(name: string, value: unknown): bigint {
 }
 
 function address(name: string, value: unknown): string {
-  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(value)) {
+  if (typeof value !== "string" || !ADDRESS.test(value)) {
     throw new MalformedUpdateError(`${name} must be an address, got ${String(value)}`);
   }
   try {
@@ -409,15 +410,19 @@ function address(name: string, value: unknown): string {
   }
 }
 
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
+const HEX = /^0x[0-9a-fA-F]*$/;
+
 function bytes32(name: string, value: unknown): string {
-  if (typeof value !== "string" || !isHexString(value, 32)) {
+  if (typeof value !== "string" || !BYTES32.test(value)) {
     throw new MalformedUpdateError(`${name} must be 32 bytes of hex, got ${String(value)}`);
   }
   return value.toLowerCase();
 }
 
 function hex(name: string, value: unknown): string {
-  if (typeof value !== "string" || !isHexString(value) || value.length % 2 !== 0) {
+  if (typeof value !== "string" || !HEX.test(value) || value.length % 2 !== 0) {
     throw new MalformedUpdateError(`${name} must be 0x-prefixed hex bytes, got ${String(value)}`);
   }
   return value.toLowerCase();

@@ -6,7 +6,8 @@
 import { AbiCoder } from "ethers";
 
 import { checksum } from "./address.js";
-import { keccakHex } from "./hex.js";
+import { keccakBinary, keccakBytes } from "./hashes.js";
+import { bytesToHex, keccakHex, writeHex, writeUintWord } from "./hex.js";
 
 import { IncrementalMerkleTree, normalizeHash, type TreePlan } from "./merkle.js";
 
@@ -31,45 +32,49 @@ const MAX_UINT256 = (1n << 256n) - 1n;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 const BYTES = /^0x(?:[0-9a-fA-F]{2})*$/;
-/** The head of `abi.encode(transfer)`: the tuple's offset (0x20); the bytes member's offset is 9 words (0x120). */
-const TUPLE_OFFSET = (0x20).toString(16).padStart(64, "0");
-const DATA_OFFSET = (0x120).toString(16).padStart(64, "0");
+/** The head of `abi.encode(transfer)` is 10 words: the tuple's offset, then the 9 members (`data` as its offset). */
+const HEAD_WORDS = 10;
 
-function word(value: bigint, what: string): string {
+function checkUint(value: bigint, what: string): void {
   if (value < 0n || value > MAX_UINT256) throw new RangeError(`${what} is not a uint256: ${value}`);
-  return value.toString(16).padStart(64, "0");
 }
 
-function addressWord(value: string, what: string): string {
+function writeAddress(value: string, what: string, out: Uint8Array, word: number): void {
   if (!ADDRESS.test(value)) throw new TypeError(`${what} is not an address: ${value}`);
-  return "000000000000000000000000" + value.slice(2).toLowerCase();
+  writeHex(value, 2, 20, out, 32 * word + 12);
 }
 
 /**
- * `abi.encode(transfer)` exactly as Solidity encodes the struct (written out by hand: ethers' AbiCoder is
- * ≈ 10× slower; `encodeTransferWithAbiCoder` is the reference the tests compare it with).
+ * `abi.encode(transfer)` as bytes, exactly as Solidity encodes the struct: written straight into one buffer
+ * (ethers' AbiCoder is ≈ 10× slower; `encodeTransferWithAbiCoder` is the reference the tests compare with).
+ * Layout: the tuple's offset (0x20), the 9 members (the `bytes` member as its offset 0x120 from the tuple's
+ * start), then `data`'s length and its bytes padded to whole words.
  */
-export function encodeTransfer(t: Transfer): string {
+export function encodeTransferBytes(t: Transfer): Uint8Array {
   if (!BYTES32.test(t.salt)) throw new TypeError(`salt is not 32 bytes: ${t.salt}`);
   if (!BYTES.test(t.data)) throw new TypeError(`data is not hex bytes: ${t.data}`);
-  const data = t.data.slice(2).toLowerCase();
-  const length = data.length / 2;
-  const padded = data + "0".repeat((64 - (data.length % 64)) % 64);
-  return (
-    "0x" +
-    TUPLE_OFFSET +
-    addressWord(t.channel, "channel") +
-    addressWord(t.resolver, "resolver") +
-    addressWord(t.asset, "asset") +
-    word(t.amount, "amount") +
-    addressWord(t.initiator, "initiator") +
-    addressWord(t.responder, "responder") +
-    word(t.timeout, "timeout") +
-    t.salt.slice(2).toLowerCase() +
-    DATA_OFFSET +
-    word(BigInt(length), "length") +
-    padded
-  );
+  checkUint(t.amount, "amount");
+  checkUint(t.timeout, "timeout");
+  const length = (t.data.length - 2) >> 1;
+  const out = new Uint8Array(32 * (HEAD_WORDS + 1 + Math.ceil(length / 32)));
+  out[31] = 0x20; // word 0: the tuple's offset
+  writeAddress(t.channel, "channel", out, 1);
+  writeAddress(t.resolver, "resolver", out, 2);
+  writeAddress(t.asset, "asset", out, 3);
+  writeUintWord(t.amount, out, 32 * 4);
+  writeAddress(t.initiator, "initiator", out, 5);
+  writeAddress(t.responder, "responder", out, 6);
+  writeUintWord(t.timeout, out, 32 * 7);
+  writeHex(t.salt, 2, 32, out, 32 * 8);
+  writeUintWord(BigInt(32 * (HEAD_WORDS - 1)), out, 32 * 9); // data's offset from the tuple's start: 0x120
+  writeUintWord(BigInt(length), out, 32 * HEAD_WORDS);
+  writeHex(t.data, 2, length, out, 32 * (HEAD_WORDS + 1));
+  return out;
+}
+
+/** `abi.encode(transfer)` as 0x hex (see encodeTransferBytes). */
+export function encodeTransfer(t: Transfer): string {
+  return bytesToHex(encodeTransferBytes(t));
 }
 
 /** `abi.encode(transfer)` through ethers' AbiCoder (the reference for encodeTransfer). */
@@ -82,7 +87,7 @@ export function encodeTransferWithAbiCoder(t: Transfer): string {
 
 /** `TransferHashing.transferId`: keccak256(abi.encode(transfer)). */
 export function transferId(t: Transfer): string {
-  return keccakHex(encodeTransfer(t));
+  return keccakBytes(encodeTransferBytes(t));
 }
 
 /** `TransferHashing.leaf`: keccak256 of the 32-byte id. */
@@ -235,6 +240,6 @@ export class TransferSet implements TransferSetView {
 /** A transfer, normalized, with its id and leaf. */
 export function activeTransfer(transfer: Transfer): ActiveTransfer {
   const t = normalizeTransfer(transfer);
-  const id = transferId(t);
-  return { id, leaf: transferLeaf(id), transfer: t };
+  const id = keccakBinary(encodeTransferBytes(t));
+  return { id: bytesToHex(id), leaf: keccakBytes(id), transfer: t }; // the leaf is transferLeaf(id), from the bytes
 }

@@ -86,7 +86,50 @@ export function foldEntry(slot: Slot, entry: StoreEntry): Fold {
     delta.resolution = { transferId: resolved, resolverData: record.resolutions[resolved] as string };
   }
 
-  const undo = (): void => {
+  return {
+    delta,
+    undo: undoer(record, positions, delta, before, {
+      resolved,
+      hadResolution,
+      oldResolution,
+      hole,
+      holeTransfer,
+      lastTransfer,
+    }),
+  };
+}
+
+/** What foldEntry saw before it folded, for its undo. */
+interface Before {
+  state: ChannelRecord["state"];
+  latest: ChannelRecord["latest"];
+  pending: ChannelRecord["pending"];
+  nextWithdrawNonce: bigint;
+  final: ChannelRecord["final"];
+  closed: boolean;
+  transfers: number;
+  withdrawals: number;
+}
+
+interface Touched {
+  resolved: string | undefined;
+  hadResolution: boolean;
+  oldResolution: string | undefined;
+  hole: number | undefined;
+  holeTransfer: StoredTransfer | undefined;
+  lastTransfer: StoredTransfer | undefined;
+}
+
+/** The undo of one fold (a factory, so that a fold creates one plain closure). */
+function undoer(
+  record: ChannelRecord,
+  positions: Map<string, number>,
+  delta: EntryDelta,
+  before: Before,
+  touched: Touched,
+): () => void {
+  const { resolved, hadResolution, oldResolution, hole, holeTransfer, lastTransfer } = touched;
+  return () => {
     record.state = before.state;
     record.nextWithdrawNonce = before.nextWithdrawNonce;
     record.closed = before.closed;
@@ -111,7 +154,6 @@ export function foldEntry(slot: Slot, entry: StoreEntry): Fold {
       else delete record.resolutions[resolved];
     }
   };
-  return { delta, undo };
 }
 
 function resolutionKey(entry: StoreEntry): string | undefined {

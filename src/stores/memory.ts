@@ -7,7 +7,7 @@
 import { checksum } from "../protocol/address.js";
 import { SchemaVersionError, StoreConflictError, StoreLockedError } from "../protocol/errors.js";
 import { copyData, type ChannelRecord, type CoSignedUpdate } from "../protocol/record.js";
-import { UnitStore, type UndoLog } from "./engine.js";
+import { UnitStore, type Step, type UndoLog } from "./engine.js";
 import type { EntryDelta, Slot } from "./fold.js";
 import type {
   ChainTxRecord,
@@ -80,15 +80,16 @@ export class MemoryStore extends UnitStore {
     return [...this.db.slots.keys()];
   }
 
-  protected async begin(): Promise<void> {
+  // The transaction steps complete synchronously (no microtask per step): a memory "commit" is the fold itself.
+  protected begin(): Step {
     if (this.db.writerEpoch !== this.epoch)
       throw new StoreLockedError("memory", "another MemoryStore was opened on this database");
   }
 
-  protected async savepoint(): Promise<void> {}
-  protected async releaseSavepoint(): Promise<void> {}
-  protected async rollbackToSavepoint(): Promise<void> {}
-  protected async commit(): Promise<void> {}
+  protected savepoint(): Step {}
+  protected releaseSavepoint(): Step {}
+  protected rollbackToSavepoint(): Step {}
+  protected commit(): Step {}
   protected async rollback(): Promise<void> {}
   protected async closeBackend(): Promise<void> {}
 
@@ -100,9 +101,9 @@ export class MemoryStore extends UnitStore {
     // A memory commit cannot fail halfway.
   }
 
-  protected async writeCreate(_channel: string, _record: ChannelRecord): Promise<void> {}
+  protected writeCreate(_channel: string, _record: ChannelRecord): Step {}
 
-  protected async writeEntry(channel: string, _record: ChannelRecord, delta: EntryDelta, undo: UndoLog): Promise<void> {
+  protected writeEntry(channel: string, _record: ChannelRecord, delta: EntryDelta, undo: UndoLog): Step {
     if (delta.cosigned === undefined) return;
     let list = this.db.history.get(channel);
     if (list === undefined) {

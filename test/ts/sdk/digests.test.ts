@@ -1,10 +1,20 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { getAddress, hexlify, toBeHex } from "ethers";
+import { concat, getAddress, hexlify, keccak256, toBeHex, ZeroHash } from "ethers";
 
 import { domainSeparator, finalDigest, stateDigest, withdrawCommitmentDigest } from "../../../src/protocol/digests.js";
 import { channelStateDigest, finalStateDigest, withdrawDigest, type ChannelState } from "../../../src/protocol/typedData.js";
-import { encodeTransfer, encodeTransferWithAbiCoder, type Transfer } from "../../../src/protocol/transfers.js";
+import {
+  activeTransfer,
+  encodeTransfer,
+  encodeTransferBytes,
+  encodeTransferWithAbiCoder,
+  normalizeTransfer,
+  transferId,
+  transferLeaf,
+  type Transfer,
+} from "../../../src/protocol/transfers.js";
+import { contentHash } from "../../../src/protocol/signing.js";
 import { prng } from "./helpers.js";
 import { hashingReady } from "../../../src/protocol/hashes.js";
 
@@ -83,5 +93,48 @@ describe("SDK fast hashing (src/digests.ts, encodeTransfer) equals the reference
       expect(encodeTransfer(t)).to.equal(encodeTransferWithAbiCoder(t));
     }
     expect(() => encodeTransfer({ channel: address(), resolver: address(), asset: address(), amount: -1n, initiator: address(), responder: address(), timeout: 0n, salt: toBeHex(0, 32), data: "0x" })).to.throw(RangeError);
+  });
+
+  const randomTransfer = (): Transfer => ({
+    channel: address(),
+    resolver: address(),
+    asset: address(),
+    amount: uint(),
+    initiator: address(),
+    responder: address(),
+    timeout: uint(),
+    salt: word(),
+    data: hexlify(bytes([0, 1, 31, 32, 33, 64, 65, 200][Math.floor(random() * 8)] as number)),
+  });
+
+  it("hashes 500 random transfers as keccak256 of AbiCoder's encoding (encodeTransferBytes, transferId, leaf)", () => {
+    for (let k = 0; k < 500; k++) {
+      const t = randomTransfer();
+      const reference = encodeTransferWithAbiCoder(t);
+      expect(hexlify(encodeTransferBytes(t))).to.equal(reference);
+      expect(transferId(t)).to.equal(keccak256(reference));
+      const item = activeTransfer(t);
+      expect(item.id).to.equal(keccak256(encodeTransferWithAbiCoder(normalizeTransfer(t))));
+      expect(item.leaf).to.equal(transferLeaf(item.id));
+      expect(item.leaf).to.equal(keccak256(item.id));
+    }
+  });
+
+  it("refuses a transfer field that is not what the type says, as the hex encoder did", () => {
+    const t = randomTransfer();
+    expect(() => encodeTransferBytes({ ...t, amount: 1n << 256n })).to.throw(RangeError);
+    expect(() => encodeTransferBytes({ ...t, timeout: -1n })).to.throw(RangeError);
+    expect(() => encodeTransferBytes({ ...t, asset: "0x12" })).to.throw(TypeError);
+    expect(() => encodeTransferBytes({ ...t, salt: "0x12" })).to.throw(TypeError);
+    expect(() => encodeTransferBytes({ ...t, data: "0x123" })).to.throw(TypeError);
+    expect(() => encodeTransferBytes({ ...t, data: "0xzz" })).to.throw(TypeError);
+  });
+
+  it("hashes an update's digests in a row, zero words for the absent ones (contentHash)", () => {
+    for (let k = 0; k < 200; k++) {
+      const d = { state: random() < 0.7 ? word() : undefined, withdraw: random() < 0.3 ? word() : undefined, final: random() < 0.3 ? word() : undefined };
+      const present = Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined));
+      expect(contentHash(present)).to.equal(keccak256(concat([d.state ?? ZeroHash, d.withdraw ?? ZeroHash, d.final ?? ZeroHash])));
+    }
   });
 });
