@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 
 import type { CallProvider } from "../protocol/signing.js";
 import type { DeploymentLimits } from "../protocol/types.js";
+import type { SwitchyardStore } from "../stores/store.js";
 
 /** Limits of the public socket, per connection unless said otherwise. */
 export interface WireLimits {
@@ -84,10 +85,14 @@ export interface NodeServiceOptions {
   collateral: readonly CollateralPolicy[];
   /** Dispute timeout (seconds) of the channels the node opens. */
   channelTimeout: bigint;
-  /** Where the durable store will be (validated; opened once the stores land). */
+  /** The durable store: a SQLite file or a PostgreSQL URL, opened at start (channels and payments live there). */
   store: { kind: "sqlite" | "postgres"; url: string };
+  /** An already opened store instead (embedding, tests); the service closes it when it drains. */
+  openedStore?: SwitchyardStore;
+  /** How long a client's intent waits for the node's unanswered proposal (default 10 s). */
+  intentWaitMs?: number;
   wire: WireLimits;
-  /** The chain connection: ERC-1271 login and readiness. */
+  /** The chain connection: ERC-1271 login, on-chain deposit reads, readiness. */
   chain?: CallProvider;
   /** Resolves when the chain answers with the configured chain id; /ready is 503 while it does not. */
   chainReady?: () => Promise<boolean>;

@@ -18,11 +18,14 @@ import type { ResolverPolicy } from "../protocol/types.js";
 import { notification } from "../wire/envelope.js";
 import { loginDomain } from "../wire/login.js";
 import { NOTIFICATIONS, WIRE_VERSION, type NodeInfo } from "../wire/methods.js";
+import type { Proposal } from "../channel/channel.js";
+import type { SwitchyardStore } from "../stores/store.js";
 import { NodeChannels } from "./channels.js";
 import { CLOSE_CODES, ClientConnection } from "./connection.js";
 import { createMetrics, type NodeMetrics } from "./metrics.js";
 import type { NodeServiceOptions } from "./options.js";
-import { SERVED_METHODS, createHandlers } from "./rpc.js";
+import { SERVED_METHODS, createHandlers, type Session } from "./rpc.js";
+import { openNodeStore } from "./store.js";
 
 export const WS_PATH = `/${WIRE_VERSION}`;
 const INFO_PATH = `/${WIRE_VERSION}/info`;
@@ -34,14 +37,22 @@ export class NodeService {
   private readonly connections = new Map<WebSocket, ClientConnection>();
   private readonly resolvers: ResolverPolicy[];
   private readonly channels: NodeChannels;
+  private readonly store: SwitchyardStore;
+  private readonly handlers: ReturnType<typeof createHandlers>;
+  /** Logged-in connections by client address (pushes go to each). */
+  private readonly sessions = new Map<string, Set<Session>>();
   private readonly clock: () => number;
   private nextConnection = 0;
   private draining = false;
   private drained: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly options: NodeServiceOptions) {
+  private constructor(
+    private readonly options: NodeServiceOptions,
+    store: SwitchyardStore,
+  ) {
     this.clock = options.clock ?? Date.now;
+    this.store = store;
     this.metrics = createMetrics();
     const addresses = options.deployment.addresses;
     this.resolvers = [];
@@ -57,6 +68,16 @@ export class NodeService {
       limits: options.deployment.limits,
       resolvers: this.resolvers,
       timeout: options.channelTimeout,
+      store,
+      storeKind: options.store.kind,
+      ...(options.chain !== undefined ? { chain: options.chain } : {}),
+      push: (client, proposal) => this.pushUpdate(client, proposal),
+      ...(options.intentWaitMs !== undefined ? { intentWaitMs: options.intentWaitMs } : {}),
+    });
+    this.handlers = createHandlers({
+      info: () => this.info(),
+      channels: this.channels,
+      loggedIn: (session, address) => this.loggedIn(session, address),
     });
     this.http = createServer((req, res) => void this.route(req, res));
     this.http.headersTimeout = 10_000;
@@ -73,7 +94,28 @@ export class NodeService {
 
   /** Starts listening; resolves once the port is bound. */
   static async start(options: NodeServiceOptions): Promise<NodeService> {
-    const service = new NodeService(options);
+    const store = options.openedStore ?? (await openNodeStore(options.store));
+    let service: NodeService;
+    try {
+      service = new NodeService(options, store);
+      const channels = await service.channels.load();
+      options.logger.info({ store: options.store.kind, channels }, "store opened, channels reloaded");
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+    try {
+      await service.listen();
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+    return service;
+  }
+
+  private async listen(): Promise<void> {
+    const service = this as NodeService;
+    const options = this.options;
     await new Promise<void>((resolve, reject) => {
       service.http.once("error", reject);
       service.http.listen({ host: options.host, port: options.port }, () => {
@@ -88,7 +130,37 @@ export class NodeService {
       { host: address, port, node: options.wallet.address, chainId: options.chainId.toString() },
       "node listening",
     );
-    return service;
+  }
+
+  /** The node's channels (for embedding and the routing service). */
+  get nodeChannels(): NodeChannels {
+    return this.channels;
+  }
+
+  /** Registers a logged-in connection for pushes and re-delivers the channel's unanswered proposal to it. */
+  private loggedIn(session: Session, address: string): void {
+    let set = this.sessions.get(address);
+    if (set === undefined) this.sessions.set(address, (set = new Set()));
+    set.add(session);
+    void this.channels.sequencerOf(address).then(
+      (sequencer) => {
+        const pending = sequencer.pending;
+        if (pending !== undefined) session.push(notification(NOTIFICATIONS.update, { proposal: pending }));
+      },
+      (error: unknown) => this.options.logger.error({ err: error, address }, "cannot open the channel at login"),
+    );
+  }
+
+  /** Pushes a node proposal to every connection the client is logged in on (none: re-delivered at its login). */
+  private pushUpdate(client: string, proposal: Proposal): void {
+    const message = notification(NOTIFICATIONS.update, { proposal });
+    for (const session of this.sessions.get(client) ?? []) session.push(message);
+  }
+
+  /** Pushes a notification to every connection of `client`. */
+  notify(client: string, method: string, params: unknown): void {
+    const message = notification(method, params);
+    for (const session of this.sessions.get(client) ?? []) session.push(message);
   }
 
   get address(): AddressInfo {
@@ -160,6 +232,7 @@ export class NodeService {
     this.http.closeAllConnections();
     await closedServer;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.store.close();
     log.info("drained");
   }
 
@@ -188,7 +261,7 @@ export class NodeService {
         ...(o.chain !== undefined ? { chain: o.chain } : {}),
         clock: this.clock,
       },
-      handlers: createHandlers({ info: () => this.info(), channels: this.channels }),
+      handlers: this.handlers,
       metrics: this.metrics,
       logger: o.logger,
       draining: () => this.draining,
@@ -200,6 +273,8 @@ export class NodeService {
     socket.on("error", (error) => o.logger.debug({ connection: id, err: error }, "socket error"));
     socket.on("close", (code) => {
       this.connections.delete(socket);
+      const address = connection.auth.address;
+      if (address !== undefined) this.sessions.get(address)?.delete(connection);
       connection.closed();
       this.metrics.connectedClients.dec();
       if (code === CLOSE_CODES.tooBig) this.metrics.disconnects.inc({ reason: "oversized" });

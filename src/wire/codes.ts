@@ -24,6 +24,7 @@ export const WIRE_ERRORS = {
   RATE_LIMITED: -32002,
   PAYLOAD_TOO_LARGE: -32003,
   SHUTTING_DOWN: -32004,
+  CHANNEL_BUSY: -32005,
 
   CHALLENGE_UNKNOWN: 4001,
   CHALLENGE_EXPIRED: 4002,
@@ -53,6 +54,7 @@ export const WIRE_ERRORS = {
   PEER: 4120,
   CHANNEL_ADDRESS: 4121,
   CRYPTO_INPUT: 4122,
+  FORK: 4123,
 } as const;
 
 export type WireErrorName = keyof typeof WIRE_ERRORS;
