@@ -14,7 +14,7 @@ import { checksum } from "../protocol/address.js";
 import { computeChannelAddress } from "../protocol/channelAddress.js";
 import { DepositError } from "../protocol/errors.js";
 import type { SignedWithdraw } from "../protocol/record.js";
-import { walletSigner, type CallProvider } from "../protocol/signing.js";
+import { walletSigner, type CallProvider, type ChannelSigner } from "../protocol/signing.js";
 import type { DeploymentLimits, ResolverPolicy } from "../protocol/types.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import type { ChannelInfo, RestoreResult } from "../wire/methods.js";
@@ -34,6 +34,8 @@ export interface NodeChannelsOptions {
   timeout: bigint;
   store: SwitchyardStore;
   storeKind: string;
+  /** Signs the node's channel payloads (default: the wallet's key in this process). */
+  signer?: ChannelSigner;
   /** Reads deposits on chain; without it the node refuses every deposit intent. */
   chain?: CallProvider;
   /** Pushes a node proposal to the client's sockets. */
@@ -136,7 +138,7 @@ export class NodeChannels {
     const config = {
       setup: { chainId: o.chainId, channel: address, alice: o.wallet.address, bob: client, timeout: o.timeout },
       me: "alice" as const,
-      signer: walletSigner(o.wallet),
+      signer: o.signer ?? walletSigner(o.wallet),
       store: o.store,
       limits: o.limits,
       resolvers: o.resolvers,

@@ -5,7 +5,7 @@
 import type { BaseWallet } from "ethers";
 import type { Logger } from "pino";
 
-import type { CallProvider } from "../protocol/signing.js";
+import type { CallProvider, ChannelSigner } from "../protocol/signing.js";
 import type { DeploymentLimits } from "../protocol/types.js";
 import type { SwitchyardStore } from "../stores/store.js";
 
@@ -81,6 +81,8 @@ export interface NodeServiceOptions {
   /** The node's key: its address is `alice` in every channel and the login domain's verifyingContract. */
   wallet: BaseWallet;
   deployment: DeploymentInfo;
+  /** Signs the node's channel payloads (default: `wallet`'s key in this process; an HSM or a test log). */
+  signer?: ChannelSigner;
   fees: FeePolicy;
   collateral: readonly CollateralPolicy[];
   /** Dispute timeout (seconds) of the channels the node opens. */

@@ -70,6 +70,7 @@ export class NodeService {
       timeout: options.channelTimeout,
       store,
       storeKind: options.store.kind,
+      ...(options.signer !== undefined ? { signer: options.signer } : {}),
       ...(options.chain !== undefined ? { chain: options.chain } : {}),
       push: (client, proposal) => this.pushUpdate(client, proposal),
       ...(options.intentWaitMs !== undefined ? { intentWaitMs: options.intentWaitMs } : {}),
