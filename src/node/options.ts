@@ -93,6 +93,12 @@ export interface NodeServiceOptions {
   openedStore?: SwitchyardStore;
   /** How long a client's intent waits for the node's unanswered proposal (default 10 s). */
   intentWaitMs?: number;
+  /** Routes hashlock payments between clients (default true when the deployment has a HashlockResolver). */
+  routing?: boolean;
+  /** Milliseconds between two runs of the routing tick (claims, refunds, re-deliveries; default 2000). */
+  routingTickMs?: number;
+  /** Milliseconds the node waits for a client's acknowledgement of its proposal (default 5000). */
+  peerTimeoutMs?: number;
   wire: WireLimits;
   /** The chain connection: ERC-1271 login, on-chain deposit reads, readiness. */
   chain?: CallProvider;

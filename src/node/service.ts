@@ -26,6 +26,7 @@ import { createMetrics, type NodeMetrics } from "./metrics.js";
 import type { NodeServiceOptions } from "./options.js";
 import { SERVED_METHODS, createHandlers, type Session } from "./rpc.js";
 import { openNodeStore } from "./store.js";
+import { NodeRouter } from "./payments.js";
 
 export const WS_PATH = `/${WIRE_VERSION}`;
 const INFO_PATH = `/${WIRE_VERSION}/info`;
@@ -38,6 +39,8 @@ export class NodeService {
   private readonly resolvers: ResolverPolicy[];
   private readonly channels: NodeChannels;
   private readonly store: SwitchyardStore;
+  /** Routing between the clients (when the deployment has a hashlock resolver and routing is on). */
+  readonly router: NodeRouter | undefined;
   private readonly handlers: ReturnType<typeof createHandlers>;
   /** Logged-in connections by client address (pushes go to each). */
   private readonly sessions = new Map<string, Set<Session>>();
@@ -75,10 +78,25 @@ export class NodeService {
       push: (client, proposal) => this.pushUpdate(client, proposal),
       ...(options.intentWaitMs !== undefined ? { intentWaitMs: options.intentWaitMs } : {}),
     });
+    this.router =
+      addresses.HashlockResolver !== undefined && options.routing !== false
+        ? new NodeRouter({
+            address: options.wallet.address,
+            hashlock: addresses.HashlockResolver,
+            store,
+            channels: this.channels,
+            push: (client, proposal) => this.pushUpdate(client, proposal),
+            notify: (client, method, params) => this.notify(client, method, params),
+            logger: options.logger,
+            ...(options.routingTickMs !== undefined ? { tickMs: options.routingTickMs } : {}),
+            ...(options.peerTimeoutMs !== undefined ? { peerTimeoutMs: options.peerTimeoutMs } : {}),
+          })
+        : undefined;
     this.handlers = createHandlers({
       info: () => this.info(),
       channels: this.channels,
       loggedIn: (session, address) => this.loggedIn(session, address),
+      ...(this.router !== undefined ? { router: this.router } : {}),
     });
     this.http = createServer((req, res) => void this.route(req, res));
     this.http.headersTimeout = 10_000;
@@ -100,7 +118,8 @@ export class NodeService {
     try {
       service = new NodeService(options, store);
       const channels = await service.channels.load();
-      options.logger.info({ store: options.store.kind, channels }, "store opened, channels reloaded");
+      const payments = service.router !== undefined ? await service.router.start() : 0;
+      options.logger.info({ store: options.store.kind, channels, payments }, "store opened, channels and payments reloaded");
     } catch (error) {
       await store.close().catch(() => undefined);
       throw error;
@@ -233,6 +252,7 @@ export class NodeService {
     this.http.closeAllConnections();
     await closedServer;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.router?.stop();
     await this.store.close();
     log.info("drained");
   }

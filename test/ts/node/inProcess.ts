@@ -23,9 +23,10 @@ import { ADDRESSES, nodeWallet } from "./harness.js";
 
 const abi = AbiCoder.defaultAbiCoder();
 
-/** One signature a signer produced: which payload type, its nonce, the digest. */
+/** One signature a signer produced: for which channel (the EIP-712 domain), which payload type, its nonce, the digest. */
 export interface SignatureEntry {
   signer: string;
+  channel: string;
   primaryType: string;
   nonce: string;
   digest: string;
@@ -40,6 +41,7 @@ export function loggingSigner(wallet: Wallet, log: SignatureEntry[]): ChannelSig
       const nonce = request.message.nonce;
       log.push({
         signer: inner.address,
+        channel: String(request.domain.verifyingContract ?? ""),
         primaryType: request.primaryType,
         nonce: typeof nonce === "bigint" ? nonce.toString() : String(nonce),
         digest: request.digest,
@@ -49,12 +51,12 @@ export function loggingSigner(wallet: Wallet, log: SignatureEntry[]): ChannelSig
   };
 }
 
-/** Every (signer, payload type, nonce) signed with more than one digest: must be empty. */
+/** Every (signer, channel, payload type, nonce) signed with more than one digest: must be empty. */
 export function doubleSigned(log: readonly SignatureEntry[]): string[] {
   const seen = new Map<string, string>();
   const bad: string[] = [];
   for (const e of log) {
-    const key = `${e.signer}/${e.primaryType}/${e.nonce}`;
+    const key = `${e.signer}/${e.channel}/${e.primaryType}/${e.nonce}`;
     const prior = seen.get(key);
     if (prior === undefined) seen.set(key, e.digest);
     else if (prior !== e.digest) bad.push(key);
@@ -93,7 +95,14 @@ export async function tempFile(name: string): Promise<string> {
 }
 
 export async function startInProcessNode(
-  options: { file?: string; signer?: ChannelSigner; chain?: CallProvider; intentWaitMs?: number } = {},
+  options: {
+    file?: string;
+    signer?: ChannelSigner;
+    chain?: CallProvider;
+    intentWaitMs?: number;
+    routing?: boolean;
+    peerTimeoutMs?: number;
+  } = {},
 ): Promise<InProcessNode> {
   const file = options.file ?? (await tempFile("node.sqlite"));
   const store = await SqliteStore.open(file);
@@ -113,6 +122,9 @@ export async function startInProcessNode(
     wire: { ...DEFAULT_WIRE_LIMITS, ratePerSecond: 10_000, burst: 10_000, maxInFlight: 64 },
     ...(options.chain !== undefined ? { chain: options.chain } : {}),
     ...(options.intentWaitMs !== undefined ? { intentWaitMs: options.intentWaitMs } : {}),
+    ...(options.routing !== undefined ? { routing: options.routing } : {}),
+    ...(options.peerTimeoutMs !== undefined ? { peerTimeoutMs: options.peerTimeoutMs } : {}),
+    routingTickMs: 500,
     logger: pino({ level: "silent" }),
   });
   return {

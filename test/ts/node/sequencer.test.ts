@@ -82,7 +82,7 @@ describe("node sequencer (in process, real sockets)", function () {
 
   beforeEach(async () => {
     nodeLog.length = 0;
-    node = await startInProcessNode({ signer: loggingSigner(nodeWallet, nodeLog), chain: depositChain(DEPOSITS) });
+    node = await startInProcessNode({ signer: loggingSigner(nodeWallet, nodeLog), chain: depositChain(DEPOSITS), routing: false });
   });
   afterEach(async () => node?.stop());
 
@@ -198,7 +198,7 @@ describe("node sequencer (in process, real sockets)", function () {
     await s.propose({ type: "create", transfer: lock(s, "bob", "restart") });
     await s.close();
     await node.stop();
-    node = await startInProcessNode({ file: node.file, signer: loggingSigner(nodeWallet, nodeLog), chain: depositChain(DEPOSITS) });
+    node = await startInProcessNode({ file: node.file, signer: loggingSigner(nodeWallet, nodeLog), chain: depositChain(DEPOSITS), routing: false });
     expect(node.service.nodeChannels.clients()).to.include(wallet.address);
     s = await session(node.url, loggingSigner(wallet, []), store);
     const t = lock(s, "bob", "restart 2");
@@ -235,12 +235,12 @@ describe("node sequencer (in process, real sockets)", function () {
     const copy = await tempFile("fork.sqlite");
     await copyFile(node.file, copy);
     await stat(node.file + "-wal").then(() => copyFile(node.file + "-wal", copy + "-wal"), () => undefined);
-    node = await startInProcessNode({ file: node.file, chain: depositChain(DEPOSITS) });
+    node = await startInProcessNode({ file: node.file, chain: depositChain(DEPOSITS), routing: false });
     s = await session(node.url, loggingSigner(wallet, []), store);
     await s.propose({ type: "create", transfer: lock(s, "bob", "fork one") }); // nonce 2 in `store`
     await s.close();
     await node.stop();
-    node = await startInProcessNode({ file: copy, chain: depositChain(DEPOSITS) });
+    node = await startInProcessNode({ file: copy, chain: depositChain(DEPOSITS), routing: false });
     const other = await session(node.url, loggingSigner(wallet, []), new MemoryStore());
     await other.propose({ type: "create", transfer: lock(other, "bob", "fork two") }); // another nonce 2
     await other.close();
