@@ -39,7 +39,12 @@ export function proposeFor(channel: Channel, intent: Intent, also?: WriteUnit): 
  * state (same payloads, so the same digests), signed by alice; then bob signs, stores the co-signed update
  * (with `also`) and returns his acknowledgement. Changes nothing and throws a typed error otherwise.
  */
-export function accept(channel: Channel, proposal: Proposal, intent: Intent, also?: WriteUnit): Promise<Acknowledgement> {
+export function accept(
+  channel: Channel,
+  proposal: Proposal,
+  intent: Intent,
+  also?: WriteUnit,
+): Promise<Acknowledgement> {
   if (channel.me === SEQUENCER) throw new MalformedUpdateError("alice proposes or signs first; she accepts no intent");
   return channel.receive(proposal, also, intent);
 }

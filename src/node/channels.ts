@@ -60,7 +60,8 @@ export class NodeChannels {
     let n = 0;
     for (const address of addresses) {
       const record = await this.options.store.load(address);
-      if (record === undefined || record.me !== "alice" || checksum(record.setup.alice) !== this.options.wallet.address) continue;
+      if (record === undefined || record.me !== "alice" || checksum(record.setup.alice) !== this.options.wallet.address)
+        continue;
       await this.sequencerOf(record.setup.bob);
       n++;
     }
@@ -145,7 +146,8 @@ export class NodeChannels {
       ...(o.clock !== undefined ? { clock: o.clock } : {}),
       ...(o.chain !== undefined ? { chain: o.chain, deposits: depositReader(o.chain, address) } : {}),
     };
-    const channel = (await o.store.load(address)) === undefined ? await Channel.create(config) : await Channel.open(config);
+    const channel =
+      (await o.store.load(address)) === undefined ? await Channel.create(config) : await Channel.open(config);
     return new ChannelSequencer(channel, {
       push: (proposal) => o.push(client, proposal),
       intentWaitMs: o.intentWaitMs ?? 10_000,
@@ -161,7 +163,10 @@ function depositReader(chain: CallProvider, channel: string): DepositReader {
       const [alice, bob] = await Promise.all([reader.totalDepositsAlice(asset), reader.totalDepositsBob(asset)]);
       return { alice, bob };
     } catch (error) {
-      throw new DepositError(asset, `cannot read the channel's deposits on chain (deployed?): ${(error as Error).message.slice(0, 200)}`);
+      throw new DepositError(
+        asset,
+        `cannot read the channel's deposits on chain (deployed?): ${(error as Error).message.slice(0, 200)}`,
+      );
     }
   };
 }

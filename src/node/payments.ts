@@ -40,7 +40,9 @@ export interface NodeRouterOptions {
 
 /** Delivers the node's proposals to one client over its socket; its acknowledgement arrives as channel.acknowledge. */
 class SocketLink implements PeerLink {
-  private waiter: { nonce: bigint; resolve(ack: Acknowledgement): void; timer: ReturnType<typeof setTimeout> } | undefined;
+  private waiter:
+    | { nonce: bigint; resolve(ack: Acknowledgement): void; timer: ReturnType<typeof setTimeout> }
+    | undefined;
 
   constructor(
     private readonly client: string,
@@ -73,7 +75,11 @@ class SocketLink implements PeerLink {
       throw new NonceError(pending?.update.state.nonce ?? this.channel.state.nonce + 1n, ack.nonce);
     }
     const setup = this.channel.channelSetup;
-    await verifyPayloads(setup.bob, payloadDigests(setup.chainId, setup.channel, payloadsOf(pending.update)), ack.signatures);
+    await verifyPayloads(
+      setup.bob,
+      payloadDigests(setup.chainId, setup.channel, payloadsOf(pending.update)),
+      ack.signatures,
+    );
     const waiter = this.waiter;
     if (waiter === undefined || waiter.nonce !== ack.nonce) throw new NonceError(ack.nonce, ack.nonce); // raced a timeout
     this.waiter = undefined;

@@ -119,7 +119,10 @@ export class NodeService {
       service = new NodeService(options, store);
       const channels = await service.channels.load();
       const payments = service.router !== undefined ? await service.router.start() : 0;
-      options.logger.info({ store: options.store.kind, channels, payments }, "store opened, channels and payments reloaded");
+      options.logger.info(
+        { store: options.store.kind, channels, payments },
+        "store opened, channels and payments reloaded",
+      );
     } catch (error) {
       await store.close().catch(() => undefined);
       throw error;

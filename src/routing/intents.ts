@@ -27,7 +27,8 @@ export class IntentGate<E> {
     const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
     const outcome = await Promise.race([this.done.then(() => "done" as const), timeout]);
     clearTimeout(timer);
-    if (outcome === "timeout") throw new PeerError(peer, `intent ${this.nonce} not acknowledged within ${timeoutMs} ms`);
+    if (outcome === "timeout")
+      throw new PeerError(peer, `intent ${this.nonce} not acknowledged within ${timeoutMs} ms`);
   }
 }
 

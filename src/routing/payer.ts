@@ -5,7 +5,6 @@ import { DEFAULT_SAFETY_MARGIN } from "../protocol/policies.js";
 import { encodeHashlockTerms } from "../protocol/resolvers.js";
 import { normalizeTransfer, type Transfer } from "../protocol/transfers.js";
 
-
 export interface HashlockTransferParams {
   channel: string;
   hashlock: string;

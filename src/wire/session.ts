@@ -13,7 +13,13 @@ import { stateDigest, withdrawCommitmentDigest } from "../protocol/digests.js";
 import { ForkError, MalformedUpdateError, StoreError, TamperedUpdateError } from "../protocol/errors.js";
 import { hashlockPolicy, signedTransferPolicy } from "../protocol/policies.js";
 import type { ChannelRecord, CoSignedUpdate, SignedState } from "../protocol/record.js";
-import { contentHash, payloadDigests, verifySignature, type CallProvider, type ChannelSigner } from "../protocol/signing.js";
+import {
+  contentHash,
+  payloadDigests,
+  verifySignature,
+  type CallProvider,
+  type ChannelSigner,
+} from "../protocol/signing.js";
 import { payloadsOf } from "../protocol/stateMachine.js";
 import { TransferSet, normalizeTransfer, transferId } from "../protocol/transfers.js";
 import type { ChannelSetup, DeploymentLimits, ResolverPolicy, Update } from "../protocol/types.js";
@@ -104,7 +110,10 @@ export class ClientSession {
   async propose(intent: Intent, route?: Route): Promise<SignedState> {
     this.outstanding.add(intent);
     try {
-      const proposal = await this.wire.request("channel.propose", { details: intent, ...(route !== undefined ? { route } : {}) });
+      const proposal = await this.wire.request("channel.propose", {
+        details: intent,
+        ...(route !== undefined ? { route } : {}),
+      });
       const ack = await accept(this.channel, proposal, intent);
       await this.wire.request("channel.acknowledge", { ack });
       return this.channel.latest as SignedState;
@@ -197,7 +206,10 @@ export class ClientSession {
     if (nonce === current && current > 0n) {
       ack = await this.ackOfStored(proposal.update);
     } else if (nonce === current + 1n) {
-      ack = proposal.update.proposer === "alice" ? await this.channel.receive(proposal) : await this.acceptRedelivered(proposal);
+      ack =
+        proposal.update.proposer === "alice"
+          ? await this.channel.receive(proposal)
+          : await this.acceptRedelivered(proposal);
     } else if (nonce > current + 1n) {
       throw new ForkError(current, `the node proposed nonce ${nonce}; sync first`);
     } else return; // an old proposal: nothing to do
@@ -226,7 +238,9 @@ export class ClientSession {
   /** This client's signatures of the co-signed update it holds at `update`'s nonce, if it is the same content. */
   private async ackOfStored(update: Update): Promise<Acknowledgement> {
     const nonce = update.state.nonce;
-    const [stored] = (await this.options.store.history(this.channel.address, nonce - 1n)).filter((u) => u.update.state.nonce === nonce);
+    const [stored] = (await this.options.store.history(this.channel.address, nonce - 1n)).filter(
+      (u) => u.update.state.nonce === nonce,
+    );
     if (stored === undefined) throw new StoreError(`the store has no co-signed update ${nonce}`);
     if (this.contentOf(stored.update) !== this.contentOf(update)) {
       throw new ForkError(nonce, "the node proposes another content at a nonce this client already co-signed");
@@ -262,16 +276,27 @@ async function openChannel(wire: WireClient, info: NodeInfo, options: ClientSess
   const got = await wire.request("channel.get");
   const factory = info.deployment.ChannelFactory;
   const mastercopy = info.deployment.ChannelMastercopy;
-  if (factory === undefined || mastercopy === undefined) throw new MalformedUpdateError("the node names no ChannelFactory / ChannelMastercopy");
+  if (factory === undefined || mastercopy === undefined)
+    throw new MalformedUpdateError("the node names no ChannelFactory / ChannelMastercopy");
   const expected = computeChannelAddress(factory, mastercopy, info.node, me, got.salt);
   if (got.channel !== expected || got.alice !== info.node || got.bob !== me || got.chainId !== info.chainId) {
-    throw new MalformedUpdateError(`the node's channel ${got.channel} is not the CREATE2 address ${expected} of (${info.node}, ${me})`);
+    throw new MalformedUpdateError(
+      `the node's channel ${got.channel} is not the CREATE2 address ${expected} of (${info.node}, ${me})`,
+    );
   }
-  const setup: ChannelSetup = { chainId: info.chainId, channel: expected, alice: info.node, bob: me, timeout: got.timeout };
+  const setup: ChannelSetup = {
+    chainId: info.chainId,
+    channel: expected,
+    alice: info.node,
+    bob: me,
+    timeout: got.timeout,
+  };
   const limits: DeploymentLimits = {
     minTimeout: info.limits.minTimeout,
     maxTimeout: info.limits.maxTimeout,
-    assets: new Map(info.limits.assets.map((a) => [a.asset, { channelCapacity: a.channelCapacity, transferCap: a.transferCap }])),
+    assets: new Map(
+      info.limits.assets.map((a) => [a.asset, { channelCapacity: a.channelCapacity, transferCap: a.transferCap }]),
+    ),
   };
   const resolvers = options.resolvers ?? defaultResolvers(info);
   const config = {
@@ -305,23 +330,38 @@ function defaultResolvers(info: NodeInfo): ResolverPolicy[] {
  * root recomputed from the active transfers (each normalised and re-hashed), both signatures of every
  * withdraw commitment. Later updates come through `sync` (nonce continuity, Channel.restore).
  */
-export async function restoredRecord(r: RestoreResult, setup: ChannelSetup, chain?: CallProvider): Promise<ChannelRecord> {
-  if (r.channel !== setup.channel || r.alice !== setup.alice || r.bob !== setup.bob || r.chainId !== setup.chainId || r.timeout !== setup.timeout) {
+export async function restoredRecord(
+  r: RestoreResult,
+  setup: ChannelSetup,
+  chain?: CallProvider,
+): Promise<ChannelRecord> {
+  if (
+    r.channel !== setup.channel ||
+    r.alice !== setup.alice ||
+    r.bob !== setup.bob ||
+    r.chainId !== setup.chainId ||
+    r.timeout !== setup.timeout
+  ) {
     throw new MalformedUpdateError("the restored channel's setup is not this channel's");
   }
   const latest = r.latest;
   if (latest === undefined) throw new StoreError("the node holds no co-signed state to restore");
-  if (latest.state.timeout !== setup.timeout) throw new MalformedUpdateError("the restored state's timeout is not the channel's");
+  if (latest.state.timeout !== setup.timeout)
+    throw new MalformedUpdateError("the restored state's timeout is not the channel's");
   const digest = stateDigest(setup.chainId, setup.channel, latest.state);
   await verifySignature(setup.alice, digest, latest.aliceSignature, chain);
   await verifySignature(setup.bob, digest, latest.bobSignature, chain);
   const transfers = r.transfers.map((t) => normalizeTransfer(t));
   for (const t of transfers) {
-    if (checksum(t.channel) !== setup.channel) throw new MalformedUpdateError(`restored transfer ${transferId(t)} is of another channel`);
+    if (checksum(t.channel) !== setup.channel)
+      throw new MalformedUpdateError(`restored transfer ${transferId(t)} is of another channel`);
   }
   const set = TransferSet.from(transfers);
   if (set.root !== latest.state.transfersRoot.toLowerCase()) {
-    throw new TamperedUpdateError("transfersRoot", `the active transfers give ${set.root}, the signed state says ${latest.state.transfersRoot}`);
+    throw new TamperedUpdateError(
+      "transfersRoot",
+      `the active transfers give ${set.root}, the signed state says ${latest.state.transfersRoot}`,
+    );
   }
   for (const w of r.withdrawals) {
     const wd = withdrawCommitmentDigest(setup.chainId, setup.channel, w.commitment);

@@ -48,10 +48,24 @@ describe("channel sequencing (alice signs first)", () => {
 
   it("test_accept_bobsResolveWithdrawAndDepositIntents", async () => {
     const p = await funded();
-    await p.alice.propose({ type: "create", transfer: hashlockTransfer(2, "alice") }).then(async (pr) => p.alice.complete(await p.bob.receive(pr)));
+    await p.alice
+      .propose({ type: "create", transfer: hashlockTransfer(2, "alice") })
+      .then(async (pr) => p.alice.complete(await p.bob.receive(pr)));
     const id = (p.bob.transfers.list()[0] as { id: string }).id;
-    await sequenced(p, { type: "resolve", transferId: id, toResponder: 10n ** 15n, resolverData: abi.encode(["bytes32"], [preimageOf(2)]) });
-    const commitment = { asset: ZeroAddress, recipient: bobWallet.address, amount: 10n ** 15n, nonce: 1n, callTo: ZeroAddress, callData: "0x" };
+    await sequenced(p, {
+      type: "resolve",
+      transferId: id,
+      toResponder: 10n ** 15n,
+      resolverData: abi.encode(["bytes32"], [preimageOf(2)]),
+    });
+    const commitment = {
+      asset: ZeroAddress,
+      recipient: bobWallet.address,
+      amount: 10n ** 15n,
+      nonce: 1n,
+      callTo: ZeroAddress,
+      callData: "0x",
+    };
     await sequenced(p, { type: "withdraw", party: "bob", commitment });
     expect(p.alice.latest).to.deep.equal(p.bob.latest);
     expect(p.bob.state.nonce).to.equal(p.alice.state.nonce);
@@ -139,7 +153,12 @@ describe("channel sequencing (alice signs first)", () => {
 
   it("test_proposeFor_depositIntentCheckedAgainstTheChain", async () => {
     const p = await funded();
-    const intent = { type: "deposit" as const, asset: ZeroAddress, totalDepositsAlice: 10n ** 19n, totalDepositsBob: 2n * 10n ** 19n };
+    const intent = {
+      type: "deposit" as const,
+      asset: ZeroAddress,
+      totalDepositsAlice: 10n ** 19n,
+      totalDepositsBob: 2n * 10n ** 19n,
+    };
     let error: unknown;
     try {
       await proposeFor(p.alice, intent); // alice has no deposit reader: she refuses to sign a deposit intent
@@ -147,7 +166,10 @@ describe("channel sequencing (alice signs first)", () => {
       error = e;
     }
     expect(error).to.be.instanceOf(DepositError);
-    const read = await Channel.open({ ...config("alice", p.aliceStore), deposits: async () => ({ alice: 10n ** 19n, bob: 15n * 10n ** 18n }) });
+    const read = await Channel.open({
+      ...config("alice", p.aliceStore),
+      deposits: async () => ({ alice: 10n ** 19n, bob: 15n * 10n ** 18n }),
+    });
     error = undefined;
     try {
       await proposeFor(read, intent);

@@ -29,14 +29,24 @@ const DEPOSITS = { alice: 10n * ETH, bob: 10n * ETH };
 const T = 86_400n;
 const MARGIN = 600n;
 const now = (): bigint => BigInt(Math.floor(Date.now() / 1000));
-const deposit = { type: "deposit" as const, asset: ZeroAddress, totalDepositsAlice: DEPOSITS.alice, totalDepositsBob: DEPOSITS.bob };
+const deposit = {
+  type: "deposit" as const,
+  asset: ZeroAddress,
+  totalDepositsAlice: DEPOSITS.alice,
+  totalDepositsBob: DEPOSITS.bob,
+};
 
 function preimage(tag: string): string {
   return zeroPadValue(toBeHex(BigInt(id(tag)) >> 8n), 32);
 }
 
 /** The payer's upstream lock to the node and its route (expiries within both route rules). */
-function payment(payer: ClientSession, payee: ClientSession, tag: string, amount = 10n ** 15n): { lock: Transfer; route: { recipient: string; expiry: bigint } } {
+function payment(
+  payer: ClientSession,
+  payee: ClientSession,
+  tag: string,
+  amount = 10n ** 15n,
+): { lock: Transfer; route: { recipient: string; expiry: bigint } } {
   const setup = payer.channel.channelSetup;
   const down = now() + T + MARGIN + 120n;
   const up = down + T + MARGIN + 120n;
@@ -92,7 +102,11 @@ describe("routing as a service (in process, real sockets)", function () {
 
   beforeEach(async () => {
     nodeLog.length = 0;
-    node = await startInProcessNode({ signer: loggingSigner(nodeWallet, nodeLog), chain: depositChain(DEPOSITS), peerTimeoutMs: 5_000 });
+    node = await startInProcessNode({
+      signer: loggingSigner(nodeWallet, nodeLog),
+      chain: depositChain(DEPOSITS),
+      peerTimeoutMs: 5_000,
+    });
   });
   afterEach(async () => node?.stop());
 
@@ -139,7 +153,12 @@ describe("routing as a service (in process, real sockets)", function () {
     payee = await session(node.url, loggingSigner(payeeWallet, []), payeeStore); // gets the forward re-delivered
     expect(payee.channel.transfers.size).to.equal(1);
     const t = payee.channel.transfers.list()[0] as { id: string; transfer: Transfer };
-    await payee.propose({ type: "resolve", transferId: t.id, toResponder: t.transfer.amount, resolverData: abi.encode(["bytes32"], [preimage("offline")]) });
+    await payee.propose({
+      type: "resolve",
+      transferId: t.id,
+      toResponder: t.transfer.amount,
+      resolverData: abi.encode(["bytes32"], [preimage("offline")]),
+    });
     await until(() => node.service.router?.node.payment(lockHash)?.status === "completed", "the upstream claim");
     await until(() => payer.channel.transfers.size === 0, "the claim to reach the payer");
     await payer.close();
@@ -171,12 +190,20 @@ describe("routing as a service (in process, real sockets)", function () {
     await Promise.all(sends);
     const router = node.service.router;
     const all = [...tagsToA.keys(), ...tagsToB.keys()];
-    await until(() => all.every((h) => router?.node.payment(h)?.status === "completed"), "every payment completed", 60_000).catch((e: unknown) => {
+    await until(
+      () => all.every((h) => router?.node.payment(h)?.status === "completed"),
+      "every payment completed",
+      60_000,
+    ).catch((e: unknown) => {
       const statuses = all.map((h) => `${router?.node.payment(h)?.status}:${router?.node.payment(h)?.error ?? ""}`);
       throw new Error(`${String(e)}: ${statuses.join(", ")}`);
     });
     await Promise.all(resolves);
-    await until(() => a.channel.transfers.size === 0 && b.channel.transfers.size === 0, "every claim delivered", 30_000);
+    await until(
+      () => a.channel.transfers.size === 0 && b.channel.transfers.size === 0,
+      "every claim delivered",
+      30_000,
+    );
     await a.sync();
     await b.sync();
     for (const s of [a, b]) {

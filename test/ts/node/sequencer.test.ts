@@ -55,10 +55,20 @@ function lock(s: ClientSession, from: "alice" | "bob", tag: string, amount = 10n
 }
 
 function resolveWith(transferId: string, tag: string, amount = 10n ** 15n) {
-  return { type: "resolve" as const, transferId, toResponder: amount, resolverData: abi.encode(["bytes32"], [preimage(tag)]) };
+  return {
+    type: "resolve" as const,
+    transferId,
+    toResponder: amount,
+    resolverData: abi.encode(["bytes32"], [preimage(tag)]),
+  };
 }
 
-const deposit = { type: "deposit" as const, asset: ZeroAddress, totalDepositsAlice: DEPOSITS.alice, totalDepositsBob: DEPOSITS.bob };
+const deposit = {
+  type: "deposit" as const,
+  asset: ZeroAddress,
+  totalDepositsAlice: DEPOSITS.alice,
+  totalDepositsBob: DEPOSITS.bob,
+};
 
 async function refused(p: Promise<unknown>): Promise<RemoteError> {
   try {
@@ -82,7 +92,11 @@ describe("node sequencer (in process, real sockets)", function () {
 
   beforeEach(async () => {
     nodeLog.length = 0;
-    node = await startInProcessNode({ signer: loggingSigner(nodeWallet, nodeLog), chain: depositChain(DEPOSITS), routing: false });
+    node = await startInProcessNode({
+      signer: loggingSigner(nodeWallet, nodeLog),
+      chain: depositChain(DEPOSITS),
+      routing: false,
+    });
   });
   afterEach(async () => node?.stop());
 
@@ -118,7 +132,9 @@ describe("node sequencer (in process, real sockets)", function () {
     let prevA: Transfer | undefined;
     let prevB: Transfer | undefined;
     const idOf = (t: Transfer): string => {
-      const found = s.channel.transfers.list().find((x) => x.transfer.salt === t.salt.toLowerCase() || x.transfer.salt === t.salt);
+      const found = s.channel.transfers
+        .list()
+        .find((x) => x.transfer.salt === t.salt.toLowerCase() || x.transfer.salt === t.salt);
       if (found === undefined) throw new Error(`transfer ${t.salt} is not active`);
       return found.id;
     };
@@ -132,7 +148,8 @@ describe("node sequencer (in process, real sockets)", function () {
       if (prevA !== undefined && prevB !== undefined) {
         work.push(clientIntent(resolveWith(idOf(prevA), `a${i - 1}`)));
         const nodeChannel = sequencer.channel;
-        const bId = nodeChannel.transfers.list().find((x) => x.transfer.salt === prevB?.salt.toLowerCase())?.id as string;
+        const bId = nodeChannel.transfers.list().find((x) => x.transfer.salt === prevB?.salt.toLowerCase())
+          ?.id as string;
         work.push(sequencer.propose(resolveWith(bId, `b${i - 1}`)));
       }
       await Promise.all(work);
@@ -198,7 +215,12 @@ describe("node sequencer (in process, real sockets)", function () {
     await s.propose({ type: "create", transfer: lock(s, "bob", "restart") });
     await s.close();
     await node.stop();
-    node = await startInProcessNode({ file: node.file, signer: loggingSigner(nodeWallet, nodeLog), chain: depositChain(DEPOSITS), routing: false });
+    node = await startInProcessNode({
+      file: node.file,
+      signer: loggingSigner(nodeWallet, nodeLog),
+      chain: depositChain(DEPOSITS),
+      routing: false,
+    });
     expect(node.service.nodeChannels.clients()).to.include(wallet.address);
     s = await session(node.url, loggingSigner(wallet, []), store);
     const t = lock(s, "bob", "restart 2");
@@ -234,7 +256,10 @@ describe("node sequencer (in process, real sockets)", function () {
     await node.stop();
     const copy = await tempFile("fork.sqlite");
     await copyFile(node.file, copy);
-    await stat(node.file + "-wal").then(() => copyFile(node.file + "-wal", copy + "-wal"), () => undefined);
+    await stat(node.file + "-wal").then(
+      () => copyFile(node.file + "-wal", copy + "-wal"),
+      () => undefined,
+    );
     node = await startInProcessNode({ file: node.file, chain: depositChain(DEPOSITS), routing: false });
     s = await session(node.url, loggingSigner(wallet, []), store);
     await s.propose({ type: "create", transfer: lock(s, "bob", "fork one") }); // nonce 2 in `store`
@@ -293,7 +318,10 @@ describe("node sequencer (in process, real sockets)", function () {
       const proposal = await s.wire.request("channel.propose", { details: intent });
       const { accept } = await import("../../../src/channel/sequencing.js");
       const ack = await accept(s.channel, proposal, intent);
-      await unchanged(() => refused(s.wire.request("channel.acknowledge", { ack: { ...ack, nonce: ack.nonce + 1n } })), "NONCE");
+      await unchanged(
+        () => refused(s.wire.request("channel.acknowledge", { ack: { ...ack, nonce: ack.nonce + 1n } })),
+        "NONCE",
+      );
       await s.wire.request("channel.acknowledge", { ack });
     });
 
@@ -302,22 +330,38 @@ describe("node sequencer (in process, real sockets)", function () {
       const proposal = await s.wire.request("channel.propose", { details: intent });
       // The node's own signature is not the client's.
       await unchanged(
-        () => refused(s.wire.request("channel.acknowledge", { ack: { nonce: proposal.update.state.nonce, signatures: proposal.signatures } })),
+        () =>
+          refused(
+            s.wire.request("channel.acknowledge", {
+              ack: { nonce: proposal.update.state.nonce, signatures: proposal.signatures },
+            }),
+          ),
         "SIGNATURE",
       );
     });
 
     it("test_intent_forAnotherAddressesChannelIsRefused", async () => {
       const t = { ...lock(other, "bob", "theirs") }; // a lock in the other client's channel, from the other client
-      await unchanged(() => refused(s.wire.request("channel.propose", { details: { type: "create", transfer: t } })), "MALFORMED");
+      await unchanged(
+        () => refused(s.wire.request("channel.propose", { details: { type: "create", transfer: t } })),
+        "MALFORMED",
+      );
     });
 
     it("test_intent_wrongParamsAreRefusedInvalidParams", async () => {
       await unchanged(
-        () => refused(s.wire.call("channel.propose", { details: { type: "create", transfer: { amount: 5 } } }) as Promise<unknown>),
+        () =>
+          refused(
+            s.wire.call("channel.propose", {
+              details: { type: "create", transfer: { amount: 5 } },
+            }) as Promise<unknown>,
+          ),
         "INVALID_PARAMS",
       );
-      await unchanged(() => refused(s.wire.call("channel.acknowledge", { ack: { nonce: "2" } }) as Promise<unknown>), "INVALID_PARAMS");
+      await unchanged(
+        () => refused(s.wire.call("channel.acknowledge", { ack: { nonce: "2" } }) as Promise<unknown>),
+        "INVALID_PARAMS",
+      );
       await unchanged(() => refused(s.wire.call("channel.sync", {}) as Promise<unknown>), "INVALID_PARAMS");
     });
 

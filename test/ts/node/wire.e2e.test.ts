@@ -74,7 +74,13 @@ describe("node over the wire (own process, anvil, contracts deployed)", function
   const sessions: ClientSession[] = [];
 
   const open = async (wallet: typeof walletA, store: MemoryStore): Promise<ClientSession> => {
-    const s = await ClientSession.connect({ url: node.ws, WebSocket: WebSocket as never, signer: walletSigner(wallet), store, timeoutMs: 20_000 });
+    const s = await ClientSession.connect({
+      url: node.ws,
+      WebSocket: WebSocket as never,
+      signer: walletSigner(wallet),
+      store,
+      timeoutMs: 20_000,
+    });
     sessions.push(s);
     return s;
   };
@@ -102,7 +108,12 @@ describe("node over the wire (own process, anvil, contracts deployed)", function
       const tag = known.get(n.lockHash);
       if (n.role !== "payee" || n.status !== "forwarded" || tag === undefined || n.transferId === undefined) return;
       void payee
-        .propose({ type: "resolve", transferId: n.transferId, toResponder: n.amount as bigint, resolverData: abi.encode(["bytes32"], [preimage(tag)]) })
+        .propose({
+          type: "resolve",
+          transferId: n.transferId,
+          toResponder: n.amount as bigint,
+          resolverData: abi.encode(["bytes32"], [preimage(tag)]),
+        })
         .catch(() => undefined); // a resolve raced by a reconnect is retried by the test
     });
   };
@@ -113,21 +124,44 @@ describe("node over the wire (own process, anvil, contracts deployed)", function
     funder = new NonceManager(await provider.getSigner(0));
     operator = new NonceManager(nodeWallet.connect(provider));
     const factoryArt = await artifact("ChannelFactory");
-    const factory = await new ContractFactory(factoryArt.abi, factoryArt.bytecode, funder).deploy([LIMIT], T, 30n * 86_400n);
+    const factory = await new ContractFactory(factoryArt.abi, factoryArt.bytecode, funder).deploy(
+      [LIMIT],
+      T,
+      30n * 86_400n,
+    );
     await factory.waitForDeployment();
-    const hashlock = await new ContractFactory((await artifact("HashlockResolver", "resolvers/HashlockResolver")).abi, (await artifact("HashlockResolver", "resolvers/HashlockResolver")).bytecode, funder).deploy();
-    const signed = await new ContractFactory((await artifact("SignedTransferResolver", "resolvers/SignedTransferResolver")).abi, (await artifact("SignedTransferResolver", "resolvers/SignedTransferResolver")).bytecode, funder).deploy();
+    const hashlock = await new ContractFactory(
+      (await artifact("HashlockResolver", "resolvers/HashlockResolver")).abi,
+      (await artifact("HashlockResolver", "resolvers/HashlockResolver")).bytecode,
+      funder,
+    ).deploy();
+    const signed = await new ContractFactory(
+      (await artifact("SignedTransferResolver", "resolvers/SignedTransferResolver")).abi,
+      (await artifact("SignedTransferResolver", "resolvers/SignedTransferResolver")).bytecode,
+      funder,
+    ).deploy();
     addresses = {
       ChannelFactory: await factory.getAddress(),
       ChannelMastercopy: (await (factory as Contract).getFunction("mastercopy")()) as string,
       HashlockResolver: await hashlock.getAddress(),
       SignedTransferResolver: await signed.getAddress(),
     };
-    for (const w of [nodeWallet, walletA, walletB]) await (await funder.sendTransaction({ to: w.address, value: 50n * ETH })).wait();
+    for (const w of [nodeWallet, walletA, walletB])
+      await (await funder.sendTransaction({ to: w.address, value: 50n * ETH })).wait();
     config = await writeConfig(chain.url, {
       deployment: {
         addresses,
-        limits: { minTimeout: T.toString(), maxTimeout: (30n * 86_400n).toString(), assets: [{ asset: ZeroAddress, channelCapacity: LIMIT.channelCapacity.toString(), transferCap: LIMIT.transferCap.toString() }] },
+        limits: {
+          minTimeout: T.toString(),
+          maxTimeout: (30n * 86_400n).toString(),
+          assets: [
+            {
+              asset: ZeroAddress,
+              channelCapacity: LIMIT.channelCapacity.toString(),
+              transferCap: LIMIT.transferCap.toString(),
+            },
+          ],
+        },
       },
       channelTimeout: T.toString(),
       wire: { ratePerSecond: 1000, burst: 1000, maxInFlight: 64 },
@@ -146,12 +180,23 @@ describe("node over the wire (own process, anvil, contracts deployed)", function
     const address = s.channel.address;
     const client = new NonceManager(wallet.connect(provider));
     await (await client.sendTransaction({ to: address, value: bob })).wait(); // before it exists
-    const factory = new Contract(addresses.ChannelFactory as string, ["function createChannel(address,address,bytes32) returns (address)"], client);
-    await (await factory.getFunction("createChannel")(nodeWallet.address, wallet.address, "0x" + "00".repeat(32))).wait();
+    const factory = new Contract(
+      addresses.ChannelFactory as string,
+      ["function createChannel(address,address,bytes32) returns (address)"],
+      client,
+    );
+    await (
+      await factory.getFunction("createChannel")(nodeWallet.address, wallet.address, "0x" + "00".repeat(32))
+    ).wait();
     const channel = new Contract(address, CHANNEL_ABI as string[], operator);
     await (await channel.getFunction("depositAliceEth")({ value: alice })).wait();
     const totals = await new ChannelReader(provider, address).deposits()(ZeroAddress);
-    await s.propose({ type: "deposit", asset: ZeroAddress, totalDepositsAlice: totals.alice, totalDepositsBob: totals.bob });
+    await s.propose({
+      type: "deposit",
+      asset: ZeroAddress,
+      totalDepositsAlice: totals.alice,
+      totalDepositsBob: totals.bob,
+    });
   }
 
   it("test_e2e_loginDepositRoutedPaymentsRestoreKillRestartWithdraw_balancesOnChain", async () => {
@@ -179,7 +224,10 @@ describe("node over the wire (own process, anvil, contracts deployed)", function
     const paidAB = BigInt(n) * (ETH / 10n);
     const paidBA = BigInt(n) * (ETH / 20n);
     await until(
-      () => a.channel.transfers.size === 0 && b.channel.transfers.size === 0 && a.channel.state.assets[0]?.balanceBob === 5n * ETH - paidAB + paidBA,
+      () =>
+        a.channel.transfers.size === 0 &&
+        b.channel.transfers.size === 0 &&
+        a.channel.state.assets[0]?.balanceBob === 5n * ETH - paidAB + paidBA,
       "every payment claimed upstream",
     );
     expect(b.channel.state.assets[0]?.balanceBob).to.equal(5n * ETH + paidAB - paidBA);
@@ -198,7 +246,10 @@ describe("node over the wire (own process, anvil, contracts deployed)", function
     const notices: PaymentNotice[] = [];
     a.onPayment((x) => notices.push(x));
     await a.sendPayment(killed.intent, killed.route);
-    await until(() => notices.some((x) => x.lockHash === lockHash && x.status === "forwarded"), "the forward signed for the offline payee");
+    await until(
+      () => notices.some((x) => x.lockHash === lockHash && x.status === "forwarded"),
+      "the forward signed for the offline payee",
+    );
     node.signal("SIGKILL");
     await node.exited;
     await a.close();
@@ -207,7 +258,12 @@ describe("node over the wire (own process, anvil, contracts deployed)", function
     a = await open(walletA, fresh);
     await until(() => b.channel.transfers.size === 1, "the re-delivered forward");
     const t = b.channel.transfers.list()[0] as { id: string; transfer: Transfer };
-    await b.propose({ type: "resolve", transferId: t.id, toResponder: t.transfer.amount, resolverData: abi.encode(["bytes32"], [preimage("killed")]) });
+    await b.propose({
+      type: "resolve",
+      transferId: t.id,
+      toResponder: t.transfer.amount,
+      resolverData: abi.encode(["bytes32"], [preimage("killed")]),
+    });
     await until(() => a.channel.transfers.size === 0, "the upstream claim after the restart");
     const balA = 5n * ETH - paidAB + paidBA - ETH / 4n;
     const balB = 5n * ETH + paidAB - paidBA + ETH / 4n;
@@ -216,14 +272,27 @@ describe("node over the wire (own process, anvil, contracts deployed)", function
 
     // A cooperative withdraw by the client, executed on chain.
     const amount = ETH;
-    const commitment = { asset: ZeroAddress, recipient: walletB.address, amount, nonce: b.channel.snapshot().nextWithdrawNonce, callTo: ZeroAddress, callData: "0x" };
+    const commitment = {
+      asset: ZeroAddress,
+      recipient: walletB.address,
+      amount,
+      nonce: b.channel.snapshot().nextWithdrawNonce,
+      callTo: ZeroAddress,
+      callData: "0x",
+    };
     await b.propose({ type: "withdraw", party: "bob", commitment });
     const record = await storeB.load(b.channel.address);
     const signedWithdraw = record?.withdrawals.at(-1);
     expect(signedWithdraw?.commitment.amount).to.equal(amount);
     const before = await provider.getBalance(walletB.address);
     const channelB = new Contract(b.channel.address, CHANNEL_ABI as string[], funder);
-    await (await channelB.getFunction("withdraw")(signedWithdraw?.commitment, signedWithdraw?.aliceSignature, signedWithdraw?.bobSignature)).wait();
+    await (
+      await channelB.getFunction("withdraw")(
+        signedWithdraw?.commitment,
+        signedWithdraw?.aliceSignature,
+        signedWithdraw?.bobSignature,
+      )
+    ).wait();
     expect(await provider.getBalance(walletB.address)).to.equal(before + amount);
 
     // Every channel's ETH on chain is what its latest co-signed state says both parties hold.
@@ -249,8 +318,13 @@ describe("node over the wire (own process, anvil, contracts deployed)", function
     };
     const lock = payment(s, other, "bad", ETH / 100n).intent;
     // Wrong params, an intent in another client's channel, an ack nobody asked for, a replayed ack, a wrong signature.
-    expect(await code(s.wire.call("channel.propose", { details: { type: "create", transfer: { amount: 1 } } }))).to.equal("INVALID_PARAMS");
-    const theirs = { type: "create" as const, transfer: { ...lock.transfer, channel: other.channel.address, initiator: other.address } };
+    expect(
+      await code(s.wire.call("channel.propose", { details: { type: "create", transfer: { amount: 1 } } })),
+    ).to.equal("INVALID_PARAMS");
+    const theirs = {
+      type: "create" as const,
+      transfer: { ...lock.transfer, channel: other.channel.address, initiator: other.address },
+    };
     expect(await code(s.wire.request("channel.propose", { details: theirs }))).to.equal("MALFORMED");
     const stale = { nonce: s.channel.state.nonce, signatures: { state: s.channel.latest?.bobSignature as string } };
     expect(await code(s.wire.request("channel.acknowledge", { ack: stale }))).to.equal("NONCE");
