@@ -29,6 +29,8 @@ export interface NodeRouterOptions {
   push(client: string, proposal: Proposal): void;
   /** Pushes a notification to the client's sockets. */
   notify(client: string, method: string, params: unknown): void;
+  /** A payment ended: "completed" (routed) or "refunded" (metrics). */
+  settled?(status: "completed" | "refunded", asset: string): void;
   logger: Logger;
   /** Milliseconds between two runs of Node.tick() (default 2000). */
   tickMs?: number;
@@ -218,7 +220,10 @@ export class NodeRouter implements PaymentRouter {
           amount: p.downstream.transfer.amount,
         });
       }
-      if (p.status === "completed" || p.status === "refunded") this.tracked.delete(lockHash);
+      if (p.status === "completed" || p.status === "refunded") {
+        this.tracked.delete(lockHash);
+        this.options.settled?.(p.status, p.upstream.transfer.asset);
+      }
     }
   }
 }

@@ -42,6 +42,8 @@ export interface RpcContext {
   loggedIn(session: Session, address: string): void;
   /** Routing, when the node routes payments. */
   router?: PaymentRouter;
+  /** Counts a co-signed update (the `switchyard_updates_total` metric). */
+  updated?(type: string, proposer: string): void;
 }
 
 type Handler = (params: unknown, session: Session) => Promise<unknown>;
@@ -86,8 +88,10 @@ export function createHandlers(ctx: RpcContext): Record<MethodName, Handler> {
     "channel.acknowledge": async (params, session) => {
       const { ack } = params as { ack: Acknowledgement };
       const client = loggedIn(session);
+      const update = (await ctx.channels.channelOf(client)).pending?.update;
       if (ctx.router !== undefined) await ctx.router.acknowledge(client, ack);
       else await (await ctx.channels.sequencerOf(client)).acknowledge(ack);
+      if (update !== undefined && update.state.nonce === ack.nonce) ctx.updated?.(update.details.type, update.proposer);
       return { nonce: ack.nonce };
     },
     "channel.sync": async (params, session) => {

@@ -87,6 +87,10 @@ export class NodeService {
             channels: this.channels,
             push: (client, proposal) => this.pushUpdate(client, proposal),
             notify: (client, method, params) => this.notify(client, method, params),
+            settled: (status, asset) => {
+              if (status === "completed") this.metrics.paymentsRouted.inc({ asset });
+              else this.metrics.paymentsFailed.inc({ asset, reason: status });
+            },
             logger: options.logger,
             ...(options.routingTickMs !== undefined ? { tickMs: options.routingTickMs } : {}),
             ...(options.peerTimeoutMs !== undefined ? { peerTimeoutMs: options.peerTimeoutMs } : {}),
@@ -96,6 +100,7 @@ export class NodeService {
       info: () => this.info(),
       channels: this.channels,
       loggedIn: (session, address) => this.loggedIn(session, address),
+      updated: (type, proposer) => this.metrics.updates.inc({ type, proposer }),
       ...(this.router !== undefined ? { router: this.router } : {}),
     });
     this.http = createServer((req, res) => void this.route(req, res));

@@ -130,6 +130,9 @@ describe("routing as a service (in process, real sockets)", function () {
     expect(bobBalance(payee)).to.equal(DEPOSITS.bob + lock.amount);
     const stored = await node.store.payment(lockHash);
     expect(stored?.status).to.equal("completed"); // durable in the node's store
+    const metrics = await node.service.metrics.registry.metrics();
+    expect(metrics).to.match(/switchyard_payments_routed_total\{asset="0x0{40}"\} 1\n/);
+    expect(metrics).to.match(/switchyard_updates_total\{type="create",proposer="bob"\} 1\n/); // the upstream lock
     for (const s of [payer, payee]) {
       const channel = await node.service.nodeChannels.channelOf(s.address);
       expect(channel.latest).to.deep.equal(s.channel.latest);
@@ -178,16 +181,20 @@ describe("routing as a service (in process, real sockets)", function () {
     autoResolve(a, tagsToA, resolves);
     autoResolve(b, tagsToB, resolves);
     const n = 25;
-    const sends: Array<Promise<unknown>> = [];
-    for (let i = 0; i < n; i++) {
-      const ab = payment(a, b, `ab${i}`);
-      const ba = payment(b, a, `ba${i}`);
-      tagsToB.set(hashlockLock(preimage(`ab${i}`)).toLowerCase(), `ab${i}`);
-      tagsToA.set(hashlockLock(preimage(`ba${i}`)).toLowerCase(), `ba${i}`);
-      sends.push(a.sendPayment({ type: "create", transfer: ab.lock }, ab.route));
-      sends.push(b.sendPayment({ type: "create", transfer: ba.lock }, ba.route));
+    // In waves of 5 each way: forwards, claims and the payees' resolves of earlier waves interleave with new
+    // intents (the collisions), while no request waits behind the whole storm (the clients' 20 s timeout).
+    for (let wave = 0; wave < n; wave += 5) {
+      const sends: Array<Promise<unknown>> = [];
+      for (let i = wave; i < Math.min(n, wave + 5); i++) {
+        const ab = payment(a, b, `ab${i}`);
+        const ba = payment(b, a, `ba${i}`);
+        tagsToB.set(hashlockLock(preimage(`ab${i}`)).toLowerCase(), `ab${i}`);
+        tagsToA.set(hashlockLock(preimage(`ba${i}`)).toLowerCase(), `ba${i}`);
+        sends.push(a.sendPayment({ type: "create", transfer: ab.lock }, ab.route));
+        sends.push(b.sendPayment({ type: "create", transfer: ba.lock }, ba.route));
+      }
+      await Promise.all(sends);
     }
-    await Promise.all(sends);
     const router = node.service.router;
     const all = [...tagsToA.keys(), ...tagsToB.keys()];
     await until(
