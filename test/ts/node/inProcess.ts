@@ -16,7 +16,7 @@ import { channelInterface } from "../../../src/chain/abi.js";
 import { DEFAULT_WIRE_LIMITS } from "../../../src/node/options.js";
 import { NodeService } from "../../../src/node/service.js";
 import { walletSigner, type CallProvider, type ChannelSigner } from "../../../src/protocol/signing.js";
-import { SqliteStore } from "../../../src/stores/sqlite/index.js";
+import { openNodeStore, type StoreLocation } from "../../../src/node/store.js";
 import { MemoryStore, type SwitchyardStore } from "../../../src/stores/store.js";
 import { ClientSession } from "../../../src/wire/session.js";
 import { ADDRESSES, nodeWallet } from "./harness.js";
@@ -85,7 +85,7 @@ export const LIMITS = {
 export interface InProcessNode {
   service: NodeService;
   url: string;
-  store: SqliteStore;
+  store: SwitchyardStore;
   file: string;
   stop(): Promise<void>;
 }
@@ -102,10 +102,13 @@ export async function startInProcessNode(
     intentWaitMs?: number;
     routing?: boolean;
     peerTimeoutMs?: number;
+    /** Another store than the SQLite file (`file` is then only a label). */
+    location?: StoreLocation;
   } = {},
 ): Promise<InProcessNode> {
   const file = options.file ?? (await tempFile("node.sqlite"));
-  const store = await SqliteStore.open(file);
+  const location: StoreLocation = options.location ?? { kind: "sqlite", url: file };
+  const store = await openNodeStore(location);
   const service = await NodeService.start({
     name: "Switchyard test node",
     host: "127.0.0.1",
@@ -117,7 +120,7 @@ export async function startInProcessNode(
     fees: { default: { flat: 0n, ppm: 0n }, assets: new Map() },
     collateral: [],
     channelTimeout: 86_400n,
-    store: { kind: "sqlite", url: file },
+    store: location,
     openedStore: store,
     wire: { ...DEFAULT_WIRE_LIMITS, ratePerSecond: 10_000, burst: 10_000, maxInFlight: 64 },
     ...(options.chain !== undefined ? { chain: options.chain } : {}),
