@@ -25,9 +25,9 @@ import { TransferSet, normalizeTransfer, transferId } from "../protocol/transfer
 import type { ChannelSetup, DeploymentLimits, ResolverPolicy, Update } from "../protocol/types.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import { WireClient, type WebSocketConstructor } from "./client.js";
-import { RemoteError } from "./codes.js";
+import { RemoteError, TransportError } from "./codes.js";
 import { NOTIFICATIONS, paymentNotice, updatePush, type NodeInfo, type RestoreResult } from "./methods.js";
-import { validate } from "./schemas.js";
+import { updateDetails, validate } from "./schemas.js";
 
 export interface ClientSessionOptions {
   /** ws://host:port/v1 */
@@ -57,7 +57,8 @@ export interface Route {
 
 export class ClientSession {
   readonly address: string;
-  private readonly outstanding = new Set<Intent>();
+  /** This client's intents the node may have signed, by outbox id (kept in the client's store until answered). */
+  private readonly outstanding = new Map<string, Intent>();
   private readonly paymentHandlers = new Set<(notice: PaymentNotice) => void>();
   private readonly errorHandlers = new Set<(error: Error) => void>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -93,6 +94,7 @@ export class ClientSession {
       const channel = await openChannel(wire, info, options);
       session = new ClientSession(wire, info, channel, options);
       wire.on(NOTIFICATIONS.payment, (params) => session?.onPayment(params));
+      await session.loadIntents();
       await session.sync();
       for (const params of early) session.onPush(params);
       return session;
@@ -108,7 +110,14 @@ export class ClientSession {
    * co-signed state once the node confirmed it is durable on its side too.
    */
   async propose(intent: Intent, route?: Route): Promise<SignedState> {
-    this.outstanding.add(intent);
+    // Stored before it is sent: if the answer is lost (a crash, a dropped socket), the node re-delivers its
+    // signed proposal for it and the client still recognises it as its own.
+    const id = `intent:${this.channel.address}:${globalThis.crypto.randomUUID()}`;
+    await this.options.store.write({
+      outbox: [{ id, recipient: this.info.node, channel: this.channel.address, body: intent, createdAt: Date.now() }],
+    });
+    this.outstanding.set(id, intent);
+    let keep = false;
     try {
       const proposal = await this.wire.request("channel.propose", {
         details: intent,
@@ -117,8 +126,11 @@ export class ClientSession {
       const ack = await accept(this.channel, proposal, intent);
       await this.wire.request("channel.acknowledge", { ack });
       return this.channel.latest as SignedState;
+    } catch (error) {
+      keep = error instanceof TransportError; // the node may hold a signed proposal for it
+      throw error;
     } finally {
-      this.outstanding.delete(intent);
+      if (!keep) await this.forget(id);
     }
   }
 
@@ -223,9 +235,11 @@ export class ClientSession {
 
   /** A proposal for one of this client's intents, re-delivered (its first answer was lost). */
   private async acceptRedelivered(proposal: Proposal): Promise<Acknowledgement> {
-    for (const intent of this.outstanding) {
+    for (const [id, intent] of this.outstanding) {
       try {
-        return await accept(this.channel, proposal, intent);
+        const ack = await accept(this.channel, proposal, intent);
+        await this.forget(id);
+        return ack;
       } catch (error) {
         if (!(error instanceof TamperedUpdateError)) throw error;
       }
@@ -233,6 +247,23 @@ export class ClientSession {
     throw new MalformedUpdateError(
       `the node's proposal ${proposal.update.state.nonce} is proposed by this client, but matches none of its open intents`,
     );
+  }
+
+  /** Reads the intents of this channel a previous session stored and never saw answered. */
+  private async loadIntents(): Promise<void> {
+    for (const m of await this.options.store.outbox({ recipient: this.info.node })) {
+      if (m.channel !== this.channel.address || !m.id.startsWith("intent:")) continue;
+      try {
+        this.outstanding.set(m.id, validate(updateDetails, m.body, "stored intent"));
+      } catch {
+        await this.forget(m.id); // not an intent this version can read: it can match nothing
+      }
+    }
+  }
+
+  private async forget(id: string): Promise<void> {
+    this.outstanding.delete(id);
+    await this.options.store.write({ delivered: [id] });
   }
 
   /** This client's signatures of the co-signed update it holds at `update`'s nonce, if it is the same content. */

@@ -9,11 +9,14 @@ import { copyFile, stat } from "node:fs/promises";
 
 import { expect } from "chai";
 import { AbiCoder, ZeroAddress, id, toBeHex, zeroPadValue } from "ethers";
+import WebSocket from "ws";
 
 import { hashlockLock, encodeHashlockTerms } from "../../../src/protocol/resolvers.js";
 import { ForkError } from "../../../src/protocol/errors.js";
 import type { Transfer } from "../../../src/protocol/transfers.js";
+import { walletSigner } from "../../../src/protocol/signing.js";
 import { MemoryStore } from "../../../src/stores/store.js";
+import { WireClient } from "../../../src/wire/client.js";
 import { RemoteError, WIRE_ERRORS } from "../../../src/wire/codes.js";
 import type { ClientSession } from "../../../src/wire/session.js";
 import { ADDRESSES, nodeWallet } from "./harness.js";
@@ -204,6 +207,45 @@ describe("node sequencer (in process, real sockets)", function () {
     s = await session(node.url, loggingSigner(wallet, []), store);
     await sequencer.settled();
     expect(sequencer.channel.latest).to.deep.equal(s.channel.latest);
+    await s.close();
+  });
+
+  it("test_intentAnswerLost_theStoredIntentLetsTheClientAcceptTheRedeliveredProposal", async () => {
+    const wallet = clientWalletOf("answer lost");
+    const store = new MemoryStore();
+    let s = await session(node.url, loggingSigner(wallet, []), store);
+    await s.propose(deposit);
+    const intent = { type: "create" as const, transfer: lock(s, "bob", "answer lost") };
+    const address = s.channel.address;
+    await s.close();
+    const sequencer = await node.service.nodeChannels.sequencerOf(wallet.address);
+    await sequencer.propose({ type: "create", transfer: lock(s, "alice", "queued before") }); // unanswered: offline
+    // The client stores its intent and sends it on a connection that dies before the answer.
+    await store.write({
+      outbox: [
+        {
+          id: `intent:${address}:lost`,
+          recipient: nodeWallet.address,
+          channel: address,
+          body: intent,
+          createdAt: Date.now(),
+        },
+      ],
+    });
+    const raw = await WireClient.connect(node.url, { WebSocket: WebSocket as never });
+    await raw.login(walletSigner(wallet));
+    const lost = raw.request("channel.propose", { details: intent }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    await raw.close();
+    await lost;
+    s = await session(node.url, loggingSigner(wallet, []), store); // answers the node's proposal: the intent is signed next
+    await until(() => sequencer.pending?.update.proposer === "bob", "the node to sign the queued intent");
+    await s.close();
+    s = await session(node.url, loggingSigner(wallet, []), store); // re-delivered at login, recognised as its own
+    await sequencer.settled();
+    expect(s.channel.state.nonce).to.equal(3n);
+    expect(sequencer.channel.latest).to.deep.equal(s.channel.latest);
+    expect(await store.outbox({ recipient: nodeWallet.address })).to.deep.equal([]);
     await s.close();
   });
 
