@@ -18,7 +18,7 @@
  */
 import { checksum } from "../protocol/address.js";
 import { hashingReady } from "../protocol/hashes.js";
-import { DepositError, DoubleSignError, MalformedUpdateError, NonceError, ReopenError, StoreError } from "../protocol/errors.js";
+import { DepositError, DoubleSignError, MalformedUpdateError, NonceError, ReopenError, StoreError, TamperedUpdateError } from "../protocol/errors.js";
 import { rememberContent, type ChannelRecord, type CoSignedUpdate, type PendingSignature, type SignedState, type StoreEntry } from "../protocol/record.js";
 import {
   contentHash,
@@ -211,12 +211,23 @@ export class Channel {
 
   /** Proposes an update: checks it, signs it, stores the signature (with `also`), then returns it to send. */
   propose(details: UpdateDetails, also?: WriteUnit): Promise<Proposal> {
+    return this.proposeAs(this.config.me, details, also);
+  }
+
+  /**
+   * Like `propose`, with the update's `proposer` (the state machine's party: a transfer's initiator, a
+   * resolution's responder, the withdrawing party) chosen by the caller. With the counter-party as proposer,
+   * this party signs the counter-party's intent first (the sequencer's rule, src/channel/sequencing.ts); a
+   * deposit then needs the deposit reader and may claim no more than the chain holds.
+   */
+  proposeAs(proposer: Party, details: UpdateDetails, also?: WriteUnit): Promise<Proposal> {
     return this.serialize(async () => {
       // A reopen is signed only with the payouts of the close as this party reads them on chain.
       if (details.type === "reopen" && !this.closed) throw new ReopenError("only a channel closed cooperatively can be reopened");
       if (details.type === "reopen") await this.checkReopen(details.payouts);
-      const transition = nextState(this.snapshot(), this.config.me, details, this.context());
-      const update: Update = { proposer: this.config.me, details: normalizeDetails(details, transition), state: transition.state };
+      const transition = nextState(this.snapshot(), proposer, details, this.context());
+      if (proposer !== this.config.me && details.type === "deposit") await this.checkDeposit(details.asset, details, true);
+      const update: Update = { proposer, details: normalizeDetails(details, transition), state: transition.state };
       const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);
       const content = contentHash(digests);
       const pending = this.pendingProposal?.pending;
@@ -257,30 +268,38 @@ export class Channel {
    * co-signed update, and returns this party's signatures. Throws a typed error and changes nothing on any
    * bad input.
    */
-  receive(proposal: Proposal, also?: WriteUnit): Promise<Acknowledgement> {
+  receive(proposal: Proposal, also?: WriteUnit, intent?: UpdateDetails): Promise<Acknowledgement> {
     return this.serialize(async () => {
       const { update } = proposal;
-      if (update?.proposer !== this.counterparty) {
-        throw new MalformedUpdateError(`a received update must be proposed by ${this.counterparty}`);
+      const proposer = intent === undefined ? this.counterparty : this.config.me;
+      if (update?.proposer !== proposer) {
+        throw new MalformedUpdateError(
+          intent === undefined
+            ? `a received update must be proposed by ${this.counterparty}`
+            : `the update signed for this party's intent must have ${this.config.me} as its proposer`,
+        );
       }
       const transition = applyUpdate(this.snapshot(), update, this.context());
       const details = normalizeDetails(update.details, transition);
-      if (details.type === "deposit" && this.config.deposits !== undefined) {
-        const onchain = await this.config.deposits(details.asset);
-        if (details.totalDepositsAlice > onchain.alice || details.totalDepositsBob > onchain.bob) {
-          throw new DepositError(details.asset, `claims deposits above the on-chain totals (${onchain.alice}, ${onchain.bob})`);
+      if (details.type === "deposit") await this.checkDeposit(details.asset, details, false);
+      const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);
+      const content = contentHash(digests);
+      if (intent !== undefined) {
+        // Exactly this party's intent on this party's latest state: the same payloads, so the same content.
+        const own = nextState(this.snapshot(), this.config.me, intent, this.context());
+        const ownContent = contentHash(payloadDigests(this.setup.chainId, this.setup.channel, own.payloads));
+        if (ownContent !== content) {
+          throw new TamperedUpdateError("intent", `update ${update.state.nonce} is not this party's intent on its latest state`);
         }
       }
       if (details.type === "reopen") await this.checkReopen(details.payouts);
-      const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);
       await verifyPayloads(this.partyAddress(this.counterparty), digests, proposal.signatures, this.config.chain);
-      const content = contentHash(digests);
       const pending = this.pendingProposal?.pending;
       if (pending !== undefined && pending.nonce === transition.state.nonce && pending.content !== content) {
         throw new DoubleSignError(pending.nonce, pending.content, content);
       }
       const mine = await signPayloads(this.config.signer, this.setup.chainId, this.setup.channel, transition.payloads, digests);
-      const stored: Update = { proposer: this.counterparty, details, state: transition.state };
+      const stored: Update = { proposer, details, state: transition.state };
       rememberContent(this.setup, stored, content);
       await this.commit(stored, transition.transfers, this.cosigned(stored, transition.transfers, proposal.signatures, mine), also);
       return { nonce: stored.state.nonce, signatures: mine };
@@ -345,6 +364,19 @@ export class Channel {
         return p.asset === q.asset && p.toAlice === q.toAlice && p.toBob === q.toBob && p.defundNonce === q.defundNonce;
       });
     if (!same) throw new ReopenError("the reopen's payouts differ from what the close paid on chain");
+  }
+
+  /** A deposit claims no more than the chain holds (required when signing the counter-party's intent first). */
+  private async checkDeposit(asset: string, d: { totalDepositsAlice: bigint; totalDepositsBob: bigint }, required: boolean): Promise<void> {
+    const reader = this.config.deposits;
+    if (reader === undefined) {
+      if (required) throw new DepositError(asset, "no deposit reader configured: a deposit intent is checked against the chain");
+      return;
+    }
+    const onchain = await reader(checksum(asset));
+    if (d.totalDepositsAlice > onchain.alice || d.totalDepositsBob > onchain.bob) {
+      throw new DepositError(asset, `claims deposits above the on-chain totals (${onchain.alice}, ${onchain.bob})`);
+    }
   }
 
   /** What the state machine reads of this channel now. */

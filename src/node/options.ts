@@ -5,8 +5,9 @@
 import type { BaseWallet } from "ethers";
 import type { Logger } from "pino";
 
-import type { CallProvider } from "../protocol/signing.js";
+import type { CallProvider, ChannelSigner } from "../protocol/signing.js";
 import type { DeploymentLimits } from "../protocol/types.js";
+import type { SwitchyardStore } from "../stores/store.js";
 
 /** Limits of the public socket, per connection unless said otherwise. */
 export interface WireLimits {
@@ -80,14 +81,26 @@ export interface NodeServiceOptions {
   /** The node's key: its address is `alice` in every channel and the login domain's verifyingContract. */
   wallet: BaseWallet;
   deployment: DeploymentInfo;
+  /** Signs the node's channel payloads (default: `wallet`'s key in this process; an HSM or a test log). */
+  signer?: ChannelSigner;
   fees: FeePolicy;
   collateral: readonly CollateralPolicy[];
   /** Dispute timeout (seconds) of the channels the node opens. */
   channelTimeout: bigint;
-  /** Where the durable store will be (validated; opened once the stores land). */
+  /** The durable store: a SQLite file or a PostgreSQL URL, opened at start (channels and payments live there). */
   store: { kind: "sqlite" | "postgres"; url: string };
+  /** An already opened store instead (embedding, tests); the service closes it when it drains. */
+  openedStore?: SwitchyardStore;
+  /** How long a client's intent waits for the node's unanswered proposal (default 10 s). */
+  intentWaitMs?: number;
+  /** Routes hashlock payments between clients (default true when the deployment has a HashlockResolver). */
+  routing?: boolean;
+  /** Milliseconds between two runs of the routing tick (claims, refunds, re-deliveries; default 2000). */
+  routingTickMs?: number;
+  /** Milliseconds the node waits for a client's acknowledgement of its proposal (default 5000). */
+  peerTimeoutMs?: number;
   wire: WireLimits;
-  /** The chain connection: ERC-1271 login and readiness. */
+  /** The chain connection: ERC-1271 login, on-chain deposit reads, readiness. */
   chain?: CallProvider;
   /** Resolves when the chain answers with the configured chain id; /ready is 503 while it does not. */
   chainReady?: () => Promise<boolean>;

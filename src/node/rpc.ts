@@ -1,10 +1,15 @@
 /**
  * The handlers of the methods in src/wire/methods.ts. Each gets its params already validated by the method's
  * schema and the calling connection's session; what it returns is the result, what it throws is answered as a
- * JSON-RPC error (src/wire/codes.ts toWireError).
+ * JSON-RPC error (src/wire/codes.ts toWireError). Every channel method acts on the logged-in address's own
+ * channel only: no method takes a channel address.
  */
+import type { Acknowledgement, Proposal } from "../channel/channel.js";
+import { RouteError } from "../protocol/errors.js";
+import type { UpdateDetails } from "../protocol/types.js";
 import { WireError } from "../wire/codes.js";
-import { METHODS, type MethodName, type NodeInfo } from "../wire/methods.js";
+import { METHODS, SYNC_PAGE, type MethodName, type NodeInfo, type SyncResult } from "../wire/methods.js";
+import type { RpcNotification } from "../wire/envelope.js";
 import type { ConnectionAuth } from "./auth.js";
 import type { NodeChannels } from "./channels.js";
 
@@ -12,11 +17,33 @@ import type { NodeChannels } from "./channels.js";
 export interface Session {
   readonly id: string;
   readonly auth: ConnectionAuth;
+  push(message: RpcNotification): void;
+}
+
+/** A routed payment's upstream intent (src/node/payments.ts). */
+export interface RouteInstructionParams {
+  recipient: string;
+  expiry: bigint;
+  amount?: bigint;
+}
+
+export interface PaymentRouter {
+  /** Signs the payer's upstream lock as its intent, with the route recorded to forward it once acknowledged. */
+  send(payer: string, details: UpdateDetails, route: RouteInstructionParams): Promise<Proposal>;
+  /** A client's intent that may move a payment (a payee's resolve of a forwarded lock). */
+  intent(client: string, details: UpdateDetails): Promise<Proposal>;
+  acknowledge(client: string, ack: Acknowledgement): Promise<void>;
 }
 
 export interface RpcContext {
   info(): NodeInfo;
   channels: NodeChannels;
+  /** Called once a connection has logged in (registers it for pushes, re-delivers the pending proposal). */
+  loggedIn(session: Session, address: string): void;
+  /** Routing, when the node routes payments. */
+  router?: PaymentRouter;
+  /** Counts a co-signed update (the `switchyard_updates_total` metric). */
+  updated?(type: string, proposer: string): void;
 }
 
 type Handler = (params: unknown, session: Session) => Promise<unknown>;
@@ -29,6 +56,10 @@ function loggedIn(session: Session): string {
 }
 
 export function createHandlers(ctx: RpcContext): Record<MethodName, Handler> {
+  const intent = async (client: string, details: UpdateDetails): Promise<Proposal> => {
+    if (ctx.router !== undefined) return ctx.router.intent(client, details);
+    return (await ctx.channels.sequencerOf(client)).intent(details);
+  };
   return {
     "auth.challenge": async (params, session) => {
       const { address } = params as { address: string };
@@ -36,10 +67,50 @@ export function createHandlers(ctx: RpcContext): Record<MethodName, Handler> {
     },
     "auth.login": async (params, session) => {
       const { nonce, signature } = params as { nonce: string; signature: string };
-      return session.auth.login(nonce, signature);
+      const result = await session.auth.login(nonce, signature);
+      ctx.loggedIn(session, result.address);
+      return result;
     },
     "node.info": async () => ctx.info(),
     "channel.get": async (_params, session) => ctx.channels.info(loggedIn(session)),
+    "channel.propose": async (params, session) => {
+      const { details, route } = params as { details: UpdateDetails; route?: RouteInstructionParams };
+      const client = loggedIn(session);
+      if (route === undefined) return intent(client, details);
+      if (ctx.router === undefined) throw new RouteError("this node does not route payments");
+      return ctx.router.send(client, details, route);
+    },
+    "payment.send": async (params, session) => {
+      const { details, route } = params as { details: UpdateDetails; route: RouteInstructionParams };
+      if (ctx.router === undefined) throw new RouteError("this node does not route payments");
+      return ctx.router.send(loggedIn(session), details, route);
+    },
+    "channel.acknowledge": async (params, session) => {
+      const { ack } = params as { ack: Acknowledgement };
+      const client = loggedIn(session);
+      const update = (await ctx.channels.channelOf(client)).pending?.update;
+      if (ctx.router !== undefined) await ctx.router.acknowledge(client, ack);
+      else await (await ctx.channels.sequencerOf(client)).acknowledge(ack);
+      if (update !== undefined && update.state.nonce === ack.nonce) ctx.updated?.(update.details.type, update.proposer);
+      return { nonce: ack.nonce };
+    },
+    "channel.sync": async (params, session) => {
+      const { nonce } = params as { nonce: bigint };
+      const sequencer = await ctx.channels.sequencerOf(loggedIn(session));
+      const channel = sequencer.channel;
+      const result: SyncResult = { updates: [], more: false };
+      if (channel.latest !== undefined) result.latest = channel.latest;
+      const pending = sequencer.pending;
+      if (pending !== undefined) result.pending = pending;
+      if (nonce <= channel.state.nonce) {
+        const from = nonce === 0n ? 0n : nonce - 1n; // from the client's own latest on: the fork check
+        const updates = await ctx.channels.store.history(channel.address, from);
+        result.updates = updates.slice(0, SYNC_PAGE + 1);
+        result.more = updates.length > SYNC_PAGE + 1;
+      }
+      return result;
+    },
+    "channel.restore": async (_params, session) => ctx.channels.restore(loggedIn(session)),
   };
 }
 

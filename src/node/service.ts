@@ -18,11 +18,15 @@ import type { ResolverPolicy } from "../protocol/types.js";
 import { notification } from "../wire/envelope.js";
 import { loginDomain } from "../wire/login.js";
 import { NOTIFICATIONS, WIRE_VERSION, type NodeInfo } from "../wire/methods.js";
+import type { Proposal } from "../channel/channel.js";
+import type { SwitchyardStore } from "../stores/store.js";
 import { NodeChannels } from "./channels.js";
 import { CLOSE_CODES, ClientConnection } from "./connection.js";
 import { createMetrics, type NodeMetrics } from "./metrics.js";
 import type { NodeServiceOptions } from "./options.js";
-import { SERVED_METHODS, createHandlers } from "./rpc.js";
+import { SERVED_METHODS, createHandlers, type Session } from "./rpc.js";
+import { openNodeStore } from "./store.js";
+import { NodeRouter } from "./payments.js";
 
 export const WS_PATH = `/${WIRE_VERSION}`;
 const INFO_PATH = `/${WIRE_VERSION}/info`;
@@ -34,6 +38,12 @@ export class NodeService {
   private readonly connections = new Map<WebSocket, ClientConnection>();
   private readonly resolvers: ResolverPolicy[];
   private readonly channels: NodeChannels;
+  private readonly store: SwitchyardStore;
+  /** Routing between the clients (when the deployment has a hashlock resolver and routing is on). */
+  readonly router: NodeRouter | undefined;
+  private readonly handlers: ReturnType<typeof createHandlers>;
+  /** Logged-in connections by client address (pushes go to each). */
+  private readonly sessions = new Map<string, Set<Session>>();
   private readonly clock: () => number;
   private nextConnection = 0;
   private draining = false;
@@ -41,8 +51,12 @@ export class NodeService {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly attached: Array<{ stop(): Promise<void> }> = [];
 
-  private constructor(private readonly options: NodeServiceOptions) {
+  private constructor(
+    private readonly options: NodeServiceOptions,
+    store: SwitchyardStore,
+  ) {
     this.clock = options.clock ?? Date.now;
+    this.store = store;
     this.metrics = createMetrics();
     const addresses = options.deployment.addresses;
     this.resolvers = [];
@@ -58,6 +72,37 @@ export class NodeService {
       limits: options.deployment.limits,
       resolvers: this.resolvers,
       timeout: options.channelTimeout,
+      store,
+      storeKind: options.store.kind,
+      ...(options.signer !== undefined ? { signer: options.signer } : {}),
+      ...(options.chain !== undefined ? { chain: options.chain } : {}),
+      push: (client, proposal) => this.pushUpdate(client, proposal),
+      ...(options.intentWaitMs !== undefined ? { intentWaitMs: options.intentWaitMs } : {}),
+    });
+    this.router =
+      addresses.HashlockResolver !== undefined && options.routing !== false
+        ? new NodeRouter({
+            address: options.wallet.address,
+            hashlock: addresses.HashlockResolver,
+            store,
+            channels: this.channels,
+            push: (client, proposal) => this.pushUpdate(client, proposal),
+            notify: (client, method, params) => this.notify(client, method, params),
+            settled: (status, asset) => {
+              if (status === "completed") this.metrics.paymentsRouted.inc({ asset });
+              else this.metrics.paymentsFailed.inc({ asset, reason: status });
+            },
+            logger: options.logger,
+            ...(options.routingTickMs !== undefined ? { tickMs: options.routingTickMs } : {}),
+            ...(options.peerTimeoutMs !== undefined ? { peerTimeoutMs: options.peerTimeoutMs } : {}),
+          })
+        : undefined;
+    this.handlers = createHandlers({
+      info: () => this.info(),
+      channels: this.channels,
+      loggedIn: (session, address) => this.loggedIn(session, address),
+      updated: (type, proposer) => this.metrics.updates.inc({ type, proposer }),
+      ...(this.router !== undefined ? { router: this.router } : {}),
     });
     this.http = createServer((req, res) => void this.route(req, res));
     this.http.headersTimeout = 10_000;
@@ -74,7 +119,32 @@ export class NodeService {
 
   /** Starts listening; resolves once the port is bound. */
   static async start(options: NodeServiceOptions): Promise<NodeService> {
-    const service = new NodeService(options);
+    const store = options.openedStore ?? (await openNodeStore(options.store));
+    let service: NodeService;
+    try {
+      service = new NodeService(options, store);
+      const channels = await service.channels.load();
+      const payments = service.router !== undefined ? await service.router.start() : 0;
+      options.logger.info(
+        { store: options.store.kind, channels, payments },
+        "store opened, channels and payments reloaded",
+      );
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+    try {
+      await service.listen();
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+    return service;
+  }
+
+  private async listen(): Promise<void> {
+    const service = this as NodeService;
+    const options = this.options;
     await new Promise<void>((resolve, reject) => {
       service.http.once("error", reject);
       service.http.listen({ host: options.host, port: options.port }, () => {
@@ -89,7 +159,37 @@ export class NodeService {
       { host: address, port, node: options.wallet.address, chainId: options.chainId.toString() },
       "node listening",
     );
-    return service;
+  }
+
+  /** The node's channels (for embedding and the routing service). */
+  get nodeChannels(): NodeChannels {
+    return this.channels;
+  }
+
+  /** Registers a logged-in connection for pushes and re-delivers the channel's unanswered proposal to it. */
+  private loggedIn(session: Session, address: string): void {
+    let set = this.sessions.get(address);
+    if (set === undefined) this.sessions.set(address, (set = new Set()));
+    set.add(session);
+    void this.channels.sequencerOf(address).then(
+      (sequencer) => {
+        const pending = sequencer.pending;
+        if (pending !== undefined) session.push(notification(NOTIFICATIONS.update, { proposal: pending }));
+      },
+      (error: unknown) => this.options.logger.error({ err: error, address }, "cannot open the channel at login"),
+    );
+  }
+
+  /** Pushes a node proposal to every connection the client is logged in on (none: re-delivered at its login). */
+  private pushUpdate(client: string, proposal: Proposal): void {
+    const message = notification(NOTIFICATIONS.update, { proposal });
+    for (const session of this.sessions.get(client) ?? []) session.push(message);
+  }
+
+  /** Pushes a notification to every connection of `client`. */
+  notify(client: string, method: string, params: unknown): void {
+    const message = notification(method, params);
+    for (const session of this.sessions.get(client) ?? []) session.push(message);
   }
 
   get address(): AddressInfo {
@@ -166,7 +266,9 @@ export class NodeService {
     this.http.closeAllConnections();
     await closedServer;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.router?.stop();
     for (const part of this.attached) await part.stop(); // e.g. the chain services (src/node/chainServices.ts)
+    await this.store.close();
     log.info("drained");
   }
 
@@ -195,7 +297,7 @@ export class NodeService {
         ...(o.chain !== undefined ? { chain: o.chain } : {}),
         clock: this.clock,
       },
-      handlers: createHandlers({ info: () => this.info(), channels: this.channels }),
+      handlers: this.handlers,
       metrics: this.metrics,
       logger: o.logger,
       draining: () => this.draining,
@@ -207,6 +309,8 @@ export class NodeService {
     socket.on("error", (error) => o.logger.debug({ connection: id, err: error }, "socket error"));
     socket.on("close", (code) => {
       this.connections.delete(socket);
+      const address = connection.auth.address;
+      if (address !== undefined) this.sessions.get(address)?.delete(connection);
       connection.closed();
       this.metrics.connectedClients.dec();
       if (code === CLOSE_CODES.tooBig) this.metrics.disconnects.inc({ reason: "oversized" });

@@ -15,6 +15,8 @@ import { checkCollateralPolicies } from "./chainServices.js";
 import { ConfigError, type ResolvedConfig } from "./config.js";
 import type { DeploymentInfo, NodeServiceOptions } from "./options.js";
 import { NodeService } from "./service.js";
+import { openNodeStore } from "./store.js";
+import type { SwitchyardStore } from "../stores/store.js";
 
 const CONTRACTS = ["ChannelFactory", "ChannelMastercopy", "HashlockResolver", "SignedTransferResolver"] as const;
 
@@ -164,10 +166,13 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
       "chain.chainId",
       `the chain at ${config.chain.rpcUrl} has id ${id}, the config says ${chainId}`,
     );
-  logger.warn(
-    { store: config.store.kind },
-    "durable stores are not wired in yet: channels are kept in memory (see docs/NODE.md)",
-  );
+  let store: SwitchyardStore;
+  try {
+    store = await openNodeStore(config.store);
+  } catch (error) {
+    provider.destroy();
+    throw new ConfigError("store", `cannot open ${config.store.kind} store: ${(error as Error).message}`);
+  }
   let lastCheck = 0;
   let lastResult = true;
   const options: NodeServiceOptions = {
@@ -184,6 +189,7 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     collateral: config.collateral,
     channelTimeout: config.channelTimeout,
     store: config.store,
+    openedStore: store,
     wire: config.wire,
     chain: provider,
     chainReady: async () => {
@@ -199,6 +205,7 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     return await NodeService.start(options);
   } catch (error) {
     provider.destroy();
+    await store.close().catch(() => undefined);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
       throw new ConfigError("listen", `cannot listen on ${config.listen.host}:${config.listen.port}: ${code}`);

@@ -270,3 +270,17 @@ export class ReopenError extends SwitchyardError {
     super("REOPEN", reason);
   }
 }
+
+/**
+ * The counter-party presents a co-signed state that forks from this party's own: another state co-signed at a
+ * nonce this party also holds, or a history that does not continue this party's latest state. Never resolved
+ * by overwriting: the party keeps its own copy (and its on-chain rights) and reports it.
+ */
+export class ForkError extends SwitchyardError {
+  constructor(
+    readonly nonce: bigint,
+    reason: string,
+  ) {
+    super("FORK", `fork at nonce ${nonce}: ${reason}`);
+  }
+}

@@ -2,9 +2,9 @@
  * `Node`: the routing role. It holds one `Channel` per counter-party (its peers) and forwards a hashlock payment
  * Alice → Node → Bob as two transfers with the same lock hash and decreasing expiries (docs/PROTOCOL.md §12):
  *
- *   alice.propose(create up) ─► node.receive(alice, proposal, route) ─► node proposes create down ─► bob
- *   bob.propose(resolve down, preimage) ─► node.receive(bob, proposal) ─► node learns the preimage (durably)
- *                                            ─► node proposes resolve up (claims from alice with the preimage)
+ *   node.intent(alice, create up, route) ─► alice acks (node.acknowledge) ─► node proposes create down ─► bob
+ *   node.intent(bob, resolve down, preimage) ─► bob acks ─► node learns the preimage ─► node claims from alice
+ * (the node signs first: docs/PROTOCOL.md "Sequencing"; `receive` takes a proposal its peer signed first).
  *
  * Safety of the node, rule by rule:
  * - it forwards only if `E_up ≥ E_down + T_up + margin` (`checkRouteExpiries`, T_up = the upstream channel's
@@ -27,15 +27,17 @@
  * "unlocked" and the preimage, the upstream claim with "completed"...), and `loadPayments()` rebuilds the table
  * after a restart. Without it, the table lives in memory only (the channels and preimages are still stored).
  */
-import { concat, hexlify, keccak256, randomBytes, toUtf8Bytes } from "ethers";
+import { concat, keccak256, toUtf8Bytes } from "ethers";
 
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
+import { proposeFor } from "../channel/sequencing.js";
+import { IntentGate, noteError } from "./intents.js";
 import { checksum } from "../protocol/address.js";
 import { PeerError, RouteError, TimeoutError } from "../protocol/errors.js";
 import { DEFAULT_SAFETY_MARGIN, checkRouteExpiries, checkUpstreamSettleWindow, hashlockTerms } from "../protocol/policies.js";
 import { encodeHashlockTerms } from "../protocol/resolvers.js";
 import { normalizeTransfer, transferId, type Transfer } from "../protocol/transfers.js";
-import type { ResolveDetails } from "../protocol/types.js";
+import type { ResolveDetails, UpdateDetails } from "../protocol/types.js";
 import type { PaymentRecord, SwitchyardStore, WriteUnit } from "../stores/store.js";
 
 /** How the node reaches a peer: delivers the node's proposal and returns the peer's acknowledgement. */
@@ -116,7 +118,12 @@ interface Peer {
   channel: Channel;
   link: PeerLink;
   queue: Promise<unknown>;
+  /** The peer's intent the node signed first and whose acknowledgement it waits for (the sequenced flow). */
+  intent?: PendingIntent;
 }
+
+/** What the acknowledgement of a peer's intent commits and does (a routed lock, a downstream resolution). */
+type PendingIntent = IntentGate<{ planned?: RoutedPayment; resolved?: { payment: RoutedPayment; next: RoutedPayment; extra?: WriteUnit } }>;
 
 const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
@@ -130,6 +137,8 @@ export class Node {
   private readonly byDownstream = new Map<string, string>();
   /** The stored version of each payment (with a store). */
   private readonly versions = new Map<string, number>();
+  /** Lock hashes being forwarded: tick() leaves them alone (it would refund what is being forwarded). */
+  private readonly forwarding = new Set<string>();
 
   constructor(private readonly config: NodeConfig) {
     this.address = checksum(config.address);
@@ -172,7 +181,7 @@ export class Node {
    */
   async receive(from: string, proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
     const peer = this.peer(from);
-    const planned = route === undefined ? undefined : this.planRoute(peer, proposal, route);
+    const planned = route === undefined ? undefined : this.planRoute(peer, proposal.update?.details, route);
     if (planned !== undefined) this.payments.set(planned.lockHash, planned); // reserves the lock
     const details = proposal.update?.details;
     const resolved = details?.type === "resolve" ? this.downstreamResolution(details) : undefined;
@@ -190,6 +199,38 @@ export class Node {
     }
     if (resolved !== undefined) await this.onDownstreamResolved(resolved.payment, resolved.next);
     return ack;
+  }
+
+  /** Sequenced flow (PROTOCOL.md "Sequencing"): signs a peer's intent first; a `route` is forwarded once acknowledged. */
+  async intent(from: string, details: UpdateDetails, route?: RouteInstruction): Promise<Proposal> {
+    const peer = this.peer(from);
+    return this.exclusive(peer, async () => {
+      await this.flush(peer);
+      const planned = route === undefined ? undefined : this.planRoute(peer, details, route);
+      const proposal = await proposeFor(peer.channel, details); // the payment enters the table once acknowledged
+      const resolved = details.type === "resolve" ? this.downstreamResolution(details) : undefined;
+      peer.intent = new IntentGate(proposal.update.state.nonce, { ...(planned ? { planned } : {}), ...(resolved ? { resolved } : {}) });
+      return proposal;
+    });
+  }
+
+  /** A peer's ack of its intent (stored with what it moves; `effects`: the forward or claim it starts) or of a proposal. */
+  async acknowledge(from: string, ack: Acknowledgement): Promise<{ effects: Promise<void> }> {
+    const peer = this.peer(from);
+    const intent = peer.intent;
+    if (intent === undefined || intent.nonce !== ack.nonce) return peer.channel.complete(ack).then(() => ({ effects: Promise.resolve() }));
+    const { resolved, planned: plan } = intent.effects;
+    const planned = plan !== undefined && !this.payments.has(plan.lockHash) ? plan : undefined; // a lock hash routed meanwhile: unrouted
+    const also = planned !== undefined ? this.unitFor(planned) : resolved !== undefined ? this.unitFor(resolved.next, resolved.extra) : undefined;
+    await peer.channel.complete(ack, also);
+    peer.intent = undefined;
+    intent.settle();
+    if (planned !== undefined) {
+      this.payments.set(planned.lockHash, planned);
+      this.committed(planned, planned);
+      return { effects: this.forward(planned).catch((e: unknown) => noteError(planned, e)) }; // "accepted": tick() refunds
+    }
+    return { effects: resolved !== undefined ? this.onDownstreamResolved(resolved.payment, resolved.next) : Promise.resolve() };
   }
 
   /** Rebuilds the payment table from the node's store (after a restart, before `receive` or `tick`). */
@@ -216,6 +257,7 @@ export class Node {
     const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [] };
     const now = this.now();
     for (const p of this.payments.values()) {
+      if (this.forwarding.has(p.lockHash)) continue;
       try {
         if (p.status === "forwarded" && p.downstream !== undefined && now >= p.downstream.expiry) {
           await this.save(p, { ...p, status: "cancelling" }); // the hashlock refuses the preimage from E_down on: the payee cannot claim
@@ -243,8 +285,7 @@ export class Node {
   // ───────────────────────────── routing ─────────────────────────────
 
   /** Checks a route before the node signs the upstream lock; returns the payment it opens. */
-  private planRoute(peer: Peer, proposal: Proposal, route: RouteInstruction): RoutedPayment {
-    const details = proposal.update?.details;
+  private planRoute(peer: Peer, details: UpdateDetails | undefined, route: RouteInstruction): RoutedPayment {
     if (details?.type !== "create") throw new RouteError("a routed payment must be a transfer creation");
     const t = normalizeTransfer(details.transfer);
     if (t.resolver !== this.hashlock)
@@ -295,15 +336,17 @@ export class Node {
   private async forward(p: RoutedPayment): Promise<void> {
     const hop = p.downstream as Hop;
     const peer = this.peer(hop.peer);
+    this.forwarding.add(p.lockHash);
     await this.exclusive(peer, async () => {
       await this.flush(peer);
+      if (p.status !== "accepted") return; // refunded meanwhile: never forward
       const next: RoutedPayment = { ...p, status: "forwarded" };
       const proposal = await peer.channel.propose({ type: "create", transfer: hop.transfer }, this.unitFor(next));
       // Signed: from here the payee may hold a co-signed lock, so the upstream is refunded only after E_down.
       this.committed(p, next);
       this.byDownstream.set(hop.transferId, p.lockHash);
       await this.deliver(peer, proposal);
-    });
+    }).finally(() => this.forwarding.delete(p.lockHash));
   }
 
   /**
@@ -408,6 +451,7 @@ export class Node {
 
   /** Delivers a proposal the node signed and not yet completed, if any (before anything else is proposed). */
   private async flush(peer: Peer): Promise<void> {
+    if (peer.intent !== undefined) await peer.intent.wait(peer.address, this.config.peerTimeoutMs ?? 10_000);
     const pending = peer.channel.pending;
     if (pending !== undefined) await this.deliver(peer, pending);
   }
@@ -451,47 +495,4 @@ export class Node {
   }
 }
 
-// ───────────────────────────── payer helpers ─────────────────────────────
-
-export interface HashlockTransferParams {
-  channel: string;
-  hashlock: string;
-  asset: string;
-  amount: bigint;
-  initiator: string;
-  responder: string;
-  /** The transfer's settle window: at most the channel's timeout. */
-  timeout: bigint;
-  lockHash: string;
-  expiry: bigint;
-  /** Default: random. */
-  salt?: string;
-}
-
-/** A hashlock transfer (e.g. the payer's upstream lock of a routed payment). */
-export function hashlockTransfer(p: HashlockTransferParams): Transfer {
-  return normalizeTransfer({
-    channel: p.channel,
-    resolver: p.hashlock,
-    asset: p.asset,
-    amount: p.amount,
-    initiator: p.initiator,
-    responder: p.responder,
-    timeout: p.timeout,
-    salt: p.salt ?? hexlify(randomBytes(32)),
-    data: encodeHashlockTerms({ lockHash: p.lockHash, expiry: p.expiry }),
-  });
-}
-
-/** The latest downstream expiry a node accepts for an upstream lock expiring at `upstreamExpiry` (§12). */
-export function latestDownstreamExpiry(
-  upstreamExpiry: bigint,
-  upstreamTimeout: bigint,
-  safetyMargin: bigint = DEFAULT_SAFETY_MARGIN,
-): bigint {
-  return upstreamExpiry - upstreamTimeout - safetyMargin;
-}
-
-function noteError(p: RoutedPayment, error: unknown): void {
-  p.error = error instanceof Error ? error.message : String(error);
-}
+export { hashlockTransfer, latestDownstreamExpiry, type HashlockTransferParams } from "./payer.js";

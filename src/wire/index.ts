@@ -8,3 +8,4 @@ export * from "./schemas.js";
 export * from "./login.js";
 export * from "./methods.js";
 export * from "./client.js";
+export * from "./session.js";

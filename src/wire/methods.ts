@@ -6,7 +6,19 @@
 import { z } from "zod";
 
 import { LOGIN_PRIMARY_TYPE, LOGIN_VERSION } from "./login.js";
-import { accountSignature, address, bytes32, signedState, uint256 } from "./schemas.js";
+import {
+  acknowledgement,
+  accountSignature,
+  address,
+  bytes32,
+  coSignedUpdate,
+  proposal,
+  signedState,
+  signedWithdraw,
+  transfer,
+  uint256,
+  updateDetails,
+} from "./schemas.js";
 
 /** The version path of the WebSocket endpoint and of the HTTP API. */
 export const WIRE_VERSION = "v1";
@@ -64,10 +76,56 @@ export const channelInfo = z.strictObject({
   timeout: uint256,
   nonce: uint256,
   latest: signedState.optional(),
-  /** Where the node keeps the channel: "memory" until the durable stores land. */
+  /** Where the node keeps the channel: "sqlite" or "postgres". */
   store: z.string(),
 });
 export type ChannelInfo = z.output<typeof channelInfo>;
+
+/** Most co-signed updates one `channel.sync` answer carries (the client asks again while `more`). */
+export const SYNC_PAGE = 64;
+/** Most active transfers a channel may hold for `channel.restore` to carry them in one answer. */
+export const MAX_RESTORE_TRANSFERS = 256;
+
+/** A payment the node routes: the payee, the downstream lock's expiry, what the payee gets (default: all). */
+export const routeInstruction = z.strictObject({ recipient: address, expiry: uint256, amount: uint256.optional() });
+
+export const syncResult = z.strictObject({
+  /** The node's latest co-signed state (absent at genesis). */
+  latest: signedState.optional(),
+  /** The co-signed updates from the client's nonce on (the first one is the client's latest: the fork check). */
+  updates: z.array(coSignedUpdate).max(SYNC_PAGE + 1),
+  /** More updates follow (ask again from the last nonce). */
+  more: z.boolean(),
+  /** The node's signed, unanswered proposal at the next nonce: the client answers it with channel.acknowledge. */
+  pending: proposal.optional(),
+});
+export type SyncResult = z.output<typeof syncResult>;
+
+export const restoreResult = z.strictObject({
+  channel: address,
+  alice: address,
+  bob: address,
+  salt: bytes32,
+  chainId: uint256,
+  timeout: uint256,
+  latest: signedState.optional(),
+  /** The active transfers, in merkle-tree order (their root must be the latest state's transfersRoot). */
+  transfers: z.array(transfer).max(MAX_RESTORE_TRANSFERS),
+  /** Co-signed withdraw commitments (each can still be executed on chain once). */
+  withdrawals: z.array(signedWithdraw).max(1024),
+  nextWithdrawNonce: uint256,
+  closed: z.boolean(),
+});
+export type RestoreResult = z.output<typeof restoreResult>;
+
+export const updatePush = z.strictObject({ proposal });
+export const paymentNotice = z.strictObject({
+  lockHash: bytes32,
+  status: z.string().max(32),
+  role: z.enum(["payer", "payee"]),
+  transferId: bytes32.optional(),
+  amount: uint256.optional(),
+});
 
 /** One method: whether it needs a login, its params and its result. */
 export interface MethodSpec<P extends z.ZodType, R extends z.ZodType> {
@@ -106,6 +164,37 @@ export const METHODS = {
     result: channelInfo,
     summary: "The logged-in client's channel with the node (node = alice, client = bob): address and latest state.",
   }),
+  "channel.propose": method({
+    auth: true,
+    params: z.strictObject({ details: updateDetails, route: routeInstruction.optional() }),
+    result: proposal,
+    summary:
+      "An unsigned intent (update details, proposer = the client); the node signs it first on its latest state and returns the proposal.",
+  }),
+  "channel.acknowledge": method({
+    auth: true,
+    params: z.strictObject({ ack: acknowledgement }),
+    result: z.strictObject({ nonce: uint256 }),
+    summary: "The client's signatures of the node's pending proposal; answered once the co-signed update is durable.",
+  }),
+  "channel.sync": method({
+    auth: true,
+    params: z.strictObject({ nonce: uint256 }),
+    result: syncResult,
+    summary: "The co-signed updates from the client's latest nonce on, and the node's pending proposal.",
+  }),
+  "channel.restore": method({
+    auth: true,
+    params: noParams,
+    result: restoreResult,
+    summary: "The latest co-signed state, the active transfers and co-signed withdrawals, for an empty client store.",
+  }),
+  "payment.send": method({
+    auth: true,
+    params: z.strictObject({ details: updateDetails, route: routeInstruction }),
+    result: proposal,
+    summary: "A routed payment: the upstream lock as a create intent with its route (as channel.propose with a route).",
+  }),
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -117,18 +206,14 @@ export function isMethodName(name: string): name is MethodName {
 }
 
 /** Methods planned for the channel and routing parts; named here so no one reuses the names otherwise. */
-export const PLANNED_METHODS = [
-  "channel.propose",
-  "channel.acknowledge",
-  "channel.sync",
-  "channel.restore",
-  "channel.requestCollateral",
-  "payment.send",
-  "payment.resolve",
-] as const;
+export const PLANNED_METHODS = ["channel.requestCollateral"] as const;
 
 /** Notifications the node pushes (JSON-RPC notifications: no id, never answered). */
 export const NOTIFICATIONS = {
   /** The node stops accepting requests and will close the socket once in-flight exchanges are answered. */
   draining: "node.draining",
+  /** The node's signed proposal (`{proposal}`); the client answers with channel.acknowledge. */
+  update: "channel.update",
+  /** A routed payment's status changed (`{lockHash, status, role}`). */
+  payment: "payment.status",
 } as const;

@@ -11,7 +11,7 @@ import { getAddress } from "ethers";
 import { z } from "zod";
 
 import type { Acknowledgement, Proposal } from "../channel/channel.js";
-import type { CoSignedUpdate, SignedState } from "../protocol/record.js";
+import type { CoSignedUpdate, SignedState, SignedWithdraw } from "../protocol/record.js";
 import type { PayloadSignatures } from "../protocol/signing.js";
 import type { Transfer } from "../protocol/transfers.js";
 import type { AssetState, ChannelState, FinalState, WithdrawCommitment } from "../protocol/typedData.js";
@@ -165,6 +165,12 @@ export const acknowledgement = z.strictObject({ nonce: uint256, signatures: payl
 
 export const signedState = z.strictObject({ state: channelState, aliceSignature: signature, bobSignature: signature });
 
+export const signedWithdraw = z.strictObject({
+  commitment: withdrawCommitment,
+  aliceSignature: signature,
+  bobSignature: signature,
+});
+
 export const coSignedUpdate = z.strictObject({
   update,
   transferId: bytes32.optional(),
@@ -218,4 +224,5 @@ export type SchemaAgreement = [
   Check<Same<z.output<typeof acknowledgement>, Acknowledgement>>,
   Check<Same<z.output<typeof signedState>, SignedState>>,
   Check<Same<z.output<typeof coSignedUpdate>, CoSignedUpdate>>,
+  Check<Same<z.output<typeof signedWithdraw>, SignedWithdraw>>,
 ];

@@ -110,7 +110,17 @@ describe("node service (own process, real sockets)", function () {
         { name: "hashlock", address: ADDRESSES.HashlockResolver },
         { name: "signed-transfer", address: ADDRESSES.SignedTransferResolver },
       ]);
-      expect(info.methods).to.deep.equal(["auth.challenge", "auth.login", "node.info", "channel.get"]);
+      expect(info.methods).to.deep.equal([
+        "auth.challenge",
+        "auth.login",
+        "node.info",
+        "channel.get",
+        "channel.propose",
+        "channel.acknowledge",
+        "channel.sync",
+        "channel.restore",
+        "payment.send",
+      ]);
     });
 
     it("test_metrics_exposesTransportAndPlannedMetricNames", async () => {
@@ -166,7 +176,7 @@ describe("node service (own process, real sockets)", function () {
       expect(channel.alice).to.equal(nodeWallet.address);
       expect(channel.bob).to.equal(clientWallet.address);
       expect(channel.nonce).to.equal(0n);
-      expect(channel.store).to.equal("memory");
+      expect(channel.store).to.equal("sqlite");
       // the same channel on a second call and on a second connection of the same address
       expect((await client.request("channel.get")).channel).to.equal(expected);
       const again = await connect(node.ws);

@@ -1,0 +1,229 @@
+/**
+ * Routing as a service: the SDK's `Node` (src/routing/node.ts) runs between the clients connected to this node.
+ * A payer's `payment.send` (a hashlock lock to the node with its route) is signed by the node first as the
+ * payer's intent; once the payer acknowledges it, the node forwards the lock to the payee by pushing its own
+ * proposal (`PeerLink` over the payee's socket); the payee's resolve intent with the preimage unlocks the
+ * payment, and the node claims upstream by pushing its resolve to the payer. The payment table is in the node's
+ * store (one transaction with the update that moves it) and reloaded at start; `Node.tick()` runs on a timer
+ * (claims, refunds, re-deliveries), and both clients get `payment.status` notifications.
+ */
+import type { Logger } from "pino";
+
+import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
+import { NonceError } from "../protocol/errors.js";
+import { payloadDigests, verifyPayloads } from "../protocol/signing.js";
+import { payloadsOf } from "../protocol/stateMachine.js";
+import type { UpdateDetails } from "../protocol/types.js";
+import { Node, type PeerLink, type RoutedPayment } from "../routing/node.js";
+import type { SwitchyardStore } from "../stores/store.js";
+import { NOTIFICATIONS } from "../wire/methods.js";
+import type { NodeChannels } from "./channels.js";
+import type { PaymentRouter, RouteInstructionParams } from "./rpc.js";
+
+export interface NodeRouterOptions {
+  address: string;
+  hashlock: string;
+  store: SwitchyardStore;
+  channels: NodeChannels;
+  /** Pushes a node proposal to the client's sockets. */
+  push(client: string, proposal: Proposal): void;
+  /** Pushes a notification to the client's sockets. */
+  notify(client: string, method: string, params: unknown): void;
+  /** A payment ended: "completed" (routed) or "refunded" (metrics). */
+  settled?(status: "completed" | "refunded", asset: string): void;
+  logger: Logger;
+  /** Milliseconds between two runs of Node.tick() (default 2000). */
+  tickMs?: number;
+  /** Milliseconds the node waits for a client's acknowledgement (default 5000). */
+  peerTimeoutMs?: number;
+  safetyMargin?: bigint;
+  clock?: () => bigint;
+}
+
+/** Delivers the node's proposals to one client over its socket; its acknowledgement arrives as channel.acknowledge. */
+class SocketLink implements PeerLink {
+  private waiter:
+    | { nonce: bigint; resolve(ack: Acknowledgement): void; timer: ReturnType<typeof setTimeout> }
+    | undefined;
+
+  constructor(
+    private readonly client: string,
+    private readonly channel: Channel,
+    private readonly options: NodeRouterOptions,
+  ) {}
+
+  receive(proposal: Proposal): Promise<Acknowledgement> {
+    const nonce = proposal.update.state.nonce;
+    if (this.waiter !== undefined) clearTimeout(this.waiter.timer);
+    return new Promise((resolve) => {
+      // Past the Node's own timeout nobody waits here: a later acknowledgement completes the channel directly.
+      const timer = setTimeout(() => {
+        if (this.waiter?.timer === timer) this.waiter = undefined;
+      }, this.options.peerTimeoutMs ?? 5_000);
+      timer.unref();
+      this.waiter = { nonce, resolve, timer };
+      this.options.push(this.client, proposal);
+    });
+  }
+
+  waiting(nonce: bigint): boolean {
+    return this.waiter?.nonce === nonce;
+  }
+
+  /** Checks the acknowledgement against the pending proposal, hands it to the Node, waits until it is stored. */
+  async offer(ack: Acknowledgement): Promise<void> {
+    const pending = this.channel.pending;
+    if (pending === undefined || pending.update.state.nonce !== ack.nonce) {
+      throw new NonceError(pending?.update.state.nonce ?? this.channel.state.nonce + 1n, ack.nonce);
+    }
+    const setup = this.channel.channelSetup;
+    await verifyPayloads(
+      setup.bob,
+      payloadDigests(setup.chainId, setup.channel, payloadsOf(pending.update)),
+      ack.signatures,
+    );
+    const waiter = this.waiter;
+    if (waiter === undefined || waiter.nonce !== ack.nonce) throw new NonceError(ack.nonce, ack.nonce); // raced a timeout
+    this.waiter = undefined;
+    clearTimeout(waiter.timer);
+    waiter.resolve(ack);
+    for (let i = 0; i < 1_000 && this.channel.state.nonce < ack.nonce; i++) await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export class NodeRouter implements PaymentRouter {
+  readonly node: Node;
+  private readonly links = new Map<string, SocketLink>();
+  private readonly peers = new Map<string, Promise<void>>();
+  /** Lock hash → the status last notified. */
+  private readonly tracked = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  /** Forwards and claims started by acknowledgements (awaited by `stop`). */
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: NodeRouterOptions) {
+    this.node = new Node({
+      address: options.address,
+      hashlock: options.hashlock,
+      store: options.store,
+      peerTimeoutMs: options.peerTimeoutMs ?? 5_000,
+      ...(options.safetyMargin !== undefined ? { safetyMargin: options.safetyMargin } : {}),
+      ...(options.clock !== undefined ? { clock: options.clock } : {}),
+    });
+  }
+
+  /** Adds every channel opened so far as a peer, reloads the payment table, starts the tick timer. */
+  async start(): Promise<number> {
+    for (const client of this.options.channels.clients()) await this.peer(client);
+    const n = await this.node.loadPayments();
+    for (const p of await this.options.store.payments()) {
+      if (p.status !== "completed" && p.status !== "refunded") this.tracked.set(p.lockHash, p.status);
+      const body = p.body as RoutedPayment;
+      if (body.downstream !== undefined) await this.peer(body.downstream.peer);
+      await this.peer(body.upstream.peer);
+    }
+    this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 2_000);
+    this.timer.unref();
+    return n;
+  }
+
+  /** Stops the timer and waits for a tick in progress. */
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.ticking;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  async send(payer: string, details: UpdateDetails, route: RouteInstructionParams): Promise<Proposal> {
+    await this.peer(payer);
+    await this.peer(route.recipient);
+    const proposal = await this.node.intent(payer, details, route);
+    if (details.type === "create") {
+      const lockHash = ("0x" + details.transfer.data.slice(2, 66)).toLowerCase();
+      this.tracked.set(lockHash, "signed");
+    }
+    return proposal;
+  }
+
+  async intent(client: string, details: UpdateDetails): Promise<Proposal> {
+    await this.peer(client);
+    return this.node.intent(client, details);
+  }
+
+  async acknowledge(client: string, ack: Acknowledgement): Promise<void> {
+    await this.peer(client);
+    const link = this.links.get(client);
+    if (link?.waiting(ack.nonce)) await link.offer(ack);
+    else {
+      const { effects } = await this.node.acknowledge(client, ack);
+      const done = effects.finally(() => {
+        this.inFlight.delete(done);
+        this.notifyChanges();
+      });
+      this.inFlight.add(done);
+    }
+    this.notifyChanges();
+  }
+
+  /** One run of Node.tick(): claims, refunds, re-deliveries; logs what it did and what must be disputed. */
+  tick(): Promise<void> {
+    this.ticking ??= (async () => {
+      try {
+        const report = await this.node.tick();
+        if (report.claimed.length + report.refunded.length + report.failed.length + report.mustDispute.length > 0) {
+          this.options.logger.info({ ...report }, "routing tick");
+        }
+        this.notifyChanges();
+      } catch (error) {
+        this.options.logger.error({ err: error }, "routing tick failed");
+      } finally {
+        this.ticking = undefined;
+      }
+    })();
+    return this.ticking;
+  }
+
+  /** Makes `client`'s channel a peer of the Node (once). */
+  private peer(client: string): Promise<void> {
+    let added = this.peers.get(client);
+    if (added === undefined) {
+      added = this.options.channels.channelOf(client).then((channel) => {
+        const link = new SocketLink(client, channel, this.options);
+        this.links.set(client, link);
+        this.node.addPeer(client, channel, link);
+      });
+      this.peers.set(client, added);
+      added.catch(() => this.peers.delete(client));
+    }
+    return added;
+  }
+
+  /** Notifies the payer and the payee of every payment whose status changed. */
+  private notifyChanges(): void {
+    for (const [lockHash, last] of this.tracked) {
+      const p = this.node.payment(lockHash);
+      if (p === undefined || p.status === last) continue;
+      this.tracked.set(lockHash, p.status);
+      const base = { lockHash, status: p.status };
+      this.options.notify(p.upstream.peer, NOTIFICATIONS.payment, {
+        ...base,
+        role: "payer",
+        transferId: p.upstream.transferId,
+        amount: p.upstream.transfer.amount,
+      });
+      if (p.downstream !== undefined && p.status !== "accepted") {
+        this.options.notify(p.downstream.peer, NOTIFICATIONS.payment, {
+          ...base,
+          role: "payee",
+          transferId: p.downstream.transferId,
+          amount: p.downstream.transfer.amount,
+        });
+      }
+      if (p.status === "completed" || p.status === "refunded") {
+        this.tracked.delete(lockHash);
+        this.options.settled?.(p.status, p.upstream.transfer.asset);
+      }
+    }
+  }
+}

@@ -1,0 +1,416 @@
+/**
+ * A client's session with a Switchyard node (browser-safe): logs in, opens (or restores) its channel with the
+ * node (the node is alice, the client bob), and runs updates the sequenced way (docs/PROTOCOL.md
+ * "Sequencing"): its own updates as unsigned intents the node signs first (`propose`, one round trip), the
+ * node's updates pushed as `channel.update` and acknowledged after they are checked and stored. `sync` brings
+ * it up to date after a reconnect, and refuses (ForkError) a co-signed history that forks from its own.
+ */
+import { Channel, type Acknowledgement, type Proposal } from "../channel/channel.js";
+import { accept, type Intent } from "../channel/sequencing.js";
+import { checksum } from "../protocol/address.js";
+import { computeChannelAddress } from "../protocol/channelAddress.js";
+import { stateDigest, withdrawCommitmentDigest } from "../protocol/digests.js";
+import { ForkError, MalformedUpdateError, StoreError, TamperedUpdateError } from "../protocol/errors.js";
+import { hashlockPolicy, signedTransferPolicy } from "../protocol/policies.js";
+import type { ChannelRecord, CoSignedUpdate, SignedState } from "../protocol/record.js";
+import {
+  contentHash,
+  payloadDigests,
+  verifySignature,
+  type CallProvider,
+  type ChannelSigner,
+} from "../protocol/signing.js";
+import { payloadsOf } from "../protocol/stateMachine.js";
+import { TransferSet, normalizeTransfer, transferId } from "../protocol/transfers.js";
+import type { ChannelSetup, DeploymentLimits, ResolverPolicy, Update } from "../protocol/types.js";
+import type { SwitchyardStore } from "../stores/store.js";
+import { WireClient, type WebSocketConstructor } from "./client.js";
+import { RemoteError, TransportError } from "./codes.js";
+import { NOTIFICATIONS, paymentNotice, updatePush, type NodeInfo, type RestoreResult } from "./methods.js";
+import { updateDetails, validate } from "./schemas.js";
+
+export interface ClientSessionOptions {
+  /** ws://host:port/v1 */
+  url: string;
+  WebSocket: WebSocketConstructor;
+  signer: ChannelSigner;
+  /** The client's own store (a MemoryStore in a browser, SQLite in a Node.js wallet). */
+  store: SwitchyardStore;
+  /** The resolvers the client accepts (default: the node's hashlock and signed-transfer resolvers). */
+  resolvers?: readonly ResolverPolicy[];
+  /** Unix seconds (default: the system clock). */
+  clock?: () => bigint;
+  /** For ERC-1271 counter-parties (not needed with a node's EOA key). */
+  chain?: CallProvider;
+  /** Per request (default 10 s). */
+  timeoutMs?: number;
+}
+
+export type PaymentNotice = ReturnType<typeof paymentNotice.parse>;
+
+/** A route for `sendPayment`: the payee, the downstream lock's expiry, what the payee gets. */
+export interface Route {
+  recipient: string;
+  expiry: bigint;
+  amount?: bigint;
+}
+
+export class ClientSession {
+  readonly address: string;
+  /** This client's intents the node may have signed, by outbox id (kept in the client's store until answered). */
+  private readonly outstanding = new Map<string, Intent>();
+  private readonly paymentHandlers = new Set<(notice: PaymentNotice) => void>();
+  private readonly errorHandlers = new Set<(error: Error) => void>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly wire: WireClient,
+    readonly info: NodeInfo,
+    readonly channel: Channel,
+    private readonly options: ClientSessionOptions,
+  ) {
+    this.address = checksum(options.signer.address);
+  }
+
+  /**
+   * Connects, logs in and opens the channel: from the client's store (then `sync`), from the node
+   * (`channel.restore`, verified) when the store does not hold it and the node has co-signed states, or at its
+   * genesis. Pushed proposals that arrive meanwhile are handled once the channel is open.
+   */
+  static async connect(options: ClientSessionOptions): Promise<ClientSession> {
+    const wire = await WireClient.connect(options.url, {
+      WebSocket: options.WebSocket,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    const early: unknown[] = [];
+    let session: ClientSession | undefined;
+    wire.on(NOTIFICATIONS.update, (params) => {
+      if (session === undefined) early.push(params);
+      else session.onPush(params);
+    });
+    try {
+      await wire.login(options.signer);
+      const info = await wire.request("node.info");
+      const channel = await openChannel(wire, info, options);
+      session = new ClientSession(wire, info, channel, options);
+      wire.on(NOTIFICATIONS.payment, (params) => session?.onPayment(params));
+      await session.loadIntents();
+      await session.sync();
+      for (const params of early) session.onPush(params);
+      return session;
+    } catch (error) {
+      await wire.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Runs one of this client's updates: sends the intent, checks that the node's signed proposal is exactly
+   * that intent on the client's latest state, signs and stores it, and acknowledges it. Resolves with the
+   * co-signed state once the node confirmed it is durable on its side too.
+   */
+  async propose(intent: Intent, route?: Route): Promise<SignedState> {
+    // Stored before it is sent: if the answer is lost (a crash, a dropped socket), the node re-delivers its
+    // signed proposal for it and the client still recognises it as its own.
+    const id = `intent:${this.channel.address}:${globalThis.crypto.randomUUID()}`;
+    await this.options.store.write({
+      outbox: [{ id, recipient: this.info.node, channel: this.channel.address, body: intent, createdAt: Date.now() }],
+    });
+    this.outstanding.set(id, intent);
+    let keep = false;
+    try {
+      const proposal = await this.wire.request("channel.propose", {
+        details: intent,
+        ...(route !== undefined ? { route } : {}),
+      });
+      const ack = await accept(this.channel, proposal, intent);
+      await this.wire.request("channel.acknowledge", { ack });
+      return this.channel.latest as SignedState;
+    } catch (error) {
+      keep = error instanceof TransportError; // the node may hold a signed proposal for it
+      throw error;
+    } finally {
+      if (!keep) await this.forget(id);
+    }
+  }
+
+  /** A routed payment: the hashlock lock to the node (a create intent) with its route. */
+  sendPayment(intent: Intent, route: Route): Promise<SignedState> {
+    return this.propose(intent, route);
+  }
+
+  /** Calls `handler` with every payment status the node pushes. */
+  onPayment(handler: (notice: PaymentNotice) => void): () => void;
+  onPayment(params: unknown): void;
+  onPayment(arg: unknown): (() => void) | void {
+    if (typeof arg === "function") {
+      const handler = arg as (notice: PaymentNotice) => void;
+      this.paymentHandlers.add(handler);
+      return () => this.paymentHandlers.delete(handler);
+    }
+    let notice: PaymentNotice;
+    try {
+      notice = validate(paymentNotice, arg, "payment.status");
+    } catch {
+      return;
+    }
+    for (const h of this.paymentHandlers) h(notice);
+  }
+
+  /** Errors of pushed proposals the client refused (a malformed or forked proposal). */
+  onError(handler: (error: Error) => void): () => void {
+    this.errorHandlers.add(handler);
+    return () => this.errorHandlers.delete(handler);
+  }
+
+  /**
+   * Brings the channel up to date from the node: checks the node's co-signed state at the client's nonce is
+   * the client's own (else ForkError), takes every later co-signed update (both signatures, nonce continuity,
+   * the transfers root: Channel.restore), then answers the node's pending proposal, if any.
+   */
+  sync(): Promise<void> {
+    return this.exclusive(async () => {
+      for (;;) {
+        const mine = this.channel.state.nonce;
+        const answer = await this.wire.request("channel.sync", { nonce: mine });
+        const latest = answer.latest;
+        if (latest !== undefined && latest.state.nonce === mine) this.checkSame(latest.state.nonce, latest.state);
+        for (const u of answer.updates) {
+          const nonce = u.update.state.nonce;
+          if (nonce < mine) continue;
+          if (nonce === mine) {
+            if (mine > 0n) this.checkSame(nonce, u.update.state);
+            continue;
+          }
+          await this.channel.restore(u);
+        }
+        if (latest !== undefined && latest.state.nonce > mine && answer.updates.length === 0) {
+          throw new ForkError(mine, `the node holds nonce ${latest.state.nonce} but sent no history from ${mine}`);
+        }
+        if (answer.more) continue;
+        if (answer.pending !== undefined) await this.answer(answer.pending);
+        return;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.wire.close();
+  }
+
+  // ───────────────────────────── pushed proposals ─────────────────────────────
+
+  private onPush(params: unknown): void {
+    void this.exclusive(async () => {
+      const { proposal } = validate(updatePush, params, "channel.update");
+      await this.answer(proposal);
+    }).catch((error: unknown) => {
+      const e = error instanceof Error ? error : new Error(String(error));
+      for (const h of this.errorHandlers) h(e);
+    });
+  }
+
+  /** Checks, signs, stores and acknowledges the node's proposal (or re-sends the ack of one already taken). */
+  private async answer(proposal: Proposal): Promise<void> {
+    const nonce = proposal.update.state.nonce;
+    const current = this.channel.state.nonce;
+    let ack: Acknowledgement;
+    if (nonce === current && current > 0n) {
+      ack = await this.ackOfStored(proposal.update);
+    } else if (nonce === current + 1n) {
+      ack =
+        proposal.update.proposer === "alice"
+          ? await this.channel.receive(proposal)
+          : await this.acceptRedelivered(proposal);
+    } else if (nonce > current + 1n) {
+      throw new ForkError(current, `the node proposed nonce ${nonce}; sync first`);
+    } else return; // an old proposal: nothing to do
+    try {
+      await this.wire.request("channel.acknowledge", { ack });
+    } catch (error) {
+      // A re-sent acknowledgement the node already stored is refused as a replay: it holds the update.
+      if (!(error instanceof RemoteError && error.code === "NONCE")) throw error;
+    }
+  }
+
+  /** A proposal for one of this client's intents, re-delivered (its first answer was lost). */
+  private async acceptRedelivered(proposal: Proposal): Promise<Acknowledgement> {
+    for (const [id, intent] of this.outstanding) {
+      try {
+        const ack = await accept(this.channel, proposal, intent);
+        await this.forget(id);
+        return ack;
+      } catch (error) {
+        if (!(error instanceof TamperedUpdateError)) throw error;
+      }
+    }
+    throw new MalformedUpdateError(
+      `the node's proposal ${proposal.update.state.nonce} is proposed by this client, but matches none of its open intents`,
+    );
+  }
+
+  /** Reads the intents of this channel a previous session stored and never saw answered. */
+  private async loadIntents(): Promise<void> {
+    for (const m of await this.options.store.outbox({ recipient: this.info.node })) {
+      if (m.channel !== this.channel.address || !m.id.startsWith("intent:")) continue;
+      try {
+        this.outstanding.set(m.id, validate(updateDetails, m.body, "stored intent"));
+      } catch {
+        await this.forget(m.id); // not an intent this version can read: it can match nothing
+      }
+    }
+  }
+
+  private async forget(id: string): Promise<void> {
+    this.outstanding.delete(id);
+    await this.options.store.write({ delivered: [id] });
+  }
+
+  /** This client's signatures of the co-signed update it holds at `update`'s nonce, if it is the same content. */
+  private async ackOfStored(update: Update): Promise<Acknowledgement> {
+    const nonce = update.state.nonce;
+    const [stored] = (await this.options.store.history(this.channel.address, nonce - 1n)).filter(
+      (u) => u.update.state.nonce === nonce,
+    );
+    if (stored === undefined) throw new StoreError(`the store has no co-signed update ${nonce}`);
+    if (this.contentOf(stored.update) !== this.contentOf(update)) {
+      throw new ForkError(nonce, "the node proposes another content at a nonce this client already co-signed");
+    }
+    return { nonce, signatures: stored.bob };
+  }
+
+  private contentOf(update: Update): string {
+    const setup = this.channel.channelSetup;
+    return contentHash(payloadDigests(setup.chainId, setup.channel, payloadsOf(update)));
+  }
+
+  private checkSame(nonce: bigint, state: SignedState["state"]): void {
+    const setup = this.channel.channelSetup;
+    const own = this.channel.state;
+    if (own.nonce !== nonce) return;
+    if (stateDigest(setup.chainId, setup.channel, own) !== stateDigest(setup.chainId, setup.channel, state)) {
+      throw new ForkError(nonce, "the node's co-signed state differs from this client's");
+    }
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+// ───────────────────────────── opening and restoring ─────────────────────────────
+
+async function openChannel(wire: WireClient, info: NodeInfo, options: ClientSessionOptions): Promise<Channel> {
+  const me = checksum(options.signer.address);
+  const got = await wire.request("channel.get");
+  const factory = info.deployment.ChannelFactory;
+  const mastercopy = info.deployment.ChannelMastercopy;
+  if (factory === undefined || mastercopy === undefined)
+    throw new MalformedUpdateError("the node names no ChannelFactory / ChannelMastercopy");
+  const expected = computeChannelAddress(factory, mastercopy, info.node, me, got.salt);
+  if (got.channel !== expected || got.alice !== info.node || got.bob !== me || got.chainId !== info.chainId) {
+    throw new MalformedUpdateError(
+      `the node's channel ${got.channel} is not the CREATE2 address ${expected} of (${info.node}, ${me})`,
+    );
+  }
+  const setup: ChannelSetup = {
+    chainId: info.chainId,
+    channel: expected,
+    alice: info.node,
+    bob: me,
+    timeout: got.timeout,
+  };
+  const limits: DeploymentLimits = {
+    minTimeout: info.limits.minTimeout,
+    maxTimeout: info.limits.maxTimeout,
+    assets: new Map(
+      info.limits.assets.map((a) => [a.asset, { channelCapacity: a.channelCapacity, transferCap: a.transferCap }]),
+    ),
+  };
+  const resolvers = options.resolvers ?? defaultResolvers(info);
+  const config = {
+    setup,
+    me: "bob" as const,
+    signer: options.signer,
+    store: options.store,
+    limits,
+    resolvers,
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+    ...(options.chain !== undefined ? { chain: options.chain } : {}),
+  };
+  if ((await options.store.load(expected)) !== undefined) return Channel.open(config);
+  if (got.latest === undefined) return Channel.create(config);
+  await options.store.create(await restoredRecord(await wire.request("channel.restore"), setup, options.chain));
+  return Channel.open(config);
+}
+
+function defaultResolvers(info: NodeInfo): ResolverPolicy[] {
+  const out: ResolverPolicy[] = [];
+  const hashlock = info.deployment.HashlockResolver;
+  const signed = info.deployment.SignedTransferResolver;
+  if (hashlock !== undefined) out.push(hashlockPolicy(hashlock));
+  if (signed !== undefined) out.push(signedTransferPolicy(signed, info.chainId));
+  return out;
+}
+
+/**
+ * The record of a channel restored from the node, every part verified against what both parties signed: the
+ * setup (the CREATE2 address was checked by the caller), both signatures of the latest state, the transfers
+ * root recomputed from the active transfers (each normalised and re-hashed), both signatures of every
+ * withdraw commitment. Later updates come through `sync` (nonce continuity, Channel.restore).
+ */
+export async function restoredRecord(
+  r: RestoreResult,
+  setup: ChannelSetup,
+  chain?: CallProvider,
+): Promise<ChannelRecord> {
+  if (
+    r.channel !== setup.channel ||
+    r.alice !== setup.alice ||
+    r.bob !== setup.bob ||
+    r.chainId !== setup.chainId ||
+    r.timeout !== setup.timeout
+  ) {
+    throw new MalformedUpdateError("the restored channel's setup is not this channel's");
+  }
+  const latest = r.latest;
+  if (latest === undefined) throw new StoreError("the node holds no co-signed state to restore");
+  if (latest.state.timeout !== setup.timeout)
+    throw new MalformedUpdateError("the restored state's timeout is not the channel's");
+  const digest = stateDigest(setup.chainId, setup.channel, latest.state);
+  await verifySignature(setup.alice, digest, latest.aliceSignature, chain);
+  await verifySignature(setup.bob, digest, latest.bobSignature, chain);
+  const transfers = r.transfers.map((t) => normalizeTransfer(t));
+  for (const t of transfers) {
+    if (checksum(t.channel) !== setup.channel)
+      throw new MalformedUpdateError(`restored transfer ${transferId(t)} is of another channel`);
+  }
+  const set = TransferSet.from(transfers);
+  if (set.root !== latest.state.transfersRoot.toLowerCase()) {
+    throw new TamperedUpdateError(
+      "transfersRoot",
+      `the active transfers give ${set.root}, the signed state says ${latest.state.transfersRoot}`,
+    );
+  }
+  for (const w of r.withdrawals) {
+    const wd = withdrawCommitmentDigest(setup.chainId, setup.channel, w.commitment);
+    await verifySignature(setup.alice, wd, w.aliceSignature, chain);
+    await verifySignature(setup.bob, wd, w.bobSignature, chain);
+  }
+  return {
+    setup,
+    me: "bob",
+    latest,
+    state: latest.state,
+    transfers: set.list().map((t) => ({ id: t.id, transfer: t.transfer })),
+    nextWithdrawNonce: r.nextWithdrawNonce,
+    withdrawals: r.withdrawals,
+    closed: r.closed,
+    resolutions: {},
+  };
+}
+
+/** The co-signed updates of a sync answer, for callers that audit them. */
+export type SyncedUpdate = CoSignedUpdate;
