@@ -2,20 +2,17 @@
  * Where collateral meets the rest of the node:
  * - `channel.requestCollateral {asset, amount}` (login required): the method's spec and its handler, which acts
  *   only on the logged-in client's channel and within the node's policy (a request the policy refuses is
- *   answered INVALID_PARAMS with the reason). The service registers the handler in one line
- *   (`"channel.requestCollateral": requestCollateralHandler({...})`) once the method is in src/wire/methods.ts.
+ *   answered INVALID_PARAMS with the reason). The service registers it (src/node/service.ts).
  * - `ensureRouteCollateral`: before the node accepts a routed payment, makes sure the payee's channel has the
  *   inbound capacity for it (just-in-time collateral), so the node never signs an upstream lock it cannot
  *   forward for want of balance.
  */
-import { z } from "zod";
-
 import type { Channel, Proposal } from "../channel/channel.js";
-import { SwitchyardError } from "../protocol/errors.js";
+import { RouteError } from "../protocol/errors.js";
+import type { UpdateDetails } from "../protocol/types.js";
 import type { Node, RouteInstruction } from "../routing/node.js";
 import { WireError } from "../wire/codes.js";
-import type { MethodSpec } from "../wire/methods.js";
-import { address, bytes32, uint256 } from "../wire/schemas.js";
+import { METHODS } from "../wire/methods.js";
 import {
   CollateralCapacityError,
   CollateralPolicyError,
@@ -25,24 +22,10 @@ import {
 } from "./collateral.js";
 import type { Session } from "./rpc.js";
 
-export const requestCollateralParams = z.strictObject({ asset: address, amount: uint256 });
-export const requestCollateralResult = z.strictObject({
-  channel: address,
-  asset: address,
-  deposited: uint256,
-  withdrawn: uint256,
-  balance: uint256,
-  tx: bytes32.optional(),
-});
-
-/** The wire method (add it to METHODS in src/wire/methods.ts under "channel.requestCollateral"). */
-export const REQUEST_COLLATERAL: MethodSpec<typeof requestCollateralParams, typeof requestCollateralResult> = {
-  auth: true,
-  params: requestCollateralParams,
-  result: requestCollateralResult,
-  summary:
-    "the node deposits (as alice) so its balance in the caller's channel reaches max(target, amount), within its collateral policy and the channel capacity, and reconciles it",
-};
+/** The wire method `channel.requestCollateral` (its spec lives in src/wire/methods.ts with the others). */
+export const REQUEST_COLLATERAL = METHODS["channel.requestCollateral"];
+export const requestCollateralParams = REQUEST_COLLATERAL.params;
+export const requestCollateralResult = REQUEST_COLLATERAL.result;
 
 export interface RequestCollateralDeps {
   collateral: CollateralManager;
@@ -71,18 +54,22 @@ export function requestCollateralHandler(
   };
 }
 
-/** The payee's channel lacks inbound capacity for a routed payment and the node could not add it. */
-export class RouteCollateralError extends SwitchyardError {
+/**
+ * The payee's channel lacks inbound capacity for a routed payment and the node could not add it (a RouteError:
+ * the payer's `payment.send` is answered `ROUTE`, 4119, before the node signs anything upstream).
+ */
+export class RouteCollateralError extends RouteError {
   constructor(
     readonly recipient: string,
     cause: Error,
   ) {
-    super("ROUTE_COLLATERAL", `no inbound capacity to ${recipient}: ${cause.message}`);
+    super(`no inbound capacity to ${recipient}: ${cause.message}`);
   }
 }
 
 /**
- * Just-in-time collateral for a routed payment: before `node.receive(from, proposal, route)`, tops the payee's
+ * Just-in-time collateral for a routed payment: before `node.receive(from, proposal, route)` (or, sequenced,
+ * `node.intent(from, details, route)`: pass the details), tops the payee's
  * channel up (through `collateral.ensure`) so the node's balance covers the amount it will lock downstream.
  * Does nothing for a proposal that is not a transfer creation. Throws RouteCollateralError (before the node
  * signs anything upstream) when the policy or the capacity refuses.
@@ -90,11 +77,11 @@ export class RouteCollateralError extends SwitchyardError {
 export async function ensureRouteCollateral(
   node: Node,
   collateral: CollateralManager,
-  proposal: Proposal,
+  proposal: Proposal | UpdateDetails,
   route: RouteInstruction,
   payee: ProposeToPeer,
 ): Promise<CollateralResult | undefined> {
-  const details = proposal.update?.details;
+  const details = "update" in proposal ? proposal.update?.details : proposal;
   if (details?.type !== "create") return undefined;
   const amount = route.amount ?? details.transfer.amount;
   const channel = node.channel(route.recipient);

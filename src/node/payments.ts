@@ -18,6 +18,8 @@ import { Node, type PeerLink, type RoutedPayment } from "../routing/node.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import { NOTIFICATIONS } from "../wire/methods.js";
 import type { NodeChannels } from "./channels.js";
+import type { CollateralManager, ProposeToPeer } from "./collateral.js";
+import { ensureRouteCollateral } from "./collateralRpc.js";
 import type { PaymentRouter, RouteInstructionParams } from "./rpc.js";
 
 export interface NodeRouterOptions {
@@ -38,6 +40,14 @@ export interface NodeRouterOptions {
   peerTimeoutMs?: number;
   safetyMargin?: bigint;
   clock?: () => bigint;
+  /**
+   * The node's collateral manager once its chain services run: a payment whose payee's channel lacks the node's
+   * balance gets a just-in-time deposit (src/node/collateralRpc.ts ensureRouteCollateral) before the node signs
+   * the payer's lock. Undefined: no just-in-time collateral (the payment is refused for want of balance).
+   */
+  collateral?: () => CollateralManager | undefined;
+  /** Node.tick's `mustDispute` (peers whose channel the node must dispute on chain): the watchers open them. */
+  mustDispute?: (peers: readonly string[]) => Promise<void>;
 }
 
 /** Delivers the node's proposals to one client over its socket; its acknowledgement arrives as channel.acknowledge. */
@@ -138,12 +148,24 @@ export class NodeRouter implements PaymentRouter {
   async send(payer: string, details: UpdateDetails, route: RouteInstructionParams): Promise<Proposal> {
     await this.peer(payer);
     await this.peer(route.recipient);
+    const collateral = this.options.collateral?.();
+    if (collateral !== undefined) {
+      await ensureRouteCollateral(this.node, collateral, details, route, this.proposer(route.recipient));
+    }
     const proposal = await this.node.intent(payer, details, route);
     if (details.type === "create") {
       const lockHash = ("0x" + details.transfer.data.slice(2, 66)).toLowerCase();
       this.tracked.set(lockHash, "signed");
     }
     return proposal;
+  }
+
+  /** How the node puts its own update (a collateral deposit or withdraw) to `client`: in the Node's queue of that peer. */
+  proposer(client: string): ProposeToPeer {
+    return async (details) => {
+      await this.peer(client);
+      await this.node.update(client, details);
+    };
   }
 
   async intent(client: string, details: UpdateDetails): Promise<Proposal> {
@@ -174,6 +196,7 @@ export class NodeRouter implements PaymentRouter {
         if (report.claimed.length + report.refunded.length + report.failed.length + report.mustDispute.length > 0) {
           this.options.logger.info({ ...report }, "routing tick");
         }
+        if (report.mustDispute.length > 0) await this.options.mustDispute?.(report.mustDispute);
         this.notifyChanges();
       } catch (error) {
         this.options.logger.error({ err: error }, "routing tick failed");

@@ -42,8 +42,10 @@ export interface RpcContext {
   loggedIn(session: Session, address: string): void;
   /** Routing, when the node routes payments. */
   router?: PaymentRouter;
-  /** Counts a co-signed update (the `switchyard_updates_total` metric). */
-  updated?(type: string, proposer: string): void;
+  /** A co-signed update in `client`'s channel (the `switchyard_updates_total` metric, the collateral gauge). */
+  updated?(type: string, proposer: string, client: string): void;
+  /** `channel.requestCollateral` (the node's collateral manager, src/node/collateralRpc.ts). */
+  requestCollateral?: Handler;
 }
 
 type Handler = (params: unknown, session: Session) => Promise<unknown>;
@@ -91,7 +93,7 @@ export function createHandlers(ctx: RpcContext): Record<MethodName, Handler> {
       const update = (await ctx.channels.channelOf(client)).pending?.update;
       if (ctx.router !== undefined) await ctx.router.acknowledge(client, ack);
       else await (await ctx.channels.sequencerOf(client)).acknowledge(ack);
-      if (update !== undefined && update.state.nonce === ack.nonce) ctx.updated?.(update.details.type, update.proposer);
+      if (update !== undefined && update.state.nonce === ack.nonce) ctx.updated?.(update.details.type, update.proposer, client);
       return { nonce: ack.nonce };
     },
     "channel.sync": async (params, session) => {
@@ -111,6 +113,12 @@ export function createHandlers(ctx: RpcContext): Record<MethodName, Handler> {
       return result;
     },
     "channel.restore": async (_params, session) => ctx.channels.restore(loggedIn(session)),
+    "channel.requestCollateral": async (params, session) => {
+      loggedIn(session);
+      if (ctx.requestCollateral === undefined)
+        throw new WireError("METHOD_NOT_FOUND", "this node runs without its chain services: no collateral");
+      return ctx.requestCollateral(params, session);
+    },
   };
 }
 

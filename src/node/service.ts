@@ -25,7 +25,11 @@ import { CLOSE_CODES, ClientConnection } from "./connection.js";
 import { createMetrics, type NodeMetrics } from "./metrics.js";
 import type { NodeServiceOptions } from "./options.js";
 import { SERVED_METHODS, createHandlers, type Session } from "./rpc.js";
-import { openNodeStore } from "./store.js";
+import { openNodeStore, timedStore } from "./store.js";
+import type { ChainServices } from "./chainServices.js";
+import type { ProposeToPeer } from "./collateral.js";
+import { requestCollateralHandler } from "./collateralRpc.js";
+import { WireError } from "../wire/codes.js";
 import { NodeRouter } from "./payments.js";
 
 export const WS_PATH = `/${WIRE_VERSION}`;
@@ -50,14 +54,16 @@ export class NodeService {
   private drained: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly attached: Array<{ stop(): Promise<void> }> = [];
+  private chain: ChainServices | undefined;
 
   private constructor(
     private readonly options: NodeServiceOptions,
     store: SwitchyardStore,
   ) {
     this.clock = options.clock ?? Date.now;
-    this.store = store;
     this.metrics = createMetrics();
+    const commits = this.metrics.storeCommitSeconds.labels({ store: options.store.kind });
+    this.store = timedStore(store, (seconds) => commits.observe(seconds));
     const addresses = options.deployment.addresses;
     this.resolvers = [];
     if (addresses.HashlockResolver !== undefined) this.resolvers.push(hashlockPolicy(addresses.HashlockResolver));
@@ -72,7 +78,7 @@ export class NodeService {
       limits: options.deployment.limits,
       resolvers: this.resolvers,
       timeout: options.channelTimeout,
-      store,
+      store: this.store,
       storeKind: options.store.kind,
       ...(options.signer !== undefined ? { signer: options.signer } : {}),
       ...(options.chain !== undefined ? { chain: options.chain } : {}),
@@ -84,7 +90,7 @@ export class NodeService {
         ? new NodeRouter({
             address: options.wallet.address,
             hashlock: addresses.HashlockResolver,
-            store,
+            store: this.store,
             channels: this.channels,
             push: (client, proposal) => this.pushUpdate(client, proposal),
             notify: (client, method, params) => this.notify(client, method, params),
@@ -95,13 +101,28 @@ export class NodeService {
             logger: options.logger,
             ...(options.routingTickMs !== undefined ? { tickMs: options.routingTickMs } : {}),
             ...(options.peerTimeoutMs !== undefined ? { peerTimeoutMs: options.peerTimeoutMs } : {}),
+            collateral: () => this.chain?.collateral,
+            mustDispute: (peers) => this.disputeWhereNeeded(peers),
           })
         : undefined;
     this.handlers = createHandlers({
       info: () => this.info(),
       channels: this.channels,
       loggedIn: (session, address) => this.loggedIn(session, address),
-      updated: (type, proposer) => this.metrics.updates.inc({ type, proposer }),
+      updated: (type, proposer, client) => {
+        this.metrics.updates.inc({ type, proposer });
+        this.observeCollateral(client);
+      },
+      requestCollateral: async (params, session) => {
+        const chain = this.chain;
+        if (chain === undefined)
+          throw new WireError("METHOD_NOT_FOUND", "this node runs without its chain services: no collateral");
+        return requestCollateralHandler({
+          collateral: chain.collateral,
+          channelOf: (client) => this.channels.channelOf(client),
+          proposerOf: (client) => this.proposerOf(client),
+        })(params, session);
+      },
       ...(this.router !== undefined ? { router: this.router } : {}),
     });
     this.http = createServer((req, res) => void this.route(req, res));
@@ -225,6 +246,70 @@ export class NodeService {
       resolvers: this.resolvers.map((r) => ({ name: r.name, address: r.address })),
       methods: [...SERVED_METHODS],
     };
+  }
+
+  /** The node's store as the service writes to it (each commit timed): the chain services use it too. */
+  get nodeStore(): SwitchyardStore {
+    return this.store;
+  }
+
+  /** The chain services, once attached. */
+  get chainServices(): ChainServices | undefined {
+    return this.chain;
+  }
+
+  /**
+   * Joins the node's chain services (src/node/chainServices.ts): `channel.requestCollateral` is served with their
+   * collateral manager, routed payments get just-in-time collateral, Node.tick's `mustDispute` goes to their
+   * watchers, and every channel's co-signed node withdraws not yet executed are sent (in the background: a
+   * withdraw signed is always sent). The drain stops them after the sockets close.
+   */
+  attachChainServices(chain: ChainServices): void {
+    this.chain = chain;
+    this.attach(chain);
+    for (const client of this.channels.clients()) {
+      this.observeCollateral(client);
+      void this.channels
+        .channelOf(client)
+        .then((channel) => chain.collateral.resumeWithdrawals(channel))
+        .then(
+          (sent) => {
+            if (sent.length > 0) this.options.logger.info({ client, withdrawals: sent.length }, "withdrawals resumed");
+          },
+          (error: unknown) => this.options.logger.error({ err: error, client }, "cannot resume the withdrawals"),
+        );
+    }
+  }
+
+  /** How the node puts its own update to `client` and waits until it is co-signed (routing: in the Node's queue). */
+  private proposerOf(client: string): ProposeToPeer {
+    if (this.router !== undefined) return this.router.proposer(client);
+    return async (details) => {
+      const sequencer = await this.channels.sequencerOf(client);
+      await sequencer.propose(details);
+      await sequencer.settled();
+    };
+  }
+
+  /** Updates the collateral gauge with the node's balances in `client`'s channel. */
+  private observeCollateral(client: string): void {
+    const chain = this.chain;
+    if (chain === undefined) return;
+    void this.channels.channelOf(client).then(
+      (channel) => chain.collateral.observe(channel),
+      () => undefined,
+    );
+  }
+
+  /** Opens an on-chain dispute of each peer's channel not yet disputed (Node.tick's `mustDispute`). */
+  private async disputeWhereNeeded(peers: readonly string[]): Promise<void> {
+    const chain = this.chain;
+    if (chain === undefined) {
+      this.options.logger.error({ peers }, "channels to dispute, but the node runs without its chain services");
+      return;
+    }
+    const sent = await chain.watchers.disputeWhereNeeded(peers.map((peer) => this.channels.addressOf(peer)));
+    if (sent.length > 0) this.options.logger.warn({ peers, sent }, "disputes opened to claim upstream on chain");
   }
 
   /** Registers a part of the node (its chain services) that the drain stops after the sockets are closed. */

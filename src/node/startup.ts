@@ -1,7 +1,8 @@
 /**
  * From a validated config to a running service: the node key (keystore + password from the environment, or a
  * private key from the environment), the deployment (records or inline addresses and limits), the chain
- * (it must answer with the configured chain id before the node listens), then NodeService.start.
+ * (it must answer with the configured chain id before the node listens), then NodeService.start, then the chain
+ * services (transactions, watchers, collateral: src/node/chainServices.ts) attached to it.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -11,7 +12,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 
 import type { AssetLimit, DeploymentLimits } from "../protocol/types.js";
-import { checkCollateralPolicies } from "./chainServices.js";
+import { chainPolicyOf, checkCollateralPolicies, startChainServices } from "./chainServices.js";
 import { ConfigError, type ResolvedConfig } from "./config.js";
 import type { DeploymentInfo, NodeServiceOptions } from "./options.js";
 import { NodeService } from "./service.js";
@@ -201,8 +202,9 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     },
     logger,
   };
+  let service: NodeService;
   try {
-    return await NodeService.start(options);
+    service = await NodeService.start(options);
   } catch (error) {
     provider.destroy();
     await store.close().catch(() => undefined);
@@ -212,4 +214,24 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     }
     throw error;
   }
+  try {
+    service.attachChainServices(
+      await startChainServices({
+        store: service.nodeStore,
+        signer: wallet.connect(provider),
+        provider,
+        chainId,
+        deployment,
+        collateral: config.collateral,
+        ...chainPolicyOf(config),
+        metrics: service.metrics,
+        logger,
+      }),
+    );
+  } catch (error) {
+    await service.drain().catch(() => undefined);
+    provider.destroy();
+    throw error;
+  }
+  return service;
 }

@@ -233,6 +233,15 @@ export class Node {
     return { effects: resolved !== undefined ? this.onDownstreamResolved(resolved.payment, resolved.next) : Promise.resolve() };
   }
 
+  /** The node's own update to `to` (a collateral deposit or withdraw), in that peer's queue; resolves once co-signed. */
+  async update(to: string, details: UpdateDetails): Promise<void> {
+    const peer = this.peer(to);
+    await this.exclusive(peer, async () => {
+      await this.flush(peer);
+      await this.deliver(peer, await peer.channel.propose(details));
+    });
+  }
+
   /** Rebuilds the payment table from the node's store (after a restart, before `receive` or `tick`). */
   async loadPayments(): Promise<number> {
     const store = this.config.store;

@@ -195,6 +195,20 @@ export const METHODS = {
     result: proposal,
     summary: "A routed payment: the upstream lock as a create intent with its route (as channel.propose with a route).",
   }),
+  "channel.requestCollateral": method({
+    auth: true,
+    params: z.strictObject({ asset: address, amount: uint256 }),
+    result: z.strictObject({
+      channel: address,
+      asset: address,
+      deposited: uint256,
+      withdrawn: uint256,
+      balance: uint256,
+      tx: bytes32.optional(),
+    }),
+    summary:
+      "The node deposits (as alice) so its balance in the caller's channel reaches max(target, amount), within its collateral policy and the channel capacity, and reconciles it (a deposit update it pushes) before answering.",
+  }),
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -204,9 +218,6 @@ export type ResultOf<M extends MethodName> = z.output<(typeof METHODS)[M]["resul
 export function isMethodName(name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(METHODS, name);
 }
-
-/** Methods planned for the channel and routing parts; named here so no one reuses the names otherwise. */
-export const PLANNED_METHODS = ["channel.requestCollateral"] as const;
 
 /** Notifications the node pushes (JSON-RPC notifications: no id, never answered). */
 export const NOTIFICATIONS = {

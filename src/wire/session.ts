@@ -26,7 +26,14 @@ import type { ChannelSetup, DeploymentLimits, ResolverPolicy, Update } from "../
 import type { SwitchyardStore } from "../stores/store.js";
 import { WireClient, type WebSocketConstructor } from "./client.js";
 import { RemoteError, TransportError } from "./codes.js";
-import { NOTIFICATIONS, paymentNotice, updatePush, type NodeInfo, type RestoreResult } from "./methods.js";
+import {
+  NOTIFICATIONS,
+  paymentNotice,
+  updatePush,
+  type NodeInfo,
+  type RestoreResult,
+  type ResultOf,
+} from "./methods.js";
 import { updateDetails, validate } from "./schemas.js";
 
 export interface ClientSessionOptions {
@@ -137,6 +144,15 @@ export class ClientSession {
   /** A routed payment: the hashlock lock to the node (a create intent) with its route. */
   sendPayment(intent: Intent, route: Route): Promise<SignedState> {
     return this.propose(intent, route);
+  }
+
+  /**
+   * Asks the node for inbound capacity (`channel.requestCollateral`): the node deposits as alice so its balance
+   * in this channel reaches at least `amount` (its policy's target if higher), and reconciles the deposit with a
+   * proposal it pushes, which this session answers; resolves once the node reports the deposit reconciled.
+   */
+  requestCollateral(asset: string, amount: bigint): Promise<ResultOf<"channel.requestCollateral">> {
+    return this.wire.request("channel.requestCollateral", { asset, amount });
   }
 
   /** Calls `handler` with every payment status the node pushes. */
