@@ -93,7 +93,8 @@ export function createHandlers(ctx: RpcContext): Record<MethodName, Handler> {
       const update = (await ctx.channels.channelOf(client)).pending?.update;
       if (ctx.router !== undefined) await ctx.router.acknowledge(client, ack);
       else await (await ctx.channels.sequencerOf(client)).acknowledge(ack);
-      if (update !== undefined && update.state.nonce === ack.nonce) ctx.updated?.(update.details.type, update.proposer, client);
+      if (update !== undefined && update.state.nonce === ack.nonce)
+        ctx.updated?.(update.details.type, update.proposer, client);
       return { nonce: ack.nonce };
     },
     "channel.sync": async (params, session) => {

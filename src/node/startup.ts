@@ -158,7 +158,13 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
       `${config.channelTimeout} is outside the deployment's [${deployment.limits.minTimeout}, ${deployment.limits.maxTimeout}]`,
     );
   }
-  const provider = new JsonRpcProvider(config.chain.rpcUrl, chainId, { staticNetwork: true, batchMaxCount: 1 });
+  // No response cache (ethers' default keeps answers 250 ms): the collateral manager reads a channel's code and
+  // deposits right after its own transaction is mined, and must see them.
+  const provider = new JsonRpcProvider(config.chain.rpcUrl, chainId, {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
   const id = await chainIdOf(provider, 5_000);
   if (id instanceof Error)
     throw new ConfigError("chain.rpcUrl", `${config.chain.rpcUrl} does not answer eth_chainId: ${id.message}`);

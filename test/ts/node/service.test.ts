@@ -120,6 +120,7 @@ describe("node service (own process, real sockets)", function () {
         "channel.sync",
         "channel.restore",
         "payment.send",
+        "channel.requestCollateral",
       ]);
     });
 
