@@ -34,12 +34,7 @@ import { proposeFor } from "../channel/sequencing.js";
 import { IntentGate, noteError } from "./intents.js";
 import { checksum } from "../protocol/address.js";
 import { PeerError, RouteError, TimeoutError } from "../protocol/errors.js";
-import {
-  DEFAULT_SAFETY_MARGIN,
-  checkRouteExpiries,
-  checkUpstreamSettleWindow,
-  hashlockTerms,
-} from "../protocol/policies.js";
+import { DEFAULT_SAFETY_MARGIN, checkRouteExpiries, checkUpstreamSettleWindow, hashlockTerms } from "../protocol/policies.js";
 import { encodeHashlockTerms } from "../protocol/resolvers.js";
 import { normalizeTransfer, transferId, type Transfer } from "../protocol/transfers.js";
 import type { ResolveDetails, UpdateDetails } from "../protocol/types.js";
@@ -128,10 +123,7 @@ interface Peer {
 }
 
 /** What the acknowledgement of a peer's intent commits and does (a routed lock, a downstream resolution). */
-type PendingIntent = IntentGate<{
-  planned?: RoutedPayment;
-  resolved?: { payment: RoutedPayment; next: RoutedPayment; extra?: WriteUnit };
-}>;
+type PendingIntent = IntentGate<{ planned?: RoutedPayment; resolved?: { payment: RoutedPayment; next: RoutedPayment; extra?: WriteUnit } }>;
 
 const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
@@ -164,9 +156,7 @@ export class Node {
     if (other !== address) throw new RouteError(`channel ${channel.address} is with ${other}, not ${address}`);
     if (this.peers.has(address)) throw new RouteError(`the node already has a channel with ${address}`);
     if (this.config.store !== undefined && channel.store !== this.config.store) {
-      throw new RouteError(
-        `channel ${channel.address} does not write to the node's store: a payment could not move with its update`,
-      );
+      throw new RouteError(`channel ${channel.address} does not write to the node's store: a payment could not move with its update`);
     }
     this.peers.set(address, { address, channel, link, queue: Promise.resolve() });
   }
@@ -195,12 +185,7 @@ export class Node {
     if (planned !== undefined) this.payments.set(planned.lockHash, planned); // reserves the lock
     const details = proposal.update?.details;
     const resolved = details?.type === "resolve" ? this.downstreamResolution(details) : undefined;
-    const also =
-      planned !== undefined
-        ? this.unitFor(planned)
-        : resolved !== undefined
-          ? this.unitFor(resolved.next, resolved.extra)
-          : undefined;
+    const also = planned !== undefined ? this.unitFor(planned) : resolved !== undefined ? this.unitFor(resolved.next, resolved.extra) : undefined;
     let ack: Acknowledgement;
     try {
       ack = await this.exclusive(peer, () => peer.channel.receive(proposal, also));
@@ -224,10 +209,7 @@ export class Node {
       const planned = route === undefined ? undefined : this.planRoute(peer, details, route);
       const proposal = await proposeFor(peer.channel, details); // the payment enters the table once acknowledged
       const resolved = details.type === "resolve" ? this.downstreamResolution(details) : undefined;
-      peer.intent = new IntentGate(proposal.update.state.nonce, {
-        ...(planned ? { planned } : {}),
-        ...(resolved ? { resolved } : {}),
-      });
+      peer.intent = new IntentGate(proposal.update.state.nonce, { ...(planned ? { planned } : {}), ...(resolved ? { resolved } : {}) });
       return proposal;
     });
   }
@@ -236,16 +218,10 @@ export class Node {
   async acknowledge(from: string, ack: Acknowledgement): Promise<{ effects: Promise<void> }> {
     const peer = this.peer(from);
     const intent = peer.intent;
-    if (intent === undefined || intent.nonce !== ack.nonce)
-      return peer.channel.complete(ack).then(() => ({ effects: Promise.resolve() }));
+    if (intent === undefined || intent.nonce !== ack.nonce) return peer.channel.complete(ack).then(() => ({ effects: Promise.resolve() }));
     const { resolved, planned: plan } = intent.effects;
     const planned = plan !== undefined && !this.payments.has(plan.lockHash) ? plan : undefined; // a lock hash routed meanwhile: unrouted
-    const also =
-      planned !== undefined
-        ? this.unitFor(planned)
-        : resolved !== undefined
-          ? this.unitFor(resolved.next, resolved.extra)
-          : undefined;
+    const also = planned !== undefined ? this.unitFor(planned) : resolved !== undefined ? this.unitFor(resolved.next, resolved.extra) : undefined;
     await peer.channel.complete(ack, also);
     peer.intent = undefined;
     intent.settle();
@@ -254,9 +230,7 @@ export class Node {
       this.committed(planned, planned);
       return { effects: this.forward(planned).catch((e: unknown) => noteError(planned, e)) }; // "accepted": tick() refunds
     }
-    return {
-      effects: resolved !== undefined ? this.onDownstreamResolved(resolved.payment, resolved.next) : Promise.resolve(),
-    };
+    return { effects: resolved !== undefined ? this.onDownstreamResolved(resolved.payment, resolved.next) : Promise.resolve() };
   }
 
   /** The node's own update to `to` (a collateral deposit or withdraw), in that peer's queue; resolves once co-signed. */
@@ -275,12 +249,10 @@ export class Node {
     const records = await store.payments();
     for (const r of records) {
       const p = r.body as RoutedPayment;
-      if (p?.lockHash !== r.lockHash || p.upstream === undefined)
-        throw new RouteError(`stored payment ${r.lockHash} is not a routed payment`);
+      if (p?.lockHash !== r.lockHash || p.upstream === undefined) throw new RouteError(`stored payment ${r.lockHash} is not a routed payment`);
       this.payments.set(r.lockHash, p);
       this.versions.set(r.lockHash, r.version);
-      if (p.downstream !== undefined && p.status !== "accepted")
-        this.byDownstream.set(p.downstream.transferId, r.lockHash);
+      if (p.downstream !== undefined && p.status !== "accepted") this.byDownstream.set(p.downstream.transferId, r.lockHash);
     }
     return records.length;
   }
@@ -390,9 +362,7 @@ export class Node {
    * What the payee's resolve of a downstream transfer does to its payment (cancelling on a cancel; unlocked
    * with the preimage, which the upstream channel's record and the preimage table get in the same unit).
    */
-  private downstreamResolution(
-    details: ResolveDetails,
-  ): { payment: RoutedPayment; next: RoutedPayment; extra?: WriteUnit } | undefined {
+  private downstreamResolution(details: ResolveDetails): { payment: RoutedPayment; next: RoutedPayment; extra?: WriteUnit } | undefined {
     const lockHash = this.byDownstream.get(details.transferId.toLowerCase());
     const p = lockHash === undefined ? undefined : this.payments.get(lockHash);
     if (p === undefined || (p.status !== "forwarded" && p.status !== "cancelling")) return undefined;
@@ -401,13 +371,7 @@ export class Node {
     const next: RoutedPayment = { ...p, status: "unlocked", resolverData };
     const upstream = this.peer(p.upstream.peer).channel.address;
     const extra: WriteUnit = {
-      channels: [
-        {
-          op: "entry",
-          channel: upstream,
-          entry: { kind: "resolution", transferId: p.upstream.transferId, resolverData },
-        },
-      ],
+      channels: [{ op: "entry", channel: upstream, entry: { kind: "resolution", transferId: p.upstream.transferId, resolverData } }],
       preimages: [{ lockHash: p.lockHash, resolverData, source: "peer", learnedAt: Date.now() }],
     };
     return { payment: p, next, extra };
@@ -473,9 +437,7 @@ export class Node {
       upstreamTransferId: next.upstream.transferId,
       body,
       updatedAt: Date.now(),
-      ...(next.downstream !== undefined
-        ? { downstreamPeer: next.downstream.peer, downstreamTransferId: next.downstream.transferId }
-        : {}),
+      ...(next.downstream !== undefined ? { downstreamPeer: next.downstream.peer, downstreamTransferId: next.downstream.transferId } : {}),
     };
     return { ...extra, payments: [{ payment, expectedVersion: this.versions.get(next.lockHash) ?? 0 }] };
   }
