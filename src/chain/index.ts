@@ -3,3 +3,4 @@ export * from "./abi.js";
 export * from "./reader.js";
 export * from "./commitments.js";
 export * from "./watcher.js";
+export * from "./settlements.js";

@@ -33,6 +33,8 @@ import {
 import {
   FIRST_WITHDRAW_NONCE,
   applyUpdate,
+  checkDetailsShape,
+  checkUpdateShape,
   genesisState,
   nextState,
   payloadsOf,
@@ -80,8 +82,16 @@ export interface ChannelConfig {
   clock?: () => bigint;
   /** A chain connection: verifies an ERC-1271 counter-party's signatures on chain. */
   chain?: CallProvider;
-  /** Reads on-chain deposits: `proposeDeposit` uses it, and a received deposit may not claim more. */
+  /**
+   * Reads on-chain deposits: `proposeDeposit` uses it, and a received deposit may not claim more. Without it a
+   * received deposit is refused (DepositError), unless `trustDepositsWithoutChain` says otherwise.
+   */
   deposits?: DepositReader;
+  /**
+   * Signs received deposit claims without reading the chain (within capacity only): the counter-party can then
+   * credit itself deposits nobody made. For tests and offline tools only; a `Node` refuses such channels.
+   */
+  trustDepositsWithoutChain?: boolean;
 }
 
 const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
@@ -194,6 +204,11 @@ export class Channel {
     return this.transferSet.proof(transferId);
   }
 
+  /** True when received deposit claims are checked against the chain (a deposit reader is configured). */
+  get checksDeposits(): boolean {
+    return this.config.deposits !== undefined;
+  }
+
   /** The store this channel writes to. */
   get store(): ChannelStore {
     return this.config.store;
@@ -242,6 +257,9 @@ export class Channel {
       }
       const transition = applyUpdate(this.snapshot(), update, this.context());
       const details = normalizeDetails(update.details, transition);
+      if (details.type === "deposit" && this.config.deposits === undefined && this.config.trustDepositsWithoutChain !== true) {
+        throw new DepositError(details.asset, "no deposit reader configured: a deposit claim cannot be checked on chain");
+      }
       if (details.type === "deposit" && this.config.deposits !== undefined) {
         const onchain = await this.config.deposits(details.asset);
         if (details.totalDepositsAlice > onchain.alice || details.totalDepositsBob > onchain.bob) {
@@ -279,11 +297,14 @@ export class Channel {
   /**
    * Takes a co-signed update the counter-party holds for the next nonce (after a crash cut this party off
    * between proposing and completing). Both signatures are checked; this party's own valid signature shows it
-   * agreed to the update.
+   * agreed to the update. Nothing of the counter-party's copy is stored as given: the update is checked for shape
+   * (bigint amounts, addresses, hex; MalformedUpdateError) and rebuilt in the SDK's canonical form, the transfer
+   * id is recomputed from the transfer and the transfers root from the active transfers (StoreError on a
+   * mismatch), so the stored copy is the one the signatures cover and can be disputed and resolved later.
    */
   restore(cosigned: CoSignedUpdate, also?: WriteUnit): Promise<void> {
     return this.serialize(async () => {
-      const { update } = cosigned;
+      const update = normalizeSignedUpdate(cosigned.update);
       const expected = this.current.nonce + 1n;
       if (update.state.nonce !== expected) throw new NonceError(expected, update.state.nonce);
       const digests = payloadDigests(this.setup.chainId, this.setup.channel, payloadsOf(update));
@@ -394,6 +415,30 @@ function normalizeDetails(details: UpdateDetails, transition: Transition): Updat
     case "close":
       return { type: "close" };
   }
+}
+
+/**
+ * A co-signed update from the counter-party, checked for shape and rebuilt field by field in canonical form
+ * (what `restore` stores). Throws MalformedUpdateError on a wrong type (a string amount, a missing field).
+ */
+function normalizeSignedUpdate(update: Update): Update {
+  checkUpdateShape(update);
+  if (update.proposer !== "alice" && update.proposer !== "bob") throw new MalformedUpdateError(`unknown proposer ${String(update.proposer)}`);
+  const s = update.state;
+  const state: ChannelState = {
+    nonce: s.nonce,
+    timeout: s.timeout,
+    transfersRoot: s.transfersRoot.toLowerCase(),
+    assets: s.assets.map((a) => ({
+      asset: checksum(a.asset),
+      balanceAlice: a.balanceAlice,
+      balanceBob: a.balanceBob,
+      processedAlice: a.processedAlice,
+      processedBob: a.processedBob,
+      defundNonce: a.defundNonce,
+    })),
+  };
+  return { proposer: update.proposer, details: checkDetailsShape(update.details), state };
 }
 
 function normalizeSetup(setup: ChannelSetup): ChannelSetup {

@@ -11,8 +11,9 @@
  * - no balance below zero (NegativeBalanceError), no asset above the channel capacity counting the amounts
  *   locked in transfers (CapacityError);
  * - a transfer is at most the deployment's transfer cap (TransferCapError), names an accepted resolver
- *   (UnknownResolverError) whose policy accepts its terms, has a timeout in (0, channel timeout]
- *   (TimeoutError), and a new id (DuplicateTransferError);
+ *   (UnknownResolverError) whose policy accepts its terms, has a settle window (`timeout`) in
+ *   [deployment minTimeout, channel timeout] (TimeoutError; the floor leaves the responder a whole reaction window
+ *   after a transfer dispute, docs/PROTOCOL.md §12 rule 5), and a new id (DuplicateTransferError);
  * - a resolve pays the responder at most what was locked, exactly what the resolver policy says for the
  *   evidence, and only the responder proposes it (ResolutionError);
  * - a withdraw spends the next withdraw nonce and only the withdrawer's own balance (WithdrawError);
@@ -250,10 +251,7 @@ function create(
   if (t.amount > cap) throw new TransferCapError(t.asset, t.amount, cap);
   const policy = ctx.resolvers.get(t.resolver);
   if (policy === undefined) throw new UnknownResolverError(t.resolver);
-  const channelTimeout = snapshot.state.timeout;
-  if (t.timeout === 0n || t.timeout > channelTimeout) {
-    throw new TimeoutError(`transfer timeout ${t.timeout}s must be in (0, ${channelTimeout}] (the channel's dispute timeout)`);
-  }
+  checkTransferTimeout(t.timeout, snapshot.state.timeout, ctx.limits);
   policy.validateTerms(t, env(ctx, snapshot));
   const item = activeTransfer(t);
   if (snapshot.transfers.get(item.id) !== undefined) throw new DuplicateTransferError(item.id);
@@ -327,6 +325,22 @@ function withdraw(snapshot: ChannelSnapshot, assets: AssetState[], proposer: Par
 }
 
 // ───────────────────────────── helpers ─────────────────────────────
+
+/**
+ * A transfer's settle window (its `timeout`: seconds after the on-chain transfer dispute during which the
+ * responder may settle) must lie in [limits.minTimeout, channelTimeout]. The floor: after the initiator disputes
+ * the transfer, the responder must see it and get its own claim mined, a reaction the deployment's minimum
+ * dispute phase is sized for (docs/PROTOCOL.md §12 rule 5); a shorter window lets the initiator take the refund.
+ */
+export function checkTransferTimeout(timeout: bigint, channelTimeout: bigint, limits: DeploymentLimits): void {
+  const floor = limits.minTimeout;
+  if (timeout < floor || timeout > channelTimeout) {
+    throw new TimeoutError(
+      `transfer timeout ${timeout}s must be in [${floor}, ${channelTimeout}] (the deployment's minimum dispute ` +
+        `timeout, which leaves the responder time to claim after a transfer dispute, up to the channel's timeout)`,
+    );
+  }
+}
 
 function unchangedTransfers(snapshot: ChannelSnapshot, assets: AssetState[]): Transition {
   return { state: { ...snapshot.state, assets }, nextWithdrawNonce: snapshot.nextWithdrawNonce, closed: false, payloads: {} };
@@ -433,6 +447,40 @@ function checkWithdrawShape(c: WithdrawCommitment): WithdrawCommitment {
     callTo: address("withdraw.callTo", c.callTo),
     callData: hex("withdraw.callData", c.callData),
   };
+}
+
+/**
+ * The details of an update checked for shape (bigint amounts, addresses, hex; MalformedUpdateError) and rebuilt
+ * in canonical form (checksummed addresses, lowercase hex, the normalized transfer), without running any rule:
+ * for an update both parties already signed (`Channel.restore`).
+ */
+export function checkDetailsShape(details: UpdateDetails): UpdateDetails {
+  if (typeof details !== "object" || details === null) throw new MalformedUpdateError("update.details is missing");
+  switch (details.type) {
+    case "deposit":
+      return {
+        type: "deposit",
+        asset: address("deposit asset", details.asset),
+        totalDepositsAlice: uint("totalDepositsAlice", details.totalDepositsAlice),
+        totalDepositsBob: uint("totalDepositsBob", details.totalDepositsBob),
+      };
+    case "create":
+      return { type: "create", transfer: checkTransferShape(details.transfer) };
+    case "resolve":
+      return {
+        type: "resolve",
+        transferId: bytes32("transferId", details.transferId),
+        toResponder: uint("toResponder", details.toResponder),
+        resolverData: hex("resolverData", details.resolverData),
+      };
+    case "withdraw":
+      if (details.party !== "alice" && details.party !== "bob") throw new MalformedUpdateError(`unknown withdrawer ${String(details.party)}`);
+      return { type: "withdraw", party: details.party, commitment: checkWithdrawShape(details.commitment) };
+    case "close":
+      return { type: "close" };
+    default:
+      throw new MalformedUpdateError(`unknown update type ${String((details as { type: unknown }).type)}`);
+  }
 }
 
 /** Structural checks of a received update (types and ranges), before any rule. */

@@ -6,6 +6,7 @@
 import { AbiCoder } from "ethers";
 
 import { checksum } from "./address.js";
+import { MalformedUpdateError } from "./errors.js";
 import { keccakHex } from "./hex.js";
 
 import { IncrementalMerkleTree, normalizeHash, type TreePlan } from "./merkle.js";
@@ -36,6 +37,8 @@ const TUPLE_OFFSET = (0x20).toString(16).padStart(64, "0");
 const DATA_OFFSET = (0x120).toString(16).padStart(64, "0");
 
 function word(value: bigint, what: string): string {
+  // A string would hash as its digits read in hex ("10" like 0x10): refuse anything but a bigint.
+  if (typeof value !== "bigint") throw new MalformedUpdateError(`transfer ${what} must be a bigint, got ${typeof value} ${String(value)}`);
   if (value < 0n || value > MAX_UINT256) throw new RangeError(`${what} is not a uint256: ${value}`);
   return value.toString(16).padStart(64, "0");
 }

@@ -14,9 +14,12 @@
  * - it forwards only if `E_down + margin ≤ now + T_up + window_up` (`checkUpstreamSettleWindow`): a payer who
  *   disputes at once and disputes the transfer at the end of that consensus phase cannot have it refunded
  *   (its settle window over) before the payee's preimage can reach the node;
- * - it cancels upstream (refunds the payer) only once the downstream can no longer be claimed: never forwarded,
- *   cancelled by the payee, or past its expiry (the hashlock refuses the preimage from then on, off and on chain)
- *   — the downstream hop is refunded first;
+ * - it cancels upstream (refunds the payer) only once the downstream can no longer be claimed and was not claimed:
+ *   never forwarded, cancelled by the payee, or — read on chain through `NodeConfig.locks` — the chain's time is
+ *   past `E_down + margin` (the hashlock refuses the preimage from `E_down` on, and the margin covers a reorg of
+ *   the last blocks) and the downstream transfer was not settled to the payee there. A lock the payee settled
+ *   on chain waits for its preimage (`learnPreimage`, fed by the watcher's `onTransferSettled`), which the node
+ *   then claims upstream; without a lock reader, an expired downstream lock is never read as unclaimed;
  * - one proposal at a time per channel: every exchange with a peer (receive, or propose → deliver → complete)
  *   runs under that peer's lock, and a proposal that was signed but not answered is delivered again before the
  *   next one (the channel never signs a second content at a nonce).
@@ -27,14 +30,20 @@
  * "unlocked" and the preimage, the upstream claim with "completed"...), and `loadPayments()` rebuilds the table
  * after a restart. Without it, the table lives in memory only (the channels and preimages are still stored).
  */
-import { concat, hexlify, keccak256, randomBytes, toUtf8Bytes } from "ethers";
+import { concat, keccak256, toUtf8Bytes } from "ethers";
 
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
+import type { LockReader } from "../chain/settlements.js";
 import { checksum } from "../protocol/address.js";
 import { PeerError, RouteError, TimeoutError } from "../protocol/errors.js";
 import { DEFAULT_SAFETY_MARGIN, checkRouteExpiries, checkUpstreamSettleWindow, hashlockTerms } from "../protocol/policies.js";
-import { encodeHashlockTerms } from "../protocol/resolvers.js";
+import { encodeHashlockResolution, encodeHashlockTerms, hashlockLock } from "../protocol/resolvers.js";
 import { normalizeTransfer, transferId, type Transfer } from "../protocol/transfers.js";
+
+import type { Hop, NodeTickReport, PaymentStatus, RoutedPayment } from "./payments.js";
+
+export { hashlockTransfer, latestDownstreamExpiry, type HashlockTransferParams } from "./payer.js";
+export type { Hop, NodeTickReport, PaymentStatus, RoutedPayment } from "./payments.js";
 import type { ResolveDetails } from "../protocol/types.js";
 import type { PaymentRecord, SwitchyardStore, WriteUnit } from "../stores/store.js";
 
@@ -56,6 +65,11 @@ export interface NodeConfig {
   peerTimeoutMs?: number;
   /** The store of every channel of the node: makes the payment table durable (see the module comment). */
   store?: SwitchyardStore;
+  /**
+   * Reads a downstream lock's on-chain record (`lockReader` in src/chain/watcher.ts). Without it the node never
+   * refunds upstream a payment whose downstream lock it signed, unless the payee cancels it off chain.
+   */
+  locks?: LockReader;
 }
 
 /** What a payer asks the node to do with its upstream lock. */
@@ -66,49 +80,6 @@ export interface RouteInstruction {
   expiry: bigint;
   /** What the payee gets (default: the upstream amount; less leaves the node a fee). */
   amount?: bigint;
-}
-
-export type PaymentStatus =
-  /** Locked upstream; nothing signed downstream. */
-  | "accepted"
-  /** Locked on both hops. */
-  | "forwarded"
-  /** The preimage is known; the upstream claim is outstanding. */
-  | "unlocked"
-  /** Claimed upstream. */
-  | "completed"
-  /** The downstream can no longer be claimed; the upstream refund is outstanding. */
-  | "cancelling"
-  /** Refunded upstream. */
-  | "refunded";
-
-export interface Hop {
-  peer: string;
-  transferId: string;
-  transfer: Transfer;
-  expiry: bigint;
-}
-
-export interface RoutedPayment {
-  lockHash: string;
-  status: PaymentStatus;
-  upstream: Hop;
-  downstream?: Hop;
-  /** The responder's evidence (abi.encode(preimage)) once known. */
-  resolverData?: string;
-  /** The last failure (a silent or refusing peer), if the last attempt failed. */
-  error?: string;
-}
-
-export interface NodeTickReport {
-  /** Lock hashes claimed upstream in this tick. */
-  claimed: string[];
-  /** Lock hashes refunded upstream in this tick. */
-  refunded: string[];
-  /** Peers whose channel the node must now dispute on chain to claim upstream before the lock expires. */
-  mustDispute: string[];
-  /** What failed (a silent peer), by lock hash. */
-  failed: Array<{ lockHash: string; error: string }>;
 }
 
 interface Peer {
@@ -146,6 +117,9 @@ export class Node {
     if (node !== this.address) throw new RouteError(`channel ${channel.address} is not the node's (${node})`);
     if (other !== address) throw new RouteError(`channel ${channel.address} is with ${other}, not ${address}`);
     if (this.peers.has(address)) throw new RouteError(`the node already has a channel with ${address}`);
+    if (!channel.checksDeposits) {
+      throw new RouteError(`channel ${channel.address} has no deposit reader: the node would sign deposit claims it cannot check on chain`);
+    }
     if (this.config.store !== undefined && channel.store !== this.config.store) {
       throw new RouteError(`channel ${channel.address} does not write to the node's store: a payment could not move with its update`);
     }
@@ -208,17 +182,45 @@ export class Node {
   }
 
   /**
+   * Takes a preimage the node learned elsewhere (a downstream lock settled on chain: the watcher's
+   * `onTransferSettled`) for the payment locked with `lockHash`: stores it for the upstream channel (its watcher
+   * can claim on chain with it) with the payment's move to "unlocked", then claims upstream. True when a
+   * forwarded payment took it; false when no payment waits for it (unknown, never forwarded, already ended).
+   */
+  async learnPreimage(lockHash: string, preimage: string): Promise<boolean> {
+    const key = lockHash.toLowerCase();
+    if (hashlockLock(preimage) !== key) throw new RouteError(`the preimage does not open lock ${key}`);
+    const p = this.payments.get(key);
+    if (p === undefined || (p.status !== "forwarded" && p.status !== "cancelling")) return false;
+    const resolverData = encodeHashlockResolution(preimage).toLowerCase();
+    const next: RoutedPayment = { ...p, status: "unlocked", resolverData };
+    const upstream = this.peer(p.upstream.peer);
+    const took = await this.exclusive(upstream, async () => {
+      if (p.status !== "forwarded" && p.status !== "cancelling") return false; // moved meanwhile
+      const also = this.unitFor(next, { preimages: [{ lockHash: key, resolverData, source: "chain", learnedAt: Date.now() }] });
+      await upstream.channel.learnResolution(p.upstream.transferId, resolverData, also);
+      this.committed(p, next);
+      return true;
+    });
+    if (took) await this.claimUpstream(p).catch((e: unknown) => noteError(p, e)); // tick() retries
+    return took;
+  }
+
+  /**
    * Retries what is outstanding: claims upstream with known preimages, refunds upstream once the downstream
-   * cannot be claimed any more, and reports the channels to dispute when a silent payer leaves the node only the
-   * on-chain claim (from `E_up − T_up − margin` on, the last moment the route rule leaves for it).
+   * cannot be claimed any more and was not (`downstreamUnclaimable`), and reports the channels to dispute when a
+   * silent payer leaves the node only the on-chain claim (from `E_up − T_up − margin` on, the last moment the
+   * route rule leaves for it).
    */
   async tick(): Promise<NodeTickReport> {
-    const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [] };
+    const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [], waiting: [] };
     const now = this.now();
     for (const p of this.payments.values()) {
       try {
         if (p.status === "forwarded" && p.downstream !== undefined && now >= p.downstream.expiry) {
-          await this.save(p, { ...p, status: "cancelling" }); // the hashlock refuses the preimage from E_down on: the payee cannot claim
+          const reason = await this.downstreamClaimable(p.downstream);
+          if (reason === undefined) await this.save(p, { ...p, status: "cancelling" });
+          else report.waiting.push({ lockHash: p.lockHash, reason });
         }
         if (p.status === "accepted" || p.status === "cancelling") {
           await this.refundUpstream(p);
@@ -238,6 +240,25 @@ export class Node {
       }
     }
     return report;
+  }
+
+  /**
+   * Why the downstream lock `hop` may have been (or may still be) claimed by the payee, or undefined when it
+   * certainly cannot: the chain's time is at least `E_down + margin` and its transfer record shows no settlement
+   * that paid the payee (the hashlock refuses the preimage from `E_down` on; before it, a claim needs the transfer
+   * disputed and settled on chain, which the record shows). "Cannot read the chain" is never read as "unclaimed".
+   */
+  private async downstreamClaimable(hop: Hop): Promise<string | undefined> {
+    const locks = this.config.locks;
+    if (locks === undefined) return "no lock reader configured: the chain cannot be checked for the payee's claim";
+    const channel = this.peer(hop.peer).channel.address;
+    const lock = await locks(channel, hop.transferId);
+    const after = hop.expiry + this.margin;
+    if (lock.now < after) return `the chain's time ${lock.now} is before ${after} (E_down + margin)`;
+    if (lock.settled && lock.toResponder !== 0n) {
+      return `the payee claimed ${lock.toResponder} on chain: waiting for its preimage (learnPreimage)`;
+    }
+    return undefined;
   }
 
   // ───────────────────────────── routing ─────────────────────────────
@@ -449,47 +470,6 @@ export class Node {
   private now(): bigint {
     return (this.config.clock ?? systemClock)();
   }
-}
-
-// ───────────────────────────── payer helpers ─────────────────────────────
-
-export interface HashlockTransferParams {
-  channel: string;
-  hashlock: string;
-  asset: string;
-  amount: bigint;
-  initiator: string;
-  responder: string;
-  /** The transfer's settle window: at most the channel's timeout. */
-  timeout: bigint;
-  lockHash: string;
-  expiry: bigint;
-  /** Default: random. */
-  salt?: string;
-}
-
-/** A hashlock transfer (e.g. the payer's upstream lock of a routed payment). */
-export function hashlockTransfer(p: HashlockTransferParams): Transfer {
-  return normalizeTransfer({
-    channel: p.channel,
-    resolver: p.hashlock,
-    asset: p.asset,
-    amount: p.amount,
-    initiator: p.initiator,
-    responder: p.responder,
-    timeout: p.timeout,
-    salt: p.salt ?? hexlify(randomBytes(32)),
-    data: encodeHashlockTerms({ lockHash: p.lockHash, expiry: p.expiry }),
-  });
-}
-
-/** The latest downstream expiry a node accepts for an upstream lock expiring at `upstreamExpiry` (§12). */
-export function latestDownstreamExpiry(
-  upstreamExpiry: bigint,
-  upstreamTimeout: bigint,
-  safetyMargin: bigint = DEFAULT_SAFETY_MARGIN,
-): bigint {
-  return upstreamExpiry - upstreamTimeout - safetyMargin;
 }
 
 function noteError(p: RoutedPayment, error: unknown): void {
