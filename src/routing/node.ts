@@ -20,6 +20,8 @@
  *   the last blocks) and the downstream transfer was not settled to the payee there. A lock the payee settled
  *   on chain waits for its preimage (`learnPreimage`, fed by the watcher's `onTransferSettled`), which the node
  *   then claims upstream; without a lock reader, an expired downstream lock is never read as unclaimed;
+ * - a tick never refunds a payment this process is still forwarding ("accepted" there means "being routed", not
+ *   "nothing signed downstream"): a refund it signs could be completed by the payer later, whatever follows;
  * - one proposal at a time per channel: every exchange with a peer (receive, or propose → deliver → complete)
  *   runs under that peer's lock, and a proposal that was signed but not answered is delivered again before the
  *   next one (the channel never signs a second content at a nonce).
@@ -101,6 +103,8 @@ export class Node {
   private readonly byDownstream = new Map<string, string>();
   /** The stored version of each payment (with a store). */
   private readonly versions = new Map<string, number>();
+  /** Lock hashes this process is routing now (from `planRoute` to the end of `forward`): a tick leaves them alone. */
+  private readonly forwarding = new Set<string>();
 
   constructor(private readonly config: NodeConfig) {
     this.address = checksum(config.address);
@@ -155,7 +159,10 @@ export class Node {
     try {
       ack = await this.exclusive(peer, () => peer.channel.receive(proposal, also));
     } catch (error) {
-      if (planned !== undefined) this.payments.delete(planned.lockHash);
+      if (planned !== undefined) {
+        this.payments.delete(planned.lockHash);
+        this.forwarding.delete(planned.lockHash);
+      }
       throw error;
     }
     if (planned !== undefined) {
@@ -222,6 +229,7 @@ export class Node {
           if (reason === undefined) await this.save(p, { ...p, status: "cancelling" });
           else report.waiting.push({ lockHash: p.lockHash, reason });
         }
+        if (p.status === "accepted" && this.forwarding.has(p.lockHash)) continue; // being forwarded: not "nothing signed"
         if (p.status === "accepted" || p.status === "cancelling") {
           await this.refundUpstream(p);
           report.refunded.push(p.lockHash);
@@ -304,6 +312,7 @@ export class Node {
       salt: keccak256(concat([up.transferId, toUtf8Bytes("switchyard.route")])),
       data: encodeHashlockTerms({ lockHash, expiry: route.expiry }),
     });
+    this.forwarding.add(lockHash); // until forward() ends; the payment is "accepted" but not yet refundable
     return {
       lockHash,
       status: "accepted",
@@ -314,6 +323,14 @@ export class Node {
 
   /** Locks the payment downstream. Until the downstream proposal is signed the payment stays "accepted". */
   private async forward(p: RoutedPayment): Promise<void> {
+    try {
+      await this.forwardOnce(p);
+    } finally {
+      this.forwarding.delete(p.lockHash); // from here a payment still "accepted" has nothing signed downstream
+    }
+  }
+
+  private async forwardOnce(p: RoutedPayment): Promise<void> {
     const hop = p.downstream as Hop;
     const peer = this.peer(hop.peer);
     await this.exclusive(peer, async () => {
