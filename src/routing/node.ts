@@ -14,12 +14,10 @@
  * - it forwards only if `E_down + margin ≤ now + T_up + window_up` (`checkUpstreamSettleWindow`): a payer who
  *   disputes at once and disputes the transfer at the end of that consensus phase cannot have it refunded
  *   (its settle window over) before the payee's preimage can reach the node;
- * - it cancels upstream (refunds the payer) only once the downstream can no longer be claimed and was not claimed:
- *   never forwarded, cancelled by the payee, or — read on chain through `NodeConfig.locks` — the chain's time is
- *   past `E_down + margin` (the hashlock refuses the preimage from `E_down` on, and the margin covers a reorg of
- *   the last blocks) and the downstream transfer was not settled to the payee there. A lock the payee settled
- *   on chain waits for its preimage (`learnPreimage`, fed by the watcher's `onTransferSettled`), which the node
- *   then claims upstream; without a lock reader, an expired downstream lock is never read as unclaimed;
+ * - it refunds the payer only once the downstream lock cannot be claimed and was not (§12 rule 5): never
+ *   forwarded, cancelled by the payee, or the chain (`NodeConfig.locks`) past `E_down + margin` with no
+ *   settlement to the payee; a lock the payee settled on chain waits for its preimage (`learnPreimage`, fed by
+ *   the watcher's `onTransferSettled`), claimed upstream then; without a lock reader it waits;
  * - a tick never refunds a payment this process is still forwarding ("accepted" there means "being routed", not
  *   "nothing signed downstream"): a refund it signs could be completed by the payer later, whatever follows;
  * - one proposal at a time per channel: every exchange with a peer (receive, or propose → deliver → complete)
@@ -189,10 +187,9 @@ export class Node {
   }
 
   /**
-   * Takes a preimage the node learned elsewhere (a downstream lock settled on chain: the watcher's
-   * `onTransferSettled`) for the payment locked with `lockHash`: stores it for the upstream channel (its watcher
-   * can claim on chain with it) with the payment's move to "unlocked", then claims upstream. True when a
-   * forwarded payment took it; false when no payment waits for it (unknown, never forwarded, already ended).
+   * Takes a preimage learned elsewhere (a downstream lock settled on chain: the watcher's `onTransferSettled`):
+   * stores it for the upstream channel's watcher with the payment's move to "unlocked", then claims upstream.
+   * False when no forwarded payment waits for it (unknown, never forwarded, already ended).
    */
   async learnPreimage(lockHash: string, preimage: string): Promise<boolean> {
     const key = lockHash.toLowerCase();
@@ -235,7 +232,8 @@ export class Node {
           report.refunded.push(p.lockHash);
         } else if (p.status === "unlocked") {
           await this.claimUpstream(p);
-          report.claimed.push(p.lockHash);
+          const after = (p as { status: PaymentStatus }).status; // claimUpstream may find it refunded by an earlier proposal
+          (after === "completed" ? report.claimed : report.refunded).push(p.lockHash);
         } else if (p.status === "forwarded" && p.downstream !== undefined) {
           await this.flush(this.peer(p.downstream.peer)); // a downstream lock signed but not yet answered
         }
@@ -251,10 +249,9 @@ export class Node {
   }
 
   /**
-   * Why the downstream lock `hop` may have been (or may still be) claimed by the payee, or undefined when it
-   * certainly cannot: the chain's time is at least `E_down + margin` and its transfer record shows no settlement
-   * that paid the payee (the hashlock refuses the preimage from `E_down` on; before it, a claim needs the transfer
-   * disputed and settled on chain, which the record shows). "Cannot read the chain" is never read as "unclaimed".
+   * Why the payee may have claimed (or may still claim) the downstream lock `hop`, or undefined when it cannot
+   * and did not: chain time ≥ `E_down + margin` and no settlement that paid the payee (§12 rule 5). "Cannot
+   * read the chain" is never read as "unclaimed".
    */
   private async downstreamClaimable(hop: Hop): Promise<string | undefined> {
     const locks = this.config.locks;
@@ -402,8 +399,16 @@ export class Node {
     const next: RoutedPayment = { ...p, status };
     delete next.error;
     await this.exclusive(peer, async () => {
+      const earlier = peer.channel.pending?.update.details;
       await this.flush(peer);
-      if (peer.channel.transfers.get(p.upstream.transferId) === undefined) return this.save(p, next); // resolved already
+      if (peer.channel.transfers.get(p.upstream.transferId) === undefined) {
+        // Resolved already: by the proposal just flushed, if it resolved this transfer, with its own outcome.
+        if (earlier?.type === "resolve" && earlier.transferId === p.upstream.transferId.toLowerCase()) {
+          const outcome: PaymentStatus = earlier.toResponder === 0n ? "refunded" : "completed";
+          if (outcome !== status) return this.save(p, { ...next, status: outcome, error: `the upstream was ${outcome} by an earlier proposal` });
+        }
+        return this.save(p, next);
+      }
       await this.deliver(peer, await peer.channel.propose(details), this.unitFor(next));
       this.committed(p, next);
     });
