@@ -13,7 +13,7 @@
  * - a transfer is at most the deployment's transfer cap (TransferCapError), names an accepted resolver
  *   (UnknownResolverError) whose policy accepts its terms, has a settle window (`timeout`) in
  *   [deployment minTimeout, channel timeout] (TimeoutError; the floor leaves the responder a whole reaction window
- *   after a transfer dispute, docs/PROTOCOL.md §12 rule 5), and a new id (DuplicateTransferError);
+ *   after a transfer dispute, docs/PROTOCOL.md §12 rule 4), and a new id (DuplicateTransferError);
  * - a resolve pays the responder at most what was locked, exactly what the resolver policy says for the
  *   evidence, and only the responder proposes it (ResolutionError);
  * - a withdraw spends the next withdraw nonce and only the withdrawer's own balance (WithdrawError);
@@ -330,7 +330,7 @@ function withdraw(snapshot: ChannelSnapshot, assets: AssetState[], proposer: Par
  * A transfer's settle window (its `timeout`: seconds after the on-chain transfer dispute during which the
  * responder may settle) must lie in [limits.minTimeout, channelTimeout]. The floor: after the initiator disputes
  * the transfer, the responder must see it and get its own claim mined, a reaction the deployment's minimum
- * dispute phase is sized for (docs/PROTOCOL.md §12 rule 5); a shorter window lets the initiator take the refund.
+ * dispute phase is sized for (docs/PROTOCOL.md §12 rule 4); a shorter window lets the initiator take the refund.
  */
 export function checkTransferTimeout(timeout: bigint, channelTimeout: bigint, limits: DeploymentLimits): void {
   const floor = limits.minTimeout;
