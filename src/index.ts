@@ -28,7 +28,9 @@ export * from "./chain/abi.js";
 export * from "./chain/reader.js";
 export * from "./chain/commitments.js";
 export * from "./chain/watcher.js";
+export * from "./chain/settlements.js";
 export * from "./routing/node.js";
+export * from "./routing/learn.js";
 export {
   selectSecp256k1Backend,
   cryptoBackends,

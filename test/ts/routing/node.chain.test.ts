@@ -12,7 +12,8 @@ import { lockReader, type SettledTransfer } from "../../../src/chain/settlements
 import { Watcher } from "../../../src/chain/watcher.js";
 import { RouteError } from "../../../src/protocol/errors.js";
 import { DEFAULT_SAFETY_MARGIN } from "../../../src/protocol/policies.js";
-import { decodeHashlockResolution, encodeHashlockResolution, hashlockLock } from "../../../src/protocol/resolvers.js";
+import { encodeHashlockResolution, hashlockLock } from "../../../src/protocol/resolvers.js";
+import { learnPreimagesFor, revealedPreimage } from "../../../src/routing/learn.js";
 import { Node, hashlockTransfer, type PeerLink } from "../../../src/routing/node.js";
 import { HOUR, balance, deployEnv, openPair, travel, travelTo, wallet, type Env, type OnChainPair } from "../sdk/onchain.js";
 
@@ -127,15 +128,14 @@ describe("Node never pays twice (src/routing/node.ts, src/chain/watcher.ts)", fu
       store: r.down.aliceStore,
       onTransferSettled: async (s) => {
         seen.push(s);
-        if (s.resolverData === undefined || s.resolverData === "0x" || s.toResponder === 0n) return;
-        const preimage = decodeHashlockResolution(s.resolverData);
-        await r.node.learnPreimage(hashlockLock(preimage), preimage);
+        await learnPreimagesFor(r.node)(s);
       },
     });
     const report = await nodeWatcher.tick();
     expect(report.settled.map((s) => s.transferId)).to.deep.equal([r.downId]);
     expect(seen[0]?.resolverData).to.equal(encodeHashlockResolution(r.preimage).toLowerCase());
     expect(seen[0]?.toResponder).to.equal(parseEther("1"));
+    expect(revealedPreimage(seen[0] as SettledTransfer)).to.equal(r.preimage);
     expect(nodeWatcher.settledTransfers().has(r.downId)).to.equal(true);
     expect(r.node.payment(r.lockHash)?.status).to.equal("completed");
     for (const ch of [r.up.alice, r.up.bob]) expect(balances(ch)).to.deep.equal([parseEther("1"), parseEther("4")]);
@@ -156,6 +156,8 @@ describe("Node never pays twice (src/routing/node.ts, src/chain/watcher.ts)", fu
     expect(early.waiting[0]?.reason).to.match(/before .*E_down \+ margin/);
     await travelTo(env, r.downExpiry + MARGIN);
     expect((await r.node.tick()).refunded).to.deep.equal([r.lockHash]);
+    // A refund settlement reveals no preimage.
+    expect(revealedPreimage({ transferId: r.downId, toResponder: 0n, toInitiator: parseEther("1"), resolverData: "0x", txHash: "0x", blockNumber: 0 })).to.equal(undefined);
     for (const ch of [r.up.alice, r.up.bob]) expect(balances(ch)).to.deep.equal([0n, parseEther("5")]);
   });
 
