@@ -154,7 +154,7 @@ abstract contract Adjudicator is Settlement, IAdjudicator {
         uint256 toInitiator = transfer.amount - toResponder;
 
         $.transfers[id].settled = true;
-        ChannelStorage.Ledger storage ledger = $.ledgers[transfer.asset];
+        ChannelStorage.Ledger storage ledger = ChannelStorage.ledgerOf(transfer.asset);
         _addPaidOut(ledger, transfer.amount);
         emit TransferSettled(id, toResponder, toInitiator);
 

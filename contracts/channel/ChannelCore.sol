@@ -17,7 +17,7 @@ import {ChannelStorage} from "../libraries/ChannelStorage.sol";
 abstract contract ChannelCore is IChannelCore, DeploymentConfig {
     /// @dev Offset of (alice, bob) in a proxy's runtime code: ChannelProxy.ARGS_OFFSET (a test checks they agree;
     ///      inline assembly only takes literal constants).
-    uint256 internal constant ARGS_OFFSET = 0xc1;
+    uint256 internal constant ARGS_OFFSET = 0xa1;
 
     /// @dev The mastercopy's own address: calls that reach it directly (not through a proxy) are refused.
     address private immutable SELF;
@@ -73,25 +73,25 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig {
     /// @inheritdoc IChannelCore
     function totalDepositsAlice(address asset) external view returns (uint256) {
         _requireUnlocked();
-        return ChannelStorage.layout().ledgers[asset].aliceDeposits;
+        return ChannelStorage.ledgerOf(asset).aliceDeposits;
     }
 
     /// @inheritdoc IChannelCore
     function totalDepositsBob(address asset) external view returns (uint256) {
         _requireUnlocked();
-        return _bobDeposits(asset, ChannelStorage.layout().ledgers[asset]);
+        return _bobDeposits(asset, ChannelStorage.ledgerOf(asset));
     }
 
     /// @inheritdoc IChannelCore
     function totalPaidOut(address asset) external view returns (uint256) {
         _requireUnlocked();
-        return ChannelStorage.layout().ledgers[asset].paidOut;
+        return ChannelStorage.ledgerOf(asset).paidOut;
     }
 
     /// @inheritdoc IChannelCore
     function defundNonce(address asset) external view returns (uint256) {
         _requireUnlocked();
-        return ChannelStorage.layout().ledgers[asset].defundNonce;
+        return ChannelStorage.ledgerOf(asset).defundNonce;
     }
 
     /// @inheritdoc IChannelCore
@@ -140,7 +140,7 @@ abstract contract ChannelCore is IChannelCore, DeploymentConfig {
         $.exits[asset][owner] = 0;
         uint256 outstanding = $.exitsOutstanding[asset] - claim;
         $.exitsOutstanding[asset] = outstanding;
-        ChannelStorage.Ledger storage ledger = $.ledgers[asset];
+        ChannelStorage.Ledger storage ledger = ChannelStorage.ledgerOf(asset);
         if (outstanding == 0) ledger.hasExits = false;
         // A claim was backed when it was kept; only a token that shrank since can leave less than it. Pay what
         // is held rather than nothing, so that no claim is ever locked, and report the rest.

@@ -65,7 +65,7 @@ abstract contract DepositUnit is ChannelCore, IDepositUnit {
     function _creditAlice(address asset, uint256 received, uint256 balanceAfter) private {
         uint256 capacity = _capacityOf(asset);
         if (balanceAfter > capacity) revert ChannelCapacityExceeded(asset, balanceAfter, capacity);
-        ChannelStorage.Ledger storage ledger = ChannelStorage.layout().ledgers[asset];
+        ChannelStorage.Ledger storage ledger = ChannelStorage.ledgerOf(asset);
         uint256 word;
         // One read of the packed ledger slot; aliceDeposits is its lowest 112 bits (see ChannelStorage).
         assembly ("memory-safe") {

@@ -13,7 +13,7 @@ import {ChannelCore} from "./ChannelCore.sol";
 abstract contract Settlement is ChannelCore {
     /// @dev Pays out one asset from a state's figures for it.
     function _settleAsset(address a, address b, AssetState memory s) internal {
-        ChannelStorage.Ledger storage ledger = ChannelStorage.layout().ledgers[s.asset];
+        ChannelStorage.Ledger storage ledger = ChannelStorage.ledgerOf(s.asset);
         uint256 word;
         // One read of the packed ledger slot: aliceDeposits in bits 0-111, paidOut 112-223, defundNonce 224-247,
         // hasExits 248-255, exactly as Solidity lays out ChannelStorage.Ledger (which every getter reads back).

@@ -42,7 +42,7 @@ abstract contract WithdrawUnit is ChannelCore, IWithdrawUnit {
         address asset = commitment.asset;
         address recipient = commitment.recipient;
         uint256 amount = commitment.amount;
-        ChannelStorage.Ledger storage ledger = ChannelStorage.layout().ledgers[asset];
+        ChannelStorage.Ledger storage ledger = ChannelStorage.ledgerOf(asset);
         _addPaidOut(ledger, amount);
         emit Withdrawn(asset, recipient, amount, commitment.nonce);
 

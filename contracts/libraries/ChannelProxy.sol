@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.34;
 
-import {ChannelStorage} from "./ChannelStorage.sol";
-
 /// @title ChannelProxy
 /// @notice The code of a channel: an EIP-1167 minimal proxy with three changes, and alice and bob appended.
 ///         1. A call with empty calldata (a plain ETH transfer: bob's deposit) stops at once without delegating,
@@ -10,7 +8,7 @@ import {ChannelStorage} from "./ChannelStorage.sol";
 ///         2. A call of `depositAliceEth()` (IEthDepositProxy) is a tracked ETH deposit handled by the proxy's
 ///            own code, without the hop to the mastercopy (a cold DELEGATECALL: 2,600 gas) and without the
 ///            mastercopy's dispatch: it adds CALLVALUE to alice's ETH total in the ledger slot the mastercopy
-///            uses (ChannelStorage.ETH_LEDGER_SLOT, lowest 112 bits) and emits the mastercopy's AliceDeposited
+///            uses (ChannelStorage.ETH_LEDGER_SLOT = slot 0, lowest 112 bits) and emits the mastercopy's AliceDeposited
 ///            event. It does so only when every check the mastercopy makes passes: non-zero value, the channel's
 ///            re-entry lock not held (transient slot 0, see ChannelCore), the balance within the deployment's
 ///            ETH capacity, alice's total within 112 bits. Otherwise it delegates the call unchanged, and the
@@ -20,20 +18,20 @@ import {ChannelStorage} from "./ChannelStorage.sol";
 ///            capacity (asked from the creating factory: `limitsOf(address(0))`, clipped to 2^112 - 1) into the
 ///            runtime's capacity check. The creation code is the same with or without value and whatever the
 ///            limits, so the address depends only on (mastercopy, alice, bob, salt).
-/// @dev Runtime (233 bytes):
+/// @dev Runtime (201 bytes):
 ///        0x00 empty calldata: jump to STOP | 0x05 selector == depositAliceEth(): jump to FAST |
 ///        0x13 DELEGATE: the EIP-1167 body (mastercopy at 0x1e) | 0x41 STOP |
 ///        0x43 FAST: the tracked-deposit path (ETH capacity operand at 0x4d, 14 bytes); every failed check
 ///        jumps to DELEGATE, with no call made and nothing stored or logged yet |
-///        0xc1 alice | 0xd5 bob. The arguments come last: bytes after them are never code, so no byte of an
+///        0xa1 alice | 0xb5 bob. The arguments come last: bytes after them are never code, so no byte of an
 ///        address can turn a JUMPDEST into PUSH data.
-///      Creation code: a 118-byte prefix (runs once) followed by the runtime. ChannelCore reads alice and bob
+///      Creation code: an 86-byte prefix (runs once) followed by the runtime. ChannelCore reads alice and bob
 ///      at ARGS_OFFSET with EXTCODECOPY.
 library ChannelProxy {
     /// @dev Offset of alice in the runtime code (bob follows at +20).
-    uint256 internal constant ARGS_OFFSET = 0xc1;
+    uint256 internal constant ARGS_OFFSET = 0xa1;
     /// @dev Length of the runtime code.
-    uint256 internal constant RUNTIME_LENGTH = 0xe9;
+    uint256 internal constant RUNTIME_LENGTH = 0xc9;
     /// @dev Offset of the 14-byte ETH capacity operand (PUSH14) in the runtime code.
     uint256 internal constant CAPACITY_OFFSET = 0x4d;
     /// @dev Selector of `depositAliceEth()`, the call the proxy handles itself.
@@ -46,20 +44,18 @@ library ChannelProxy {
     function creationCode(address mastercopy, address alice, address bob) internal pure returns (bytes memory) {
         return
             abi.encodePacked(
-                // ── creation prefix (0x76 bytes) ──
-                // 0x00: if (callvalue) sstore(ETH_LEDGER_SLOT, callvalue)
-                hex"3415602857347f",
-                ChannelStorage.ETH_LEDGER_SLOT,
-                hex"555b",
-                // 0x29: ok := staticcall(gas, caller, 0x1c, 0x24, 0x00, 0x20) of limitsOf(address(0)) on the
+                // ── creation prefix (0x56 bytes) ──
+                // 0x00: if (callvalue) sstore(ETH_LEDGER_SLOT, callvalue) (the slot is 0: PUSH0)
+                hex"341560085734_5f_555b",
+                // 0x09: ok := staticcall(gas, caller, 0x1c, 0x24, 0x00, 0x20) of limitsOf(address(0)) on the
                 //       factory; cap := ok * mload(0) (a failed query gives 0, so every fast deposit delegates)
                 hex"639d3a9dc95f52_60205f6024601c335afa_5f5102",
-                // 0x3d: if (cap >= 2^112 - 1) cap := 2^112 - 1 (the operand has 14 bytes; above it the fast path
+                // 0x1d: if (cap >= 2^112 - 1) cap := 2^112 - 1 (the operand has 14 bytes; above it the fast path
                 //       delegates and the mastercopy applies the full capacity)
-                hex"806dffffffffffffffffffffffffffff11606157_506dffffffffffffffffffffffffffff5b",
-                // 0x62: codecopy(0, 0x76, 0xe9); mstore(0x3b, cap) writes the operand at 0x4d and zeroes the 18
-                //       bytes before it, which codecopy(0x3b, 0xb1, 0x12) restores; return(0, 0xe9)
-                hex"60e98060765f39_81603b52_601260b1603b39_5ff3",
+                hex"806dffffffffffffffffffffffffffff11604157_506dffffffffffffffffffffffffffff5b",
+                // 0x42: codecopy(0, 0x56, 0xc9); mstore(0x3b, cap) writes the operand at 0x4d and zeroes the 18
+                //       bytes before it, which codecopy(0x3b, 0x91, 0x12) restores; return(0, 0xc9)
+                hex"60c98060565f39_81603b52_60126091603b39_5ff3",
                 // ── runtime ──
                 // 0x00: if (calldatasize == 0) goto STOP
                 hex"3615604157",
@@ -77,19 +73,17 @@ library ChannelProxy {
                 hex"5b34155f5c17601357",
                 // 0x4c: if (selfbalance > capacity) goto DELEGATE (operand written by the creation prefix)
                 hex"6d0000000000000000000000000000_4711601357",
-                // 0x60: next := sload(ETH_LEDGER_SLOT) + callvalue
-                hex"7f",
-                ChannelStorage.ETH_LEDGER_SLOT,
-                hex"80543401",
-                // 0x85: total := low 112 bits of next; if (total < callvalue) goto DELEGATE (112-bit overflow)
+                // 0x60: next := sload(ETH_LEDGER_SLOT) + callvalue (the slot is 0: PUSH0, kept below for the store)
+                hex"5f_80543401",
+                // 0x65: total := low 112 bits of next; if (total < callvalue) goto DELEGATE (112-bit overflow)
                 hex"8060901b60901c_348110601357",
-                // 0x92: sstore(ETH_LEDGER_SLOT, next); mstore(0x20, total); mstore(0, callvalue)
+                // 0x72: sstore(ETH_LEDGER_SLOT, next); mstore(0x20, total); mstore(0, callvalue)
                 hex"9155_602052_345f52",
-                // 0x9a: log2(0, 0x40, AliceDeposited, address(0)); stop
+                // 0x7a: log2(0, 0x40, AliceDeposited, address(0)); stop
                 hex"5f7f",
                 ALICE_DEPOSITED_TOPIC,
                 hex"60405fa200",
-                // 0xc1: immutable arguments
+                // 0xa1: immutable arguments
                 alice,
                 bob
             );

@@ -88,7 +88,10 @@ export const TARGETS = [
     file: "contracts/libraries/ChannelProxy.sol",
     tests: T("ChannelProxy.t.sol", "ChannelFactory.t.sol", "Channel.deposit.t.sol"),
   },
-  { file: "contracts/libraries/ChannelStorage.sol", tests: T("Channel.edges.t.sol", "Channel.close.t.sol") },
+  {
+    file: "contracts/libraries/ChannelStorage.sol",
+    tests: T("Channel.edges.t.sol", "Channel.close.t.sol", "ChannelFactory.t.sol", "ChannelProxy.t.sol"),
+  },
   { file: "contracts/resolvers/HashlockResolver.sol", tests: T("HashlockResolver.t.sol", "security/Resolvers.t.sol") },
   {
     file: "contracts/resolvers/SignedTransferResolver.sol",

@@ -4,3 +4,4 @@ export * from "./reader.js";
 export * from "./commitments.js";
 export * from "./watcher.js";
 export * from "./settlements.js";
+export * from "./closePayouts.js";

@@ -18,7 +18,7 @@
  */
 import { checksum } from "../protocol/address.js";
 import { hashingReady } from "../protocol/hashes.js";
-import { DepositError, DoubleSignError, MalformedUpdateError, NonceError, StoreError } from "../protocol/errors.js";
+import { DepositError, DoubleSignError, MalformedUpdateError, NonceError, ReopenError, StoreError } from "../protocol/errors.js";
 import { rememberContent, type ChannelRecord, type CoSignedUpdate, type PendingSignature, type SignedState, type StoreEntry } from "../protocol/record.js";
 import {
   contentHash,
@@ -33,14 +33,14 @@ import {
 import {
   FIRST_WITHDRAW_NONCE,
   applyUpdate,
-  checkDetailsShape,
-  checkUpdateShape,
   genesisState,
   nextState,
   payloadsOf,
   type ChannelSnapshot,
   type Transition,
 } from "../protocol/stateMachine.js";
+import type { ClosePayout } from "../protocol/reopen.js";
+import { canonicalUpdate } from "../protocol/shapes.js";
 import { isSwitchyardStore, type ChannelStore, type WriteUnit } from "../stores/store.js";
 import type { ChannelState } from "../protocol/typedData.js";
 import { TransferSet, type TransferPlan } from "../protocol/transfers.js";
@@ -69,6 +69,13 @@ export interface Acknowledgement {
 /** Reads a channel's cumulative on-chain deposits of an asset (IChannelCore.totalDepositsAlice / Bob). */
 export type DepositReader = (asset: string) => Promise<{ alice: bigint; bob: bigint }>;
 
+/**
+ * Reads what the on-chain close of the final state with nonce `finalNonce` paid, asset by asset (its
+ * `AssetDefunded` events, in order: `readClosePayouts` in src/chain/closePayouts.ts over an ethers provider).
+ * Throws when that close is not on chain.
+ */
+export type ClosePayoutReader = (finalNonce: bigint) => Promise<readonly ClosePayout[]>;
+
 export interface ChannelConfig {
   setup: ChannelSetup;
   /** Which party this process is. */
@@ -92,6 +99,8 @@ export interface ChannelConfig {
    * credit itself deposits nobody made. For tests and offline tools only; a `Node` refuses such channels.
    */
   trustDepositsWithoutChain?: boolean;
+  /** Reads what a close paid on chain: `proposeReopen` needs it, and a received reopen is checked against it. */
+  closePayouts?: ClosePayoutReader;
 }
 
 const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
@@ -217,6 +226,9 @@ export class Channel {
   /** Proposes an update: checks it, signs it, stores the signature (with `also`), then returns it to send. */
   propose(details: UpdateDetails, also?: WriteUnit): Promise<Proposal> {
     return this.serialize(async () => {
+      // A reopen is signed only with the payouts of the close as this party reads them on chain.
+      if (details.type === "reopen" && !this.closed) throw new ReopenError("only a channel closed cooperatively can be reopened");
+      if (details.type === "reopen") await this.checkReopen(details.payouts);
       const transition = nextState(this.snapshot(), this.config.me, details, this.context());
       const update: Update = { proposer: this.config.me, details: normalizeDetails(details, transition), state: transition.state };
       const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);
@@ -245,6 +257,16 @@ export class Channel {
   }
 
   /**
+   * Proposes the next life cycle of a channel whose close is on chain (PROTOCOL.md §8): reads what the close
+   * paid and proposes the reopen state (balances 0, processed deposits at the totals the close paid against,
+   * each defund nonce + 1). Deposits made after the close are then reconciled by `proposeDeposit`.
+   */
+  async proposeReopen(): Promise<Proposal> {
+    const payouts = await this.readClosePayouts();
+    return this.propose({ type: "reopen", payouts });
+  }
+
+  /**
    * Receives the counter-party's proposal: checks the update and its signatures, signs it, stores the
    * co-signed update, and returns this party's signatures. Throws a typed error and changes nothing on any
    * bad input.
@@ -266,6 +288,7 @@ export class Channel {
           throw new DepositError(details.asset, `claims deposits above the on-chain totals (${onchain.alice}, ${onchain.bob})`);
         }
       }
+      if (details.type === "reopen") await this.checkReopen(details.payouts);
       const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);
       await verifyPayloads(this.partyAddress(this.counterparty), digests, proposal.signatures, this.config.chain);
       const content = contentHash(digests);
@@ -304,7 +327,7 @@ export class Channel {
    */
   restore(cosigned: CoSignedUpdate, also?: WriteUnit): Promise<void> {
     return this.serialize(async () => {
-      const update = normalizeSignedUpdate(cosigned.update);
+      const update = canonicalUpdate(cosigned.update);
       const expected = this.current.nonce + 1n;
       if (update.state.nonce !== expected) throw new NonceError(expected, update.state.nonce);
       const digests = payloadDigests(this.setup.chainId, this.setup.channel, payloadsOf(update));
@@ -323,6 +346,26 @@ export class Channel {
   }
 
   // ───────────────────────────── internals ─────────────────────────────
+
+  /** What the on-chain close of this channel's final state paid (a reopen may only follow a close on chain). */
+  private async readClosePayouts(): Promise<ClosePayout[]> {
+    const reader = this.config.closePayouts;
+    if (reader === undefined) throw new ReopenError("no close payout reader configured: a reopen needs the close's events");
+    if (!this.closed) throw new ReopenError("only a channel closed cooperatively can be reopened");
+    return (await reader(this.current.nonce)).map(normalizePayout);
+  }
+
+  /** A received reopen must name exactly what the close paid on chain, as this party reads it. */
+  private async checkReopen(payouts: readonly ClosePayout[]): Promise<void> {
+    const onchain = await this.readClosePayouts();
+    const same =
+      onchain.length === payouts.length &&
+      onchain.every((p, i) => {
+        const q = payouts[i] as ClosePayout;
+        return p.asset === q.asset && p.toAlice === q.toAlice && p.toBob === q.toBob && p.defundNonce === q.defundNonce;
+      });
+    if (!same) throw new ReopenError("the reopen's payouts differ from what the close paid on chain");
+  }
 
   /** What the state machine reads of this channel now. */
   snapshot(): ChannelSnapshot {
@@ -383,6 +426,7 @@ export class Channel {
     if (d.type === "withdraw") this.nextWithdrawNonce = d.commitment.nonce + 1n;
     if (d.type === "close") this.closed = true;
     else {
+      if (d.type === "reopen") this.closed = false;
       this.latestSigned = {
         state: update.state,
         aliceSignature: cosigned.alice.state as string,
@@ -414,31 +458,13 @@ function normalizeDetails(details: UpdateDetails, transition: Transition): Updat
       return { ...details, commitment: transition.payloads.withdraw ?? details.commitment };
     case "close":
       return { type: "close" };
+    case "reopen":
+      return { type: "reopen", payouts: details.payouts.map(normalizePayout) };
   }
 }
 
-/**
- * A co-signed update from the counter-party, checked for shape and rebuilt field by field in canonical form
- * (what `restore` stores). Throws MalformedUpdateError on a wrong type (a string amount, a missing field).
- */
-function normalizeSignedUpdate(update: Update): Update {
-  checkUpdateShape(update);
-  if (update.proposer !== "alice" && update.proposer !== "bob") throw new MalformedUpdateError(`unknown proposer ${String(update.proposer)}`);
-  const s = update.state;
-  const state: ChannelState = {
-    nonce: s.nonce,
-    timeout: s.timeout,
-    transfersRoot: s.transfersRoot.toLowerCase(),
-    assets: s.assets.map((a) => ({
-      asset: checksum(a.asset),
-      balanceAlice: a.balanceAlice,
-      balanceBob: a.balanceBob,
-      processedAlice: a.processedAlice,
-      processedBob: a.processedBob,
-      defundNonce: a.defundNonce,
-    })),
-  };
-  return { proposer: update.proposer, details: checkDetailsShape(update.details), state };
+function normalizePayout(p: ClosePayout): ClosePayout {
+  return { asset: checksum(p.asset), toAlice: p.toAlice, toBob: p.toBob, defundNonce: p.defundNonce };
 }
 
 function normalizeSetup(setup: ChannelSetup): ChannelSetup {

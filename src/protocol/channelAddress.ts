@@ -8,30 +8,30 @@ import { concat, getAddress, getCreate2Address, isAddress, isHexString, keccak25
 import { SwitchyardError } from "./errors.js";
 
 /**
- * The storage slot of the channel's native-currency ledger (ChannelStorage.ETH_LEDGER_SLOT), which the proxy's
- * creation code writes alice's deposit into when the channel is created with value.
+ * The storage slot of the channel's native-currency ledger (ChannelStorage.ETH_LEDGER_SLOT: slot 0), which the
+ * proxy's creation code writes alice's deposit into when the channel is created with value.
  */
-export const ETH_LEDGER_SLOT = "0x51becf1ee0e2df9e00a427b4ca41e88362ad521c27296660b11a0d5402405472";
+export const ETH_LEDGER_SLOT = "0x0000000000000000000000000000000000000000000000000000000000000000";
 
 // The pieces of ChannelProxy.creationCode, in order (see the comments there).
-const INIT_STORE_VALUE = "0x3415602857347f"; // if (callvalue) sstore(ETH_LEDGER_SLOT, callvalue)
-// limitsOf(address(0)) on the factory, clipped to 14 bytes, written into the runtime; return(0, 0xe9)
+const INIT_STORE_VALUE = "0x3415600857345f555b"; // if (callvalue) sstore(ETH_LEDGER_SLOT, callvalue), slot 0: PUSH0
+// limitsOf(address(0)) on the factory, clipped to 14 bytes, written into the runtime; return(0, 0xc9)
 const INIT_REST =
-  "0x555b639d3a9dc95f5260205f6024601c335afa5f5102806dffffffffffffffffffffffffffff11606157506dffffffffffffffffffffffffffff5b60e98060765f3981603b52601260b1603b395ff3";
+  "0x639d3a9dc95f5260205f6024601c335afa5f5102806dffffffffffffffffffffffffffff11604157506dffffffffffffffffffffffffffff5b60c98060565f3981603b5260126091603b395ff3";
 // empty calldata: stop; depositAliceEth(): the fast path; else EIP-1167 delegatecall to…
 const RUNTIME_HEAD = "0x36156041575f3560e01c63f7c2abed146043575b363d3d373d3d3d363d73";
 const RUNTIME_MIDDLE = "0x5af43d82803e903d91603f57fd5bf35b00"; // …the mastercopy; STOP
 // the fast path, up to the 14-byte capacity operand, and from it on (then alice and bob)
 const RUNTIME_FAST_HEAD = "0x5b34155f5c176013576d"; // …ending with PUSH14
 const RUNTIME_FAST_TAIL =
-  "0x47116013577f51becf1ee0e2df9e00a427b4ca41e88362ad521c27296660b11a0d5402405472805434018060901b60901c3481106013579155602052345f525f7fcf95b311f6cb197d5cb64d5fe9c228d0f417d19e1a915e71d86292bf092bcbcb60405fa200";
+  "0x47116013575f805434018060901b60901c3481106013579155602052345f525f7fcf95b311f6cb197d5cb64d5fe9c228d0f417d19e1a915e71d86292bf092bcbcb60405fa200";
 
 /** Length of the creation code's prefix: the runtime starts at this offset of the creation code. */
-export const CHANNEL_INIT_LENGTH = 0x76;
+export const CHANNEL_INIT_LENGTH = 0x56;
 /** Length of a channel's runtime code. */
-export const CHANNEL_RUNTIME_LENGTH = 0xe9;
+export const CHANNEL_RUNTIME_LENGTH = 0xc9;
 /** Offsets in a channel's runtime code: the mastercopy, alice, bob, and the 14-byte ETH capacity operand. */
-export const CHANNEL_RUNTIME_OFFSETS = { mastercopy: 0x1e, alice: 0xc1, bob: 0xd5, ethCapacity: 0x4d } as const;
+export const CHANNEL_RUNTIME_OFFSETS = { mastercopy: 0x1e, alice: 0xa1, bob: 0xb5, ethCapacity: 0x4d } as const;
 /** The largest ETH capacity the runtime's 14-byte operand holds (2^112 - 1); larger capacities are clipped to it. */
 export const MAX_RUNTIME_CAPACITY = (1n << 112n) - 1n;
 
@@ -60,7 +60,7 @@ function toAddress(field: string, value: string): string {
 
 /** The creation code of the channel of (alice, bob) delegating to `mastercopy` (ChannelProxy.creationCode). */
 export function channelCreationCode(mastercopy: string, alice: string, bob: string): string {
-  return concat([INIT_STORE_VALUE, ETH_LEDGER_SLOT, INIT_REST, runtimeWithCapacity(mastercopy, alice, bob, 0n)]);
+  return concat([INIT_STORE_VALUE, INIT_REST, runtimeWithCapacity(mastercopy, alice, bob, 0n)]);
 }
 
 /**

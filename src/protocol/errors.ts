@@ -260,3 +260,13 @@ export class PeerError extends SwitchyardError {
     super("PEER", `peer ${peer}: ${reason}`);
   }
 }
+
+/**
+ * A reopen (the next life cycle of a closed channel) that does not follow the close: an update before the close,
+ * payouts that do not match the closed state's assets, or a close that paid less than the final balances.
+ */
+export class ReopenError extends SwitchyardError {
+  constructor(reason: string) {
+    super("REOPEN", reason);
+  }
+}

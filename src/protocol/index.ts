@@ -16,4 +16,5 @@ export * from "./hashes.js";
 export * from "./secp256k1.js";
 export * from "./signing.js";
 export * from "./stateMachine.js";
+export * from "./reopen.js";
 export * from "./record.js";

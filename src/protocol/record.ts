@@ -107,7 +107,10 @@ export function updateContent(setup: ChannelSetup, update: Update): string {
  */
 export function checkEntry(record: ChannelRecord, entry: StoreEntry, positions: Map<string, number>): void {
   if (entry.kind === "resolution") return;
-  if (record.closed) throw new StoreError("the channel is closed");
+  const update: Update | undefined = entry.kind === "signed" ? entry.pending.update : entry.cosigned.update;
+  const reopens = update?.details?.type === "reopen";
+  if (record.closed && !reopens) throw new StoreError("the channel is closed: only a reopen can follow");
+  if (!record.closed && reopens) throw new StoreError("a reopen of a channel that is not closed");
   const expected = record.state.nonce + 1n;
   if (entry.kind === "signed") {
     const { nonce, content } = entry.pending;
@@ -202,6 +205,10 @@ function applyCoSigned(record: ChannelRecord, c: CoSignedUpdate, positions: Map<
         aliceSignature: c.alice.final as string,
         bobSignature: c.bob.final as string,
       };
+      break;
+    case "reopen":
+      // The next life cycle: the final state stays recorded (it was executed on chain: the reopen follows it).
+      record.closed = false;
       break;
     case "deposit":
       break;

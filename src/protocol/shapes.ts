@@ -7,7 +7,7 @@ import { isHexString } from "ethers";
 
 import { checksum } from "./address.js";
 import { MalformedUpdateError } from "./errors.js";
-import type { WithdrawCommitment } from "./typedData.js";
+import type { ChannelState, WithdrawCommitment } from "./typedData.js";
 import { normalizeTransfer, type Transfer } from "./transfers.js";
 import type { Update, UpdateDetails } from "./types.js";
 
@@ -106,6 +106,17 @@ export function checkDetailsShape(details: UpdateDetails): UpdateDetails {
       return { type: "withdraw", party: details.party, commitment: checkWithdrawShape(details.commitment) };
     case "close":
       return { type: "close" };
+    case "reopen":
+      if (!Array.isArray(details.payouts)) throw new MalformedUpdateError("a reopen lists the close's payouts");
+      return {
+        type: "reopen",
+        payouts: details.payouts.map((p, i) => ({
+          asset: address(`payouts[${i}].asset`, p.asset),
+          toAlice: uint(`payouts[${i}].toAlice`, p.toAlice),
+          toBob: uint(`payouts[${i}].toBob`, p.toBob),
+          defundNonce: uint(`payouts[${i}].defundNonce`, p.defundNonce),
+        })),
+      };
     default:
       throw new MalformedUpdateError(`unknown update type ${String((details as { type: unknown }).type)}`);
   }
@@ -131,4 +142,28 @@ export function checkUpdateShape(update: Update): void {
     }
   });
   if (typeof update.details !== "object" || update.details === null) throw new MalformedUpdateError("update.details is missing");
+}
+
+/**
+ * A co-signed update from the counter-party, checked for shape and rebuilt field by field in canonical form
+ * (what `restore` stores). Throws MalformedUpdateError on a wrong type (a string amount, a missing field).
+ */
+export function canonicalUpdate(update: Update): Update {
+  checkUpdateShape(update);
+  if (update.proposer !== "alice" && update.proposer !== "bob") throw new MalformedUpdateError(`unknown proposer ${String(update.proposer)}`);
+  const s = update.state;
+  const state: ChannelState = {
+    nonce: s.nonce,
+    timeout: s.timeout,
+    transfersRoot: s.transfersRoot.toLowerCase(),
+    assets: s.assets.map((a) => ({
+      asset: checksum(a.asset),
+      balanceAlice: a.balanceAlice,
+      balanceBob: a.balanceBob,
+      processedAlice: a.processedAlice,
+      processedBob: a.processedBob,
+      defundNonce: a.defundNonce,
+    })),
+  };
+  return { proposer: update.proposer, details: checkDetailsShape(update.details), state };
 }

@@ -17,7 +17,8 @@
  * - a resolve pays the responder at most what was locked, exactly what the resolver policy says for the
  *   evidence, and only the responder proposes it (ResolutionError);
  * - a withdraw spends the next withdraw nonce and only the withdrawer's own balance (WithdrawError);
- * - a close needs no active transfer; nothing follows a close (ChannelClosedError).
+ * - a close needs no active transfer; after a close only a reopen may follow (ChannelClosedError), and a
+ *   reopen only a close (ReopenError): it starts the next life cycle from what the close paid (reopen.ts).
  */
 import { ZeroAddress, ZeroHash } from "ethers";
 
@@ -33,6 +34,7 @@ import {
   MalformedUpdateError,
   NegativeBalanceError,
   NonceError,
+  ReopenError,
   ResolutionError,
   TamperedUpdateError,
   TimeoutError,
@@ -42,6 +44,7 @@ import {
   WithdrawError,
 } from "./errors.js";
 import type { AssetState, ChannelState, FinalState } from "./typedData.js";
+import { reopenState } from "./reopen.js";
 import { activeTransfer, type TransferPlan, type TransferSetView } from "./transfers.js";
 import type {
   ChannelSetup,
@@ -115,7 +118,9 @@ export function nextState(
   details: UpdateDetails,
   ctx: UpdateContext,
 ): Transition {
-  if (snapshot.closed) throw new ChannelClosedError("the channel was closed cooperatively: no update can follow");
+  if (snapshot.closed && details.type !== "reopen") {
+    throw new ChannelClosedError("the channel was closed cooperatively: only a reopen can follow");
+  }
   if (proposer !== "alice" && proposer !== "bob") throw new MalformedUpdateError(`unknown proposer ${String(proposer)}`);
   const base = snapshot.state;
   const assets = base.assets.map((a) => ({ ...a }));
@@ -142,6 +147,15 @@ export function nextState(
         state: { ...base, nonce, assets },
         nextWithdrawNonce: snapshot.nextWithdrawNonce,
         closed: true,
+        payloads: {},
+      };
+      break;
+    case "reopen":
+      if (!snapshot.closed) throw new ReopenError("only a channel closed cooperatively can be reopened");
+      transition = {
+        state: reopenState(base, details),
+        nextWithdrawNonce: snapshot.nextWithdrawNonce,
+        closed: false,
         payloads: {},
       };
       break;

@@ -3,6 +3,7 @@
  * exchange, and the resolver policies the SDK accepts.
  */
 import type { ChannelState, FinalState, WithdrawCommitment } from "./typedData.js";
+import type { ReopenDetails } from "./reopen.js";
 import type { Transfer } from "./transfers.js";
 
 /** A party's role: alice deposits through tracked calls (the node), bob by plain transfers (the user). */
@@ -101,7 +102,9 @@ export interface CloseDetails {
   type: "close";
 }
 
-export type UpdateDetails = DepositDetails | CreateDetails | ResolveDetails | WithdrawDetails | CloseDetails;
+export type { ReopenDetails } from "./reopen.js";
+
+export type UpdateDetails = DepositDetails | CreateDetails | ResolveDetails | WithdrawDetails | CloseDetails | ReopenDetails;
 export type UpdateType = UpdateDetails["type"];
 
 /** An update as proposed: what changes, who proposes it, and the state it leads to (what the proposer signs). */

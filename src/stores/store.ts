@@ -9,8 +9,8 @@
  * Contract of every implementation (the conformance suite, test/ts/stores/conformance.ts, checks each rule):
  * - a write resolves only once its unit is durable (committed), so a caller that awaits it before letting a
  *   signature leave the process (Channel does) never loses anything it signed;
- * - a unit that does not follow the stored data (wrong nonce, a second content for a signed nonce, a closed
- *   channel, a payment or chain transaction at another version than expected) is refused as a whole and
+ * - a unit that does not follow the stored data (wrong nonce, a second content for a signed nonce, anything
+ *   but a reopen after a close, a payment or chain transaction at another version than expected) is refused as a whole and
  *   leaves the store exactly as it was; other units committed in the same group commit are not affected;
  * - units on one channel are applied in the order `write` was called;
  * - one writer per store: a second one is refused (StoreLockedError), by a lock or a fencing check inside the

@@ -53,6 +53,7 @@ export const WIRE_ERRORS = {
   PEER: 4120,
   CHANNEL_ADDRESS: 4121,
   CRYPTO_INPUT: 4122,
+  REOPEN: 4123,
 } as const;
 
 export type WireErrorName = keyof typeof WIRE_ERRORS;

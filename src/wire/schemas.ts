@@ -143,6 +143,12 @@ export const updateDetails = z.discriminatedUnion("type", [
   }),
   z.strictObject({ type: z.literal("withdraw"), party, commitment: withdrawCommitment }),
   z.strictObject({ type: z.literal("close") }),
+  z.strictObject({
+    type: z.literal("reopen"),
+    payouts: z
+      .array(z.strictObject({ asset: address, toAlice: uint256, toBob: uint256, defundNonce: uint256 }))
+      .max(WIRE_BOUNDS.maxAssets),
+  }),
 ]);
 
 export const update = z.strictObject({ proposer: party, details: updateDetails, state: channelState });

@@ -19,9 +19,11 @@ contract ChannelClaimsTest is DisputeFixture {
         _depositBobEth(5 ether);
     }
 
-    /// @dev The `hasExits` bit (bit 248) of `asset`'s packed ledger slot, read from storage.
+    /// @dev The `hasExits` bit (bit 248) of `asset`'s packed ledger slot, read from storage (ETH's ledger is slot 0).
     function _flag(address asset) internal view returns (bool) {
-        bytes32 slot = keccak256(abi.encode(asset, ChannelStorage.LAYOUT_SLOT));
+        bytes32 slot = asset == ETH
+            ? ChannelStorage.ETH_LEDGER_SLOT
+            : keccak256(abi.encode(asset, ChannelStorage.LAYOUT_SLOT));
         return (uint256(vm.load(address(channel), slot)) >> 248) & 1 == 1;
     }
 

@@ -11,6 +11,7 @@ import {IDeploymentConfig} from "../../contracts/interfaces/IDeploymentConfig.so
 import {ChannelProxy} from "../../contracts/libraries/ChannelProxy.sol";
 import {ChannelStorage} from "../../contracts/libraries/ChannelStorage.sol";
 import {FeeOnTransferToken} from "../../contracts/test/mocks/FeeOnTransferToken.sol";
+import {ChannelState} from "../../contracts/types/ChannelTypes.sol";
 import {ChannelFixture} from "./utils/ChannelFixture.sol";
 
 /// @dev Exposes ChannelCore's literal args offset so the test can compare it with ChannelProxy's.
@@ -93,20 +94,48 @@ contract ChannelFactoryTest is ChannelFixture {
         assertEq(probe.argsOffset(), ChannelProxy.ARGS_OFFSET, "ChannelCore and ChannelProxy agree");
     }
 
-    function test_ethLedgerSlot_matchesTheCompilersLayout() public {
+    function test_ethLedgerSlot_isStorageSlotZeroOutsideTheNamespace() public {
         _depositAliceEth(3 ether);
+        _depositAliceToken(7e18);
+        assertEq(ChannelStorage.ETH_LEDGER_SLOT, bytes32(0), "the proxy's code addresses it with PUSH0");
         bytes32 raw = vm.load(address(channel), ChannelStorage.ETH_LEDGER_SLOT);
-        assertEq(uint256(raw) & type(uint112).max, 3 ether, "aliceDeposits sits in the low 112 bits");
-        assertEq(
-            ChannelStorage.ETH_LEDGER_SLOT,
-            keccak256(abi.encode(address(0), ChannelStorage.LAYOUT_SLOT)),
-            "mapping slot formula"
-        );
+        assertEq(uint256(raw) & type(uint112).max, 3 ether, "aliceDeposits sits in the low 112 bits of slot 0");
+        bytes32 unusedEthEntry = keccak256(abi.encode(address(0), ChannelStorage.LAYOUT_SLOT));
+        assertEq(vm.load(address(channel), unusedEthEntry), bytes32(0), "ledgers[address(0)] is never used");
+        // Token ledgers stay where the compiler lays the namespace's mapping out.
+        bytes32 tokenEntry = keccak256(abi.encode(address(token), ChannelStorage.LAYOUT_SLOT));
+        assertEq(uint256(vm.load(address(channel), tokenEntry)) & type(uint112).max, 7e18, "token ledger slot");
+        assertEq(channel.totalDepositsAlice(address(token)), 7e18, "read back through the mapping");
         assertEq(
             ChannelStorage.LAYOUT_SLOT,
             keccak256(abi.encode(uint256(keccak256("switchyard.channel")) - 1)) & ~bytes32(uint256(0xff)),
             "ERC-7201 namespace"
         );
+    }
+
+    function test_storage_slotZeroHoldsOnlyTheEthLedgerAndNoLowSlotIsUsed() public {
+        // Slot 0 is the ETH ledger only because no unit declares a state variable (all storage is in the ERC-7201
+        // namespace). Every kind of write a channel makes — tracked and plain deposits of ETH and a token, a
+        // withdrawal, a close, a newer state disputed and defunded — leaves the low slots 1..63 empty and slot 0
+        // exactly the packed ETH ledger the views report: a state variable added to any unit would land there.
+        _depositAliceEth(10 ether);
+        _depositBobEth(5 ether);
+        _depositAliceToken(100e18);
+        _depositBobToken(50e18);
+        _withdraw(_withdrawCommitment(ETH, bob, 1 ether, 1));
+        _close(_final(1, _asset(ETH, 6 ether, 8 ether, 10 ether, 5 ether, 1)));
+        ChannelState memory disputed = _state(2, _asset(address(token), 100e18, 50e18, 100e18, 50e18, 1));
+        _dispute(disputed);
+        vm.warp(block.timestamp + TIMEOUT);
+        channel.defundChannel(disputed, _only(address(token)));
+        uint256 expected = (channel.totalDepositsAlice(ETH)) |
+            (channel.totalPaidOut(ETH) << 112) |
+            (channel.defundNonce(ETH) << 224);
+        assertEq(uint256(vm.load(address(channel), bytes32(0))), expected, "slot 0 is exactly the ETH ledger");
+        assertEq(channel.totalPaidOut(ETH), 15 ether, "the ETH ledger moved");
+        for (uint256 i = 1; i < 64; ++i) {
+            assertEq(vm.load(address(channel), bytes32(i)), bytes32(0), "a low storage slot was written");
+        }
     }
 
     function test_mastercopy_refusesDirectUse() public {

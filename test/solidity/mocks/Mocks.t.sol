@@ -12,6 +12,7 @@ import {FeeOnTransferToken} from "../../../contracts/test/mocks/FeeOnTransferTok
 import {GasBurnerReceiver} from "../../../contracts/test/mocks/GasBurnerReceiver.sol";
 import {GasBurningResolver} from "../../../contracts/test/mocks/GasBurningResolver.sol";
 import {GasBurningToken} from "../../../contracts/test/mocks/GasBurningToken.sol";
+import {HollowHookToken} from "../../../contracts/test/mocks/HollowHookToken.sol";
 import {HookToken} from "../../../contracts/test/mocks/HookToken.sol";
 import {IHookReceiver} from "../../../contracts/test/mocks/IHookReceiver.sol";
 import {MockERC1271Wallet} from "../../../contracts/test/mocks/MockERC1271Wallet.sol";
@@ -181,6 +182,27 @@ contract MocksTest is TestBase {
         assertTrue(token.transfer(ALICE, 10), "outer transfer completes");
         assertTrue(!attacker.lastSuccess(), "re-entry failed");
         assertEq(keccak256(attacker.lastReturnData()), keccak256(abi.encodeWithSelector(Reentered.selector)), "why");
+    }
+
+    function test_hollowHookToken_pullByTheHollowSpenderMovesNothingButCallsTheHook() public {
+        HollowHookToken token = new HollowHookToken();
+        ReentrantReceiver attacker = new ReentrantReceiver();
+        token.mint(ALICE, 100);
+        vm.prank(ALICE);
+        token.approve(address(this), 100);
+        token.setHollowSpender(address(this));
+        token.setHook(IHookReceiver(address(attacker)));
+        attacker.arm(address(this), abi.encodeCall(this.ping, ()));
+        assertTrue(token.transferFrom(ALICE, BOB, 40), "a hollow pull reports success");
+        assertEq(token.balanceOf(ALICE), 100, "nothing left the sender");
+        assertEq(token.balanceOf(BOB), 0, "nothing arrived");
+        assertEq(token.allowance(ALICE, address(this)), 100, "no allowance spent");
+        assertEq(attacker.attempts(), 1, "the hook ran during the hollow pull");
+        assertEq(pings, 1, "the hook reached its target");
+        token.setHollowSpender(address(0));
+        assertTrue(token.transferFrom(ALICE, BOB, 40), "a pull by any other spender is real");
+        assertEq(token.balanceOf(BOB), 40, "it moved the amount");
+        assertEq(token.allowance(ALICE, address(this)), 60, "and spent the allowance");
     }
 
     function test_gasBurningToken_burnsAllForwardedGas() public {

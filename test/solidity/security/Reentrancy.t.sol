@@ -6,8 +6,10 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IAdjudicator} from "../../../contracts/interfaces/IAdjudicator.sol";
 import {IChannel} from "../../../contracts/interfaces/IChannel.sol";
 import {IChannelCore} from "../../../contracts/interfaces/IChannelCore.sol";
+import {IChannelFactory} from "../../../contracts/interfaces/IChannelFactory.sol";
 import {IDepositUnit} from "../../../contracts/interfaces/IDepositUnit.sol";
 import {IWithdrawUnit} from "../../../contracts/interfaces/IWithdrawUnit.sol";
+import {HollowHookToken} from "../../../contracts/test/mocks/HollowHookToken.sol";
 import {HookToken} from "../../../contracts/test/mocks/HookToken.sol";
 import {IHookReceiver} from "../../../contracts/test/mocks/IHookReceiver.sol";
 import {MockWithdrawHelper} from "../../../contracts/test/mocks/MockWithdrawHelper.sol";
@@ -271,6 +273,37 @@ contract SecurityReentrancyTest is SecurityBase {
         assertEq(created.totalDepositsAlice(address(hk)), 120e18, "each deposit credited exactly once");
         assertEq(created.totalDepositsBob(address(hk)), 30e18, "bob's plain deposit is still his");
         assertEq(created.totalDepositsAlice(address(hk)) + created.totalDepositsBob(address(hk)), held, "identity");
+    }
+
+    function test_reentrancy_hollowFactoryPullWithAHookDepositRevertsNothingReceived() public {
+        // A token whose pull by the factory delivers nothing, while its hook makes a tracked deposit of 20 into the
+        // (now deployed, unlocked) channel. The balance grows by exactly the hook's deposit, which the channel
+        // credits itself: the factory's pull delivered nothing, so the factory must refuse to credit (and to
+        // report) a deposit of its own rather than credit zero and emit AliceDepositedOnCreation(..., 0).
+        bytes32 salt = keccak256("hollow channel");
+        address ch = factory.channelAddress(alice, bob, salt);
+        HollowHookToken hollow = new HollowHookToken();
+        hollow.mint(alice, 100e18);
+        vm.prank(alice);
+        hollow.approve(address(factory), type(uint256).max);
+        hollow.mint(ch, 30e18); // bob's counterfactual deposit: the balance before the pull is not zero
+        HookDepositor depositor = new HookDepositor();
+        hollow.mint(address(depositor), 50e18);
+        hollow.setHook(depositor);
+        hollow.setHollowSpender(address(factory));
+        depositor.arm(IChannel(ch), hollow, 20e18);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IChannelFactory.NothingReceived.selector, address(hollow)));
+        factory.createChannelAndDeposit(alice, bob, salt, address(hollow), 100e18);
+        assertEq(ch.code.length, 0, "the whole creation reverted");
+        assertEq(hollow.balanceOf(address(depositor)), 50e18, "the hook's deposit reverted with it");
+        assertEq(hollow.balanceOf(alice), 100e18, "alice's tokens never moved");
+
+        // The same hollow pull without a hook deposit: nothing arrived at all.
+        hollow.setHook(IHookReceiver(address(0)));
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IChannelFactory.NothingReceived.selector, address(hollow)));
+        factory.createChannelAndDeposit(alice, bob, salt, address(hollow), 100e18);
     }
 
     function test_reentrancy_hookTokenReentersFactoryCreateChannelAndDepositFails() public {
