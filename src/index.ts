@@ -28,8 +28,10 @@ export * from "./chain/abi.js";
 export * from "./chain/reader.js";
 export * from "./chain/commitments.js";
 export * from "./chain/watcher.js";
+export * from "./chain/settlements.js";
 export * from "./routing/node.js";
 export * from "./signers/index.js";
+export * from "./routing/learn.js";
 export {
   selectSecp256k1Backend,
   cryptoBackends,

@@ -3,4 +3,5 @@ export * from "./abi.js";
 export * from "./reader.js";
 export * from "./commitments.js";
 export * from "./watcher.js";
+export * from "./settlements.js";
 export * from "./closePayouts.js";

@@ -9,7 +9,10 @@
  *   must get back (it is the initiator);
  * - from then on: settle the owner's claimable transfers with their evidence before their deadline, refund
  *   the owner's own transfers after it;
- * - always: withdraw the owner's exits (payouts that could not be pushed) to the exit recipient.
+ * - always: withdraw the owner's exits (payouts that could not be pushed) to the exit recipient;
+ * - always: read the channel's new `TransferSettled` events and the evidence their `defundTransfer` carried
+ *   (a preimage the counter-party revealed on chain), keep them (`settledTransfers`) and hand each to
+ *   `onTransferSettled` — how a routing node learns a preimage its payee used on chain (`Node.learnPreimage`).
  * Every step is decided from the chain's current state, so re-running a tick sends nothing already done. Each
  * call is simulated (gas estimation) before it is sent; one that would revert is reported as skipped.
  *
@@ -19,9 +22,10 @@
  * the owner signed for the next nonce); a dispute of an older state can be refuted, but if its consensus phase
  * was missed its transfers cannot be proven from this store.
  */
-import type { Provider, Signer } from "ethers";
+import type { Provider, Result, Signer } from "ethers";
 
 import { channelInterface } from "./abi.js";
+import { SETTLED_TOPIC, settledOf, type SettledTransfer } from "./settlements.js";
 import { checksum } from "../protocol/address.js";
 import { ChannelReader, type OnChainDispute } from "./reader.js";
 import {
@@ -38,6 +42,7 @@ import {
   type KnownState,
 } from "./commitments.js";
 import { CommitmentError, StoreError } from "../protocol/errors.js";
+import { transferId as transferIdOf } from "../protocol/transfers.js";
 import type { ChannelRecord } from "../protocol/record.js";
 import type { ChannelSigner } from "../protocol/signing.js";
 import type { ChannelStore } from "../stores/store.js";
@@ -60,6 +65,13 @@ export interface WatcherConfig {
   onReport?: (report: TickReport) => void;
   /** Called when a polled tick fails. */
   onError?: (error: unknown) => void;
+  /**
+   * Called once for each transfer settlement seen on chain (in block order), before the tick goes on; a hook
+   * that throws fails the tick, and the settlement is handed over again at the next one.
+   */
+  onTransferSettled?: (settled: SettledTransfer) => void | Promise<void>;
+  /** The first block scanned for settlements (default 0). */
+  fromBlock?: number;
 }
 
 export type WatcherActionKind =
@@ -98,6 +110,8 @@ export interface TickReport {
   dispute: OnChainDispute;
   actions: WatcherAction[];
   skipped: WatcherSkip[];
+  /** Transfer settlements seen on chain since the previous tick. */
+  settled: SettledTransfer[];
 }
 
 const DEFAULT_POLL_MS = 4_000;
@@ -108,10 +122,19 @@ export class Watcher {
   private queue: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
+  /** The next block to scan for settlements. */
+  private nextBlock: number;
+  private readonly seen = new Map<string, SettledTransfer>();
 
   constructor(private readonly config: WatcherConfig) {
     this.channel = checksum(config.channel);
     this.reader = new ChannelReader(config.provider, this.channel);
+    this.nextBlock = config.fromBlock ?? 0;
+  }
+
+  /** Every transfer settlement this watcher has seen on chain, by transfer id. */
+  settledTransfers(): ReadonlyMap<string, SettledTransfer> {
+    return new Map(this.seen);
   }
 
   /** Polls every `pollIntervalMs` until `stop()`; a poll is skipped while the previous one runs. */
@@ -176,7 +199,50 @@ export class Watcher {
       }
     }
     await this.withdrawExits(report, record, states, owner);
+    await this.scanSettlements(report);
     return report;
+  }
+
+  /** Reads the settlements mined since the last scan, with their evidence, and hands them to the hook. */
+  private async scanSettlements(report: TickReport): Promise<void> {
+    const provider = this.config.provider;
+    const latest = await provider.getBlockNumber();
+    if (latest < this.nextBlock) return;
+    const logs = await provider.getLogs({ address: this.channel, topics: [SETTLED_TOPIC], fromBlock: this.nextBlock, toBlock: latest });
+    for (const log of logs) {
+      const settled: SettledTransfer = { ...settledOf(log), txHash: log.transactionHash, blockNumber: log.blockNumber };
+      const evidence = await this.evidenceOf(log.transactionHash, settled.transferId);
+      if (evidence !== undefined) settled.resolverData = evidence;
+      await this.config.onTransferSettled?.(settled); // throws: nextBlock stays, handed over again next tick
+      this.seen.set(settled.transferId, settled);
+      report.settled.push(settled);
+    }
+    this.nextBlock = latest + 1;
+  }
+
+  /** The resolverData of a direct `defundTransfer` call on this channel for `transferId`, if the transaction is one. */
+  private async evidenceOf(txHash: string, transferId: string): Promise<string | undefined> {
+    const tx = await this.config.provider.getTransaction(txHash);
+    if (tx === null || tx.to === null || checksum(tx.to) !== this.channel) return undefined;
+    try {
+      const call = channelInterface.parseTransaction({ data: tx.data });
+      if (call?.name !== "defundTransfer") return undefined;
+      const t = call.args[0] as Result;
+      const settledId = transferIdOf({
+        channel: t[0] as string,
+        resolver: t[1] as string,
+        asset: t[2] as string,
+        amount: t[3] as bigint,
+        initiator: t[4] as string,
+        responder: t[5] as string,
+        timeout: t[6] as bigint,
+        salt: t[7] as string,
+        data: t[8] as string,
+      });
+      return settledId === transferId ? (call.args[1] as string).toLowerCase() : undefined;
+    } catch {
+      return undefined; // not a call this SDK can decode: the evidence stays unknown
+    }
   }
 
   /** Consensus phase: answer a stale dispute with the newest thing the owner holds. */
@@ -330,7 +396,7 @@ export class Watcher {
     now: bigint,
     dispute: OnChainDispute = { nonce: 0n, consensusExpiry: 0n, defundExpiry: 0n, stateHash: "0x" },
   ): TickReport {
-    return { now, phase: phaseOf(dispute, now), dispute, actions: [], skipped: [] };
+    return { now, phase: phaseOf(dispute, now), dispute, actions: [], skipped: [], settled: [] };
   }
 
   private async record(): Promise<ChannelRecord> {

@@ -40,6 +40,7 @@ import {
   type Transition,
 } from "../protocol/stateMachine.js";
 import type { ClosePayout } from "../protocol/reopen.js";
+import { canonicalUpdate } from "../protocol/shapes.js";
 import { isSwitchyardStore, type ChannelStore, type WriteUnit } from "../stores/store.js";
 import type { ChannelState } from "../protocol/typedData.js";
 import { TransferSet, type TransferPlan } from "../protocol/transfers.js";
@@ -88,8 +89,16 @@ export interface ChannelConfig {
   clock?: () => bigint;
   /** A chain connection: verifies an ERC-1271 counter-party's signatures on chain. */
   chain?: CallProvider;
-  /** Reads on-chain deposits: `proposeDeposit` uses it, and a received deposit may not claim more. */
+  /**
+   * Reads on-chain deposits: `proposeDeposit` uses it, and a received deposit may not claim more. Without it a
+   * received deposit is refused (DepositError), unless `trustDepositsWithoutChain` says otherwise.
+   */
   deposits?: DepositReader;
+  /**
+   * Signs received deposit claims without reading the chain (within capacity only): the counter-party can then
+   * credit itself deposits nobody made. For tests and offline tools only; a `Node` refuses such channels.
+   */
+  trustDepositsWithoutChain?: boolean;
   /** Reads what a close paid on chain: `proposeReopen` needs it, and a received reopen is checked against it. */
   closePayouts?: ClosePayoutReader;
 }
@@ -202,6 +211,11 @@ export class Channel {
   /** The merkle proof of an active transfer against the current transfers root. */
   proof(transferId: string): string[] {
     return this.transferSet.proof(transferId);
+  }
+
+  /** True when received deposit claims are checked against the chain (a deposit reader is configured). */
+  get checksDeposits(): boolean {
+    return this.config.deposits !== undefined;
   }
 
   /** The store this channel writes to. */
@@ -322,11 +336,14 @@ export class Channel {
   /**
    * Takes a co-signed update the counter-party holds for the next nonce (after a crash cut this party off
    * between proposing and completing). Both signatures are checked; this party's own valid signature shows it
-   * agreed to the update.
+   * agreed to the update. Nothing of the counter-party's copy is stored as given: the update is checked for shape
+   * (bigint amounts, addresses, hex; MalformedUpdateError) and rebuilt in the SDK's canonical form, the transfer
+   * id is recomputed from the transfer and the transfers root from the active transfers (StoreError on a
+   * mismatch), so the stored copy is the one the signatures cover and can be disputed and resolved later.
    */
   restore(cosigned: CoSignedUpdate, also?: WriteUnit): Promise<void> {
     return this.serialize(async () => {
-      const { update } = cosigned;
+      const update = canonicalUpdate(cosigned.update);
       const expected = this.current.nonce + 1n;
       if (update.state.nonce !== expected) throw new NonceError(expected, update.state.nonce);
       const digests = payloadDigests(this.setup.chainId, this.setup.channel, payloadsOf(update));
@@ -371,6 +388,10 @@ export class Channel {
     const reader = this.config.deposits;
     if (reader === undefined) {
       if (required) throw new DepositError(asset, "no deposit reader configured: a deposit intent is checked against the chain");
+      // Trusting a deposit claim without reading the chain is an explicit choice (test fixtures and benches only).
+      if (this.config.trustDepositsWithoutChain !== true) {
+        throw new DepositError(asset, "no deposit reader configured: a deposit claim cannot be checked on chain");
+      }
       return;
     }
     const onchain = await reader(checksum(asset));

@@ -7,7 +7,9 @@
  * 1. Lifetime: `expiry >= now + channelTimeout + safetyMargin`. If the initiator goes silent, the responder
  *    disputes the channel, waits one consensus phase (`channelTimeout`), then disputes and settles the transfer
  *    with the preimage; `safetyMargin` covers getting those transactions mined. A shorter lock could expire
- *    before the responder can claim on chain, after it revealed the preimage.
+ *    before the responder can claim on chain, after it revealed the preimage. A running dispute only shortens
+ *    the wait (a refute keeps its expiries); a full cycle (2T) would matter only for a lock co-signed during a
+ *    defund phase, which is unbacked whatever its expiry (docs/PROTOCOL.md §12 rule 1 has the argument).
  * 2. Optional cap: `expiry <= now + maxLifetime`, so funds are not locked longer than the party accepts.
  * 3. Route: a node forwarding a payment signs the downstream lock only if
  *    `upstreamExpiry >= downstreamExpiry + upstreamChannelTimeout + safetyMargin` (`checkRouteExpiries`):
@@ -22,6 +24,8 @@
  *    (at the latest at the downstream expiry) before that earliest deadline. With rule 1 downstream this needs
  *    `T_down + 2·margin <= T_up + window_up`, which the SDK's own locks (window = channel timeout) meet whenever
  *    `margin <= T/2`. See docs/PROTOCOL.md §12.
+ * The floor of every transfer's settle window (`timeout >= minTimeout`, §12 rule 4) is a state-machine rule
+ * (`checkTransferTimeout` in stateMachine.ts), since it holds for every resolver.
  */
 import { ZeroAddress, ZeroHash, getAddress } from "ethers";
 

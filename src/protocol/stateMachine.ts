@@ -11,8 +11,9 @@
  * - no balance below zero (NegativeBalanceError), no asset above the channel capacity counting the amounts
  *   locked in transfers (CapacityError);
  * - a transfer is at most the deployment's transfer cap (TransferCapError), names an accepted resolver
- *   (UnknownResolverError) whose policy accepts its terms, has a timeout in (0, channel timeout]
- *   (TimeoutError), and a new id (DuplicateTransferError);
+ *   (UnknownResolverError) whose policy accepts its terms, has a settle window (`timeout`) in
+ *   [deployment minTimeout, channel timeout] (TimeoutError; the floor leaves the responder a whole reaction window
+ *   after a transfer dispute, docs/PROTOCOL.md §12 rule 4), and a new id (DuplicateTransferError);
  * - a resolve pays the responder at most what was locked, exactly what the resolver policy says for the
  *   evidence, and only the responder proposes it (ResolutionError);
  * - a withdraw spends the next withdraw nonce and only the withdrawer's own balance (WithdrawError);
@@ -22,6 +23,7 @@
 import { ZeroAddress, ZeroHash } from "ethers";
 
 import { checksum } from "./address.js";
+import { address, bytes32, checkTransferShape, checkUpdateShape, checkWithdrawShape, hex, uint } from "./shapes.js";
 
 import {
   CapacityError,
@@ -41,9 +43,9 @@ import {
   UnknownTransferError,
   WithdrawError,
 } from "./errors.js";
-import type { AssetState, ChannelState, FinalState, WithdrawCommitment } from "./typedData.js";
+import type { AssetState, ChannelState, FinalState } from "./typedData.js";
 import { reopenState } from "./reopen.js";
-import { activeTransfer, normalizeTransfer, type Transfer, type TransferPlan, type TransferSetView } from "./transfers.js";
+import { activeTransfer, type TransferPlan, type TransferSetView } from "./transfers.js";
 import type {
   ChannelSetup,
   CreateDetails,
@@ -264,10 +266,7 @@ function create(
   if (t.amount > cap) throw new TransferCapError(t.asset, t.amount, cap);
   const policy = ctx.resolvers.get(t.resolver);
   if (policy === undefined) throw new UnknownResolverError(t.resolver);
-  const channelTimeout = snapshot.state.timeout;
-  if (t.timeout === 0n || t.timeout > channelTimeout) {
-    throw new TimeoutError(`transfer timeout ${t.timeout}s must be in (0, ${channelTimeout}] (the channel's dispute timeout)`);
-  }
+  checkTransferTimeout(t.timeout, snapshot.state.timeout, ctx.limits);
   policy.validateTerms(t, env(ctx, snapshot));
   const item = activeTransfer(t);
   if (snapshot.transfers.get(item.id) !== undefined) throw new DuplicateTransferError(item.id);
@@ -343,6 +342,22 @@ function credit(entry: AssetState, party: Party, amount: bigint): void {
   else entry.balanceBob += amount;
 }
 
+/**
+ * A transfer's settle window (its `timeout`: seconds after the on-chain transfer dispute during which the
+ * responder may settle) must lie in [limits.minTimeout, channelTimeout]. The floor: after the initiator disputes
+ * the transfer, the responder must see it and get its own claim mined, a reaction the deployment's minimum
+ * dispute phase is sized for (docs/PROTOCOL.md §12 rule 4); a shorter window lets the initiator take the refund.
+ */
+export function checkTransferTimeout(timeout: bigint, channelTimeout: bigint, limits: DeploymentLimits): void {
+  const floor = limits.minTimeout;
+  if (timeout < floor || timeout > channelTimeout) {
+    throw new TimeoutError(
+      `transfer timeout ${timeout}s must be in [${floor}, ${channelTimeout}] (the deployment's minimum dispute ` +
+        `timeout, which leaves the responder time to claim after a transfer dispute, up to the channel's timeout)`,
+    );
+  }
+}
+
 function unchangedTransfers(snapshot: ChannelSnapshot, assets: AssetState[]): Transition {
   return { state: { ...snapshot.state, assets }, nextWithdrawNonce: snapshot.nextWithdrawNonce, closed: false, payloads: {} };
 }
@@ -392,86 +407,4 @@ function partyOf(addr: string, setup: ChannelSetup): Party | undefined {
   return undefined;
 }
 
-function uint(name: string, value: unknown): bigint {
-  if (typeof value !== "bigint" || value < 0n || value > MAX_UINT256) {
-    throw new MalformedUpdateError(`${name} must be a uint256, got ${String(value)}`);
-  }
-  return value;
-}
-
-function address(name: string, value: unknown): string {
-  if (typeof value !== "string" || !ADDRESS.test(value)) {
-    throw new MalformedUpdateError(`${name} must be an address, got ${String(value)}`);
-  }
-  try {
-    return checksum(value);
-  } catch {
-    throw new MalformedUpdateError(`${name} has a bad checksum: ${value}`);
-  }
-}
-
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
-const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
-const HEX = /^0x[0-9a-fA-F]*$/;
-
-function bytes32(name: string, value: unknown): string {
-  if (typeof value !== "string" || !BYTES32.test(value)) {
-    throw new MalformedUpdateError(`${name} must be 32 bytes of hex, got ${String(value)}`);
-  }
-  return value.toLowerCase();
-}
-
-function hex(name: string, value: unknown): string {
-  if (typeof value !== "string" || !HEX.test(value) || value.length % 2 !== 0) {
-    throw new MalformedUpdateError(`${name} must be 0x-prefixed hex bytes, got ${String(value)}`);
-  }
-  return value.toLowerCase();
-}
-
-function checkTransferShape(t: Transfer): Transfer {
-  if (typeof t !== "object" || t === null) throw new MalformedUpdateError("missing transfer");
-  address("transfer.channel", t.channel);
-  address("transfer.resolver", t.resolver);
-  address("transfer.asset", t.asset);
-  address("transfer.initiator", t.initiator);
-  address("transfer.responder", t.responder);
-  uint("transfer.amount", t.amount);
-  uint("transfer.timeout", t.timeout);
-  bytes32("transfer.salt", t.salt);
-  hex("transfer.data", t.data);
-  return normalizeTransfer(t);
-}
-
-function checkWithdrawShape(c: WithdrawCommitment): WithdrawCommitment {
-  if (typeof c !== "object" || c === null) throw new MalformedUpdateError("missing withdraw commitment");
-  return {
-    asset: address("withdraw.asset", c.asset),
-    recipient: address("withdraw.recipient", c.recipient),
-    amount: uint("withdraw.amount", c.amount),
-    nonce: uint("withdraw.nonce", c.nonce),
-    callTo: address("withdraw.callTo", c.callTo),
-    callData: hex("withdraw.callData", c.callData),
-  };
-}
-
-/** Structural checks of a received update (types and ranges), before any rule. */
-export function checkUpdateShape(update: Update): void {
-  if (typeof update !== "object" || update === null) throw new MalformedUpdateError("update is not an object");
-  const { state } = update;
-  if (typeof state !== "object" || state === null || !Array.isArray(state.assets)) {
-    throw new MalformedUpdateError("update.state is missing or has no asset list");
-  }
-  uint("state.nonce", state.nonce);
-  uint("state.timeout", state.timeout);
-  bytes32("state.transfersRoot", state.transfersRoot);
-  const seen = new Set<string>();
-  state.assets.forEach((a, i) => {
-    const asset = address(`assets[${i}].asset`, a.asset);
-    if (seen.has(asset)) throw new MalformedUpdateError(`asset ${asset} appears twice`);
-    seen.add(asset);
-    for (const field of ["balanceAlice", "balanceBob", "processedAlice", "processedBob", "defundNonce"] as const) {
-      uint(`assets[${i}].${field}`, a[field]);
-    }
-  });
-  if (typeof update.details !== "object" || update.details === null) throw new MalformedUpdateError("update.details is missing");
-}
+export { checkDetailsShape, checkUpdateShape } from "./shapes.js";

@@ -6,6 +6,7 @@
 import { AbiCoder } from "ethers";
 
 import { checksum } from "./address.js";
+import { MalformedUpdateError } from "./errors.js";
 import { keccakBinary, keccakBytes } from "./hashes.js";
 import { bytesToHex, keccakHex, writeHex, writeUintWord } from "./hex.js";
 
@@ -36,6 +37,8 @@ const BYTES = /^0x(?:[0-9a-fA-F]{2})*$/;
 const HEAD_WORDS = 10;
 
 function checkUint(value: bigint, what: string): void {
+  // A string would hash as its digits read in hex ("10" like 0x10): refuse anything but a bigint.
+  if (typeof value !== "bigint") throw new MalformedUpdateError(`transfer ${what} must be a bigint, got ${typeof value} ${String(value)}`);
   if (value < 0n || value > MAX_UINT256) throw new RangeError(`${what} is not a uint256: ${value}`);
 }
 

@@ -14,9 +14,12 @@
  * - it forwards only if `E_down + margin ≤ now + T_up + window_up` (`checkUpstreamSettleWindow`): a payer who
  *   disputes at once and disputes the transfer at the end of that consensus phase cannot have it refunded
  *   (its settle window over) before the payee's preimage can reach the node;
- * - it cancels upstream (refunds the payer) only once the downstream can no longer be claimed: never forwarded,
- *   cancelled by the payee, or past its expiry (the hashlock refuses the preimage from then on, off and on chain)
- *   — the downstream hop is refunded first;
+ * - it refunds the payer only once the downstream lock cannot be claimed and was not (§12 rule 5): never
+ *   forwarded, cancelled by the payee, or the chain (`NodeConfig.locks`) past `E_down + margin` with no
+ *   settlement to the payee; a lock the payee settled on chain waits for its preimage (`learnPreimage`, fed by
+ *   the watcher's `onTransferSettled`), claimed upstream then; without a lock reader it waits;
+ * - a tick never refunds a payment this process is still forwarding ("accepted" there means "being routed", not
+ *   "nothing signed downstream"): a refund it signs could be completed by the payer later, whatever follows;
  * - one proposal at a time per channel: every exchange with a peer (receive, or propose → deliver → complete)
  *   runs under that peer's lock, and a proposal that was signed but not answered is delivered again before the
  *   next one (the channel never signs a second content at a nonce).
@@ -27,18 +30,23 @@
  * "unlocked" and the preimage, the upstream claim with "completed"...), and `loadPayments()` rebuilds the table
  * after a restart. Without it, the table lives in memory only (the channels and preimages are still stored).
  */
-import { concat, keccak256, toUtf8Bytes } from "ethers";
-
+import type { LockReader } from "../chain/settlements.js";
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { proposeFor } from "../channel/sequencing.js";
-import { IntentGate, noteError } from "./intents.js";
 import { checksum } from "../protocol/address.js";
-import { PeerError, RouteError, TimeoutError } from "../protocol/errors.js";
-import { DEFAULT_SAFETY_MARGIN, checkRouteExpiries, checkUpstreamSettleWindow, hashlockTerms } from "../protocol/policies.js";
-import { encodeHashlockTerms } from "../protocol/resolvers.js";
-import { normalizeTransfer, transferId, type Transfer } from "../protocol/transfers.js";
-import type { ResolveDetails, UpdateDetails } from "../protocol/types.js";
-import type { PaymentRecord, SwitchyardStore, WriteUnit } from "../stores/store.js";
+import { PeerError, RouteError } from "../protocol/errors.js";
+import { DEFAULT_SAFETY_MARGIN } from "../protocol/policies.js";
+import { encodeHashlockResolution, hashlockLock } from "../protocol/resolvers.js";
+import { transferId } from "../protocol/transfers.js";
+import type { ResolveDetails, Update, UpdateDetails } from "../protocol/types.js";
+import type { SwitchyardStore, WriteUnit } from "../stores/store.js";
+
+import { IntentGate, noteError } from "./intents.js";
+import { paymentUnit, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
+import { planRoute, unroutedLock } from "./plan.js";
+
+export { hashlockTransfer, latestDownstreamExpiry, type HashlockTransferParams } from "./payer.js";
+export type { Hop, NodeTickReport, PaymentStatus, RoutedPayment } from "./payments.js";
 
 /** How the node reaches a peer: delivers the node's proposal and returns the peer's acknowledgement. */
 export interface PeerLink {
@@ -58,6 +66,11 @@ export interface NodeConfig {
   peerTimeoutMs?: number;
   /** The store of every channel of the node: makes the payment table durable (see the module comment). */
   store?: SwitchyardStore;
+  /**
+   * Reads a downstream lock's on-chain record (`lockReader` in src/chain/watcher.ts). Without it the node never
+   * refunds upstream a payment whose downstream lock it signed, unless the payee cancels it off chain.
+   */
+  locks?: LockReader;
 }
 
 /** What a payer asks the node to do with its upstream lock. */
@@ -68,49 +81,6 @@ export interface RouteInstruction {
   expiry: bigint;
   /** What the payee gets (default: the upstream amount; less leaves the node a fee). */
   amount?: bigint;
-}
-
-export type PaymentStatus =
-  /** Locked upstream; nothing signed downstream. */
-  | "accepted"
-  /** Locked on both hops. */
-  | "forwarded"
-  /** The preimage is known; the upstream claim is outstanding. */
-  | "unlocked"
-  /** Claimed upstream. */
-  | "completed"
-  /** The downstream can no longer be claimed; the upstream refund is outstanding. */
-  | "cancelling"
-  /** Refunded upstream. */
-  | "refunded";
-
-export interface Hop {
-  peer: string;
-  transferId: string;
-  transfer: Transfer;
-  expiry: bigint;
-}
-
-export interface RoutedPayment {
-  lockHash: string;
-  status: PaymentStatus;
-  upstream: Hop;
-  downstream?: Hop;
-  /** The responder's evidence (abi.encode(preimage)) once known. */
-  resolverData?: string;
-  /** The last failure (a silent or refusing peer), if the last attempt failed. */
-  error?: string;
-}
-
-export interface NodeTickReport {
-  /** Lock hashes claimed upstream in this tick. */
-  claimed: string[];
-  /** Lock hashes refunded upstream in this tick. */
-  refunded: string[];
-  /** Peers whose channel the node must now dispute on chain to claim upstream before the lock expires. */
-  mustDispute: string[];
-  /** What failed (a silent peer), by lock hash. */
-  failed: Array<{ lockHash: string; error: string }>;
 }
 
 interface Peer {
@@ -137,7 +107,7 @@ export class Node {
   private readonly byDownstream = new Map<string, string>();
   /** The stored version of each payment (with a store). */
   private readonly versions = new Map<string, number>();
-  /** Lock hashes being forwarded: tick() leaves them alone (it would refund what is being forwarded). */
+  /** Lock hashes this process is routing now (from `planRoute` to the end of `forward`): a tick leaves them alone. */
   private readonly forwarding = new Set<string>();
 
   constructor(private readonly config: NodeConfig) {
@@ -155,6 +125,9 @@ export class Node {
     if (node !== this.address) throw new RouteError(`channel ${channel.address} is not the node's (${node})`);
     if (other !== address) throw new RouteError(`channel ${channel.address} is with ${other}, not ${address}`);
     if (this.peers.has(address)) throw new RouteError(`the node already has a channel with ${address}`);
+    if (!channel.checksDeposits) {
+      throw new RouteError(`channel ${channel.address} has no deposit reader: the node would sign deposit claims it cannot check on chain`);
+    }
     if (this.config.store !== undefined && channel.store !== this.config.store) {
       throw new RouteError(`channel ${channel.address} does not write to the node's store: a payment could not move with its update`);
     }
@@ -190,7 +163,10 @@ export class Node {
     try {
       ack = await this.exclusive(peer, () => peer.channel.receive(proposal, also));
     } catch (error) {
-      if (planned !== undefined) this.payments.delete(planned.lockHash);
+      if (planned !== undefined) {
+        this.payments.delete(planned.lockHash);
+        this.forwarding.delete(planned.lockHash);
+      }
       throw error;
     }
     if (planned !== undefined) {
@@ -218,7 +194,11 @@ export class Node {
   async acknowledge(from: string, ack: Acknowledgement): Promise<{ effects: Promise<void> }> {
     const peer = this.peer(from);
     const intent = peer.intent;
-    if (intent === undefined || intent.nonce !== ack.nonce) return peer.channel.complete(ack).then(() => ({ effects: Promise.resolve() }));
+    if (intent === undefined || intent.nonce !== ack.nonce) {
+      const acked = peer.channel.pending?.update;
+      await peer.channel.complete(ack);
+      return { effects: this.refundUnrouted(peer, acked) };
+    }
     const { resolved, planned: plan } = intent.effects;
     const planned = plan !== undefined && !this.payments.has(plan.lockHash) ? plan : undefined; // a lock hash routed meanwhile: unrouted
     const also = planned !== undefined ? this.unitFor(planned) : resolved !== undefined ? this.unitFor(resolved.next, resolved.extra) : undefined;
@@ -258,25 +238,53 @@ export class Node {
   }
 
   /**
+   * Takes a preimage learned elsewhere (a downstream lock settled on chain: the watcher's `onTransferSettled`):
+   * stores it for the upstream channel's watcher with the payment's move to "unlocked", then claims upstream.
+   * False when no forwarded payment waits for it (unknown, never forwarded, already ended).
+   */
+  async learnPreimage(lockHash: string, preimage: string): Promise<boolean> {
+    const key = lockHash.toLowerCase();
+    if (hashlockLock(preimage) !== key) throw new RouteError(`the preimage does not open lock ${key}`);
+    const p = this.payments.get(key);
+    if (p === undefined || (p.status !== "forwarded" && p.status !== "cancelling")) return false;
+    const resolverData = encodeHashlockResolution(preimage).toLowerCase();
+    const next: RoutedPayment = { ...p, status: "unlocked", resolverData };
+    const upstream = this.peer(p.upstream.peer);
+    const took = await this.exclusive(upstream, async () => {
+      if (p.status !== "forwarded" && p.status !== "cancelling") return false; // moved meanwhile
+      const also = this.unitFor(next, { preimages: [{ lockHash: key, resolverData, source: "chain", learnedAt: Date.now() }] });
+      await upstream.channel.learnResolution(p.upstream.transferId, resolverData, also);
+      this.committed(p, next);
+      return true;
+    });
+    if (took) await this.claimUpstream(p).catch((e: unknown) => noteError(p, e)); // tick() retries
+    return took;
+  }
+
+  /**
    * Retries what is outstanding: claims upstream with known preimages, refunds upstream once the downstream
-   * cannot be claimed any more, and reports the channels to dispute when a silent payer leaves the node only the
-   * on-chain claim (from `E_up − T_up − margin` on, the last moment the route rule leaves for it).
+   * cannot be claimed any more and was not (`downstreamUnclaimable`), and reports the channels to dispute when a
+   * silent payer leaves the node only the on-chain claim (from `E_up − T_up − margin` on, the last moment the
+   * route rule leaves for it).
    */
   async tick(): Promise<NodeTickReport> {
-    const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [] };
+    const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [], waiting: [] };
     const now = this.now();
     for (const p of this.payments.values()) {
       if (this.forwarding.has(p.lockHash)) continue;
       try {
         if (p.status === "forwarded" && p.downstream !== undefined && now >= p.downstream.expiry) {
-          await this.save(p, { ...p, status: "cancelling" }); // the hashlock refuses the preimage from E_down on: the payee cannot claim
+          const reason = await this.downstreamClaimable(p.downstream);
+          if (reason === undefined) await this.save(p, { ...p, status: "cancelling" });
+          else report.waiting.push({ lockHash: p.lockHash, reason });
         }
         if (p.status === "accepted" || p.status === "cancelling") {
           await this.refundUpstream(p);
           report.refunded.push(p.lockHash);
         } else if (p.status === "unlocked") {
           await this.claimUpstream(p);
-          report.claimed.push(p.lockHash);
+          const after = (p as { status: PaymentStatus }).status; // claimUpstream may find it refunded by an earlier proposal
+          (after === "completed" ? report.claimed : report.refunded).push(p.lockHash);
         } else if (p.status === "forwarded" && p.downstream !== undefined) {
           await this.flush(this.peer(p.downstream.peer)); // a downstream lock signed but not yet answered
         }
@@ -291,61 +299,52 @@ export class Node {
     return report;
   }
 
+  /**
+   * Why the payee may have claimed (or may still claim) the downstream lock `hop`, or undefined when it cannot
+   * and did not: chain time ≥ `E_down + margin` and no settlement that paid the payee (§12 rule 5). "Cannot
+   * read the chain" is never read as "unclaimed".
+   */
+  private async downstreamClaimable(hop: Hop): Promise<string | undefined> {
+    const locks = this.config.locks;
+    if (locks === undefined) return "no lock reader configured: the chain cannot be checked for the payee's claim";
+    const channel = this.peer(hop.peer).channel.address;
+    const lock = await locks(channel, hop.transferId);
+    const after = hop.expiry + this.margin;
+    if (lock.now < after) return `the chain's time ${lock.now} is before ${after} (E_down + margin)`;
+    if (lock.settled && lock.toResponder !== 0n) {
+      return `the payee claimed ${lock.toResponder} on chain: waiting for its preimage (learnPreimage)`;
+    }
+    return undefined;
+  }
+
   // ───────────────────────────── routing ─────────────────────────────
 
-  /** Checks a route before the node signs the upstream lock; returns the payment it opens. */
+  /** Checks a route before the node signs the upstream lock; returns the payment it opens (src/routing/plan.ts). */
   private planRoute(peer: Peer, details: UpdateDetails | undefined, route: RouteInstruction): RoutedPayment {
-    if (details?.type !== "create") throw new RouteError("a routed payment must be a transfer creation");
-    const t = normalizeTransfer(details.transfer);
-    if (t.resolver !== this.hashlock)
-      throw new RouteError(`the node routes hashlock transfers (${this.hashlock}) only`);
-    if (t.initiator !== peer.address || t.responder !== this.address) {
-      throw new RouteError("the upstream lock must go from the payer to the node");
-    }
-    const recipient = checksum(route.recipient);
-    const down = this.peers.get(recipient);
-    if (down === undefined) throw new RouteError(`the node has no channel with ${recipient}`);
-    if (recipient === peer.address) throw new RouteError("a payment cannot be routed back to its payer");
-    const { lockHash, expiry } = hashlockTerms(t.data);
-    if (this.payments.has(lockHash)) throw new RouteError(`lock ${lockHash} is already routed`);
-    const amount = route.amount ?? t.amount;
-    if (amount <= 0n || amount > t.amount) {
-      throw new RouteError(`the payee's amount ${amount} must be in (0, ${t.amount}] (the upstream amount)`);
-    }
-    checkRouteExpiries(expiry, route.expiry, peer.channel.channelSetup.timeout, this.margin);
-    checkUpstreamSettleWindow(route.expiry, this.now(), peer.channel.channelSetup.timeout, t.timeout, this.margin);
-    const downTimeout = down.channel.channelSetup.timeout;
-    const earliest = this.now() + downTimeout + this.margin;
-    if (route.expiry < earliest) {
-      throw new TimeoutError(
-        `downstream expiry ${route.expiry} is before ${earliest}: the payee could not claim it on chain`,
-      );
-    }
-    const up: Hop = { peer: peer.address, transferId: transferId(t), transfer: t, expiry };
-    const downstream = normalizeTransfer({
-      channel: down.channel.address,
-      resolver: this.hashlock,
-      asset: t.asset,
-      amount,
-      initiator: this.address,
-      responder: recipient,
-      timeout: downTimeout,
-      salt: keccak256(concat([up.transferId, toUtf8Bytes("switchyard.route")])),
-      data: encodeHashlockTerms({ lockHash, expiry: route.expiry }),
-    });
-    return {
-      lockHash,
-      status: "accepted",
-      upstream: up,
-      downstream: { peer: recipient, transferId: transferId(downstream), transfer: downstream, expiry: route.expiry },
-    };
+    const planned = planRoute(
+      { address: this.address, hashlock: this.hashlock, margin: this.margin, now: this.now(), routed: (h) => this.payments.has(h) },
+      { address: peer.address, channel: peer.channel },
+      details,
+      route,
+      (recipient) => this.peers.get(recipient)?.channel,
+    );
+    this.forwarding.add(planned.lockHash); // until forward() ends; the payment is "accepted" but not yet refundable
+    return planned;
   }
 
   /** Locks the payment downstream. Until the downstream proposal is signed the payment stays "accepted". */
   private async forward(p: RoutedPayment): Promise<void> {
+    this.forwarding.add(p.lockHash); // planRoute adds it already; a forward resumed after a restart needs it too
+    try {
+      await this.forwardOnce(p);
+    } finally {
+      this.forwarding.delete(p.lockHash); // from here a payment still "accepted" has nothing signed downstream
+    }
+  }
+
+  private async forwardOnce(p: RoutedPayment): Promise<void> {
     const hop = p.downstream as Hop;
     const peer = this.peer(hop.peer);
-    this.forwarding.add(p.lockHash);
     await this.exclusive(peer, async () => {
       await this.flush(peer);
       if (p.status !== "accepted") return; // refunded meanwhile: never forward
@@ -355,7 +354,7 @@ export class Node {
       this.committed(p, next);
       this.byDownstream.set(hop.transferId, p.lockHash);
       await this.deliver(peer, proposal);
-    }).finally(() => this.forwarding.delete(p.lockHash));
+    });
   }
 
   /**
@@ -401,6 +400,19 @@ export class Node {
     });
   }
 
+  /**
+   * A lock to the node acknowledged with no route known for it (the node restarted between signing the payer's
+   * lock and the payer's acknowledgement: the route lived only in memory). Nothing was forwarded (a forward
+   * starts only after the acknowledgement), so the node refunds it at once, durably: the payment fails cleanly
+   * instead of holding the payer's funds until expiry.
+   */
+  private async refundUnrouted(peer: Peer, update: Update | undefined): Promise<void> {
+    const unrouted = unroutedLock(update, { address: this.address, hashlock: this.hashlock, payer: peer.address }, this.payments);
+    if (unrouted === undefined) return;
+    this.payments.set(unrouted.lockHash, unrouted);
+    await this.refundUpstream(unrouted).catch((e: unknown) => noteError(unrouted, e)); // else tick() retries: "accepted"
+  }
+
   private async refundUpstream(p: RoutedPayment): Promise<void> {
     await this.resolveUpstream(p, "refunded", {
       type: "resolve",
@@ -416,8 +428,16 @@ export class Node {
     const next: RoutedPayment = { ...p, status };
     delete next.error;
     await this.exclusive(peer, async () => {
+      const earlier = peer.channel.pending?.update.details;
       await this.flush(peer);
-      if (peer.channel.transfers.get(p.upstream.transferId) === undefined) return this.save(p, next); // resolved already
+      if (peer.channel.transfers.get(p.upstream.transferId) === undefined) {
+        // Resolved already: by the proposal just flushed, if it resolved this transfer, with its own outcome.
+        if (earlier?.type === "resolve" && earlier.transferId === p.upstream.transferId.toLowerCase()) {
+          const outcome: PaymentStatus = earlier.toResponder === 0n ? "refunded" : "completed";
+          if (outcome !== status) return this.save(p, { ...next, status: outcome, error: `the upstream was ${outcome} by an earlier proposal` });
+        }
+        return this.save(p, next);
+      }
       await this.deliver(peer, await peer.channel.propose(details), this.unitFor(next));
       this.committed(p, next);
     });
@@ -428,18 +448,7 @@ export class Node {
   /** The unit that stores `next` (the payment's new state) beside a channel update, or undefined without a store. */
   private unitFor(next: RoutedPayment, extra: WriteUnit = {}): WriteUnit | undefined {
     if (this.config.store === undefined) return undefined; // the in-memory table: learnResolution stores the preimage
-    const body: RoutedPayment = { ...next };
-    delete body.error;
-    const payment: Omit<PaymentRecord, "version"> = {
-      lockHash: next.lockHash,
-      status: next.status,
-      upstreamPeer: next.upstream.peer,
-      upstreamTransferId: next.upstream.transferId,
-      body,
-      updatedAt: Date.now(),
-      ...(next.downstream !== undefined ? { downstreamPeer: next.downstream.peer, downstreamTransferId: next.downstream.transferId } : {}),
-    };
-    return { ...extra, payments: [{ payment, expectedVersion: this.versions.get(next.lockHash) ?? 0 }] };
+    return paymentUnit(next, this.versions.get(next.lockHash) ?? 0, extra);
   }
 
   /** Takes `next` as the payment's state once the unit that stored it committed. */
@@ -504,4 +513,3 @@ export class Node {
   }
 }
 
-export { hashlockTransfer, latestDownstreamExpiry, type HashlockTransferParams } from "./payer.js";

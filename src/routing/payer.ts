@@ -1,4 +1,4 @@
-/** Helpers for a payer of a routed hashlock payment (docs/PROTOCOL.md §12). */
+/** The payer's side of a routed payment: its upstream hashlock lock, and the route rule's latest downstream expiry. */
 import { hexlify, randomBytes } from "ethers";
 
 import { DEFAULT_SAFETY_MARGIN } from "../protocol/policies.js";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { Wallet, ZeroAddress, getAddress, id, keccak256 } from "ethers";
 
-import { Channel, type ChannelConfig } from "../../../src/channel/channel.js";
+import { Channel, type ChannelConfig, type DepositReader } from "../../../src/channel/channel.js";
 import { RouteError } from "../../../src/protocol/errors.js";
 import { encodeHashlockResolution, hashlockLock } from "../../../src/protocol/resolvers.js";
 import { walletSigner } from "../../../src/protocol/signing.js";
@@ -38,8 +38,21 @@ const DOWN: ChannelSetup = {
 };
 const ETH = 10n ** 18n;
 
+/** The chain's deposit totals (a stub chain): the payer funded its channel with 5 ETH, the node the payee's. */
+const onChainDeposits = (setup: ChannelSetup): DepositReader => async () =>
+  setup.channel === UP.channel ? { alice: 0n, bob: 5n * ETH } : { alice: 5n * ETH, bob: 0n };
+
 function cfg(setup: ChannelSetup, me: Party, wallet: Wallet, store: SwitchyardStore): ChannelConfig {
-  return { setup, me, signer: walletSigner(wallet), store, limits: LIMITS, resolvers: POLICIES, clock: () => NOW };
+  return {
+    setup,
+    me,
+    signer: walletSigner(wallet),
+    store,
+    limits: LIMITS,
+    resolvers: POLICIES,
+    clock: () => NOW,
+    deposits: onChainDeposits(setup),
+  };
 }
 
 const link = (channel: Channel): PeerLink => ({ receive: (proposal) => channel.receive(proposal) });

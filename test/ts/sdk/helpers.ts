@@ -124,6 +124,8 @@ export function config(me: Party, store: ChannelStore, now: () => bigint = () =>
     limits: LIMITS,
     resolvers: POLICIES,
     clock: now,
+    // These channels run without a chain: deposit claims are taken within capacity (never in a node).
+    trustDepositsWithoutChain: true,
   };
 }
 

@@ -15,6 +15,7 @@ import { DEFAULT_SAFETY_MARGIN } from "../../../src/protocol/policies.js";
 import { encodeHashlockResolution, hashlockLock } from "../../../src/protocol/resolvers.js";
 import { transferId } from "../../../src/protocol/transfers.js";
 import { Watcher } from "../../../src/chain/watcher.js";
+import { lockReader } from "../../../src/chain/settlements.js";
 import { HOUR, balance, deployEnv, openPair, travel, travelTo, wallet, type Env, type OnChainPair } from "./onchain.js";
 
 const env: Env = await deployEnv();
@@ -56,6 +57,7 @@ async function setup(): Promise<Network> {
     hashlock: env.hashlock,
     clock: env.clock.now,
     peerTimeoutMs: 2_000,
+    locks: lockReader(env.provider),
   });
   const upLink = new Link(up.bob);
   const downLink = new Link(down.bob);
@@ -284,7 +286,8 @@ describe("routing through a node", () => {
     // upstream once its downstream lock expires.
     const q = await route(n, "after silence");
     expect(n.node.payment(q.lockHash)?.status).to.equal("forwarded");
-    await travelTo(env, q.downExpiry);
+    // Past E_down + margin on chain, with no settlement of the downstream lock there: it can no longer be claimed.
+    await travelTo(env, q.downExpiry + MARGIN);
     const tick = await n.node.tick();
     expect(tick.refunded).to.deep.equal([q.lockHash]);
     expect(balances(n.up.bob)).to.deep.equal([parseEther("1"), parseEther("4")]);

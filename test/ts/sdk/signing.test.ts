@@ -191,7 +191,7 @@ describe("SDK signing (src/signing.ts)", () => {
       const bobAddress = await account.getAddress();
       const setup = { chainId, channel: CHANNEL, alice: aliceWallet.address, bob: bobAddress, timeout: 86_400n };
       const bobSigner: ChannelSigner = { address: bobAddress, sign: walletSigner(owner).sign };
-      const common = { setup, limits: LIMITS, resolvers: POLICIES, clock: () => NOW, chain: ethers.provider };
+      const common = { setup, limits: LIMITS, resolvers: POLICIES, clock: () => NOW, chain: ethers.provider, trustDepositsWithoutChain: true };
       const alice = await Channel.create({ ...common, me: "alice", signer: walletSigner(aliceWallet), store: new MemoryChannelStore() });
       const bob = await Channel.create({ ...common, me: "bob", signer: bobSigner, store: new MemoryChannelStore() });
       await run(alice, bob, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 10n ** 18n, totalDepositsBob: 10n ** 18n });

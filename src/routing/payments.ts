@@ -1,0 +1,64 @@
+/** The node's payment table: a routed payment's status, its two hops, and what a `Node.tick()` reports. */
+import type { Transfer } from "../protocol/transfers.js";
+import type { PaymentRecord, WriteUnit } from "../stores/store.js";
+
+export type PaymentStatus =
+  /** Locked upstream; nothing signed downstream. */
+  | "accepted"
+  /** Locked on both hops. */
+  | "forwarded"
+  /** The preimage is known; the upstream claim is outstanding. */
+  | "unlocked"
+  /** Claimed upstream. */
+  | "completed"
+  /** The downstream can no longer be claimed; the upstream refund is outstanding. */
+  | "cancelling"
+  /** Refunded upstream. */
+  | "refunded";
+
+export interface Hop {
+  peer: string;
+  transferId: string;
+  transfer: Transfer;
+  expiry: bigint;
+}
+
+export interface RoutedPayment {
+  lockHash: string;
+  status: PaymentStatus;
+  upstream: Hop;
+  downstream?: Hop;
+  /** The responder's evidence (abi.encode(preimage)) once known. */
+  resolverData?: string;
+  /** The last failure (a silent or refusing peer), if the last attempt failed. */
+  error?: string;
+}
+
+export interface NodeTickReport {
+  /** Lock hashes claimed upstream in this tick. */
+  claimed: string[];
+  /** Lock hashes refunded upstream in this tick. */
+  refunded: string[];
+  /** Peers whose channel the node must now dispute on chain to claim upstream before the lock expires. */
+  mustDispute: string[];
+  /** What failed (a silent peer), by lock hash. */
+  failed: Array<{ lockHash: string; error: string }>;
+  /** Payments past their downstream expiry that the node cannot refund yet, and why (the chain may show a claim). */
+  waiting: Array<{ lockHash: string; reason: string }>;
+}
+
+/** The store unit that writes `next` (a payment's new state, without its last error) at `expectedVersion`. */
+export function paymentUnit(next: RoutedPayment, expectedVersion: number, extra: WriteUnit = {}): WriteUnit {
+  const body: RoutedPayment = { ...next };
+  delete body.error;
+  const payment: Omit<PaymentRecord, "version"> = {
+    lockHash: next.lockHash,
+    status: next.status,
+    upstreamPeer: next.upstream.peer,
+    upstreamTransferId: next.upstream.transferId,
+    body,
+    updatedAt: Date.now(),
+    ...(next.downstream !== undefined ? { downstreamPeer: next.downstream.peer, downstreamTransferId: next.downstream.transferId } : {}),
+  };
+  return { ...extra, payments: [{ payment, expectedVersion }] };
+}
