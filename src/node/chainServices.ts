@@ -9,6 +9,7 @@
 import type { Provider, Signer } from "ethers";
 import type { Logger } from "pino";
 
+import type { SettledTransfer } from "../chain/settlements.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import { CollateralManager } from "./collateral.js";
 import { ConfigError, type ResolvedConfig } from "./config.js";
@@ -34,6 +35,8 @@ export interface ChainServicesOptions {
   watcherPollMs?: number;
   metrics?: NodeMetrics;
   logger?: Logger;
+  /** Each transfer settlement the watchers see on chain (the routing Node's `learnPreimagesFor(node)`). */
+  onTransferSettled?: (settled: SettledTransfer) => void | Promise<void>;
 }
 
 export interface ChainServices {
@@ -95,6 +98,7 @@ export async function startChainServices(o: ChainServicesOptions): Promise<Chain
     transactions,
     store: o.store,
     ...(o.watcherPollMs !== undefined && o.watcherPollMs > 0 ? { pollIntervalMs: o.watcherPollMs } : {}),
+    ...(o.onTransferSettled !== undefined ? { onTransferSettled: o.onTransferSettled } : {}),
     ...(o.logger !== undefined ? { logger: o.logger } : {}),
   });
   await watchers.watchAll();

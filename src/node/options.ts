@@ -5,6 +5,7 @@
 import type { BaseWallet } from "ethers";
 import type { Logger } from "pino";
 
+import type { LockReader } from "../chain/settlements.js";
 import type { CallProvider, ChannelSigner } from "../protocol/signing.js";
 import type { DeploymentLimits } from "../protocol/types.js";
 import type { SwitchyardStore } from "../stores/store.js";
@@ -102,6 +103,8 @@ export interface NodeServiceOptions {
   wire: WireLimits;
   /** The chain connection: ERC-1271 login, on-chain deposit reads, readiness. */
   chain?: CallProvider;
+  /** Reads a downstream lock on chain (src/chain/settlements.ts lockReader): lets routing refund an expired forward. */
+  locks?: LockReader;
   /** Resolves when the chain answers with the configured chain id; /ready is 503 while it does not. */
   chainReady?: () => Promise<boolean>;
   logger: Logger;

@@ -9,6 +9,8 @@
  */
 import type { Logger } from "pino";
 
+import type { LockReader } from "../chain/settlements.js";
+
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { NonceError } from "../protocol/errors.js";
 import { payloadDigests, verifyPayloads } from "../protocol/signing.js";
@@ -46,6 +48,8 @@ export interface NodeRouterOptions {
    * the payer's lock. Undefined: no just-in-time collateral (the payment is refused for want of balance).
    */
   collateral?: () => CollateralManager | undefined;
+  /** Reads a downstream lock on chain (Node's `locks`): without it a forwarded payment is never refunded upstream. */
+  locks?: LockReader;
   /** Node.tick's `mustDispute` (peers whose channel the node must dispute on chain): the watchers open them. */
   mustDispute?: (peers: readonly string[]) => Promise<void>;
 }
@@ -120,6 +124,7 @@ export class NodeRouter implements PaymentRouter {
       peerTimeoutMs: options.peerTimeoutMs ?? 5_000,
       ...(options.safetyMargin !== undefined ? { safetyMargin: options.safetyMargin } : {}),
       ...(options.clock !== undefined ? { clock: options.clock } : {}),
+      ...(options.locks !== undefined ? { locks: options.locks } : {}),
     });
   }
 

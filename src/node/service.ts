@@ -101,6 +101,7 @@ export class NodeService {
             logger: options.logger,
             ...(options.routingTickMs !== undefined ? { tickMs: options.routingTickMs } : {}),
             ...(options.peerTimeoutMs !== undefined ? { peerTimeoutMs: options.peerTimeoutMs } : {}),
+            ...(options.locks !== undefined ? { locks: options.locks } : {}),
             collateral: () => this.chain?.collateral,
             mustDispute: (peers) => this.disputeWhereNeeded(peers),
           })

@@ -11,7 +11,9 @@ import { JsonRpcProvider, Wallet, getAddress, type BaseWallet } from "ethers";
 import type { Logger } from "pino";
 import { z } from "zod";
 
+import { lockReader } from "../chain/settlements.js";
 import type { AssetLimit, DeploymentLimits } from "../protocol/types.js";
+import { learnPreimagesFor } from "../routing/learn.js";
 import { chainPolicyOf, checkCollateralPolicies, startChainServices } from "./chainServices.js";
 import { ConfigError, type ResolvedConfig } from "./config.js";
 import type { DeploymentInfo, NodeServiceOptions } from "./options.js";
@@ -199,6 +201,7 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     openedStore: store,
     wire: config.wire,
     chain: provider,
+    locks: lockReader(provider),
     chainReady: async () => {
       if (Date.now() - lastCheck > 2_000) {
         lastCheck = Date.now();
@@ -232,6 +235,7 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
         ...chainPolicyOf(config),
         metrics: service.metrics,
         logger,
+        ...(service.router !== undefined ? { onTransferSettled: learnPreimagesFor(service.router.node) } : {}),
       }),
     );
   } catch (error) {

@@ -22,6 +22,7 @@ import {
 import type { Logger } from "pino";
 
 import { checksum } from "../protocol/address.js";
+import type { SettledTransfer } from "../chain/settlements.js";
 import { Watcher, type TickReport, type WatcherAction } from "../chain/watcher.js";
 import type { ChannelStore } from "../stores/store.js";
 import { TransactionError, type TransactionService } from "./transactions.js";
@@ -91,6 +92,8 @@ export interface NodeWatchersOptions {
   /** Milliseconds between polls after `start()` (default 4,000). */
   pollIntervalMs?: number;
   logger?: Logger;
+  /** Each transfer settlement seen on chain (the routing Node learns the preimages payees used: learnPreimagesFor). */
+  onTransferSettled?: (settled: SettledTransfer) => void | Promise<void>;
   /** Called with each channel's tick report (a report with actions or skips is also logged). */
   onReport?: (channel: string, report: TickReport) => void;
 }
@@ -120,6 +123,7 @@ export class NodeWatchers {
         sender: new ServiceSigner(o.transactions, o.provider, address),
         channel: address,
         store: o.store,
+        ...(o.onTransferSettled !== undefined ? { onTransferSettled: o.onTransferSettled } : {}),
       });
       this.watchers.set(address, watcher);
     }
