@@ -40,6 +40,7 @@ import {
   type Transition,
 } from "../protocol/stateMachine.js";
 import type { ClosePayout } from "../protocol/reopen.js";
+import { checkedAcknowledgement, checkedAsset, checkedCoSignedUpdate, checkedDetails, checkedProposal, checkedResolution } from "./validate.js";
 import { isSwitchyardStore, type ChannelStore, type WriteUnit } from "../stores/store.js";
 import type { ChannelState } from "../protocol/typedData.js";
 import { TransferSet, type TransferPlan } from "../protocol/transfers.js";
@@ -212,6 +213,7 @@ export class Channel {
   /** Proposes an update: checks it, signs it, stores the signature (with `also`), then returns it to send. */
   propose(details: UpdateDetails, also?: WriteUnit): Promise<Proposal> {
     return this.serialize(async () => {
+      details = checkedDetails(details, this.setup.channel); // nothing unchecked reaches the state machine or the signer
       // A reopen is signed only with the payouts of the close as this party reads them on chain.
       if (details.type === "reopen" && !this.closed) throw new ReopenError("only a channel closed cooperatively can be reopened");
       if (details.type === "reopen") await this.checkReopen(details.payouts);
@@ -236,9 +238,10 @@ export class Channel {
 
   /** Reads the on-chain deposits of `asset` and proposes reconciling them. */
   async proposeDeposit(asset: string): Promise<Proposal> {
+    asset = checkedAsset(asset);
     const reader = this.config.deposits;
     if (reader === undefined) throw new DepositError(asset, "no deposit reader configured");
-    const totals = await reader(checksum(asset));
+    const totals = await reader(asset);
     return this.propose({ type: "deposit", asset, totalDepositsAlice: totals.alice, totalDepositsBob: totals.bob });
   }
 
@@ -259,6 +262,7 @@ export class Channel {
    */
   receive(proposal: Proposal, also?: WriteUnit): Promise<Acknowledgement> {
     return this.serialize(async () => {
+      proposal = checkedProposal(proposal, this.setup.channel);
       const { update } = proposal;
       if (update?.proposer !== this.counterparty) {
         throw new MalformedUpdateError(`a received update must be proposed by ${this.counterparty}`);
@@ -290,6 +294,7 @@ export class Channel {
   /** Completes this party's pending proposal with the counter-party's acknowledgement. */
   complete(ack: Acknowledgement, also?: WriteUnit): Promise<void> {
     return this.serialize(async () => {
+      ack = checkedAcknowledgement(ack);
       const pending = this.pendingProposal;
       if (pending === undefined) throw new NonceError(this.current.nonce + 1n, ack.nonce);
       if (ack.nonce !== pending.pending.nonce) throw new NonceError(pending.pending.nonce, ack.nonce);
@@ -307,6 +312,7 @@ export class Channel {
    */
   restore(cosigned: CoSignedUpdate, also?: WriteUnit): Promise<void> {
     return this.serialize(async () => {
+      cosigned = checkedCoSignedUpdate(cosigned);
       const { update } = cosigned;
       const expected = this.current.nonce + 1n;
       if (update.state.nonce !== expected) throw new NonceError(expected, update.state.nonce);
@@ -322,7 +328,7 @@ export class Channel {
 
   /** Records evidence learned for a transfer (e.g. a preimage learned downstream), durably. */
   learnResolution(transferId: string, resolverData: string, also?: WriteUnit): Promise<void> {
-    return this.serialize(() => this.persist({ kind: "resolution", transferId, resolverData }, also));
+    return this.serialize(async () => this.persist({ kind: "resolution", ...checkedResolution(transferId, resolverData) }, also));
   }
 
   // ───────────────────────────── internals ─────────────────────────────

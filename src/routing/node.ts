@@ -37,6 +37,7 @@ import { encodeHashlockTerms } from "../protocol/resolvers.js";
 import { normalizeTransfer, transferId, type Transfer } from "../protocol/transfers.js";
 import type { ResolveDetails } from "../protocol/types.js";
 import type { PaymentRecord, SwitchyardStore, WriteUnit } from "../stores/store.js";
+import { checkedRouteCall } from "./validate.js";
 
 /** How the node reaches a peer: delivers the node's proposal and returns the peer's acknowledgement. */
 export interface PeerLink {
@@ -172,6 +173,7 @@ export class Node {
    */
   async receive(from: string, proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
     const peer = this.peer(from);
+    ({ proposal, route } = checkedRouteCall(proposal, route, peer.channel.address)); // nothing unchecked is planned or signed
     const planned = route === undefined ? undefined : this.planRoute(peer, proposal, route);
     if (planned !== undefined) this.payments.set(planned.lockHash, planned); // reserves the lock
     const details = proposal.update?.details;
