@@ -35,4 +35,6 @@ for (const file of await files(root)) {
   const left = kept.find((line) => TEST_SPECIFIER.test(line));
   if (left !== undefined) throw new Error(`${file} still refers to a test contract: ${left.trim()}`);
 }
-console.log(`typechain-public: removed the test contracts' bindings (${removed} re-export lines) from ${path.relative(process.cwd(), root)}`);
+console.log(
+  `typechain-public: removed the test contracts' bindings (${removed} re-export lines) from ${path.relative(process.cwd(), root)}`,
+);

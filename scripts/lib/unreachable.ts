@@ -24,7 +24,11 @@ export function isConnectionRefused(error: unknown): boolean {
 }
 
 /** A message for an unreachable network `networkName`, or undefined when `error` is something else. */
-export function explainUnreachable(error: unknown, networkName: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function explainUnreachable(
+  error: unknown,
+  networkName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (!isConnectionRefused(error)) return undefined;
   if (networkName === "localhost") {
     const url = localhostUrl(env);

@@ -43,7 +43,9 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 /** Refuses a withdraw commitment paying the channel itself (SECURITY.md §5). */
 function refuseSelfWithdraw(details: UpdateDetails, channel: string): void {
   if (details.type === "withdraw" && details.commitment.recipient === channel) {
-    throw new WithdrawError(`a withdraw may not pay the channel's own address ${channel}: it would count as paid out and move nothing`);
+    throw new WithdrawError(
+      `a withdraw may not pay the channel's own address ${channel}: it would count as paid out and move nothing`,
+    );
   }
 }
 
@@ -73,7 +75,10 @@ export function checkedCoSignedUpdate(value: unknown): CoSignedUpdate {
 
 /** A transfer id and its resolver evidence (learnResolution), checked: lowercase hex out. */
 export function checkedResolution(transferId: unknown, data: unknown): { transferId: string; resolverData: string } {
-  return { transferId: parse(bytes32, transferId, "transfer id"), resolverData: parse(resolverData, data, "resolver data") };
+  return {
+    transferId: parse(bytes32, transferId, "transfer id"),
+    resolverData: parse(resolverData, data, "resolver data"),
+  };
 }
 
 /** An asset address (proposeDeposit), checked: checksummed out. */

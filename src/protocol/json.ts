@@ -28,7 +28,11 @@ export function jsonDepth(text: string, limit: number): number {
 }
 
 /** Parses JSON text with `reviver`; a text that is not a string, not JSON or too deep throws MalformedMessageError. */
-export function parseBoundedJson(text: unknown, reviver: (key: string, value: unknown) => unknown, maxDepth = MAX_JSON_DEPTH): unknown {
+export function parseBoundedJson(
+  text: unknown,
+  reviver: (key: string, value: unknown) => unknown,
+  maxDepth = MAX_JSON_DEPTH,
+): unknown {
   if (typeof text !== "string") throw new MalformedMessageError("JSON text", `expected a string, got ${typeof text}`);
   if (jsonDepth(text, maxDepth) > maxDepth) {
     throw new MalformedMessageError("JSON text", `it nests deeper than ${maxDepth} levels`);

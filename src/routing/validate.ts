@@ -25,9 +25,13 @@ export function checkedRouteCall(
   if (route === undefined) return { proposal: checked, route: undefined };
   try {
     const r = validate(routeInstruction, route, "route instruction");
-    return { proposal: checked, route: { recipient: r.recipient, expiry: r.expiry, ...(r.amount !== undefined ? { amount: r.amount } : {}) } };
+    return {
+      proposal: checked,
+      route: { recipient: r.recipient, expiry: r.expiry, ...(r.amount !== undefined ? { amount: r.amount } : {}) },
+    };
   } catch (error) {
-    if (error instanceof WireValidationError) throw new MalformedMessageError("route instruction", error.message, error.issues);
+    if (error instanceof WireValidationError)
+      throw new MalformedMessageError("route instruction", error.message, error.issues);
     throw error;
   }
 }

@@ -57,7 +57,10 @@ async function copyOf(from: MemoryChannelStore, me: "alice" | "bob") {
 }
 
 /** Expects `task` to reject with MalformedMessageError (or `type`). */
-async function refused(task: Promise<unknown>, type: new (...args: never[]) => Error = MalformedMessageError): Promise<Error> {
+async function refused(
+  task: Promise<unknown>,
+  type: new (...args: never[]) => Error = MalformedMessageError,
+): Promise<Error> {
   try {
     await task;
   } catch (error) {
@@ -68,7 +71,14 @@ async function refused(task: Promise<unknown>, type: new (...args: never[]) => E
 }
 
 function withdrawTo(recipient: string): UpdateDetails {
-  const commitment = { asset: ZeroAddress, recipient, amount: 10n ** 18n, nonce: 1n, callTo: ZeroAddress, callData: "0x" };
+  const commitment = {
+    asset: ZeroAddress,
+    recipient,
+    amount: 10n ** 18n,
+    nonce: 1n,
+    callTo: ZeroAddress,
+    callData: "0x",
+  };
   return { type: "withdraw", party: "alice", commitment };
 }
 
@@ -124,7 +134,13 @@ describe("the Channel's boundary (src/channel/validate.ts)", function () {
       const details = withdrawTo(CHANNEL);
       const transition = nextState(q.alice.snapshot(), "alice", details, context());
       const digests = payloadDigests(SETUP.chainId, CHANNEL, transition.payloads);
-      const signatures = await signPayloads(walletSigner(aliceWallet), SETUP.chainId, CHANNEL, transition.payloads, digests);
+      const signatures = await signPayloads(
+        walletSigner(aliceWallet),
+        SETUP.chainId,
+        CHANNEL,
+        transition.payloads,
+        digests,
+      );
       const forged: Proposal = { update: { proposer: "alice", details, state: transition.state }, signatures };
       const bob = await copyOf(q.bobStore as MemoryChannelStore, "bob");
       await refused(bob.channel.receive(forged), WithdrawError);
@@ -134,8 +150,17 @@ describe("the Channel's boundary (src/channel/validate.ts)", function () {
       const fine = withdrawTo(aliceWallet.address);
       const ok = nextState(q.alice.snapshot(), "alice", fine, context());
       const okDigests = payloadDigests(SETUP.chainId, CHANNEL, ok.payloads);
-      const okSignatures = await signPayloads(walletSigner(aliceWallet), SETUP.chainId, CHANNEL, ok.payloads, okDigests);
-      const ack = await bob.channel.receive({ update: { proposer: "alice", details: fine, state: ok.state }, signatures: okSignatures });
+      const okSignatures = await signPayloads(
+        walletSigner(aliceWallet),
+        SETUP.chainId,
+        CHANNEL,
+        ok.payloads,
+        okDigests,
+      );
+      const ack = await bob.channel.receive({
+        update: { proposer: "alice", details: fine, state: ok.state },
+        signatures: okSignatures,
+      });
       expect(ack.signatures.withdraw).to.be.a("string");
     });
   });
@@ -177,7 +202,12 @@ describe("the Channel's boundary (src/channel/validate.ts)", function () {
 
     it("test_receive_refusesAThrowingGetter", async () => {
       const message = structuredClone(base) as unknown as Record<string, unknown>;
-      Object.defineProperty(message, "signatures", { enumerable: true, get: () => { throw new RangeError("boom"); } });
+      Object.defineProperty(message, "signatures", {
+        enumerable: true,
+        get: () => {
+          throw new RangeError("boom");
+        },
+      });
       await bobRefuses(message);
     });
 
@@ -284,7 +314,8 @@ describe("the Channel's boundary (src/channel/validate.ts)", function () {
     function paths(v: Json, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []) {
       out.push(prefix);
       if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...prefix, i], out));
-      else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) paths(x, [...prefix, k], out);
+      else if (typeof v === "object" && v !== null)
+        for (const [k, x] of Object.entries(v)) paths(x, [...prefix, k], out);
       return out;
     }
 
