@@ -16,6 +16,7 @@ import {
   readRecords,
   recordNetworkName,
 } from "./deployment.js";
+import { explainUnreachable } from "./unreachable.js";
 
 /** A mistake in what the operator asked for; printed as one line, without a stack trace. */
 export class OperatorError extends Error {
@@ -32,6 +33,14 @@ export async function operatorMain(body: () => Promise<void>): Promise<void> {
   } catch (error) {
     if (error instanceof OperatorError || error instanceof DeploymentError) {
       console.error(`Error: ${error.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    // "check your internet connection" misleads for a local node that is not started: name its URL and command.
+    const { default: hre } = await import("hardhat");
+    const unreachable = explainUnreachable(error, hre.globalOptions.network ?? "default");
+    if (unreachable !== undefined) {
+      console.error(`Error: ${unreachable}`);
       process.exitCode = 1;
       return;
     }

@@ -31,6 +31,7 @@ import {
   describeSeconds,
   loadParameters,
 } from "../lib/parameters.js";
+import { explainUnreachable } from "../lib/unreachable.js";
 import { verifyRecords } from "../lib/verify.js";
 
 interface DeployTaskArguments {
@@ -88,6 +89,12 @@ export default async function deployTask(args: DeployTaskArguments, hre: Hardhat
       console.error(`Error: ${error.message}`);
       console.error("Nothing was sent.");
       return errorResult(error.message);
+    }
+    const unreachable = explainUnreachable(error, networkName);
+    if (unreachable !== undefined) {
+      console.error(`Error: ${unreachable}`);
+      console.error("Nothing was sent.");
+      return errorResult(unreachable);
     }
     throw error;
   }

@@ -41,6 +41,8 @@ import {
 } from "../protocol/stateMachine.js";
 import type { ClosePayout } from "../protocol/reopen.js";
 import { canonicalUpdate } from "../protocol/shapes.js";
+import { checkDepositClaim, checkReopenPayouts, normalizePayout, readClosePayoutsOf } from "./chainChecks.js";
+import { checkedAcknowledgement, checkedAsset, checkedCoSignedUpdate, checkedDetails, checkedProposal, checkedResolution } from "./validate.js";
 import { isSwitchyardStore, type ChannelStore, type WriteUnit } from "../stores/store.js";
 import type { ChannelState } from "../protocol/typedData.js";
 import { TransferSet, type TransferPlan } from "../protocol/transfers.js";
@@ -236,6 +238,7 @@ export class Channel {
    */
   proposeAs(proposer: Party, details: UpdateDetails, also?: WriteUnit): Promise<Proposal> {
     return this.serialize(async () => {
+      details = checkedDetails(details, this.setup.channel); // nothing unchecked reaches the state machine or the signer
       // A reopen is signed only with the payouts of the close as this party reads them on chain.
       if (details.type === "reopen" && !this.closed) throw new ReopenError("only a channel closed cooperatively can be reopened");
       if (details.type === "reopen") await this.checkReopen(details.payouts);
@@ -261,9 +264,10 @@ export class Channel {
 
   /** Reads the on-chain deposits of `asset` and proposes reconciling them. */
   async proposeDeposit(asset: string): Promise<Proposal> {
+    asset = checkedAsset(asset);
     const reader = this.config.deposits;
     if (reader === undefined) throw new DepositError(asset, "no deposit reader configured");
-    const totals = await reader(checksum(asset));
+    const totals = await reader(asset);
     return this.propose({ type: "deposit", asset, totalDepositsAlice: totals.alice, totalDepositsBob: totals.bob });
   }
 
@@ -284,6 +288,7 @@ export class Channel {
    */
   receive(proposal: Proposal, also?: WriteUnit, intent?: UpdateDetails): Promise<Acknowledgement> {
     return this.serialize(async () => {
+      proposal = checkedProposal(proposal, this.setup.channel);
       const { update } = proposal;
       const proposer = intent === undefined ? this.counterparty : this.config.me;
       if (update?.proposer !== proposer) {
@@ -323,6 +328,7 @@ export class Channel {
   /** Completes this party's pending proposal with the counter-party's acknowledgement. */
   complete(ack: Acknowledgement, also?: WriteUnit): Promise<void> {
     return this.serialize(async () => {
+      ack = checkedAcknowledgement(ack);
       const pending = this.pendingProposal;
       if (pending === undefined) throw new NonceError(this.current.nonce + 1n, ack.nonce);
       if (ack.nonce !== pending.pending.nonce) throw new NonceError(pending.pending.nonce, ack.nonce);
@@ -343,6 +349,7 @@ export class Channel {
    */
   restore(cosigned: CoSignedUpdate, also?: WriteUnit): Promise<void> {
     return this.serialize(async () => {
+      cosigned = checkedCoSignedUpdate(cosigned);
       const update = canonicalUpdate(cosigned.update);
       const expected = this.current.nonce + 1n;
       if (update.state.nonce !== expected) throw new NonceError(expected, update.state.nonce);
@@ -358,46 +365,24 @@ export class Channel {
 
   /** Records evidence learned for a transfer (e.g. a preimage learned downstream), durably. */
   learnResolution(transferId: string, resolverData: string, also?: WriteUnit): Promise<void> {
-    return this.serialize(() => this.persist({ kind: "resolution", transferId, resolverData }, also));
+    return this.serialize(async () => this.persist({ kind: "resolution", ...checkedResolution(transferId, resolverData) }, also));
   }
 
   // ───────────────────────────── internals ─────────────────────────────
 
-  /** What the on-chain close of this channel's final state paid (a reopen may only follow a close on chain). */
-  private async readClosePayouts(): Promise<ClosePayout[]> {
-    const reader = this.config.closePayouts;
-    if (reader === undefined) throw new ReopenError("no close payout reader configured: a reopen needs the close's events");
-    if (!this.closed) throw new ReopenError("only a channel closed cooperatively can be reopened");
-    return (await reader(this.current.nonce)).map(normalizePayout);
+  /** What the on-chain close of this channel's final state paid (src/channel/chainChecks.ts). */
+  private readClosePayouts(): Promise<ClosePayout[]> {
+    return readClosePayoutsOf(this.config.closePayouts, this.closed, this.current.nonce);
   }
 
-  /** A received reopen must name exactly what the close paid on chain, as this party reads it. */
+  /** A reopen names exactly what the close paid on chain, as this party reads it. */
   private async checkReopen(payouts: readonly ClosePayout[]): Promise<void> {
-    const onchain = await this.readClosePayouts();
-    const same =
-      onchain.length === payouts.length &&
-      onchain.every((p, i) => {
-        const q = payouts[i] as ClosePayout;
-        return p.asset === q.asset && p.toAlice === q.toAlice && p.toBob === q.toBob && p.defundNonce === q.defundNonce;
-      });
-    if (!same) throw new ReopenError("the reopen's payouts differ from what the close paid on chain");
+    checkReopenPayouts(await this.readClosePayouts(), payouts);
   }
 
-  /** A deposit claims no more than the chain holds (required when signing the counter-party's intent first). */
-  private async checkDeposit(asset: string, d: { totalDepositsAlice: bigint; totalDepositsBob: bigint }, required: boolean): Promise<void> {
-    const reader = this.config.deposits;
-    if (reader === undefined) {
-      if (required) throw new DepositError(asset, "no deposit reader configured: a deposit intent is checked against the chain");
-      // Trusting a deposit claim without reading the chain is an explicit choice (test fixtures and benches only).
-      if (this.config.trustDepositsWithoutChain !== true) {
-        throw new DepositError(asset, "no deposit reader configured: a deposit claim cannot be checked on chain");
-      }
-      return;
-    }
-    const onchain = await reader(checksum(asset));
-    if (d.totalDepositsAlice > onchain.alice || d.totalDepositsBob > onchain.bob) {
-      throw new DepositError(asset, `claims deposits above the on-chain totals (${onchain.alice}, ${onchain.bob})`);
-    }
+  /** A deposit claims no more than the chain holds (`required`: signing the counter-party's intent first). */
+  private checkDeposit(asset: string, d: { totalDepositsAlice: bigint; totalDepositsBob: bigint }, required: boolean): Promise<void> {
+    return checkDepositClaim(this.config.deposits, this.config.trustDepositsWithoutChain === true, asset, d, required);
   }
 
   /** What the state machine reads of this channel now. */
@@ -494,10 +479,6 @@ function normalizeDetails(details: UpdateDetails, transition: Transition): Updat
     case "reopen":
       return { type: "reopen", payouts: details.payouts.map(normalizePayout) };
   }
-}
-
-function normalizePayout(p: ClosePayout): ClosePayout {
-  return { asset: checksum(p.asset), toAlice: p.toAlice, toBob: p.toBob, defundNonce: p.defundNonce };
 }
 
 function normalizeSetup(setup: ChannelSetup): ChannelSetup {

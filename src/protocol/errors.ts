@@ -284,3 +284,24 @@ export class ForkError extends SwitchyardError {
     super("FORK", `fork at nonce ${nonce}: ${reason}`);
   }
 }
+
+/** One reason a message was refused: where in it (a dotted path) and what was wrong there. */
+export interface MessageIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * A message (a proposal, an acknowledgement, a co-signed update, update details, stored JSON) does not have the
+ * shape its schema requires: a missing or extra field, a wrong type, a JS number where a bigint belongs, hex of
+ * the wrong length, or nesting too deep to read. Nothing was signed or stored for it.
+ */
+export class MalformedMessageError extends MalformedUpdateError {
+  constructor(
+    readonly what: string,
+    reason: string,
+    readonly issues: readonly MessageIssue[] = [],
+  ) {
+    super(`${what} is malformed: ${reason}`);
+  }
+}

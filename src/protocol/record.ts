@@ -8,6 +8,7 @@
  * for the next nonce while waiting for the counter-party's (so it is never signed again differently).
  */
 import { DoubleSignError, StoreError } from "./errors.js";
+import { MAX_JSON_DEPTH, parseBoundedJson } from "./json.js";
 import { contentHash, payloadDigests, type PayloadSignatures } from "./signing.js";
 import { payloadsOf } from "./stateMachine.js";
 import type { ChannelState, FinalState, WithdrawCommitment } from "./typedData.js";
@@ -289,15 +290,16 @@ function jsonable(value: unknown, depth: number): unknown {
   return out;
 }
 
-export function decodeJson<T>(text: string): T {
-  return JSON.parse(text, (_key, v: unknown) => {
+/** Decodes `encodeJson`'s text; text that is not JSON or nests too deep throws MalformedMessageError. */
+export function decodeJson<T>(text: string, maxDepth = MAX_JSON_DEPTH): T {
+  return parseBoundedJson(text, (_key, v: unknown) => {
     if (typeof v === "object" && v !== null && !Array.isArray(v)) {
       const keys = Object.keys(v);
       const n = (v as { $n?: unknown }).$n;
       if (keys.length === 1 && typeof n === "string" && /^-?\d+$/.test(n)) return BigInt(n);
     }
     return v;
-  }) as T;
+  }, maxDepth) as T;
 }
 
 /**

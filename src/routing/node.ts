@@ -30,7 +30,6 @@
  * "unlocked" and the preimage, the upstream claim with "completed"...), and `loadPayments()` rebuilds the table
  * after a restart. Without it, the table lives in memory only (the channels and preimages are still stored).
  */
-import type { LockReader } from "../chain/settlements.js";
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { proposeFor } from "../channel/sequencing.js";
 import { checksum } from "../protocol/address.js";
@@ -39,49 +38,18 @@ import { DEFAULT_SAFETY_MARGIN } from "../protocol/policies.js";
 import { encodeHashlockResolution, hashlockLock } from "../protocol/resolvers.js";
 import { transferId } from "../protocol/transfers.js";
 import type { ResolveDetails, Update, UpdateDetails } from "../protocol/types.js";
-import type { SwitchyardStore, WriteUnit } from "../stores/store.js";
+import type { WriteUnit } from "../stores/store.js";
 
 import { IntentGate, noteError } from "./intents.js";
 import { paymentUnit, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
 import { planRoute, unroutedLock } from "./plan.js";
+import { checkedRouteCall } from "./validate.js";
+import type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
 
 export { hashlockTransfer, latestDownstreamExpiry, type HashlockTransferParams } from "./payer.js";
 export type { Hop, NodeTickReport, PaymentStatus, RoutedPayment } from "./payments.js";
 
-/** How the node reaches a peer: delivers the node's proposal and returns the peer's acknowledgement. */
-export interface PeerLink {
-  receive(proposal: Proposal): Promise<Acknowledgement>;
-}
-
-export interface NodeConfig {
-  /** The node's address: its party in every one of its channels. */
-  address: string;
-  /** The hashlock resolver payments are routed through. */
-  hashlock: string;
-  /** Seconds of margin in the route and lifetime rules (default DEFAULT_SAFETY_MARGIN). */
-  safetyMargin?: bigint;
-  /** Unix time in seconds (default: the system clock). */
-  clock?: () => bigint;
-  /** Milliseconds the node waits for a peer's answer (default 10,000). */
-  peerTimeoutMs?: number;
-  /** The store of every channel of the node: makes the payment table durable (see the module comment). */
-  store?: SwitchyardStore;
-  /**
-   * Reads a downstream lock's on-chain record (`lockReader` in src/chain/watcher.ts). Without it the node never
-   * refunds upstream a payment whose downstream lock it signed, unless the payee cancels it off chain.
-   */
-  locks?: LockReader;
-}
-
-/** What a payer asks the node to do with its upstream lock. */
-export interface RouteInstruction {
-  /** The payee: the peer of the downstream channel. */
-  recipient: string;
-  /** The downstream lock's expiry (unix seconds). */
-  expiry: bigint;
-  /** What the payee gets (default: the upstream amount; less leaves the node a fee). */
-  amount?: bigint;
-}
+export type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
 
 interface Peer {
   address: string;
@@ -154,6 +122,7 @@ export class Node {
    */
   async receive(from: string, proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
     const peer = this.peer(from);
+    ({ proposal, route } = checkedRouteCall(proposal, route, peer.channel.address)); // nothing unchecked is planned or signed
     const planned = route === undefined ? undefined : this.planRoute(peer, proposal.update?.details, route);
     if (planned !== undefined) this.payments.set(planned.lockHash, planned); // reserves the lock
     const details = proposal.update?.details;

@@ -13,7 +13,7 @@ import { normalizeTransfer, transferId } from "../protocol/transfers.js";
 import type { Update, UpdateDetails } from "../protocol/types.js";
 
 import type { Hop, RoutedPayment } from "./payments.js";
-import type { RouteInstruction } from "./node.js";
+import type { RouteInstruction } from "./config.js";
 
 /** What the route checks read of the node. */
 export interface RouteContext {

@@ -1,7 +1,8 @@
 /**
  * What a new user meets first with `npx hardhat deploy` (scripts/tasks/deploy.ts): the help text, the dry run's
  * report of what is already on chain, and the messages for a missing explicit parameters file, a zero cap written
- * as a plain string, and an Ignition journal holding another parameter set (HHE10120).
+ * as a plain string, an Ignition journal holding another parameter set (HHE10120), and `--network localhost`
+ * with no node listening (the URL and the command that starts one, not "check your internet connection").
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -19,7 +20,9 @@ import {
   explainIgnitionError,
   predictAddresses,
 } from "../../scripts/lib/deployment.js";
+import { freePort } from "../../scripts/lib/local-node.js";
 import { ParameterError, loadParameters, validateParameters } from "../../scripts/lib/parameters.js";
+import { explainUnreachable } from "../../scripts/lib/unreachable.js";
 
 const TOKEN_7 = "0x0000000000000000000000000000000000000007";
 
@@ -143,5 +146,28 @@ describe("the deploy task, as a new user meets it", function () {
     expect(explainIgnitionError(other, "x", "y")).to.equal(other);
     const unrelated = new Error("reconciliation");
     expect(explainIgnitionError(unrelated, "x", "y")).to.equal(unrelated);
+  });
+
+  it("`--network localhost` with no node names the URL and the command that starts one", async () => {
+    const port = await freePort(); // free a moment ago: nothing listens there
+    const url = `http://127.0.0.1:${port}`;
+    const { code, stdout, stderr } = await runHardhat(["deploy", "--network", "localhost"], {
+      cwd: hre.config.paths.root,
+      timeoutMs: 120_000,
+      env: { ...process.env, SWITCHYARD_LOCALHOST_URL: url },
+    });
+    const output = `${stdout}\n${stderr}`;
+    expect(code, output).to.not.equal(0);
+    expect(output).to.contain(`no node answers on the "localhost" network at ${url}`);
+    expect(output).to.contain(`npx hardhat node --hostname 127.0.0.1 --port ${port}`);
+    expect(output).to.contain("Nothing was sent.");
+    expect(output).to.not.contain("internet connection");
+  });
+
+  it("explains only connection refusals, and points a remote network at its RPC URL variable", () => {
+    const refused = Object.assign(new Error("fetch failed"), { cause: Object.assign(new Error("connect"), { code: "ECONNREFUSED" }) });
+    expect(explainUnreachable(refused, "localhost", {})).to.contain("http://127.0.0.1:8545").and.contain("npx hardhat node --hostname 127.0.0.1 (");
+    expect(explainUnreachable(refused, "sepolia", {})).to.contain("SEPOLIA_RPC_URL");
+    expect(explainUnreachable(new Error("something else"), "localhost", {})).to.equal(undefined);
   });
 });

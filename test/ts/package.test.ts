@@ -1,5 +1,6 @@
 /**
- * The npm package as an integrator gets it: `npm pack` (its prepack hook runs `npm run build`), then a
+ * The npm package as an integrator gets it (with LICENSE and docs/, without the test contracts' bindings):
+ * `npm pack` (its prepack hook runs `npm run build`), then a
  * throwaway project in a temporary directory outside the repository installs the tarball (with ethers, its
  * peer dependency, from the npm cache when possible) and
  *   - a plain ESM script imports the SDK, the typed-data helpers, the channel-address helper, the typed
@@ -38,6 +39,7 @@ import * as sdk from "@switchyard/protocol";
 import { computeChannelAddress } from "@switchyard/protocol/channel-address";
 import { CHANNEL_STATE_TYPES, channelDomain, channelStateDigest } from "@switchyard/protocol/typed-data";
 import { ChannelFactory__factory } from "@switchyard/protocol/typechain";
+import * as typechain from "@switchyard/protocol/typechain";
 import factoryAbi from "@switchyard/protocol/abi/ChannelFactory.json" with { type: "json" };
 import abiIndex from "@switchyard/protocol/abi/index.json" with { type: "json" };
 import pkg from "@switchyard/protocol/package.json" with { type: "json" };
@@ -63,6 +65,7 @@ console.log(JSON.stringify({
   typechainSelector,
   abiNames: Object.keys(abiIndex),
   sdkExports: Object.keys(sdk).length,
+  typechainNames: Object.keys(typechain),
   name: pkg.name,
 }));
 `;
@@ -138,6 +141,10 @@ describe("the npm package (npm pack → install in a throwaway project outside t
       "dist/src/cli/main.js",
       "dist/typechain-types/index.js",
       "abi/ChannelFactory.json",
+      "LICENSE",
+      "docs/SDK.md",
+      "docs/PROTOCOL.md",
+      "docs/SECURITY.md",
     ]) {
       expect(existsSync(path.join(installed, file)), file).to.equal(true);
     }
@@ -149,6 +156,9 @@ describe("the npm package (npm pack → install in a throwaway project outside t
       "deployments/hardhat",
       "deployments/localhost",
       "node_modules",
+      // the test contracts' bindings (harnesses, mocks) are not published
+      "dist/typechain-types/test",
+      "dist/typechain-types/factories/test",
     ]) {
       expect(existsSync(path.join(installed, absent)), absent).to.equal(false);
     }
@@ -203,6 +213,9 @@ describe("the npm package (npm pack → install in a throwaway project outside t
       "IChannel",
     ]);
     expect(out.sdkExports).to.be.above(10);
+    const typechainNames = out.typechainNames as string[];
+    expect(typechainNames).to.include.members(["ChannelFactory__factory", "HashlockResolver__factory", "factories"]);
+    expect(typechainNames.filter((n) => /Mock|Harness|Token__factory|^test$/.test(n))).to.deep.equal([]);
     expect(out.name).to.equal("@switchyard/protocol");
 
     // The TypeScript consumer: the declarations resolve through the exports map and are precise.

@@ -1,7 +1,7 @@
 /**
  * The browser-safe rooms never load Node.js code: from src/protocol/index.ts (and the browser-usable
- * channel and memory store), every import, followed transitively, stays in those files and names no Node.js
- * built-in and no package but ethers and hash-wasm; in particular the native secp256k1 backend
+ * channel and memory store), every import, followed transitively, stays in those files (and the wire's pure
+ * message schemas and codes) and names no Node.js built-in and no package but ethers, hash-wasm and zod; in particular the native secp256k1 backend
  * (src/crypto/native.ts, a Node addon) is unreachable. src/index.ts is the Node entry that loads it.
  */
 import { builtinModules } from "node:module";
@@ -12,9 +12,20 @@ import { expect } from "chai";
 import hre from "hardhat";
 
 const SRC = path.join(hre.config.paths.root, "src");
-const BROWSER_PACKAGES = new Set(["ethers", "hash-wasm"]);
-/** The store contract and the memory store with the engine it shares with the SQL stores (no I/O). */
-const BROWSER_STORE_FILES = new Set(["stores/store.ts", "stores/memory.ts", "stores/engine.ts", "stores/fold.ts"]);
+/** zod: the message schemas the channel's boundary (src/channel/validate.ts) parses every message with. */
+const BROWSER_PACKAGES = new Set(["ethers", "hash-wasm", "zod"]);
+/**
+ * The store contract and the memory store with the engine it shares with the SQL stores (no I/O), and the
+ * wire's message schemas and error codes (pure: zod, ethers, the SDK's errors) that the channel validates with.
+ */
+const BROWSER_STORE_FILES = new Set([
+  "stores/store.ts",
+  "stores/memory.ts",
+  "stores/engine.ts",
+  "stores/fold.ts",
+  "wire/schemas.ts",
+  "wire/codes.ts",
+]);
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"([^"]+)"|(?:^|\n)\s*import\s+"([^"]+)"|import\(\s*"([^"]+)"\s*\)/g;
 
 /** Every source file reachable from `entry` and every package or built-in it names. */
