@@ -5,6 +5,7 @@
  * node's updates pushed as `channel.update` and acknowledged after they are checked and stored. `sync` brings
  * it up to date after a reconnect, and refuses (ForkError) a co-signed history that forks from its own.
  */
+import { ChannelReader } from "../chain/reader.js";
 import { Channel, type Acknowledgement, type Proposal } from "../channel/channel.js";
 import { accept, type Intent } from "../channel/sequencing.js";
 import { checksum } from "../protocol/address.js";
@@ -47,7 +48,10 @@ export interface ClientSessionOptions {
   resolvers?: readonly ResolverPolicy[];
   /** Unix seconds (default: the system clock). */
   clock?: () => bigint;
-  /** For ERC-1271 counter-parties (not needed with a node's EOA key). */
+  /**
+   * The chain: deposit claims are checked against the channel's on-chain totals (without it the channel refuses
+   * every deposit update), and an ERC-1271 counter-party's signatures are verified on it.
+   */
   chain?: CallProvider;
   /** Per request (default 10 s). */
   timeoutMs?: number;
@@ -354,7 +358,10 @@ async function openChannel(wire: WireClient, info: NodeInfo, options: ClientSess
     limits,
     resolvers,
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
-    ...(options.chain !== undefined ? { chain: options.chain } : {}),
+    // The node's deposit claims (its collateral, a client's own deposit intent) are checked on chain.
+    ...(options.chain !== undefined
+      ? { chain: options.chain, deposits: new ChannelReader(options.chain, expected).deposits() }
+      : {}),
   };
   if ((await options.store.load(expected)) !== undefined) return Channel.open(config);
   if (got.latest === undefined) return Channel.create(config);

@@ -86,6 +86,7 @@ describe("node chain services (own process, anvil, contracts deployed)", functio
       WebSocket: WebSocket as never,
       signer: walletSigner(wallet),
       store,
+      chain: provider,
       timeoutMs: 30_000,
     });
     sessions.push(s);

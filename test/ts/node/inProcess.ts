@@ -148,12 +148,15 @@ export async function session(
   signer: ChannelSigner,
   store: SwitchyardStore = new MemoryStore(),
   clock?: () => bigint,
+  /** What the client reads of deposits: by default the stand-in chain of the in-process nodes' tests. */
+  chain: CallProvider = depositChain({ alice: 10n * 10n ** 18n, bob: 10n * 10n ** 18n }),
 ): Promise<ClientSession> {
   return ClientSession.connect({
     url,
     WebSocket: WebSocket as never,
     signer,
     store,
+    chain,
     timeoutMs: 20_000,
     ...(clock !== undefined ? { clock } : {}),
   });

@@ -79,6 +79,7 @@ describe("node over the wire (own process, anvil, contracts deployed)", function
       WebSocket: WebSocket as never,
       signer: walletSigner(wallet),
       store,
+      chain: provider,
       timeoutMs: 20_000,
     });
     sessions.push(s);
