@@ -155,6 +155,7 @@ export class NodeRouter implements PaymentRouter {
     await this.peer(route.recipient);
     const collateral = this.options.collateral?.();
     if (collateral !== undefined) {
+      this.node.checkRoute(payer, details, route); // a route the node refuses moves no collateral
       await ensureRouteCollateral(this.node, collateral, details, route, this.proposer(route.recipient));
     }
     const proposal = await this.node.intent(payer, details, route);

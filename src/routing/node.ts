@@ -288,8 +288,13 @@ export class Node {
 
   // ───────────────────────────── routing ─────────────────────────────
 
+  /** Checks `from`'s lock and route as `intent` will, reserving nothing (before just-in-time collateral). */
+  checkRoute(from: string, details: UpdateDetails, route: RouteInstruction): void {
+    this.planRoute(this.peer(from), details, route, false);
+  }
+
   /** Checks a route before the node signs the upstream lock; returns the payment it opens (src/routing/plan.ts). */
-  private planRoute(peer: Peer, details: UpdateDetails | undefined, route: RouteInstruction): RoutedPayment {
+  private planRoute(peer: Peer, details: UpdateDetails | undefined, route: RouteInstruction, reserve = true): RoutedPayment {
     const planned = planRoute(
       { address: this.address, hashlock: this.hashlock, margin: this.margin, now: this.now(), routed: (h) => this.payments.has(h) },
       { address: peer.address, channel: peer.channel },
@@ -297,7 +302,7 @@ export class Node {
       route,
       (recipient) => this.peers.get(recipient)?.channel,
     );
-    this.forwarding.add(planned.lockHash); // until forward() ends; the payment is "accepted" but not yet refundable
+    if (reserve) this.forwarding.add(planned.lockHash); // until forward() ends; the payment is "accepted" but not yet refundable
     return planned;
   }
 

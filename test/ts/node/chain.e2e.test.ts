@@ -76,6 +76,7 @@ describe("node chain services (own process, anvil, contracts deployed)", functio
   let addresses: Record<string, string>;
   const walletA = clientWalletOf("chain e2e a");
   const walletB = clientWalletOf("chain e2e b");
+  const walletC = clientWalletOf("chain e2e c");
   const storeA = new MemoryStore();
   const storeB = new MemoryStore();
   const sessions: ClientSession[] = [];
@@ -225,6 +226,22 @@ describe("node chain services (own process, anvil, contracts deployed)", functio
     ); // 1.6 + 2.4
     const commits = /switchyard_store_commit_duration_seconds_count\{store="sqlite"\} (\d+)/.exec(metrics);
     expect(Number(commits?.[1])).to.be.greaterThan(8);
+
+    // A route the node refuses (the payee's lock would expire too soon) moves no collateral: C's channel, which
+    // holds none of the node's balance, is never created.
+    const c = await open(walletC, new MemoryStore());
+    const short = BigInt(Math.floor(Date.now() / 1000)) + 600n;
+    const badLock: Transfer = {
+      ...lock,
+      salt: id("chain e2e refused"),
+      data: encodeHashlockTerms({ lockHash: hashlockLock(preimage("refused")), expiry: short + T + MARGIN + 300n }),
+    };
+    const bad = await b
+      .sendPayment({ type: "create", transfer: badLock }, { recipient: walletC.address, expiry: short })
+      .catch((e: unknown) => e);
+    expect((bad as { code: string }).code).to.equal("TIMEOUT");
+    expect(await provider.getCode(c.channel.address)).to.equal("0x");
+    expect(b.channel.transfers.size).to.equal(0);
 
     // B disputes with its stale state (1 ETH instead of 0.6): the node's watcher refutes it with the latest.
     const latest = b.channel.state.nonce;
