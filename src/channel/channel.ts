@@ -300,7 +300,8 @@ export class Channel {
       }
       const transition = applyUpdate(this.snapshot(), update, this.context());
       const details = normalizeDetails(update.details, transition);
-      if (details.type === "deposit") await this.checkDeposit(details.asset, details, false);
+      // A deposit claim is read on chain, except when it is exactly this party's own intent (checked just below).
+      if (details.type === "deposit" && intent === undefined) await this.checkDeposit(details.asset, details, false);
       const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);
       const content = contentHash(digests);
       if (intent !== undefined) {

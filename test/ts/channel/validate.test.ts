@@ -258,7 +258,9 @@ describe("the Channel's boundary (src/channel/validate.ts)", function () {
       const q = await pair();
       await fund(q);
       const signer = countingSigner(walletSigner(aliceWallet));
-      const nodeChannel = await Channel.open({ ...config("alice", q.aliceStore), signer });
+      // A node's channel reads deposits on chain (Node.addPeer refuses one that cannot): a reader of this fixture's totals.
+      const deposits = () => Promise.resolve({ alice: 0n, bob: 0n });
+      const nodeChannel = await Channel.open({ ...config("alice", q.aliceStore), signer, deposits });
       const node = new Node({ address: aliceWallet.address, hashlock: HASHLOCK, clock: () => context().now });
       node.addPeer(bobWallet.address, nodeChannel, { receive: () => Promise.reject(new Error("offline")) });
       const before = encodeJson(await q.aliceStore.load(CHANNEL));

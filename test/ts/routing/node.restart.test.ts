@@ -19,6 +19,7 @@ import { NonceError } from "../../../src/protocol/errors.js";
 import { encodeHashlockResolution, hashlockLock } from "../../../src/protocol/resolvers.js";
 import { walletSigner } from "../../../src/protocol/signing.js";
 import type { ChannelSetup, Party } from "../../../src/protocol/types.js";
+import { accept } from "../../../src/channel/sequencing.js";
 import { Node, hashlockTransfer, type PeerLink, type RouteInstruction } from "../../../src/routing/node.js";
 import { MemoryStore } from "../../../src/stores/memory.js";
 import { SqliteStore } from "../../../src/stores/sqlite/index.js";
@@ -238,6 +239,32 @@ describe("Node killed at every step of a route, restarted on the same SQLite sto
       await w.store.close();
     });
   }
+
+  it("test_acknowledge_refundsALockWhoseRouteTheRestartLost: a lock the node signed first, acknowledged after a restart, is refunded at once", async () => {
+    const w = await world(0);
+    const intent = { type: "create", transfer: LOCK_UP } as const;
+    // The sequenced flow: the node signs the payer's lock first; the route lives in memory until the ack.
+    const proposal = await w.node.intent(payerWallet.address, intent, ROUTE);
+    const ack = await accept(w.payer.channel, proposal, intent);
+    expect(w.payer.channel.transfers.list()).to.have.length(1); // the payer holds the co-signed lock
+    await w.raw.close(); // the node dies before the acknowledgement arrives
+
+    Object.assign(w, await startNode(w, true));
+    expect(w.node.payment(LOCK)).to.equal(undefined); // the route was never stored
+    const { effects } = await w.node.acknowledge(payerWallet.address, ack);
+    await effects;
+
+    // Nothing was forwarded, so the node refunds the lock at once instead of holding it until its expiry.
+    expect(w.node.payment(LOCK)?.status).to.equal("refunded");
+    expect(w.payer.channel.transfers.list()).to.deep.equal([]);
+    expect(ethOf(w.payer.channel)).to.deep.equal([0n, 5n * ETH]);
+    expect(w.node.channel(payerWallet.address).state).to.deep.equal(w.payer.channel.state);
+    expect(w.payee.channel.transfers.list()).to.deep.equal([]);
+    expect(ethOf(w.payee.channel)).to.deep.equal([5n * ETH, 0n]);
+    const stored = (await w.raw.payments()).find((r) => r.lockHash === LOCK);
+    expect(stored?.status).to.equal("refunded");
+    await w.raw.close();
+  });
 
   it("reports that it must dispute upstream before E_up when the payer stays silent after the restart", async () => {
     const w = await world(0);
