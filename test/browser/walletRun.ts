@@ -41,7 +41,9 @@ export async function walletRun(
 ): Promise<SignedState | undefined> {
   const alice = privateKeySigner(RUN_ALICE_KEY);
   const setup = { chainId, channel: RUN_CHANNEL, alice: alice.address, bob: bobSigner.address, timeout: 86_400n };
-  const common = { setup, limits: LIMITS, resolvers: [hashlockPolicy(RUN_HASHLOCK)], clock: () => RUN_NOW };
+  // The channel's on-chain deposit totals as a chain reader would give them (this run has no chain): 1 ETH each.
+  const deposits = () => Promise.resolve({ alice: 10n ** 18n, bob: 10n ** 18n });
+  const common = { setup, limits: LIMITS, resolvers: [hashlockPolicy(RUN_HASHLOCK)], clock: () => RUN_NOW, deposits };
   const a = await Channel.create({ ...common, me: "alice", signer: alice, store: stores.alice });
   const b = await Channel.create({ ...common, me: "bob", signer: bobSigner, store: stores.bob });
   const step = async (from: Channel, to: Channel, details: Parameters<Channel["propose"]>[0]): Promise<void> => {
