@@ -348,4 +348,16 @@ contract ChannelFactoryTest is ChannelFixture {
         );
         new ChannelFactory(none, 1, uint256(type(uint32).max) + 1);
     }
+
+    /// The bounds are inclusive: minTimeout == maxTimeout, and maxTimeout == 2^32 - 1 (the largest value below
+    /// 2^32, as the constructor's NatSpec allows), are both accepted.
+    function test_constructor_acceptsTimeoutBoundsAtTheirLimits() public {
+        IDeploymentConfig.AssetLimit[] memory none = new IDeploymentConfig.AssetLimit[](0);
+        ChannelFactory widest = new ChannelFactory(none, 1, type(uint32).max);
+        assertEq(widest.minTimeout(), 1, "min timeout");
+        assertEq(widest.maxTimeout(), type(uint32).max, "max timeout at 2^32 - 1");
+        ChannelFactory fixedPhase = new ChannelFactory(none, 1 days, 1 days);
+        assertEq(fixedPhase.minTimeout(), 1 days, "min == max accepted");
+        assertEq(fixedPhase.maxTimeout(), 1 days, "min == max accepted");
+    }
 }

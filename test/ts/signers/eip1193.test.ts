@@ -191,6 +191,8 @@ describe("Eip1193Signer (src/signers/eip1193.ts) on the embedded network's provi
       limits: LIMITS,
       resolvers: POLICIES,
       clock: () => NOW,
+      // The channel's on-chain deposit totals as a chain reader gives them (this run deposits 10 ETH each).
+      deposits: () => Promise.resolve({ alice: 10n ** 19n, bob: 10n ** 19n }),
     });
     const runAll = async (bobSigner: ChannelSigner): Promise<unknown> => {
       const alice = await Channel.create(cfg("alice", privateKeySigner(aliceWallet.privateKey)));

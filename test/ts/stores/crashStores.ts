@@ -5,7 +5,7 @@
 import { getAddress, toBeHex } from "ethers";
 
 import { Channel, type ChannelConfig, type Proposal } from "../../../src/channel/channel.js";
-import { NonceError } from "../../../src/protocol/errors.js";
+import { NonceError, StoreLockedError } from "../../../src/protocol/errors.js";
 import { encodeHashlockResolution } from "../../../src/protocol/resolvers.js";
 import { contentHash, payloadDigests } from "../../../src/protocol/signing.js";
 import { payloadsOf } from "../../../src/protocol/stateMachine.js";
@@ -24,11 +24,24 @@ export async function openStore(location: StoreLocation, onCommitPoint?: CommitP
     return SqliteStore.open(location.path, onCommitPoint === undefined ? {} : { onCommitPoint });
   }
   const { PostgresStore } = await import("../../../src/stores/postgres/index.js");
-  return PostgresStore.open({
-    url: location.url,
-    schema: location.schema,
-    ...(onCommitPoint === undefined ? {} : { onCommitPoint }),
-  });
+  const open = () =>
+    PostgresStore.open({
+      url: location.url,
+      schema: location.schema,
+      ...(onCommitPoint === undefined ? {} : { onCommitPoint }),
+    });
+  // The server releases a SIGKILLed child's advisory lock only when that child's backend exits, which it does
+  // once it notices the closed socket: on a loaded machine that can take a moment after the kill. The parent
+  // waits for it (bounded: a lock still held after 10 s fails the campaign, as a second live writer would).
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await open();
+    } catch (error) {
+      if (!(error instanceof StoreLockedError) || onCommitPoint !== undefined || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /** The address of test channel `index` (0 is helpers' CHANNEL). */
