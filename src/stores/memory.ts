@@ -7,6 +7,7 @@
 import { checksum } from "../protocol/address.js";
 import { SchemaVersionError, StoreConflictError, StoreLockedError } from "../protocol/errors.js";
 import { copyData, type ChannelRecord, type CoSignedUpdate } from "../protocol/record.js";
+import { chainTxOf, chainTxsOf, nextNonceOf, outboxOf, paymentOf, paymentsOf, preimageOf } from "./nodeTables.js";
 import { UnitStore, type Step, type UndoLog } from "./engine.js";
 import type { EntryDelta, Slot } from "./fold.js";
 import type {
@@ -182,51 +183,31 @@ export class MemoryStore extends UnitStore {
   }
 
   async payment(lockHash: string): Promise<PaymentRecord | undefined> {
-    const p = this.db.payments.get(lockHash.toLowerCase());
-    return p === undefined ? undefined : copy(p);
+    return paymentOf(this.db, lockHash);
   }
 
   async payments(filter: { statuses?: readonly string[] } = {}): Promise<PaymentRecord[]> {
-    const all = [...this.db.payments.values()].filter(
-      (p) => filter.statuses === undefined || filter.statuses.includes(p.status),
-    );
-    return copy(all.sort((a, b) => (a.lockHash < b.lockHash ? -1 : 1)));
+    return paymentsOf(this.db, filter);
   }
 
   async preimage(lockHash: string): Promise<PreimageRecord | undefined> {
-    const p = this.db.preimages.get(lockHash.toLowerCase());
-    return p === undefined ? undefined : copy(p);
+    return preimageOf(this.db, lockHash);
   }
 
   async chainTx(id: string): Promise<ChainTxRecord | undefined> {
-    const t = this.db.chainTxs.get(id);
-    return t === undefined ? undefined : copy(t);
+    return chainTxOf(this.db, id);
   }
 
   async chainTxs(filter: { statuses?: readonly ChainTxStatus[]; sender?: string } = {}): Promise<ChainTxRecord[]> {
-    const sender = filter.sender === undefined ? undefined : checksum(filter.sender);
-    const all = [...this.db.chainTxs.values()].filter(
-      (t) =>
-        (filter.statuses === undefined || filter.statuses.includes(t.status)) &&
-        (sender === undefined || t.sender === sender),
-    );
-    return copy(all.sort((a, b) => (a.id < b.id ? -1 : 1)));
+    return chainTxsOf(this.db, filter);
   }
 
   async nextNonce(sender: string): Promise<bigint | undefined> {
-    const who = checksum(sender);
-    let next: bigint | undefined;
-    for (const t of this.db.chainTxs.values()) {
-      if (t.sender === who && t.nonce !== undefined && (next === undefined || t.nonce + 1n > next)) next = t.nonce + 1n;
-    }
-    return next;
+    return nextNonceOf(this.db, sender);
   }
 
   async outbox(filter: { recipient?: string; limit?: number } = {}): Promise<StoredOutboxMessage[]> {
-    const all = [...this.db.outbox.values()]
-      .filter((m) => filter.recipient === undefined || m.recipient === filter.recipient)
-      .sort((a, b) => a.seq - b.seq);
-    return copy(filter.limit === undefined ? all : all.slice(0, filter.limit));
+    return outboxOf(this.db, filter);
   }
 }
 

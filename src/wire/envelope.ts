@@ -7,6 +7,8 @@
  */
 import { z } from "zod";
 
+import { jsonDepth } from "../protocol/json.js";
+
 import { decodeJson, encodeJson } from "../protocol/record.js";
 import { WireError, WireValidationError, type WireErrorData } from "./codes.js";
 import { validate } from "./schemas.js";
@@ -58,26 +60,6 @@ export interface DecodeLimits {
 
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxLength: 65_536, maxDepth: 16 };
 
-/** The deepest nesting of `[`/`{` in JSON text, outside strings; stops counting once above `limit`. */
-export function nestingDepth(text: string, limit: number): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \ */) i++;
-      else if (c === 34 /* " */) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 91 /* [ */ || c === 123 /* { */) {
-      depth++;
-      if (depth > max) max = depth;
-      if (max > limit) return max;
-    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
-  }
-  return max;
-}
-
 /** Decodes one message's text: PAYLOAD_TOO_LARGE, PARSE_ERROR (also for too deep a nesting) or the value. */
 export function decodeMessage(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
   if (text.length > limits.maxLength) {
@@ -86,7 +68,7 @@ export function decodeMessage(text: string, limits: DecodeLimits = DEFAULT_DECOD
       `message of ${text.length} characters is above the limit of ${limits.maxLength}`,
     );
   }
-  if (nestingDepth(text, limits.maxDepth) > limits.maxDepth) {
+  if (jsonDepth(text, limits.maxDepth) > limits.maxDepth) {
     throw new WireError("PARSE_ERROR", `message nests deeper than ${limits.maxDepth} levels`);
   }
   try {

@@ -23,6 +23,7 @@
 import { checksum } from "../../protocol/address.js";
 import { StoreConflictError, StoreLockedError, StoreUnavailableError } from "../../protocol/errors.js";
 import { copyData, encodeJson, positionsOf, type ChannelRecord, type CoSignedUpdate } from "../../protocol/record.js";
+import { chainTxOf, chainTxsOf, nextNonceOf, outboxOf, paymentOf, paymentsOf, preimageOf } from "../nodeTables.js";
 import { UnitStore, type UndoLog } from "../engine.js";
 import type { EntryDelta, Slot } from "../fold.js";
 import type {
@@ -206,48 +207,31 @@ export class IndexedDbStore extends UnitStore {
   }
 
   async payment(lockHash: string): Promise<PaymentRecord | undefined> {
-    return copyData(this.tables.payments.get(lockHash.toLowerCase()));
+    return paymentOf(this.tables, lockHash);
   }
 
   async payments(filter: { statuses?: readonly string[] } = {}): Promise<PaymentRecord[]> {
-    const all = [...this.tables.payments.values()].filter(
-      (p) => filter.statuses === undefined || filter.statuses.includes(p.status),
-    );
-    return copyData(all.sort((a, b) => (a.lockHash < b.lockHash ? -1 : 1)));
+    return paymentsOf(this.tables, filter);
   }
 
   async preimage(lockHash: string): Promise<PreimageRecord | undefined> {
-    return copyData(this.tables.preimages.get(lockHash.toLowerCase()));
+    return preimageOf(this.tables, lockHash);
   }
 
   async chainTx(id: string): Promise<ChainTxRecord | undefined> {
-    return copyData(this.tables.chainTxs.get(id));
+    return chainTxOf(this.tables, id);
   }
 
   async chainTxs(filter: { statuses?: readonly ChainTxStatus[]; sender?: string } = {}): Promise<ChainTxRecord[]> {
-    const sender = filter.sender === undefined ? undefined : checksum(filter.sender);
-    const all = [...this.tables.chainTxs.values()].filter(
-      (t) =>
-        (filter.statuses === undefined || filter.statuses.includes(t.status)) &&
-        (sender === undefined || t.sender === sender),
-    );
-    return copyData(all.sort((a, b) => (a.id < b.id ? -1 : 1)));
+    return chainTxsOf(this.tables, filter);
   }
 
   async nextNonce(sender: string): Promise<bigint | undefined> {
-    const who = checksum(sender);
-    let next: bigint | undefined;
-    for (const t of this.tables.chainTxs.values()) {
-      if (t.sender === who && t.nonce !== undefined && (next === undefined || t.nonce + 1n > next)) next = t.nonce + 1n;
-    }
-    return next;
+    return nextNonceOf(this.tables, sender);
   }
 
   async outbox(filter: { recipient?: string; limit?: number } = {}): Promise<StoredOutboxMessage[]> {
-    const all = [...this.tables.outbox.values()]
-      .filter((m) => filter.recipient === undefined || m.recipient === filter.recipient)
-      .sort((a, b) => a.seq - b.seq);
-    return copyData(filter.limit === undefined ? all : all.slice(0, Math.max(0, Math.floor(filter.limit))));
+    return outboxOf(this.tables, filter);
   }
 
   // ───────────────────────────── transaction steps ─────────────────────────────

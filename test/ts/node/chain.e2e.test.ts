@@ -6,21 +6,15 @@
  * chain with a stale state, refuted by the node's watcher inside the node process and, after the dispute window
  * (anvil time travel), defunded by it at the latest state. Every balance is checked on chain at the end.
  */
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 
 import { expect } from "chai";
 import {
   AbiCoder,
   Contract,
-  ContractFactory,
   JsonRpcProvider,
   NonceManager,
   ZeroAddress,
   id,
-  toBeHex,
-  zeroPadValue,
-  type InterfaceAbi,
   type Signer,
 } from "ethers";
 import WebSocket from "ws";
@@ -33,7 +27,7 @@ import { walletSigner } from "../../../src/protocol/signing.js";
 import type { Transfer } from "../../../src/protocol/transfers.js";
 import { MemoryStore } from "../../../src/stores/store.js";
 import { ClientSession, type PaymentNotice } from "../../../src/wire/session.js";
-import { ROOT, get, nodeWallet, startChain, startNodeProcess, writeConfig, type NodeProcess } from "./harness.js";
+import { artifact, deploy, get, nodeWallet, preimage, until, startChain, startNodeProcess, writeConfig, type NodeProcess } from "./harness.js";
 import { clientWalletOf } from "./inProcess.js";
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -43,29 +37,6 @@ const MARGIN = 600n;
 const LIMIT = { asset: ZeroAddress, channelCapacity: 100n * ETH, transferCap: 10n * ETH };
 /** The node's collateral policy for ETH: min 1, target 2, max 5. */
 const POLICY = { asset: ZeroAddress, min: ETH.toString(), target: (2n * ETH).toString(), max: (5n * ETH).toString() };
-
-async function artifact(name: string, dir = name): Promise<{ abi: InterfaceAbi; bytecode: string }> {
-  return JSON.parse(await readFile(path.join(ROOT, `artifacts/contracts/${dir}.sol/${name}.json`), "utf8")) as never;
-}
-
-async function deploy(name: string, dir: string, signer: Signer, ...args: unknown[]): Promise<Contract> {
-  const a = await artifact(name, dir);
-  const contract = await new ContractFactory(a.abi, a.bytecode, signer).deploy(...args);
-  await contract.waitForDeployment();
-  return contract as Contract;
-}
-
-function preimage(tag: string): string {
-  return zeroPadValue(toBeHex(BigInt(id(tag)) >> 8n), 32);
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("node chain services (own process, anvil, contracts deployed)", function () {
   this.timeout(240_000);

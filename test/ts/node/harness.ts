@@ -5,18 +5,45 @@
  * after its lifetime. The node's stdout (pino JSON lines) is collected for the log assertions.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { Wallet, id, keccak256 } from "ethers";
+import { Contract, ContractFactory, Wallet, id, keccak256, toBeHex, zeroPadValue, type InterfaceAbi, type Signer } from "ethers";
 import WebSocket from "ws";
 
 import { freePort, localNodeCommand, sleep, startLocalNode, type LocalNode } from "../../../scripts/lib/local-node.js";
 import { WireClient } from "../../../src/wire/client.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/** A compiled contract's ABI and bytecode from artifacts/ (`dir` is its path under contracts/ without `.sol`). */
+export async function artifact(name: string, dir = name): Promise<{ abi: InterfaceAbi; bytecode: string }> {
+  return JSON.parse(await readFile(path.join(ROOT, `artifacts/contracts/${dir}.sol/${name}.json`), "utf8")) as never;
+}
+
+/** Deploys artifact `name` (under contracts/`dir`.sol) with `signer` and waits for it. */
+export async function deploy(name: string, dir: string, signer: Signer, ...args: unknown[]): Promise<Contract> {
+  const a = await artifact(name, dir);
+  const contract = await new ContractFactory(a.abi, a.bytecode, signer).deploy(...args);
+  await contract.waitForDeployment();
+  return contract as Contract;
+}
+
+/** A 32-byte preimage derived from `tag`. */
+export function preimage(tag: string): string {
+  return zeroPadValue(toBeHex(BigInt(id(tag)) >> 8n), 32);
+}
+
+/** Polls `check` every `everyMs` until it holds; fails naming `what` after `ms`. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000, everyMs = 100): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
 const WATCHDOG = path.join(ROOT, "scripts/lib/node-watchdog.mjs");
 const CLI = path.join(ROOT, "src/cli/main.ts");
 

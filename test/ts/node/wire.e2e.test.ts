@@ -5,8 +5,6 @@
  * forward waits for an offline payee and restarted (the payment completes, never also refunds), a cooperative
  * withdraw executed on chain, and every channel's balance checked against the chain at the end.
  */
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 
 import { expect } from "chai";
 import {
@@ -17,9 +15,6 @@ import {
   NonceManager,
   ZeroAddress,
   id,
-  toBeHex,
-  zeroPadValue,
-  type InterfaceAbi,
   type Signer,
 } from "ethers";
 import WebSocket from "ws";
@@ -32,7 +27,7 @@ import { walletSigner } from "../../../src/protocol/signing.js";
 import type { Transfer } from "../../../src/protocol/transfers.js";
 import { MemoryStore } from "../../../src/stores/store.js";
 import { ClientSession, type PaymentNotice } from "../../../src/wire/session.js";
-import { ROOT, nodeWallet, startChain, startNodeProcess, writeConfig, type NodeProcess } from "./harness.js";
+import { artifact, nodeWallet, preimage, until, startChain, startNodeProcess, writeConfig, type NodeProcess } from "./harness.js";
 import { clientWalletOf } from "./inProcess.js";
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -40,22 +35,6 @@ const ETH = 10n ** 18n;
 const T = 3_600n; // the channels' dispute timeout (the deployment's minimum: short routes)
 const MARGIN = 600n;
 const LIMIT = { asset: ZeroAddress, channelCapacity: 100n * ETH, transferCap: 10n * ETH };
-
-async function artifact(name: string, dir = name): Promise<{ abi: InterfaceAbi; bytecode: string }> {
-  return JSON.parse(await readFile(path.join(ROOT, `artifacts/contracts/${dir}.sol/${name}.json`), "utf8")) as never;
-}
-
-function preimage(tag: string): string {
-  return zeroPadValue(toBeHex(BigInt(id(tag)) >> 8n), 32);
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("node over the wire (own process, anvil, contracts deployed)", function () {
   this.timeout(240_000);

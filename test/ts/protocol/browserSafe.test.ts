@@ -21,6 +21,7 @@ const BROWSER_PACKAGES = new Set(["ethers", "hash-wasm", "zod"]);
 const BROWSER_STORE_FILES = new Set([
   "stores/store.ts",
   "stores/memory.ts",
+  "stores/nodeTables.ts",
   "stores/engine.ts",
   "stores/fold.ts",
   "wire/schemas.ts",
