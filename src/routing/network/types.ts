@@ -7,6 +7,13 @@
  * - a node-to-node channel's `alice` is the node with the lower address (as a number), its `bob` the other one;
  *   its address is `computeChannelAddress(factory, mastercopy, alice, bob, salt)`;
  * - one asset per route: every hop carries the same asset and the same lock hash.
+ *
+ * Timeouts must grow towards the payer. Besides `expiryIn - expiryOut >= timeout + margin` (rule 2 of §12), each
+ * forwarding node needs its downstream lock to end before the upstream payer could have the upstream lock refunded
+ * (§12 rule 3): `expiryOut + margin <= now + timeout + window`, where `window <= timeout` is the upstream lock's
+ * settle window. With equal channel timeouts T this fails as soon as two nodes forward (the second-last node's
+ * `expiryOut` is already about now + 2T + 2·margin): a route is feasible only over channels whose timeouts rise
+ * by about half of the downstream horizon per hop (pathfind.ts plans and checks this; PROTOCOL.md §17 argues it).
  */
 
 /** What a node charges to forward one payment in one asset: `flat + amountOut * ppm / 1_000_000` (rounded down). */
