@@ -20,7 +20,7 @@ import { DEFAULT_SAFETY_MARGIN } from "../../protocol/policies.js";
 import { NoRouteError } from "./errors.js";
 import { forwardingFee } from "./fees.js";
 import type { ChannelGraph } from "./graph.js";
-import type { FeeSchedule, NetworkRoute, RouteExclusions, RouteHop, RouteRequest } from "./types.js";
+import type { FeeSchedule, GraphEdge, NetworkRoute, RouteExclusions, RouteHop, RouteRequest } from "./types.js";
 
 /** Most forwarding nodes in a route (`route.hops.length`) by default: up to three node-to-node channels. */
 export const DEFAULT_MAX_HOPS = 4;
@@ -85,6 +85,13 @@ export function findRoute(graph: ChannelGraph, request: RouteRequest, options: P
     if (!fees.has(node)) fees.set(node, options.feeOf?.(node, req.asset) ?? graph.feeOf(node, req.asset, now));
     return fees.get(node);
   };
+  // The live edges into each node, read once (in the graph's stable order).
+  const into = new Map<string, GraphEdge[]>();
+  for (const edge of graph.edges(req.asset, now)) {
+    const list = into.get(edge.to);
+    if (list === undefined) into.set(edge.to, [edge]);
+    else list.push(edge);
+  }
   const maxVisits = options.maxVisits ?? DEFAULT_MAX_VISITS;
   let visits = 0;
   let best: NetworkRoute | undefined;
@@ -126,7 +133,7 @@ export function findRoute(graph: ChannelGraph, request: RouteRequest, options: P
       return;
     }
     if (tail.length + 1 >= maxHops) return;
-    for (const edge of graph.incoming(node, req.asset, now)) {
+    for (const edge of into.get(node) ?? []) {
       if (seen.has(edge.from) || exclude.nodes.has(edge.from) || exclude.channels.has(edge.channel)) continue;
       if (edge.capacity < amountIn) continue;
       const hop = hopAt(edge.channel, edge.timeout);

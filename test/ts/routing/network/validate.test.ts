@@ -15,6 +15,9 @@ import {
 } from "../../../../src/routing/network/errors.js";
 import type { ChannelGraph } from "../../../../src/routing/network/graph.js";
 import { findRoute } from "../../../../src/routing/network/pathfind.js";
+import { parseRoute } from "../../../../src/routing/network/schemas.js";
+import { MalformedMessageError } from "../../../../src/protocol/errors.js";
+import { decodeJson, encodeJson } from "../../../../src/protocol/record.js";
 import type { NetworkRoute, RouteHop } from "../../../../src/routing/network/types.js";
 import { checkNetworkRoute, type RouteCheckContext } from "../../../../src/routing/network/validate.js";
 
@@ -50,6 +53,16 @@ describe("routing/network checkNetworkRoute", () => {
     const b = good.hops[1] as RouteHop;
     const view = { node: b.node, upstreamChannel: channelOf("A", "B"), upstreamTimeout: 2n * DAY, fee: { flat: 2n, ppm: 0n } };
     expect(checkNetworkRoute(good, ctx({ graph, self: view }))).to.equal(1);
+  });
+
+  it("test_parseRoute_roundTripsTheWireEncodingAndRefusesMalformedRoutes", () => {
+    expect(parseRoute(decodeJson(encodeJson(good)))).to.deep.equal(good);
+    expect(() => parseRoute({ ...good, hops: [] })).to.throw(MalformedMessageError);
+    expect(() => parseRoute({ ...good, extra: true })).to.throw(MalformedMessageError);
+    expect(() => parseRoute(withHop(good, 0, { fee: -1n }))).to.throw(MalformedMessageError);
+    const asNumber = JSON.parse(encodeJson(good)) as { amount: unknown };
+    asNumber.amount = 10_000;
+    expect(() => parseRoute(asNumber)).to.throw(MalformedMessageError);
   });
 
   it("test_checkNetworkRoute_refusesExpiriesThatDoNotDecreaseEnough", () => {
