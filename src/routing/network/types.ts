@@ -139,7 +139,7 @@ export interface NetworkRoute {
   totalFee: bigint;
 }
 
-/** Nodes and channels a route must avoid (a hop that refused, a silent node): pathfind.ts `alternatives`. */
+/** Nodes and channels a route must avoid (a hop that refused, a silent node): pathfind.ts `alternatives`. Checksummed addresses. */
 export interface RouteExclusions {
   nodes?: ReadonlySet<string>;
   channels?: ReadonlySet<string>;

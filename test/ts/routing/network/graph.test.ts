@@ -121,6 +121,14 @@ describe("routing/network graph", () => {
     expect(g.size(NOW)).to.equal(1);
   });
 
+  it("test_admit_refusesAChannelThatHoldsNothingOnChain", async () => {
+    const g = emptyGraph();
+    const error = await refusal(g.admit(await signed("A", "B", { capacity: 0n }), holding(0n)));
+    expect(error).to.be.instanceOf(AnnouncementChannelError);
+    expect((error as Error).message).to.match(/holds none/);
+    expect(g.size(NOW)).to.equal(0);
+  });
+
   it("test_admit_keepsTheNewerOfTwoConcurrentAdmits", async () => {
     const g = emptyGraph();
     let release: (v: bigint) => void = () => undefined;
