@@ -20,6 +20,7 @@ import { MalformedMessageError } from "../../../../src/protocol/errors.js";
 import { decodeJson, encodeJson } from "../../../../src/protocol/record.js";
 import type { NetworkRoute, RouteHop } from "../../../../src/routing/network/types.js";
 import { checkNetworkRoute, type RouteCheckContext } from "../../../../src/routing/network/validate.js";
+import { routeInstructionOf } from "../../../../src/routing/network/instruction.js";
 
 import { ETH, MARGIN, NOW, TOKEN, channelOf, graphOf, node, request, signed } from "./fixtures.js";
 
@@ -223,3 +224,28 @@ function checkShapeOnly(route: NetworkRoute): void {
     expect((route.hops[i] as RouteHop).expiryOut).to.equal((route.hops[i + 1] as RouteHop).expiryIn);
   }
 }
+
+describe("routing/network routeInstructionOf", () => {
+  it("test_routeInstructionOf_givesThePayersLockAndTheOnwardSteps", async () => {
+    const g = await graphOf([
+      await signed("A", "B", { capacity: M, flat: 1n, timeout: 2n * DAY }),
+      await signed("B", "C", { capacity: M, flat: 2n, timeout: DAY }),
+      await signed("C", "B", { capacity: 0n, flat: 3n, timeout: DAY }),
+    ]);
+    const route = findRoute(g, request("A", "C", 10_000n), { now: NOW, margin: MARGIN });
+    const [a, b, c] = route.hops as [RouteHop, RouteHop, RouteHop];
+    const { lock, instruction } = routeInstructionOf(route);
+    expect(lock).to.deep.equal({ amount: a.amountIn, expiry: a.expiryIn, lockHash: route.lockHash });
+    expect(instruction).to.deep.equal({
+      recipient: b.node,
+      expiry: a.expiryOut,
+      amount: a.amountOut,
+      path: [
+        { recipient: c.node, expiry: b.expiryOut, amount: b.amountOut },
+        { recipient: route.payee, expiry: c.expiryOut, amount: c.amountOut },
+      ],
+    });
+    const single = findRoute(g, request("C", "C", 5n), { now: NOW, margin: MARGIN });
+    expect(routeInstructionOf(single).instruction).to.deep.equal({ recipient: single.payee, expiry: (single.hops[0] as RouteHop).expiryOut, amount: 5n });
+  });
+});
