@@ -173,7 +173,8 @@ export class ChannelGraph {
     let best: GraphEdge | undefined;
     for (const e of this.edges(asset, now)) {
       if (e.from !== from) continue;
-      if (best === undefined || e.issuedAt > best.issuedAt || (e.issuedAt === best.issuedAt && e.seq > best.seq)) best = e;
+      if (best === undefined || e.issuedAt > best.issuedAt || (e.issuedAt === best.issuedAt && e.seq > best.seq))
+        best = e;
     }
     return best === undefined ? undefined : { ...best.fee };
   }
@@ -204,7 +205,9 @@ export class ChannelGraph {
     for (const [, entry] of [...this.nodeEntries].sort(([x], [y]) => compareText(x, y))) {
       if (entry.expiresAt > now) announcements.push(entry.signed);
     }
-    const live = [...this.channels.values()].filter((c) => c.edge.expiresAt > now).sort((x, y) => compareEdges(x.edge, y.edge));
+    const live = [...this.channels.values()]
+      .filter((c) => c.edge.expiresAt > now)
+      .sort((x, y) => compareEdges(x.edge, y.edge));
     for (const c of live) announcements.push(c.signed);
     return { takenAt: now, announcements };
   }
@@ -225,7 +228,10 @@ export class ChannelGraph {
       throw new StaleAnnouncementError(seq, `issued at ${issuedAt}, expired at ${issuedAt + this.ttl} (now ${now})`);
     }
     if (issuedAt > now + this.maxClockSkew) {
-      throw new StaleAnnouncementError(seq, `issued at ${issuedAt}, more than ${this.maxClockSkew}s after now (${now})`);
+      throw new StaleAnnouncementError(
+        seq,
+        `issued at ${issuedAt}, more than ${this.maxClockSkew}s after now (${now})`,
+      );
     }
   }
 }

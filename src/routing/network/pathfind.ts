@@ -75,7 +75,8 @@ export function findRoute(graph: ChannelGraph, request: RouteRequest, options: P
   const window = req.payeeWindow ?? options.payeeWindow ?? DEFAULT_PAYEE_WINDOW;
   const now = options.now;
   if (req.amount <= 0n) throw new NoRouteError(`the amount must be positive, got ${req.amount}`);
-  if (!Number.isInteger(maxHops) || maxHops < 1) throw new NoRouteError(`maxHops must be a positive integer, got ${maxHops}`);
+  if (!Number.isInteger(maxHops) || maxHops < 1)
+    throw new NoRouteError(`maxHops must be a positive integer, got ${maxHops}`);
   const exclude = normalizeExclusions(options.exclude);
   for (const node of [req.payerNode, req.payeeNode]) {
     if (exclude.nodes.has(node)) throw new NoRouteError(`${node} is excluded and is an end of the route`);
@@ -96,13 +97,7 @@ export function findRoute(graph: ChannelGraph, request: RouteRequest, options: P
   let visits = 0;
   let best: NetworkRoute | undefined;
 
-  const visit = (
-    node: string,
-    amountOut: bigint,
-    expiryOut: bigint,
-    seen: Set<string>,
-    tail: RouteHop[],
-  ): void => {
+  const visit = (node: string, amountOut: bigint, expiryOut: bigint, seen: Set<string>, tail: RouteHop[]): void => {
     if (++visits > maxVisits) return;
     const schedule = feeOf(node);
     if (schedule === undefined) return;
@@ -110,10 +105,24 @@ export function findRoute(graph: ChannelGraph, request: RouteRequest, options: P
     const amountIn = amountOut + fee;
     const totalFee = amountIn - req.amount;
     if (req.maxFee !== undefined && totalFee > req.maxFee) return;
-    if (best !== undefined && (totalFee > best.totalFee || (totalFee === best.totalFee && tail.length + 1 > best.hops.length))) return;
+    if (
+      best !== undefined &&
+      (totalFee > best.totalFee || (totalFee === best.totalFee && tail.length + 1 > best.hops.length))
+    )
+      return;
     const hopAt = (channel: string, timeout: bigint): RouteHop | undefined => {
       if (expiryOut + margin > now + 2n * timeout) return undefined; // §12 rule 3 with window = timeout
-      return { node, channel, asset: req.asset, amountIn, amountOut, expiryIn: expiryOut + timeout + margin, expiryOut, fee, timeout };
+      return {
+        node,
+        channel,
+        asset: req.asset,
+        amountIn,
+        amountOut,
+        expiryIn: expiryOut + timeout + margin,
+        expiryOut,
+        fee,
+        timeout,
+      };
     };
     if (node === req.payerNode) {
       const hop = hopAt(req.payerChannel, req.payerTimeout);
@@ -146,7 +155,10 @@ export function findRoute(graph: ChannelGraph, request: RouteRequest, options: P
 
   visit(req.payeeNode, req.amount, now + window, new Set([req.payeeNode]), []);
   if (best === undefined) {
-    const why = visits > maxVisits ? `the search stopped after ${maxVisits} visits` : "no path meets capacity, fees and expiry rules";
+    const why =
+      visits > maxVisits
+        ? `the search stopped after ${maxVisits} visits`
+        : "no path meets capacity, fees and expiry rules";
     throw new NoRouteError(`${req.payerNode} → ${req.payeeNode}, ${req.amount} of ${req.asset}: ${why}`);
   }
   return best;
@@ -166,7 +178,10 @@ export function alternatives(
   const more = normalizeExclusions(refused);
   return findRoute(graph, request, {
     ...options,
-    exclude: { nodes: new Set([...base.nodes, ...more.nodes]), channels: new Set([...base.channels, ...more.channels]) },
+    exclude: {
+      nodes: new Set([...base.nodes, ...more.nodes]),
+      channels: new Set([...base.channels, ...more.channels]),
+    },
   });
 }
 

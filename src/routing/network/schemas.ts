@@ -8,7 +8,14 @@ import { z } from "zod";
 import { MalformedMessageError } from "../../protocol/errors.js";
 import { WireValidationError } from "../../wire/codes.js";
 import { address, bytes32, signature, uint256, validate } from "../../wire/schemas.js";
-import type { ChannelAnnouncement, GraphSnapshot, NetworkRoute, NodeAnnouncement, RouteHop, SignedAnnouncement } from "./types.js";
+import type {
+  ChannelAnnouncement,
+  GraphSnapshot,
+  NetworkRoute,
+  NodeAnnouncement,
+  RouteHop,
+  SignedAnnouncement,
+} from "./types.js";
 
 /** Longest node URL accepted in a node announcement. */
 export const MAX_URL_LENGTH = 512;
@@ -33,7 +40,10 @@ export const channelAnnouncement = z.strictObject({
 
 export const nodeAnnouncement = z.strictObject({
   node: address,
-  url: z.string().max(MAX_URL_LENGTH).regex(/^wss?:\/\/\S+$/, "expected a ws:// or wss:// URL"),
+  url: z
+    .string()
+    .max(MAX_URL_LENGTH)
+    .regex(/^wss?:\/\/\S+$/, "expected a ws:// or wss:// URL"),
   seq: uint256,
   issuedAt: uint256,
 });

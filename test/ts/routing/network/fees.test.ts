@@ -32,6 +32,8 @@ describe("routing/network fees", () => {
     const fees = nodeInfo.shape.fees;
     expect(fees.safeParse({ default: { flat: 0n, ppm: 1_000_000n }, assets: [] }).success).to.equal(true);
     expect(fees.safeParse({ default: { flat: 0n, ppm: 1_000_001n }, assets: [] }).success).to.equal(false);
-    expect(fees.safeParse({ default: { flat: 0n, ppm: 0n }, assets: [{ asset: TOKEN, flat: 0n, ppm: 1_000_001n }] }).success).to.equal(false);
+    expect(
+      fees.safeParse({ default: { flat: 0n, ppm: 0n }, assets: [{ asset: TOKEN, flat: 0n, ppm: 1_000_001n }] }).success,
+    ).to.equal(false);
   });
 });

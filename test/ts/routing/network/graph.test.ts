@@ -16,7 +16,20 @@ import {
 import { ChannelGraph, DEFAULT_ANNOUNCEMENT_TTL } from "../../../../src/routing/network/graph.js";
 import { parseSnapshot } from "../../../../src/routing/network/schemas.js";
 
-import { BIG, CHAIN_ID, DEPLOYMENT, ETH, NOW, TOKEN, announcement, channelOf, holding, node, saltOf, signed } from "./fixtures.js";
+import {
+  BIG,
+  CHAIN_ID,
+  DEPLOYMENT,
+  ETH,
+  NOW,
+  TOKEN,
+  announcement,
+  channelOf,
+  holding,
+  node,
+  saltOf,
+  signed,
+} from "./fixtures.js";
 
 function emptyGraph(): ChannelGraph {
   return new ChannelGraph({ chainId: CHAIN_ID, deployment: DEPLOYMENT });
@@ -39,7 +52,12 @@ describe("routing/network graph", () => {
     await g.admit(await signed("A", "B", { capacity: 99n, asset: TOKEN }), holding(BIG));
     const ab = g.edge(channelOf("A", "B"), node("A").address, ETH, NOW);
     const ba = g.edge(channelOf("A", "B"), node("B").address, ETH, NOW);
-    expect(ab).to.include({ from: node("A").address, to: node("B").address, capacity: 10n, expiresAt: NOW + DEFAULT_ANNOUNCEMENT_TTL });
+    expect(ab).to.include({
+      from: node("A").address,
+      to: node("B").address,
+      capacity: 10n,
+      expiresAt: NOW + DEFAULT_ANNOUNCEMENT_TTL,
+    });
     expect(ab?.fee).to.deep.equal({ flat: 1n, ppm: 0n });
     expect(ba).to.include({ capacity: 3n });
     expect(g.edge(channelOf("A", "B"), node("A").address, TOKEN, NOW)?.capacity).to.equal(99n);
@@ -89,7 +107,11 @@ describe("routing/network graph", () => {
     const g = emptyGraph();
     const a = announcement("A", "B", { capacity: 5n });
     const byC = privateKeySigner(node("C").wallet.privateKey);
-    const forged = { kind: "channel" as const, announcement: a, signature: await byC.sign(channelAnnouncementRequest(CHAIN_ID, a)) };
+    const forged = {
+      kind: "channel" as const,
+      announcement: a,
+      signature: await byC.sign(channelAnnouncementRequest(CHAIN_ID, a)),
+    };
     expect(await refusal(g.admit(forged, holding(BIG)))).to.be.instanceOf(AnnouncementSignatureError);
     expect(g.size(NOW)).to.equal(0);
   });
@@ -98,7 +120,11 @@ describe("routing/network graph", () => {
     const g = emptyGraph();
     const s = await privateKeySigner(node("C").wallet.privateKey);
     const a = { ...announcement("C", "B", { capacity: 5n }), channel: channelOf("A", "B"), salt: saltOf("A", "B") };
-    const claimed = { kind: "channel" as const, announcement: a, signature: await s.sign(channelAnnouncementRequest(CHAIN_ID, a)) };
+    const claimed = {
+      kind: "channel" as const,
+      announcement: a,
+      signature: await s.sign(channelAnnouncementRequest(CHAIN_ID, a)),
+    };
     expect(await refusal(g.admit(claimed, holding(BIG)))).to.be.instanceOf(AnnouncementChannelError);
     expect(g.size(NOW)).to.equal(0);
   });
@@ -142,10 +168,16 @@ describe("routing/network graph", () => {
 
   it("test_edges_leaveOutExcludedNodesAndChannels", async () => {
     const g = emptyGraph();
-    for (const [x, y] of [["A", "B"], ["B", "C"], ["C", "D"]] as const) {
+    for (const [x, y] of [
+      ["A", "B"],
+      ["B", "C"],
+      ["C", "D"],
+    ] as const) {
       await g.admit(await signed(x, y, { capacity: 1n }), holding(BIG));
     }
-    expect(g.edges(ETH, NOW, { nodes: new Set([node("B").address]) }).map((e) => e.from)).to.deep.equal([node("C").address]);
+    expect(g.edges(ETH, NOW, { nodes: new Set([node("B").address]) }).map((e) => e.from)).to.deep.equal([
+      node("C").address,
+    ]);
     expect(g.edges(ETH, NOW, { channels: new Set([channelOf("C", "D")]) })).to.have.length(2);
   });
 
@@ -160,10 +192,22 @@ describe("routing/network graph", () => {
 
   it("test_snapshot_isReadmittedByAPeerThroughTheWireEncoding", async () => {
     const g = emptyGraph();
-    for (const [x, y, c] of [["A", "B", 4n], ["B", "A", 6n], ["B", "C", 9n]] as const) {
+    for (const [x, y, c] of [
+      ["A", "B", 4n],
+      ["B", "A", 6n],
+      ["B", "C", 9n],
+    ] as const) {
       await g.admit(await signed(x, y, { capacity: c }), holding(BIG));
     }
-    await g.admit(await signNodeAnnouncement(node("B").signer, CHAIN_ID, { node: node("B").address, url: "ws://127.0.0.1:1/v1", seq: 1n, issuedAt: NOW }), holding(BIG));
+    await g.admit(
+      await signNodeAnnouncement(node("B").signer, CHAIN_ID, {
+        node: node("B").address,
+        url: "ws://127.0.0.1:1/v1",
+        seq: 1n,
+        issuedAt: NOW,
+      }),
+      holding(BIG),
+    );
     const snapshot = parseSnapshot(decodeJson(encodeJson(g.snapshot(NOW))));
     expect(snapshot.announcements.map((a) => a.kind)).to.deep.equal(["node", "channel", "channel", "channel"]);
     const peer = emptyGraph();
@@ -177,7 +221,10 @@ describe("routing/network graph", () => {
     const g = emptyGraph();
     const body = { node: node("A").address, url: "ws://127.0.0.1:2/v1", seq: 1n, issuedAt: NOW };
     await g.admit(await signNodeAnnouncement(node("A").signer, CHAIN_ID, body), holding(BIG));
-    await g.admit(await signNodeAnnouncement(node("A").signer, CHAIN_ID, { ...body, seq: 2n, url: "ws://127.0.0.1:3/v1" }), holding(BIG));
+    await g.admit(
+      await signNodeAnnouncement(node("A").signer, CHAIN_ID, { ...body, seq: 2n, url: "ws://127.0.0.1:3/v1" }),
+      holding(BIG),
+    );
     expect(g.nodes(NOW).get(node("A").address)?.url).to.equal("ws://127.0.0.1:3/v1");
     const stale = await signNodeAnnouncement(node("A").signer, CHAIN_ID, body);
     expect(await refusal(g.admit(stale, holding(BIG)))).to.be.instanceOf(StaleAnnouncementError);

@@ -15,7 +15,12 @@ import {
   findRoute,
   refusalExclusions,
 } from "../../../../src/routing/network/pathfind.js";
-import type { NetworkRoute, RouteHop, RouteRequest, SignedChannelAnnouncement } from "../../../../src/routing/network/types.js";
+import type {
+  NetworkRoute,
+  RouteHop,
+  RouteRequest,
+  SignedChannelAnnouncement,
+} from "../../../../src/routing/network/types.js";
 import { checkNetworkRoute } from "../../../../src/routing/network/validate.js";
 import { prng } from "../../sdk/helpers.js";
 
@@ -46,14 +51,32 @@ describe("routing/network pathfinding", () => {
     const [a, b, c] = route.hops as [RouteHop, RouteHop, RouteHop];
     expect(nodesOf(route)).to.deep.equal([node("A").address, node("B").address, node("C").address]);
     // The payee's node C: fee 3 on 100,000; upstream channel B–C (1 day).
-    expect(c).to.deep.include({ channel: channelOf("B", "C"), amountOut: 100_000n, amountIn: 100_003n, fee: 3n, timeout: DAY });
+    expect(c).to.deep.include({
+      channel: channelOf("B", "C"),
+      amountOut: 100_000n,
+      amountIn: 100_003n,
+      fee: 3n,
+      timeout: DAY,
+    });
     expect(c.expiryOut).to.equal(NOW + W);
     expect(c.expiryIn).to.equal(NOW + W + DAY + MARGIN);
     // B: 2 + 0.1% of 100,003 (100, rounded down); upstream channel A–B (2 days).
-    expect(b).to.deep.include({ channel: channelOf("A", "B"), amountOut: 100_003n, fee: 102n, amountIn: 100_105n, expiryOut: c.expiryIn });
+    expect(b).to.deep.include({
+      channel: channelOf("A", "B"),
+      amountOut: 100_003n,
+      fee: 102n,
+      amountIn: 100_105n,
+      expiryOut: c.expiryIn,
+    });
     expect(b.expiryIn).to.equal(c.expiryIn + 2n * DAY + MARGIN);
     // A, the payer's node: fee 1; upstream: the payer's channel (4 days).
-    expect(a).to.deep.include({ amountOut: 100_105n, fee: 1n, amountIn: 100_106n, expiryOut: b.expiryIn, timeout: 4n * DAY });
+    expect(a).to.deep.include({
+      amountOut: 100_105n,
+      fee: 1n,
+      amountIn: 100_106n,
+      expiryOut: b.expiryIn,
+      timeout: 4n * DAY,
+    });
     expect(a.expiryIn).to.equal(b.expiryIn + 4n * DAY + MARGIN);
     expect(route.totalFee).to.equal(106n);
     expect(route.amount).to.equal(100_000n);
@@ -62,10 +85,17 @@ describe("routing/network pathfinding", () => {
 
   it("test_findRoute_refusesEqualTimeoutsThatBreakTheSettleWindowRule", async () => {
     // Every channel 1 day: the downstream horizon outgrows 2T after the first node-to-node channel.
-    const equal = await graphOf([...(await both("A", "B", { capacity: M })), ...(await both("B", "C", { capacity: M }))]);
+    const equal = await graphOf([
+      ...(await both("A", "B", { capacity: M })),
+      ...(await both("B", "C", { capacity: M })),
+    ]);
     expect(() => findRoute(equal, request("A", "C", 1_000n, { payerTimeout: 4n * DAY }), opts)).to.throw(NoRouteError);
     // One node-to-node channel works once the payer's channel is long enough: 2·T0 >= W + T + 3m.
-    const direct = findRoute(equal, request("A", "B", 1_000n, { payerTimeout: (DEFAULT_PAYEE_WINDOW + DAY + 3n * MARGIN) / 2n }), opts);
+    const direct = findRoute(
+      equal,
+      request("A", "B", 1_000n, { payerTimeout: (DEFAULT_PAYEE_WINDOW + DAY + 3n * MARGIN) / 2n }),
+      opts,
+    );
     expect(direct.hops).to.have.length(2);
     expect(() => findRoute(equal, request("A", "B", 1_000n, { payerTimeout: DAY }), opts)).to.throw(NoRouteError);
     // Timeouts growing towards the payer carry two node-to-node channels.
@@ -117,7 +147,12 @@ describe("routing/network pathfinding", () => {
 
   it("test_findRoute_refusesAboveMaxFeeAndAcceptsAtIt", async () => {
     const graph = await graphOf([
-      ...(await both("A", "B", { capacity: M, flat: 3n, timeout: 2n * DAY }, { capacity: M, flat: 4n, timeout: 2n * DAY })),
+      ...(await both(
+        "A",
+        "B",
+        { capacity: M, flat: 3n, timeout: 2n * DAY },
+        { capacity: M, flat: 4n, timeout: 2n * DAY },
+      )),
       ...(await both("B", "C", { capacity: M, flat: 4n }, { capacity: M, flat: 4n })),
     ]);
     // A 3, B 4, C 4.
@@ -130,7 +165,9 @@ describe("routing/network pathfinding", () => {
     const timeouts = [8n * DAY, 4n * DAY, 2n * DAY, DAY];
     const anns: SignedChannelAnnouncement[] = [];
     for (let i = 0; i + 1 < chain.length; i++) {
-      anns.push(...(await both(chain[i] as string, chain[i + 1] as string, { capacity: M, timeout: timeouts[i] as bigint })));
+      anns.push(
+        ...(await both(chain[i] as string, chain[i + 1] as string, { capacity: M, timeout: timeouts[i] as bigint })),
+      );
     }
     const graph = await graphOf(anns);
     const req = request("A", "E", 1_000n, { payerTimeout: 16n * DAY });
@@ -168,12 +205,17 @@ describe("routing/network pathfinding", () => {
     expect([...(refused.nodes ?? [])]).to.deep.equal([node("B").address]);
     const second = alternatives(graph, req, opts, refused);
     expect(second.hops[1]?.node).to.equal(node("D").address);
-    expect(() => alternatives(graph, req, opts, { nodes: new Set([node("B").address, node("D").address]) })).to.throw(NoRouteError);
+    expect(() => alternatives(graph, req, opts, { nodes: new Set([node("B").address, node("D").address]) })).to.throw(
+      NoRouteError,
+    );
     // The payee's node refusing: the channel into it is avoided, not the node.
     const last = refusalExclusions(second, node("C").address);
     expect([...(last.channels ?? [])]).to.deep.equal([channelOf("D", "C")]);
     expect(alternatives(graph, req, opts, last).hops[1]?.node).to.equal(node("B").address);
-    expect(() => findRoute(graph, req, { ...opts, exclude: { nodes: new Set([node("C").address]) } })).to.throw(NoRouteError, /excluded/);
+    expect(() => findRoute(graph, req, { ...opts, exclude: { nodes: new Set([node("C").address]) } })).to.throw(
+      NoRouteError,
+      /excluded/,
+    );
   });
 
   it("test_findRoute_routesWithinOneNodeWhenPayerAndPayeeShareIt", async () => {
@@ -187,7 +229,10 @@ describe("routing/network pathfinding", () => {
   it("test_findRoute_usesTheCallersFeeForNodesTheGraphCannotPrice", async () => {
     const graph = await graphOf([await signed("A", "B", { capacity: M, timeout: 2n * DAY })]);
     expect(() => findRoute(graph, request("A", "B", 1_000n), opts)).to.throw(NoRouteError);
-    const route = findRoute(graph, request("A", "B", 1_000n), { ...opts, feeOf: (n) => (n === node("B").address ? { flat: 9n, ppm: 0n } : undefined) });
+    const route = findRoute(graph, request("A", "B", 1_000n), {
+      ...opts,
+      feeOf: (n) => (n === node("B").address ? { flat: 9n, ppm: 0n } : undefined),
+    });
     expect(route.totalFee).to.equal(9n);
   });
 
@@ -253,9 +298,20 @@ describe("routing/network pathfinding", () => {
           }
           const fee = forwardingFee(schedule, amountOut);
           const amountIn = amountOut + fee;
-          if ((p.capacity !== undefined && p.capacity < amountIn) || expiryOut + MARGIN > NOW + 2n * p.timeout) ok = false;
+          if ((p.capacity !== undefined && p.capacity < amountIn) || expiryOut + MARGIN > NOW + 2n * p.timeout)
+            ok = false;
           const expiryIn = expiryOut + p.timeout + MARGIN;
-          hops.unshift({ node: p.node, channel: p.channel, asset: req.asset, amountIn, amountOut, expiryIn, expiryOut, fee, timeout: p.timeout });
+          hops.unshift({
+            node: p.node,
+            channel: p.channel,
+            asset: req.asset,
+            amountIn,
+            amountOut,
+            expiryIn,
+            expiryOut,
+            fee,
+            timeout: p.timeout,
+          });
           amountOut = amountIn;
           expiryOut = expiryIn;
         }
@@ -291,8 +347,16 @@ describe("routing/network pathfinding", () => {
         for (let i = 0; i < NAMES.length; i++) {
           for (let j = i + 1; j < NAMES.length; j++) {
             if (rand() < 0.5) continue;
-            for (const [x, y] of [[NAMES[i], NAMES[j]], [NAMES[j], NAMES[i]]] as Array<[string, string]>) {
-              if (rand() < 0.85) anns.push((pool.get(`${x}>${y}`) as SignedChannelAnnouncement[])[Math.floor(rand() * 3)] as SignedChannelAnnouncement);
+            for (const [x, y] of [
+              [NAMES[i], NAMES[j]],
+              [NAMES[j], NAMES[i]],
+            ] as Array<[string, string]>) {
+              if (rand() < 0.85)
+                anns.push(
+                  (pool.get(`${x}>${y}`) as SignedChannelAnnouncement[])[
+                    Math.floor(rand() * 3)
+                  ] as SignedChannelAnnouncement,
+                );
             }
           }
         }
@@ -301,7 +365,7 @@ describe("routing/network pathfinding", () => {
         const payee = NAMES[Math.floor(rand() * NAMES.length)] as string;
         const maxHops = 2 + Math.floor(rand() * 4);
         const req = request(payer, payee, BigInt(1_000 + Math.floor(rand() * 40_000)), {
-          payerTimeout: [2n, 3n, 4n, 6n][Math.floor(rand() * 4)] as bigint * DAY,
+          payerTimeout: ([2n, 3n, 4n, 6n][Math.floor(rand() * 4)] as bigint) * DAY,
           payeeWindow: [DAY / 4n, DAY / 2n, DAY][Math.floor(rand() * 3)] as bigint,
           ...(rand() < 0.3 ? { maxFee: BigInt(Math.floor(rand() * 200)) } : {}),
         });
@@ -317,7 +381,14 @@ describe("routing/network pathfinding", () => {
         else {
           found++;
           if (actual.hops.length > 2) multiHop++;
-          expect(checkNetworkRoute(actual, { ...opts, graph, maxHops, ...(req.maxFee !== undefined ? { maxFee: req.maxFee } : {}) })).to.equal(-1);
+          expect(
+            checkNetworkRoute(actual, {
+              ...opts,
+              graph,
+              maxHops,
+              ...(req.maxFee !== undefined ? { maxFee: req.maxFee } : {}),
+            }),
+          ).to.equal(-1);
         }
       }
       // The generator reaches every case: routes found (some over two or more node channels) and none found.

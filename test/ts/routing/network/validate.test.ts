@@ -52,7 +52,12 @@ describe("routing/network checkNetworkRoute", () => {
   it("test_checkNetworkRoute_acceptsAPlannedRouteAndFindsTheCheckersHop", () => {
     expect(checkNetworkRoute(good, ctx({ graph, maxFee: good.totalFee }))).to.equal(-1);
     const b = good.hops[1] as RouteHop;
-    const view = { node: b.node, upstreamChannel: channelOf("A", "B"), upstreamTimeout: 2n * DAY, fee: { flat: 2n, ppm: 0n } };
+    const view = {
+      node: b.node,
+      upstreamChannel: channelOf("A", "B"),
+      upstreamTimeout: 2n * DAY,
+      fee: { flat: 2n, ppm: 0n },
+    };
     expect(checkNetworkRoute(good, ctx({ graph, self: view }))).to.equal(1);
   });
 
@@ -97,39 +102,78 @@ describe("routing/network checkNetworkRoute", () => {
     const later = { ...alone, hops: [{ ...at, expiryOut: latest + 1n, expiryIn: latest + 1n + c.timeout + MARGIN }] };
     expect(() => checkNetworkRoute(later, ctx())).to.throw(RouteExpiryError, /hop 0: .*refunded before the preimage/);
     // Over three nodes with node channels of one day each (the planner would never produce it): refused at B.
-    const equal = planned([["A", "payer", 8n * DAY, 0n], ["B", "A-B", DAY, 0n], ["C", "B-C", DAY, 0n]], 1_000n);
+    const equal = planned(
+      [
+        ["A", "payer", 8n * DAY, 0n],
+        ["B", "A-B", DAY, 0n],
+        ["C", "B-C", DAY, 0n],
+      ],
+      1_000n,
+    );
     expect(() => checkNetworkRoute(equal, ctx())).to.throw(RouteExpiryError, /hop 1/);
   });
 
   it("test_checkNetworkRoute_refusesAnExpiredPayeeLock", () => {
     const last = good.hops[2] as RouteHop;
-    expect(() => checkNetworkRoute(good, ctx({ now: last.expiryOut - MARGIN }))).to.throw(RouteExpiryError, /payee's lock/);
+    expect(() => checkNetworkRoute(good, ctx({ now: last.expiryOut - MARGIN }))).to.throw(
+      RouteExpiryError,
+      /payee's lock/,
+    );
   });
 
   it("test_checkNetworkRoute_refusesAFeeAboveWhatThePayerAccepted", () => {
     checkNetworkRoute(good, ctx({ maxFee: good.totalFee }));
-    expect(() => checkNetworkRoute(good, ctx({ maxFee: good.totalFee - 1n }))).to.throw(RouteFeeError, /payer accepted/);
+    expect(() => checkNetworkRoute(good, ctx({ maxFee: good.totalFee - 1n }))).to.throw(
+      RouteFeeError,
+      /payer accepted/,
+    );
   });
 
   it("test_checkNetworkRoute_refusesAForwardersFeeBelowItsSchedule", () => {
     const b = good.hops[1] as RouteHop;
-    const view = { node: b.node, upstreamChannel: channelOf("A", "B"), upstreamTimeout: 2n * DAY, fee: { flat: 2n, ppm: 100n } };
+    const view = {
+      node: b.node,
+      upstreamChannel: channelOf("A", "B"),
+      upstreamTimeout: 2n * DAY,
+      fee: { flat: 2n, ppm: 100n },
+    };
     // 2 + 100 ppm of 10,003 = 3 > the 2 planned.
     expect(() => checkNetworkRoute(good, ctx({ self: view }))).to.throw(RouteFeeError);
   });
 
   it("test_checkNetworkRoute_refusesALoop", () => {
-    const twiceB = planned([["A", "payer", 8n * DAY, 1n], ["B", "A-B", 4n * DAY, 1n], ["C", "B-C", 2n * DAY, 1n], ["B", "C-B", DAY, 1n]], 1_000n);
+    const twiceB = planned(
+      [
+        ["A", "payer", 8n * DAY, 1n],
+        ["B", "A-B", 4n * DAY, 1n],
+        ["C", "B-C", 2n * DAY, 1n],
+        ["B", "C-B", DAY, 1n],
+      ],
+      1_000n,
+    );
     checkShapeOnly(twiceB);
     expect(() => checkNetworkRoute(twiceB, ctx())).to.throw(RouteLoopError, /forwards twice/);
-    const twiceAB = planned([["A", "payer", 8n * DAY, 1n], ["B", "A-B", 4n * DAY, 1n], ["C", "A-B", 2n * DAY, 1n]], 1_000n);
+    const twiceAB = planned(
+      [
+        ["A", "payer", 8n * DAY, 1n],
+        ["B", "A-B", 4n * DAY, 1n],
+        ["C", "A-B", 2n * DAY, 1n],
+      ],
+      1_000n,
+    );
     expect(() => checkNetworkRoute(twiceAB, ctx())).to.throw(RouteLoopError, /crossed twice/);
   });
 
   it("test_checkNetworkRoute_refusesAmountsThatDoNotHoldTogether", () => {
     const cases: Array<[string, NetworkRoute]> = [
       ["fee not in - out", withHop(good, 1, { fee: (good.hops[1] as RouteHop).fee + 1n })],
-      ["amounts do not chain", withHop(good, 1, { amountOut: (good.hops[1] as RouteHop).amountOut - 1n, fee: (good.hops[1] as RouteHop).fee + 1n })],
+      [
+        "amounts do not chain",
+        withHop(good, 1, {
+          amountOut: (good.hops[1] as RouteHop).amountOut - 1n,
+          fee: (good.hops[1] as RouteHop).fee + 1n,
+        }),
+      ],
       ["expiries do not chain", withHop(good, 2, { expiryIn: (good.hops[2] as RouteHop).expiryIn - 1n })],
       ["payee amount", { ...good, amount: good.amount + 1n }],
       ["total fee", { ...good, totalFee: good.totalFee - 1n }],
@@ -143,7 +187,9 @@ describe("routing/network checkNetworkRoute", () => {
     for (const [why, route] of cases) expect(() => checkNetworkRoute(route, ctx()), why).to.throw(RouteShapeError);
     expect(() => checkNetworkRoute(good, ctx({ maxHops: 2 }))).to.throw(RouteShapeError, /above the bound of 2/);
     const zero = withHop(withHop(good, 2, { amountOut: 0n, fee: (good.hops[2] as RouteHop).amountIn }), 2, {});
-    expect(() => checkNetworkRoute({ ...zero, amount: 0n, totalFee: (good.hops[0] as RouteHop).amountIn }, ctx())).to.throw(RouteShapeError, /positive/);
+    expect(() =>
+      checkNetworkRoute({ ...zero, amount: 0n, totalFee: (good.hops[0] as RouteHop).amountIn }, ctx()),
+    ).to.throw(RouteShapeError, /positive/);
   });
 
   it("test_checkNetworkRoute_refusesChannelsTheGraphDoesNotHoldOrCannotCarry", async () => {
@@ -174,10 +220,24 @@ describe("routing/network checkNetworkRoute", () => {
 
   it("test_checkNetworkRoute_refusesAForwarderThatIsNotTheHopItIsAskedFor", () => {
     const b = good.hops[1] as RouteHop;
-    const base = { node: b.node, upstreamChannel: channelOf("A", "B"), upstreamTimeout: 2n * DAY, fee: { flat: 0n, ppm: 0n } };
-    expect(() => checkNetworkRoute(good, ctx({ self: { ...base, node: node("Z").address } }))).to.throw(RouteShapeError, /not a hop/);
-    expect(() => checkNetworkRoute(good, ctx({ self: { ...base, upstreamChannel: channelOf("B", "C") } }))).to.throw(RouteShapeError, /arrives in/);
-    expect(() => checkNetworkRoute(good, ctx({ self: { ...base, upstreamTimeout: 3n * DAY } }))).to.throw(RouteExpiryError, /plans with timeout/);
+    const base = {
+      node: b.node,
+      upstreamChannel: channelOf("A", "B"),
+      upstreamTimeout: 2n * DAY,
+      fee: { flat: 0n, ppm: 0n },
+    };
+    expect(() => checkNetworkRoute(good, ctx({ self: { ...base, node: node("Z").address } }))).to.throw(
+      RouteShapeError,
+      /not a hop/,
+    );
+    expect(() => checkNetworkRoute(good, ctx({ self: { ...base, upstreamChannel: channelOf("B", "C") } }))).to.throw(
+      RouteShapeError,
+      /arrives in/,
+    );
+    expect(() => checkNetworkRoute(good, ctx({ self: { ...base, upstreamTimeout: 3n * DAY } }))).to.throw(
+      RouteExpiryError,
+      /plans with timeout/,
+    );
   });
 });
 
@@ -246,6 +306,10 @@ describe("routing/network routeInstructionOf", () => {
       ],
     });
     const single = findRoute(g, request("C", "C", 5n), { now: NOW, margin: MARGIN });
-    expect(routeInstructionOf(single).instruction).to.deep.equal({ recipient: single.payee, expiry: (single.hops[0] as RouteHop).expiryOut, amount: 5n });
+    expect(routeInstructionOf(single).instruction).to.deep.equal({
+      recipient: single.payee,
+      expiry: (single.hops[0] as RouteHop).expiryOut,
+      amount: 5n,
+    });
   });
 });
