@@ -236,6 +236,18 @@ describe("routing/network pathfinding", () => {
     expect(route.totalFee).to.equal(9n);
   });
 
+  it("test_findRoute_stopsAtItsVisitBudget", async () => {
+    const graph = await graphOf([
+      ...(await both("A", "B", { capacity: M, timeout: 2n * DAY })),
+      ...(await both("B", "C", { capacity: M })),
+    ]);
+    expect(findRoute(graph, request("A", "C", 1n), { ...opts, maxVisits: 3 }).hops).to.have.length(3);
+    expect(() => findRoute(graph, request("A", "C", 1n), { ...opts, maxVisits: 2 })).to.throw(
+      NoRouteError,
+      /stopped after 2 visits/,
+    );
+  });
+
   describe("property: random graphs against brute force", () => {
     const NAMES = ["R0", "R1", "R2", "R3", "R4", "R5"];
     const TIMEOUTS = [DAY / 2n, DAY, DAY, 2n * DAY];
@@ -266,7 +278,12 @@ describe("routing/network pathfinding", () => {
     });
 
     /** Every route brute force allows, planned independently of pathfind.ts, best first. */
-    function bruteForce(graph: ChannelGraph, req: RouteRequest, maxHops: number): NetworkRoute[] {
+    function bruteForce(
+      graph: ChannelGraph,
+      req: RouteRequest,
+      maxHops: number,
+      avoid: string | undefined,
+    ): NetworkRoute[] {
       const W = req.payeeWindow ?? DEFAULT_PAYEE_WINDOW;
       const edges = graph.edges(req.asset, NOW);
       const paths: Array<Array<{ node: string; channel?: string; timeout: bigint; capacity?: bigint }>> = [];
@@ -278,7 +295,7 @@ describe("routing/network pathfinding", () => {
         }
         if (path.length === maxHops) return;
         for (const e of edges) {
-          if (e.from !== at || path.some((p) => p.node === e.to)) continue;
+          if (e.from !== at || e.to === avoid || path.some((p) => p.node === e.to)) continue;
           walk([...path, { node: e.to, channel: e.channel, timeout: e.timeout, capacity: e.capacity }]);
         }
       };
@@ -369,10 +386,17 @@ describe("routing/network pathfinding", () => {
           payeeWindow: [DAY / 4n, DAY / 2n, DAY][Math.floor(rand() * 3)] as bigint,
           ...(rand() < 0.3 ? { maxFee: BigInt(Math.floor(rand() * 200)) } : {}),
         });
-        const expected = bruteForce(graph, req, maxHops);
+        // Sometimes a middle node refused before: avoid it (never one of the ends).
+        const candidate = NAMES[Math.floor(rand() * NAMES.length)] as string;
+        const avoid = rand() < 0.3 && candidate !== payer && candidate !== payee ? node(candidate).address : undefined;
+        const expected = bruteForce(graph, req, maxHops, avoid);
         let actual: NetworkRoute | undefined;
         try {
-          actual = findRoute(graph, req, { ...opts, maxHops });
+          actual = findRoute(graph, req, {
+            ...opts,
+            maxHops,
+            ...(avoid !== undefined ? { exclude: { nodes: new Set([avoid]) } } : {}),
+          });
         } catch (error) {
           expect(error, `trial ${trial}`).to.be.instanceOf(NoRouteError);
         }
