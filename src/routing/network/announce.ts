@@ -146,6 +146,15 @@ export function verifyAnnouncementSignature(chainId: bigint, signed: SignedAnnou
   }
 }
 
+/**
+ * The next `seq` for an announcer: above `last` and at least `now` (unix seconds), so a node that lost its counter
+ * (a restart without state) still issues increasing numbers as long as its clock does not run back.
+ */
+export function nextAnnouncementSeq(last: bigint | undefined, now: bigint): bigint {
+  const next = last === undefined ? now : last + 1n;
+  return next > now ? next : now;
+}
+
 /** The deployment a receiver checks channel addresses against. */
 export interface ChannelDeployment {
   factory: string;

@@ -16,6 +16,7 @@ import {
   checkAnnouncedCapacity,
   checkAnnouncedChannel,
   networkDomain,
+  nextAnnouncementSeq,
   signChannelAnnouncement,
   signNodeAnnouncement,
   verifyAnnouncementSignature,
@@ -161,6 +162,13 @@ describe("routing/network announcements", () => {
     });
     expect(() => parseAnnouncement(n)).to.throw(MalformedMessageError, /ws/);
     expect(parseSnapshot({ takenAt: NOW, announcements: [s] }).announcements).to.deep.equal([s]);
+  });
+
+  it("test_nextAnnouncementSeq_risesAndFollowsTheClock", () => {
+    expect(nextAnnouncementSeq(undefined, NOW)).to.equal(NOW);
+    expect(nextAnnouncementSeq(NOW, NOW)).to.equal(NOW + 1n);
+    expect(nextAnnouncementSeq(NOW + 5n, NOW)).to.equal(NOW + 6n);
+    expect(nextAnnouncementSeq(3n, NOW)).to.equal(NOW);
   });
 
   it("test_networkErrors_crossTheWireUnderTheirOwnCodes", () => {
