@@ -72,6 +72,7 @@ export class ClientSession {
   private readonly outstanding = new Map<string, Intent>();
   private readonly paymentHandlers = new Set<(notice: PaymentNotice) => void>();
   private readonly errorHandlers = new Set<(error: Error) => void>();
+  private readonly updateHandlers = new Set<(update: Update) => void>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -177,6 +178,15 @@ export class ClientSession {
     for (const h of this.paymentHandlers) h(notice);
   }
 
+  /**
+   * Calls `handler` with every update of the node (proposer alice) this client co-signed: answered when pushed,
+   * or taken from the node's co-signed history in a sync.
+   */
+  onUpdate(handler: (update: Update) => void): () => void {
+    this.updateHandlers.add(handler);
+    return () => this.updateHandlers.delete(handler);
+  }
+
   /** Errors of pushed proposals the client refused (a malformed or forked proposal). */
   onError(handler: (error: Error) => void): () => void {
     this.errorHandlers.add(handler);
@@ -203,6 +213,7 @@ export class ClientSession {
             continue;
           }
           await this.channel.restore(u);
+          if (u.update.proposer === "alice") this.updated(u.update);
         }
         if (latest !== undefined && latest.state.nonce > mine && answer.updates.length === 0) {
           throw new ForkError(mine, `the node holds nonce ${latest.state.nonce} but sent no history from ${mine}`);
@@ -238,10 +249,10 @@ export class ClientSession {
     if (nonce === current && current > 0n) {
       ack = await this.ackOfStored(proposal.update);
     } else if (nonce === current + 1n) {
-      ack =
-        proposal.update.proposer === "alice"
-          ? await this.channel.receive(proposal)
-          : await this.acceptRedelivered(proposal);
+      if (proposal.update.proposer === "alice") {
+        ack = await this.channel.receive(proposal);
+        this.updated(proposal.update);
+      } else ack = await this.acceptRedelivered(proposal);
     } else if (nonce > current + 1n) {
       throw new ForkError(current, `the node proposed nonce ${nonce}; sync first`);
     } else return; // an old proposal: nothing to do
@@ -250,6 +261,16 @@ export class ClientSession {
     } catch (error) {
       // A re-sent acknowledgement the node already stored is refused as a replay: it holds the update.
       if (!(error instanceof RemoteError && error.code === "NONCE")) throw error;
+    }
+  }
+
+  private updated(update: Update): void {
+    for (const h of this.updateHandlers) {
+      try {
+        h(update);
+      } catch {
+        // a listener's failure is not the channel's
+      }
     }
   }
 
