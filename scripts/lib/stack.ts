@@ -2,7 +2,8 @@
  * A whole local Switchyard network for `npm run demo`, `npm run demo:web`, the examples and their tests:
  *
  *   1. the chain: Hardhat's embedded network (in this process), served on a loopback JSON-RPC port
- *      (scripts/lib/rpc-bridge.ts) so the node process and a browser page reach the same chain;
+ *      (scripts/lib/rpc-bridge.ts) so the node process and a browser page reach the same chain; or a local
+ *      node on 127.0.0.1 (anvil, `hardhat node`) given as a Hardhat `http` network connection;
  *   2. Switchyard deployed on it exactly as `npx hardhat deploy` does (Ignition, create2), its records written
  *      to a temporary folder (never to deployments/), optionally a demo ERC-20 deployed first and capped in the
  *      deployment's limits so the node may hold collateral in it;
@@ -62,7 +63,11 @@ export interface TokenOptions {
 export interface StackOptions {
   /** The script's Hardhat runtime. */
   hre: HardhatRuntimeEnvironment;
-  /** A connection to an embedded (edr-simulated) network. Default: a new one, closed by stop(). */
+  /**
+   * The chain: a connection to an embedded (edr-simulated) network, served on a loopback port by the stack, or
+   * to a local node (`--network localhost`: anvil or `hardhat node` on 127.0.0.1). Default: a new embedded
+   * network, closed by stop().
+   */
   connection?: NetworkConnection;
   /** The users' names: each gets a funded test key. Default ["Maya", "Theo"]. */
   users?: readonly string[];
@@ -125,6 +130,8 @@ export interface Stack {
     pid: number;
     output(): string;
     logs(): Array<Record<string, unknown>>;
+    /** Stops the node process alone (the chain stays up); stop() does it too. */
+    stop(): Promise<void>;
   };
   /** The node's key (a demo may act as a misbehaving operator with it). */
   nodeKey: TestKey;
@@ -152,10 +159,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const { hre, log = () => undefined } = options;
   const ownConnection = options.connection === undefined;
   const connection = options.connection ?? (await hre.network.create());
-  if (connection.networkConfig.type !== "edr-simulated") {
-    if (ownConnection) await connection.close();
-    throw new Error(`startStack needs an embedded (edr-simulated) network, not ${connection.networkName}`);
-  }
   const dir = await mkdtemp(path.join(tmpdir(), "switchyard-stack-"));
   const provider: RpcProvider = connection.ethers.provider;
   let bridge: RpcBridge | undefined;
@@ -167,7 +170,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    bridge = await startRpcBridge(connection.provider);
+    let url: string;
+    if (connection.networkConfig.type === "edr-simulated") {
+      bridge = await startRpcBridge(connection.provider);
+      url = bridge.url;
+    } else {
+      url = await connection.networkConfig.url.get();
+      if (!/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(url))
+        throw new Error(`the stack runs on a local chain only, not on ${connection.networkName} (${url})`);
+    }
     const chainId = Number((await provider.getNetwork()).chainId);
     const [deployer] = await connection.ethers.getSigners();
     if (deployer === undefined) throw new Error(`the network ${connection.networkName} has no unlocked account`);
@@ -220,7 +231,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const config = {
       name: n.name ?? "Switchyard local node",
       listen: { host: "127.0.0.1", port: 0 },
-      chain: { rpcUrl: bridge.url, chainId },
+      chain: { rpcUrl: url, chainId },
       deployment: { records: result.recordsDir },
       key: { privateKeyEnv: NODE_KEY_ENV },
       store: path.join(dir, "node.sqlite"),
@@ -245,7 +256,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const stack: Stack = {
       chain: {
-        url: bridge.url,
+        url,
         chainId,
         connection,
         provider,
@@ -265,6 +276,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         pid: started.pid,
         output: () => started.output(),
         logs: () => started.logs(),
+        stop: () => started.stop(),
       },
       nodeKey,
       users,
