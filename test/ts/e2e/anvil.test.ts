@@ -179,7 +179,7 @@ describe("real node end to end (anvil on 127.0.0.1:8545)", function () {
 
     before(async function () {
       this.timeout(300_000);
-      const connection = await hre.network.connect({ network: "localhost", override: { url: ctx.node.url } });
+      const connection = await hre.network.create({ network: "localhost", override: { url: ctx.node.url } });
       try {
         summary = await runDemo(hre, { connection, details: false, out: () => undefined });
       } finally {
