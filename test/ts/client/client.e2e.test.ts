@@ -15,29 +15,12 @@ import {
   InsufficientBalanceError,
   PayeeUnavailableError,
   SwitchyardClient,
-  type ClientEvents,
   type DisputeEvent,
 } from "../../../src/client/index.js";
 import { ChannelClosedError, TransferCapError } from "../../../src/protocol/errors.js";
 import { MemoryStore } from "../../../src/stores/store.js";
 import { until } from "../node/harness.js";
-import { ETH, connectClient, startNetwork, type Network } from "./fixture.js";
-
-function collect<E extends keyof ClientEvents>(client: SwitchyardClient, event: E): Array<ClientEvents[E]> {
-  const seen: Array<ClientEvents[E]> = [];
-  client.on(event, (e) => seen.push(e));
-  return seen;
-}
-
-async function rejects<E extends Error>(promise: Promise<unknown>, type: abstract new (...args: never[]) => E): Promise<E> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error, String(error)).to.be.instanceOf(type);
-    return error as E;
-  }
-  expect.fail(`expected a ${type.name}`);
-}
+import { ETH, collect, rejects, connectClient, startNetwork, type Network } from "./fixture.js";
 
 describe("SwitchyardClient (real node process, anvil)", function () {
   this.timeout(180_000);

@@ -3,11 +3,12 @@
  * its own process (src/cli/main.ts under the watchdog, listening on a port chosen free for it so a restart keeps
  * the URL), and funded user wallets. Every process stops with the test (and on its own after its lifetime).
  */
+import { expect } from "chai";
 import { JsonRpcProvider, NonceManager, Wallet, ZeroAddress, id, keccak256, type Signer } from "ethers";
 import WebSocket from "ws";
 
 import { freePort, type LocalNode } from "../../../scripts/lib/local-node.js";
-import { SwitchyardClient, type ClientOptions } from "../../../src/client/index.js";
+import { SwitchyardClient, type ClientEvents, type ClientOptions, type ConnectionEvent } from "../../../src/client/index.js";
 import { MemoryStore, type SwitchyardStore } from "../../../src/stores/store.js";
 import { deploy, nodeWallet, startChain, startNodeProcess, writeConfig, type NodeProcess } from "../node/harness.js";
 
@@ -121,3 +122,23 @@ export function connectClient(
     ...options,
   });
 }
+
+/** Every `event` the client emits from now on. */
+export function collect<E extends keyof ClientEvents>(client: SwitchyardClient, event: E): Array<ClientEvents[E]> {
+  const seen: Array<ClientEvents[E]> = [];
+  client.on(event, (e) => seen.push(e));
+  return seen;
+}
+
+/** Awaits `promise`, which must reject with a `type`; returns the error. */
+export async function rejects<E extends Error>(promise: Promise<unknown>, type: abstract new (...args: never[]) => E): Promise<E> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error, String(error)).to.be.instanceOf(type);
+    return error as E;
+  }
+  expect.fail(`expected a ${type.name}`);
+}
+
+export const statuses = (events: ConnectionEvent[]): string[] => events.map((e) => e.status);
