@@ -16,7 +16,8 @@ const env = (name: string): string => {
   if (value === undefined) throw new Error(`${name} is not set (see the header of this file)`);
   return value;
 };
-const provider = new JsonRpcProvider(env("SWITCHYARD_RPC"));
+// No 250 ms read cache: a local chain mines at once, and a second transaction must see the first one's nonce.
+const provider = new JsonRpcProvider(env("SWITCHYARD_RPC"), undefined, { cacheTimeout: -1 });
 const store = await SqliteStore.open(process.env.PAYEE_STORE ?? "payee.sqlite");
 const client = await SwitchyardClient.connect({
   node: env("SWITCHYARD_NODE"),

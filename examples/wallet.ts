@@ -16,7 +16,8 @@ const env = (name: string): string => {
   if (value === undefined) throw new Error(`${name} is not set (see the header of this file)`);
   return value;
 };
-const provider = new JsonRpcProvider(env("SWITCHYARD_RPC"));
+// No 250 ms read cache: a local chain mines at once, and a second transaction must see the first one's nonce.
+const provider = new JsonRpcProvider(env("SWITCHYARD_RPC"), undefined, { cacheTimeout: -1 });
 const wallet = new Wallet(env("WALLET_KEY"), provider);
 const store = await SqliteStore.open(process.env.WALLET_STORE ?? "wallet.sqlite");
 const client = await SwitchyardClient.connect({ node: env("SWITCHYARD_NODE"), signer: wallet, store, chain: provider });

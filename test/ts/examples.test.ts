@@ -101,6 +101,32 @@ describe("examples/ (run against a chain and a node started here)", function () 
     expect(wallet.trimEnd().split("\n").length).to.be.within(40, 60);
   });
 
+  it("test_examples_importThePackageBySubpathsThatMirrorItsExportsMap", async () => {
+    // tsconfig.json maps each "@switchyard/protocol/…" subpath to its source, so that examples/ is type-checked
+    // (and run by tsx) exactly as a user's project imports the built package.
+    const pkg = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as {
+      exports: Record<string, string | { default: string }>;
+    };
+    const tsconfig = JSON.parse(await readFile(path.join(ROOT, "tsconfig.json"), "utf8")) as {
+      compilerOptions: { paths: Record<string, string[]> };
+      include: string[];
+    };
+    const expected: Record<string, string[]> = {};
+    for (const [key, target] of Object.entries(pkg.exports)) {
+      const file = typeof target === "string" ? target : target.default;
+      if (!file.startsWith("./dist/src/")) continue;
+      expected[key === "." ? "@switchyard/protocol" : `@switchyard/protocol${key.slice(1)}`] = [
+        `./${file.slice("./dist/".length).replace(/\.js$/, ".ts")}`,
+      ];
+    }
+    expect(tsconfig.compilerOptions.paths).to.deep.equal(expected);
+    expect(tsconfig.include).to.include("examples/**/*.ts");
+    for (const file of ["wallet.ts", "payee.ts"]) {
+      const text = await readFile(path.join(EXAMPLES, file), "utf8");
+      expect(text, file).to.not.match(/from "\.\.?\//);
+    }
+  });
+
   it("test_examples_nodeConfigIsValidAsWritten", async () => {
     const raw = JSON.parse(await readFile(path.join(EXAMPLES, "node.json"), "utf8")) as unknown;
     const config = parseConfig(raw, path.join(EXAMPLES, "node.json"));
