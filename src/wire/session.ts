@@ -11,7 +11,7 @@ import { accept, type Intent } from "../channel/sequencing.js";
 import { checksum } from "../protocol/address.js";
 import { computeChannelAddress } from "../protocol/channelAddress.js";
 import { stateDigest, withdrawCommitmentDigest } from "../protocol/digests.js";
-import { ForkError, MalformedUpdateError, StoreError, TamperedUpdateError } from "../protocol/errors.js";
+import { ForkError, MalformedUpdateError, SignatureError, StoreError, TamperedUpdateError } from "../protocol/errors.js";
 import { hashlockPolicy, signedTransferPolicy } from "../protocol/policies.js";
 import type { ChannelRecord, CoSignedUpdate, SignedState } from "../protocol/record.js";
 import {
@@ -72,6 +72,7 @@ export class ClientSession {
   private readonly outstanding = new Map<string, Intent>();
   private readonly paymentHandlers = new Set<(notice: PaymentNotice) => void>();
   private readonly errorHandlers = new Set<(error: Error) => void>();
+  private readonly updateHandlers = new Set<(update: Update) => void>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -134,11 +135,24 @@ export class ClientSession {
         details: intent,
         ...(route !== undefined ? { route } : {}),
       });
+      const nonce = proposal.update.state.nonce;
+      if (nonce > this.channel.state.nonce + 1n) {
+        // Another device of this user moved the channel meanwhile: take its updates first (sync checks they
+        // continue this client's history, else ForkError); the sync then answers this proposal as ours.
+        await this.sync();
+        if (this.channel.state.nonce >= nonce) return this.channel.latest as SignedState;
+      }
       const ack = await accept(this.channel, proposal, intent);
       await this.wire.request("channel.acknowledge", { ack });
       return this.channel.latest as SignedState;
     } catch (error) {
-      keep = error instanceof TransportError; // the node may hold a signed proposal for it
+      // An answer that did not verify (garbled or tampered on the way): the node holds its signed proposal for
+      // this intent as pending, and a sync delivers it again; taken when it is exactly this intent, else refused.
+      if (refusedAnswer(error)) {
+        await this.sync().catch(() => undefined);
+        if (!this.outstanding.has(id)) return this.channel.latest as SignedState;
+      }
+      keep = error instanceof TransportError && error.reason !== "PROTOCOL"; // the node may hold a signed proposal for it
       throw error;
     } finally {
       if (!keep) await this.forget(id);
@@ -177,6 +191,15 @@ export class ClientSession {
     for (const h of this.paymentHandlers) h(notice);
   }
 
+  /**
+   * Calls `handler` with every update of the node (proposer alice) this client co-signed: answered when pushed,
+   * or taken from the node's co-signed history in a sync.
+   */
+  onUpdate(handler: (update: Update) => void): () => void {
+    this.updateHandlers.add(handler);
+    return () => this.updateHandlers.delete(handler);
+  }
+
   /** Errors of pushed proposals the client refused (a malformed or forked proposal). */
   onError(handler: (error: Error) => void): () => void {
     this.errorHandlers.add(handler);
@@ -203,6 +226,7 @@ export class ClientSession {
             continue;
           }
           await this.channel.restore(u);
+          if (u.update.proposer === "alice") this.updated(u.update);
         }
         if (latest !== undefined && latest.state.nonce > mine && answer.updates.length === 0) {
           throw new ForkError(mine, `the node holds nonce ${latest.state.nonce} but sent no history from ${mine}`);
@@ -235,13 +259,14 @@ export class ClientSession {
     const nonce = proposal.update.state.nonce;
     const current = this.channel.state.nonce;
     let ack: Acknowledgement;
+    let taken: Update | undefined;
     if (nonce === current && current > 0n) {
       ack = await this.ackOfStored(proposal.update);
     } else if (nonce === current + 1n) {
-      ack =
-        proposal.update.proposer === "alice"
-          ? await this.channel.receive(proposal)
-          : await this.acceptRedelivered(proposal);
+      if (proposal.update.proposer === "alice") {
+        ack = await this.channel.receive(proposal);
+        taken = proposal.update;
+      } else ack = await this.acceptRedelivered(proposal);
     } else if (nonce > current + 1n) {
       throw new ForkError(current, `the node proposed nonce ${nonce}; sync first`);
     } else return; // an old proposal: nothing to do
@@ -250,6 +275,19 @@ export class ClientSession {
     } catch (error) {
       // A re-sent acknowledgement the node already stored is refused as a replay: it holds the update.
       if (!(error instanceof RemoteError && error.code === "NONCE")) throw error;
+    } finally {
+      // Co-signed and stored on this side whatever the answer: listeners may act on it (after the ack was sent).
+      if (taken !== undefined) this.updated(taken);
+    }
+  }
+
+  private updated(update: Update): void {
+    for (const h of this.updateHandlers) {
+      try {
+        h(update);
+      } catch {
+        // a listener's failure is not the channel's
+      }
     }
   }
 
@@ -318,6 +356,16 @@ export class ClientSession {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Whether `error` refused the node's answer itself (a malformed answer, a bad signature, not the intent). */
+function refusedAnswer(error: unknown): boolean {
+  return (
+    (error instanceof TransportError && error.reason === "PROTOCOL") ||
+    error instanceof SignatureError ||
+    error instanceof TamperedUpdateError ||
+    error instanceof MalformedUpdateError
+  );
 }
 
 // ───────────────────────────── opening and restoring ─────────────────────────────

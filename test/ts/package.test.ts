@@ -5,6 +5,8 @@
  * peer dependency, from the npm cache when possible) and
  *   - a plain ESM script imports the SDK, the typed-data helpers, the channel-address helper, the typed
  *     bindings and an ABI, computes a channel address and signs a state;
+ *   - every subpath of the exports map (one per room of src/) loads, and every one but the Node.js-only ones
+ *     bundles for a browser with no Node.js built-in;
  *   - TypeScript type-checks a consumer file against the package's declarations.
  */
 import { existsSync } from "node:fs";
@@ -23,6 +25,26 @@ import { computeChannelAddress } from "../../src/protocol/channelAddress.js";
 import { CHANNEL_STATE_TYPES, channelDomain, channelStateDigest } from "../../src/protocol/typedData.js";
 
 const ROOT = hre.config.paths.root;
+/** The package's subpaths by room of src/ (README "Using the package"). */
+const ROOMS = [
+  "./protocol",
+  "./chain",
+  "./stores",
+  "./stores/indexeddb",
+  "./stores/file",
+  "./stores/sqlite",
+  "./stores/postgres",
+  "./channel",
+  "./routing",
+  "./wire",
+  "./client",
+  "./node",
+  "./signers",
+  "./crypto",
+  "./browser",
+];
+/** The subpaths that need Node.js (files, SQLite, PostgreSQL, native secp256k1, the node service). */
+const NODE_ONLY = ["./stores/file", "./stores/sqlite", "./stores/postgres", "./crypto", "./node"];
 const require = createRequire(import.meta.url);
 
 async function runNpm(args: string[], cwd: string, timeoutMs: number) {
@@ -57,7 +79,15 @@ const chainId = BigInt(input.chainId);
 const signature = await new Wallet(input.key).signTypedData(channelDomain(chainId, channel), CHANNEL_STATE_TYPES, state);
 const abiSelector = new Interface(factoryAbi).getFunction("channelAddress").selector;
 const typechainSelector = ChannelFactory__factory.createInterface().getFunction("channelAddress").selector;
+// Every subpath of the exports map loads (the wildcard ones are data files, read above).
+const subpaths = {};
+for (const key of Object.keys(pkg.exports)) {
+  if (key.includes("*") || key === "./package.json") continue;
+  const name = key === "." ? "@switchyard/protocol" : "@switchyard/protocol" + key.slice(1);
+  subpaths[key] = Object.keys(await import(name)).length;
+}
 console.log(JSON.stringify({
+  subpaths,
   channel,
   signature,
   digest: channelStateDigest(chainId, channel, state),
@@ -135,6 +165,8 @@ describe("the npm package (npm pack → install in a throwaway project outside t
       "dist/src/protocol/index.js",
       "dist/src/chain/index.js",
       "dist/src/wire/index.js",
+      "dist/src/client/index.js",
+      "dist/src/node/index.js",
       "dist/src/browser.js",
       "dist/src/stores/indexeddb/index.js",
       "dist/src/signers/index.js",
@@ -217,6 +249,10 @@ describe("the npm package (npm pack → install in a throwaway project outside t
     expect(typechainNames).to.include.members(["ChannelFactory__factory", "HashlockResolver__factory", "factories"]);
     expect(typechainNames.filter((n) => /Mock|Harness|Token__factory|^test$/.test(n))).to.deep.equal([]);
     expect(out.name).to.equal("@switchyard/protocol");
+    // One subpath per room of src/, each loading from the tarball with something exported.
+    const subpaths = out.subpaths as Record<string, number>;
+    expect(Object.keys(subpaths)).to.include.members([".", ...ROOMS, ...NODE_ONLY]);
+    for (const [key, count] of Object.entries(subpaths)) expect(count, key).to.be.above(0);
 
     // The TypeScript consumer: the declarations resolve through the exports map and are precise.
     await writeFile(path.join(project, "check.ts"), CONSUMER_TS);
@@ -255,9 +291,41 @@ describe("the npm package (npm pack → install in a throwaway project outside t
     expect(bundledInputs).to.not.include("node_modules/@switchyard/protocol/dist/src/index.js");
     const bundledImports = Object.values(bundled.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path));
     expect(bundledImports.filter((p) => p.startsWith("node:"))).to.deep.equal([]);
+    // Every subpath but the Node.js-only ones bundles for a browser without a Node.js built-in.
+    const exportsMap = (JSON.parse(await readFile(path.join(installed, "package.json"), "utf8")) as { exports: object })
+      .exports;
+    const browserSafe = Object.keys(exportsMap).filter(
+      (k) => !k.includes("*") && k !== "./package.json" && !NODE_ONLY.includes(k),
+    );
+    expect(browserSafe).to.include.members(ROOMS.filter((r) => !NODE_ONLY.includes(r)));
+    for (const key of browserSafe) {
+      const name = key === "." ? "@switchyard/protocol" : `@switchyard/protocol${key.slice(1)}`;
+      const entry = path.join(project, `entry-${key.replace(/\W+/g, "_")}.mjs`);
+      await writeFile(entry, `export * from "${name}";\n`);
+      const result = await build({
+        entryPoints: [entry],
+        absWorkingDir: project,
+        bundle: true,
+        platform: "browser",
+        format: "esm",
+        write: false,
+        metafile: true,
+        logLevel: "silent",
+      }).catch((error: unknown) => {
+        throw new Error(`${name} does not bundle for a browser: ${(error as Error).message}`);
+      });
+      const imports = Object.values(result.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path));
+      expect(
+        imports.filter((p) => p.startsWith("node:")),
+        name,
+      ).to.deep.equal([]);
+    }
 
     // The operator's command: the `switchyard` bin is installed and answers --help without a config.
-    const help = await runOk(path.join(project, "node_modules", ".bin", "switchyard"), ["node", "--help"], { cwd: project, timeoutMs: 60_000 });
+    const help = await runOk(path.join(project, "node_modules", ".bin", "switchyard"), ["node", "--help"], {
+      cwd: project,
+      timeoutMs: 60_000,
+    });
     expect(help.stdout).to.contain("Usage: switchyard node --config <file>");
 
     const tsc = require.resolve("typescript/bin/tsc");

@@ -1,0 +1,118 @@
+/**
+ * The Switchyard node service as a real child process: `node --import tsx src/cli/main.ts node --config <file>`
+ * under scripts/lib/node-watchdog.mjs, so it stops when this process exits (even when killed), on stop(), or
+ * after its lifetime. Resolves once the node has logged "node listening" (its pino JSON lines on stdout).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { sleep } from "./local-node.js";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "../..");
+const WATCHDOG = path.join(HERE, "node-watchdog.mjs");
+const CLI = path.join(ROOT, "src/cli/main.ts");
+
+export interface NodeProcessOptions {
+  /** The node's config file (src/node/config.ts). */
+  config: string;
+  /** Its environment (the node key's variable goes here). */
+  env: NodeJS.ProcessEnv;
+  /** Stopped after this long whatever happens. Default 10 minutes. */
+  lifetimeMs?: number;
+  /** How long to wait for "node listening". Default 60 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface NodeProcess {
+  /** The node's pid (the watchdog's child). */
+  pid: number;
+  port: number;
+  /** http://127.0.0.1:<port> (health, metrics). */
+  http: string;
+  /** ws://127.0.0.1:<port>/v1 (the wire). */
+  ws: string;
+  /** Everything the node printed so far. */
+  output(): string;
+  /** The node's parsed log lines so far. */
+  logs(): Array<Record<string, unknown>>;
+  /** Stops the node (SIGTERM, a drain, SIGKILL after 15 s) and waits until it has exited. */
+  stop(): Promise<void>;
+}
+
+/** Starts the node on `options.config` and waits until it listens. */
+export async function startNodeService(options: NodeProcessOptions): Promise<NodeProcess> {
+  const { lifetimeMs = 600_000, readyTimeoutMs = 60_000 } = options;
+  const watchdog: ChildProcess = spawn(
+    process.execPath,
+    [WATCHDOG, process.execPath, "--import", "tsx", CLI, "node", "--config", options.config],
+    {
+      cwd: ROOT,
+      env: { ...options.env, SWITCHYARD_NODE_LIFETIME_MS: String(lifetimeMs) },
+      // stdin stays a pipe: when this process dies it closes, and the watchdog stops the node.
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  watchdog.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+  watchdog.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<void>((resolve) =>
+    watchdog.once("exit", (code) => {
+      exitCode = code;
+      resolve();
+    }),
+  );
+  const logs = (): Array<Record<string, unknown>> =>
+    out
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  const kill = (pid: number): void => {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    const listening = logs().find((l) => l.msg === "node listening");
+    const pid = Number(/node-watchdog pid (\d+)/.exec(out)?.[1] ?? 0);
+    if (listening !== undefined && pid !== 0) {
+      const port = Number(listening.port);
+      return {
+        pid,
+        port,
+        http: `http://127.0.0.1:${port}`,
+        ws: `ws://127.0.0.1:${port}/v1`,
+        output: () => out,
+        logs,
+        stop: async () => {
+          if (exitCode !== undefined) return;
+          watchdog.kill("SIGTERM");
+          const timer = setTimeout(() => {
+            kill(pid);
+            watchdog.kill("SIGKILL");
+          }, 15_000);
+          await exited;
+          clearTimeout(timer);
+        },
+      };
+    }
+    if (exitCode !== undefined) throw new Error(`the node exited (${exitCode}) before listening:\n${out}`);
+    if (Date.now() > deadline) {
+      watchdog.kill("SIGKILL");
+      if (pid !== 0) kill(pid);
+      throw new Error(`the node did not listen within ${readyTimeoutMs} ms:\n${out}`);
+    }
+    await sleep(50);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The client when its node goes away (issue 14 item 2), against a real node process and anvil: the node killed
+ * and restarted (reconnect with backoff and jitter, sync first, payments again), and a payment whose node
+ * vanishes mid-way (a typed error within its timeout, then completed or refunded after the restart, never both).
+ */
+
+import { expect } from "chai";
+import { ZeroAddress, type Wallet } from "ethers";
+
+import {
+  NodeUnavailableError,
+  PayeeUnavailableError,
+  PaymentTimeoutError,
+  SwitchyardClient,
+} from "../../../src/client/index.js";
+import { MemoryStore } from "../../../src/stores/store.js";
+import { until } from "../node/harness.js";
+
+import { ETH, collect, rejects, statuses, connectClient, startNetwork, type Network } from "./fixture.js";
+
+describe("SwitchyardClient when its node restarts (real node process, anvil)", function () {
+  this.timeout(240_000);
+  let net: Network;
+  const clients: SwitchyardClient[] = [];
+
+  before(async () => {
+    net = await startNetwork();
+  });
+  after(async () => {
+    for (const c of clients) await c.disconnect().catch(() => undefined);
+    await net?.stop();
+  });
+
+  async function user(name: string, deposit = 2n * ETH, store = new MemoryStore()): Promise<{ client: SwitchyardClient; wallet: Wallet; store: MemoryStore }> {
+    const wallet = await net.user(name);
+    const client = await connectClient(net, wallet, store, { requestTimeoutMs: 5_000 });
+    clients.push(client);
+    if (deposit > 0n) await client.deposit({ asset: ZeroAddress, amount: deposit });
+    return { client, wallet, store };
+  }
+
+  it("test_reconnect_nodeKilledAndRestarted_backsOffSyncsAndPaysAgain", async () => {
+    const payer = await user("restart payer");
+    const payee = await user("restart payee", 0n);
+    await payer.client.pay(await payee.client.invoice({ asset: ZeroAddress, amount: ETH / 10n })); // collateral in place
+    const events = collect(payer.client, "connection");
+    const before = payer.client.balances();
+
+    await net.stopNode(true); // SIGKILL: no drain, no goodbye
+    await until(() => statuses(events).includes("reconnecting"), "the client noticing the loss");
+    expect(payer.client.connected).to.equal(false);
+    // An action while the node is gone fails typed once the wait for a reconnect runs out; nothing is signed.
+    await rejects(payer.client.payNode({ asset: ZeroAddress, amount: 1n }), NodeUnavailableError);
+    const attempts = events.filter((e) => e.status === "reconnecting");
+    expect(attempts.length).to.be.greaterThan(1);
+    for (const a of attempts) expect(a.delayMs).to.be.within(0, 1_000); // full jitter under maxMs
+    expect(attempts.map((a) => a.attempt)).to.deep.equal(attempts.map((_, i) => i + 1));
+
+    await net.restartNode();
+    await until(() => statuses(events).includes("restored"), "the reconnect", 30_000);
+    expect(statuses(events)[0]).to.equal("lost");
+    expect(payer.client.balances()).to.deep.equal(before);
+    await until(() => payee.client.connected, "the payee's reconnect", 30_000);
+    const again = await payer.client.pay(await payee.client.invoice({ asset: ZeroAddress, amount: ETH / 10n }));
+    expect(again.status).to.equal("completed");
+    expect(payee.client.balances()[ZeroAddress]?.mine).to.equal(ETH / 5n);
+  });
+
+  it("test_pay_nodeVanishesMidPayment_rejectsTypedWithinItsTimeoutThenSettlesAfterTheRestart", async () => {
+    const payer = await user("vanish payer");
+    const payeeWallet = await net.user("vanish payee");
+    const payeeStore = new MemoryStore();
+    let payee = await connectClient(net, payeeWallet, payeeStore);
+    await payer.client.pay(await payee.invoice({ asset: ZeroAddress, amount: ETH / 10n }));
+    const invoice = await payee.invoice({ asset: ZeroAddress, amount: ETH / 10n });
+    await payee.disconnect(); // the payee will claim only after the node is back
+
+    const completed = collect(payer.client, "payment-completed");
+    const failed = collect(payer.client, "payment-failed");
+    const before = payer.client.balances()[ZeroAddress]?.mine ?? 0n;
+    const started = Date.now();
+    const pending = payer.client.pay({ ...invoice, timeoutMs: 6_000 }).then(
+      () => expect.fail("the payment cannot complete while the payee is away"),
+      (e: unknown) => e,
+    );
+    await until(() => (payer.client.balances()[ZeroAddress]?.lockedByMe ?? 0n) > 0n, "the lock co-signed");
+    await net.stopNode(true);
+    const error = await pending;
+    expect(Date.now() - started).to.be.lessThan(9_000); // never hangs past its timeout
+    expect(error instanceof PaymentTimeoutError || error instanceof PayeeUnavailableError, String(error)).to.equal(true);
+    expect((await payer.store.payment(invoice.lockHash))?.status).to.equal("locked"); // kept, to be resumed
+
+    // After the restart the payment ends cleanly one way or the other: completed (the node had the lock's
+    // acknowledgement and forwards it to the returning payee), or refunded (the node died before it held the
+    // acknowledgement, so it holds no route for the lock, and gives it back). Never both, never stuck.
+    await net.restartNode();
+    await until(() => payer.client.connected, "the payer's reconnect", 30_000);
+    payee = await connectClient(net, payeeWallet, payeeStore);
+    clients.push(payee);
+    await until(() => completed.length + failed.length > 0, "the resumed payment ending", 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(completed.length + failed.length).to.equal(1);
+    expect(payer.client.balances()[ZeroAddress]?.lockedByMe).to.equal(0n);
+    const fee = payer.client.feeFor(ZeroAddress, ETH / 10n);
+    if (completed.length === 1) {
+      expect(completed[0]?.lockHash).to.equal(invoice.lockHash);
+      expect((await payer.store.payment(invoice.lockHash))?.status).to.equal("completed");
+      expect(payer.client.balances()[ZeroAddress]?.mine).to.equal(before - ETH / 10n - fee);
+      await until(() => payee.balances()[ZeroAddress]?.mine === ETH / 5n, "the payee's claim");
+    } else {
+      expect(failed[0]).to.deep.include({ lockHash: invoice.lockHash, status: "refunded" });
+      expect((await payer.store.payment(invoice.lockHash))?.status).to.equal("refunded");
+      expect(payer.client.balances()[ZeroAddress]?.mine).to.equal(before);
+      expect(payee.balances()[ZeroAddress]?.mine).to.equal(ETH / 10n);
+    }
+  });
+
+});
