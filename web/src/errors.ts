@@ -5,6 +5,27 @@
 import { WalletError } from "../../src/signers/eip1193.js";
 import { SwitchyardError } from "../../src/protocol/errors.js";
 
+/** An amount the user typed is not a positive ETH amount with at most 18 decimals. */
+export class AmountError extends SwitchyardError {
+  constructor(readonly text: string) {
+    super("AMOUNT", `"${text}" is not a positive ETH amount (digits, a point, at most 18 decimals)`);
+  }
+}
+
+/** A recipient the user typed is not an address. */
+export class RecipientError extends SwitchyardError {
+  constructor(readonly text: string) {
+    super("RECIPIENT", `"${text}" is not an address (0x and 40 hex digits)`);
+  }
+}
+
+/** An action was asked for before the page connected. */
+export class NotConnectedError extends SwitchyardError {
+  constructor() {
+    super("NOT_CONNECTED", "connect first (a test key or the browser's wallet)");
+  }
+}
+
 export interface Explained {
   /** The cause, e.g. "SignatureError (SIGNATURE)". */
   title: string;

@@ -7,19 +7,11 @@
 import { formatEther, getAddress, isAddress } from "ethers";
 
 import type { ClientEvents } from "../../src/client/types.js";
-import { SwitchyardError } from "../../src/protocol/errors.js";
 import { parseConfig, type WalletConfig } from "./config.js";
-import { explain } from "./errors.js";
+import { AmountError, NotConnectedError, RecipientError, explain } from "./errors.js";
 import { decodeInvoice, encodeInvoice } from "./invoice.js";
 import { clearError, el, field, logActivity, setBusy, setText, show, showError } from "./view.js";
 import { ETH, connectInjected, connectTestKey, hasInjectedWallet, type Connected } from "./wallet.js";
-
-/** An amount the user typed is not a positive ETH amount with at most 18 decimals. */
-export class AmountError extends SwitchyardError {
-  constructor(text: string) {
-    super("AMOUNT", `"${text}" is not a positive ETH amount (digits, a point, at most 18 decimals)`);
-  }
-}
 
 function parseEth(text: string): bigint {
   const match = /^(\d{1,30})(?:\.(\d{1,18}))?$/.exec(text);
@@ -144,7 +136,7 @@ function wire(config: WalletConfig): void {
       const client = current();
       const amount = parseEth(field("withdraw-amount"));
       const to = field("withdraw-to");
-      if (to !== "" && !isAddress(to)) throw new SwitchyardError("RECIPIENT", `"${to}" is not an address`);
+      if (to !== "" && !isAddress(to)) throw new RecipientError(to);
       const recipient = to === "" ? client.address : getAddress(to);
       const result = await client.withdraw({ asset: ETH, amount, recipient });
       logActivity(
@@ -171,7 +163,7 @@ function wire(config: WalletConfig): void {
 }
 
 function current(): Connected["client"] {
-  if (wallet === undefined) throw new SwitchyardError("NOT_CONNECTED", "connect first");
+  if (wallet === undefined) throw new NotConnectedError();
   return wallet.client;
 }
 

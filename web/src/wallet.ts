@@ -49,6 +49,16 @@ export class FaucetError extends SwitchyardError {
   }
 }
 
+/** The node the page reached is not the one the server announced (another node behind /v1). */
+export class NodeMismatchError extends SwitchyardError {
+  constructor(
+    readonly reached: string,
+    readonly announced: string,
+  ) {
+    super("NODE_MISMATCH", `the node at /v1 is ${reached}, the server announced ${announced}`);
+  }
+}
+
 const TEST_KEY = "switchyard-web-wallet:test-key";
 
 function chainProvider(config: WalletConfig): JsonRpcProvider {
@@ -94,8 +104,10 @@ async function open(
   const store = await IndexedDbStore.open(`switchyard-web-wallet-${address.toLowerCase()}`);
   try {
     const client = await SwitchyardClient.connect({ node: nodeUrl(), signer, sender, store, chain });
-    if (client.nodeInfo.node.toLowerCase() !== config.node.toLowerCase())
-      throw new SwitchyardError("NODE_MISMATCH", `the node is ${client.nodeInfo.node}, the server said ${config.node}`);
+    if (client.nodeInfo.node.toLowerCase() !== config.node.toLowerCase()) {
+      await client.disconnect();
+      throw new NodeMismatchError(client.nodeInfo.node, config.node);
+    }
     return { client, kind, chain, sender, store };
   } catch (error) {
     await store.close().catch(() => undefined);
