@@ -477,6 +477,8 @@ function normalizeDetails(details: UpdateDetails, transition: Transition): Updat
       return { ...details, commitment: transition.payloads.withdraw ?? details.commitment };
     case "close":
       return { type: "close" };
+    case "plain":
+      return { ...details, asset: checksum(details.asset) };
     case "reopen":
       return { type: "reopen", payouts: details.payouts.map(normalizePayout) };
   }

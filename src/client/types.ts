@@ -50,8 +50,10 @@ export interface ClientOptions {
   /** The WebSocket constructor (default: globalThis.WebSocket; in Node.js pass `WebSocket` from "ws"). */
   WebSocket?: WebSocketConstructor;
   reconnect?: ReconnectOptions | false;
-  /** Run the chain watcher for this client's channel (default: true when `chain` is given). */
+  /** Run the chain watcher for this client's channel (default: true when `chain` and a sender are given). */
   watch?: boolean;
+  /** Milliseconds between the watcher's polls (default 4000). */
+  watchIntervalMs?: number;
   /** Unix seconds (default: the system clock). */
   clock?: () => bigint;
   /** Per request to the node (default 10 s). */
@@ -222,11 +224,16 @@ export interface CloseResult {
 // ───────────────────────────── events ─────────────────────────────
 
 export interface PaymentReceivedEvent {
-  lockHash: string;
+  /** "routed": a lock the node forwarded for one of this client's invoices, claimed; "plain": the node paid directly. */
+  kind: "routed" | "plain";
   asset: string;
   amount: bigint;
-  /** The lock the node forwarded to this client, now claimed. */
-  transferId: string;
+  /** The co-signed nonce that credited this client. */
+  nonce: bigint;
+  /** The invoice's lock hash (routed payments). */
+  lockHash?: string;
+  /** The lock the node forwarded to this client, now claimed (routed payments). */
+  transferId?: string;
 }
 
 export interface PaymentCompletedEvent {

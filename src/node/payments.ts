@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import type { LockReader } from "../chain/settlements.js";
 
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
+import { checksum } from "../protocol/address.js";
 import { NonceError } from "../protocol/errors.js";
 import { payloadDigests, verifyPayloads } from "../protocol/signing.js";
 import { payloadsOf } from "../protocol/stateMachine.js";
@@ -152,7 +153,9 @@ export class NodeRouter implements PaymentRouter {
 
   async send(payer: string, details: UpdateDetails, route: RouteInstructionParams): Promise<Proposal> {
     await this.peer(payer);
-    await this.peer(route.recipient);
+    // Only a client the node already has a channel with is a payee: a stranger's address gets no channel created
+    // for it, and the route check refuses it (RouteError "the node has no channel with ...").
+    if (this.options.channels.clients().includes(checksum(route.recipient))) await this.peer(route.recipient);
     const collateral = this.options.collateral?.();
     if (collateral !== undefined) {
       this.node.checkRoute(payer, details, route); // a route the node refuses moves no collateral

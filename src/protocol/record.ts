@@ -221,6 +221,7 @@ function applyCoSigned(record: ChannelRecord, c: CoSignedUpdate, positions: Map<
       record.closed = false;
       break;
     case "deposit":
+    case "plain":
       break;
   }
   record.state = update.state;

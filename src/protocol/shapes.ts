@@ -106,6 +106,8 @@ export function checkDetailsShape(details: UpdateDetails): UpdateDetails {
       return { type: "withdraw", party: details.party, commitment: checkWithdrawShape(details.commitment) };
     case "close":
       return { type: "close" };
+    case "plain":
+      return { type: "plain", asset: address("plain transfer asset", details.asset), amount: uint("amount", details.amount) };
     case "reopen":
       if (!Array.isArray(details.payouts)) throw new MalformedUpdateError("a reopen lists the close's payouts");
       return {

@@ -16,6 +16,8 @@
  *   after a transfer dispute, docs/PROTOCOL.md §12 rule 4), and a new id (DuplicateTransferError);
  * - a resolve pays the responder at most what was locked, exactly what the resolver policy says for the
  *   evidence, and only the responder proposes it (ResolutionError);
+ * - a plain transfer moves a non-zero amount, at most the transfer cap, of an asset the channel holds from the
+ *   proposer's balance to the other party's (NegativeBalanceError when the proposer's balance is short);
  * - a withdraw spends the next withdraw nonce and only the withdrawer's own balance (WithdrawError);
  * - a close needs no active transfer; after a close only a reopen may follow (ChannelClosedError), and a
  *   reopen only a close (ReopenError): it starts the next life cycle from what the close paid (reopen.ts).
@@ -53,6 +55,7 @@ import type {
   DeploymentLimits,
   Party,
   PolicyEnv,
+  PlainTransferDetails,
   ResolveDetails,
   Update,
   UpdateContext,
@@ -138,6 +141,9 @@ export function nextState(
       break;
     case "withdraw":
       transition = withdraw(snapshot, assets, proposer, details);
+      break;
+    case "plain":
+      transition = plain(snapshot, assets, proposer, details, ctx);
       break;
     case "close":
       if (snapshot.transfers.size > 0) {
@@ -333,6 +339,27 @@ function withdraw(snapshot: ChannelSnapshot, assets: AssetState[], proposer: Par
     closed: false,
     payloads: { withdraw: c },
   };
+}
+
+function plain(
+  snapshot: ChannelSnapshot,
+  assets: AssetState[],
+  proposer: Party,
+  d: PlainTransferDetails,
+  ctx: UpdateContext,
+): Transition {
+  const asset = address("plain transfer asset", d.asset);
+  const amount = uint("amount", d.amount);
+  if (amount === 0n) throw new MalformedUpdateError("a plain transfer must move a non-zero amount");
+  const cap = ctx.limits.assets.get(asset)?.transferCap ?? MAX_UINT256;
+  if (amount > cap) throw new TransferCapError(asset, amount, cap);
+  const entry = assets.find((a) => a.asset === asset);
+  const from = proposer === "alice" ? "balanceAlice" : "balanceBob";
+  const balance = entry?.[from] ?? 0n;
+  if (entry === undefined || balance < amount) throw new NegativeBalanceError(asset, proposer, balance, amount);
+  entry[from] -= amount;
+  credit(entry, proposer === "alice" ? "bob" : "alice", amount);
+  return unchangedTransfers(snapshot, assets);
 }
 
 // ───────────────────────────── helpers ─────────────────────────────

@@ -97,6 +97,17 @@ export interface WithdrawDetails {
   commitment: WithdrawCommitment;
 }
 
+/**
+ * A plain transfer: moves `amount` of `asset` from the proposer's balance to the other party's in one update
+ * (no conditional transfer, no transfers-root change). A payment between the two parties of one channel (a client
+ * paying its node, the node refunding an overpayment) needs no lock: both sign the resulting balances at once.
+ */
+export interface PlainTransferDetails {
+  type: "plain";
+  asset: string;
+  amount: bigint;
+}
+
 /** Closes the channel cooperatively with a final state (no transfer may be active). */
 export interface CloseDetails {
   type: "close";
@@ -104,7 +115,14 @@ export interface CloseDetails {
 
 export type { ReopenDetails } from "./reopen.js";
 
-export type UpdateDetails = DepositDetails | CreateDetails | ResolveDetails | WithdrawDetails | CloseDetails | ReopenDetails;
+export type UpdateDetails =
+  | DepositDetails
+  | CreateDetails
+  | ResolveDetails
+  | WithdrawDetails
+  | CloseDetails
+  | ReopenDetails
+  | PlainTransferDetails;
 export type UpdateType = UpdateDetails["type"];
 
 /** An update as proposed: what changes, who proposes it, and the state it leads to (what the proposer signs). */

@@ -143,6 +143,7 @@ export const updateDetails = z.discriminatedUnion("type", [
   }),
   z.strictObject({ type: z.literal("withdraw"), party, commitment: withdrawCommitment }),
   z.strictObject({ type: z.literal("close") }),
+  z.strictObject({ type: z.literal("plain"), asset: address, amount: uint256 }),
   z.strictObject({
     type: z.literal("reopen"),
     payouts: z

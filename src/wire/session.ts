@@ -246,12 +246,13 @@ export class ClientSession {
     const nonce = proposal.update.state.nonce;
     const current = this.channel.state.nonce;
     let ack: Acknowledgement;
+    let taken: Update | undefined;
     if (nonce === current && current > 0n) {
       ack = await this.ackOfStored(proposal.update);
     } else if (nonce === current + 1n) {
       if (proposal.update.proposer === "alice") {
         ack = await this.channel.receive(proposal);
-        this.updated(proposal.update);
+        taken = proposal.update;
       } else ack = await this.acceptRedelivered(proposal);
     } else if (nonce > current + 1n) {
       throw new ForkError(current, `the node proposed nonce ${nonce}; sync first`);
@@ -261,6 +262,9 @@ export class ClientSession {
     } catch (error) {
       // A re-sent acknowledgement the node already stored is refused as a replay: it holds the update.
       if (!(error instanceof RemoteError && error.code === "NONCE")) throw error;
+    } finally {
+      // Co-signed and stored on this side whatever the answer: listeners may act on it (after the ack was sent).
+      if (taken !== undefined) this.updated(taken);
     }
   }
 

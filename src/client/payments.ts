@@ -1,0 +1,261 @@
+/**
+ * Routed payments on both sides, kept in the client's store so they survive a reconnect or a restart.
+ *
+ * Payer: `pay` locks `amount + fee` to the node under the payee's lock hash; the payment is settled by the node's
+ * resolve of that lock (pushed, or taken in a sync after a reconnect): the preimage (the receipt) completes it, a
+ * zero payout (the node's refund) fails it. Payee: `invoice` keeps a fresh preimage in the store; when the node
+ * forwards a lock under that hash (at least the invoice's amount, in its asset) the client claims it with the
+ * preimage, once. Nothing is claimed or paid that the store does not know as this client's own.
+ */
+import { ZeroHash } from "ethers";
+
+import { checksum } from "../protocol/address.js";
+import { hashlockTerms } from "../protocol/policies.js";
+import { decodeHashlockResolution, encodeHashlockResolution, hashlockLock, randomPreimage } from "../protocol/resolvers.js";
+import { normalizeTransfer, transferId as transferIdOf, type Transfer } from "../protocol/transfers.js";
+import type { Update } from "../protocol/types.js";
+import type { SwitchyardStore } from "../stores/store.js";
+import type { ClientSession, PaymentNotice } from "../wire/session.js";
+import type { Emitter } from "./emitter.js";
+import { PaymentFailedError } from "./errors.js";
+import type { ClientEvents, Invoice, PaymentResult } from "./types.js";
+
+/** What the store keeps of a payment (its `body`), by lock hash. */
+export interface PayerRecord {
+  role: "payer";
+  to: string;
+  asset: string;
+  amount: bigint;
+  fee: bigint;
+  transferId: string;
+  preimage?: string;
+}
+
+export interface InvoiceRecord {
+  role: "payee";
+  asset: string;
+  amount: bigint;
+  /** The forwarded lock this client claimed. */
+  transferId?: string;
+}
+
+type Settle = { resolve(result: PaymentResult): void; reject(error: Error): void };
+
+interface Outgoing {
+  lockHash: string;
+  record: PayerRecord;
+  status: string;
+  waiters: Settle[];
+}
+
+export interface PaymentsHost {
+  store: SwitchyardStore;
+  events: Emitter<ClientEvents>;
+  address: () => string;
+  node: () => string;
+  hashlock: () => string | undefined;
+  /** The open session (throws when there is none). */
+  session: () => ClientSession;
+}
+
+export class Payments {
+  private readonly outgoing = new Map<string, Outgoing>();
+  private readonly byTransfer = new Map<string, string>();
+  private readonly claiming = new Set<string>();
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly host: PaymentsHost) {}
+
+  /** Reloads the payments a previous run left open, then settles or claims what the channel shows now. */
+  async load(): Promise<void> {
+    for (const r of await this.host.store.payments({ statuses: ["locking", "locked"] })) {
+      const body = r.body as PayerRecord;
+      if (body?.role !== "payer") continue;
+      this.remember(r.lockHash, body, r.status);
+    }
+  }
+
+  // ───────────────────────────── payer ─────────────────────────────
+
+  /** Records the payment (status "locking") before its lock is sent: a crash after sending still finds it. */
+  async begin(lockHash: string, record: PayerRecord): Promise<Outgoing> {
+    await this.save(lockHash, "locking", record);
+    return this.remember(lockHash, record, "locking");
+  }
+
+  /** The lock was co-signed. */
+  async locked(lockHash: string): Promise<void> {
+    const o = this.outgoing.get(lockHash);
+    if (o === undefined || o.status !== "locking") return;
+    o.status = "locked";
+    await this.save(lockHash, "locked", o.record);
+  }
+
+  /** The lock was never signed by the node: the payment is forgotten (nothing moved). */
+  async abandon(lockHash: string): Promise<void> {
+    const o = this.outgoing.get(lockHash);
+    if (o === undefined) return;
+    this.forget(o);
+    await this.save(lockHash, "abandoned", o.record);
+  }
+
+  /** Resolves when the payment completes; rejects with PaymentFailedError when it is refunded. */
+  settled(lockHash: string): Promise<PaymentResult> {
+    const o = this.outgoing.get(lockHash);
+    if (o === undefined) return Promise.reject(new PaymentFailedError(lockHash, "unknown", "not a payment of this client"));
+    return new Promise((resolve, reject) => o.waiters.push({ resolve, reject }));
+  }
+
+  /** The last status the node reported for a payment of this client. */
+  statusOf(lockHash: string): string | undefined {
+    return this.outgoing.get(lockHash)?.status;
+  }
+
+  onNotice(n: PaymentNotice): void {
+    const o = this.outgoing.get(n.lockHash);
+    if (o !== undefined && n.role === "payer" && o.status !== "locking") o.status = n.status;
+  }
+
+  /** Every update of the node this client co-signed: settles payments, claims invoices, reports plain payments. */
+  onNodeUpdate(update: Update): void {
+    const d = update.details;
+    if (d.type === "resolve") {
+      const lockHash = this.byTransfer.get(d.transferId.toLowerCase());
+      if (lockHash !== undefined) void this.settle(lockHash, d.toResponder, d.resolverData, update.state.nonce);
+    } else if (d.type === "create") {
+      void this.claimIfInvoiced(d.transfer).catch((e: unknown) => this.host.events.emit("error", asError(e)));
+    } else if (d.type === "plain") {
+      this.host.events.emit("payment-received", { kind: "plain", asset: d.asset, amount: d.amount, nonce: update.state.nonce });
+    }
+  }
+
+  /** After a (re)connect: payments whose lock left the channel meanwhile are settled from the stored history. */
+  async reconcile(session: ClientSession): Promise<void> {
+    const active = new Set(session.channel.transfers.list().map((t) => t.id.toLowerCase()));
+    for (const o of [...this.outgoing.values()]) {
+      if (o.status === "locking" || active.has(o.record.transferId)) continue;
+      const history = await this.host.store.history(session.channel.address);
+      const resolved = history.find(
+        (c) => c.update.details.type === "resolve" && c.update.details.transferId.toLowerCase() === o.record.transferId,
+      );
+      const d = resolved?.update.details;
+      if (d?.type === "resolve") await this.settle(o.lockHash, d.toResponder, d.resolverData, resolved!.update.state.nonce);
+    }
+    for (const t of session.channel.transfers.list()) {
+      await this.claimIfInvoiced(t.transfer).catch((e: unknown) => this.host.events.emit("error", asError(e)));
+    }
+  }
+
+  private async settle(lockHash: string, toResponder: bigint, resolverData: string, nonce: bigint): Promise<void> {
+    const o = this.outgoing.get(lockHash);
+    if (o === undefined) return;
+    this.forget(o);
+    const r = o.record;
+    if (toResponder > 0n) {
+      const preimage = decodeHashlockResolution(resolverData);
+      await this.save(lockHash, "completed", { ...r, preimage });
+      const result: PaymentResult = {
+        lockHash,
+        to: r.to,
+        asset: r.asset,
+        amount: r.amount,
+        fee: r.fee,
+        transferId: r.transferId,
+        preimage,
+        status: "completed",
+      };
+      this.host.events.emit("payment-completed", { lockHash, asset: r.asset, amount: r.amount + r.fee, transferId: r.transferId });
+      for (const w of o.waiters) w.resolve(result);
+    } else {
+      await this.save(lockHash, "refunded", r);
+      const reason = `the node refunded the lock at nonce ${nonce} (the payee did not claim it)`;
+      this.host.events.emit("payment-failed", { lockHash, status: "refunded", reason });
+      for (const w of o.waiters) w.reject(new PaymentFailedError(lockHash, "refunded", reason));
+    }
+  }
+
+  private remember(lockHash: string, record: PayerRecord, status: string): Outgoing {
+    const o: Outgoing = { lockHash, record, status, waiters: [] };
+    this.outgoing.set(lockHash, o);
+    this.byTransfer.set(record.transferId, lockHash);
+    return o;
+  }
+
+  private forget(o: Outgoing): void {
+    this.outgoing.delete(o.lockHash);
+    this.byTransfer.delete(o.record.transferId);
+  }
+
+  // ───────────────────────────── payee ─────────────────────────────
+
+  async invoice(asset: string, amount: bigint): Promise<Invoice> {
+    const preimage = randomPreimage();
+    const lockHash = hashlockLock(preimage).toLowerCase();
+    const record: InvoiceRecord = { role: "payee", asset: checksum(asset), amount };
+    await this.enqueue(async () => {
+      await this.host.store.write({
+        preimages: [{ lockHash, resolverData: encodeHashlockResolution(preimage), source: "invoice", learnedAt: Date.now() }],
+        payments: [{ payment: this.paymentRow(lockHash, "invoiced", record), expectedVersion: 0 }],
+      });
+    });
+    return { to: this.host.address(), asset: record.asset, amount, lockHash };
+  }
+
+  /** Claims `transfer` (the node's lock to this client) when it pays one of this client's open invoices. */
+  private async claimIfInvoiced(transfer: Transfer): Promise<void> {
+    const t = normalizeTransfer(transfer);
+    const hashlock = this.host.hashlock();
+    if (hashlock === undefined || t.resolver !== checksum(hashlock) || t.responder !== this.host.address()) return;
+    const { lockHash } = hashlockTerms(t.data);
+    const key = lockHash.toLowerCase();
+    if (this.claiming.has(key)) return;
+    const row = await this.host.store.payment(key);
+    const invoice = row?.body as InvoiceRecord | undefined;
+    if (row === undefined || row.status !== "invoiced" || invoice?.role !== "payee") return;
+    if (t.asset !== invoice.asset || t.amount < invoice.amount) {
+      this.host.events.emit("error", new PaymentFailedError(key, "underpaid", `the node forwarded ${t.amount} of ${t.asset} for an invoice of ${invoice.amount} of ${invoice.asset}: not claimed`));
+      return;
+    }
+    const preimage = await this.host.store.preimage(key);
+    if (preimage === undefined) return;
+    this.claiming.add(key);
+    try {
+      const id = transferIdOf(t);
+      const state = await this.host.session().propose({ type: "resolve", transferId: id, toResponder: t.amount, resolverData: preimage.resolverData });
+      await this.save(key, "received", { ...invoice, transferId: id }, row.version);
+      this.host.events.emit("payment-received", { kind: "routed", asset: t.asset, amount: t.amount, nonce: state.state.nonce, lockHash: key, transferId: id });
+    } finally {
+      this.claiming.delete(key);
+    }
+  }
+
+  // ───────────────────────────── store ─────────────────────────────
+
+  private paymentRow(lockHash: string, status: string, body: PayerRecord | InvoiceRecord) {
+    return {
+      lockHash,
+      status,
+      upstreamPeer: body.role === "payer" ? this.host.address() : this.host.node(),
+      upstreamTransferId: body.role === "payer" ? body.transferId : (body.transferId ?? ZeroHash),
+      body,
+      updatedAt: Date.now(),
+    };
+  }
+
+  private save(lockHash: string, status: string, body: PayerRecord | InvoiceRecord, version?: number): Promise<void> {
+    return this.enqueue(async () => {
+      const expectedVersion = version ?? (await this.host.store.payment(lockHash))?.version ?? 0;
+      await this.host.store.write({ payments: [{ payment: this.paymentRow(lockHash, status, body), expectedVersion }] });
+    });
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.writes.then(task);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
