@@ -66,7 +66,11 @@ export function explain(error: unknown): Explained {
     const because = cause instanceof Error && cause.message !== "" ? ` (because: ${explain(cause).detail})` : "";
     return { title: `${error.name} (${error.code})`, detail: `${error.message}${because}` };
   }
-  if (isEthersError(error)) return { title: `chain error (${error.code})`, detail: error.shortMessage };
+  if (isEthersError(error))
+    return {
+      title: error.code === "ACTION_REJECTED" ? `wallet refused (${error.code})` : `ethers ${error.code}`,
+      detail: error.shortMessage,
+    };
   if (error instanceof Error) return { title: `unexpected ${error.name}`, detail: error.message };
   return { title: "unexpected failure", detail: String(error) };
 }

@@ -65,10 +65,20 @@ function subscribe(connected: Connected): void {
       void refresh();
     });
   };
-  on("payment-received", (e) => logActivity("in", `received ${eth(e.amount)} ETH (lock ${short(e.lockHash)})`));
+  on("payment-received", (e) =>
+    logActivity(
+      "in",
+      `received ${eth(e.amount)} ETH ${e.lockHash !== undefined ? `(invoice ${short(e.lockHash)})` : "from the node"}`,
+    ),
+  );
   on("payment-completed", (e) => logActivity("out", `payment ${short(e.lockHash)} completed (${eth(e.amount)} ETH)`));
   on("payment-failed", (e) => logActivity("failed", `payment ${short(e.lockHash)} failed (${e.status}): ${e.reason}`));
-  on("deposit", (e) => logActivity("info", `deposit reconciled: ${eth(e.totalDeposited)} ETH deposited in total`));
+  on("deposit", (e) =>
+    logActivity(
+      "info",
+      `deposit reconciled: ${eth(e.totalDeposited)} ETH by you, ${eth(e.totalDepositedByNode)} ETH by the node in total`,
+    ),
+  );
   on("dispute", (e) => logActivity(e.kind === "error" ? "failed" : "info", `watcher: ${e.kind}: ${e.detail}`));
   on("connection", (e) => {
     setText("connection", e.status);
@@ -152,6 +162,7 @@ function wire(config: WalletConfig): void {
       void act("closing the channel", async () => {
         const result = await current().close();
         const paid = result.payouts.find((p) => p.asset === ETH);
+        setText("channel-state", `closed at nonce ${result.nonce} (paid out on chain)`);
         logActivity(
           "info",
           `channel closed at nonce ${result.nonce}: ${eth(paid?.mine ?? 0n)} ETH to you, ` +

@@ -12,7 +12,7 @@ import { BrowserProvider, JsonRpcProvider, Wallet, ZeroAddress, type Signer } fr
 
 import { SwitchyardClient } from "../../src/client/index.js";
 import { SwitchyardError } from "../../src/protocol/errors.js";
-import type { Eip1193Provider } from "../../src/protocol/signing.js";
+import type { ChannelSigner, Eip1193Provider } from "../../src/protocol/signing.js";
 import { Eip1193Signer, WalletError } from "../../src/signers/eip1193.js";
 import { IndexedDbStore } from "../../src/stores/indexeddb/index.js";
 import type { WalletConfig } from "./config.js";
@@ -96,11 +96,11 @@ async function fund(address: string): Promise<void> {
 async function open(
   config: WalletConfig,
   kind: SignerKind,
-  signer: Signer | Eip1193Signer,
+  signer: Signer | ChannelSigner,
   sender: Signer,
   chain: JsonRpcProvider,
 ): Promise<Connected> {
-  const address = signer instanceof Eip1193Signer ? signer.address : await signer.getAddress();
+  const address = "getAddress" in signer ? await signer.getAddress() : signer.address;
   const store = await IndexedDbStore.open(`switchyard-web-wallet-${address.toLowerCase()}`);
   try {
     const client = await SwitchyardClient.connect({ node: nodeUrl(), signer, sender, store, chain });
@@ -127,7 +127,10 @@ export async function connectTestKey(config: WalletConfig): Promise<Connected> {
 export async function connectInjected(config: WalletConfig): Promise<Connected> {
   const ethereum = (globalThis as { ethereum?: Eip1193Provider }).ethereum;
   if (ethereum === undefined) throw new NoInjectedWalletError();
-  const signer = await Eip1193Signer.connect(ethereum);
+  const wallet = await Eip1193Signer.connect(ethereum);
+  // SwitchyardClient.connect copies the signer's own properties (`{ ...signer }`), which drops a class's
+  // methods: hand it the wallet signer as a plain ChannelSigner object until src/client keeps the instance.
+  const signer: ChannelSigner = { address: wallet.address, sign: (request) => wallet.sign(request) };
   const walletChain = BigInt((await ethereum.request({ method: "eth_chainId" })) as string);
   if (walletChain !== BigInt(config.chainId))
     throw new WalletError(

@@ -5,11 +5,13 @@
  * - "payee" connects with an injected EIP-1193 wallet (`window.ethereum`, answered by a key held in this test,
  *   as an extension answers from its background page): every signature it is asked for is readable EIP-712
  *   typed data of the Switchyard domain.
- * Both deposit; the payee makes an invoice, the payer pays it through the node, and the payee's page shows the
+ * The payee first declines the login in its wallet (shown as `WalletError (rejected)`), then connects. Both
+ * deposit; the payee makes an invoice, the payer pays it through the node, and the payee's page shows the
  * incoming payment live; both pages' balances agree with the node's co-signed state (read by logging in to
  * the node as each user); a bad invoice and an overpayment are shown by their typed cause; the payer
- * withdraws to a fresh address and the chain shows it; the payee closes and is paid on chain. Screenshots of
- * both pages go to test-output/webwallet/. The demo then stops on SIGTERM and its port closes.
+ * withdraws to a fresh address and the chain shows it; a second tab of the payer is refused its store
+ * (StoreLockedError) and a reload restores the channel from IndexedDB; the payee closes and is paid on chain.
+ * Screenshots of both pages go to test-output/webwallet/. The demo then stops on SIGTERM and its port closes.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir } from "node:fs/promises";
@@ -99,6 +101,7 @@ async function injectWallet(
   wallet: Wallet,
   chainId: bigint,
   signed: Array<{ primaryType: string; domain: Record<string, unknown>; message: Record<string, unknown> }>,
+  control: { refuseNextSignature: boolean },
 ): Promise<void> {
   const provider = wallet.provider as JsonRpcProvider;
   await context.exposeFunction("__testWallet", async (method: string, paramsJson: string): Promise<string> => {
@@ -108,6 +111,10 @@ async function injectWallet(
       if (method === "eth_requestAccounts" || method === "eth_accounts") result = [wallet.address.toLowerCase()];
       else if (method === "eth_chainId") result = toQuantity(chainId);
       else if (method === "eth_signTypedData_v4") {
+        if (control.refuseNextSignature) {
+          control.refuseNextSignature = false;
+          return JSON.stringify({ error: { code: 4001, message: "User rejected the request." } });
+        }
         if (String(params[0]).toLowerCase() !== wallet.address.toLowerCase()) throw new Error("not this account");
         const data = JSON.parse(String(params[1])) as {
           types: Record<string, TypedDataField[]>;
@@ -190,7 +197,8 @@ describe("the web wallet (npm run demo:web) in two browser contexts", function (
     const payeeKey = Wallet.createRandom().connect(chain);
     const signed: Array<{ primaryType: string; domain: Record<string, unknown>; message: Record<string, unknown> }> =
       [];
-    await injectWallet(payeeContext, new Wallet(payeeKey.privateKey, chain), chainId, signed);
+    const control = { refuseNextSignature: false };
+    await injectWallet(payeeContext, new Wallet(payeeKey.privateKey, chain), chainId, signed, control);
 
     const payer = await payerContext.newPage();
     const payee = await payeeContext.newPage();
@@ -203,6 +211,10 @@ describe("the web wallet (npm run demo:web) in two browser contexts", function (
     // The payer's context has no wallet: the page says so and offers the test key.
     expect(await payer.getByTestId("connect-injected").isDisabled()).to.equal(true);
 
+    // The user declines the wallet's first request (the node login): shown by its cause, then connected.
+    control.refuseNextSignature = true;
+    await payee.getByTestId("connect-injected").click();
+    expect(await shownError(payee)).to.deep.include({ title: "WalletError (rejected)" });
     await payer.getByTestId("connect-test-key").click();
     await payee.getByTestId("connect-injected").click();
     await waitText(payer, "signer-kind", "test key");
@@ -272,6 +284,24 @@ describe("the web wallet (npm run demo:web) in two browser contexts", function (
     expect(await chain.getBalance(recipient)).to.equal(parseEther("0.5"));
     await waitText(payer, "balance-mine", "0.25");
 
+    // A second tab of the payer's account cannot open its store; a reload restores the channel from IndexedDB.
+    const secondTab = await payerContext.newPage();
+    echoPageErrors(secondTab, "payer tab 2");
+    await secondTab.goto(url);
+    await secondTab.getByTestId("connect-test-key").click();
+    expect((await shownError(secondTab)).title).to.equal("StoreLockedError (STORE_LOCKED)");
+    await secondTab.close();
+    await payer.reload();
+    await payer.getByTestId("connect-test-key").click();
+    await waitText(payer, "address", payerAddress);
+    await waitText(payer, "balance-mine", "0.25");
+    const databases = await payer.evaluate(async () => {
+      const idb = (globalThis as unknown as { indexedDB: { databases(): Promise<Array<{ name?: string }>> } })
+        .indexedDB;
+      return (await idb.databases()).map((d) => d.name);
+    });
+    expect(databases).to.include(`switchyard-web-wallet-${payerAddress.toLowerCase()}`);
+
     // Every signature the payee's wallet was asked for was readable typed data of the Switchyard domain.
     expect(signed.length, "signatures asked of the injected wallet").to.be.greaterThan(2);
     for (const s of signed)
@@ -286,6 +316,7 @@ describe("the web wallet (npm run demo:web) in two browser contexts", function (
     const before = await chain.getBalance(payeeKey.address);
     await payee.getByTestId("close").click();
     const closeTx = await waitActivity(payee, "info", /channel closed/);
+    expect(await payee.getByTestId("channel-state").textContent()).to.match(/^closed at nonce \d+/);
     const receipt = await chain.getTransactionReceipt(closeTx as string);
     expect(receipt?.status).to.equal(1);
     const gas = (receipt?.gasUsed ?? 0n) * (receipt?.gasPrice ?? 0n);
@@ -298,6 +329,7 @@ describe("the web wallet (npm run demo:web) in two browser contexts", function (
     console.log(`      screenshots: ${path.relative(ROOT, OUTPUT)}/payer.png, payee.png`);
 
     // The demo stops on SIGTERM: exit code 0, its port closed.
+    for (const c of contexts.splice(0)) await c.close();
     demo.child.kill("SIGTERM");
     expect(await demo.exited, demo.output()).to.equal(0);
     const refused = await fetch(`${url}config.json`).then(
