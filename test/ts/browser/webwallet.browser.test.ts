@@ -28,18 +28,23 @@ import { WireClient } from "../../../src/wire/client.js";
 import { ROOT, echoPageErrors, useChromium } from "./chromium.js";
 
 const OUTPUT = path.join(ROOT, "test-output/webwallet");
+const WATCHDOG = path.join(ROOT, "scripts/lib/node-watchdog.mjs");
 
-/** Starts `npm run demo:web`'s script and waits for the URL it prints. */
+/**
+ * Starts `npm run demo:web`'s script under the watchdog (it stops when this process goes away, even killed,
+ * or after 4 minutes) and waits for the URL it prints.
+ */
 async function startDemo(): Promise<{
   url: string;
   child: ChildProcess;
   output(): string;
   exited: Promise<number | null>;
 }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/demo-web.ts")], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [WATCHDOG, process.execPath, "--import", "tsx", path.join(ROOT, "scripts/demo-web.ts")],
+    { cwd: ROOT, env: { ...process.env, SWITCHYARD_NODE_LIFETIME_MS: "240000" }, stdio: ["pipe", "pipe", "pipe"] },
+  );
   let out = "";
   child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
@@ -52,7 +57,7 @@ async function startDemo(): Promise<{
     if (url !== undefined) return { url, child, output: () => out, exited };
     if (code !== undefined) throw new Error(`demo:web exited (${code}) before serving:\n${out}`);
     if (Date.now() > deadline) {
-      child.kill("SIGKILL");
+      child.kill("SIGTERM"); // the watchdog stops the demo
       throw new Error(`demo:web printed no URL within 120 s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -178,15 +183,20 @@ describe("the web wallet (npm run demo:web) in two browser contexts", function (
     this.timeout(60_000);
     for (const c of contexts) await c.close();
     if (demo !== undefined && demo.child.exitCode === null) {
-      demo.child.kill("SIGKILL");
+      // SIGTERM to the watchdog: it stops the demo (a SIGKILL would orphan it); SIGKILL only if that hangs.
+      demo.child.kill("SIGTERM");
+      const timer = setTimeout(() => demo?.child.kill("SIGKILL"), 20_000);
       await demo.exited;
+      clearTimeout(timer);
     }
   });
 
   it("test_webWallet_twoUsers_depositPayLiveWithdrawClose_agreeWithTheNodeAndTheChain", async function () {
     this.timeout(240_000);
+    const started = Date.now();
     demo = await startDemo();
     const { url } = demo;
+    console.log(`      demo:web serving after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const chain = new JsonRpcProvider(`${url}rpc`, undefined, { staticNetwork: true, cacheTimeout: -1 });
     const chainId = (await chain.getNetwork()).chainId;
     const wsUrl = `${url.replace(/^http/, "ws")}v1`;
