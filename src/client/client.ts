@@ -26,6 +26,7 @@ import { conditionalTransfer, routedLock } from "./conditions.js";
 import { Connection } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import {
+  AmountError,
   ChainRequiredError,
   InsufficientBalanceError,
   NodeUnavailableError,
@@ -165,7 +166,7 @@ export class SwitchyardClient implements SwitchyardClientApi {
   async deposit(params: DepositParams): Promise<DepositResult> {
     const asset = checksum(params.asset);
     const { chain, sender } = this.chainAccess("deposit", params.from);
-    if (params.amount <= 0n) throw new InsufficientBalanceError(asset, params.amount, 0n, "deposit");
+    if (params.amount <= 0n) throw new AmountError(params.amount, "deposit");
     const s = await this.ready();
     this.checkOpen(s);
     const mined = await sendDeposit(sender, s.channel.address, asset, params.amount);
@@ -181,7 +182,7 @@ export class SwitchyardClient implements SwitchyardClientApi {
   }
 
   async invoice(params: InvoiceParams): Promise<Invoice> {
-    if (params.amount <= 0n) throw new InsufficientBalanceError(checksum(params.asset), params.amount, 0n, "invoice");
+    if (params.amount <= 0n) throw new AmountError(params.amount, "invoice");
     return this.payments.invoice(params.asset, params.amount);
   }
 
@@ -193,6 +194,7 @@ export class SwitchyardClient implements SwitchyardClientApi {
     const asset = checksum(params.asset);
     const to = checksum(params.to);
     const lockHash = params.lockHash.toLowerCase();
+    if (params.amount <= 0n) throw new AmountError(params.amount, "pay");
     if (to === this.address) throw new PayeeUnavailableError(to, "unknown", "a client cannot pay itself through its node");
     const fee = this.feeFor(asset, params.amount);
     const total = params.amount + fee;
@@ -372,8 +374,9 @@ export class SwitchyardClient implements SwitchyardClientApi {
 
   /** Refuses before anything is signed: a non-positive amount, one above the free balance or the transfer cap. */
   private checkSpend(s: ClientSession, asset: string, amount: bigint, what: string, capped = true): void {
+    if (amount <= 0n) throw new AmountError(amount, what);
     const available = balanceOf(s.channel, asset).mine;
-    if (amount <= 0n || amount > available) throw new InsufficientBalanceError(asset, amount, available, what);
+    if (amount > available) throw new InsufficientBalanceError(asset, amount, available, what);
     const cap = s.info.limits.assets.find((a) => a.asset === asset)?.transferCap ?? MAX_UINT256;
     if (capped && amount > cap) throw new TransferCapError(asset, amount, cap);
   }

@@ -18,6 +18,16 @@ export class InsufficientBalanceError extends SwitchyardError {
   }
 }
 
+/** An amount that is not a positive integer (a payment, a deposit, a withdraw, an invoice of zero). */
+export class AmountError extends SwitchyardError {
+  constructor(
+    readonly amount: bigint,
+    what: string,
+  ) {
+    super("AMOUNT", `cannot ${what} ${amount}: the amount must be positive`);
+  }
+}
+
 /** Why a payee cannot be paid: the node has no channel with it, or it is not connected. */
 export type PayeeUnavailableReason = "unknown" | "offline";
 

@@ -28,6 +28,9 @@ export function clientError(error: unknown, ctx: FailureContext): Error {
   if (error instanceof RemoteError) {
     if (ctx.payee !== undefined && error.code === "ROUTE" && /no channel with/.test(error.message))
       return new PayeeUnavailableError(ctx.payee, "unknown", error.message);
+    // The node could not get the payee's answer (its collateral deposit or the forward): the payee is offline.
+    if (ctx.payee !== undefined && error.code === "PEER" && error.message.includes(ctx.payee))
+      return new PayeeUnavailableError(ctx.payee, "offline", error.message);
     return error;
   }
   // A proposal of the node that is not what this client asked for, or not signed by the node: never signed here.

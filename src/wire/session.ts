@@ -135,6 +135,13 @@ export class ClientSession {
         details: intent,
         ...(route !== undefined ? { route } : {}),
       });
+      const nonce = proposal.update.state.nonce;
+      if (nonce > this.channel.state.nonce + 1n) {
+        // Another device of this user moved the channel meanwhile: take its updates first (sync checks they
+        // continue this client's history, else ForkError); the sync then answers this proposal as ours.
+        await this.sync();
+        if (this.channel.state.nonce >= nonce) return this.channel.latest as SignedState;
+      }
       const ack = await accept(this.channel, proposal, intent);
       await this.wire.request("channel.acknowledge", { ack });
       return this.channel.latest as SignedState;

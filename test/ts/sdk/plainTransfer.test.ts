@@ -89,10 +89,11 @@ describe("plain transfer update (src/protocol/stateMachine.ts)", () => {
   });
 
   it("test_plainTransfer_revertsOnOverdraftForgedOrProposed", async () => {
-    await rejects(p.alice.propose(plain(10n * ETH + 1n)), NegativeBalanceError);
+    await run(p.alice, p.bob, plain(5n * ETH)); // alice keeps 5 ETH (below the 10 ETH cap, so the cap is not what refuses)
+    await rejects(p.alice.propose(plain(5n * ETH + 1n)), NegativeBalanceError);
     // A state alice signed that moves more than she holds: bob refuses it and stores nothing.
-    const details = plain(10n * ETH + 1n);
-    const state = { ...p.bob.state, nonce: 2n, assets: [{ ...p.bob.state.assets[0]!, balanceAlice: 0n, balanceBob: 20n * ETH + 1n }] };
+    const details = plain(5n * ETH + 1n);
+    const state = { ...p.bob.state, nonce: 3n, assets: [{ ...p.bob.state.assets[0]!, balanceAlice: 0n, balanceBob: 20n * ETH }] };
     await refused(await forge({ proposer: "alice", details, state }), NegativeBalanceError);
   });
 
