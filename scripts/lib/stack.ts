@@ -163,11 +163,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const provider: RpcProvider = connection.ethers.provider;
   let bridge: RpcBridge | undefined;
   let node: NodeProcess | undefined;
+  let journal: string | undefined;
   const stop = async (): Promise<void> => {
     await node?.stop();
     await bridge?.close();
     if (ownConnection) await connection.close();
     await rm(dir, { recursive: true, force: true });
+    if (journal !== undefined) await rm(journal, { recursive: true, force: true });
   };
   try {
     let url: string;
@@ -200,9 +202,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         transferCap: t.transferCap ?? 100_000n * unit,
       });
     }
+    // On a local node, Ignition keeps a journal under ignition/deployments/: one of the stack's own (removed by
+    // stop()), so that a deployment made there with other parameters (`npx hardhat deploy`) is left alone.
+    if (connection.networkConfig.type !== "edr-simulated") {
+      journal = path.join(hre.config.paths.ignition, "deployments", `switchyard-stack-${process.pid}-${Date.now()}`);
+    }
     const result = await deploySwitchyard(hre, connection, params, {
       log,
       deploymentsDir: path.join(dir, "deployments"),
+      ...(journal !== undefined ? { deploymentId: path.basename(journal) } : {}),
     });
 
     const nodeKey = testKey("node");
