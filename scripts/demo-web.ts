@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 
 import type { WalletConfig } from "../web/src/config.js";
 import type { Stack } from "./lib/stack.js";
+import type { WebBundle } from "./lib/web-bundle.js";
 import type { WebServer } from "./lib/web-server.js";
 
 const USAGE = `usage: npm run demo:web [-- --port <n>]
@@ -45,13 +46,11 @@ function parseFlags(argv: readonly string[]): { port: number; help: boolean } | 
   return { port: Number(text), help: false };
 }
 
-async function serve(stack: Stack, root: string, port: number): Promise<WebServer> {
-  const [{ formatEther, getAddress }, { bundleWebWallet }, { startWebServer }] = await Promise.all([
+async function serve(stack: Stack, bundle: WebBundle, port: number): Promise<WebServer> {
+  const [{ formatEther, getAddress }, { startWebServer }] = await Promise.all([
     import("ethers"),
-    import("./lib/web-bundle.js"),
     import("./lib/web-server.js"),
   ]);
-  const bundle = await bundleWebWallet(root);
   const node = new URL(stack.node.ws);
   const config: WalletConfig = {
     chainId: stack.chain.chainId.toString(),
@@ -94,15 +93,26 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  // Installed first: a Ctrl-C while the stack starts stops it once started (the stack cleans up after itself).
+  let signalled = false;
+  const stopped = new Promise<void>((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const)
+      process.once(signal, () => {
+        signalled = true;
+        resolve();
+      });
+  });
   console.log("starting the chain, deploying Switchyard, starting the node…");
-  const [{ default: hre }, { startStack }] = await Promise.all([import("hardhat"), import("./lib/stack.js")]);
+  const { default: hre } = await import("hardhat");
+  // The page is bundled while the stack starts.
+  const bundling = import("./lib/web-bundle.js").then((m) => m.bundleWebWallet(hre.config.paths.root));
+  bundling.catch(() => undefined); // awaited (and reported) below
+  const { startStack } = await import("./lib/stack.js");
   const stack = await startStack({ hre, users: [], node: { lifetimeMs: NODE_LIFETIME_MS } });
   let server: WebServer | undefined;
-  const stopped = new Promise<void>((resolve) => {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
-  });
   try {
-    server = await serve(stack, hre.config.paths.root, flags.port);
+    if (signalled) return 0;
+    server = await serve(stack, await bundling, flags.port);
     console.log(`chain ${stack.chain.chainId} (embedded) at ${stack.chain.url}`);
     console.log(`node ${stack.node.address} at ${stack.node.ws}`);
     console.log(`for a browser wallet: add the network ${server.url}rpc (chain id ${stack.chain.chainId})`);

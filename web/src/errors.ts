@@ -6,9 +6,9 @@ import { WalletError } from "../../src/signers/eip1193.js";
 import { SwitchyardError } from "../../src/protocol/errors.js";
 
 /** An amount the user typed is not a positive ETH amount with at most 18 decimals. */
-export class AmountError extends SwitchyardError {
+export class AmountFormatError extends SwitchyardError {
   constructor(readonly text: string) {
-    super("AMOUNT", `"${text}" is not a positive ETH amount (digits, a point, at most 18 decimals)`);
+    super("AMOUNT_FORMAT", `"${text}" is not a positive ETH amount (digits, a point, at most 18 decimals)`);
   }
 }
 

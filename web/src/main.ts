@@ -8,16 +8,16 @@ import { formatEther, getAddress, isAddress } from "ethers";
 
 import type { ClientEvents } from "../../src/client/types.js";
 import { parseConfig, type WalletConfig } from "./config.js";
-import { AmountError, NotConnectedError, RecipientError, explain } from "./errors.js";
+import { AmountFormatError, NotConnectedError, RecipientError, explain } from "./errors.js";
 import { decodeInvoice, encodeInvoice } from "./invoice.js";
 import { clearError, el, field, logActivity, setBusy, setText, show, showError } from "./view.js";
 import { ETH, connectInjected, connectTestKey, hasInjectedWallet, type Connected } from "./wallet.js";
 
 function parseEth(text: string): bigint {
   const match = /^(\d{1,30})(?:\.(\d{1,18}))?$/.exec(text);
-  if (match === null) throw new AmountError(text);
+  if (match === null) throw new AmountFormatError(text);
   const wei = BigInt(match[1] ?? "0") * 10n ** 18n + BigInt((match[2] ?? "").padEnd(18, "0"));
-  if (wei === 0n) throw new AmountError(text);
+  if (wei === 0n) throw new AmountFormatError(text);
   return wei;
 }
 

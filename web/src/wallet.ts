@@ -138,7 +138,7 @@ export async function connectInjected(config: WalletConfig): Promise<Connected> 
       "eth_chainId",
       `the wallet is on chain ${walletChain}, the channel's chain is ${config.chainId}: switch the wallet to it`,
     );
-  const browser = new BrowserProvider(ethereum, Number(config.chainId));
+  const browser = new BrowserProvider(ethereum, Number(config.chainId), { pollingInterval: 500 });
   const sender = await browser.getSigner(signer.address);
   const chain = chainProvider(config);
   // A local chain: an empty account gets the faucet's ETH, as a test key does.

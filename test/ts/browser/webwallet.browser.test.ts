@@ -235,6 +235,9 @@ describe("the web wallet (npm run demo:web) in two browser contexts", function (
     const payerAddress = new Wallet(payerKey as string).address;
     expect(await payer.getByTestId("address").textContent()).to.equal(payerAddress);
 
+    await payer.getByTestId("deposit-amount").fill("1.2.3");
+    await payer.getByTestId("deposit").click();
+    expect((await shownError(payer)).title).to.equal("AmountFormatError (AMOUNT_FORMAT)");
     for (const page of [payer, payee]) {
       await page.getByTestId("deposit-amount").fill("1");
       await page.getByTestId("deposit").click();
