@@ -64,6 +64,11 @@ import { watchChannel } from "./watch.js";
 const PPM = 1_000_000n;
 const MAX_UINT256 = (1n << 256n) - 1n;
 
+/** A stable text of update details (bigints as decimal strings), to recognise an intent among stored updates. */
+function canonical(details: Intent): string {
+  return JSON.stringify(details, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : typeof v === "string" ? v.toLowerCase() : v));
+}
+
 function isChannelSigner(s: ChannelSigner | Signer): s is ChannelSigner {
   return typeof (s as Partial<Signer>).signTypedData !== "function" && typeof (s as ChannelSigner).sign === "function";
 }
@@ -205,7 +210,7 @@ export class SwitchyardClient implements SwitchyardClientApi {
     const settled = this.payments.settled(lockHash);
     settled.catch(() => undefined); // awaited below, or abandoned with the lock
     try {
-      await this.sendLock({ type: "create", transfer: lock }, route, deadline, to);
+      await this.sendLock({ type: "create", transfer: lock }, route, to);
     } catch (error) {
       await this.payments.abandon(lockHash);
       throw error;
@@ -289,6 +294,17 @@ export class SwitchyardClient implements SwitchyardClientApi {
     };
   }
 
+  /** Brings the channel up to date with the node now (another device of this user may have moved it). */
+  async sync(): Promise<void> {
+    const s = await this.ready();
+    try {
+      await s.sync();
+    } catch (error) {
+      throw clientError(error, { url: this.options.node, node: s.info.node });
+    }
+    await this.payments.reconcile(s);
+  }
+
   /** Closes the socket and stops reconnecting and watching (the store stays as it is). */
   async disconnect(): Promise<void> {
     this.watcher?.stop();
@@ -315,30 +331,46 @@ export class SwitchyardClient implements SwitchyardClientApi {
     return this.connection.ready(this.options.requestTimeoutMs ?? 10_000);
   }
 
-  /** One of this client's updates through the node, errors named (src/client/failures.ts). */
+  /**
+   * One of this client's updates through the node, errors named (src/client/failures.ts). When the socket drops
+   * before the answer, the client waits for its reconnect (whose sync re-delivers the node's signed proposal, or
+   * re-sends this client's acknowledgement of it) and answers from the channel: the update applied, or
+   * NodeUnavailableError when the node never signed it (then nothing moved).
+   */
   private async propose(intent: Intent, route?: Route, payee?: string): Promise<SignedState> {
     const s = await this.ready();
+    const from = s.channel.state.nonce;
+    const deadline = Date.now() + (this.options.requestTimeoutMs ?? 10_000);
     try {
       return await s.propose(intent, route);
     } catch (error) {
-      throw clientError(error, { url: this.options.node, node: s.info.node, ...(payee !== undefined ? { payee } : {}) });
+      const named = clientError(error, { url: this.options.node, node: s.info.node, ...(payee !== undefined ? { payee } : {}) });
+      if (!(named instanceof NodeUnavailableError)) throw named;
+      // Signed by both and stored here before the link failed: applied (the node gets the acknowledgement again
+      // from the next sync).
+      const here = await this.appliedSince(s, from, intent);
+      if (here !== undefined) return here;
+      const again = await this.connection.ready(Math.max(0, deadline - Date.now())).catch(() => undefined);
+      const applied = again === undefined ? undefined : await this.appliedSince(again, from, intent);
+      if (applied !== undefined) return applied;
+      throw new NodeUnavailableError(this.options.node, `the update was not applied (${named.message}); nothing moved`);
     }
   }
 
-  /**
-   * Sends the routed lock. When the socket drops before the answer, the client waits for the reconnect (its sync
-   * takes the node's signed proposal for the lock, if there is one) and goes on when the lock is in the channel.
-   */
-  private async sendLock(intent: Intent, route: Route, deadline: number, payee: string): Promise<void> {
-    const id = intent.type === "create" ? transferId(intent.transfer) : "";
-    try {
-      await this.propose(intent, route, payee);
-    } catch (error) {
-      if (!(error instanceof NodeUnavailableError)) throw error;
-      const again = await this.connection.ready(Math.max(0, deadline - Date.now())).catch(() => undefined);
-      if (again?.channel.transfers.get(id) !== undefined) return;
-      throw new NodeUnavailableError(this.options.node, `the node vanished before it signed the payment's lock: nothing was locked (${error.message})`);
+  /** This client's update for `intent` co-signed after nonce `from`, if the channel holds one. */
+  private async appliedSince(s: ClientSession, from: bigint, intent: Intent): Promise<SignedState | undefined> {
+    const want = canonical(intent);
+    for (const c of await this.options.store.history(s.channel.address, from)) {
+      if (c.update.proposer !== "bob" || canonical(c.update.details) !== want) continue;
+      const state = c.update.state;
+      return { state, aliceSignature: c.alice.state ?? "", bobSignature: c.bob.state ?? "" };
     }
+    return undefined;
+  }
+
+  /** Sends the routed lock (a reconnect in between is handled by `propose`). */
+  private async sendLock(intent: Intent, route: Route, payee: string): Promise<void> {
+    await this.propose(intent, route, payee);
   }
 
   private async awaitSettled(settled: Promise<PaymentResult>, lockHash: string, to: string, deadline: number, timeoutMs: number): Promise<PaymentResult> {

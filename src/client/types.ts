@@ -318,5 +318,7 @@ export interface SwitchyardClientApi {
   /** The node's fee for a routed payment of `amount` of `asset`. */
   feeFor(asset: string, amount: bigint): bigint;
   on<E extends ClientEventName>(event: E, handler: (event: ClientEvents[E]) => void): () => void;
+  /** Brings the channel up to date with the node (ForkError when the node's history forks from this store's). */
+  sync(): Promise<void>;
   disconnect(): Promise<void>;
 }

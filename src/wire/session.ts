@@ -11,7 +11,7 @@ import { accept, type Intent } from "../channel/sequencing.js";
 import { checksum } from "../protocol/address.js";
 import { computeChannelAddress } from "../protocol/channelAddress.js";
 import { stateDigest, withdrawCommitmentDigest } from "../protocol/digests.js";
-import { ForkError, MalformedUpdateError, StoreError, TamperedUpdateError } from "../protocol/errors.js";
+import { ForkError, MalformedUpdateError, SignatureError, StoreError, TamperedUpdateError } from "../protocol/errors.js";
 import { hashlockPolicy, signedTransferPolicy } from "../protocol/policies.js";
 import type { ChannelRecord, CoSignedUpdate, SignedState } from "../protocol/record.js";
 import {
@@ -146,7 +146,13 @@ export class ClientSession {
       await this.wire.request("channel.acknowledge", { ack });
       return this.channel.latest as SignedState;
     } catch (error) {
-      keep = error instanceof TransportError; // the node may hold a signed proposal for it
+      // An answer that did not verify (garbled or tampered on the way): the node holds its signed proposal for
+      // this intent as pending, and a sync delivers it again; taken when it is exactly this intent, else refused.
+      if (refusedAnswer(error)) {
+        await this.sync().catch(() => undefined);
+        if (!this.outstanding.has(id)) return this.channel.latest as SignedState;
+      }
+      keep = error instanceof TransportError && error.reason !== "PROTOCOL"; // the node may hold a signed proposal for it
       throw error;
     } finally {
       if (!keep) await this.forget(id);
@@ -350,6 +356,16 @@ export class ClientSession {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Whether `error` refused the node's answer itself (a malformed answer, a bad signature, not the intent). */
+function refusedAnswer(error: unknown): boolean {
+  return (
+    (error instanceof TransportError && error.reason === "PROTOCOL") ||
+    error instanceof SignatureError ||
+    error instanceof TamperedUpdateError ||
+    error instanceof MalformedUpdateError
+  );
 }
 
 // ───────────────────────────── opening and restoring ─────────────────────────────
