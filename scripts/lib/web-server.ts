@@ -223,9 +223,15 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     relayUpgrade(request, socket, head, options.node, sockets),
   );
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const failed = (error: NodeJS.ErrnoException): void =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`127.0.0.1:${options.port} is in use: choose another port (--port 0 takes a free one)`)
+          : error,
+      );
+    server.once("error", failed);
     server.listen(options.port, "127.0.0.1", () => {
-      server.off("error", reject);
+      server.off("error", failed);
       resolve();
     });
   });

@@ -169,6 +169,22 @@ describe("npm run demo:web: flags, bundle, server", function () {
       expect(failure).to.match(/404/);
     });
 
+    it("test_webServer_onATakenPort_saysSoAndHowToChooseAnother", async () => {
+      const error = await startWebServer({
+        port: web.port,
+        files: {},
+        config: {},
+        chainUrl: "http://127.0.0.1:1",
+        node: { host: "127.0.0.1", port: 1 },
+      }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).to.equal(
+        `127.0.0.1:${web.port} is in use: choose another port (--port 0 takes a free one)`,
+      );
+    });
+
     it("test_webServer_faucetFundsAnAddressOnce_andRefusesGarbage", async () => {
       const address = Wallet.createRandom().address;
       expect(await post(`${web.url}faucet`, { address })).to.deep.equal({
