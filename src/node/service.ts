@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from "node:net";
 
 import { WebSocketServer, type WebSocket } from "ws";
 
+import { checksum } from "../protocol/address.js";
 import { hashlockPolicy, signedTransferPolicy } from "../protocol/policies.js";
 import { encodeJson } from "../protocol/record.js";
 import type { ResolverPolicy } from "../protocol/types.js";
@@ -280,6 +281,14 @@ export class NodeService {
           (error: unknown) => this.options.logger.error({ err: error, client }, "cannot resume the withdrawals"),
         );
     }
+  }
+
+  /**
+   * Pays `client` `amount` of `asset` from the node's balance in their channel: one plain transfer update the node
+   * proposes and the client co-signs (a refund of an overpayment, an off-chain payout). Resolves once co-signed.
+   */
+  async payClient(client: string, asset: string, amount: bigint): Promise<void> {
+    await this.proposerOf(checksum(client))({ type: "plain", asset: checksum(asset), amount });
   }
 
   /** How the node puts its own update to `client` and waits until it is co-signed (routing: in the Node's queue). */
