@@ -1,9 +1,7 @@
 /**
- * Chain plumbing of the demo and of the anvil life cycle, independent of Hardhat: any ethers v6 provider that
- * speaks JSON-RPC (Hardhat's embedded network through hardhat-ethers, `hardhat node`, anvil).
+ * Chain plumbing of the demo, independent of Hardhat: any ethers v6 provider that speaks JSON-RPC (Hardhat's
+ * embedded network through hardhat-ethers, `hardhat node`, anvil).
  *
- * - `ChainClock`: the SDK's clock is the chain's time (the latest block's timestamp), so that hashlock expiries
- *   and dispute phases are judged as the contracts judge them, also after time travel.
  * - `GasLedger`: every transaction mined while the life cycle runs, read back from the blocks (whoever sent
  *   it: the demo, a watcher, a router), with its gas and fee, attributed to a named account and a step.
  * - `DemoError`: an inconsistency the demo found (a balance that does not add up, a refute that did not
@@ -50,36 +48,6 @@ export function checkEqual(
   }
 }
 
-/** The chain's time as the SDK's clock: the latest block's timestamp, refreshed after every transaction. */
-export class ChainClock {
-  private latest = 0n;
-
-  constructor(private readonly provider: RpcProvider) {}
-
-  /** The chain time last read (synchronous: the SDK's `clock` option). */
-  now(): bigint {
-    return this.latest;
-  }
-
-  /** Reads the latest block's timestamp. */
-  async refresh(): Promise<bigint> {
-    const block = await this.provider.getBlock("latest");
-    if (block === null) throw new DemoError("the node returned no latest block");
-    this.latest = BigInt(block.timestamp);
-    return this.latest;
-  }
-
-  /** Moves the chain's time forward by `seconds` and mines a block (evm_increaseTime + evm_mine). */
-  async advance(seconds: bigint): Promise<bigint> {
-    const before = await this.refresh();
-    await this.provider.send("evm_increaseTime", [Number(seconds)]);
-    await this.provider.send("evm_mine", []);
-    const after = await this.refresh();
-    check(after >= before + seconds, `the node did not move its clock: ${before} + ${seconds}s gave ${after}`);
-    return after;
-  }
-}
-
 /** One mined transaction of the life cycle. */
 export interface GasEntry {
   /** The step it belongs to (the progress line's number). */
@@ -92,6 +60,8 @@ export interface GasEntry {
   /** gasUsed × effective gas price, in wei. */
   fee: bigint;
   hash: string;
+  /** The transaction's target (null for a contract creation). */
+  to: string | null;
 }
 
 /**
@@ -108,9 +78,9 @@ export class GasLedger {
 
   constructor(private readonly provider: RpcProvider) {}
 
-  /** Starts counting from the block after the current one. */
-  async start(): Promise<void> {
-    this.nextBlock = (await this.provider.getBlockNumber()) + 1;
+  /** Starts counting from the block after the current one, or from block `from`. */
+  async start(from?: number): Promise<void> {
+    this.nextBlock = from ?? (await this.provider.getBlockNumber()) + 1;
   }
 
   name(address: string, label: string): void {
@@ -156,6 +126,7 @@ export class GasLedger {
           gasUsed: receipt.gasUsed,
           fee: receipt.fee,
           hash,
+          to: tx.to === null ? null : getAddress(tx.to),
         };
         found.push(entry);
       }
@@ -191,4 +162,13 @@ export function formatAmount(amount: bigint, decimals: number): string {
 /** Like formatAmount, with an explicit sign. */
 export function formatDelta(amount: bigint, decimals: number): string {
   return amount > 0n ? `+${formatAmount(amount, decimals)}` : formatAmount(amount, decimals);
+}
+
+/** Polls `ok` every 100 ms until it holds; a DemoError naming `what` after `ms`. */
+export async function until(ok: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new DemoError(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -2,9 +2,9 @@
  * A real node end to end: anvil (@foundry-rs/anvil-<platform> 1.7.1, installed on demand into .tools/anvil;
  * `hardhat node` when no anvil can be had) on 127.0.0.1:8545 — the `localhost` network of hardhat.config.ts —
  * deployed with `npx hardhat deploy --network localhost` run as a child process, then checked on chain. The
- * node always stops: `after` stops it, and its watchdog stops it if this process dies or after 110 s.
+ * node always stops: `after` stops it, and its watchdog stops it if this process dies or after 300 s.
  *
- * The SDK life cycle against this node goes in the "life cycle" describe below (it gets `ctx`).
+ * The demo's story against this node goes in the "the demo's story on this node" describe below (it gets `ctx`).
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -46,7 +46,7 @@ import {
   readRecords,
 } from "../../../scripts/lib/deployment.js";
 import { loadParameters, parametersFileOf } from "../../../scripts/lib/parameters.js";
-import { LIFE_CYCLE_STEPS, LifeCycle } from "../../../scripts/lib/demo-lifecycle.js";
+import { type DemoSummary, runDemo } from "../../../scripts/lib/demo-run.js";
 
 /** The `localhost` network is hard-wired to this port in hardhat.config.ts. */
 const LOCALHOST_PORT = 8545;
@@ -79,9 +79,13 @@ describe("real node end to end (anvil on 127.0.0.1:8545)", function () {
     // 8545 is the `localhost` network's port; when something else holds it (a node started by hand), the test
     // takes a free loopback port and points `--network localhost` there with SWITCHYARD_LOCALHOST_URL.
     port = (await isPortFree(LOCALHOST_PORT)) ? LOCALHOST_PORT : await freePort();
-    ctx.node = await startLocalNode(command, { port, cwd: ROOT, lifetimeMs: 110_000 });
+    ctx.node = await startLocalNode(command, { port, cwd: ROOT, lifetimeMs: 300_000 });
     ctx.provider = new JsonRpcProvider(ctx.node.url, undefined, { staticNetwork: true, pollingInterval: 100 });
-    const deploy = await runHardhat(["deploy", "--network", "localhost"], { cwd: ROOT, timeoutMs: 90_000, env: localhostEnv() });
+    const deploy = await runHardhat(["deploy", "--network", "localhost"], {
+      cwd: ROOT,
+      timeoutMs: 90_000,
+      env: localhostEnv(),
+    });
     deployOutput = deploy.stdout + deploy.stderr;
     if (deploy.code !== 0) throw new Error(`npx hardhat deploy --network localhost failed:\n${deployOutput}`);
     ctx.records = await readRecords(path.join(ROOT, "deployments", "localhost"));
@@ -153,7 +157,11 @@ describe("real node end to end (anvil on 127.0.0.1:8545)", function () {
 
   it("does nothing on a second `npx hardhat deploy --network localhost`", async () => {
     const block = await blockNumber();
-    const again = await runHardhat(["deploy", "--network", "localhost"], { cwd: ROOT, timeoutMs: 90_000, env: localhostEnv() });
+    const again = await runHardhat(["deploy", "--network", "localhost"], {
+      cwd: ROOT,
+      timeoutMs: 90_000,
+      env: localhostEnv(),
+    });
     expect(again.code, again.stdout + again.stderr).to.equal(0);
     expect(again.stdout).to.include("No transaction sent");
     expect(await blockNumber()).to.equal(block);
@@ -161,72 +169,46 @@ describe("real node end to end (anvil on 127.0.0.1:8545)", function () {
     expect(records).to.deep.equal(ctx.records);
   });
 
-  describe("life cycle", () => {
-    // The SDK life cycle of `npm run demo` (scripts/lib/demo-lifecycle.ts) against the addresses deployed above:
-    // counterfactual funding, create + deposit, routed hashlock payments, a cooperative withdraw, a stale dispute
-    // refuted by Bob's watcher, defund, a hashlock settled on chain, and a cooperative close. Every step checks
-    // every party's and channel's ETH and token balance on chain (gas read back from the blocks) and throws on
-    // any difference; the last test reads the balances again, independently.
-    let lifeCycle: LifeCycle;
-    let provider: JsonRpcProvider | undefined;
-    let storeDir = "";
+  describe("the demo's story on this node", () => {
+    // `npm run demo -- --network localhost` (scripts/lib/demo-run.ts) on this node: Switchyard deployed again
+    // with the demo token capped, the node service as its own process, Maya and Theo as SwitchyardClients:
+    // deposits, routed and direct payments, a withdraw, a close, a stale dispute refuted by Theo's watcher and
+    // the defund after time travel. Every step checks every party's and channel's balances on chain and throws on
+    // any difference; the test reads the balances again, independently, through its own provider.
+    let summary: DemoSummary;
 
-    before(async () => {
-      storeDir = await mkdtemp(path.join(tmpdir(), "switchyard-e2e-stores-"));
-      // Its own provider, without ethers' 250 ms cache of identical reads: a balance or nonce read right after a
-      // transaction must see it.
-      provider = new JsonRpcProvider(ctx.node.url, undefined, {
-        staticNetwork: true,
-        pollingInterval: 100,
-        cacheTimeout: -1,
-      });
-      lifeCycle = new LifeCycle({
-        provider,
-        faucet: await provider.getSigner(0),
-        contracts: {
-          ChannelFactory: ctx.records.ChannelFactory.address,
-          ChannelMastercopy: ctx.records.ChannelMastercopy.address,
-          HashlockResolver: ctx.records.HashlockResolver.address,
-        },
-        storeDir,
-      });
+    before(async function () {
+      this.timeout(300_000);
+      const connection = await hre.network.create({ network: "localhost", override: { url: ctx.node.url } });
+      try {
+        summary = await runDemo(hre, { connection, details: false, out: () => undefined });
+      } finally {
+        await connection.close();
+      }
     });
-
-    after(async () => {
-      provider?.destroy();
-      await rm(storeDir, { recursive: true, force: true });
-    });
-
-    for (const step of LIFE_CYCLE_STEPS) {
-      it(step.title, async () => {
-        await lifeCycle.run(step.id);
-      });
-    }
 
     it("ends with every balance on chain as planned: the books balance, both channels empty", async () => {
-      const summary = lifeCycle.summary();
-      expect(summary.totals).to.deep.equal({ eth: 0n, token: 0n });
-      expect(summary.dispute.refuted).to.equal(true);
-      expect(summary.exits.kept).to.deep.equal({ eth: 0n, token: 0n });
-      const token = new Contract(
-        summary.token.address,
-        ["function balanceOf(address) view returns (uint256)"],
-        ctx.provider,
-      );
-      for (const account of summary.accounts) {
+      const story = summary.story;
+      expect(summary.chainUrl).to.equal(ctx.node.url);
+      expect(story.totals).to.deep.equal({ eth: 0n, token: 0n });
+      expect(story.dispute.refuted).to.equal(true);
+      expect(story.exits.kept).to.deep.equal({ eth: 0n, token: 0n });
+      const token = new Contract(story.token, ["function balanceOf(address) view returns (uint256)"], ctx.provider);
+      for (const account of story.accounts) {
         expect(await ctx.provider.getBalance(account.address), `${account.name} ETH`).to.equal(account.end.eth);
         expect(await token.getFunction("balanceOf")(account.address), `${account.name} token`).to.equal(
           account.end.token,
         );
         expect(account.net, account.name).to.deep.equal(account.expected);
       }
-      for (const name of ["Alice–Node", "Node–Bob"] as const) {
-        const channel = channelOnNode(summary.channels[name]);
-        expect(await ctx.provider.getBalance(summary.channels[name]), `${name} ETH`).to.equal(0n);
-        expect(await token.getFunction("balanceOf")(summary.channels[name]), `${name} token`).to.equal(0n);
-        for (const asset of [ZeroAddress, summary.token.address]) {
+      for (const user of ["Maya", "Theo"] as const) {
+        const address = story.users[user].channel;
+        const channel = new Contract(address, ctx.records.ChannelMastercopy.abi as InterfaceAbi, ctx.provider);
+        expect(await ctx.provider.getBalance(address), `${user}'s channel ETH`).to.equal(0n);
+        expect(await token.getFunction("balanceOf")(address), `${user}'s channel token`).to.equal(0n);
+        for (const asset of [ZeroAddress, story.token]) {
           // Everything deposited left the channel: balance + paidOut = aliceDeposits + bobDeposits, balance 0.
-          expect(await channel.getFunction("totalPaidOut")(asset), `${name} paid out ${asset}`).to.equal(
+          expect(await channel.getFunction("totalPaidOut")(asset), `${user}'s channel paid out ${asset}`).to.equal(
             (await channel.getFunction("totalDepositsAlice")(asset)) +
               (await channel.getFunction("totalDepositsBob")(asset)),
           );
