@@ -79,6 +79,11 @@ export class Payments {
 
   /** Records the payment (status "locking") before its lock is sent: a crash after sending still finds it. */
   async begin(lockHash: string, record: PayerRecord): Promise<Outgoing> {
+    const known = await this.host.store.payment(lockHash);
+    if (known !== undefined && known.status !== "abandoned") {
+      // One lock hash is one payment: an invoice paid (or being paid) is never paid again, and its record stays.
+      throw new PaymentFailedError(lockHash, known.status, "this lock hash is already a payment of this client's (an invoice is paid once)");
+    }
     await this.save(lockHash, "locking", record);
     return this.remember(lockHash, record, "locking");
   }

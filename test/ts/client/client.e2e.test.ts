@@ -14,6 +14,7 @@ import {
   AmountError,
   InsufficientBalanceError,
   PayeeUnavailableError,
+  PaymentFailedError,
   SwitchyardClient,
   type DisputeEvent,
 } from "../../../src/client/index.js";
@@ -108,9 +109,17 @@ describe("SwitchyardClient (real node process, anvil)", function () {
     expect(completed).to.have.length(1);
     expect((await payer.store.payment(invoice.lockHash))?.status).to.equal("completed");
     expect((await payee.store.payment(invoice.lockHash))?.status).to.equal("received");
-    // The invoice is paid once: a second payment to the same lock hash is refused by the node, nothing locked.
-    await rejects(payer.client.pay({ ...invoice, timeoutMs: 5_000 }), Error);
+    // The invoice is paid once: a second payment to the same lock hash is refused before anything is signed,
+    // and the receipt stays in the store.
+    const again = await rejects(payer.client.pay({ ...invoice, timeoutMs: 5_000 }), PaymentFailedError);
+    expect(again.status).to.equal("completed");
     expect(payer.client.balances()[ZeroAddress]?.lockedByMe).to.equal(0n);
+    expect((await payer.store.payment(invoice.lockHash))?.status).to.equal("completed");
+    // Another payer of the same invoice: the node routes a lock hash once, so nothing is locked either.
+    const other = await funded("second payer");
+    await rejects(other.client.pay({ ...invoice, timeoutMs: 5_000 }), Error);
+    expect(other.client.balances()[ZeroAddress]?.lockedByMe).to.equal(0n);
+    expect(payee.client.balances()[ZeroAddress]?.mine).to.equal(amount);
   });
 
   it("test_pay_badInput_typedErrorsAndNothingSigned", async () => {
