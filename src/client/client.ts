@@ -97,7 +97,9 @@ export class SwitchyardClient implements SwitchyardClientApi {
   /** Logs in to the node, opens or restores the channel (verified) and syncs it; starts the watcher with `chain`. */
   static async connect(options: ClientOptions): Promise<SwitchyardClient> {
     const signer = isChannelSigner(options.signer) ? options.signer : await ethersSigner(options.signer);
-    const client = new SwitchyardClient(options, { ...signer, address: checksum(signer.address) });
+    // Delegate rather than spread: a signer that is a class instance (Eip1193Signer) keeps its methods and `this`.
+    const channelSigner: ChannelSigner = { address: checksum(signer.address), sign: (request) => signer.sign(request) };
+    const client = new SwitchyardClient(options, channelSigner);
     await client.start();
     return client;
   }

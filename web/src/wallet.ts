@@ -127,10 +127,7 @@ export async function connectTestKey(config: WalletConfig): Promise<Connected> {
 export async function connectInjected(config: WalletConfig): Promise<Connected> {
   const ethereum = (globalThis as { ethereum?: Eip1193Provider }).ethereum;
   if (ethereum === undefined) throw new NoInjectedWalletError();
-  const wallet = await Eip1193Signer.connect(ethereum);
-  // SwitchyardClient.connect copies the signer's own properties (`{ ...signer }`), which drops a class's
-  // methods: hand it the wallet signer as a plain ChannelSigner object until src/client keeps the instance.
-  const signer: ChannelSigner = { address: wallet.address, sign: (request) => wallet.sign(request) };
+  const signer: ChannelSigner = await Eip1193Signer.connect(ethereum);
   const walletChain = BigInt((await ethereum.request({ method: "eth_chainId" })) as string);
   if (walletChain !== BigInt(config.chainId))
     throw new WalletError(
