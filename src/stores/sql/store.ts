@@ -62,6 +62,9 @@ class Mutex {
 }
 
 export class SqlStore extends UnitStore {
+  /** Savepoints are statements here: a flush takes them only when one of its units is refused. */
+  protected override readonly savepointsOnRefusal = true;
+
   private readonly mutex = new Mutex();
   private releaseTx: (() => void) | undefined;
   private outboxSeq = 0;
