@@ -26,7 +26,9 @@ console.log(
 );
 console.log("| part | share | µs per update |\n| --- | ---: | ---: |");
 for (const r of rows) console.log(`| ${r.part} | ${(r.share * 100).toFixed(1)}% | ${r.microseconds.toFixed(0)} |`);
-console.log("\nthe functions with the most samples (innermost frame):\n| function | share | µs per update |\n| --- | ---: | ---: |");
+console.log(
+  "\nthe functions with the most samples (innermost frame):\n| function | share | µs per update |\n| --- | ---: | ---: |",
+);
 for (const r of top) console.log(`| ${r.part} | ${(r.share * 100).toFixed(1)}% | ${r.microseconds.toFixed(0)} |`);
 console.log(
   `load average at end: ${loadavg()

@@ -64,13 +64,13 @@ export async function profileUpdates(
   intervalMicros = 100,
 ): Promise<{ cpuMs: number; rows: ProfileRow[]; top: ProfileRow[] }> {
   const [a, b]: [Channel, Channel] = await fundedPair(new MemoryChannelStore(), new MemoryChannelStore());
-  await runSteps(a, b, workload(400, 0)); // warm-up (JIT)
-  const plain = workload(count, 200);
+  await runSteps(a, b, workload(5_000, 0)); // warm-up: the JIT's steady state takes a few thousand updates
+  const plain = workload(count, 2_500);
   const stop = startClock();
   await runSteps(a, b, plain);
   const cpuMs = stop().cpu / count;
 
-  const profiled = workload(count, 200 + count);
+  const profiled = workload(count, 2_500 + count);
   const session = new Session();
   session.connect();
   await session.post("Profiler.enable");
@@ -104,6 +104,10 @@ export async function profileUpdates(
   const top = [...byFunction]
     .sort((x, y) => y[1] - x[1])
     .slice(0, 30)
-    .map(([part, n]) => ({ part, share: n / Math.max(1, total), microseconds: (n / Math.max(1, total)) * cpuMs * 1000 }));
+    .map(([part, n]) => ({
+      part,
+      share: n / Math.max(1, total),
+      microseconds: (n / Math.max(1, total)) * cpuMs * 1000,
+    }));
   return { cpuMs, rows, top };
 }

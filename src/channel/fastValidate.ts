@@ -71,7 +71,17 @@ function party(value: unknown): Party {
 
 const ASSET_KEYS = ["asset", "balanceAlice", "balanceBob", "processedAlice", "processedBob", "defundNonce"] as const;
 const STATE_KEYS = ["nonce", "timeout", "transfersRoot", "assets"] as const;
-const TRANSFER_KEYS = ["channel", "resolver", "asset", "amount", "initiator", "responder", "timeout", "salt", "data"] as const;
+const TRANSFER_KEYS = [
+  "channel",
+  "resolver",
+  "asset",
+  "amount",
+  "initiator",
+  "responder",
+  "timeout",
+  "salt",
+  "data",
+] as const;
 const DEPOSIT_KEYS = ["type", "asset", "totalDepositsAlice", "totalDepositsBob"] as const;
 const CREATE_KEYS = ["type", "transfer"] as const;
 const RESOLVE_KEYS = ["type", "transferId", "toResponder", "resolverData"] as const;
@@ -98,7 +108,8 @@ function channelState(value: unknown): ChannelState {
   const timeout = uint256(s.timeout);
   const transfersRoot = bytes32(s.transfersRoot);
   const list = s.assets;
-  if (!Array.isArray(list) || Object.getPrototypeOf(list) !== Array.prototype || list.length > WIRE_BOUNDS.maxAssets) throw NOT_FAST;
+  if (!Array.isArray(list) || Object.getPrototypeOf(list) !== Array.prototype || list.length > WIRE_BOUNDS.maxAssets)
+    throw NOT_FAST;
   const assets: AssetState[] = new Array<AssetState>(list.length);
   for (let i = 0; i < list.length; i++) assets[i] = assetState(list[i]);
   return { nonce, timeout, transfersRoot, assets };

@@ -32,7 +32,10 @@ export function parse<T>(location: string, value: unknown, what: string): T {
  * of `also` (a co-signed update's log row): one encoding of what they share (the state is the latest signed
  * state's and the update's), the same text as encoding each alone.
  */
-export function channelColumns(record: ChannelRecord, also: readonly unknown[] = []): { columns: SqlValue[]; also: string[] } {
+export function channelColumns(
+  record: ChannelRecord,
+  also: readonly unknown[] = [],
+): { columns: SqlValue[]; also: string[] } {
   const { state, latest, final, pending } = record;
   const present = [state, latest, final, pending].filter((v) => v !== undefined);
   const texts = encodeJsonShared([...present, ...also]);

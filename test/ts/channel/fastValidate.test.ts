@@ -52,7 +52,11 @@ const JUNK: Array<() => Json> = [
 ];
 
 /** Every path to a value inside `v`. */
-function paths(v: Json, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
+function paths(
+  v: Json,
+  prefix: Array<string | number> = [],
+  out: Array<Array<string | number>> = [],
+): Array<Array<string | number>> {
   out.push(prefix);
   if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...prefix, i], out));
   else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) paths(x, [...prefix, k], out);
@@ -111,14 +115,24 @@ describe("Channel boundary fast path (fastValidate) against the wire schemas", f
 
   before(async () => {
     const p = await pair(new MemoryChannelStore(), new MemoryChannelStore());
-    const deposit: UpdateDetails = { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 10n ** 19n, totalDepositsBob: 10n ** 19n };
+    const deposit: UpdateDetails = {
+      type: "deposit",
+      asset: ZeroAddress,
+      totalDepositsAlice: 10n ** 19n,
+      totalDepositsBob: 10n ** 19n,
+    };
     const steps: Array<{ from: "alice" | "bob"; d: UpdateDetails }> = [{ from: "alice", d: deposit }];
     for (let i = 0; i < 6; i++) {
       const t = hashlockTransfer(i, i % 2 === 0 ? "alice" : "bob");
       steps.push({ from: i % 2 === 0 ? "alice" : "bob", d: { type: "create", transfer: t } });
       steps.push({
         from: i % 2 === 0 ? "bob" : "alice",
-        d: { type: "resolve", transferId: transferId(t), toResponder: t.amount, resolverData: encodeHashlockResolution(preimageOf(i)) },
+        d: {
+          type: "resolve",
+          transferId: transferId(t),
+          toResponder: t.amount,
+          resolverData: encodeHashlockResolution(preimageOf(i)),
+        },
       });
     }
     for (const { from, d } of steps) {
@@ -147,7 +161,8 @@ describe("Channel boundary fast path (fastValidate) against the wire schemas", f
       copy.update.state.transfersRoot = recase(copy.update.state.transfersRoot, rand);
       if (copy.signatures.state !== undefined) copy.signatures.state = recase(copy.signatures.state, rand);
       const asset = copy.update.state.assets[0];
-      if (asset !== undefined) asset.asset = rand() < 0.5 ? asset.asset.toLowerCase() : asset.asset.toUpperCase().replace("0X", "0x");
+      if (asset !== undefined)
+        asset.asset = rand() < 0.5 ? asset.asset.toLowerCase() : asset.asset.toUpperCase().replace("0X", "0x");
       expect(agree(fastProposal, proposal, copy)).to.equal("fast");
     }
   });
