@@ -20,12 +20,16 @@ console.log(
     .join(" ")}`,
 );
 const count = Number(process.env.SWITCHYARD_PROFILE_UPDATES ?? 4_000);
-const { cpuMs, rows } = await profileUpdates(count);
+const { cpuMs, rows, top } = await profileUpdates(count);
 console.log(
   `\n${count} full updates (memory store, one channel): ${(cpuMs * 1000).toFixed(0)} µs of CPU per update unprofiled`,
 );
 console.log("| part | share | µs per update |\n| --- | ---: | ---: |");
 for (const r of rows) console.log(`| ${r.part} | ${(r.share * 100).toFixed(1)}% | ${r.microseconds.toFixed(0)} |`);
+console.log(
+  "\nthe functions with the most samples (innermost frame):\n| function | share | µs per update |\n| --- | ---: | ---: |",
+);
+for (const r of top) console.log(`| ${r.part} | ${(r.share * 100).toFixed(1)}% | ${r.microseconds.toFixed(0)} |`);
 console.log(
   `load average at end: ${loadavg()
     .map((x) => x.toFixed(2))

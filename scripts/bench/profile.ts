@@ -62,15 +62,15 @@ export interface ProfileRow {
 export async function profileUpdates(
   count: number,
   intervalMicros = 100,
-): Promise<{ cpuMs: number; rows: ProfileRow[] }> {
+): Promise<{ cpuMs: number; rows: ProfileRow[]; top: ProfileRow[] }> {
   const [a, b]: [Channel, Channel] = await fundedPair(new MemoryChannelStore(), new MemoryChannelStore());
-  await runSteps(a, b, workload(400, 0)); // warm-up (JIT)
-  const plain = workload(count, 200);
+  await runSteps(a, b, workload(5_000, 0)); // warm-up: the JIT's steady state takes a few thousand updates
+  const plain = workload(count, 2_500);
   const stop = startClock();
   await runSteps(a, b, plain);
   const cpuMs = stop().cpu / count;
 
-  const profiled = workload(count, 200 + count);
+  const profiled = workload(count, 2_500 + count);
   const session = new Session();
   session.connect();
   await session.post("Profiler.enable");
@@ -82,6 +82,7 @@ export async function profileUpdates(
 
   const byId = new Map<number, ProfileNode>((profile.nodes as ProfileNode[]).map((n) => [n.id, n]));
   const tally = new Map<string, number>();
+  const byFunction = new Map<string, number>();
   let total = 0;
   for (const id of profile.samples ?? []) {
     const node = byId.get(id);
@@ -90,6 +91,8 @@ export async function profileUpdates(
     if (SKIP.has(functionName)) continue;
     const part = PARTS.find((p) => p.match(functionName, url))?.part ?? OTHER;
     tally.set(part, (tally.get(part) ?? 0) + 1);
+    const where = `${functionName || "(anonymous)"} ${url.replace(/^.*\/(node_modules|src)\//, "$1/")}`;
+    byFunction.set(where, (byFunction.get(where) ?? 0) + 1);
     total++;
   }
   const rows = [...PARTS.map((p) => p.part), OTHER]
@@ -98,5 +101,13 @@ export async function profileUpdates(
       return { part, share, microseconds: share * cpuMs * 1000 };
     })
     .filter((r) => r.share > 0);
-  return { cpuMs, rows };
+  const top = [...byFunction]
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 30)
+    .map(([part, n]) => ({
+      part,
+      share: n / Math.max(1, total),
+      microseconds: (n / Math.max(1, total)) * cpuMs * 1000,
+    }));
+  return { cpuMs, rows, top };
 }

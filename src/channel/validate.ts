@@ -6,6 +6,10 @@
  * `null`, a JS number where a bigint belongs, odd-length hex, an unknown (or circular) extra field or a getter
  * that throws is refused with MalformedMessageError, and nothing is signed or stored for it.
  *
+ * The hot messages (details, proposals, acknowledgements of the common update types) first take a hand-written
+ * walk of the same rules (fastValidate.ts, several times cheaper than zod's parse); whatever it does not handle,
+ * and every refusal, goes through the schemas, so the errors are the schemas' own.
+ *
  * It also holds the Channel's own refusals that no schema expresses: a withdraw paying the channel's own address
  * (docs/SECURITY.md §5: it would move nothing yet count as paid out) is refused with WithdrawError on both sides.
  */
@@ -27,6 +31,7 @@ import {
   WIRE_BOUNDS,
 } from "../wire/schemas.js";
 import type { Acknowledgement, Proposal } from "./channel.js";
+import { fastAcknowledgement, fastDetails, fastProposal } from "./fastValidate.js";
 
 const resolverData = hexBytes(WIRE_BOUNDS.maxResolverDataBytes);
 
@@ -51,21 +56,21 @@ function refuseSelfWithdraw(details: UpdateDetails, channel: string): void {
 
 /** The details a party proposes, checked. `channel` is the channel's checksummed address. */
 export function checkedDetails(value: unknown, channel: string): UpdateDetails {
-  const details = parse(updateDetails, value, "update details");
+  const details = fastDetails(value) ?? parse(updateDetails, value, "update details");
   refuseSelfWithdraw(details, channel);
   return details;
 }
 
 /** A received proposal, checked. `channel` is the channel's checksummed address. */
 export function checkedProposal(value: unknown, channel: string): Proposal {
-  const checked = parse(proposal, value, "proposal");
+  const checked = fastProposal(value) ?? parse(proposal, value, "proposal");
   refuseSelfWithdraw(checked.update.details, channel);
   return checked;
 }
 
 /** A received acknowledgement, checked. */
 export function checkedAcknowledgement(value: unknown): Acknowledgement {
-  return parse(acknowledgement, value, "acknowledgement");
+  return fastAcknowledgement(value) ?? parse(acknowledgement, value, "acknowledgement");
 }
 
 /** A co-signed update taken from the counter-party (restore), checked. */

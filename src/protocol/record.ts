@@ -254,6 +254,19 @@ export function encodeJson(value: unknown): string {
   return encodeJsonWithReplacer(value);
 }
 
+/**
+ * encodeJson of each value, with objects shared between them (the same object reached twice, such as a state
+ * that is also the latest signed state's and the update's) copied for JSON once: the same strings as
+ * `values.map(encodeJson)`.
+ */
+export function encodeJsonShared(values: readonly unknown[]): string[] {
+  const memo = new Map<object, unknown>();
+  return values.map((value) => {
+    const plain = jsonable(value, 0, memo);
+    return plain !== NOT_PLAIN ? JSON.stringify(plain) : encodeJsonWithReplacer(value);
+  });
+}
+
 /** The reference encoding (what encodeJson gives for every input). */
 export function encodeJsonWithReplacer(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? { $n: v.toString() } : v));
@@ -263,15 +276,26 @@ const NOT_PLAIN: unique symbol = Symbol("not plain data");
 const MAX_PLAIN_DEPTH = 64;
 
 /** `value` with every bigint as {$n}, or NOT_PLAIN when JSON.stringify would treat some part specially. */
-function jsonable(value: unknown, depth: number): unknown {
+function jsonable(value: unknown, depth: number, memo?: Map<object, unknown>): unknown {
   if (typeof value === "bigint") return { $n: value.toString() };
   if (typeof value !== "object" || value === null) return value;
+  if (memo !== undefined) {
+    const known = memo.get(value);
+    if (known !== undefined) return known;
+    const plain = jsonableObject(value, depth, memo);
+    memo.set(value, plain);
+    return plain;
+  }
+  return jsonableObject(value, depth, undefined);
+}
+
+function jsonableObject(value: object, depth: number, memo: Map<object, unknown> | undefined): unknown {
   if (depth > MAX_PLAIN_DEPTH) return NOT_PLAIN;
   if (Array.isArray(value)) {
     if (Object.getPrototypeOf(value) !== Array.prototype) return NOT_PLAIN;
     const out: unknown[] = new Array<unknown>(value.length);
     for (let i = 0; i < value.length; i++) {
-      const v = jsonable(value[i], depth + 1);
+      const v = jsonable(value[i], depth + 1, memo);
       if (v === NOT_PLAIN) return NOT_PLAIN;
       out[i] = v;
     }
@@ -284,7 +308,7 @@ function jsonable(value: unknown, depth: number): unknown {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     if (key === "__proto__") return NOT_PLAIN; // an own "__proto__" key (from JSON.parse) cannot be set by assignment
-    const v = jsonable((value as Record<string, unknown>)[key], depth + 1);
+    const v = jsonable((value as Record<string, unknown>)[key], depth + 1, memo);
     if (v === NOT_PLAIN) return NOT_PLAIN;
     out[key] = v;
   }

@@ -7,9 +7,9 @@
  * The output types are the SDK's own (`Update`, `Proposal`, …): the assertions at the end fail to compile when
  * a schema and its interface drift apart. Browser-safe.
  */
-import { getAddress } from "ethers";
 import { z } from "zod";
 
+import { checksum } from "../protocol/address.js";
 import type { Acknowledgement, Proposal } from "../channel/channel.js";
 import type { CoSignedUpdate, SignedState, SignedWithdraw } from "../protocol/record.js";
 import type { PayloadSignatures } from "../protocol/signing.js";
@@ -43,7 +43,7 @@ export const address = z
   .regex(ADDRESS_SHAPE, "expected a 0x-prefixed 20-byte address")
   .transform((value, ctx) => {
     try {
-      return getAddress(value);
+      return checksum(value); // ethers' getAddress, memoized: it hashes the address (JS keccak) on every call
     } catch {
       ctx.addIssue({ code: "custom", message: "mixed-case address does not match its EIP-55 checksum" });
       return z.NEVER;

@@ -3,6 +3,7 @@ import { StoreCorruptError } from "../../protocol/errors.js";
 import {
   decodeJson,
   encodeJson,
+  encodeJsonShared,
   type ChannelRecord,
   type SignedWithdraw,
   type StoredTransfer,
@@ -26,17 +27,30 @@ export function parse<T>(location: string, value: unknown, what: string): T {
   }
 }
 
-/** The scalar columns of sy_channels for `record`, in the order the statements bind them. */
-export function channelColumns(record: ChannelRecord): SqlValue[] {
-  return [
-    record.state.nonce.toString(),
-    json(record.state),
-    optionalJson(record.latest),
+/**
+ * The scalar columns of sy_channels for `record`, in the order the statements bind them, and the JSON of each
+ * of `also` (a co-signed update's log row): one encoding of what they share (the state is the latest signed
+ * state's and the update's), the same text as encoding each alone.
+ */
+export function channelColumns(
+  record: ChannelRecord,
+  also: readonly unknown[] = [],
+): { columns: SqlValue[]; also: string[] } {
+  const { state, latest, final, pending } = record;
+  const present = [state, latest, final, pending].filter((v) => v !== undefined);
+  const texts = encodeJsonShared([...present, ...also]);
+  let next = 0;
+  const text = (v: unknown): SqlValue => (v === undefined ? null : (texts[next++] as string));
+  const columns: SqlValue[] = [
+    state.nonce.toString(),
+    text(state),
+    text(latest),
     record.nextWithdrawNonce.toString(),
-    optionalJson(record.final),
+    text(final),
     record.closed ? 1 : 0,
-    optionalJson(record.pending),
+    text(pending),
   ];
+  return { columns, also: texts.slice(present.length) };
 }
 
 export function recordOf(

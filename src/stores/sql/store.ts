@@ -62,6 +62,9 @@ class Mutex {
 }
 
 export class SqlStore extends UnitStore {
+  /** Savepoints are statements here: a flush takes them only when one of its units is refused. */
+  protected override readonly savepointsOnRefusal = true;
+
   private readonly mutex = new Mutex();
   private releaseTx: (() => void) | undefined;
   private outboxSeq = 0;
@@ -302,7 +305,7 @@ export class SqlStore extends UnitStore {
     const changed = await this.driver.run(
       `INSERT INTO sy_channels (channel, me, setup, nonce, state, latest, next_withdraw_nonce, final, closed, pending)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (channel) DO NOTHING`,
-      [channel, record.me, json(record.setup), ...channelColumns(record)],
+      [channel, record.me, json(record.setup), ...channelColumns(record).columns],
     );
     if (changed !== 1) throw new StoreError(`channel ${channel} already exists`);
     for (const [position, t] of record.transfers.entries())
@@ -329,10 +332,11 @@ export class SqlStore extends UnitStore {
       );
     }
     if (delta.kind === "cosigned") {
+      const { columns, also } = channelColumns(record, [delta.cosigned]);
       await this.one(
         `UPDATE sy_channels SET nonce = $2, state = $3, latest = $4, next_withdraw_nonce = $5, final = $6, closed = $7, pending = $8
          WHERE channel = $1 AND nonce = $9`,
-        [channel, ...channelColumns(record), delta.priorNonce.toString()],
+        [channel, ...columns, delta.priorNonce.toString()],
         "channel",
         channel,
         moved,
@@ -372,7 +376,7 @@ export class SqlStore extends UnitStore {
       await this.driver.run("INSERT INTO sy_updates (channel, nonce, cosigned) VALUES ($1, $2, $3)", [
         channel,
         record.state.nonce.toString(),
-        json(delta.cosigned),
+        also[0] as string,
       ]);
     }
     if (delta.resolution !== undefined)

@@ -1,11 +1,11 @@
 /**
  * The record encoding (src/protocol/record.ts): `encodeJson`'s fast path for plain data gives exactly the
  * reference encoding (JSON.stringify with the bigint replacer) on random values and on every kind of value the
- * fast path hands back to the reference, and `copyData` copies what the encoding round-trips.
+ * fast path hands back to the reference, `encodeJsonShared` gives each value's own encoding, and `copyData` copies what the encoding round-trips.
  */
 import { expect } from "chai";
 
-import { copyData, decodeJson, encodeJson, encodeJsonWithReplacer } from "../../../src/protocol/record.js";
+import { copyData, decodeJson, encodeJson, encodeJsonShared, encodeJsonWithReplacer } from "../../../src/protocol/record.js";
 import { prng } from "../sdk/helpers.js";
 
 describe("record encoding (encodeJson, copyData)", () => {
@@ -68,6 +68,20 @@ describe("record encoding (encodeJson, copyData)", () => {
       12n,
     ];
     for (const v of cases) expect(encodeJson(v)).to.equal(encodeJsonWithReplacer(v));
+  });
+
+  it("test_encodeJsonShared_givesEachValuesOwnEncoding_withObjectsSharedBetweenThem", () => {
+    for (let k = 0; k < 1_000; k++) {
+      const shared = [value(1), value(2), { deep: value(3) }];
+      const values = Array.from({ length: 1 + Math.floor(random() * 4) }, () =>
+        random() < 0.3 ? value(0) : { a: pick(shared), b: [pick(shared), value(2)], n: BigInt(k) },
+      );
+      values.push(pick(shared), new Date(k), { when: new Date(k), s: pick(shared) });
+      expect(encodeJsonShared(values)).to.deep.equal(values.map((v) => encodeJsonWithReplacer(v)));
+    }
+    const cyclic: Record<string, unknown> = { n: 1n };
+    cyclic.self = cyclic;
+    expect(() => encodeJsonShared([{ n: 2n }, cyclic])).to.throw(TypeError);
   });
 
   it("fails on a cycle as the reference does", () => {

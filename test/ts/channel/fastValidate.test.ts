@@ -1,0 +1,194 @@
+/**
+ * The Channel boundary's fast path (src/channel/fastValidate.ts) against the wire's zod schemas it stands in
+ * for: on real proposals, acknowledgements and details, on random re-casings of their hex and addresses, and on
+ * thousands of random corruptions, the fast path either leaves the message to zod (undefined) or gives exactly
+ * zod's output (same values, same key order); it never accepts what zod refuses. Seeded, so a failure replays.
+ */
+import { expect } from "chai";
+import { ZeroAddress } from "ethers";
+import type { z } from "zod";
+
+import type { Acknowledgement, Proposal } from "../../../src/channel/channel.js";
+import { fastAcknowledgement, fastDetails, fastProposal } from "../../../src/channel/fastValidate.js";
+import { checkedProposal } from "../../../src/channel/validate.js";
+import { MalformedMessageError } from "../../../src/protocol/errors.js";
+import { encodeJson } from "../../../src/protocol/record.js";
+import { transferId } from "../../../src/protocol/transfers.js";
+import type { UpdateDetails } from "../../../src/protocol/types.js";
+import { encodeHashlockResolution } from "../../../src/protocol/resolvers.js";
+import { MemoryChannelStore } from "../../../src/stores/store.js";
+import { acknowledgement, proposal, updateDetails } from "../../../src/wire/schemas.js";
+import { CHANNEL, TOKEN, hashlockTransfer, pair, preimageOf, prng } from "../sdk/helpers.js";
+
+type Json = unknown;
+
+const JUNK: Array<() => Json> = [
+  () => null,
+  () => undefined,
+  () => 0,
+  () => 1.5,
+  () => "",
+  () => "0x",
+  () => "0x1",
+  () => "0xzz",
+  () => "0x" + "a".repeat(131),
+  () => "0x" + "a".repeat(130),
+  () => "0x" + "A".repeat(64),
+  () => "0x" + "a".repeat(40),
+  () => "0x000000000000000000000000000000000000DeaD",
+  () => ({}),
+  () => [],
+  () => true,
+  () => "alice",
+  () => "carol",
+  () => "withdraw",
+  () => -1n,
+  () => 0n,
+  () => (1n << 256n) - 1n,
+  () => 1n << 256n,
+  () => Object.create({ inherited: 1 }) as Json,
+  () => Object.create(null) as Json,
+  () => new Map(),
+];
+
+/** Every path to a value inside `v`. */
+function paths(
+  v: Json,
+  prefix: Array<string | number> = [],
+  out: Array<Array<string | number>> = [],
+): Array<Array<string | number>> {
+  out.push(prefix);
+  if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...prefix, i], out));
+  else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) paths(x, [...prefix, k], out);
+  return out;
+}
+
+/** A copy of `v` with one random change at a random path: replaced, removed, re-cased or given an extra key. */
+function mutate(v: Json, rand: () => number): Json {
+  const copy = structuredClone(v) as Json;
+  const all = paths(copy);
+  const path = all[Math.floor(rand() * all.length)] ?? [];
+  const junk = (JUNK[Math.floor(rand() * JUNK.length)] as () => Json)();
+  if (path.length === 0) return junk;
+  let parent = copy as Record<string | number, Json>;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, Json>;
+  const last = path[path.length - 1] as string | number;
+  const r = rand();
+  const current = parent[last];
+  if (r < 0.5) parent[last] = junk;
+  else if (r < 0.65) {
+    if (Array.isArray(parent)) parent.splice(Number(last), 1);
+    else delete parent[last];
+  } else if (r < 0.8 && typeof current === "string") parent[last] = recase(current, rand);
+  else if (typeof current === "object" && current !== null && !Array.isArray(current)) {
+    (current as Record<string, Json>)[rand() < 0.5 ? "extra" : "state"] = junk;
+  } else parent[last] = junk;
+  return copy;
+}
+
+/** `s` with each hex letter after the 0x randomly upper- or lowercased. */
+function recase(s: string, rand: () => number): string {
+  if (!s.startsWith("0x")) return s;
+  let out = "0x";
+  for (const c of s.slice(2)) out += rand() < 0.5 ? c.toUpperCase() : c.toLowerCase();
+  return out;
+}
+
+/** Checks one value: the fast path is undefined, or zod accepts with the very same output. */
+function agree<T>(fast: (v: unknown) => T | undefined, schema: z.ZodType<T>, value: Json): "fast" | "zod" | "refused" {
+  const mine = fast(value);
+  const theirs = schema.safeParse(value);
+  if (mine === undefined) return theirs.success ? "zod" : "refused";
+  expect(theirs.success, `the fast path accepted what zod refuses: ${encodeJson(value)}`).to.equal(true);
+  if (theirs.success) {
+    expect(mine).to.deep.equal(theirs.data);
+    expect(encodeJson(mine)).to.equal(encodeJson(theirs.data)); // key order too: the store's JSON is the same
+  }
+  return "fast";
+}
+
+describe("Channel boundary fast path (fastValidate) against the wire schemas", function () {
+  this.timeout(120_000);
+  const proposals: Proposal[] = [];
+  const acks: Acknowledgement[] = [];
+  const details: UpdateDetails[] = [];
+
+  before(async () => {
+    const p = await pair(new MemoryChannelStore(), new MemoryChannelStore());
+    const deposit: UpdateDetails = {
+      type: "deposit",
+      asset: ZeroAddress,
+      totalDepositsAlice: 10n ** 19n,
+      totalDepositsBob: 10n ** 19n,
+    };
+    const steps: Array<{ from: "alice" | "bob"; d: UpdateDetails }> = [{ from: "alice", d: deposit }];
+    for (let i = 0; i < 6; i++) {
+      const t = hashlockTransfer(i, i % 2 === 0 ? "alice" : "bob");
+      steps.push({ from: i % 2 === 0 ? "alice" : "bob", d: { type: "create", transfer: t } });
+      steps.push({
+        from: i % 2 === 0 ? "bob" : "alice",
+        d: {
+          type: "resolve",
+          transferId: transferId(t),
+          toResponder: t.amount,
+          resolverData: encodeHashlockResolution(preimageOf(i)),
+        },
+      });
+    }
+    for (const { from, d } of steps) {
+      const [a, b] = from === "alice" ? [p.alice, p.bob] : [p.bob, p.alice];
+      const prop = await a.propose(d);
+      const ack = await b.receive(prop);
+      await a.complete(ack);
+      proposals.push(prop);
+      acks.push(ack);
+      details.push(d);
+    }
+    details.push({ type: "deposit", asset: TOKEN.toLowerCase(), totalDepositsAlice: 0n, totalDepositsBob: 1n });
+  });
+
+  it("test_fastPath_givesZodsOutput_onEveryMessageOfARealChannel", () => {
+    for (const p of proposals) expect(agree(fastProposal, proposal, p)).to.equal("fast");
+    for (const a of acks) expect(agree(fastAcknowledgement, acknowledgement, a)).to.equal("fast");
+    for (const d of details) expect(agree(fastDetails, updateDetails, d)).to.equal("fast");
+  });
+
+  it("test_fastPath_givesZodsOutput_onRecasedHexAndAddresses", () => {
+    const rand = prng(12);
+    for (let i = 0; i < 300; i++) {
+      const p = proposals[i % proposals.length] as Proposal;
+      const copy = structuredClone(p) as Proposal;
+      copy.update.state.transfersRoot = recase(copy.update.state.transfersRoot, rand);
+      if (copy.signatures.state !== undefined) copy.signatures.state = recase(copy.signatures.state, rand);
+      const asset = copy.update.state.assets[0];
+      if (asset !== undefined)
+        asset.asset = rand() < 0.5 ? asset.asset.toLowerCase() : asset.asset.toUpperCase().replace("0X", "0x");
+      expect(agree(fastProposal, proposal, copy)).to.equal("fast");
+    }
+  });
+
+  it("test_fastPath_neverAcceptsWhatZodRefuses_on6000Corruptions", () => {
+    const rand = prng(2026);
+    const tally = { fast: 0, zod: 0, refused: 0 };
+    for (let i = 0; i < 2000; i++) {
+      tally[agree(fastProposal, proposal, mutate(proposals[i % proposals.length], rand))]++;
+      tally[agree(fastAcknowledgement, acknowledgement, mutate(acks[i % acks.length], rand))]++;
+      tally[agree(fastDetails, updateDetails, mutate(details[i % details.length], rand))]++;
+    }
+    expect(tally.refused, JSON.stringify(tally)).to.be.greaterThan(3000); // most corruptions are refusals
+    expect(tally.fast, JSON.stringify(tally)).to.be.greaterThan(100); // re-casings and value swaps stay valid
+  });
+
+  it("test_checkedProposal_refusesWithTheSchemasError_whenTheFastPathDeclines", () => {
+    const p = structuredClone(proposals[1]) as Proposal;
+    (p.update.state as unknown as Record<string, unknown>).nonce = 5; // a JS number where a bigint belongs
+    expect(fastProposal(p)).to.equal(undefined);
+    try {
+      checkedProposal(p, CHANNEL);
+      expect.fail("expected MalformedMessageError");
+    } catch (error) {
+      expect(error).to.be.instanceOf(MalformedMessageError);
+      expect(String((error as Error).message)).to.contain("update.state.nonce");
+    }
+  });
+});
