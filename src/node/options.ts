@@ -2,6 +2,7 @@
  * What a running node service is made of, resolved from the config file (src/node/config.ts) or built by hand
  * (tests, embedding): the node's key, chain, deployment, policies, and the wire's limits.
  */
+import type { PeerConfig } from "./peers/roles.js";
 import type { BaseWallet } from "ethers";
 import type { Logger } from "pino";
 
@@ -101,6 +102,8 @@ export interface NodeServiceOptions {
   /** Milliseconds the node waits for a client's acknowledgement of its proposal (default 5000). */
   peerTimeoutMs?: number;
   wire: WireLimits;
+  /** The node's peer nodes (src/node/peers/): the lower address of a pair listens, the higher dials (with `url`). */
+  peers?: readonly PeerConfig[];
   /** The chain connection: ERC-1271 login, on-chain deposit reads, readiness. */
   chain?: CallProvider;
   /** Reads a downstream lock on chain (src/chain/settlements.ts lockReader): lets routing refund an expired forward. */

@@ -25,6 +25,7 @@ export interface RouteInstructionParams {
   recipient: string;
   expiry: bigint;
   amount?: bigint;
+  path?: ReadonlyArray<{ recipient: string; expiry: bigint; amount: bigint }>;
 }
 
 export interface PaymentRouter {
@@ -46,6 +47,8 @@ export interface RpcContext {
   updated?(type: string, proposer: string, client: string): void;
   /** `channel.requestCollateral` (the node's collateral manager, src/node/collateralRpc.ts). */
   requestCollateral?: Handler;
+  /** The onward route of a pending proposal that forwards a lock to another node (re-delivered with it). */
+  onwardOf?(proposal: Proposal): RouteInstructionParams | undefined;
 }
 
 type Handler = (params: unknown, session: Session) => Promise<unknown>;
@@ -104,7 +107,11 @@ export function createHandlers(ctx: RpcContext): Record<MethodName, Handler> {
       const result: SyncResult = { updates: [], more: false };
       if (channel.latest !== undefined) result.latest = channel.latest;
       const pending = sequencer.pending;
-      if (pending !== undefined) result.pending = pending;
+      if (pending !== undefined) {
+        result.pending = pending;
+        const route = ctx.onwardOf?.(pending);
+        if (route !== undefined) result.pendingRoute = route;
+      }
       if (nonce <= channel.state.nonce) {
         const from = nonce === 0n ? 0n : nonce - 1n; // from the client's own latest on: the fork check
         const updates = await ctx.channels.store.history(channel.address, from);

@@ -31,6 +31,11 @@ import type { ProposeToPeer } from "./collateral.js";
 import { requestCollateralHandler } from "./collateralRpc.js";
 import { WireError } from "../wire/codes.js";
 import { NodeRouter } from "./payments.js";
+import { PeerManager } from "./peers/manager.js";
+import { dials, forwardingFee } from "./peers/roles.js";
+import { checksum } from "../protocol/address.js";
+import { walletSigner } from "../protocol/signing.js";
+import type { RouteInstruction } from "../routing/node.js";
 
 export const WS_PATH = `/${WIRE_VERSION}`;
 const INFO_PATH = `/${WIRE_VERSION}/info`;
@@ -55,6 +60,8 @@ export class NodeService {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly attached: Array<{ stop(): Promise<void> }> = [];
   private chain: ChainServices | undefined;
+  /** The peer nodes (dialed and listened for), when the config names any. */
+  readonly peers: PeerManager | undefined;
 
   private constructor(
     private readonly options: NodeServiceOptions,
@@ -82,9 +89,12 @@ export class NodeService {
       storeKind: options.store.kind,
       ...(options.signer !== undefined ? { signer: options.signer } : {}),
       ...(options.chain !== undefined ? { chain: options.chain } : {}),
-      push: (client, proposal) => this.pushUpdate(client, proposal),
+      push: (client, proposal) => this.pushUpdate(client, proposal, this.router?.node.onwardOf(proposal)),
       ...(options.intentWaitMs !== undefined ? { intentWaitMs: options.intentWaitMs } : {}),
     });
+    const peers = options.peers ?? [];
+    const isNode = (a: string): boolean => peers.some((p) => checksum(p.address) === checksum(a));
+    const dialed = (a: string): boolean => isNode(a) && dials(options.wallet.address, a);
     this.router =
       addresses.HashlockResolver !== undefined && options.routing !== false
         ? new NodeRouter({
@@ -92,7 +102,10 @@ export class NodeService {
             hashlock: addresses.HashlockResolver,
             store: this.store,
             channels: this.channels,
-            push: (client, proposal) => this.pushUpdate(client, proposal),
+            push: (client, proposal, route) => this.pushUpdate(client, proposal, route),
+            fee: (asset, amountOut) => forwardingFee(options.fees, asset, amountOut),
+            isNode,
+            dialed,
             notify: (client, method, params) => this.notify(client, method, params),
             settled: (status, asset) => {
               if (status === "completed") this.metrics.paymentsRouted.inc({ asset });
@@ -125,7 +138,32 @@ export class NodeService {
         })(params, session);
       },
       ...(this.router !== undefined ? { router: this.router } : {}),
+      onwardOf: (proposal) => this.router?.node.onwardOf(proposal),
     });
+    const router = this.router;
+    this.peers =
+      peers.length > 0 && router !== undefined && options.chain !== undefined
+        ? new PeerManager({
+            self: options.wallet.address,
+            peers,
+            router,
+            store: this.store,
+            signer: options.signer ?? walletSigner(options.wallet),
+            chainId: options.chainId,
+            factory: required(addresses.ChannelFactory, "ChannelFactory"),
+            mastercopy: required(addresses.ChannelMastercopy, "ChannelMastercopy"),
+            limits: options.deployment.limits,
+            resolvers: this.resolvers,
+            chain: options.chain,
+            collateral: options.collateral,
+            logger: options.logger,
+            services: () => this.chain,
+            proposerOf: (client) => this.proposerOf(client),
+            channelOf: (client) => this.channels.channelOf(client),
+            online: (client) => (this.sessions.get(client)?.size ?? 0) > 0,
+            ...(options.peerTimeoutMs !== undefined ? { timeoutMs: 3 * options.peerTimeoutMs } : {}),
+          })
+        : undefined;
     this.http = createServer((req, res) => void this.route(req, res));
     this.http.headersTimeout = 10_000;
     this.http.requestTimeout = 30_000;
@@ -146,6 +184,7 @@ export class NodeService {
     try {
       service = new NodeService(options, store);
       const channels = await service.channels.load();
+      await service.peers?.start();
       const payments = service.router !== undefined ? await service.router.start() : 0;
       options.logger.info(
         { store: options.store.kind, channels, payments },
@@ -196,15 +235,17 @@ export class NodeService {
     void this.channels.sequencerOf(address).then(
       (sequencer) => {
         const pending = sequencer.pending;
-        if (pending !== undefined) session.push(notification(NOTIFICATIONS.update, { proposal: pending }));
+        if (pending === undefined) return;
+        const route = this.router?.node.onwardOf(pending);
+        session.push(notification(NOTIFICATIONS.update, { proposal: pending, ...(route !== undefined ? { route } : {}) }));
       },
       (error: unknown) => this.options.logger.error({ err: error, address }, "cannot open the channel at login"),
     );
   }
 
   /** Pushes a node proposal to every connection the client is logged in on (none: re-delivered at its login). */
-  private pushUpdate(client: string, proposal: Proposal): void {
-    const message = notification(NOTIFICATIONS.update, { proposal });
+  private pushUpdate(client: string, proposal: Proposal, route?: RouteInstruction): void {
+    const message = notification(NOTIFICATIONS.update, { proposal, ...(route !== undefined ? { route } : {}) });
     for (const session of this.sessions.get(client) ?? []) session.push(message);
   }
 
@@ -309,7 +350,10 @@ export class NodeService {
       this.options.logger.error({ peers }, "channels to dispute, but the node runs without its chain services");
       return;
     }
-    const sent = await chain.watchers.disputeWhereNeeded(peers.map((peer) => this.channels.addressOf(peer)));
+    // A peer node this node dials holds the channel as alice: its address is the router's channel, not addressOf.
+    const channelOf = (peer: string): string =>
+      this.router?.node.hasPeer(peer) === true ? this.router.node.channel(peer).address : this.channels.addressOf(peer);
+    const sent = await chain.watchers.disputeWhereNeeded(peers.map(channelOf));
     if (sent.length > 0) this.options.logger.warn({ peers, sent }, "disputes opened to claim upstream on chain");
   }
 
@@ -352,6 +396,7 @@ export class NodeService {
     this.http.closeAllConnections();
     await closedServer;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.peers?.stop();
     await this.router?.stop();
     for (const part of this.attached) await part.stop(); // e.g. the chain services (src/node/chainServices.ts)
     await this.store.close();

@@ -40,7 +40,7 @@ import { transferId } from "../protocol/transfers.js";
 import type { ResolveDetails, Update, UpdateDetails } from "../protocol/types.js";
 import type { WriteUnit } from "../stores/store.js";
 
-import { IntentGate, noteError } from "./intents.js";
+import { IntentGate, IntentRefusedError, noteError } from "./intents.js";
 import { paymentUnit, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
 import { planRoute, unroutedLock } from "./plan.js";
 import { checkedRouteCall } from "./validate.js";
@@ -49,7 +49,8 @@ import type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
 export { hashlockTransfer, latestDownstreamExpiry, type HashlockTransferParams } from "./payer.js";
 export type { Hop, NodeTickReport, PaymentStatus, RoutedPayment } from "./payments.js";
 
-export type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
+export type { NodeConfig, PeerLink, RouteInstruction, RouteStep } from "./config.js";
+export { IntentRefusedError } from "./intents.js";
 
 interface Peer {
   address: string;
@@ -121,6 +122,20 @@ export class Node {
    * signed.
    */
   async receive(from: string, proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
+    const { ack, effects } = await this.receiveFrom(from, proposal, route);
+    await effects;
+    return ack;
+  }
+
+  /**
+   * As `receive`, but returns the acknowledgement as soon as the proposal is stored, with the forward or claim it
+   * starts as `effects` (a node answering another node does not hold the answer until its own downstream answers).
+   */
+  async receiveFrom(
+    from: string,
+    proposal: Proposal,
+    route?: RouteInstruction,
+  ): Promise<{ ack: Acknowledgement; effects: Promise<void> }> {
     const peer = this.peer(from);
     ({ proposal, route } = checkedRouteCall(proposal, route, peer.channel.address)); // nothing unchecked is planned or signed
     const planned = route === undefined ? undefined : this.planRoute(peer, proposal.update?.details, route);
@@ -140,10 +155,10 @@ export class Node {
     }
     if (planned !== undefined) {
       this.committed(planned, planned);
-      await this.forward(planned).catch((e: unknown) => noteError(planned, e)); // "accepted": tick() refunds
+      return { ack, effects: this.forward(planned).catch((e: unknown) => noteError(planned, e)) }; // "accepted": tick() refunds
     }
-    if (resolved !== undefined) await this.onDownstreamResolved(resolved.payment, resolved.next);
-    return ack;
+    if (resolved !== undefined) return { ack, effects: this.onDownstreamResolved(resolved.payment, resolved.next) };
+    return { ack, effects: Promise.resolve() };
   }
 
   /** Sequenced flow (PROTOCOL.md "Sequencing"): signs a peer's intent first; a `route` is forwarded once acknowledged. */
@@ -187,8 +202,14 @@ export class Node {
     const peer = this.peer(to);
     await this.exclusive(peer, async () => {
       await this.flush(peer);
+      if (peer.channel.me === "bob") return this.sequenced(peer, details, undefined, undefined);
       await this.deliver(peer, await peer.channel.propose(details));
     });
+  }
+
+  /** Whether the node has a channel with `address` now (a node peer it dials is added once connected). */
+  hasPeer(address: string): boolean {
+    return this.peers.has(checksum(address));
   }
 
   /** Rebuilds the payment table from the node's store (after a restart, before `receive` or `tick`). */
@@ -241,6 +262,11 @@ export class Node {
     const now = this.now();
     for (const p of this.payments.values()) {
       if (this.forwarding.has(p.lockHash)) continue;
+      if (!this.hasPeer(p.upstream.peer) || (p.downstream !== undefined && !this.hasPeer(p.downstream.peer))) {
+        if (p.status !== "completed" && p.status !== "refunded")
+          report.waiting.push({ lockHash: p.lockHash, reason: "a peer of the payment is not connected yet" });
+        continue;
+      }
       try {
         if (p.status === "forwarded" && p.downstream !== undefined && now >= p.downstream.expiry) {
           const reason = await this.downstreamClaimable(p.downstream);
@@ -296,7 +322,15 @@ export class Node {
   /** Checks a route before the node signs the upstream lock; returns the payment it opens (src/routing/plan.ts). */
   private planRoute(peer: Peer, details: UpdateDetails | undefined, route: RouteInstruction, reserve = true): RoutedPayment {
     const planned = planRoute(
-      { address: this.address, hashlock: this.hashlock, margin: this.margin, now: this.now(), routed: (h) => this.payments.has(h) },
+      {
+        address: this.address,
+        hashlock: this.hashlock,
+        margin: this.margin,
+        now: this.now(),
+        routed: (h) => this.payments.has(h),
+        ...(this.config.fee !== undefined ? { fee: this.config.fee } : {}),
+        ...(this.config.isNode !== undefined ? { isNode: this.config.isNode } : {}),
+      },
       { address: peer.address, channel: peer.channel },
       details,
       route,
@@ -323,12 +357,41 @@ export class Node {
       await this.flush(peer);
       if (p.status !== "accepted") return; // refunded meanwhile: never forward
       const next: RoutedPayment = { ...p, status: "forwarded" };
+      if (peer.channel.me === "bob") return this.forwardSequenced(peer, p, next);
       const proposal = await peer.channel.propose({ type: "create", transfer: hop.transfer }, this.unitFor(next));
       // Signed: from here the payee may hold a co-signed lock, so the upstream is refunded only after E_down.
       this.committed(p, next);
       this.byDownstream.set(hop.transferId, p.lockHash);
-      await this.deliver(peer, proposal);
+      await this.deliver(peer, proposal, undefined, p.onward);
     });
+  }
+
+  /**
+   * The downstream lock to a node that sequences the channel (the node is bob there): the payment is stored
+   * "forwarded" first, then the lock goes as an intent with its onward route. Stored first, a restart or a lost
+   * answer leaves it "forwarded" (refunded upstream only once the chain shows the lock unclaimed after E_down),
+   * never "accepted" with a lock signed; a refusal before anyone signed takes it back to "accepted".
+   */
+  private async forwardSequenced(peer: Peer, p: RoutedPayment, next: RoutedPayment): Promise<void> {
+    const hop = p.downstream as Hop;
+    await this.save(p, next);
+    this.byDownstream.set(hop.transferId, p.lockHash);
+    try {
+      await this.sequenced(peer, { type: "create", transfer: hop.transfer }, p.onward, undefined);
+    } catch (error) {
+      if (error instanceof IntentRefusedError && peer.channel.transfers.get(hop.transferId) === undefined) {
+        this.byDownstream.delete(hop.transferId);
+        await this.save(p, { ...p, status: "accepted", error: error.message });
+      }
+      throw error;
+    }
+  }
+
+  /** The node's own update to a peer that sequences the channel (its intent; see PeerLink.sequenced). */
+  private async sequenced(peer: Peer, details: UpdateDetails, route: RouteInstruction | undefined, also: WriteUnit | undefined): Promise<void> {
+    const link = peer.link;
+    if (link.sequenced === undefined) throw new RouteError(`the node is bob with ${peer.address}, whose link runs no intents`);
+    await link.sequenced(details, route, also);
   }
 
   /**
@@ -412,7 +475,8 @@ export class Node {
         }
         return this.save(p, next);
       }
-      await this.deliver(peer, await peer.channel.propose(details), this.unitFor(next));
+      if (peer.channel.me === "bob") await this.sequenced(peer, details, undefined, this.unitFor(next));
+      else await this.deliver(peer, await peer.channel.propose(details), this.unitFor(next));
       this.committed(p, next);
     });
   }
@@ -445,10 +509,18 @@ export class Node {
   private async flush(peer: Peer): Promise<void> {
     if (peer.intent !== undefined) await peer.intent.wait(peer.address, this.config.peerTimeoutMs ?? 10_000);
     const pending = peer.channel.pending;
-    if (pending !== undefined) await this.deliver(peer, pending);
+    if (pending !== undefined) await this.deliver(peer, pending, undefined, this.onwardOf(pending));
   }
 
-  private async deliver(peer: Peer, proposal: Proposal, also?: WriteUnit): Promise<void> {
+  /** The onward route of a forwarded lock `proposal` creates (re-delivered with it), if it crosses nodes. */
+  onwardOf(proposal: Proposal): RouteInstruction | undefined {
+    const details = proposal.update.details;
+    if (details.type !== "create") return undefined;
+    const lockHash = this.byDownstream.get(transferId(details.transfer).toLowerCase());
+    return lockHash === undefined ? undefined : this.payments.get(lockHash)?.onward;
+  }
+
+  private async deliver(peer: Peer, proposal: Proposal, also?: WriteUnit, route?: RouteInstruction): Promise<void> {
     const timeoutMs = this.config.peerTimeoutMs ?? 10_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -456,7 +528,7 @@ export class Node {
     });
     let ack: Acknowledgement;
     try {
-      ack = await Promise.race([peer.link.receive(proposal), timeout]);
+      ack = await Promise.race([peer.link.receive(proposal, route), timeout]);
     } catch (error) {
       if (error instanceof PeerError) throw error;
       throw new PeerError(

@@ -86,8 +86,23 @@ export const SYNC_PAGE = 64;
 /** Most active transfers a channel may hold for `channel.restore` to carry them in one answer. */
 export const MAX_RESTORE_TRANSFERS = 256;
 
-/** A payment the node routes: the payee, the downstream lock's expiry, what the payee gets (default: all). */
-export const routeInstruction = z.strictObject({ recipient: address, expiry: uint256, amount: uint256.optional() });
+/** Most onward hops a route instruction may carry (a route of at most MAX_ROUTE_PATH + 1 forwarding nodes). */
+export const MAX_ROUTE_PATH = 8;
+
+/** One onward hop of a route across nodes: the next recipient, its lock's expiry and amount (docs/NODE.md "Peering"). */
+export const routeStep = z.strictObject({ recipient: address, expiry: uint256, amount: uint256 });
+
+/**
+ * A payment the node routes: the recipient of its downstream lock (the payee, or the next node), that lock's
+ * expiry, what the recipient gets (default: all), and, across nodes, the `path` the recipient node forwards along
+ * (each step one node further; the last step's recipient is the payee).
+ */
+export const routeInstruction = z.strictObject({
+  recipient: address,
+  expiry: uint256,
+  amount: uint256.optional(),
+  path: z.array(routeStep).max(MAX_ROUTE_PATH).readonly().optional(),
+});
 
 export const syncResult = z.strictObject({
   /** The node's latest co-signed state (absent at genesis). */
@@ -98,6 +113,8 @@ export const syncResult = z.strictObject({
   more: z.boolean(),
   /** The node's signed, unanswered proposal at the next nonce: the client answers it with channel.acknowledge. */
   pending: proposal.optional(),
+  /** The onward route of `pending` when it is a lock forwarded to another node (as the update push carries it). */
+  pendingRoute: routeInstruction.optional(),
 });
 export type SyncResult = z.output<typeof syncResult>;
 
@@ -118,7 +135,8 @@ export const restoreResult = z.strictObject({
 });
 export type RestoreResult = z.output<typeof restoreResult>;
 
-export const updatePush = z.strictObject({ proposal });
+/** A node's proposal pushed to a client; a lock forwarded to another node carries that node's onward route. */
+export const updatePush = z.strictObject({ proposal, route: routeInstruction.optional() });
 export const paymentNotice = z.strictObject({
   lockHash: bytes32,
   status: z.string().max(32),
