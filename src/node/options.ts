@@ -102,6 +102,8 @@ export interface NodeServiceOptions {
   /** Milliseconds the node waits for a client's acknowledgement of its proposal (default 5000). */
   peerTimeoutMs?: number;
   wire: WireLimits;
+  /** Unix seconds the routing Node reads lock expiries against (default: the system clock; startNode: the chain's). */
+  routingClock?: () => bigint;
   /** The node's peer nodes (src/node/peers/): the lower address of a pair listens, the higher dials (with `url`). */
   peers?: readonly PeerConfig[];
   /** The chain connection: ERC-1271 login, on-chain deposit reads, readiness. */

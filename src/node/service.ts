@@ -113,6 +113,7 @@ export class NodeService {
             },
             logger: options.logger,
             ...(options.routingTickMs !== undefined ? { tickMs: options.routingTickMs } : {}),
+            ...(options.routingClock !== undefined ? { clock: options.routingClock } : {}),
             ...(options.peerTimeoutMs !== undefined ? { peerTimeoutMs: options.peerTimeoutMs } : {}),
             ...(options.locks !== undefined ? { locks: options.locks } : {}),
             collateral: () => this.chain?.collateral,

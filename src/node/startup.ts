@@ -20,6 +20,7 @@ import type { DeploymentInfo, NodeServiceOptions } from "./options.js";
 import { NodeService } from "./service.js";
 import { openNodeStore } from "./store.js";
 import { dials } from "./peers/roles.js";
+import { chainClock } from "./chainClock.js";
 import type { SwitchyardStore } from "../stores/store.js";
 
 const CONTRACTS = ["ChannelFactory", "ChannelMastercopy", "HashlockResolver", "SignedTransferResolver"] as const;
@@ -184,6 +185,9 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     provider.destroy();
     throw new ConfigError("store", `cannot open ${config.store.kind} store: ${(error as Error).message}`);
   }
+  const clock = chainClock(provider);
+  await clock.sample();
+  clock.start();
   let lastCheck = 0;
   let lastResult = true;
   const options: NodeServiceOptions = {
@@ -205,6 +209,7 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     peers: config.peers,
     chain: provider,
     locks: lockReader(provider),
+    routingClock: clock.now,
     chainReady: async () => {
       if (Date.now() - lastCheck > 2_000) {
         lastCheck = Date.now();
@@ -226,6 +231,7 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     }
     throw error;
   }
+  service.attach({ stop: async () => clock.stop() });
   try {
     service.attachChainServices(
       await startChainServices({
