@@ -32,6 +32,7 @@ export * from "./chain/settlements.js";
 export * from "./routing/node.js";
 export * from "./signers/index.js";
 export * from "./routing/learn.js";
+export * from "./routing/network/index.js";
 export {
   selectSecp256k1Backend,
   cryptoBackends,

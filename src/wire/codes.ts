@@ -7,7 +7,8 @@
  * - -32001 … -32099: the server-defined range JSON-RPC reserves for transport-level causes (unauthorized, rate
  *   limited, payload too large, shutting down);
  * - 4001 … 4099: login (challenge unknown, expired, wrong signature, already logged in);
- * - 4100 … 4199: the SDK's typed errors (src/protocol/errors.ts), one code per `SwitchyardError.code`.
+ * - 4100 … 4199: the SDK's typed errors (src/protocol/errors.ts, src/routing/network/errors.ts), one code per
+ *   `SwitchyardError.code`.
  *
  * Browser-safe: no Node.js built-ins.
  */
@@ -56,6 +57,16 @@ export const WIRE_ERRORS = {
   CRYPTO_INPUT: 4122,
   REOPEN: 4123,
   FORK: 4124,
+  ANNOUNCEMENT_SIGNATURE: 4125,
+  ANNOUNCEMENT_CHANNEL: 4126,
+  ANNOUNCEMENT_STALE: 4127,
+  ANNOUNCEMENT_CAPACITY: 4128,
+  ROUTE_EXPIRY: 4129,
+  ROUTE_FEE: 4130,
+  ROUTE_LOOP: 4131,
+  ROUTE_SHAPE: 4132,
+  ROUTE_CAPACITY: 4133,
+  NO_ROUTE: 4134,
 } as const;
 
 export type WireErrorName = keyof typeof WIRE_ERRORS;

@@ -41,7 +41,7 @@ describe("wire error codes", () => {
   });
 
   it("test_everySdkErrorCode_hasAWireCode", async () => {
-    const sources = ["src/protocol/errors.ts", "src/protocol/channelAddress.ts"];
+    const sources = ["src/protocol/errors.ts", "src/protocol/channelAddress.ts", "src/routing/network/errors.ts"];
     const found: string[] = [];
     // The store's own failures (a locked, corrupt, newer or unreachable database, a lost compare-and-set) are
     // the node's business: they name its files and servers, so they cross the wire as INTERNAL_ERROR.
