@@ -31,10 +31,8 @@ import type { ProposeToPeer } from "./collateral.js";
 import { requestCollateralHandler } from "./collateralRpc.js";
 import { WireError } from "../wire/codes.js";
 import { NodeRouter } from "./payments.js";
-import { PeerManager } from "./peers/manager.js";
-import { dials, forwardingFee } from "./peers/roles.js";
-import { checksum } from "../protocol/address.js";
-import { walletSigner } from "../protocol/signing.js";
+import { createPeering, type Peering } from "./peers/peering.js";
+import { forwardingFee, peerRoles } from "./peers/roles.js";
 import type { RouteInstruction } from "../routing/node.js";
 
 export const WS_PATH = `/${WIRE_VERSION}`;
@@ -60,8 +58,8 @@ export class NodeService {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly attached: Array<{ stop(): Promise<void> }> = [];
   private chain: ChainServices | undefined;
-  /** The peer nodes (dialed and listened for), when the config names any. */
-  readonly peers: PeerManager | undefined;
+  /** The peer nodes (dialed and listened for) and the gossip, when the config names peers (src/node/peers/). */
+  readonly peering: Peering | undefined;
 
   private constructor(
     private readonly options: NodeServiceOptions,
@@ -92,9 +90,7 @@ export class NodeService {
       push: (client, proposal) => this.pushUpdate(client, proposal, this.router?.node.onwardOf(proposal)),
       ...(options.intentWaitMs !== undefined ? { intentWaitMs: options.intentWaitMs } : {}),
     });
-    const peers = options.peers ?? [];
-    const isNode = (a: string): boolean => peers.some((p) => checksum(p.address) === checksum(a));
-    const dialed = (a: string): boolean => isNode(a) && dials(options.wallet.address, a);
+    const { isNode, dialed } = peerRoles(options.wallet.address, options.peers ?? []);
     this.router =
       addresses.HashlockResolver !== undefined && options.routing !== false
         ? new NodeRouter({
@@ -104,13 +100,10 @@ export class NodeService {
             channels: this.channels,
             push: (client, proposal, route) => this.pushUpdate(client, proposal, route),
             fee: (asset, amountOut) => forwardingFee(options.fees, asset, amountOut),
-            isNode,
-            dialed,
+            ...{ isNode, dialed },
             notify: (client, method, params) => this.notify(client, method, params),
-            settled: (status, asset) => {
-              if (status === "completed") this.metrics.paymentsRouted.inc({ asset });
-              else this.metrics.paymentsFailed.inc({ asset, reason: status });
-            },
+            settled: (status, asset) =>
+              status === "completed" ? this.metrics.paymentsRouted.inc({ asset }) : this.metrics.paymentsFailed.inc({ asset, reason: status }),
             logger: options.logger,
             ...(options.routingTickMs !== undefined ? { tickMs: options.routingTickMs } : {}),
             ...(options.routingClock !== undefined ? { clock: options.routingClock } : {}),
@@ -120,6 +113,11 @@ export class NodeService {
             mustDispute: (peers) => this.disputeWhereNeeded(peers),
           })
         : undefined;
+    const [router, resolvers, channels] = [this.router, this.resolvers, this.channels];
+    this.peering = (options.peers ?? []).length === 0 || router === undefined ? undefined : createPeering({
+      ...{ options, router, store: this.store, resolvers, channels, isNode, services: () => this.chain },
+      ...{ proposerOf: (client) => this.proposerOf(client), online: (client) => (this.sessions.get(client)?.size ?? 0) > 0, notify: (client, method, params) => this.notify(client, method, params) },
+    }); // prettier-ignore
     this.handlers = createHandlers({
       info: () => this.info(),
       channels: this.channels,
@@ -140,31 +138,8 @@ export class NodeService {
       },
       ...(this.router !== undefined ? { router: this.router } : {}),
       onwardOf: (proposal) => this.router?.node.onwardOf(proposal),
+      ...(this.peering !== undefined ? { network: this.peering.network } : {}),
     });
-    const router = this.router;
-    this.peers =
-      peers.length > 0 && router !== undefined && options.chain !== undefined
-        ? new PeerManager({
-            self: options.wallet.address,
-            peers,
-            router,
-            store: this.store,
-            signer: options.signer ?? walletSigner(options.wallet),
-            chainId: options.chainId,
-            factory: required(addresses.ChannelFactory, "ChannelFactory"),
-            mastercopy: required(addresses.ChannelMastercopy, "ChannelMastercopy"),
-            limits: options.deployment.limits,
-            resolvers: this.resolvers,
-            chain: options.chain,
-            collateral: options.collateral,
-            logger: options.logger,
-            services: () => this.chain,
-            proposerOf: (client) => this.proposerOf(client),
-            channelOf: (client) => this.channels.channelOf(client),
-            online: (client) => (this.sessions.get(client)?.size ?? 0) > 0,
-            ...(options.peerTimeoutMs !== undefined ? { timeoutMs: 3 * options.peerTimeoutMs } : {}),
-          })
-        : undefined;
     this.http = createServer((req, res) => void this.route(req, res));
     this.http.headersTimeout = 10_000;
     this.http.requestTimeout = 30_000;
@@ -185,7 +160,7 @@ export class NodeService {
     try {
       service = new NodeService(options, store);
       const channels = await service.channels.load();
-      await service.peers?.start();
+      await service.peering?.manager.start();
       const payments = service.router !== undefined ? await service.router.start() : 0;
       options.logger.info(
         { store: options.store.kind, channels, payments },
@@ -230,6 +205,7 @@ export class NodeService {
 
   /** Registers a logged-in connection for pushes and re-delivers the channel's unanswered proposal to it. */
   private loggedIn(session: Session, address: string): void {
+    this.peering?.manager.loggedIn(address);
     let set = this.sessions.get(address);
     if (set === undefined) this.sessions.set(address, (set = new Set()));
     set.add(session);
@@ -351,8 +327,7 @@ export class NodeService {
       this.options.logger.error({ peers }, "channels to dispute, but the node runs without its chain services");
       return;
     }
-    // A peer node this node dials holds the channel as alice: its address is the router's channel, not addressOf.
-    const channelOf = (peer: string): string =>
+    const channelOf = (peer: string): string => // a node this node dials is alice: its channel is not addressOf's
       this.router?.node.hasPeer(peer) === true ? this.router.node.channel(peer).address : this.channels.addressOf(peer);
     const sent = await chain.watchers.disputeWhereNeeded(peers.map(channelOf));
     if (sent.length > 0) this.options.logger.warn({ peers, sent }, "disputes opened to claim upstream on chain");
@@ -397,7 +372,7 @@ export class NodeService {
     this.http.closeAllConnections();
     await closedServer;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    await this.peers?.stop();
+    await this.peering?.manager.stop();
     await this.router?.stop();
     for (const part of this.attached) await part.stop(); // e.g. the chain services (src/node/chainServices.ts)
     await this.store.close();

@@ -210,6 +210,7 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     chain: provider,
     locks: lockReader(provider),
     routingClock: clock.now,
+    provider,
     chainReady: async () => {
       if (Date.now() - lastCheck > 2_000) {
         lastCheck = Date.now();

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 
+import { graphSnapshot, signedAnnouncement } from "../routing/network/schemas.js";
 import { LOGIN_PRIMARY_TYPE, LOGIN_VERSION } from "./login.js";
 import {
   acknowledgement,
@@ -145,6 +146,38 @@ export const paymentNotice = z.strictObject({
   amount: uint256.optional(),
 });
 
+/** Most announcements one `graph.announce` request or `graph.announcement` push carries. */
+export const MAX_ANNOUNCE_BATCH = 64;
+/** A batch of signed announcements (gossip between nodes, docs/NODE.md "Peering"). */
+export const announcementBatch = z.strictObject({
+  announcements: z.array(signedAnnouncement).max(MAX_ANNOUNCE_BATCH),
+});
+
+/** One forwarding node of a route across nodes (src/routing/network/types.ts RouteHop). */
+export const routeHop = z.strictObject({
+  node: address,
+  channel: address,
+  asset: address,
+  amountIn: uint256,
+  amountOut: uint256,
+  expiryIn: uint256,
+  expiryOut: uint256,
+  fee: uint256,
+  timeout: uint256,
+});
+/** A route across nodes as the payer's node found it (src/routing/network/types.ts NetworkRoute). */
+export const networkRoute = z.strictObject({
+  payer: address,
+  payerNode: address,
+  payee: address,
+  payeeNode: address,
+  asset: address,
+  lockHash: bytes32,
+  amount: uint256,
+  hops: z.array(routeHop).min(1).max(MAX_ROUTE_PATH + 1),
+  totalFee: uint256,
+});
+
 /** One method: whether it needs a login, its params and its result. */
 export interface MethodSpec<P extends z.ZodType, R extends z.ZodType> {
   auth: boolean;
@@ -227,6 +260,35 @@ export const METHODS = {
     summary:
       "The node deposits (as alice) so its balance in the caller's channel reaches max(target, amount), within its collateral policy and the channel capacity, and reconciles it (a deposit update it pushes) before answering.",
   }),
+  "route.find": method({
+    auth: true,
+    params: z.strictObject({
+      payee: address,
+      payeeNode: address,
+      asset: address,
+      amount: uint256,
+      lockHash: bytes32,
+      /** Seconds from now to the payee's lock expiry (the payee's channel timeout + margin + slack, from its invoice). */
+      payeeWindow: uint256.optional(),
+      /** The most the payer accepts to pay in fees. */
+      maxFee: uint256.optional(),
+    }),
+    result: networkRoute,
+    summary:
+      "The cheapest route from the caller to a payee of another node (the node's graph of signed announcements), each hop's amounts, fees and expiries; the payer checks it, then locks `hops[0].amountIn` until `hops[0].expiryIn` with payment.send.",
+  }),
+  "graph.announce": method({
+    auth: true,
+    params: announcementBatch,
+    result: z.strictObject({ admitted: z.number().int().min(0) }),
+    summary: "A peer node's signed announcements (its own and relayed ones); the node checks and keeps them, relays the new ones once.",
+  }),
+  "graph.snapshot": method({
+    auth: true,
+    params: noParams,
+    result: graphSnapshot,
+    summary: "Every live announcement the node holds (for a newly connected peer node).",
+  }),
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -245,4 +307,6 @@ export const NOTIFICATIONS = {
   update: "channel.update",
   /** A routed payment's status changed (`{lockHash, status, role}`). */
   payment: "payment.status",
+  /** Signed announcements a node relays to the peer nodes that dial it (`{announcements}`). */
+  announcement: "graph.announcement",
 } as const;

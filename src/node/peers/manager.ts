@@ -26,6 +26,10 @@ import { CHANNEL_SALT } from "../channels.js";
 import { nodeBalance, type ProposeToPeer } from "../collateral.js";
 import type { CollateralPolicy } from "../options.js";
 import type { NodeRouter } from "../payments.js";
+import { validate } from "../../wire/schemas.js";
+import { NOTIFICATIONS, MAX_ANNOUNCE_BATCH, announcementBatch } from "../../wire/methods.js";
+import type { SignedAnnouncement } from "../../routing/network/types.js";
+import type { Gossip } from "./gossip.js";
 import { SessionLink } from "./link.js";
 import { dials, type PeerConfig } from "./roles.js";
 
@@ -60,6 +64,10 @@ export interface PeerManagerOptions {
   fundEveryMs?: number;
   /** Per request over a peer session (default 15 s). */
   timeoutMs?: number;
+  /** Gossip: the node's graph and announcements (src/node/peers/gossip.ts). */
+  gossip: Gossip;
+  /** Pushes a notification to `client`'s sockets (a peer node that dials this node). */
+  notify: (client: string, method: string, params: unknown) => void;
 }
 
 interface Dialed {
@@ -149,6 +157,7 @@ export class PeerManager {
         session.onError((error) => log.warn({ err: error }, "a peer proposal was refused"));
         log.info({ url: d.peer.url, channel: session.channel.address }, "peer connected");
         wait = backoff.initial;
+        await this.joinGossip(d, session);
         void this.fundDialed(d);
         await session.wire.whenClosed();
         log.warn("peer connection closed");
@@ -195,10 +204,77 @@ export class PeerManager {
 
   // ───────────────────────────── collateral both ways ─────────────────────────────
 
-  /** One pass: every connected peer channel gets this node's balance back to its policy (below min: to target). */
+  /**
+   * One pass: every connected peer channel gets this node's balance back to its policy (below min: to target),
+   * then the node announces its side of each peer channel whose capacity changed.
+   */
   private async keepFunded(): Promise<void> {
     for (const d of this.dialed.values()) if (d.link?.connected === true) await this.fundDialed(d);
     for (const peer of this.listening) await this.fundListening(peer);
+    await this.announce();
+  }
+
+  /** Signs and sends the node's announcements of its peer channels that changed. */
+  async announce(): Promise<void> {
+    const channels: Array<{ peer: string; channel: Channel }> = [];
+    for (const [peer, d] of this.dialed) if (d.channel !== undefined) channels.push({ peer, channel: d.channel });
+    for (const peer of this.listening) {
+      if (this.options.router.node.hasPeer(peer)) channels.push({ peer, channel: this.options.router.node.channel(peer) });
+    }
+    await this.options.gossip
+      .announce(channels)
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, "cannot announce the node's channels"));
+  }
+
+  /**
+   * Sends `announcements` to every connected peer node except `except`: as `graph.announce` requests to the nodes
+   * this node dials, as `graph.announcement` pushes to the nodes that dial it.
+   */
+  broadcast(announcements: readonly SignedAnnouncement[], except?: string): void {
+    for (let i = 0; i < announcements.length; i += MAX_ANNOUNCE_BATCH) {
+      const batch = { announcements: announcements.slice(i, i + MAX_ANNOUNCE_BATCH) };
+      for (const [peer, d] of this.dialed) {
+        if (peer === except || d.session === undefined) continue;
+        void d.session.wire
+          .request("graph.announce", batch)
+          .catch((error: unknown) => this.options.logger.debug({ err: error, peer }, "announcements not delivered"));
+      }
+      for (const peer of this.listening) {
+        if (peer !== except && this.options.online(peer)) this.options.notify(peer, NOTIFICATIONS.announcement, batch);
+      }
+    }
+  }
+
+  /** A peer node that dials this node logged in: it gets the node's own announcements (it asks for the snapshot). */
+  loggedIn(peer: string): void {
+    const address = checksum(peer);
+    if (!this.listening.has(address)) return;
+    const own = this.options.gossip.ownAnnouncements();
+    if (own.length > 0) this.options.notify(address, NOTIFICATIONS.announcement, { announcements: own });
+  }
+
+  /** On a new session with a dialed peer: its snapshot into the graph, its pushes handled, the node's own sent. */
+  private async joinGossip(d: Dialed, session: ClientSession): Promise<void> {
+    const gossip = this.options.gossip;
+    const from = d.peer.address;
+    session.wire.on(NOTIFICATIONS.announcement, (params) => {
+      try {
+        const batch = validate(announcementBatch, params, "graph.announcement");
+        void gossip.receive(batch.announcements, from);
+      } catch (error) {
+        this.options.logger.warn({ err: error, peer: from }, "malformed announcements pushed");
+      }
+    });
+    try {
+      const snapshot = await session.wire.request("graph.snapshot");
+      await gossip.receive(snapshot.announcements, from);
+      const own = gossip.ownAnnouncements();
+      for (let i = 0; i < own.length; i += MAX_ANNOUNCE_BATCH) {
+        await session.wire.request("graph.announce", { announcements: own.slice(i, i + MAX_ANNOUNCE_BATCH) });
+      }
+    } catch (error) {
+      this.options.logger.warn({ err: error, peer: from }, "gossip with the peer failed");
+    }
   }
 
   /** As alice: the collateral manager deposits (and deploys the channel) up to target when below min. */

@@ -23,3 +23,13 @@ export function forwardingFee(fees: FeePolicy, asset: string, amountOut: bigint)
   const f = fees.assets.get(checksum(asset)) ?? fees.default;
   return f.flat + (amountOut * f.ppm) / 1_000_000n;
 }
+
+/** Whether an address is a configured peer node, and whether `self` dials it. */
+export function peerRoles(
+  self: string,
+  peers: readonly PeerConfig[],
+): { isNode: (address: string) => boolean; dialed: (address: string) => boolean } {
+  const all = new Set(peers.map((p) => checksum(p.address)));
+  const isNode = (address: string): boolean => all.has(checksum(address));
+  return { isNode, dialed: (address) => isNode(address) && dials(self, address) };
+}

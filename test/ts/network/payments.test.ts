@@ -8,10 +8,12 @@
 import { expect } from "chai";
 import { ZeroAddress } from "ethers";
 
+import { routeInstructionOf } from "../../../src/node/peers/routeFind.js";
 import { hashlockLock } from "../../../src/protocol/resolvers.js";
+import { hashlockTransfer } from "../../../src/routing/node.js";
 import type { PaymentNotice } from "../../../src/wire/session.js";
 import { preimage, until } from "../node/harness.js";
-import { ETH, TIMEOUTS, autoResolve, chainNow, fee, networkPayment, peered, startWorld, storedChannels, user, type World } from "./world.js";
+import { ETH, MARGIN, TIMEOUTS, autoResolve, chainNow, fee, networkPayment, peered, startWorld, storedChannels, user, type World } from "./world.js";
 
 describe("payments across nodes (three node processes, anvil)", function () {
   this.timeout(300_000);
@@ -52,12 +54,45 @@ describe("payments across nodes (three node processes, anvil)", function () {
     await until(() => notices.some((n) => n.lockHash === two.lockHash && n.status === "completed"), "the two-hop payment completed", 60_000);
     expect(two.amounts).to.deep.equal([ETH + fee(ETH) + fee(ETH + fee(ETH)), ETH + fee(ETH), ETH]);
 
-    // Three hops: U1 → A → B → C → U3.
-    const three = networkPayment(u1.session, hashlock, "three hops", 2n * ETH, [
-      { recipient: B.wallet.address, timeout: TIMEOUTS.A },
-      { recipient: C.wallet.address, timeout: TIMEOUTS.C },
-      { recipient: u3.session.address, timeout: TIMEOUTS.C },
-    ], await chainNow(w), TIMEOUTS.A);
+    // Three hops: U1 → A → B → C → U3, the route found by A from the gossiped announcements (C's relayed by B).
+    const snapshotAtA = async (): Promise<string[]> =>
+      (await u1.session.wire.request("graph.snapshot")).announcements.flatMap((a) => (a.kind === "channel" ? [a.announcement.nodeA] : []));
+    await until(async () => (await snapshotAtA()).includes(C.wallet.address), "C's announcement relayed to A by B", 30_000, 250);
+    expect(new Set(await snapshotAtA())).to.deep.equal(new Set([A.wallet.address, B.wallet.address, C.wallet.address]));
+    const lockHash = hashlockLock(preimage("three hops")).toLowerCase();
+    const found = await u1.session.wire.request("route.find", {
+      payee: u3.session.address,
+      payeeNode: C.wallet.address,
+      asset: ZeroAddress,
+      amount: 2n * ETH,
+      lockHash,
+      payeeWindow: TIMEOUTS.C + MARGIN + 300n,
+      maxFee: ETH / 100n,
+    });
+    expect(found.hops.map((h) => h.node)).to.deep.equal([A.wallet.address, B.wallet.address, C.wallet.address]);
+    expect(found.totalFee).to.equal((found.hops[0]?.amountIn ?? 0n) - 2n * ETH);
+    expect(found.hops.map((h) => h.fee)).to.deep.equal(found.hops.map((h) => fee(h.amountOut)));
+    const first = found.hops[0] as (typeof found.hops)[number];
+    const three = {
+      lockHash,
+      amounts: [first.amountIn],
+      intent: {
+        type: "create" as const,
+        transfer: hashlockTransfer({
+          channel: u1.session.channel.address,
+          hashlock,
+          asset: ZeroAddress,
+          amount: first.amountIn,
+          initiator: u1.session.address,
+          responder: A.wallet.address,
+          timeout: TIMEOUTS.A,
+          lockHash,
+          expiry: first.expiryIn,
+        }),
+      },
+      route: routeInstructionOf(found),
+    };
+    expect(three.route.path?.map((p) => p.recipient)).to.deep.equal([C.wallet.address, u3.session.address]);
     known.set(three.lockHash, "three hops");
     await u1.session.sendPayment(three.intent, three.route);
     await until(() => notices.some((n) => n.lockHash === three.lockHash && n.status === "completed"), "the three-hop payment completed", 60_000);
@@ -68,7 +103,6 @@ describe("payments across nodes (three node processes, anvil)", function () {
     expect(u4.session.channel.state.assets[0]?.balanceBob).to.equal(ETH);
     expect(u3.session.channel.state.assets[0]?.balanceBob).to.equal(2n * ETH);
     expect(u1.session.channel.transfers.size).to.equal(0);
-    expect(hashlockLock(preimage("three hops")).toLowerCase()).to.equal(three.lockHash);
 
     // Every node's books after it stopped: no lock left anywhere, both sides of each node channel hold the same
     // latest state, each node gained exactly its fees, and every channel's ETH on chain is its co-signed balances.
