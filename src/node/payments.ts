@@ -13,7 +13,8 @@ import type { LockReader } from "../chain/settlements.js";
 
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { checksum } from "../protocol/address.js";
-import { NonceError, RouteError } from "../protocol/errors.js";
+import { MalformedMessageError, NonceError, RouteError, TimeoutError } from "../protocol/errors.js";
+import { transferId as transferIdOf } from "../protocol/transfers.js";
 import { payloadDigests, verifyPayloads } from "../protocol/signing.js";
 import { payloadsOf } from "../protocol/stateMachine.js";
 import type { UpdateDetails } from "../protocol/types.js";
@@ -156,7 +157,7 @@ export class NodeRouter implements PaymentRouter {
    * `route`) or the claim it starts runs on, awaited by \`stop\`.
    */
   async fromNode(from: string, proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
-    const { ack, effects } = await this.node.receiveFrom(from, proposal, route);
+    const { ack, effects } = await this.node.receiveFrom(from, proposal, route).catch((error: unknown) => this.refuseRoute(from, proposal, route, error));
     const details = proposal.update.details;
     if (details.type === "create" && route !== undefined) this.tracked.set(lockHashOf(details.transfer.data), "signed");
     const done = effects.finally(() => {
@@ -166,6 +167,28 @@ export class NodeRouter implements PaymentRouter {
     this.inFlight.add(done);
     this.notifyChanges();
     return ack;
+  }
+
+  /**
+   * A lock pushed by a node with a route this node refuses (its hop breaks a rule: RouteError, TimeoutError, a
+   * malformed route): leaving it unanswered would block the channel, so the node co-signs the lock to itself
+   * without forwarding it (a proposal that is itself bad is still refused) and then cancels it (a resolve paying
+   * it nothing): the upstream node refunds at once. Anything else is thrown (no acknowledgement).
+   */
+  private async refuseRoute(
+    from: string,
+    proposal: Proposal,
+    route: RouteInstruction | undefined,
+    error: unknown,
+  ): Promise<{ ack: Acknowledgement; effects: Promise<void> }> {
+    const details = proposal.update.details;
+    const refused = error instanceof RouteError || error instanceof TimeoutError || error instanceof MalformedMessageError;
+    if (route === undefined || !refused || details.type !== "create") throw error;
+    const { ack } = await this.node.receiveFrom(from, proposal);
+    const transferId = transferIdOf(details.transfer);
+    this.options.logger.warn({ peer: from, transferId, err: error }, "route refused: the lock is cancelled");
+    const cancel = { type: "resolve" as const, transferId, toResponder: 0n, resolverData: "0x" };
+    return { ack, effects: this.node.update(from, cancel).catch((e: unknown) => this.options.logger.error({ err: e, transferId }, "cannot cancel a refused lock")) };
   }
 
   /** Adds every channel opened so far as a peer, reloads the payment table, starts the tick timer. */

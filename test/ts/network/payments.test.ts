@@ -31,17 +31,40 @@ describe("payments across nodes (three node processes, anvil)", function () {
     await w?.stop();
   });
 
-  it("test_network_twoAndThreeHops_completeWithFeesAndBooksAgree", async () => {
+  let u1: Awaited<ReturnType<typeof user>>;
+  let u3: Awaited<ReturnType<typeof user>>;
+  let u4: Awaited<ReturnType<typeof user>>;
+  const known = new Map<string, string>();
+  const notices: PaymentNotice[] = [];
+
+  it("test_network_hopRefusesItsRoute_cancelsBeforeSigningDownstreamAndThePayerIsRefunded", async () => {
     const { A, B, C } = w.nodes;
     await peered(w);
-    const u1 = await user(w, A, "payments u1", 5n * ETH);
-    const u3 = await user(w, C, "payments u3", 0n);
-    const u4 = await user(w, B, "payments u4", 0n);
-    const known = new Map<string, string>();
+    u1 = await user(w, A, "payments u1", 5n * ETH);
+    u3 = await user(w, C, "payments u3", 0n);
+    u4 = await user(w, B, "payments u4", 0n);
     autoResolve(u3.session, known);
     autoResolve(u4.session, known);
-    const notices: PaymentNotice[] = [];
     u1.session.onPayment((n) => notices.push(n));
+    const bad = networkPayment(u1.session, w.addresses.HashlockResolver as string, "refused", ETH, [
+      { recipient: B.wallet.address, timeout: TIMEOUTS.A },
+      { recipient: C.wallet.address, timeout: TIMEOUTS.C },
+      { recipient: u3.session.address, timeout: TIMEOUTS.C },
+    ], await chainNow(w), TIMEOUTS.A);
+    const [toC, toPayee] = bad.route.path ?? [];
+    // B's downstream expiry only 60 s before its upstream one: B's hop breaks E_up ≥ E_down + T_up + margin.
+    const route = { ...bad.route, path: [{ ...(toC as NonNullable<typeof toC>), expiry: bad.route.expiry - 60n }, toPayee as NonNullable<typeof toPayee>] };
+    known.set(bad.lockHash, "refused");
+    await u1.session.sendPayment(bad.intent, route);
+    await until(() => notices.some((n) => n.lockHash === bad.lockHash && n.status === "refunded"), "the payer refunded after B refused", 60_000);
+    expect(await B.proc.waitForLog((l) => l.msg === "route refused: the lock is cancelled")).to.not.equal(undefined);
+    expect(u1.session.channel.state.assets[0]?.balanceBob).to.equal(5n * ETH);
+    expect(u1.session.channel.transfers.size).to.equal(0);
+    expect(u3.session.channel.transfers.size).to.equal(0); // nothing was signed towards C or the payee
+  });
+
+  it("test_network_twoAndThreeHops_completeWithFeesAndBooksAgree", async () => {
+    const { A, B, C } = w.nodes;
     const hashlock = w.addresses.HashlockResolver as string;
 
     // Two hops: U1 → A → B → U4.
