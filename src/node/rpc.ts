@@ -152,5 +152,8 @@ function network(ctx: RpcContext): NonNullable<RpcContext["network"]> {
   return ctx.network;
 }
 
+/** The methods a node serves only when it peers with other nodes (`peers` config). */
+export const NETWORK_METHODS: ReadonlySet<MethodName> = new Set<MethodName>(["route.find", "graph.announce", "graph.snapshot"]);
+
 /** The names of the methods served, in the order of the table. */
 export const SERVED_METHODS = Object.keys(METHODS) as MethodName[];

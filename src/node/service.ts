@@ -24,7 +24,7 @@ import { NodeChannels } from "./channels.js";
 import { CLOSE_CODES, ClientConnection } from "./connection.js";
 import { createMetrics, type NodeMetrics } from "./metrics.js";
 import type { NodeServiceOptions } from "./options.js";
-import { SERVED_METHODS, createHandlers, type Session } from "./rpc.js";
+import { NETWORK_METHODS, SERVED_METHODS, createHandlers, type Session } from "./rpc.js";
 import { openNodeStore, timedStore } from "./store.js";
 import type { ChainServices } from "./chainServices.js";
 import type { ProposeToPeer } from "./collateral.js";
@@ -263,7 +263,7 @@ export class NodeService {
       },
       fees: { default: o.fees.default, assets: [...o.fees.assets].map(([asset, f]) => ({ asset, ...f })) },
       resolvers: this.resolvers.map((r) => ({ name: r.name, address: r.address })),
-      methods: [...SERVED_METHODS],
+      methods: SERVED_METHODS.filter((m) => this.peering !== undefined || !NETWORK_METHODS.has(m)), // served now
     };
   }
 
