@@ -17,7 +17,7 @@ import { computeChannelAddress } from "../../../src/protocol/channelAddress.js";
 import { CHANNEL_SALT } from "../../../src/node/channels.js";
 import type { ClientSession, PaymentNotice } from "../../../src/wire/session.js";
 import { preimage, until } from "../node/harness.js";
-import { ETH, MARGIN, TIMEOUTS, chainNow, networkPayment, peered, startWorld, travel, user, type World } from "./world.js";
+import { ETH, MARGIN, TIMEOUTS, chainNow, networkPayment, peered, startWorld, storedChannels, travel, user, type World } from "./world.js";
 
 const abi = AbiCoder.defaultAbiCoder();
 
@@ -117,5 +117,30 @@ describe("failures across nodes (three node processes, anvil, time travel)", fun
     await until(() => status(p.lockHash, "refunded"), "A's refund of the payer", 60_000);
     expect(balance(u1)).to.equal(before.u1);
     expect(status(p.lockHash, "completed")).to.equal(false);
+  });
+
+  it("test_network_afterTheFailures_booksAgreeWithEachOtherAndTheChain", async () => {
+    const { A, B, C } = w.nodes;
+    for (const s of w.sessions) await s.close();
+    w.sessions.length = 0;
+    await A.proc.stop();
+    await C.proc.stop();
+    const channelBC = computeChannelAddress(w.addresses.ChannelFactory as string, w.addresses.ChannelMastercopy as string, C.wallet.address, B.wallet.address, CHANNEL_SALT);
+    const records = [...(await storedChannels(A)), ...(await storedChannels(B)), ...(await storedChannels(C))];
+    const byChannel = new Map<string, typeof records>();
+    for (const r of records) byChannel.set(r.setup.channel, [...(byChannel.get(r.setup.channel) ?? []), r]);
+    expect(byChannel.get(u1.channel.address)?.[0]?.transfers).to.have.length(0); // the payer's channel: nothing locked
+    for (const [address, rs] of byChannel) {
+      if (address === channelBC) continue; // disputed and defunded on chain by C's watcher
+      if (rs.length === 2) expect(rs[0]?.latest?.state, address).to.deep.equal(rs[1]?.latest?.state);
+      const r = rs[0] as (typeof rs)[number];
+      const a = r.latest?.state.assets[0];
+      const locked = r.transfers.reduce((sum, t) => sum + t.transfer.amount, 0n);
+      // Every channel's ETH on chain is its co-signed balances plus what its active locks hold.
+      expect(await w.provider.getBalance(address), address).to.equal((a?.balanceAlice ?? 0n) + (a?.balanceBob ?? 0n) + locked);
+    }
+    // Left locked: C's expired lock to the payee who never revealed (C's, on chain), A's lock to the silent B (A's after expiry).
+    const left = records.filter((r) => r.setup.channel !== channelBC).flatMap((r) => r.transfers.map((t) => `${r.me}:${t.transfer.initiator}`));
+    expect(new Set(left)).to.deep.equal(new Set([`alice:${C.wallet.address}`, `alice:${A.wallet.address}`, `bob:${A.wallet.address}`]));
   });
 });
