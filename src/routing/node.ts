@@ -33,13 +33,14 @@
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { proposeFor } from "../channel/sequencing.js";
 import { checksum } from "../protocol/address.js";
-import { PeerError, RouteError } from "../protocol/errors.js";
+import { RouteError } from "../protocol/errors.js";
 import { DEFAULT_SAFETY_MARGIN } from "../protocol/policies.js";
 import { encodeHashlockResolution, hashlockLock } from "../protocol/resolvers.js";
 import { transferId } from "../protocol/transfers.js";
 import type { ResolveDetails, Update, UpdateDetails } from "../protocol/types.js";
 import type { WriteUnit } from "../stores/store.js";
 
+import { deliverProposal, downstreamClaimable, sequencedUpdate } from "./delivery.js";
 import { IntentGate, IntentRefusedError, noteError } from "./intents.js";
 import { paymentUnit, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
 import { planRoute, unroutedLock } from "./plan.js";
@@ -127,15 +128,8 @@ export class Node {
     return ack;
   }
 
-  /**
-   * As `receive`, but returns the acknowledgement as soon as the proposal is stored, with the forward or claim it
-   * starts as `effects` (a node answering another node does not hold the answer until its own downstream answers).
-   */
-  async receiveFrom(
-    from: string,
-    proposal: Proposal,
-    route?: RouteInstruction,
-  ): Promise<{ ack: Acknowledgement; effects: Promise<void> }> {
+  /** As `receive`, but answers once the proposal is stored; the forward or claim it starts is `effects` (between nodes). */
+  async receiveFrom(from: string, proposal: Proposal, route?: RouteInstruction): Promise<{ ack: Acknowledgement; effects: Promise<void> }> {
     const peer = this.peer(from);
     ({ proposal, route } = checkedRouteCall(proposal, route, peer.channel.address)); // nothing unchecked is planned or signed
     const planned = route === undefined ? undefined : this.planRoute(peer, proposal.update?.details, route);
@@ -202,7 +196,7 @@ export class Node {
     const peer = this.peer(to);
     await this.exclusive(peer, async () => {
       await this.flush(peer);
-      if (peer.channel.me === "bob") return this.sequenced(peer, details, undefined, undefined);
+      if (peer.channel.me === "bob") return sequencedUpdate(peer, details, undefined, undefined);
       await this.deliver(peer, await peer.channel.propose(details));
     });
   }
@@ -263,13 +257,12 @@ export class Node {
     for (const p of this.payments.values()) {
       if (this.forwarding.has(p.lockHash)) continue;
       if (!this.hasPeer(p.upstream.peer) || (p.downstream !== undefined && !this.hasPeer(p.downstream.peer))) {
-        if (p.status !== "completed" && p.status !== "refunded")
-          report.waiting.push({ lockHash: p.lockHash, reason: "a peer of the payment is not connected yet" });
-        continue;
+        if (p.status !== "completed" && p.status !== "refunded") report.waiting.push({ lockHash: p.lockHash, reason: "a peer is not connected yet" });
+        continue; // a node this node dials joins once its session is open
       }
       try {
         if (p.status === "forwarded" && p.downstream !== undefined && now >= p.downstream.expiry) {
-          const reason = await this.downstreamClaimable(p.downstream);
+          const reason = await downstreamClaimable(this.config.locks, this.peer(p.downstream.peer).channel.address, p.downstream, this.margin);
           if (reason === undefined) await this.save(p, { ...p, status: "cancelling" });
           else report.waiting.push({ lockHash: p.lockHash, reason });
         }
@@ -294,24 +287,6 @@ export class Node {
     return report;
   }
 
-  /**
-   * Why the payee may have claimed (or may still claim) the downstream lock `hop`, or undefined when it cannot
-   * and did not: chain time ≥ `E_down + margin` and no settlement that paid the payee (§12 rule 5). "Cannot
-   * read the chain" is never read as "unclaimed".
-   */
-  private async downstreamClaimable(hop: Hop): Promise<string | undefined> {
-    const locks = this.config.locks;
-    if (locks === undefined) return "no lock reader configured: the chain cannot be checked for the payee's claim";
-    const channel = this.peer(hop.peer).channel.address;
-    const lock = await locks(channel, hop.transferId);
-    const after = hop.expiry + this.margin;
-    if (lock.now < after) return `the chain's time ${lock.now} is before ${after} (E_down + margin)`;
-    if (lock.settled && lock.toResponder !== 0n) {
-      return `the payee claimed ${lock.toResponder} on chain: waiting for its preimage (learnPreimage)`;
-    }
-    return undefined;
-  }
-
   // ───────────────────────────── routing ─────────────────────────────
 
   /** Checks `from`'s lock and route as `intent` will, reserving nothing (before just-in-time collateral). */
@@ -322,15 +297,7 @@ export class Node {
   /** Checks a route before the node signs the upstream lock; returns the payment it opens (src/routing/plan.ts). */
   private planRoute(peer: Peer, details: UpdateDetails | undefined, route: RouteInstruction, reserve = true): RoutedPayment {
     const planned = planRoute(
-      {
-        address: this.address,
-        hashlock: this.hashlock,
-        margin: this.margin,
-        now: this.now(),
-        routed: (h) => this.payments.has(h),
-        ...(this.config.fee !== undefined ? { fee: this.config.fee } : {}),
-        ...(this.config.isNode !== undefined ? { isNode: this.config.isNode } : {}),
-      },
+      { address: this.address, hashlock: this.hashlock, margin: this.margin, now: this.now(), routed: (h) => this.payments.has(h), fee: this.config.fee, isNode: this.config.isNode },
       { address: peer.address, channel: peer.channel },
       details,
       route,
@@ -366,18 +333,14 @@ export class Node {
     });
   }
 
-  /**
-   * The downstream lock to a node that sequences the channel (the node is bob there): the payment is stored
-   * "forwarded" first, then the lock goes as an intent with its onward route. Stored first, a restart or a lost
-   * answer leaves it "forwarded" (refunded upstream only once the chain shows the lock unclaimed after E_down),
-   * never "accepted" with a lock signed; a refusal before anyone signed takes it back to "accepted".
-   */
+  /** The downstream lock as bob: stored "forwarded" first (never "accepted" with a lock signed), then sent as an intent
+   *  with its onward route; a refusal before anyone signed takes it back to "accepted" (docs/NODE.md "Peering"). */
   private async forwardSequenced(peer: Peer, p: RoutedPayment, next: RoutedPayment): Promise<void> {
     const hop = p.downstream as Hop;
     await this.save(p, next);
     this.byDownstream.set(hop.transferId, p.lockHash);
     try {
-      await this.sequenced(peer, { type: "create", transfer: hop.transfer }, p.onward, undefined);
+      await sequencedUpdate(peer, { type: "create", transfer: hop.transfer }, p.onward, undefined);
     } catch (error) {
       if (error instanceof IntentRefusedError && peer.channel.transfers.get(hop.transferId) === undefined) {
         this.byDownstream.delete(hop.transferId);
@@ -385,13 +348,6 @@ export class Node {
       }
       throw error;
     }
-  }
-
-  /** The node's own update to a peer that sequences the channel (its intent; see PeerLink.sequenced). */
-  private async sequenced(peer: Peer, details: UpdateDetails, route: RouteInstruction | undefined, also: WriteUnit | undefined): Promise<void> {
-    const link = peer.link;
-    if (link.sequenced === undefined) throw new RouteError(`the node is bob with ${peer.address}, whose link runs no intents`);
-    await link.sequenced(details, route, also);
   }
 
   /**
@@ -475,7 +431,7 @@ export class Node {
         }
         return this.save(p, next);
       }
-      if (peer.channel.me === "bob") await this.sequenced(peer, details, undefined, this.unitFor(next));
+      if (peer.channel.me === "bob") await sequencedUpdate(peer, details, undefined, this.unitFor(next));
       else await this.deliver(peer, await peer.channel.propose(details), this.unitFor(next));
       this.committed(p, next);
     });
@@ -521,24 +477,7 @@ export class Node {
   }
 
   private async deliver(peer: Peer, proposal: Proposal, also?: WriteUnit, route?: RouteInstruction): Promise<void> {
-    const timeoutMs = this.config.peerTimeoutMs ?? 10_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PeerError(peer.address, `no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    let ack: Acknowledgement;
-    try {
-      ack = await Promise.race([peer.link.receive(proposal, route), timeout]);
-    } catch (error) {
-      if (error instanceof PeerError) throw error;
-      throw new PeerError(
-        peer.address,
-        `refused update ${proposal.update.state.nonce}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-    await peer.channel.complete(ack, also);
+    await peer.channel.complete(await deliverProposal(peer, proposal, this.config.peerTimeoutMs ?? 10_000, route), also);
   }
 
   /** Runs `task` alone on `peer`'s channel (no other exchange with that peer meanwhile). */
