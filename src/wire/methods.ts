@@ -39,7 +39,9 @@ export const loginChallenge = z.strictObject({
   message: z.strictObject({ client: address, nonce: bytes32, issuedAt: uint256, expiry: uint256 }),
 });
 
-const assetFees = z.strictObject({ flat: uint256, ppm: uint256 });
+/** A node's forwarding fee for an asset (routing/network FeeSchedule): flat + amountOut · ppm / 10^6. */
+const ppm = uint256.max(1_000_000n, "parts per million: at most 1000000");
+const assetFees = z.strictObject({ flat: uint256, ppm });
 
 export const nodeInfo = z.strictObject({
   version: z.literal(WIRE_VERSION),
@@ -61,7 +63,7 @@ export const nodeInfo = z.strictObject({
   }),
   fees: z.strictObject({
     default: assetFees,
-    assets: z.array(z.strictObject({ asset: address, flat: uint256, ppm: uint256 })),
+    assets: z.array(z.strictObject({ asset: address, flat: uint256, ppm })),
   }),
   resolvers: z.array(z.strictObject({ name: z.string(), address })),
   methods: z.array(z.string()),

@@ -107,7 +107,10 @@ export async function signChannelAnnouncement(
 ): Promise<SignedChannelAnnouncement> {
   const announcement = normalizeChannel(a);
   if (signer.address !== announcement.nodeA) {
-    throw new AnnouncementSignatureError(announcement.nodeA, `the signer ${signer.address} cannot announce another node's side`);
+    throw new AnnouncementSignatureError(
+      announcement.nodeA,
+      `the signer ${signer.address} cannot announce another node's side`,
+    );
   }
   const signature = await signer.sign(channelAnnouncementRequest(chainId, announcement));
   return { kind: "channel", announcement, signature };
@@ -121,7 +124,10 @@ export async function signNodeAnnouncement(
 ): Promise<SignedNodeAnnouncement> {
   const announcement = { ...n, node: checksum(n.node) };
   if (signer.address !== announcement.node) {
-    throw new AnnouncementSignatureError(announcement.node, `the signer ${signer.address} cannot announce another node`);
+    throw new AnnouncementSignatureError(
+      announcement.node,
+      `the signer ${signer.address} cannot announce another node`,
+    );
   }
   const signature = await signer.sign(nodeAnnouncementRequest(chainId, announcement));
   return { kind: "node", announcement, signature };
@@ -138,6 +144,15 @@ export function verifyAnnouncementSignature(chainId: bigint, signed: SignedAnnou
   if (recovered.signer !== expected) {
     throw new AnnouncementSignatureError(expected, `signed by ${recovered.signer}, not by the announcer`);
   }
+}
+
+/**
+ * The next `seq` for an announcer: above `last` and at least `now` (unix seconds), so a node that lost its counter
+ * (a restart without state) still issues increasing numbers as long as its clock does not run back.
+ */
+export function nextAnnouncementSeq(last: bigint | undefined, now: bigint): bigint {
+  const next = last === undefined ? now : last + 1n;
+  return next > now ? next : now;
 }
 
 /** The deployment a receiver checks channel addresses against. */
@@ -176,7 +191,8 @@ export function checkAnnouncedChannel(a: ChannelAnnouncement, deployment: Channe
  * chain (read by the receiver): no balance of one side can exceed it.
  */
 export function checkAnnouncedCapacity(a: ChannelAnnouncement, total: bigint): void {
-  if (a.capacityAtoB > total) throw new ForgedCapacityError(checksum(a.channel), checksum(a.asset), a.capacityAtoB, total);
+  if (a.capacityAtoB > total)
+    throw new ForgedCapacityError(checksum(a.channel), checksum(a.asset), a.capacityAtoB, total);
 }
 
 function normalizeChannel(a: ChannelAnnouncement): ChannelAnnouncement {

@@ -4,7 +4,8 @@
  * outside read, a channel's on-chain total, is a callback) and browser-safe.
  *
  * What `admit` refuses, with typed errors, leaving the graph unchanged: a signature that is not the announcer's
- * (AnnouncementSignatureError), a channel the announcer is not a party of (AnnouncementChannelError), a `seq` not
+ * (AnnouncementSignatureError), a channel the announcer is not a party of or that holds nothing of the asset on
+ * chain (AnnouncementChannelError), a `seq` not
  * above the one held, an expired or future-dated announcement (StaleAnnouncementError), a capacity above what
  * the channel holds on chain (ForgedCapacityError).
  */
@@ -16,7 +17,7 @@ import {
   verifyAnnouncementSignature,
   type ChannelDeployment,
 } from "./announce.js";
-import { StaleAnnouncementError } from "./errors.js";
+import { AnnouncementChannelError, StaleAnnouncementError } from "./errors.js";
 import type {
   ChannelAnnouncement,
   FeeSchedule,
@@ -91,6 +92,11 @@ export class ChannelGraph {
     checkAnnouncedChannel(a, this.deployment);
     verifyAnnouncementSignature(this.chainId, signed);
     const total = await ctx.channelTotal(checksum(a.channel), checksum(a.asset));
+    // A channel that holds nothing of the asset carries no payment; refusing it keeps a peer from filling the graph
+    // with channels that exist only as addresses (any pair and salt has one).
+    if (total <= 0n) {
+      throw new AnnouncementChannelError(checksum(a.channel), `it holds none of ${checksum(a.asset)} on chain`);
+    }
     checkAnnouncedCapacity(a, total);
     // Another admit may have stored a newer one while the total was read: check again before replacing.
     const key = channelKey(a);
@@ -167,7 +173,8 @@ export class ChannelGraph {
     let best: GraphEdge | undefined;
     for (const e of this.edges(asset, now)) {
       if (e.from !== from) continue;
-      if (best === undefined || e.issuedAt > best.issuedAt || (e.issuedAt === best.issuedAt && e.seq > best.seq)) best = e;
+      if (best === undefined || e.issuedAt > best.issuedAt || (e.issuedAt === best.issuedAt && e.seq > best.seq))
+        best = e;
     }
     return best === undefined ? undefined : { ...best.fee };
   }
@@ -198,7 +205,9 @@ export class ChannelGraph {
     for (const [, entry] of [...this.nodeEntries].sort(([x], [y]) => compareText(x, y))) {
       if (entry.expiresAt > now) announcements.push(entry.signed);
     }
-    const live = [...this.channels.values()].filter((c) => c.edge.expiresAt > now).sort((x, y) => compareEdges(x.edge, y.edge));
+    const live = [...this.channels.values()]
+      .filter((c) => c.edge.expiresAt > now)
+      .sort((x, y) => compareEdges(x.edge, y.edge));
     for (const c of live) announcements.push(c.signed);
     return { takenAt: now, announcements };
   }
@@ -219,7 +228,10 @@ export class ChannelGraph {
       throw new StaleAnnouncementError(seq, `issued at ${issuedAt}, expired at ${issuedAt + this.ttl} (now ${now})`);
     }
     if (issuedAt > now + this.maxClockSkew) {
-      throw new StaleAnnouncementError(seq, `issued at ${issuedAt}, more than ${this.maxClockSkew}s after now (${now})`);
+      throw new StaleAnnouncementError(
+        seq,
+        `issued at ${issuedAt}, more than ${this.maxClockSkew}s after now (${now})`,
+      );
     }
   }
 }

@@ -7,3 +7,4 @@ export * from "./schemas.js";
 export * from "./graph.js";
 export * from "./pathfind.js";
 export * from "./validate.js";
+export * from "./instruction.js";

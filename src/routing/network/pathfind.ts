@@ -20,7 +20,7 @@ import { DEFAULT_SAFETY_MARGIN } from "../../protocol/policies.js";
 import { NoRouteError } from "./errors.js";
 import { forwardingFee } from "./fees.js";
 import type { ChannelGraph } from "./graph.js";
-import type { FeeSchedule, NetworkRoute, RouteExclusions, RouteHop, RouteRequest } from "./types.js";
+import type { FeeSchedule, GraphEdge, NetworkRoute, RouteExclusions, RouteHop, RouteRequest } from "./types.js";
 
 /** Most forwarding nodes in a route (`route.hops.length`) by default: up to three node-to-node channels. */
 export const DEFAULT_MAX_HOPS = 4;
@@ -75,7 +75,8 @@ export function findRoute(graph: ChannelGraph, request: RouteRequest, options: P
   const window = req.payeeWindow ?? options.payeeWindow ?? DEFAULT_PAYEE_WINDOW;
   const now = options.now;
   if (req.amount <= 0n) throw new NoRouteError(`the amount must be positive, got ${req.amount}`);
-  if (!Number.isInteger(maxHops) || maxHops < 1) throw new NoRouteError(`maxHops must be a positive integer, got ${maxHops}`);
+  if (!Number.isInteger(maxHops) || maxHops < 1)
+    throw new NoRouteError(`maxHops must be a positive integer, got ${maxHops}`);
   const exclude = normalizeExclusions(options.exclude);
   for (const node of [req.payerNode, req.payeeNode]) {
     if (exclude.nodes.has(node)) throw new NoRouteError(`${node} is excluded and is an end of the route`);
@@ -85,17 +86,18 @@ export function findRoute(graph: ChannelGraph, request: RouteRequest, options: P
     if (!fees.has(node)) fees.set(node, options.feeOf?.(node, req.asset) ?? graph.feeOf(node, req.asset, now));
     return fees.get(node);
   };
+  // The live edges into each node, read once (in the graph's stable order).
+  const into = new Map<string, GraphEdge[]>();
+  for (const edge of graph.edges(req.asset, now)) {
+    const list = into.get(edge.to);
+    if (list === undefined) into.set(edge.to, [edge]);
+    else list.push(edge);
+  }
   const maxVisits = options.maxVisits ?? DEFAULT_MAX_VISITS;
   let visits = 0;
   let best: NetworkRoute | undefined;
 
-  const visit = (
-    node: string,
-    amountOut: bigint,
-    expiryOut: bigint,
-    seen: Set<string>,
-    tail: RouteHop[],
-  ): void => {
+  const visit = (node: string, amountOut: bigint, expiryOut: bigint, seen: Set<string>, tail: RouteHop[]): void => {
     if (++visits > maxVisits) return;
     const schedule = feeOf(node);
     if (schedule === undefined) return;
@@ -103,10 +105,24 @@ export function findRoute(graph: ChannelGraph, request: RouteRequest, options: P
     const amountIn = amountOut + fee;
     const totalFee = amountIn - req.amount;
     if (req.maxFee !== undefined && totalFee > req.maxFee) return;
-    if (best !== undefined && (totalFee > best.totalFee || (totalFee === best.totalFee && tail.length + 1 > best.hops.length))) return;
+    if (
+      best !== undefined &&
+      (totalFee > best.totalFee || (totalFee === best.totalFee && tail.length + 1 > best.hops.length))
+    )
+      return;
     const hopAt = (channel: string, timeout: bigint): RouteHop | undefined => {
       if (expiryOut + margin > now + 2n * timeout) return undefined; // §12 rule 3 with window = timeout
-      return { node, channel, asset: req.asset, amountIn, amountOut, expiryIn: expiryOut + timeout + margin, expiryOut, fee, timeout };
+      return {
+        node,
+        channel,
+        asset: req.asset,
+        amountIn,
+        amountOut,
+        expiryIn: expiryOut + timeout + margin,
+        expiryOut,
+        fee,
+        timeout,
+      };
     };
     if (node === req.payerNode) {
       const hop = hopAt(req.payerChannel, req.payerTimeout);
@@ -126,7 +142,7 @@ export function findRoute(graph: ChannelGraph, request: RouteRequest, options: P
       return;
     }
     if (tail.length + 1 >= maxHops) return;
-    for (const edge of graph.incoming(node, req.asset, now)) {
+    for (const edge of into.get(node) ?? []) {
       if (seen.has(edge.from) || exclude.nodes.has(edge.from) || exclude.channels.has(edge.channel)) continue;
       if (edge.capacity < amountIn) continue;
       const hop = hopAt(edge.channel, edge.timeout);
@@ -139,7 +155,10 @@ export function findRoute(graph: ChannelGraph, request: RouteRequest, options: P
 
   visit(req.payeeNode, req.amount, now + window, new Set([req.payeeNode]), []);
   if (best === undefined) {
-    const why = visits > maxVisits ? `the search stopped after ${maxVisits} visits` : "no path meets capacity, fees and expiry rules";
+    const why =
+      visits > maxVisits
+        ? `the search stopped after ${maxVisits} visits`
+        : "no path meets capacity, fees and expiry rules";
     throw new NoRouteError(`${req.payerNode} → ${req.payeeNode}, ${req.amount} of ${req.asset}: ${why}`);
   }
   return best;
@@ -159,7 +178,10 @@ export function alternatives(
   const more = normalizeExclusions(refused);
   return findRoute(graph, request, {
     ...options,
-    exclude: { nodes: new Set([...base.nodes, ...more.nodes]), channels: new Set([...base.channels, ...more.channels]) },
+    exclude: {
+      nodes: new Set([...base.nodes, ...more.nodes]),
+      channels: new Set([...base.channels, ...more.channels]),
+    },
   });
 }
 

@@ -8,7 +8,14 @@ import { z } from "zod";
 import { MalformedMessageError } from "../../protocol/errors.js";
 import { WireValidationError } from "../../wire/codes.js";
 import { address, bytes32, signature, uint256, validate } from "../../wire/schemas.js";
-import type { ChannelAnnouncement, GraphSnapshot, NodeAnnouncement, SignedAnnouncement } from "./types.js";
+import type {
+  ChannelAnnouncement,
+  GraphSnapshot,
+  NetworkRoute,
+  NodeAnnouncement,
+  RouteHop,
+  SignedAnnouncement,
+} from "./types.js";
 
 /** Longest node URL accepted in a node announcement. */
 export const MAX_URL_LENGTH = 512;
@@ -33,7 +40,10 @@ export const channelAnnouncement = z.strictObject({
 
 export const nodeAnnouncement = z.strictObject({
   node: address,
-  url: z.string().max(MAX_URL_LENGTH).regex(/^wss?:\/\/\S+$/, "expected a ws:// or wss:// URL"),
+  url: z
+    .string()
+    .max(MAX_URL_LENGTH)
+    .regex(/^wss?:\/\/\S+$/, "expected a ws:// or wss:// URL"),
   seq: uint256,
   issuedAt: uint256,
 });
@@ -47,6 +57,39 @@ export const graphSnapshot = z.strictObject({
   takenAt: uint256,
   announcements: z.array(signedAnnouncement).max(MAX_SNAPSHOT_ANNOUNCEMENTS),
 });
+
+/** Most hops a route on the wire may carry (far above any configured `maxHops`). */
+export const MAX_ROUTE_HOPS = 16;
+
+export const routeHop = z.strictObject({
+  node: address,
+  channel: address,
+  asset: address,
+  amountIn: uint256,
+  amountOut: uint256,
+  expiryIn: uint256,
+  expiryOut: uint256,
+  fee: uint256,
+  timeout: uint256,
+});
+
+/** A route as nodes pass it on when they forward (checked in full by validate.ts `checkNetworkRoute`). */
+export const networkRoute = z.strictObject({
+  payer: address,
+  payerNode: address,
+  payee: address,
+  payeeNode: address,
+  asset: address,
+  lockHash: bytes32,
+  amount: uint256,
+  hops: z.array(routeHop).min(1).max(MAX_ROUTE_HOPS),
+  totalFee: uint256,
+});
+
+/** Parses a route received with a forward; throws MalformedMessageError for anything else. */
+export function parseRoute(value: unknown): NetworkRoute {
+  return parse(networkRoute, value, "route");
+}
 
 /** Parses a gossiped announcement; throws MalformedMessageError (with the issues) for anything else. */
 export function parseAnnouncement(value: unknown): SignedAnnouncement {
@@ -75,4 +118,6 @@ export type NetworkSchemaAgreement = [
   Check<Same<z.output<typeof nodeAnnouncement>, NodeAnnouncement>>,
   Check<Same<z.output<typeof signedAnnouncement>, SignedAnnouncement>>,
   Check<Same<z.output<typeof graphSnapshot>, GraphSnapshot>>,
+  Check<Same<z.output<typeof routeHop>, RouteHop>>,
+  Check<Same<z.output<typeof networkRoute>, NetworkRoute>>,
 ];

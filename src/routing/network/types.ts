@@ -11,9 +11,10 @@
  * Timeouts must grow towards the payer. Besides `expiryIn - expiryOut >= timeout + margin` (rule 2 of §12), each
  * forwarding node needs its downstream lock to end before the upstream payer could have the upstream lock refunded
  * (§12 rule 3): `expiryOut + margin <= now + timeout + window`, where `window <= timeout` is the upstream lock's
- * settle window. With equal channel timeouts T this fails as soon as two nodes forward (the second-last node's
- * `expiryOut` is already about now + 2T + 2·margin): a route is feasible only over channels whose timeouts rise
- * by about half of the downstream horizon per hop (pathfind.ts plans and checks this; PROTOCOL.md §17 argues it).
+ * settle window. With equal node-channel timeouts T this fails over two node-to-node channels (the second-last
+ * node's `expiryOut` is already about now + 2T + 2·margin), and the payer's own channel needs about T + W/2: a route
+ * is feasible only over channels whose timeouts rise by about half of the downstream horizon per hop (pathfind.ts
+ * plans and checks this; PROTOCOL.md §17.5 argues it).
  */
 
 /** What a node charges to forward one payment in one asset: `flat + amountOut * ppm / 1_000_000` (rounded down). */
@@ -138,7 +139,7 @@ export interface NetworkRoute {
   totalFee: bigint;
 }
 
-/** Nodes and channels a route must avoid (a hop that refused, a silent node): pathfind.ts `alternatives`. */
+/** Nodes and channels a route must avoid (a hop that refused, a silent node): pathfind.ts `alternatives`. Checksummed addresses. */
 export interface RouteExclusions {
   nodes?: ReadonlySet<string>;
   channels?: ReadonlySet<string>;

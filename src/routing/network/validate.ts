@@ -88,10 +88,13 @@ function checkShape(route: NetworkRoute, maxHops: number): void {
   }
   let fees = 0n;
   hops.forEach((hop, i) => {
-    if (checksum(hop.asset) !== checksum(route.asset)) throw new RouteShapeError(`hop ${i} pays ${hop.asset}, not ${route.asset}`);
+    if (checksum(hop.asset) !== checksum(route.asset))
+      throw new RouteShapeError(`hop ${i} pays ${hop.asset}, not ${route.asset}`);
     if (hop.amountOut <= 0n) throw new RouteShapeError(`hop ${i} sends ${hop.amountOut}: amounts are positive`);
     if (hop.fee < 0n || hop.fee !== hop.amountIn - hop.amountOut) {
-      throw new RouteShapeError(`hop ${i}: fee ${hop.fee} is not amountIn ${hop.amountIn} - amountOut ${hop.amountOut}`);
+      throw new RouteShapeError(
+        `hop ${i}: fee ${hop.fee} is not amountIn ${hop.amountIn} - amountOut ${hop.amountOut}`,
+      );
     }
     const next = hops[i + 1];
     if (next !== undefined && next.amountIn !== hop.amountOut) {
@@ -103,7 +106,9 @@ function checkShape(route: NetworkRoute, maxHops: number): void {
     fees += hop.fee;
   });
   if (route.totalFee !== fees || route.totalFee !== first.amountIn - route.amount) {
-    throw new RouteShapeError(`total fee ${route.totalFee} is not the hops' ${fees} (= ${first.amountIn} - ${route.amount})`);
+    throw new RouteShapeError(
+      `total fee ${route.totalFee} is not the hops' ${fees} (= ${first.amountIn} - ${route.amount})`,
+    );
   }
 }
 
@@ -141,7 +146,10 @@ function checkExpiries(route: NetworkRoute, now: bigint, margin: bigint): void {
   });
   const last = route.hops[route.hops.length - 1] as RouteHop;
   if (last.expiryOut <= now + margin) {
-    throw new RouteExpiryError(route.hops.length - 1, `the payee's lock expires at ${last.expiryOut}, not after now ${now} + margin ${margin}s`);
+    throw new RouteExpiryError(
+      route.hops.length - 1,
+      `the payee's lock expires at ${last.expiryOut}, not after now ${now} + margin ${margin}s`,
+    );
   }
 }
 
@@ -154,7 +162,10 @@ function checkSelf(route: NetworkRoute, self: ForwarderView): number {
     throw new RouteShapeError(`hop ${i} arrives in ${hop.channel}, not in ${self.upstreamChannel} where the lock is`);
   }
   if (hop.timeout !== self.upstreamTimeout) {
-    throw new RouteExpiryError(i, `the route plans with timeout ${hop.timeout}s, the upstream channel's is ${self.upstreamTimeout}s`);
+    throw new RouteExpiryError(
+      i,
+      `the route plans with timeout ${hop.timeout}s, the upstream channel's is ${self.upstreamTimeout}s`,
+    );
   }
   const owed = forwardingFee(self.fee, hop.amountOut);
   if (hop.fee < owed) throw new RouteFeeError(hop.fee, owed, `below ${node}'s fee for sending ${hop.amountOut} on`);
@@ -167,13 +178,22 @@ function checkChannels(route: NetworkRoute, graph: ChannelGraph, now: bigint): v
     const from = (route.hops[i - 1] as RouteHop).node;
     const edge = graph.edge(hop.channel, from, route.asset, now);
     if (edge === undefined || edge.to !== checksum(hop.node)) {
-      throw new RouteCapacityError(checksum(hop.channel), `not in the graph from ${from} to ${hop.node} in ${route.asset}`);
+      throw new RouteCapacityError(
+        checksum(hop.channel),
+        `not in the graph from ${from} to ${hop.node} in ${route.asset}`,
+      );
     }
     if (edge.timeout !== hop.timeout) {
-      throw new RouteCapacityError(edge.channel, `announced with timeout ${edge.timeout}s, the route plans ${hop.timeout}s`);
+      throw new RouteCapacityError(
+        edge.channel,
+        `announced with timeout ${edge.timeout}s, the route plans ${hop.timeout}s`,
+      );
     }
     if (edge.capacity < hop.amountIn) {
-      throw new RouteCapacityError(edge.channel, `${from} announced ${edge.capacity}, less than the ${hop.amountIn} the hop sends`);
+      throw new RouteCapacityError(
+        edge.channel,
+        `${from} announced ${edge.capacity}, less than the ${hop.amountIn} the hop sends`,
+      );
     }
   }
 }

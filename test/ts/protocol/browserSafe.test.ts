@@ -46,14 +46,14 @@ function importGraph(entry: string): { files: Set<string>; packages: Set<string>
   return { files, packages };
 }
 
-describe("browser-safe entries (src/protocol, src/channel, src/stores/store.ts, src/stores/indexeddb, src/signers)", () => {
-  for (const entry of ["protocol/index.ts", "channel/channel.ts", "stores/store.ts", "stores/indexeddb/index.ts", "signers/index.ts"]) {
+describe("browser-safe entries (src/protocol, src/channel, src/stores/store.ts, src/stores/indexeddb, src/signers, src/routing/network)", () => {
+  for (const entry of ["protocol/index.ts", "channel/channel.ts", "stores/store.ts", "stores/indexeddb/index.ts", "signers/index.ts", "routing/network/index.ts"]) {
     it(`test_${entry.replace(/[/.]/g, "_")}_importsNoNodeCodeAndNotTheNativeBackend`, () => {
       const { files, packages } = importGraph(path.join(SRC, entry));
       expect(files.size).to.be.above(1);
       for (const file of files) {
         const room = path.relative(SRC, file);
-        const browserRoom = ["protocol/", "channel/", "stores/indexeddb/", "signers/"].some((r) => room.startsWith(r));
+        const browserRoom = ["protocol/", "channel/", "stores/indexeddb/", "signers/", "routing/network/"].some((r) => room.startsWith(r));
         expect(browserRoom || BROWSER_STORE_FILES.has(room), room).to.equal(true);
       }
       expect([...files].map((f) => path.relative(SRC, f))).to.not.include("crypto/native.ts");

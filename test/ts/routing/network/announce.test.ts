@@ -16,6 +16,7 @@ import {
   checkAnnouncedCapacity,
   checkAnnouncedChannel,
   networkDomain,
+  nextAnnouncementSeq,
   signChannelAnnouncement,
   signNodeAnnouncement,
   verifyAnnouncementSignature,
@@ -40,21 +41,30 @@ describe("routing/network announcements", () => {
     expect(domain).to.deep.equal({ name: "Switchyard Network", version: "1", chainId: CHAIN_ID });
     // ethers' own EIP-712 signer signs the same bytes (RFC 6979: deterministic).
     expect(s.signature).to.equal(await node("A").wallet.signTypedData(domain, CHANNEL_ANNOUNCEMENT_TYPES, a));
-    expect(channelAnnouncementRequest(CHAIN_ID, a).digest).to.equal(TypedDataEncoder.hash(domain, CHANNEL_ANNOUNCEMENT_TYPES, a));
+    expect(channelAnnouncementRequest(CHAIN_ID, a).digest).to.equal(
+      TypedDataEncoder.hash(domain, CHANNEL_ANNOUNCEMENT_TYPES, a),
+    );
     verifyAnnouncementSignature(CHAIN_ID, s);
   });
 
   it("test_verifyAnnouncementSignature_refusesAnotherKeyATamperedFieldAndAnotherChain", async () => {
     const a = announcement("A", "B", { capacity: 5n });
     const byB = privateKeySigner(node("B").wallet.privateKey);
-    const forged = { kind: "channel" as const, announcement: a, signature: await byB.sign(channelAnnouncementRequest(CHAIN_ID, a)) };
+    const forged = {
+      kind: "channel" as const,
+      announcement: a,
+      signature: await byB.sign(channelAnnouncementRequest(CHAIN_ID, a)),
+    };
     expect(() => verifyAnnouncementSignature(CHAIN_ID, forged)).to.throw(AnnouncementSignatureError, /signed by 0x/);
     const s = await signed("A", "B", { capacity: 5n });
     const raised = { ...s, announcement: { ...s.announcement, capacityAtoB: 6n } };
     expect(() => verifyAnnouncementSignature(CHAIN_ID, raised)).to.throw(AnnouncementSignatureError);
     expect(() => verifyAnnouncementSignature(CHAIN_ID + 1n, s)).to.throw(AnnouncementSignatureError);
     const garbage = { ...s, signature: "0x" + "00".repeat(65) };
-    expect(() => verifyAnnouncementSignature(CHAIN_ID, garbage)).to.throw(AnnouncementSignatureError, /invalid signature/);
+    expect(() => verifyAnnouncementSignature(CHAIN_ID, garbage)).to.throw(
+      AnnouncementSignatureError,
+      /invalid signature/,
+    );
   });
 
   it("test_verifyAnnouncementSignature_refusesTheHighSTwin", async () => {
@@ -81,9 +91,18 @@ describe("routing/network announcements", () => {
     const n = { node: node("A").address, url: "ws://127.0.0.1:7545/v1", seq: 1n, issuedAt: NOW };
     const s = await signNodeAnnouncement(node("A").signer, CHAIN_ID, n);
     verifyAnnouncementSignature(CHAIN_ID, s);
-    const digest = TypedDataEncoder.hash(networkDomain(CHAIN_ID), { NodeAnnouncement: [
-      { name: "node", type: "address" }, { name: "url", type: "string" }, { name: "seq", type: "uint256" }, { name: "issuedAt", type: "uint256" },
-    ] }, n);
+    const digest = TypedDataEncoder.hash(
+      networkDomain(CHAIN_ID),
+      {
+        NodeAnnouncement: [
+          { name: "node", type: "address" },
+          { name: "url", type: "string" },
+          { name: "seq", type: "uint256" },
+          { name: "issuedAt", type: "uint256" },
+        ],
+      },
+      n,
+    );
     const byB = signDigest(privateKeyBytes(node("B").wallet.privateKey), digest);
     expect(() => verifyAnnouncementSignature(CHAIN_ID, { ...s, signature: byB })).to.throw(AnnouncementSignatureError);
   });
@@ -108,14 +127,19 @@ describe("routing/network announcements", () => {
     const otherSalt = { ...announcement("A", "B", { capacity: 1n }), salt: saltOf("A", "C") };
     expect(() => checkAnnouncedChannel(otherSalt, DEPLOYMENT)).to.throw(AnnouncementChannelError);
     const otherDeployment = { ...DEPLOYMENT, factory: node("Z").address };
-    expect(() => checkAnnouncedChannel(announcement("A", "B", { capacity: 1n }), otherDeployment)).to.throw(AnnouncementChannelError);
+    expect(() => checkAnnouncedChannel(announcement("A", "B", { capacity: 1n }), otherDeployment)).to.throw(
+      AnnouncementChannelError,
+    );
     const self = { ...announcement("A", "B", { capacity: 1n }), nodeB: node("A").address };
     expect(() => checkAnnouncedChannel(self, DEPLOYMENT)).to.throw(AnnouncementChannelError, /two nodes/);
   });
 
   it("test_checkAnnouncedCapacity_refusesAboveTheOnChainTotalAndAcceptsAtIt", () => {
     checkAnnouncedCapacity(announcement("A", "B", { capacity: 100n }), 100n);
-    expect(() => checkAnnouncedCapacity(announcement("A", "B", { capacity: 101n }), 100n)).to.throw(ForgedCapacityError, /101/);
+    expect(() => checkAnnouncedCapacity(announcement("A", "B", { capacity: 101n }), 100n)).to.throw(
+      ForgedCapacityError,
+      /101/,
+    );
   });
 
   it("test_parseAnnouncement_roundTripsTheWireEncodingAndRefusesMalformedOnes", async () => {
@@ -125,11 +149,26 @@ describe("routing/network announcements", () => {
     asNumber.announcement["seq"] = 1;
     expect(() => parseAnnouncement(asNumber)).to.throw(MalformedMessageError);
     expect(() => parseAnnouncement({ ...s, extra: 1 })).to.throw(MalformedMessageError);
-    expect(() => parseAnnouncement({ ...s, announcement: { ...s.announcement, feePpm: 1_000_001n } })).to.throw(MalformedMessageError, /parts per million/);
+    expect(() => parseAnnouncement({ ...s, announcement: { ...s.announcement, feePpm: 1_000_001n } })).to.throw(
+      MalformedMessageError,
+      /parts per million/,
+    );
     expect(() => parseAnnouncement({ ...s, signature: "0x1234" })).to.throw(MalformedMessageError);
-    const n = await signNodeAnnouncement(node("A").signer, CHAIN_ID, { node: node("A").address, url: "http://x", seq: 1n, issuedAt: NOW });
+    const n = await signNodeAnnouncement(node("A").signer, CHAIN_ID, {
+      node: node("A").address,
+      url: "http://x",
+      seq: 1n,
+      issuedAt: NOW,
+    });
     expect(() => parseAnnouncement(n)).to.throw(MalformedMessageError, /ws/);
     expect(parseSnapshot({ takenAt: NOW, announcements: [s] }).announcements).to.deep.equal([s]);
+  });
+
+  it("test_nextAnnouncementSeq_risesAndFollowsTheClock", () => {
+    expect(nextAnnouncementSeq(undefined, NOW)).to.equal(NOW);
+    expect(nextAnnouncementSeq(NOW, NOW)).to.equal(NOW + 1n);
+    expect(nextAnnouncementSeq(NOW + 5n, NOW)).to.equal(NOW + 6n);
+    expect(nextAnnouncementSeq(3n, NOW)).to.equal(NOW);
   });
 
   it("test_networkErrors_crossTheWireUnderTheirOwnCodes", () => {

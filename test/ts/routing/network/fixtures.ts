@@ -6,9 +6,17 @@ import { Wallet, ZeroAddress, getAddress, id, keccak256 } from "ethers";
 
 import { computeChannelAddress } from "../../../../src/protocol/channelAddress.js";
 import { privateKeySigner, type ChannelSigner } from "../../../../src/protocol/signing.js";
-import { channelRoles, signChannelAnnouncement, type ChannelDeployment } from "../../../../src/routing/network/announce.js";
+import {
+  channelRoles,
+  signChannelAnnouncement,
+  type ChannelDeployment,
+} from "../../../../src/routing/network/announce.js";
 import { ChannelGraph } from "../../../../src/routing/network/graph.js";
-import type { ChannelAnnouncement, RouteRequest, SignedChannelAnnouncement } from "../../../../src/routing/network/types.js";
+import type {
+  ChannelAnnouncement,
+  RouteRequest,
+  SignedChannelAnnouncement,
+} from "../../../../src/routing/network/types.js";
 
 export const CHAIN_ID = 31_337n;
 export const NOW = 1_800_000_000n;
@@ -98,7 +106,12 @@ export async function graphOf(announcements: SignedChannelAnnouncement[]): Promi
 }
 
 /** A route request from a user of `payerNode` to a user of `payeeNode`. */
-export function request(payerNode: string, payeeNode: string, amount: bigint, extra: Partial<RouteRequest> = {}): RouteRequest {
+export function request(
+  payerNode: string,
+  payeeNode: string,
+  amount: bigint,
+  extra: Partial<RouteRequest> = {},
+): RouteRequest {
   return {
     payer: getAddress(`0x${"a".repeat(38)}11`),
     payerChannel: getAddress(`0x${"a".repeat(38)}12`),

@@ -1,0 +1,38 @@
+/**
+ * A planned route as the locks carry it (docs/PROTOCOL.md §17.4): the payer's lock to its node, and the route
+ * instruction that lock travels with (the recipient of the payer's node's downstream lock, that lock's expiry and
+ * amount, and the onward `path` each next node forwards along; the last step's recipient is the payee). The shape is
+ * the node's `RouteInstruction` with its `path` of steps. Pure, browser-safe.
+ */
+import type { NetworkRoute, RouteHop } from "./types.js";
+
+/** One onward step: the next lock's recipient, expiry and amount. */
+export interface RouteStepInstruction {
+  recipient: string;
+  expiry: bigint;
+  amount: bigint;
+}
+
+/** What the payer's lock carries to the payer's node. */
+export interface NetworkRouteInstruction extends RouteStepInstruction {
+  /** The steps after `recipient` (absent when `recipient` is the payee). */
+  path?: RouteStepInstruction[];
+}
+
+/** The payer's lock terms (amount, expiry, lock hash) and the instruction it carries, for `route`. */
+export function routeInstructionOf(route: NetworkRoute): {
+  lock: { amount: bigint; expiry: bigint; lockHash: string };
+  instruction: NetworkRouteInstruction;
+} {
+  const steps: RouteStepInstruction[] = route.hops.map((hop: RouteHop, i: number) => ({
+    recipient: route.hops[i + 1]?.node ?? route.payee,
+    expiry: hop.expiryOut,
+    amount: hop.amountOut,
+  }));
+  const [first, ...rest] = steps as [RouteStepInstruction, ...RouteStepInstruction[]];
+  const hop0 = route.hops[0] as RouteHop;
+  return {
+    lock: { amount: hop0.amountIn, expiry: hop0.expiryIn, lockHash: route.lockHash },
+    instruction: { ...first, ...(rest.length > 0 ? { path: rest } : {}) },
+  };
+}
