@@ -9,7 +9,7 @@
  */
 import { ZeroAddress, formatEther } from "ethers";
 
-import { routeInstructionOf } from "../src/node/peers/routeFind.js";
+import { routeInstructionOf } from "../src/routing/network/instruction.js";
 import { hashlockLock } from "../src/protocol/resolvers.js";
 import { hashlockTransfer } from "../src/routing/node.js";
 import { preimage, until } from "../test/ts/node/harness.js";
@@ -71,7 +71,7 @@ async function run(w: World): Promise<void> {
     expiry: first.expiryIn,
   });
   const started = Date.now();
-  await payer.session.sendPayment({ type: "create", transfer }, routeInstructionOf(route));
+  await payer.session.sendPayment({ type: "create", transfer }, routeInstructionOf(route).instruction);
   await until(() => statuses.includes("completed"), "the payment completed", 60_000);
   console.log(`\nPaid: the payee revealed the preimage to C, each node claimed upstream (${Date.now() - started} ms, statuses ${statuses.join(" → ")}).`);
   const payerBalance = payer.session.channel.state.assets[0]?.balanceBob ?? 0n;

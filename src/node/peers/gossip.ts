@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import type { Channel } from "../../channel/channel.js";
 import { checksum } from "../../protocol/address.js";
 import type { ChannelSigner } from "../../protocol/signing.js";
-import { announcementDigest, signChannelAnnouncement } from "../../routing/network/announce.js";
+import { announcementDigest, nextAnnouncementSeq, signChannelAnnouncement } from "../../routing/network/announce.js";
 import { ChannelGraph } from "../../routing/network/graph.js";
 import type { GraphSnapshot, SignedAnnouncement } from "../../routing/network/types.js";
 import { CHANNEL_SALT } from "../channels.js";
@@ -45,7 +45,7 @@ export class Gossip {
   private readonly seen = new Set<string>();
   /** Own announcements by `channel/asset`: the last capacity announced and its seq. */
   private readonly own = new Map<string, { capacity: bigint; issuedAt: bigint; signed: SignedAnnouncement }>();
-  private lastSeq = 0n;
+  private lastSeq: bigint | undefined;
 
   constructor(private readonly options: GossipOptions) {
     this.graph = new ChannelGraph({ chainId: options.chainId, deployment: { factory: options.factory, mastercopy: options.mastercopy } });
@@ -67,7 +67,7 @@ export class Gossip {
         // Unchanged and well within its time to live: nothing to announce.
         if (last !== undefined && last.capacity === capacity && now - last.issuedAt < this.graph.ttl / 2n) continue;
         const fee = o.fees.assets.get(a) ?? o.fees.default;
-        const seq = now * 1_000n > this.lastSeq ? now * 1_000n : this.lastSeq + 1n; // strictly increasing, restart-safe
+        const seq = nextAnnouncementSeq(this.lastSeq, now); // above the last, at least the clock: a restart announces newer
         this.lastSeq = seq;
         const signed = await signChannelAnnouncement(o.signer, o.chainId, {
           channel: channel.address,

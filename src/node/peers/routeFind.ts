@@ -2,17 +2,16 @@
  * `route.find` (docs/NODE.md "Peering"): the payer's node computes a route across nodes from its graph of signed
  * announcements (src/routing/network findRoute: cheapest fee within capacity, bounded hops, expiries planned
  * backwards with the route rules), checks it (checkNetworkRoute: shape, loops, expiries, the payer's fee bound)
- * and answers it; the payer checks it again and locks `hops[0].amountIn` until `hops[0].expiryIn`. And the
- * conversion of such a route into the route instruction `payment.send` carries (the onward `path`).
+ * and answers it; the payer checks it again, locks `hops[0].amountIn` until `hops[0].expiryIn` and sends the
+ * instruction routes' `routeInstructionOf` (src/routing/network/instruction.ts) makes of it with `payment.send`.
  */
 import { checksum } from "../../protocol/address.js";
 import { RouteError } from "../../protocol/errors.js";
 import type { ChannelGraph } from "../../routing/network/graph.js";
 import { findRoute } from "../../routing/network/pathfind.js";
-import type { NetworkRoute, RouteHop } from "../../routing/network/types.js";
+import type { NetworkRoute } from "../../routing/network/types.js";
 import { checkNetworkRoute } from "../../routing/network/validate.js";
 import type { FeePolicy } from "../options.js";
-import type { RouteInstructionParams } from "../rpc.js";
 
 export interface RouteFindParams {
   payee: string;
@@ -61,17 +60,4 @@ export function findNetworkRoute(payer: string, params: RouteFindParams, ctx: Ro
   );
   checkNetworkRoute(route, { now: ctx.now, ...(params.maxFee !== undefined ? { maxFee: params.maxFee } : {}), graph: ctx.graph });
   return route;
-}
-
-/**
- * The route instruction the payer sends to its node for `route`: the payer's node locks to the next node, each
- * later step is one node further, the last step's recipient is the payee.
- */
-export function routeInstructionOf(route: NetworkRoute): RouteInstructionParams {
-  const hops = route.hops;
-  const recipientAfter = (i: number): string => (i + 1 < hops.length ? (hops[i + 1] as RouteHop).node : route.payee);
-  const steps = hops.map((h, i) => ({ recipient: recipientAfter(i), expiry: h.expiryOut, amount: h.amountOut }));
-  const [first, ...path] = steps;
-  if (first === undefined) throw new RouteError("a route has at least one hop");
-  return { ...first, ...(path.length > 0 ? { path } : {}) };
 }

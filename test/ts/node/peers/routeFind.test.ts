@@ -5,7 +5,8 @@
  */
 import { expect } from "chai";
 
-import { findNetworkRoute, routeInstructionOf } from "../../../../src/node/peers/routeFind.js";
+import { findNetworkRoute } from "../../../../src/node/peers/routeFind.js";
+import { routeInstructionOf } from "../../../../src/routing/network/instruction.js";
 import { RouteError } from "../../../../src/protocol/errors.js";
 import { NoRouteError } from "../../../../src/routing/network/errors.js";
 import { ChannelGraph } from "../../../../src/routing/network/graph.js";
@@ -32,7 +33,7 @@ describe("node peers: route.find", () => {
     const route = findNetworkRoute(node("U1").address, params, await ctx());
     expect(route.hops.map((h) => h.node)).to.deep.equal([node("A").address, node("B").address, node("C").address]);
     expect(route.hops.map((h) => h.expiryIn - h.expiryOut)).to.deep.equal([7_800n, 7_800n, 2_400n]);
-    const instruction = routeInstructionOf(route);
+    const instruction = routeInstructionOf(route).instruction;
     expect(instruction).to.deep.equal({
       recipient: node("B").address,
       expiry: route.hops[0]?.expiryOut,
