@@ -154,6 +154,16 @@ export const configSchema = z.strictObject({
     })
     .default({ default: { flat: 0n, ppm: 0n }, assets: [] }),
   wire: wire.default({}),
+  /** Peer nodes (docs/NODE.md "Peering"): the higher address of a pair dials the lower one's `url`. */
+  peers: z
+    .array(
+      z.strictObject({
+        address,
+        url: z.url({ protocol: /^wss?$/, error: "expected a ws:// or wss:// URL (the peer's /v1)" }).optional(),
+      }),
+    )
+    .max(64)
+    .default([]),
   log: z
     .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
     .default({ level: "info" }),
@@ -188,6 +198,11 @@ export function parseConfig(raw: unknown, file: string): ResolvedConfig {
   c.collateral.forEach((entry, i) => {
     if (byAsset.has(entry.asset)) throw new ConfigError(`collateral.${i}.asset`, `${entry.asset} is listed twice`);
     byAsset.add(entry.asset);
+  });
+  const peers = new Set<string>();
+  c.peers.forEach((entry, i) => {
+    if (peers.has(entry.address)) throw new ConfigError(`peers.${i}.address`, `${entry.address} is listed twice`);
+    peers.add(entry.address);
   });
   return { ...c, file, store, deployment: deploymentResolved, key, wire: { ...DEFAULT_WIRE_LIMITS, ...c.wire } };
 }

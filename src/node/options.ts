@@ -2,6 +2,9 @@
  * What a running node service is made of, resolved from the config file (src/node/config.ts) or built by hand
  * (tests, embedding): the node's key, chain, deployment, policies, and the wire's limits.
  */
+import type { Provider } from "ethers";
+
+import type { PeerConfig } from "./peers/roles.js";
 import type { BaseWallet } from "ethers";
 import type { Logger } from "pino";
 
@@ -101,6 +104,12 @@ export interface NodeServiceOptions {
   /** Milliseconds the node waits for a client's acknowledgement of its proposal (default 5000). */
   peerTimeoutMs?: number;
   wire: WireLimits;
+  /** The chain as an ethers Provider (gossip reads what a channel holds on chain before it admits a capacity). */
+  provider?: Provider;
+  /** Unix seconds the routing Node reads lock expiries against (default: the system clock; startNode: the chain's). */
+  routingClock?: () => bigint;
+  /** The node's peer nodes (src/node/peers/): the lower address of a pair listens, the higher dials (with `url`). */
+  peers?: readonly PeerConfig[];
   /** The chain connection: ERC-1271 login, on-chain deposit reads, readiness. */
   chain?: CallProvider;
   /** Reads a downstream lock on chain (src/chain/settlements.ts lockReader): lets routing refund an expired forward. */

@@ -13,11 +13,12 @@ import type { LockReader } from "../chain/settlements.js";
 
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { checksum } from "../protocol/address.js";
-import { NonceError } from "../protocol/errors.js";
+import { MalformedMessageError, NonceError, RouteError, TimeoutError } from "../protocol/errors.js";
+import { transferId as transferIdOf } from "../protocol/transfers.js";
 import { payloadDigests, verifyPayloads } from "../protocol/signing.js";
 import { payloadsOf } from "../protocol/stateMachine.js";
 import type { UpdateDetails } from "../protocol/types.js";
-import { Node, type PeerLink, type RoutedPayment } from "../routing/node.js";
+import { Node, type PeerLink, type RouteInstruction, type RoutedPayment } from "../routing/node.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import { NOTIFICATIONS } from "../wire/methods.js";
 import type { NodeChannels } from "./channels.js";
@@ -30,8 +31,8 @@ export interface NodeRouterOptions {
   hashlock: string;
   store: SwitchyardStore;
   channels: NodeChannels;
-  /** Pushes a node proposal to the client's sockets. */
-  push(client: string, proposal: Proposal): void;
+  /** Pushes a node proposal to the client's sockets (a lock forwarded to another node with its onward route). */
+  push(client: string, proposal: Proposal, route?: RouteInstruction): void;
   /** Pushes a notification to the client's sockets. */
   notify(client: string, method: string, params: unknown): void;
   /** A payment ended: "completed" (routed) or "refunded" (metrics). */
@@ -53,6 +54,15 @@ export interface NodeRouterOptions {
   locks?: LockReader;
   /** Node.tick's `mustDispute` (peers whose channel the node must dispute on chain): the watchers open them. */
   mustDispute?: (peers: readonly string[]) => Promise<void>;
+  /** The node's fee for forwarding `amountOut` of `asset` across nodes (its `fees` config). */
+  fee?: (asset: string, amountOut: bigint) => bigint;
+  /** The other nodes this node peers with (src/node/peers/). */
+  isNode?: (address: string) => boolean;
+  /**
+   * The node peers this node dials (it is bob in their channel): never opened as the node's own (alice) channel;
+   * `addNodePeer` adds each once its session is open.
+   */
+  dialed?: (address: string) => boolean;
 }
 
 /** Delivers the node's proposals to one client over its socket; its acknowledgement arrives as channel.acknowledge. */
@@ -67,7 +77,7 @@ class SocketLink implements PeerLink {
     private readonly options: NodeRouterOptions,
   ) {}
 
-  receive(proposal: Proposal): Promise<Acknowledgement> {
+  receive(proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
     const nonce = proposal.update.state.nonce;
     if (this.waiter !== undefined) clearTimeout(this.waiter.timer);
     return new Promise((resolve) => {
@@ -77,7 +87,7 @@ class SocketLink implements PeerLink {
       }, this.options.peerTimeoutMs ?? 5_000);
       timer.unref();
       this.waiter = { nonce, resolve, timer };
-      this.options.push(this.client, proposal);
+      this.options.push(this.client, proposal, route);
     });
   }
 
@@ -126,7 +136,59 @@ export class NodeRouter implements PaymentRouter {
       ...(options.safetyMargin !== undefined ? { safetyMargin: options.safetyMargin } : {}),
       ...(options.clock !== undefined ? { clock: options.clock } : {}),
       ...(options.locks !== undefined ? { locks: options.locks } : {}),
+      ...(options.fee !== undefined ? { fee: options.fee } : {}),
+      ...(options.isNode !== undefined ? { isNode: options.isNode } : {}),
     });
+  }
+
+  /**
+   * Adds the channel with a node this node dials (it is bob there; the other node sequences): `link` runs the
+   * node's updates as intents over the session (src/node/peers/). Once per peer, with the channel the node keeps.
+   */
+  addNodePeer(address: string, channel: Channel, link: PeerLink): void {
+    const key = checksum(address);
+    if (this.node.hasPeer(key)) return;
+    this.node.addPeer(key, channel, link);
+    this.peers.set(key, Promise.resolve());
+  }
+
+  /**
+   * A proposal pushed by a node this node dials (alice there): stored and acknowledged at once; the forward (along
+   * `route`) or the claim it starts runs on, awaited by \`stop\`.
+   */
+  async fromNode(from: string, proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
+    const { ack, effects } = await this.node.receiveFrom(from, proposal, route).catch((error: unknown) => this.refuseRoute(from, proposal, route, error));
+    const details = proposal.update.details;
+    if (details.type === "create" && route !== undefined) this.tracked.set(lockHashOf(details.transfer.data), "signed");
+    const done = effects.finally(() => {
+      this.inFlight.delete(done);
+      this.notifyChanges();
+    });
+    this.inFlight.add(done);
+    this.notifyChanges();
+    return ack;
+  }
+
+  /**
+   * A lock pushed by a node with a route this node refuses (its hop breaks a rule: RouteError, TimeoutError, a
+   * malformed route): leaving it unanswered would block the channel, so the node co-signs the lock to itself
+   * without forwarding it (a proposal that is itself bad is still refused) and then cancels it (a resolve paying
+   * it nothing): the upstream node refunds at once. Anything else is thrown (no acknowledgement).
+   */
+  private async refuseRoute(
+    from: string,
+    proposal: Proposal,
+    route: RouteInstruction | undefined,
+    error: unknown,
+  ): Promise<{ ack: Acknowledgement; effects: Promise<void> }> {
+    const details = proposal.update.details;
+    const refused = error instanceof RouteError || error instanceof TimeoutError || error instanceof MalformedMessageError;
+    if (route === undefined || !refused || details.type !== "create") throw error;
+    const { ack } = await this.node.receiveFrom(from, proposal);
+    const transferId = transferIdOf(details.transfer);
+    this.options.logger.warn({ peer: from, transferId, err: error }, "route refused: the lock is cancelled");
+    const cancel = { type: "resolve" as const, transferId, toResponder: 0n, resolverData: "0x" };
+    return { ack, effects: this.node.update(from, cancel).catch((e: unknown) => this.options.logger.error({ err: e, transferId }, "cannot cancel a refused lock")) };
   }
 
   /** Adds every channel opened so far as a peer, reloads the payment table, starts the tick timer. */
@@ -136,8 +198,9 @@ export class NodeRouter implements PaymentRouter {
     for (const p of await this.options.store.payments()) {
       if (p.status !== "completed" && p.status !== "refunded") this.tracked.set(p.lockHash, p.status);
       const body = p.body as RoutedPayment;
-      if (body.downstream !== undefined) await this.peer(body.downstream.peer);
-      await this.peer(body.upstream.peer);
+      // A node this node dials joins once its session is open (addNodePeer); until then tick() leaves it waiting.
+      if (body.downstream !== undefined && this.options.dialed?.(body.downstream.peer) !== true) await this.peer(body.downstream.peer);
+      if (this.options.dialed?.(body.upstream.peer) !== true) await this.peer(body.upstream.peer);
     }
     this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 2_000);
     this.timer.unref();
@@ -153,19 +216,19 @@ export class NodeRouter implements PaymentRouter {
 
   async send(payer: string, details: UpdateDetails, route: RouteInstructionParams): Promise<Proposal> {
     await this.peer(payer);
-    // Only a client the node already has a channel with is a payee: a stranger's address gets no channel created
-    // for it, and the route check refuses it (RouteError "the node has no channel with ...").
-    if (this.options.channels.clients().includes(checksum(route.recipient))) await this.peer(route.recipient);
+    // Only a client the node already has a channel with (or a peer node) is a payee: a stranger's address gets no
+    // channel created for it, and the route check refuses it (RouteError "the node has no channel with ...").
+    // A peer node this node dials is a payee too (the next hop).
+    const known = this.options.dialed?.(route.recipient) === true || this.options.channels.clients().includes(checksum(route.recipient));
+    if (known) await this.peer(route.recipient);
     const collateral = this.options.collateral?.();
-    if (collateral !== undefined) {
+    // Just in time as alice only: where the recipient node sequences the channel, the peer manager keeps it funded.
+    if (collateral !== undefined && this.node.channel(route.recipient).me === "alice") {
       this.node.checkRoute(payer, details, route); // a route the node refuses moves no collateral
       await ensureRouteCollateral(this.node, collateral, details, route, this.proposer(route.recipient));
     }
     const proposal = await this.node.intent(payer, details, route);
-    if (details.type === "create") {
-      const lockHash = ("0x" + details.transfer.data.slice(2, 66)).toLowerCase();
-      this.tracked.set(lockHash, "signed");
-    }
+    if (details.type === "create") this.tracked.set(lockHashOf(details.transfer.data), "signed");
     return proposal;
   }
 
@@ -218,6 +281,10 @@ export class NodeRouter implements PaymentRouter {
 
   /** Makes `client`'s channel a peer of the Node (once). */
   private peer(client: string): Promise<void> {
+    if (this.options.dialed?.(client) === true) {
+      if (this.node.hasPeer(client)) return Promise.resolve();
+      return Promise.reject(new RouteError(`the node's channel with node ${client} is not open yet (dialing it)`));
+    }
     let added = this.peers.get(client);
     if (added === undefined) {
       added = this.options.channels.channelOf(client).then((channel) => {
@@ -258,4 +325,9 @@ export class NodeRouter implements PaymentRouter {
       }
     }
   }
+}
+
+/** The lock hash of hashlock terms (their first 32 bytes). */
+function lockHashOf(data: string): string {
+  return ("0x" + data.slice(2, 66)).toLowerCase();
 }

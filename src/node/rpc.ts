@@ -12,6 +12,8 @@ import { METHODS, SYNC_PAGE, type MethodName, type NodeInfo, type SyncResult } f
 import type { RpcNotification } from "../wire/envelope.js";
 import type { ConnectionAuth } from "./auth.js";
 import type { NodeChannels } from "./channels.js";
+import type { GraphSnapshot, NetworkRoute, SignedAnnouncement } from "../routing/network/types.js";
+import type { RouteFindParams } from "./peers/routeFind.js";
 
 /** What a handler sees of its connection. */
 export interface Session {
@@ -25,6 +27,7 @@ export interface RouteInstructionParams {
   recipient: string;
   expiry: bigint;
   amount?: bigint;
+  path?: ReadonlyArray<{ recipient: string; expiry: bigint; amount: bigint }>;
 }
 
 export interface PaymentRouter {
@@ -46,6 +49,14 @@ export interface RpcContext {
   updated?(type: string, proposer: string, client: string): void;
   /** `channel.requestCollateral` (the node's collateral manager, src/node/collateralRpc.ts). */
   requestCollateral?: Handler;
+  /** Gossip and routes across nodes, when the node peers with other nodes (src/node/peers/). */
+  network?: {
+    find(payer: string, params: RouteFindParams): NetworkRoute;
+    announce(from: string, announcements: readonly SignedAnnouncement[]): Promise<number>;
+    snapshot(): GraphSnapshot;
+  };
+  /** The onward route of a pending proposal that forwards a lock to another node (re-delivered with it). */
+  onwardOf?(proposal: Proposal): RouteInstructionParams | undefined;
 }
 
 type Handler = (params: unknown, session: Session) => Promise<unknown>;
@@ -104,7 +115,11 @@ export function createHandlers(ctx: RpcContext): Record<MethodName, Handler> {
       const result: SyncResult = { updates: [], more: false };
       if (channel.latest !== undefined) result.latest = channel.latest;
       const pending = sequencer.pending;
-      if (pending !== undefined) result.pending = pending;
+      if (pending !== undefined) {
+        result.pending = pending;
+        const route = ctx.onwardOf?.(pending);
+        if (route !== undefined) result.pendingRoute = route;
+      }
       if (nonce <= channel.state.nonce) {
         const from = nonce === 0n ? 0n : nonce - 1n; // from the client's own latest on: the fork check
         const updates = await ctx.channels.store.history(channel.address, from);
@@ -114,6 +129,15 @@ export function createHandlers(ctx: RpcContext): Record<MethodName, Handler> {
       return result;
     },
     "channel.restore": async (_params, session) => ctx.channels.restore(loggedIn(session)),
+    "route.find": async (params, session) => network(ctx).find(loggedIn(session), params as RouteFindParams),
+    "graph.announce": async (params, session) => {
+      const { announcements } = params as { announcements: SignedAnnouncement[] };
+      return { admitted: await network(ctx).announce(loggedIn(session), announcements) };
+    },
+    "graph.snapshot": async (_params, session) => {
+      loggedIn(session);
+      return network(ctx).snapshot();
+    },
     "channel.requestCollateral": async (params, session) => {
       loggedIn(session);
       if (ctx.requestCollateral === undefined)
@@ -122,6 +146,14 @@ export function createHandlers(ctx: RpcContext): Record<MethodName, Handler> {
     },
   };
 }
+
+function network(ctx: RpcContext): NonNullable<RpcContext["network"]> {
+  if (ctx.network === undefined) throw new WireError("METHOD_NOT_FOUND", "this node peers with no other node");
+  return ctx.network;
+}
+
+/** The methods a node serves only when it peers with other nodes (`peers` config). */
+export const NETWORK_METHODS: ReadonlySet<MethodName> = new Set<MethodName>(["route.find", "graph.announce", "graph.snapshot"]);
 
 /** The names of the methods served, in the order of the table. */
 export const SERVED_METHODS = Object.keys(METHODS) as MethodName[];

@@ -25,13 +25,16 @@ import { NodeChannels } from "./channels.js";
 import { CLOSE_CODES, ClientConnection } from "./connection.js";
 import { createMetrics, type NodeMetrics } from "./metrics.js";
 import type { NodeServiceOptions } from "./options.js";
-import { SERVED_METHODS, createHandlers, type Session } from "./rpc.js";
+import { NETWORK_METHODS, SERVED_METHODS, createHandlers, type Session } from "./rpc.js";
 import { openNodeStore, timedStore } from "./store.js";
 import type { ChainServices } from "./chainServices.js";
 import type { ProposeToPeer } from "./collateral.js";
 import { requestCollateralHandler } from "./collateralRpc.js";
 import { WireError } from "../wire/codes.js";
 import { NodeRouter } from "./payments.js";
+import { createPeering, type Peering } from "./peers/peering.js";
+import { forwardingFee, peerRoles } from "./peers/roles.js";
+import type { RouteInstruction } from "../routing/node.js";
 
 export const WS_PATH = `/${WIRE_VERSION}`;
 const INFO_PATH = `/${WIRE_VERSION}/info`;
@@ -56,6 +59,8 @@ export class NodeService {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly attached: Array<{ stop(): Promise<void> }> = [];
   private chain: ChainServices | undefined;
+  /** The peer nodes (dialed and listened for) and the gossip, when the config names peers (src/node/peers/). */
+  readonly peering: Peering | undefined;
 
   private constructor(
     private readonly options: NodeServiceOptions,
@@ -83,9 +88,10 @@ export class NodeService {
       storeKind: options.store.kind,
       ...(options.signer !== undefined ? { signer: options.signer } : {}),
       ...(options.chain !== undefined ? { chain: options.chain } : {}),
-      push: (client, proposal) => this.pushUpdate(client, proposal),
+      push: (client, proposal) => this.pushUpdate(client, proposal, this.router?.node.onwardOf(proposal)),
       ...(options.intentWaitMs !== undefined ? { intentWaitMs: options.intentWaitMs } : {}),
     });
+    const { isNode, dialed } = peerRoles(options.wallet.address, options.peers ?? []);
     this.router =
       addresses.HashlockResolver !== undefined && options.routing !== false
         ? new NodeRouter({
@@ -93,20 +99,26 @@ export class NodeService {
             hashlock: addresses.HashlockResolver,
             store: this.store,
             channels: this.channels,
-            push: (client, proposal) => this.pushUpdate(client, proposal),
+            push: (client, proposal, route) => this.pushUpdate(client, proposal, route),
+            fee: (asset, amountOut) => forwardingFee(options.fees, asset, amountOut),
+            ...{ isNode, dialed },
             notify: (client, method, params) => this.notify(client, method, params),
-            settled: (status, asset) => {
-              if (status === "completed") this.metrics.paymentsRouted.inc({ asset });
-              else this.metrics.paymentsFailed.inc({ asset, reason: status });
-            },
+            settled: (status, asset) =>
+              status === "completed" ? this.metrics.paymentsRouted.inc({ asset }) : this.metrics.paymentsFailed.inc({ asset, reason: status }),
             logger: options.logger,
             ...(options.routingTickMs !== undefined ? { tickMs: options.routingTickMs } : {}),
+            ...(options.routingClock !== undefined ? { clock: options.routingClock } : {}),
             ...(options.peerTimeoutMs !== undefined ? { peerTimeoutMs: options.peerTimeoutMs } : {}),
             ...(options.locks !== undefined ? { locks: options.locks } : {}),
             collateral: () => this.chain?.collateral,
             mustDispute: (peers) => this.disputeWhereNeeded(peers),
           })
         : undefined;
+    const [router, resolvers, channels] = [this.router, this.resolvers, this.channels];
+    this.peering = (options.peers ?? []).length === 0 || router === undefined ? undefined : createPeering({
+      ...{ options, router, store: this.store, resolvers, channels, isNode, services: () => this.chain },
+      ...{ proposerOf: (client) => this.proposerOf(client), online: (client) => (this.sessions.get(client)?.size ?? 0) > 0, notify: (client, method, params) => this.notify(client, method, params) },
+    }); // prettier-ignore
     this.handlers = createHandlers({
       info: () => this.info(),
       channels: this.channels,
@@ -126,6 +138,8 @@ export class NodeService {
         })(params, session);
       },
       ...(this.router !== undefined ? { router: this.router } : {}),
+      onwardOf: (proposal) => this.router?.node.onwardOf(proposal),
+      ...(this.peering !== undefined ? { network: this.peering.network } : {}),
     });
     this.http = createServer((req, res) => void this.route(req, res));
     this.http.headersTimeout = 10_000;
@@ -147,6 +161,7 @@ export class NodeService {
     try {
       service = new NodeService(options, store);
       const channels = await service.channels.load();
+      await service.peering?.manager.start();
       const payments = service.router !== undefined ? await service.router.start() : 0;
       options.logger.info(
         { store: options.store.kind, channels, payments },
@@ -191,21 +206,24 @@ export class NodeService {
 
   /** Registers a logged-in connection for pushes and re-delivers the channel's unanswered proposal to it. */
   private loggedIn(session: Session, address: string): void {
+    this.peering?.manager.loggedIn(address);
     let set = this.sessions.get(address);
     if (set === undefined) this.sessions.set(address, (set = new Set()));
     set.add(session);
     void this.channels.sequencerOf(address).then(
       (sequencer) => {
         const pending = sequencer.pending;
-        if (pending !== undefined) session.push(notification(NOTIFICATIONS.update, { proposal: pending }));
+        if (pending === undefined) return;
+        const route = this.router?.node.onwardOf(pending);
+        session.push(notification(NOTIFICATIONS.update, { proposal: pending, ...(route !== undefined ? { route } : {}) }));
       },
       (error: unknown) => this.options.logger.error({ err: error, address }, "cannot open the channel at login"),
     );
   }
 
   /** Pushes a node proposal to every connection the client is logged in on (none: re-delivered at its login). */
-  private pushUpdate(client: string, proposal: Proposal): void {
-    const message = notification(NOTIFICATIONS.update, { proposal });
+  private pushUpdate(client: string, proposal: Proposal, route?: RouteInstruction): void {
+    const message = notification(NOTIFICATIONS.update, { proposal, ...(route !== undefined ? { route } : {}) });
     for (const session of this.sessions.get(client) ?? []) session.push(message);
   }
 
@@ -246,7 +264,7 @@ export class NodeService {
       },
       fees: { default: o.fees.default, assets: [...o.fees.assets].map(([asset, f]) => ({ asset, ...f })) },
       resolvers: this.resolvers.map((r) => ({ name: r.name, address: r.address })),
-      methods: [...SERVED_METHODS],
+      methods: SERVED_METHODS.filter((m) => this.peering !== undefined || !NETWORK_METHODS.has(m)), // served now
     };
   }
 
@@ -318,7 +336,9 @@ export class NodeService {
       this.options.logger.error({ peers }, "channels to dispute, but the node runs without its chain services");
       return;
     }
-    const sent = await chain.watchers.disputeWhereNeeded(peers.map((peer) => this.channels.addressOf(peer)));
+    const channelOf = (peer: string): string => // a node this node dials is alice: its channel is not addressOf's
+      this.router?.node.hasPeer(peer) === true ? this.router.node.channel(peer).address : this.channels.addressOf(peer);
+    const sent = await chain.watchers.disputeWhereNeeded(peers.map(channelOf));
     if (sent.length > 0) this.options.logger.warn({ peers, sent }, "disputes opened to claim upstream on chain");
   }
 
@@ -361,6 +381,7 @@ export class NodeService {
     this.http.closeAllConnections();
     await closedServer;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.peering?.manager.stop();
     await this.router?.stop();
     for (const part of this.attached) await part.stop(); // e.g. the chain services (src/node/chainServices.ts)
     await this.store.close();

@@ -19,6 +19,8 @@ import { ConfigError, type ResolvedConfig } from "./config.js";
 import type { DeploymentInfo, NodeServiceOptions } from "./options.js";
 import { NodeService } from "./service.js";
 import { openNodeStore } from "./store.js";
+import { dials } from "./peers/roles.js";
+import { chainClock } from "./chainClock.js";
 import type { SwitchyardStore } from "../stores/store.js";
 
 const CONTRACTS = ["ChannelFactory", "ChannelMastercopy", "HashlockResolver", "SignedTransferResolver"] as const;
@@ -160,6 +162,7 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
       `${config.channelTimeout} is outside the deployment's [${deployment.limits.minTimeout}, ${deployment.limits.maxTimeout}]`,
     );
   }
+  checkPeers(config.peers, wallet.address);
   // No response cache (ethers' default keeps answers 250 ms): the collateral manager reads a channel's code and
   // deposits right after its own transaction is mined, and must see them.
   const provider = new JsonRpcProvider(config.chain.rpcUrl, chainId, {
@@ -182,6 +185,9 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     provider.destroy();
     throw new ConfigError("store", `cannot open ${config.store.kind} store: ${(error as Error).message}`);
   }
+  const clock = chainClock(provider);
+  await clock.sample();
+  clock.start();
   let lastCheck = 0;
   let lastResult = true;
   const options: NodeServiceOptions = {
@@ -200,8 +206,11 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     store: config.store,
     openedStore: store,
     wire: config.wire,
+    peers: config.peers,
     chain: provider,
     locks: lockReader(provider),
+    routingClock: clock.now,
+    provider,
     chainReady: async () => {
       if (Date.now() - lastCheck > 2_000) {
         lastCheck = Date.now();
@@ -223,6 +232,7 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     }
     throw error;
   }
+  service.attach({ stop: async () => clock.stop() });
   try {
     service.attachChainServices(
       await startChainServices({
@@ -244,4 +254,17 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     throw error;
   }
   return service;
+}
+
+/** Refuses a peer that is this node, or one this node dials (its address is lower) without a `url`. */
+export function checkPeers(peers: ResolvedConfig["peers"], self: string): void {
+  peers.forEach((p, i) => {
+    if (p.address === self) throw new ConfigError(`peers.${i}.address`, "is this node's own address");
+    if (dials(self, p.address) && p.url === undefined) {
+      throw new ConfigError(
+        `peers.${i}.url`,
+        `this node (${self}) has the higher address, so it dials ${p.address}: give the peer's ws:// URL`,
+      );
+    }
+  });
 }

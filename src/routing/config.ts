@@ -1,11 +1,22 @@
 /** What a routing `Node` is configured with, how it reaches a peer, and what a payer asks of it. */
 import type { LockReader } from "../chain/settlements.js";
 import type { Acknowledgement, Proposal } from "../channel/channel.js";
-import type { SwitchyardStore } from "../stores/store.js";
+import type { UpdateDetails } from "../protocol/types.js";
+import type { SwitchyardStore, WriteUnit } from "../stores/store.js";
 
-/** How the node reaches a peer: delivers the node's proposal and returns the peer's acknowledgement. */
+/**
+ * How the node reaches a peer: delivers the node's proposal (a forwarded lock with the onward `route` the peer, a
+ * node, forwards along) and returns the peer's acknowledgement. For a peer that sequences the channel (another
+ * node that is `alice`, this node `bob`: src/node/peers/), `sequenced` runs the node's update as an intent.
+ */
 export interface PeerLink {
-  receive(proposal: Proposal): Promise<Acknowledgement>;
+  receive(proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement>;
+  /**
+   * The node's update as bob: sends `details` (with `route` for a lock) as an intent, checks alice's signed
+   * proposal is exactly it, signs and stores it with `also` in one unit, acknowledges; resolves once co-signed.
+   * Throws IntentRefusedError when alice refused the intent (nothing was signed by either side).
+   */
+  sequenced?(details: UpdateDetails, route: RouteInstruction | undefined, also: WriteUnit | undefined): Promise<void>;
 }
 
 export interface NodeConfig {
@@ -26,6 +37,13 @@ export interface NodeConfig {
    * refunds upstream a payment whose downstream lock it signed, unless the payee cancels it off chain.
    */
   locks?: LockReader;
+  /**
+   * What the node charges to forward `amountOut` of `asset` to another node or from one (its announced fee):
+   * a lock whose route crosses nodes must leave the node at least this (RouteError before anything is signed).
+   */
+  fee?: (asset: string, amountOut: bigint) => bigint;
+  /** Whether `address` is another node (a peer the node forwards to or from along a path). */
+  isNode?: (address: string) => boolean;
 }
 
 /** What a payer asks the node to do with its upstream lock. */
@@ -36,4 +54,13 @@ export interface RouteInstruction {
   expiry: bigint;
   /** What the payee gets (default: the upstream amount; less leaves the node a fee). */
   amount?: bigint;
+  /** Across nodes: the hops after `recipient` (a node), which forwards along them; the last one's recipient is the payee. */
+  path?: readonly RouteStep[];
+}
+
+/** One onward hop of a route across nodes. */
+export interface RouteStep {
+  recipient: string;
+  expiry: bigint;
+  amount: bigint;
 }

@@ -36,3 +36,16 @@ export class IntentGate<E> {
 export function noteError(p: { error?: string }, error: unknown): void {
   p.error = error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * The sequencing peer (alice) refused the node's intent before signing it: nothing was signed by either side, so
+ * whatever the node stored in advance of it (a forward marked "forwarded") can be undone.
+ */
+export class IntentRefusedError extends PeerError {
+  constructor(
+    peer: string,
+    readonly reason: string,
+  ) {
+    super(peer, `refused the node's intent: ${reason}`);
+  }
+}

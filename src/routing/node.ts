@@ -33,14 +33,15 @@
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { proposeFor } from "../channel/sequencing.js";
 import { checksum } from "../protocol/address.js";
-import { PeerError, RouteError } from "../protocol/errors.js";
+import { RouteError } from "../protocol/errors.js";
 import { DEFAULT_SAFETY_MARGIN } from "../protocol/policies.js";
 import { encodeHashlockResolution, hashlockLock } from "../protocol/resolvers.js";
 import { transferId } from "../protocol/transfers.js";
 import type { ResolveDetails, Update, UpdateDetails } from "../protocol/types.js";
 import type { WriteUnit } from "../stores/store.js";
 
-import { IntentGate, noteError } from "./intents.js";
+import { deliverProposal, downstreamClaimable, sequencedUpdate } from "./delivery.js";
+import { IntentGate, IntentRefusedError, noteError } from "./intents.js";
 import { paymentUnit, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
 import { planRoute, unroutedLock } from "./plan.js";
 import { checkedRouteCall } from "./validate.js";
@@ -49,7 +50,8 @@ import type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
 export { hashlockTransfer, latestDownstreamExpiry, type HashlockTransferParams } from "./payer.js";
 export type { Hop, NodeTickReport, PaymentStatus, RoutedPayment } from "./payments.js";
 
-export type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
+export type { NodeConfig, PeerLink, RouteInstruction, RouteStep } from "./config.js";
+export { IntentRefusedError } from "./intents.js";
 
 interface Peer {
   address: string;
@@ -121,6 +123,13 @@ export class Node {
    * signed.
    */
   async receive(from: string, proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
+    const { ack, effects } = await this.receiveFrom(from, proposal, route);
+    await effects;
+    return ack;
+  }
+
+  /** As `receive`, but answers once the proposal is stored; the forward or claim it starts is `effects` (between nodes). */
+  async receiveFrom(from: string, proposal: Proposal, route?: RouteInstruction): Promise<{ ack: Acknowledgement; effects: Promise<void> }> {
     const peer = this.peer(from);
     ({ proposal, route } = checkedRouteCall(proposal, route, peer.channel.address)); // nothing unchecked is planned or signed
     const planned = route === undefined ? undefined : this.planRoute(peer, proposal.update?.details, route);
@@ -140,10 +149,10 @@ export class Node {
     }
     if (planned !== undefined) {
       this.committed(planned, planned);
-      await this.forward(planned).catch((e: unknown) => noteError(planned, e)); // "accepted": tick() refunds
+      return { ack, effects: this.forward(planned).catch((e: unknown) => noteError(planned, e)) }; // "accepted": tick() refunds
     }
-    if (resolved !== undefined) await this.onDownstreamResolved(resolved.payment, resolved.next);
-    return ack;
+    if (resolved !== undefined) return { ack, effects: this.onDownstreamResolved(resolved.payment, resolved.next) };
+    return { ack, effects: Promise.resolve() };
   }
 
   /** Sequenced flow (PROTOCOL.md "Sequencing"): signs a peer's intent first; a `route` is forwarded once acknowledged. */
@@ -187,8 +196,14 @@ export class Node {
     const peer = this.peer(to);
     await this.exclusive(peer, async () => {
       await this.flush(peer);
+      if (peer.channel.me === "bob") return sequencedUpdate(peer, details, undefined, undefined);
       await this.deliver(peer, await peer.channel.propose(details));
     });
+  }
+
+  /** Whether the node has a channel with `address` now (a node peer it dials is added once connected). */
+  hasPeer(address: string): boolean {
+    return this.peers.has(checksum(address));
   }
 
   /** Rebuilds the payment table from the node's store (after a restart, before `receive` or `tick`). */
@@ -241,9 +256,13 @@ export class Node {
     const now = this.now();
     for (const p of this.payments.values()) {
       if (this.forwarding.has(p.lockHash)) continue;
+      if (!this.hasPeer(p.upstream.peer) || (p.downstream !== undefined && !this.hasPeer(p.downstream.peer))) {
+        if (p.status !== "completed" && p.status !== "refunded") report.waiting.push({ lockHash: p.lockHash, reason: "a peer is not connected yet" });
+        continue; // a node this node dials joins once its session is open
+      }
       try {
         if (p.status === "forwarded" && p.downstream !== undefined && now >= p.downstream.expiry) {
-          const reason = await this.downstreamClaimable(p.downstream);
+          const reason = await downstreamClaimable(this.config.locks, this.peer(p.downstream.peer).channel.address, p.downstream, this.margin);
           if (reason === undefined) await this.save(p, { ...p, status: "cancelling" });
           else report.waiting.push({ lockHash: p.lockHash, reason });
         }
@@ -268,24 +287,6 @@ export class Node {
     return report;
   }
 
-  /**
-   * Why the payee may have claimed (or may still claim) the downstream lock `hop`, or undefined when it cannot
-   * and did not: chain time ≥ `E_down + margin` and no settlement that paid the payee (§12 rule 5). "Cannot
-   * read the chain" is never read as "unclaimed".
-   */
-  private async downstreamClaimable(hop: Hop): Promise<string | undefined> {
-    const locks = this.config.locks;
-    if (locks === undefined) return "no lock reader configured: the chain cannot be checked for the payee's claim";
-    const channel = this.peer(hop.peer).channel.address;
-    const lock = await locks(channel, hop.transferId);
-    const after = hop.expiry + this.margin;
-    if (lock.now < after) return `the chain's time ${lock.now} is before ${after} (E_down + margin)`;
-    if (lock.settled && lock.toResponder !== 0n) {
-      return `the payee claimed ${lock.toResponder} on chain: waiting for its preimage (learnPreimage)`;
-    }
-    return undefined;
-  }
-
   // ───────────────────────────── routing ─────────────────────────────
 
   /** Checks `from`'s lock and route as `intent` will, reserving nothing (before just-in-time collateral). */
@@ -296,7 +297,7 @@ export class Node {
   /** Checks a route before the node signs the upstream lock; returns the payment it opens (src/routing/plan.ts). */
   private planRoute(peer: Peer, details: UpdateDetails | undefined, route: RouteInstruction, reserve = true): RoutedPayment {
     const planned = planRoute(
-      { address: this.address, hashlock: this.hashlock, margin: this.margin, now: this.now(), routed: (h) => this.payments.has(h) },
+      { address: this.address, hashlock: this.hashlock, margin: this.margin, now: this.now(), routed: (h) => this.payments.has(h), fee: this.config.fee, isNode: this.config.isNode },
       { address: peer.address, channel: peer.channel },
       details,
       route,
@@ -323,12 +324,30 @@ export class Node {
       await this.flush(peer);
       if (p.status !== "accepted") return; // refunded meanwhile: never forward
       const next: RoutedPayment = { ...p, status: "forwarded" };
+      if (peer.channel.me === "bob") return this.forwardSequenced(peer, p, next);
       const proposal = await peer.channel.propose({ type: "create", transfer: hop.transfer }, this.unitFor(next));
       // Signed: from here the payee may hold a co-signed lock, so the upstream is refunded only after E_down.
       this.committed(p, next);
       this.byDownstream.set(hop.transferId, p.lockHash);
-      await this.deliver(peer, proposal);
+      await this.deliver(peer, proposal, undefined, p.onward);
     });
+  }
+
+  /** The downstream lock as bob: stored "forwarded" first (never "accepted" with a lock signed), then sent as an intent
+   *  with its onward route; a refusal before anyone signed takes it back to "accepted" (docs/NODE.md "Peering"). */
+  private async forwardSequenced(peer: Peer, p: RoutedPayment, next: RoutedPayment): Promise<void> {
+    const hop = p.downstream as Hop;
+    await this.save(p, next);
+    this.byDownstream.set(hop.transferId, p.lockHash);
+    try {
+      await sequencedUpdate(peer, { type: "create", transfer: hop.transfer }, p.onward, undefined);
+    } catch (error) {
+      if (error instanceof IntentRefusedError && peer.channel.transfers.get(hop.transferId) === undefined) {
+        this.byDownstream.delete(hop.transferId);
+        await this.save(p, { ...p, status: "accepted", error: error.message });
+      }
+      throw error;
+    }
   }
 
   /**
@@ -412,7 +431,8 @@ export class Node {
         }
         return this.save(p, next);
       }
-      await this.deliver(peer, await peer.channel.propose(details), this.unitFor(next));
+      if (peer.channel.me === "bob") await sequencedUpdate(peer, details, undefined, this.unitFor(next));
+      else await this.deliver(peer, await peer.channel.propose(details), this.unitFor(next));
       this.committed(p, next);
     });
   }
@@ -445,28 +465,19 @@ export class Node {
   private async flush(peer: Peer): Promise<void> {
     if (peer.intent !== undefined) await peer.intent.wait(peer.address, this.config.peerTimeoutMs ?? 10_000);
     const pending = peer.channel.pending;
-    if (pending !== undefined) await this.deliver(peer, pending);
+    if (pending !== undefined) await this.deliver(peer, pending, undefined, this.onwardOf(pending));
   }
 
-  private async deliver(peer: Peer, proposal: Proposal, also?: WriteUnit): Promise<void> {
-    const timeoutMs = this.config.peerTimeoutMs ?? 10_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PeerError(peer.address, `no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    let ack: Acknowledgement;
-    try {
-      ack = await Promise.race([peer.link.receive(proposal), timeout]);
-    } catch (error) {
-      if (error instanceof PeerError) throw error;
-      throw new PeerError(
-        peer.address,
-        `refused update ${proposal.update.state.nonce}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-    await peer.channel.complete(ack, also);
+  /** The onward route of a forwarded lock `proposal` creates (re-delivered with it), if it crosses nodes. */
+  onwardOf(proposal: Proposal): RouteInstruction | undefined {
+    const details = proposal.update.details;
+    if (details.type !== "create") return undefined;
+    const lockHash = this.byDownstream.get(transferId(details.transfer).toLowerCase());
+    return lockHash === undefined ? undefined : this.payments.get(lockHash)?.onward;
+  }
+
+  private async deliver(peer: Peer, proposal: Proposal, also?: WriteUnit, route?: RouteInstruction): Promise<void> {
+    await peer.channel.complete(await deliverProposal(peer, proposal, this.config.peerTimeoutMs ?? 10_000, route), also);
   }
 
   /** Runs `task` alone on `peer`'s channel (no other exchange with that peer meanwhile). */

@@ -1,5 +1,6 @@
 /** The node's payment table: a routed payment's status, its two hops, and what a `Node.tick()` reports. */
 import type { Transfer } from "../protocol/transfers.js";
+import type { RouteInstruction } from "./config.js";
 import type { PaymentRecord, WriteUnit } from "../stores/store.js";
 
 export type PaymentStatus =
@@ -28,6 +29,8 @@ export interface RoutedPayment {
   status: PaymentStatus;
   upstream: Hop;
   downstream?: Hop;
+  /** Across nodes: the route the downstream peer (a node) forwards along, sent with the downstream lock. */
+  onward?: RouteInstruction;
   /** The responder's evidence (abi.encode(preimage)) once known. */
   resolverData?: string;
   /** The last failure (a silent or refusing peer), if the last attempt failed. */

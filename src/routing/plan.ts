@@ -27,6 +27,10 @@ export interface RouteContext {
   now: bigint;
   /** Whether a lock hash is routed already. */
   routed(lockHash: string): boolean;
+  /** The node's fee for forwarding `amountOut` of `asset` across nodes (default: none charged). */
+  fee?: (asset: string, amountOut: bigint) => bigint;
+  /** Whether `address` is another node (default: none is). */
+  isNode?: (address: string) => boolean;
 }
 
 /**
@@ -58,6 +62,14 @@ export function planRoute(
   if (amount <= 0n || amount > t.amount) {
     throw new RouteError(`the payee's amount ${amount} must be in (0, ${t.amount}] (the upstream amount)`);
   }
+  const crossesNodes = route.path !== undefined || node.isNode?.(payer.address) === true || node.isNode?.(recipient) === true;
+  if (route.path !== undefined && route.path.length > 0 && node.isNode?.(recipient) !== true) {
+    throw new RouteError(`the route goes on after ${recipient}, which is not a node this node peers with`);
+  }
+  const fee = crossesNodes && node.fee !== undefined ? node.fee(t.asset, amount) : 0n;
+  if (t.amount - amount < fee) {
+    throw new RouteError(`the lock of ${t.amount} leaves the node ${t.amount - amount}, below its fee ${fee} for ${amount}`);
+  }
   const upTimeout = payer.channel.channelSetup.timeout;
   checkRouteExpiries(expiry, route.expiry, upTimeout, node.margin);
   checkUpstreamSettleWindow(route.expiry, node.now, upTimeout, t.timeout, node.margin);
@@ -78,11 +90,13 @@ export function planRoute(
     salt: keccak256(concat([up.transferId, toUtf8Bytes("switchyard.route")])),
     data: encodeHashlockTerms({ lockHash, expiry: route.expiry }),
   });
+  const [next, ...rest] = route.path ?? [];
   return {
     lockHash,
     status: "accepted",
     upstream: up,
     downstream: { peer: recipient, transferId: transferId(downstream), transfer: downstream, expiry: route.expiry },
+    ...(next !== undefined ? { onward: { ...next, ...(rest.length > 0 ? { path: rest } : {}) } } : {}),
   };
 }
 

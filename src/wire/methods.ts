@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 
+import { graphSnapshot, signedAnnouncement } from "../routing/network/schemas.js";
 import { LOGIN_PRIMARY_TYPE, LOGIN_VERSION } from "./login.js";
 import {
   acknowledgement,
@@ -88,8 +89,23 @@ export const SYNC_PAGE = 64;
 /** Most active transfers a channel may hold for `channel.restore` to carry them in one answer. */
 export const MAX_RESTORE_TRANSFERS = 256;
 
-/** A payment the node routes: the payee, the downstream lock's expiry, what the payee gets (default: all). */
-export const routeInstruction = z.strictObject({ recipient: address, expiry: uint256, amount: uint256.optional() });
+/** Most onward hops a route instruction may carry (a route of at most MAX_ROUTE_PATH + 1 forwarding nodes). */
+export const MAX_ROUTE_PATH = 8;
+
+/** One onward hop of a route across nodes: the next recipient, its lock's expiry and amount (docs/NODE.md "Peering"). */
+export const routeStep = z.strictObject({ recipient: address, expiry: uint256, amount: uint256 });
+
+/**
+ * A payment the node routes: the recipient of its downstream lock (the payee, or the next node), that lock's
+ * expiry, what the recipient gets (default: all), and, across nodes, the `path` the recipient node forwards along
+ * (each step one node further; the last step's recipient is the payee).
+ */
+export const routeInstruction = z.strictObject({
+  recipient: address,
+  expiry: uint256,
+  amount: uint256.optional(),
+  path: z.array(routeStep).max(MAX_ROUTE_PATH).readonly().optional(),
+});
 
 export const syncResult = z.strictObject({
   /** The node's latest co-signed state (absent at genesis). */
@@ -100,6 +116,8 @@ export const syncResult = z.strictObject({
   more: z.boolean(),
   /** The node's signed, unanswered proposal at the next nonce: the client answers it with channel.acknowledge. */
   pending: proposal.optional(),
+  /** The onward route of `pending` when it is a lock forwarded to another node (as the update push carries it). */
+  pendingRoute: routeInstruction.optional(),
 });
 export type SyncResult = z.output<typeof syncResult>;
 
@@ -120,13 +138,46 @@ export const restoreResult = z.strictObject({
 });
 export type RestoreResult = z.output<typeof restoreResult>;
 
-export const updatePush = z.strictObject({ proposal });
+/** A node's proposal pushed to a client; a lock forwarded to another node carries that node's onward route. */
+export const updatePush = z.strictObject({ proposal, route: routeInstruction.optional() });
 export const paymentNotice = z.strictObject({
   lockHash: bytes32,
   status: z.string().max(32),
   role: z.enum(["payer", "payee"]),
   transferId: bytes32.optional(),
   amount: uint256.optional(),
+});
+
+/** Most announcements one `graph.announce` request or `graph.announcement` push carries. */
+export const MAX_ANNOUNCE_BATCH = 64;
+/** A batch of signed announcements (gossip between nodes, docs/NODE.md "Peering"). */
+export const announcementBatch = z.strictObject({
+  announcements: z.array(signedAnnouncement).max(MAX_ANNOUNCE_BATCH),
+});
+
+/** One forwarding node of a route across nodes (src/routing/network/types.ts RouteHop). */
+export const routeHop = z.strictObject({
+  node: address,
+  channel: address,
+  asset: address,
+  amountIn: uint256,
+  amountOut: uint256,
+  expiryIn: uint256,
+  expiryOut: uint256,
+  fee: uint256,
+  timeout: uint256,
+});
+/** A route across nodes as the payer's node found it (src/routing/network/types.ts NetworkRoute). */
+export const networkRoute = z.strictObject({
+  payer: address,
+  payerNode: address,
+  payee: address,
+  payeeNode: address,
+  asset: address,
+  lockHash: bytes32,
+  amount: uint256,
+  hops: z.array(routeHop).min(1).max(MAX_ROUTE_PATH + 1),
+  totalFee: uint256,
 });
 
 /** One method: whether it needs a login, its params and its result. */
@@ -211,6 +262,35 @@ export const METHODS = {
     summary:
       "The node deposits (as alice) so its balance in the caller's channel reaches max(target, amount), within its collateral policy and the channel capacity, and reconciles it (a deposit update it pushes) before answering.",
   }),
+  "route.find": method({
+    auth: true,
+    params: z.strictObject({
+      payee: address,
+      payeeNode: address,
+      asset: address,
+      amount: uint256,
+      lockHash: bytes32,
+      /** Seconds from now to the payee's lock expiry (the payee's channel timeout + margin + slack, from its invoice). */
+      payeeWindow: uint256.optional(),
+      /** The most the payer accepts to pay in fees. */
+      maxFee: uint256.optional(),
+    }),
+    result: networkRoute,
+    summary:
+      "The cheapest route from the caller to a payee of another node (the node's graph of signed announcements), each hop's amounts, fees and expiries; the payer checks it, then locks `hops[0].amountIn` until `hops[0].expiryIn` with payment.send.",
+  }),
+  "graph.announce": method({
+    auth: true,
+    params: announcementBatch,
+    result: z.strictObject({ admitted: z.number().int().min(0) }),
+    summary: "A peer node's signed announcements (its own and relayed ones); the node checks and keeps them, relays the new ones once.",
+  }),
+  "graph.snapshot": method({
+    auth: true,
+    params: noParams,
+    result: graphSnapshot,
+    summary: "Every live announcement the node holds (for a newly connected peer node).",
+  }),
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -229,4 +309,6 @@ export const NOTIFICATIONS = {
   update: "channel.update",
   /** A routed payment's status changed (`{lockHash, status, role}`). */
   payment: "payment.status",
+  /** Signed announcements a node relays to the peer nodes that dial it (`{announcements}`). */
+  announcement: "graph.announcement",
 } as const;

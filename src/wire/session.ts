@@ -55,6 +55,16 @@ export interface ClientSessionOptions {
   chain?: CallProvider;
   /** Per request (default 10 s). */
   timeoutMs?: number;
+  /**
+   * The channel to use, already open (a node that dials another node keeps one Channel for its lifetime,
+   * src/node/peers/): it must be this client's channel with the node (checked); default: opened from the store.
+   */
+  channel?: Channel;
+  /**
+   * Takes the node's pushed proposals (alice's) instead of the session's own `channel.receive`: a node dialing
+   * another node hands them to its router with the onward `route` of a forwarded lock; returns the acknowledgement.
+   */
+  receive?: (proposal: Proposal, route: Route | undefined) => Promise<Acknowledgement>;
 }
 
 export type PaymentNotice = ReturnType<typeof paymentNotice.parse>;
@@ -64,6 +74,8 @@ export interface Route {
   recipient: string;
   expiry: bigint;
   amount?: bigint;
+  /** Across nodes: the hops after `recipient` (a node), each `{recipient, expiry, amount}`. */
+  path?: ReadonlyArray<{ recipient: string; expiry: bigint; amount: bigint }>;
 }
 
 export class ClientSession {
@@ -232,7 +244,7 @@ export class ClientSession {
           throw new ForkError(mine, `the node holds nonce ${latest.state.nonce} but sent no history from ${mine}`);
         }
         if (answer.more) continue;
-        if (answer.pending !== undefined) await this.answer(answer.pending);
+        if (answer.pending !== undefined) await this.answer(answer.pending, answer.pendingRoute);
         return;
       }
     });
@@ -246,8 +258,8 @@ export class ClientSession {
 
   private onPush(params: unknown): void {
     void this.exclusive(async () => {
-      const { proposal } = validate(updatePush, params, "channel.update");
-      await this.answer(proposal);
+      const { proposal, route } = validate(updatePush, params, "channel.update");
+      await this.answer(proposal, route);
     }).catch((error: unknown) => {
       const e = error instanceof Error ? error : new Error(String(error));
       for (const h of this.errorHandlers) h(e);
@@ -255,7 +267,7 @@ export class ClientSession {
   }
 
   /** Checks, signs, stores and acknowledges the node's proposal (or re-sends the ack of one already taken). */
-  private async answer(proposal: Proposal): Promise<void> {
+  private async answer(proposal: Proposal, route?: Route): Promise<void> {
     const nonce = proposal.update.state.nonce;
     const current = this.channel.state.nonce;
     let ack: Acknowledgement;
@@ -264,7 +276,7 @@ export class ClientSession {
       ack = await this.ackOfStored(proposal.update);
     } else if (nonce === current + 1n) {
       if (proposal.update.proposer === "alice") {
-        ack = await this.channel.receive(proposal);
+        ack = await (this.options.receive?.(proposal, route) ?? this.channel.receive(proposal));
         taken = proposal.update;
       } else ack = await this.acceptRedelivered(proposal);
     } else if (nonce > current + 1n) {
@@ -382,6 +394,12 @@ async function openChannel(wire: WireClient, info: NodeInfo, options: ClientSess
     throw new MalformedUpdateError(
       `the node's channel ${got.channel} is not the CREATE2 address ${expected} of (${info.node}, ${me})`,
     );
+  }
+  if (options.channel !== undefined) {
+    const own = options.channel;
+    if (own.address !== expected || own.me !== "bob" || own.channelSetup.timeout !== got.timeout)
+      throw new MalformedUpdateError(`the channel given is not this client's channel ${expected} with the node`);
+    return own;
   }
   const setup: ChannelSetup = {
     chainId: info.chainId,

@@ -1,0 +1,270 @@
+/**
+ * Real processes for the network tests: a local chain with the contracts deployed, three node processes on
+ * 127.0.0.1 (port 0) that peer with each other (`peers` config; the higher address dials the lower), and users
+ * on the outer nodes (ClientSession over real sockets). Node keys are chosen so that B has the highest address:
+ * B dials A and C (bob in both of its node channels), A and C sequence theirs.
+ *
+ *   U1 ─ A ═ B ═ C ─ U3        (and U4 on B)
+ */
+import path from "node:path";
+
+import { AbiCoder, Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, ZeroAddress, id, keccak256, type Signer } from "ethers";
+import WebSocket from "ws";
+
+import type { LocalNode } from "../../../scripts/lib/local-node.js";
+import { ChannelReader } from "../../../src/chain/reader.js";
+import { computeChannelAddress } from "../../../src/protocol/channelAddress.js";
+import { encodeHashlockTerms, hashlockLock } from "../../../src/protocol/resolvers.js";
+import { walletSigner } from "../../../src/protocol/signing.js";
+import type { Transfer } from "../../../src/protocol/transfers.js";
+import { MemoryStore } from "../../../src/stores/store.js";
+import type { ChannelRecord } from "../../../src/protocol/record.js";
+import { openNodeStore } from "../../../src/node/store.js";
+import { CHANNEL_SALT } from "../../../src/node/channels.js";
+import { ClientSession, type PaymentNotice, type Route } from "../../../src/wire/session.js";
+import { artifact, nodeEnv, preimage, startChain, startNodeProcess, until, writeConfig, type NodeProcess } from "../node/harness.js";
+
+export const ETH = 10n ** 18n;
+export const MARGIN = 600n; // the node's DEFAULT_SAFETY_MARGIN
+/** A's channels (its users' and A–B) are long, C's short: a route A → B → C keeps every hop's settle window. */
+export const TIMEOUTS = { A: 7_200n, B: 1_800n, C: 1_800n } as const;
+export const FEE = { flat: 1_000n, ppm: 100n };
+const abi = AbiCoder.defaultAbiCoder();
+
+export type NodeName = "A" | "B" | "C";
+
+export interface NetNode {
+  name: NodeName;
+  wallet: Wallet;
+  config: string;
+  store: string;
+  proc: NodeProcess;
+}
+
+export interface World {
+  chain: LocalNode;
+  provider: JsonRpcProvider;
+  funder: Signer;
+  addresses: Record<string, string>;
+  nodes: Record<NodeName, NetNode>;
+  sessions: ClientSession[];
+  /** Restarts `name` on its config (same port for A and C: B's config names their URLs). */
+  restart(name: NodeName): Promise<void>;
+  /** Prints each node's warnings and peering lines (after a failure). */
+  dump(): void;
+  stop(): Promise<void>;
+}
+
+/** Three node keys with B the highest address (so B dials both A and C). */
+function nodeKeys(tag: string): Record<NodeName, Wallet> {
+  const wallets = [0, 1, 2].map((i) => new Wallet(keccak256(id(`switchyard network test ${tag} ${i}`))));
+  wallets.sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1));
+  return { A: wallets[0] as Wallet, C: wallets[1] as Wallet, B: wallets[2] as Wallet };
+}
+
+export async function startWorld(tag: string): Promise<World> {
+  const chain = await startChain();
+  const provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
+  const funder = new NonceManager(await provider.getSigner(0));
+  const limit = { asset: ZeroAddress, channelCapacity: 100n * ETH, transferCap: 10n * ETH };
+  const factoryArt = await artifact("ChannelFactory");
+  const factory = await new ContractFactory(factoryArt.abi, factoryArt.bytecode, funder).deploy([limit], 600n, 30n * 86_400n);
+  await factory.waitForDeployment();
+  const hl = await artifact("HashlockResolver", "resolvers/HashlockResolver");
+  const hashlock = await new ContractFactory(hl.abi, hl.bytecode, funder).deploy();
+  const st = await artifact("SignedTransferResolver", "resolvers/SignedTransferResolver");
+  const signed = await new ContractFactory(st.abi, st.bytecode, funder).deploy();
+  const addresses = {
+    ChannelFactory: await factory.getAddress(),
+    ChannelMastercopy: (await (factory as Contract).getFunction("mastercopy")()) as string,
+    HashlockResolver: await hashlock.getAddress(),
+    SignedTransferResolver: await signed.getAddress(),
+  };
+  const keys = nodeKeys(tag);
+  for (const w of Object.values(keys)) await (await funder.sendTransaction({ to: w.address, value: 50n * ETH })).wait();
+  const base = (name: NodeName, peers: unknown[]): Record<string, unknown> => ({
+    name: `Switchyard node ${name}`,
+    deployment: {
+      addresses,
+      limits: {
+        minTimeout: "600",
+        maxTimeout: (30n * 86_400n).toString(),
+        assets: [{ asset: ZeroAddress, channelCapacity: limit.channelCapacity.toString(), transferCap: limit.transferCap.toString() }],
+      },
+    },
+    channelTimeout: TIMEOUTS[name].toString(),
+    collateral: [{ asset: ZeroAddress, min: (2n * ETH).toString(), target: (5n * ETH).toString(), max: (10n * ETH).toString() }],
+    fees: { default: { flat: FEE.flat.toString(), ppm: FEE.ppm.toString() }, assets: [] },
+    wire: { ratePerSecond: 1000, burst: 1000, maxInFlight: 64 },
+    watcher: { pollSeconds: 1 },
+    transactions: { receiptPollMs: 200 },
+    peers,
+  });
+  const env = (w: Wallet): NodeJS.ProcessEnv => ({ ...nodeEnv(), SWITCHYARD_TEST_NODE_KEY: w.privateKey });
+  const make = async (name: NodeName, peers: unknown[], port = 0): Promise<NetNode> => {
+    const config = await writeConfig(chain.url, { ...base(name, peers), listen: { host: "127.0.0.1", port } });
+    const proc = await startNodeProcess(config, env(keys[name]));
+    return { name, wallet: keys[name], config, store: path.join(path.dirname(config), "node.sqlite"), proc };
+  };
+  const A = await make("A", [{ address: keys.B.address }]);
+  const C = await make("C", [{ address: keys.B.address }]);
+  const B = await make("B", [
+    { address: keys.A.address, url: A.proc.ws },
+    { address: keys.C.address, url: C.proc.ws },
+  ]);
+  const nodes = { A, B, C };
+  const sessions: ClientSession[] = [];
+  return {
+    chain,
+    provider,
+    funder,
+    addresses,
+    nodes,
+    sessions,
+    restart: async (name) => {
+      const n = nodes[name];
+      n.proc = await startNodeProcess(n.config, env(n.wallet));
+    },
+    dump: () => {
+      for (const n of Object.values(nodes)) {
+        const lines = n.proc.logs().filter((l) => Number(l.level) >= 40 || /peer|routing|collateral/.test(String(l.msg)));
+        console.log(`── node ${n.name} (${n.wallet.address}) ──`);
+        for (const l of lines.slice(-40)) console.log(JSON.stringify(l).slice(0, 600));
+      }
+    },
+    stop: async () => {
+      for (const s of sessions) await s.close().catch(() => undefined);
+      for (const n of Object.values(nodes)) await n.proc.stop();
+      provider.destroy();
+      await chain.stop();
+    },
+  };
+}
+
+/** Waits until B has both node channels funded both ways (its own deposits as bob reconciled, A and C's as alice). */
+export async function peered(w: World): Promise<void> {
+  const { A, B, C } = w.nodes;
+  for (const alice of [A, C]) {
+    const channel = computeChannelAddress(w.addresses.ChannelFactory as string, w.addresses.ChannelMastercopy as string, alice.wallet.address, B.wallet.address, CHANNEL_SALT);
+    await until(async () => {
+      const d = await new ChannelReader(w.provider, channel).deposits()(ZeroAddress).catch(() => undefined);
+      return d !== undefined && d.alice >= 5n * ETH && d.bob >= 5n * ETH;
+    }, `channel ${alice.name}–B funded on chain both ways`, 60_000, 250);
+  }
+  await until(() => B.proc.logs().filter((l) => l.msg === "peer channel funded (bob)").length >= 2, "B's deposits reconciled", 60_000, 250);
+}
+
+/** A user of `node`, logged in, its channel funded with `deposit` of its own (the node deposits first: it creates the channel). */
+export async function user(w: World, node: NetNode, name: string, deposit: bigint): Promise<{ session: ClientSession; wallet: Wallet; store: MemoryStore }> {
+  const wallet = new Wallet(keccak256(id(`switchyard network user ${name}`)));
+  await (await w.funder.sendTransaction({ to: wallet.address, value: 20n * ETH })).wait();
+  const store = new MemoryStore();
+  const session = await ClientSession.connect({ url: node.proc.ws, WebSocket: WebSocket as never, signer: walletSigner(wallet), store, chain: w.provider, timeoutMs: 20_000 });
+  w.sessions.push(session);
+  await session.requestCollateral(ZeroAddress, 3n * ETH); // the node deposits as alice and creates the channel
+  if (deposit > 0n) {
+    const payer = new NonceManager(wallet.connect(w.provider));
+    await (await payer.sendTransaction({ to: session.channel.address, value: deposit })).wait();
+    const totals = await new ChannelReader(w.provider, session.channel.address).deposits()(ZeroAddress);
+    await session.propose({ type: "deposit", asset: ZeroAddress, totalDepositsAlice: totals.alice, totalDepositsBob: totals.bob });
+  }
+  return { session, wallet, store };
+}
+
+/** The chain's time (seconds). */
+export async function chainNow(w: World): Promise<bigint> {
+  const block = await w.provider.getBlock("latest");
+  return BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000));
+}
+
+/** Moves the chain's clock on by `seconds` (and mines a block). The nodes read lock expiry against it. */
+export async function travel(w: World, seconds: bigint): Promise<void> {
+  await w.provider.send("evm_increaseTime", [Number(seconds)]);
+  await w.provider.send("evm_mine", []);
+}
+
+export function fee(amountOut: bigint): bigint {
+  return FEE.flat + (amountOut * FEE.ppm) / 1_000_000n;
+}
+
+export interface Hop {
+  /** The node that receives this hop's lock and forwards it, or the payee. */
+  recipient: string;
+  /** The channel timeout of the channel the recipient receives the lock in. */
+  timeout: bigint;
+}
+
+/**
+ * The payer's lock and route over `nodes` (the forwarding nodes after the payer's own, the payee last): amounts
+ * back from the payee's (each node's fee added), expiries back from the payee's lock (each upstream hop later by
+ * its channel's timeout + margin + slack), the payer's own lock timeout `payerTimeout`.
+ */
+export function networkPayment(
+  payer: ClientSession,
+  hashlock: string,
+  tag: string,
+  amount: bigint,
+  hops: Hop[],
+  now: bigint,
+  payerTimeout: bigint,
+): { intent: { type: "create"; transfer: Transfer }; route: Route; lockHash: string; amounts: bigint[]; expiries: bigint[] } {
+  const n = hops.length;
+  const amounts: bigint[] = new Array<bigint>(n);
+  const expiries: bigint[] = new Array<bigint>(n);
+  const last = hops[n - 1] as Hop;
+  amounts[n - 1] = amount;
+  expiries[n - 1] = now + last.timeout + MARGIN + 300n;
+  for (let i = n - 2; i >= 0; i--) {
+    amounts[i] = (amounts[i + 1] as bigint) + fee(amounts[i + 1] as bigint);
+    expiries[i] = (expiries[i + 1] as bigint) + (hops[i] as Hop).timeout + MARGIN; // the forwarder's upstream: hop i's channel
+  }
+  const lockAmount = (amounts[0] as bigint) + fee(amounts[0] as bigint);
+  const lockExpiry = (expiries[0] as bigint) + payerTimeout + MARGIN;
+  const setup = payer.channel.channelSetup;
+  const lockHash = hashlockLock(preimage(tag)).toLowerCase();
+  const transfer: Transfer = {
+    channel: setup.channel,
+    resolver: hashlock,
+    asset: ZeroAddress,
+    amount: lockAmount,
+    initiator: setup.bob,
+    responder: setup.alice,
+    timeout: payerTimeout,
+    salt: id(`network ${tag}`),
+    data: encodeHashlockTerms({ lockHash, expiry: lockExpiry }),
+  };
+  const path = hops.slice(1).map((h, i) => ({ recipient: h.recipient, expiry: expiries[i + 1] as bigint, amount: amounts[i + 1] as bigint }));
+  const route: Route = {
+    recipient: (hops[0] as Hop).recipient,
+    expiry: expiries[0] as bigint,
+    amount: amounts[0] as bigint,
+    ...(path.length > 0 ? { path } : {}),
+  };
+  return { intent: { type: "create", transfer }, route, lockHash, amounts: [lockAmount, ...amounts], expiries: [lockExpiry, ...expiries] };
+}
+
+/** The payee resolves every lock forwarded to it whose preimage it knows (tags by lock hash). */
+export function autoResolve(payee: ClientSession, known: Map<string, string>): void {
+  payee.onPayment((n: PaymentNotice) => {
+    const tag = known.get(n.lockHash);
+    if (n.role !== "payee" || n.status !== "forwarded" || tag === undefined || n.transferId === undefined) return;
+    void payee
+      .propose({ type: "resolve", transferId: n.transferId, toResponder: n.amount as bigint, resolverData: abi.encode(["bytes32"], [preimage(tag)]) })
+      .catch(() => undefined);
+  });
+}
+
+/** Every channel record of a node's store (read after the node stopped). */
+export async function storedChannels(node: NetNode): Promise<ChannelRecord[]> {
+  const store = await openNodeStore({ kind: "sqlite", url: node.store });
+  try {
+    const out: ChannelRecord[] = [];
+    for (const address of await store.channels()) {
+      const r = await store.load(address);
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  } finally {
+    await store.close();
+  }
+}
