@@ -157,7 +157,9 @@ export class NodeRouter implements PaymentRouter {
    * `route`) or the claim it starts runs on, awaited by \`stop\`.
    */
   async fromNode(from: string, proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
-    const { ack, effects } = await this.node.receiveFrom(from, proposal, route).catch((error: unknown) => this.refuseRoute(from, proposal, route, error));
+    const { ack, effects } = await this.node
+      .receiveFrom(from, proposal, route)
+      .catch((error: unknown) => this.refuseRoute(from, proposal, route, error));
     const details = proposal.update.details;
     if (details.type === "create" && route !== undefined) this.tracked.set(lockHashOf(details.transfer.data), "signed");
     const done = effects.finally(() => {
@@ -182,13 +184,19 @@ export class NodeRouter implements PaymentRouter {
     error: unknown,
   ): Promise<{ ack: Acknowledgement; effects: Promise<void> }> {
     const details = proposal.update.details;
-    const refused = error instanceof RouteError || error instanceof TimeoutError || error instanceof MalformedMessageError;
+    const refused =
+      error instanceof RouteError || error instanceof TimeoutError || error instanceof MalformedMessageError;
     if (route === undefined || !refused || details.type !== "create") throw error;
     const { ack } = await this.node.receiveFrom(from, proposal);
     const transferId = transferIdOf(details.transfer);
     this.options.logger.warn({ peer: from, transferId, err: error }, "route refused: the lock is cancelled");
     const cancel = { type: "resolve" as const, transferId, toResponder: 0n, resolverData: "0x" };
-    return { ack, effects: this.node.update(from, cancel).catch((e: unknown) => this.options.logger.error({ err: e, transferId }, "cannot cancel a refused lock")) };
+    return {
+      ack,
+      effects: this.node
+        .update(from, cancel)
+        .catch((e: unknown) => this.options.logger.error({ err: e, transferId }, "cannot cancel a refused lock")),
+    };
   }
 
   /** Adds every channel opened so far as a peer, reloads the payment table, starts the tick timer. */
@@ -199,7 +207,8 @@ export class NodeRouter implements PaymentRouter {
       if (p.status !== "completed" && p.status !== "refunded") this.tracked.set(p.lockHash, p.status);
       const body = p.body as RoutedPayment;
       // A node this node dials joins once its session is open (addNodePeer); until then tick() leaves it waiting.
-      if (body.downstream !== undefined && this.options.dialed?.(body.downstream.peer) !== true) await this.peer(body.downstream.peer);
+      if (body.downstream !== undefined && this.options.dialed?.(body.downstream.peer) !== true)
+        await this.peer(body.downstream.peer);
       if (this.options.dialed?.(body.upstream.peer) !== true) await this.peer(body.upstream.peer);
     }
     this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 2_000);
@@ -219,7 +228,9 @@ export class NodeRouter implements PaymentRouter {
     // Only a client the node already has a channel with (or a peer node) is a payee: a stranger's address gets no
     // channel created for it, and the route check refuses it (RouteError "the node has no channel with ...").
     // A peer node this node dials is a payee too (the next hop).
-    const known = this.options.dialed?.(route.recipient) === true || this.options.channels.clients().includes(checksum(route.recipient));
+    const known =
+      this.options.dialed?.(route.recipient) === true ||
+      this.options.channels.clients().includes(checksum(route.recipient));
     if (known) await this.peer(route.recipient);
     const collateral = this.options.collateral?.();
     // Just in time as alice only: where the recipient node sequences the channel, the peer manager keeps it funded.

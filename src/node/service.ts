@@ -14,7 +14,6 @@ import { WebSocketServer, type WebSocket } from "ws";
 
 import { checksum } from "../protocol/address.js";
 import { hashlockPolicy, signedTransferPolicy } from "../protocol/policies.js";
-import { encodeJson } from "../protocol/record.js";
 import type { ResolverPolicy } from "../protocol/types.js";
 import { notification } from "../wire/envelope.js";
 import { loginDomain } from "../wire/login.js";
@@ -31,6 +30,7 @@ import type { ChainServices } from "./chainServices.js";
 import type { ProposeToPeer } from "./collateral.js";
 import { requestCollateralHandler } from "./collateralRpc.js";
 import { WireError } from "../wire/codes.js";
+import { closeSocket, required, send } from "./http.js";
 import { NodeRouter } from "./payments.js";
 import { createPeering, type Peering } from "./peers/peering.js";
 import { forwardingFee, peerRoles } from "./peers/roles.js";
@@ -104,7 +104,9 @@ export class NodeService {
             ...{ isNode, dialed },
             notify: (client, method, params) => this.notify(client, method, params),
             settled: (status, asset) =>
-              status === "completed" ? this.metrics.paymentsRouted.inc({ asset }) : this.metrics.paymentsFailed.inc({ asset, reason: status }),
+              status === "completed"
+                ? this.metrics.paymentsRouted.inc({ asset })
+                : this.metrics.paymentsFailed.inc({ asset, reason: status }),
             logger: options.logger,
             ...(options.routingTickMs !== undefined ? { tickMs: options.routingTickMs } : {}),
             ...(options.routingClock !== undefined ? { clock: options.routingClock } : {}),
@@ -215,7 +217,9 @@ export class NodeService {
         const pending = sequencer.pending;
         if (pending === undefined) return;
         const route = this.router?.node.onwardOf(pending);
-        session.push(notification(NOTIFICATIONS.update, { proposal: pending, ...(route !== undefined ? { route } : {}) }));
+        session.push(
+          notification(NOTIFICATIONS.update, { proposal: pending, ...(route !== undefined ? { route } : {}) }),
+        );
       },
       (error: unknown) => this.options.logger.error({ err: error, address }, "cannot open the channel at login"),
     );
@@ -336,7 +340,9 @@ export class NodeService {
       this.options.logger.error({ peers }, "channels to dispute, but the node runs without its chain services");
       return;
     }
-    const channelOf = (peer: string): string => // a node this node dials is alice: its channel is not addressOf's
+    const channelOf = (
+      peer: string,
+    ): string =>  // a node this node dials is alice: its channel is not addressOf's
       this.router?.node.hasPeer(peer) === true ? this.router.node.channel(peer).address : this.channels.addressOf(peer);
     const sent = await chain.watchers.disputeWhereNeeded(peers.map(channelOf));
     if (sent.length > 0) this.options.logger.warn({ peers, sent }, "disputes opened to claim upstream on chain");
@@ -479,30 +485,4 @@ export class NodeService {
       else res.destroy();
     }
   }
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = encodeJson(body);
-  res.writeHead(status, {
-    "Content-Type": "application/json; charset=utf-8",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    ...headers,
-  });
-  res.end(text);
-}
-
-async function closeSocket(socket: WebSocket, connection: ClientConnection | undefined): Promise<void> {
-  if (socket.readyState === socket.CLOSED) return;
-  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-  if (connection !== undefined) connection.close(CLOSE_CODES.goingAway, "node shutting down");
-  else socket.close(CLOSE_CODES.goingAway, "node shutting down");
-  const timer = setTimeout(() => socket.terminate(), 2_000);
-  await closed;
-  clearTimeout(timer);
-}
-
-function required(value: string | undefined, name: string): string {
-  if (value === undefined) throw new TypeError(`the deployment has no ${name} address`);
-  return value;
 }

@@ -10,32 +10,27 @@ import { Channel, type Acknowledgement, type Proposal } from "../channel/channel
 import { accept, type Intent } from "../channel/sequencing.js";
 import { checksum } from "../protocol/address.js";
 import { computeChannelAddress } from "../protocol/channelAddress.js";
-import { stateDigest, withdrawCommitmentDigest } from "../protocol/digests.js";
-import { ForkError, MalformedUpdateError, SignatureError, StoreError, TamperedUpdateError } from "../protocol/errors.js";
-import { hashlockPolicy, signedTransferPolicy } from "../protocol/policies.js";
-import type { ChannelRecord, CoSignedUpdate, SignedState } from "../protocol/record.js";
+import { stateDigest } from "../protocol/digests.js";
 import {
-  contentHash,
-  payloadDigests,
-  verifySignature,
-  type CallProvider,
-  type ChannelSigner,
-} from "../protocol/signing.js";
+  ForkError,
+  MalformedUpdateError,
+  SignatureError,
+  StoreError,
+  TamperedUpdateError,
+} from "../protocol/errors.js";
+import { hashlockPolicy, signedTransferPolicy } from "../protocol/policies.js";
+import type { CoSignedUpdate, SignedState } from "../protocol/record.js";
+import { contentHash, payloadDigests, type CallProvider, type ChannelSigner } from "../protocol/signing.js";
 import { payloadsOf } from "../protocol/stateMachine.js";
-import { TransferSet, normalizeTransfer, transferId } from "../protocol/transfers.js";
 import type { ChannelSetup, DeploymentLimits, ResolverPolicy, Update } from "../protocol/types.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import { WireClient, type WebSocketConstructor } from "./client.js";
 import { RemoteError, TransportError } from "./codes.js";
-import {
-  NOTIFICATIONS,
-  paymentNotice,
-  updatePush,
-  type NodeInfo,
-  type RestoreResult,
-  type ResultOf,
-} from "./methods.js";
+import { NOTIFICATIONS, paymentNotice, updatePush, type NodeInfo, type ResultOf } from "./methods.js";
+import { restoredRecord } from "./restored.js";
 import { updateDetails, validate } from "./schemas.js";
+
+export { restoredRecord };
 
 export interface ClientSessionOptions {
   /** ws://host:port/v1 */
@@ -442,63 +437,6 @@ function defaultResolvers(info: NodeInfo): ResolverPolicy[] {
   if (hashlock !== undefined) out.push(hashlockPolicy(hashlock));
   if (signed !== undefined) out.push(signedTransferPolicy(signed, info.chainId));
   return out;
-}
-
-/**
- * The record of a channel restored from the node, every part verified against what both parties signed: the
- * setup (the CREATE2 address was checked by the caller), both signatures of the latest state, the transfers
- * root recomputed from the active transfers (each normalised and re-hashed), both signatures of every
- * withdraw commitment. Later updates come through `sync` (nonce continuity, Channel.restore).
- */
-export async function restoredRecord(
-  r: RestoreResult,
-  setup: ChannelSetup,
-  chain?: CallProvider,
-): Promise<ChannelRecord> {
-  if (
-    r.channel !== setup.channel ||
-    r.alice !== setup.alice ||
-    r.bob !== setup.bob ||
-    r.chainId !== setup.chainId ||
-    r.timeout !== setup.timeout
-  ) {
-    throw new MalformedUpdateError("the restored channel's setup is not this channel's");
-  }
-  const latest = r.latest;
-  if (latest === undefined) throw new StoreError("the node holds no co-signed state to restore");
-  if (latest.state.timeout !== setup.timeout)
-    throw new MalformedUpdateError("the restored state's timeout is not the channel's");
-  const digest = stateDigest(setup.chainId, setup.channel, latest.state);
-  await verifySignature(setup.alice, digest, latest.aliceSignature, chain);
-  await verifySignature(setup.bob, digest, latest.bobSignature, chain);
-  const transfers = r.transfers.map((t) => normalizeTransfer(t));
-  for (const t of transfers) {
-    if (checksum(t.channel) !== setup.channel)
-      throw new MalformedUpdateError(`restored transfer ${transferId(t)} is of another channel`);
-  }
-  const set = TransferSet.from(transfers);
-  if (set.root !== latest.state.transfersRoot.toLowerCase()) {
-    throw new TamperedUpdateError(
-      "transfersRoot",
-      `the active transfers give ${set.root}, the signed state says ${latest.state.transfersRoot}`,
-    );
-  }
-  for (const w of r.withdrawals) {
-    const wd = withdrawCommitmentDigest(setup.chainId, setup.channel, w.commitment);
-    await verifySignature(setup.alice, wd, w.aliceSignature, chain);
-    await verifySignature(setup.bob, wd, w.bobSignature, chain);
-  }
-  return {
-    setup,
-    me: "bob",
-    latest,
-    state: latest.state,
-    transfers: set.list().map((t) => ({ id: t.id, transfer: t.transfer })),
-    nextWithdrawNonce: r.nextWithdrawNonce,
-    withdrawals: r.withdrawals,
-    closed: r.closed,
-    resolutions: {},
-  };
 }
 
 /** The co-signed updates of a sync answer, for callers that audit them. */
