@@ -37,6 +37,12 @@ export interface NodeProcess {
   output(): string;
   /** The node's parsed log lines so far. */
   logs(): Array<Record<string, unknown>>;
+  /** The first log line matching `match`, waiting up to 5 s for it (stdout arrives apart from socket answers). */
+  waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined>;
+  /** Resolves with the watchdog's exit code (the node's, or 1 when it was killed by a signal). */
+  exited: Promise<number | null>;
+  /** Sends `signal` to the node itself (not the watchdog): SIGKILL for a crash, SIGTERM for a drain. */
+  signal(signal: NodeJS.Signals): void;
   /** Stops the node (SIGTERM, a drain, SIGKILL after 15 s) and waits until it has exited. */
   stop(): Promise<void>;
 }
@@ -58,10 +64,10 @@ export async function startNodeService(options: NodeProcessOptions): Promise<Nod
   watchdog.stdout?.on("data", (c: Buffer) => (out += c.toString()));
   watchdog.stderr?.on("data", (c: Buffer) => (out += c.toString()));
   let exitCode: number | null | undefined;
-  const exited = new Promise<void>((resolve) =>
+  const exited = new Promise<number | null>((resolve) =>
     watchdog.once("exit", (code) => {
       exitCode = code;
-      resolve();
+      resolve(code);
     }),
   );
   const logs = (): Array<Record<string, unknown>> =>
@@ -75,9 +81,9 @@ export async function startNodeService(options: NodeProcessOptions): Promise<Nod
           return [];
         }
       });
-  const kill = (pid: number): void => {
+  const kill = (pid: number, signal: NodeJS.Signals = "SIGKILL"): void => {
     try {
-      process.kill(pid, "SIGKILL");
+      process.kill(pid, signal);
     } catch {
       // already gone
     }
@@ -95,6 +101,16 @@ export async function startNodeService(options: NodeProcessOptions): Promise<Nod
         ws: `ws://127.0.0.1:${port}/v1`,
         output: () => out,
         logs,
+        waitForLog: async (match) => {
+          for (let i = 0; i < 100; i++) {
+            const line = logs().find(match);
+            if (line !== undefined) return line;
+            await sleep(50);
+          }
+          return undefined;
+        },
+        exited,
+        signal: (signal) => kill(pid, signal),
         stop: async () => {
           if (exitCode !== undefined) return;
           watchdog.kill("SIGTERM");

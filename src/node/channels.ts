@@ -68,6 +68,11 @@ export class NodeChannels {
     return n;
   }
 
+  /** The sequencer of `client`'s channel if it is open in this process (never creates one). */
+  opened(client: string): Promise<ChannelSequencer> | undefined {
+    return this.open.get(checksum(client));
+  }
+
   /** The clients the node has a channel with (opened so far). */
   clients(): string[] {
     return [...this.open.keys()];

@@ -89,6 +89,11 @@ export class ChannelSequencer {
     if (pending !== undefined) this.options.push(pending);
   }
 
+  /** Resolves once the node's pending proposal (if any) is answered: a drain waits for it, bounded. */
+  answered(): Promise<void> {
+    return this.idle(undefined);
+  }
+
   private idle(timeoutMs: number | undefined): Promise<void> {
     if (this.channel.pending === undefined) return Promise.resolve();
     return new Promise((resolve, reject) => {

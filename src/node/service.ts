@@ -375,10 +375,16 @@ export class NodeService {
     const timeout = new Promise<"timeout">(
       (resolve) => (timer = setTimeout(() => resolve("timeout"), this.options.wire.drainTimeoutMs)),
     );
-    const outcome = await Promise.race([
-      Promise.all(clients.map((c) => c.settled())).then(() => "settled" as const),
-      timeout,
-    ]);
+    // No new top-up of a peer channel starts, and the one in flight finishes; then the exchanges in flight, and the
+    // node's pushed proposals to clients still connected, are answered (each side keeps the same latest state).
+    const settled = async (): Promise<"settled"> => {
+      await this.peering?.manager.pauseFunding();
+      await Promise.all(clients.map((c) => c.settled()));
+      const online = [...this.sessions].filter(([, set]) => set.size > 0).map(([client]) => client);
+      await Promise.all(online.map(async (client) => (await this.channels.opened(client))?.answered()));
+      return "settled";
+    };
+    const outcome = await Promise.race([settled(), timeout]);
     clearTimeout(timer);
     if (outcome === "timeout") log.warn("drain timeout: closing sockets with exchanges still in flight");
     const sockets = [...this.connections.keys()];

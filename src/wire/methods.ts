@@ -5,7 +5,12 @@
  */
 import { z } from "zod";
 
-import { graphSnapshot, signedAnnouncement } from "../routing/network/schemas.js";
+import {
+  graphSnapshot,
+  networkRoute as anyNetworkRoute,
+  routeHop,
+  signedAnnouncement,
+} from "../routing/network/schemas.js";
 import { LOGIN_PRIMARY_TYPE, LOGIN_VERSION } from "./login.js";
 import {
   acknowledgement,
@@ -155,30 +160,11 @@ export const announcementBatch = z.strictObject({
   announcements: z.array(signedAnnouncement).max(MAX_ANNOUNCE_BATCH),
 });
 
-/** One forwarding node of a route across nodes (src/routing/network/types.ts RouteHop). */
-export const routeHop = z.strictObject({
-  node: address,
-  channel: address,
-  asset: address,
-  amountIn: uint256,
-  amountOut: uint256,
-  expiryIn: uint256,
-  expiryOut: uint256,
-  fee: uint256,
-  timeout: uint256,
-});
-/** A route across nodes as the payer's node found it (src/routing/network/types.ts NetworkRoute). */
-export const networkRoute = z.strictObject({
-  payer: address,
-  payerNode: address,
-  payee: address,
-  payeeNode: address,
-  asset: address,
-  lockHash: bytes32,
-  amount: uint256,
-  hops: z.array(routeHop).min(1).max(MAX_ROUTE_PATH + 1),
-  totalFee: uint256,
-});
+/**
+ * A route across nodes as the payer's node found it (src/routing/network/types.ts NetworkRoute): the network
+ * room's schema, with no more hops than a forward's onward path can carry.
+ */
+export const networkRoute = anyNetworkRoute.extend({ hops: z.array(routeHop).min(1).max(MAX_ROUTE_PATH + 1) });
 
 /** One method: whether it needs a login, its params and its result. */
 export interface MethodSpec<P extends z.ZodType, R extends z.ZodType> {

@@ -84,6 +84,7 @@ export class PeerManager {
   private readonly loops: Array<Promise<void>> = [];
   private wake: Array<() => void> = [];
   private funding: NodeJS.Timeout | undefined;
+  private fundingRun: Promise<void> | undefined;
 
   constructor(private readonly options: PeerManagerOptions) {
     for (const p of options.peers) {
@@ -113,13 +114,29 @@ export class PeerManager {
       if (channel !== undefined) this.register(d, channel);
     }
     for (const d of this.dialed.values()) this.loops.push(this.dialLoop(d));
-    this.funding = setInterval(() => void this.keepFunded(), this.options.fundEveryMs ?? 3_000);
+    this.funding = setInterval(() => {
+      // One pass at a time; a failed pass is logged and the next one tries again.
+      if (this.fundingRun !== undefined) return;
+      this.fundingRun = this.keepFunded()
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, "peer funding pass failed"))
+        .finally(() => (this.fundingRun = undefined));
+    }, this.options.fundEveryMs ?? 3_000);
     this.funding.unref();
+  }
+
+  /**
+   * Starts no more top-ups and waits for the one in flight (its deposit and reconcile update), so a drain does not
+   * stop the node between a top-up's proposal and its acknowledgement.
+   */
+  async pauseFunding(): Promise<void> {
+    if (this.funding !== undefined) clearInterval(this.funding);
+    this.funding = undefined;
+    await this.fundingRun?.catch(() => undefined);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.funding !== undefined) clearInterval(this.funding);
+    await this.pauseFunding();
     for (const w of this.wake) w();
     for (const d of this.dialed.values()) await d.session?.close().catch(() => undefined);
     await Promise.allSettled(this.loops);

@@ -4,7 +4,7 @@
  * scripts/lib/node-watchdog.mjs, so it stops when the test process exits (even when killed), on test end, or
  * after its lifetime. The node's stdout (pino JSON lines) is collected for the log assertions.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 import { Contract, ContractFactory, Wallet, id, keccak256, toBeHex, zeroPadValue, type InterfaceAbi, type Signer } from "ethers";
 import WebSocket from "ws";
 
-import { freePort, localNodeCommand, sleep, startLocalNode, type LocalNode } from "../../../scripts/lib/local-node.js";
+import { freePort, localNodeCommand, startLocalNode, type LocalNode } from "../../../scripts/lib/local-node.js";
+import { startNodeService, type NodeProcess } from "../../../scripts/lib/node-process.js";
 import { WireClient } from "../../../src/wire/client.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -44,7 +45,6 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
-const WATCHDOG = path.join(ROOT, "scripts/lib/node-watchdog.mjs");
 const CLI = path.join(ROOT, "src/cli/main.ts");
 
 /** Fixed test keys (never used outside tests). */
@@ -98,22 +98,7 @@ export async function writeConfig(chainUrl: string, overrides: Record<string, un
   return file;
 }
 
-export interface NodeProcess {
-  pid: number;
-  port: number;
-  http: string;
-  ws: string;
-  /** The node's stdout and stderr so far. */
-  output(): string;
-  /** Parsed pino lines so far. */
-  logs(): Array<Record<string, unknown>>;
-  /** The first log line matching `match`, waiting up to 5 s for it (stdout arrives apart from socket answers). */
-  waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined>;
-  /** Resolves with the watchdog's exit code (the node's, or 1 when it was killed by a signal). */
-  exited: Promise<number | null>;
-  signal(signal: NodeJS.Signals): void;
-  stop(): Promise<void>;
-}
+export type { NodeProcess };
 
 export const nodeEnv = (): NodeJS.ProcessEnv => ({ ...process.env, SWITCHYARD_TEST_NODE_KEY: NODE_KEY });
 
@@ -137,84 +122,9 @@ export async function runCli(
   return { code, stdout, stderr };
 }
 
-/** Starts the node on `config` and waits for its "node listening" line. */
-export async function startNodeProcess(config: string, env: NodeJS.ProcessEnv = nodeEnv()): Promise<NodeProcess> {
-  const watchdog: ChildProcess = spawn(
-    process.execPath,
-    [WATCHDOG, process.execPath, "--import", "tsx", CLI, "node", "--config", config],
-    {
-      cwd: ROOT,
-      env: { ...env, SWITCHYARD_NODE_LIFETIME_MS: "240000" },
-      stdio: ["pipe", "pipe", "pipe"],
-    },
-  );
-  let out = "";
-  watchdog.stdout?.on("data", (c: Buffer) => (out += c.toString()));
-  watchdog.stderr?.on("data", (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => watchdog.once("exit", (code) => resolve(code)));
-  const logs = (): Array<Record<string, unknown>> =>
-    out
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .flatMap((l) => {
-        try {
-          return [JSON.parse(l) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      });
-  const deadline = Date.now() + 60_000;
-  let exitCode: number | null | undefined;
-  void exited.then((c) => (exitCode = c));
-  for (;;) {
-    const listening = logs().find((l) => l.msg === "node listening");
-    const pid = /node-watchdog pid (\d+)/.exec(out)?.[1];
-    if (listening !== undefined && pid !== undefined) {
-      const port = Number(listening.port);
-      const signal = (s: NodeJS.Signals): void => {
-        try {
-          process.kill(Number(pid), s);
-        } catch {
-          // already gone
-        }
-      };
-      return {
-        pid: Number(pid),
-        port,
-        http: `http://127.0.0.1:${port}`,
-        ws: `ws://127.0.0.1:${port}/v1`,
-        output: () => out,
-        logs,
-        waitForLog: async (match) => {
-          for (let i = 0; i < 100; i++) {
-            const line = logs().find(match);
-            if (line !== undefined) return line;
-            await sleep(50);
-          }
-          return undefined;
-        },
-        exited,
-        signal,
-        stop: async () => {
-          if (exitCode === undefined) {
-            watchdog.kill("SIGTERM");
-            const timer = setTimeout(() => {
-              signal("SIGKILL");
-              watchdog.kill("SIGKILL");
-            }, 15_000);
-            await exited;
-            clearTimeout(timer);
-          }
-        },
-      };
-    }
-    if (exitCode !== undefined) throw new Error(`the node exited (${exitCode}) before listening:\n${out}`);
-    if (Date.now() > deadline) {
-      watchdog.kill("SIGKILL");
-      throw new Error(`the node did not listen within 60 s:\n${out}`);
-    }
-    await sleep(50);
-  }
+/** Starts the node on `config` and waits for its "node listening" line (stopped after 4 minutes at the latest). */
+export function startNodeProcess(config: string, env: NodeJS.ProcessEnv = nodeEnv()): Promise<NodeProcess> {
+  return startNodeService({ config, env, lifetimeMs: 240_000 });
 }
 
 export function connect(url: string): Promise<WireClient> {
