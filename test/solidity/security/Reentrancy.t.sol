@@ -8,6 +8,7 @@ import {IChannel} from "../../../contracts/interfaces/IChannel.sol";
 import {IChannelCore} from "../../../contracts/interfaces/IChannelCore.sol";
 import {IChannelFactory} from "../../../contracts/interfaces/IChannelFactory.sol";
 import {IDepositUnit} from "../../../contracts/interfaces/IDepositUnit.sol";
+import {IWithdrawHelper} from "../../../contracts/interfaces/IWithdrawHelper.sol";
 import {IWithdrawUnit} from "../../../contracts/interfaces/IWithdrawUnit.sol";
 import {HollowHookToken} from "../../../contracts/test/mocks/HollowHookToken.sol";
 import {HookToken} from "../../../contracts/test/mocks/HookToken.sol";
@@ -51,6 +52,25 @@ contract HookDepositor is IHookReceiver {
         );
         lastSuccess = ok;
         lastReturnData = ret;
+    }
+}
+
+/// @title EthDepositingHelper
+/// @notice A withdraw helper that, while the channel paying it holds its lock, makes a tracked ETH deposit for
+///         alice into that channel (the proxy's own deposit path declines under the lock and delegates), and
+///         records the outcome.
+contract EthDepositingHelper is IWithdrawHelper {
+    uint256 public attempts;
+    bool public lastSuccess;
+    bytes public lastReturnData;
+
+    /// @inheritdoc IWithdrawHelper
+    function execute(address, address, uint256, bytes calldata) external override {
+        ++attempts;
+        // The attack itself: a deposit of 1 ETH back into the caller, whose outcome is recorded, not trusted.
+        (lastSuccess, lastReturnData) = msg.sender.call{value: 1 ether}(
+            abi.encodeCall(IDepositUnit.depositAliceEth, ())
+        );
     }
 }
 
@@ -456,6 +476,18 @@ contract SecurityReentrancyTest is SecurityBase {
     function test_reentrancy_withdrawHelperReentersDepositAliceFails() public {
         _withdrawThroughHelper(abi.encodeCall(channel.depositAlice, (address(token), 1e18)));
         assertEq(channel.totalDepositsAlice(address(token)), 1_000e18, "deposit credited inside a withdrawal");
+    }
+
+    function test_reentrancy_withdrawHelperReentersDepositAliceEthFails() public {
+        EthDepositingHelper h = new EthDepositingHelper();
+        vm.deal(address(h), 1 ether);
+        _withdraw(WithdrawCommitment(ETH, bob, 1 ether, 1, address(h), ""));
+        assertEq(h.attempts(), 1, "no re-entry attempted");
+        assertTrue(!h.lastSuccess(), "ETH deposit credited inside a withdrawal");
+        assertEq(keccak256(h.lastReturnData()), keccak256(_guardError()), "wrong re-entry error");
+        assertEq(address(h).balance, 1 ether, "the helper's ETH stayed with it");
+        assertEq(channel.totalDepositsAlice(ETH), 10 ether, "alice's deposits");
+        assertEq(address(channel).balance, 14 ether, "only the withdrawal left");
     }
 
     // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────
