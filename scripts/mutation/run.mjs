@@ -27,6 +27,7 @@ import { fileURLToPath } from "node:url";
 
 import { EQUIVALENT, PARITY_TEST, TARGETS } from "./config.mjs";
 import { coverageMap, sourcesDigest, testsExecuting } from "./coverage.mjs";
+import { KillHistory } from "./history.mjs";
 import { mutationsOf } from "./operators.mjs";
 import { writeReport } from "./report.mjs";
 
@@ -55,6 +56,7 @@ function parseArgs(argv) {
     else if (a === "--coverage-map") args.coverageMap = true;
     else if (a === "--plan") args.plan = argv[++i];
     else if (a === "--measure") args.measure = Number(argv[++i]);
+    else if (a === "--skip") args.skip = Number(argv[++i]);
     else throw new Error(`unknown argument ${a}`);
   }
   if (args.plan !== "narrow" && args.plan !== "covering") throw new Error(`--plan must be narrow or covering`);
@@ -193,11 +195,12 @@ function compileFailed(output) {
  * "covering": all configured covering tests at once. Every plan ends with the whole Solidity suite (and the parity
  * test for hashing files), so a survivor has passed everything either way.
  */
-function stagesOf(m, plan, map) {
+function stagesOf(m, plan, map, history) {
   const solidity = (name, files) => ({ name, args: ["test", "solidity", ...files] });
   const stages = [];
   const executing = plan === "narrow" && map ? testsExecuting(map, m.file, m.line) : [];
-  const first = executing.length > 0 ? executing : plan === "narrow" ? m.target.tests : [];
+  const configured = history ? history.order(m.file, m.target.tests) : m.target.tests;
+  const first = executing.length > 0 ? executing : plan === "narrow" ? configured : [];
   if (first.length > 0) {
     stages.push(solidity(`test ${first[0]}`, first.slice(0, 1)));
     if (first.length > 1) stages.push(solidity("other covering tests", first.slice(1)));
@@ -208,7 +211,7 @@ function stagesOf(m, plan, map) {
 }
 
 /** Judges one mutant: killed (by which test), survived, invalid (does not compile) or timeout; with CPU seconds. */
-async function judge(m, timeout, plan, map) {
+async function judge(m, timeout, plan, map, history) {
   let cpu = 0;
   const run = async (args) => {
     const r = await hardhat(args, timeout);
@@ -216,7 +219,7 @@ async function judge(m, timeout, plan, map) {
     return r;
   };
   const verdict = await (async () => {
-    for (const stage of stagesOf(m, plan, map)) {
+    for (const stage of stagesOf(m, plan, map, history)) {
       let { code, output } = await run(stage.args);
       // A run that neither compiled-and-failed nor reported a test verdict (the toolchain itself failed) is retried
       // once, then reported as an error rather than counted as a kill.
@@ -260,7 +263,7 @@ function reportOnly(cli) {
 }
 
 /** Applies one mutant to the scratch copy, judges it and restores the file. */
-async function judgeInScratch(m, timeout, plan = "covering", map = null) {
+async function judgeInScratch(m, timeout, plan = "covering", map = null, history = null) {
   const path = join(SCRATCH, m.file);
   const original = readFileSync(path, "utf8");
   const lines = original.split("\n");
@@ -271,7 +274,7 @@ async function judgeInScratch(m, timeout, plan = "covering", map = null) {
   const t0 = Date.now();
   let verdict;
   try {
-    verdict = await judge(m, timeout, plan, map);
+    verdict = await judge(m, timeout, plan, map, history);
   } finally {
     writeFileSync(path, original);
     current.restore = null;
@@ -350,14 +353,21 @@ async function baseline(timeout) {
   writeFileSync(mark, `${digest}\n`);
 }
 
-/** --measure N: the first N non-equivalent mutants judged with both plans, each from a freshly built tree. */
+/**
+ * --measure N: the first N non-equivalent mutants judged with both plans, each from a freshly built tree; --skip K
+ * measures from the (K+1)-th on.
+ */
 async function measure(mutants, args, map) {
-  const picked = mutants.filter((m) => !equivalenceOf(m)).slice(0, args.measure);
+  const picked = mutants.filter((m) => !equivalenceOf(m)).slice(args.skip ?? 0, (args.skip ?? 0) + args.measure);
+  // The kill history of the saved results, without the measured mutants' own verdicts.
+  const history = new KillHistory(SCRATCH);
+  const ids = new Set(picked.map((m) => m.id));
+  for (const r of savedResults(mutants).byId.values()) if (!ids.has(r.id)) history.add(r);
   const rows = [];
   for (const m of picked) {
     for (const plan of ["covering", "narrow"]) {
       await hardhat(["build"], args.timeout);
-      const v = await judgeInScratch(m, args.timeout, plan, map);
+      const v = await judgeInScratch(m, args.timeout, plan, map, history);
       rows.push({ id: m.id, plan, status: v.status, seconds: v.seconds, cpu: v.cpu });
       console.log(`${m.id} plan ${plan}: ${v.status} ${v.by ?? ""} (${v.seconds}s wall, ${v.cpu}s CPU)`);
     }
@@ -397,6 +407,9 @@ async function main() {
   // The minutes of the earlier runs whose results are kept count in the report's total.
   const started = Date.now() - (saved.byId.size > 0 ? (saved.meta.minutes ?? 0) * 60000 : 0);
   const results = [];
+  // The covering tests of a file are tried in the order of their kills so far (the kept results' and this run's).
+  const history = new KillHistory(SCRATCH);
+  for (const r of saved.byId.values()) history.add(r);
   const report = (finished) =>
     writeReport(ROOT, {
       results,
@@ -417,8 +430,9 @@ async function main() {
     const eq = equivalenceOf(m);
     const verdict = eq
       ? { status: "equivalent", by: eq.reason }
-      : await judgeInScratch(m, args.timeout, args.plan, map);
+      : await judgeInScratch(m, args.timeout, args.plan, map, history);
     results.push({ ...m, target: undefined, ...verdict, commit });
+    history.add(results.at(-1));
     console.log(
       `[${i + 1}/${mutants.length}] ${m.id} ${verdict.status} ${verdict.by ?? ""} (${verdict.seconds ?? 0}s, ${verdict.cpu ?? 0}s CPU)`,
     );
