@@ -13,6 +13,7 @@ import {IWithdrawUnit} from "../../../contracts/interfaces/IWithdrawUnit.sol";
 import {HollowHookToken} from "../../../contracts/test/mocks/HollowHookToken.sol";
 import {HookToken} from "../../../contracts/test/mocks/HookToken.sol";
 import {IHookReceiver} from "../../../contracts/test/mocks/IHookReceiver.sol";
+import {MockERC20} from "../../../contracts/test/mocks/MockERC20.sol";
 import {MockWithdrawHelper} from "../../../contracts/test/mocks/MockWithdrawHelper.sol";
 import {ReentrantReceiver} from "../../../contracts/test/mocks/ReentrantReceiver.sol";
 import {ReentrantWithdrawHelper} from "../../../contracts/test/mocks/ReentrantWithdrawHelper.sol";
@@ -71,6 +72,25 @@ contract EthDepositingHelper is IWithdrawHelper {
         (lastSuccess, lastReturnData) = msg.sender.call{value: 1 ether}(
             abi.encodeCall(IDepositUnit.depositAliceEth, ())
         );
+    }
+}
+
+/// @title ViewReadingToken
+/// @notice A token whose `balanceOf(holder)`, for the watched channel, first reads that channel's
+///         `totalDepositsAlice` and so reverts (ChannelLocked) while the channel holds its re-entry lock: it shows
+///         whether a channel holds the lock while it asks a token for its balance.
+contract ViewReadingToken is MockERC20 {
+    address public watched;
+
+    constructor() MockERC20("View Reading Token", "VRT", 18) {}
+
+    function watch(address channel_) external {
+        watched = channel_;
+    }
+
+    function balanceOf(address holder) public view override returns (uint256) {
+        if (holder == watched) IChannelCore(holder).totalDepositsAlice(address(this));
+        return super.balanceOf(holder);
     }
 }
 
@@ -517,6 +537,25 @@ contract SecurityReentrancyTest is SecurityBase {
         assertEq(channel.totalDepositsBob(ETH), 5 ether, "bob's deposits");
         assertEq(channel.totalPaidOut(ETH), 15 ether, "paid out");
         _assertLedger(ETH);
+    }
+
+    function test_reentrancy_factoryCreditHoldsTheLockWhileTheTokenAnswers() public {
+        // The factory credits a token deposit into an existing channel with creditAliceDeposit, which asks the
+        // token for the channel's balance. A token reading the channel's views from its balanceOf finds them
+        // refused there: the channel holds its lock while the token's code runs, as every entry point does.
+        ViewReadingToken vrt = new ViewReadingToken();
+        vrt.mint(alice, 100e18);
+        vm.prank(alice);
+        vrt.approve(address(factory), type(uint256).max);
+        vm.prank(alice);
+        factory.createChannelAndDeposit(alice, bob, SALT, address(vrt), 10e18);
+        assertEq(channel.totalDepositsAlice(address(vrt)), 10e18, "unwatched, the deposit is credited");
+        vrt.watch(address(channel));
+        assertEq(vrt.balanceOf(address(channel)), 10e18, "outside a call the channel's views answer the token");
+        vm.expectRevert(abi.encodeWithSelector(IChannelCore.BalanceQueryFailed.selector, address(vrt)));
+        vm.prank(alice);
+        factory.createChannelAndDeposit(alice, bob, SALT, address(vrt), 10e18);
+        assertEq(channel.totalDepositsAlice(address(vrt)), 10e18, "nothing credited while the views were refused");
     }
 
     function test_reentrancy_viewsRefuseInsideAWithdrawHelper() public {
