@@ -10,7 +10,7 @@
 //
 //   node scripts/mutation/run.mjs [--only <file>] [--limit N] [--sample N] [--timeout S] [--list] [--fresh]
 //                                 [--plan narrow|covering] [--coverage-map] [--report-only] [--rerun-survivors]
-//                                 [--measure N]
+//                                 [--measure N [--skip K]] [--check id,id]
 //
 // --sample N runs a deterministic sample of N mutants (ordered by the SHA-256 of their id), --limit N the first N
 // in file order; the report states the population and the sample size. A campaign extends reports/mutation.json:
@@ -57,6 +57,7 @@ function parseArgs(argv) {
     else if (a === "--plan") args.plan = argv[++i];
     else if (a === "--measure") args.measure = Number(argv[++i]);
     else if (a === "--skip") args.skip = Number(argv[++i]);
+    else if (a === "--check") args.check = argv[++i].split(",");
     else throw new Error(`unknown argument ${a}`);
   }
   if (args.plan !== "narrow" && args.plan !== "covering") throw new Error(`--plan must be narrow or covering`);
@@ -379,6 +380,20 @@ async function measure(mutants, args, map) {
   }
 }
 
+/**
+ * --check id,id: judges the named mutants against the current tests and prints the verdicts, writing nothing (to
+ * confirm that a new test kills a mutant the sample has not reached yet).
+ */
+async function check(mutants, args) {
+  const byId = new Map(mutants.map((m) => [m.id, m]));
+  for (const id of args.check) {
+    const m = byId.get(id);
+    if (!m) throw new Error(`no mutant ${id}`);
+    const v = await judgeInScratch(m, args.timeout, args.plan, null, null);
+    console.log(`${id} ${v.status} ${v.by ?? ""} (${v.seconds}s wall, ${v.cpu}s CPU, checked)`);
+  }
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.reportOnly) return reportOnly(args);
@@ -402,6 +417,7 @@ async function main() {
   const commit = dirty.trim() === "" ? head : `${head} + uncommitted changes`;
   const map = args.coverageMap ? await coverageMap(SCRATCH, hardhat, { timeout: args.timeout }) : null;
   if (args.measure) return measure(mutants, args, map);
+  if (args.check) return check(mutants, args);
   await baseline(args.timeout);
   const saved = args.fresh ? { byId: new Map(), meta: {} } : savedResults(mutants);
   // The minutes of the earlier runs whose results are kept count in the report's total.
