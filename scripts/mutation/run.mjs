@@ -290,6 +290,7 @@ async function judgeInScratch(m, timeout, plan = "covering", map = null, history
  */
 async function rerunSurvivors(args) {
   const saved = JSON.parse(readFileSync(join(ROOT, "reports/mutation.json"), "utf8"));
+  const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
   prepareScratch();
   const byFile = new Map(TARGETS.map((t) => [t.file, t]));
   for (const r of saved.results) {
@@ -301,7 +302,7 @@ async function rerunSurvivors(args) {
     }
     const verdict = await judgeInScratch({ ...r, target: byFile.get(r.file) }, args.timeout);
     console.log(`${r.id} ${verdict.status} ${verdict.by ?? ""} (${verdict.seconds ?? 0}s, re-run)`);
-    Object.assign(r, verdict, { rerun: true });
+    Object.assign(r, verdict, { rerun: true, rerunAt: head });
   }
   const meta = saved.meta ?? {};
   writeReport(ROOT, {
