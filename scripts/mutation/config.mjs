@@ -55,7 +55,7 @@ export const TARGETS = [
   },
   {
     file: "contracts/ChannelFactory.sol",
-    tests: T("ChannelFactory.t.sol", "security/Capacity.t.sol", "security/Reentrancy.t.sol"),
+    tests: T("ChannelFactory.t.sol", "security/Capacity.t.sol", "security/Reentrancy.t.sol", "Channel.edges.t.sol"),
   },
   {
     file: "contracts/config/DeploymentConfig.sol",
