@@ -55,7 +55,7 @@ export const TARGETS = [
   },
   {
     file: "contracts/ChannelFactory.sol",
-    tests: T("ChannelFactory.t.sol", "security/Capacity.t.sol", "security/Reentrancy.t.sol"),
+    tests: T("ChannelFactory.t.sol", "security/Capacity.t.sol", "security/Reentrancy.t.sol", "Channel.edges.t.sol"),
   },
   {
     file: "contracts/config/DeploymentConfig.sol",
@@ -114,5 +114,77 @@ export const EQUIVALENT = [
     original: "return held > outstanding ? held - outstanding : 0;",
     mutated: "return held >= outstanding ? held - outstanding : 0;",
     reason: "equivalent: at held == outstanding both branches give 0",
+  },
+  {
+    file: "contracts/channel/ChannelCore.sol",
+    operator: "rel-boundary",
+    original: "uint256 amount = claim < held ? claim : held;",
+    mutated: "uint256 amount = claim <= held ? claim : held;",
+    reason: "equivalent: a minimum; at claim == held both branches give the same amount",
+  },
+  {
+    file: "contracts/channel/ChannelCore.sol",
+    operator: "rel-boundary",
+    original: "return seen > aliceDeposits ? seen - aliceDeposits : 0;",
+    mutated: "return seen >= aliceDeposits ? seen - aliceDeposits : 0;",
+    reason: "equivalent: at seen == aliceDeposits the subtraction gives 0, the other branch's value",
+  },
+  {
+    file: "contracts/channel/ChannelCore.sol",
+    operator: "rel-boundary",
+    original: "if (pushable > free) pushable = free;",
+    mutated: "if (pushable >= free) pushable = free;",
+    reason: "equivalent: a clamp; at pushable == free the assignment writes the value it already has",
+  },
+  {
+    file: "contracts/channel/ChannelCore.sol",
+    operator: "rel-boundary",
+    original: "if (kept > free2) kept = free2;",
+    mutated: "if (kept >= free2) kept = free2;",
+    reason: "equivalent: a clamp; at kept == free2 the assignment writes the value it already has",
+  },
+  {
+    file: "contracts/channel/Settlement.sol",
+    operator: "rel-boundary",
+    original: "uint256 toAlice = s.balanceAlice + (aliceTotal > s.processedAlice ? aliceTotal - s.processedAlice : 0);",
+    mutated: "uint256 toAlice = s.balanceAlice + (aliceTotal >= s.processedAlice ? aliceTotal - s.processedAlice : 0);",
+    reason: "equivalent: at aliceTotal == processedAlice the subtraction gives 0, the other branch's value",
+  },
+  {
+    file: "contracts/channel/Settlement.sol",
+    operator: "rel-boundary",
+    original: "uint256 toBob = s.balanceBob + (bobTotal > s.processedBob ? bobTotal - s.processedBob : 0);",
+    mutated: "uint256 toBob = s.balanceBob + (bobTotal >= s.processedBob ? bobTotal - s.processedBob : 0);",
+    reason: "equivalent: at bobTotal == processedBob the subtraction gives 0, the other branch's value",
+  },
+  {
+    file: "contracts/channel/Adjudicator.sol",
+    operator: "rel-boundary",
+    original: "uint256 window = transfer.timeout > _maxTimeout() ? _maxTimeout() : transfer.timeout;",
+    mutated: "uint256 window = transfer.timeout >= _maxTimeout() ? _maxTimeout() : transfer.timeout;",
+    reason:
+      "equivalent: a minimum; at timeout == maxTimeout both branches give the same window (_maxTimeout is a pure read of an immutable)",
+  },
+  {
+    file: "contracts/channel/Adjudicator.sol",
+    operator: "rel-boundary",
+    original: "if (toResponder > transfer.amount) toResponder = transfer.amount;",
+    mutated: "if (toResponder >= transfer.amount) toResponder = transfer.amount;",
+    reason: "equivalent: a clamp; at toResponder == amount the assignment writes the value it already has",
+  },
+  {
+    file: "contracts/config/DeploymentConfig.sol",
+    operator: "rel-boundary",
+    original: "if (timeout < MIN_TIMEOUT) return MIN_TIMEOUT;",
+    mutated: "if (timeout <= MIN_TIMEOUT) return MIN_TIMEOUT;",
+    reason:
+      "equivalent: at timeout == MIN_TIMEOUT it returns MIN_TIMEOUT, the timeout the fall-through returns (the constructor keeps MIN_TIMEOUT <= MAX_TIMEOUT)",
+  },
+  {
+    file: "contracts/config/DeploymentConfig.sol",
+    operator: "rel-boundary",
+    original: "if (timeout > MAX_TIMEOUT) return MAX_TIMEOUT;",
+    mutated: "if (timeout >= MAX_TIMEOUT) return MAX_TIMEOUT;",
+    reason: "equivalent: at timeout == MAX_TIMEOUT it returns MAX_TIMEOUT, the timeout the fall-through returns",
   },
 ];

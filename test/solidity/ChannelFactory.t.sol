@@ -240,6 +240,15 @@ contract ChannelFactoryTest is ChannelFixture {
         assertEq(predicted.code.length, 0, "nothing deployed");
     }
 
+    function test_createChannelAndDeposit_eth_acceptsExactlyTheCapacityCountingBobsFunds() public {
+        address predicted = factory.channelAddress(alice, bob, OTHER_SALT);
+        vm.deal(predicted, ETH_CAPACITY - 2 ether);
+        vm.prank(alice);
+        factory.createChannelAndDeposit{value: 2 ether}(alice, bob, OTHER_SALT, ETH, 2 ether);
+        assertEq(predicted.balance, ETH_CAPACITY, "the channel holds exactly its capacity");
+        assertEq(IChannel(predicted).totalDepositsAlice(ETH), 2 ether, "alice credited");
+    }
+
     function test_createChannelAndDeposit_eth_revertsOverCapacityOnAnExistingChannel() public {
         _depositBobEth(ETH_CAPACITY);
         vm.prank(alice);
@@ -294,6 +303,13 @@ contract ChannelFactoryTest is ChannelFixture {
     }
 
     // ─── configuration ───────────────────────────────────────────────────────────────────────────────────
+
+    function test_cappedAssets_isEmptyForADeploymentWithoutLimits() public {
+        ChannelFactory open = _newFactory(new IDeploymentConfig.AssetLimit[](0), MIN_TIMEOUT, MAX_TIMEOUT);
+        assertEq(open.cappedAssets().length, 0, "no capped asset listed");
+        (uint256 capacity, ) = open.limitsOf(ETH);
+        assertEq(capacity, type(uint256).max, "ETH uncapped");
+    }
 
     function test_config_isReadableAndSharedWithTheMastercopy() public view {
         (uint256 capacity, uint256 cap) = factory.limitsOf(ETH);

@@ -8,10 +8,12 @@ import {IChannel} from "../../../contracts/interfaces/IChannel.sol";
 import {IChannelCore} from "../../../contracts/interfaces/IChannelCore.sol";
 import {IChannelFactory} from "../../../contracts/interfaces/IChannelFactory.sol";
 import {IDepositUnit} from "../../../contracts/interfaces/IDepositUnit.sol";
+import {IWithdrawHelper} from "../../../contracts/interfaces/IWithdrawHelper.sol";
 import {IWithdrawUnit} from "../../../contracts/interfaces/IWithdrawUnit.sol";
 import {HollowHookToken} from "../../../contracts/test/mocks/HollowHookToken.sol";
 import {HookToken} from "../../../contracts/test/mocks/HookToken.sol";
 import {IHookReceiver} from "../../../contracts/test/mocks/IHookReceiver.sol";
+import {MockERC20} from "../../../contracts/test/mocks/MockERC20.sol";
 import {MockWithdrawHelper} from "../../../contracts/test/mocks/MockWithdrawHelper.sol";
 import {ReentrantReceiver} from "../../../contracts/test/mocks/ReentrantReceiver.sol";
 import {ReentrantWithdrawHelper} from "../../../contracts/test/mocks/ReentrantWithdrawHelper.sol";
@@ -51,6 +53,44 @@ contract HookDepositor is IHookReceiver {
         );
         lastSuccess = ok;
         lastReturnData = ret;
+    }
+}
+
+/// @title EthDepositingHelper
+/// @notice A withdraw helper that, while the channel paying it holds its lock, makes a tracked ETH deposit for
+///         alice into that channel (the proxy's own deposit path declines under the lock and delegates), and
+///         records the outcome.
+contract EthDepositingHelper is IWithdrawHelper {
+    uint256 public attempts;
+    bool public lastSuccess;
+    bytes public lastReturnData;
+
+    /// @inheritdoc IWithdrawHelper
+    function execute(address, address, uint256, bytes calldata) external override {
+        ++attempts;
+        // The attack itself: a deposit of 1 ETH back into the caller, whose outcome is recorded, not trusted.
+        (lastSuccess, lastReturnData) = msg.sender.call{value: 1 ether}(
+            abi.encodeCall(IDepositUnit.depositAliceEth, ())
+        );
+    }
+}
+
+/// @title ViewReadingToken
+/// @notice A token whose `balanceOf(holder)`, for the watched channel, first reads that channel's
+///         `totalDepositsAlice` and so reverts (ChannelLocked) while the channel holds its re-entry lock: it shows
+///         whether a channel holds the lock while it asks a token for its balance.
+contract ViewReadingToken is MockERC20 {
+    address public watched;
+
+    constructor() MockERC20("View Reading Token", "VRT", 18) {}
+
+    function watch(address channel_) external {
+        watched = channel_;
+    }
+
+    function balanceOf(address holder) public view override returns (uint256) {
+        if (holder == watched) IChannelCore(holder).totalDepositsAlice(address(this));
+        return super.balanceOf(holder);
     }
 }
 
@@ -458,6 +498,18 @@ contract SecurityReentrancyTest is SecurityBase {
         assertEq(channel.totalDepositsAlice(address(token)), 1_000e18, "deposit credited inside a withdrawal");
     }
 
+    function test_reentrancy_withdrawHelperReentersDepositAliceEthFails() public {
+        EthDepositingHelper h = new EthDepositingHelper();
+        vm.deal(address(h), 1 ether);
+        _withdraw(WithdrawCommitment(ETH, bob, 1 ether, 1, address(h), ""));
+        assertEq(h.attempts(), 1, "no re-entry attempted");
+        assertTrue(!h.lastSuccess(), "ETH deposit credited inside a withdrawal");
+        assertEq(keccak256(h.lastReturnData()), keccak256(_guardError()), "wrong re-entry error");
+        assertEq(address(h).balance, 1 ether, "the helper's ETH stayed with it");
+        assertEq(channel.totalDepositsAlice(ETH), 10 ether, "alice's deposits");
+        assertEq(address(channel).balance, 14 ether, "only the withdrawal left");
+    }
+
     // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────
 
     function _depositAlice(HookToken t, uint256 amount) internal {
@@ -485,6 +537,25 @@ contract SecurityReentrancyTest is SecurityBase {
         assertEq(channel.totalDepositsBob(ETH), 5 ether, "bob's deposits");
         assertEq(channel.totalPaidOut(ETH), 15 ether, "paid out");
         _assertLedger(ETH);
+    }
+
+    function test_reentrancy_factoryCreditHoldsTheLockWhileTheTokenAnswers() public {
+        // The factory credits a token deposit into an existing channel with creditAliceDeposit, which asks the
+        // token for the channel's balance. A token reading the channel's views from its balanceOf finds them
+        // refused there: the channel holds its lock while the token's code runs, as every entry point does.
+        ViewReadingToken vrt = new ViewReadingToken();
+        vrt.mint(alice, 100e18);
+        vm.prank(alice);
+        vrt.approve(address(factory), type(uint256).max);
+        vm.prank(alice);
+        factory.createChannelAndDeposit(alice, bob, SALT, address(vrt), 10e18);
+        assertEq(channel.totalDepositsAlice(address(vrt)), 10e18, "unwatched, the deposit is credited");
+        vrt.watch(address(channel));
+        assertEq(vrt.balanceOf(address(channel)), 10e18, "outside a call the channel's views answer the token");
+        vm.expectRevert(abi.encodeWithSelector(IChannelCore.BalanceQueryFailed.selector, address(vrt)));
+        vm.prank(alice);
+        factory.createChannelAndDeposit(alice, bob, SALT, address(vrt), 10e18);
+        assertEq(channel.totalDepositsAlice(address(vrt)), 10e18, "nothing credited while the views were refused");
     }
 
     function test_reentrancy_viewsRefuseInsideAWithdrawHelper() public {
