@@ -23,9 +23,7 @@ export interface Mined {
 export async function sendAndWait(sender: Signer, request: TransactionRequest, what: string): Promise<Mined> {
   let hash: string | undefined;
   try {
-    const { key, nonce } = await nextNonce(sender);
-    const sent = await sender.sendTransaction({ ...request, nonce });
-    lastNonce.set(key, nonce); // recorded once broadcast: a transaction refused before that leaves no gap
+    const sent = await sender.sendTransaction({ ...request, nonce: await pendingNonce(sender) });
     hash = sent.hash;
     const receipt = await sent.wait(1);
     if (receipt === null) throw new ChainTransactionError(what, hash, "no receipt");
@@ -37,20 +35,17 @@ export async function sendAndWait(sender: Signer, request: TransactionRequest, w
   }
 }
 
-/** The last nonce each sender used through this module (by address): see nextNonce. */
-const lastNonce = new Map<string, number>();
-
 /**
- * The nonce for `sender`'s next transaction: its pending transaction count, but never at or below a nonce this
- * module already used for it. A provider may answer the count from a short-lived cache (ethers' providers keep
- * one for 250 ms), which right after our own transaction still shows the old count on a chain that mines at once:
- * a deposit's channel creation would then reuse the transfer's nonce ("nonce too low").
+ * `sender`'s pending transaction count, asked of the node itself. A provider may answer `getNonce` from a
+ * short-lived cache (ethers' providers keep one for 250 ms), which right after our own transaction still shows
+ * the old count on a chain that mines at once: a deposit's channel creation would then reuse the transfer's nonce
+ * ("nonce too low"). A JSON-RPC provider's `send` goes to the node uncached; any other provider is asked as usual.
  */
-async function nextNonce(sender: Signer): Promise<{ key: string; nonce: number }> {
-  const key = (await sender.getAddress()).toLowerCase();
-  const pending = await sender.getNonce("pending");
-  const used = lastNonce.get(key);
-  return { key, nonce: used === undefined || pending > used ? pending : used + 1 };
+async function pendingNonce(sender: Signer): Promise<number> {
+  const provider = sender.provider as (Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> }) | null;
+  if (provider === null || typeof provider.send !== "function") return sender.getNonce("pending");
+  const count = await provider.send("eth_getTransactionCount", [await sender.getAddress(), "pending"]);
+  return Number(BigInt(count as string));
 }
 
 export interface ChannelIdentity {
