@@ -15,7 +15,8 @@ const SRC = path.join(hre.config.paths.root, "src");
 /** zod: the message schemas the channel's boundary (src/channel/validate.ts) parses every message with. */
 const BROWSER_PACKAGES = new Set(["ethers", "hash-wasm", "zod"]);
 /**
- * The store contract and the memory store with the engine it shares with the SQL stores (no I/O), and the
+ * The store contract and the memory store with the engine it shares with the SQL stores (no I/O, its unit
+ * checks in unitInput.ts), and the
  * wire's message schemas and error codes (pure: zod, ethers, the SDK's errors) that the channel validates with.
  */
 const BROWSER_STORE_FILES = new Set([
@@ -23,6 +24,7 @@ const BROWSER_STORE_FILES = new Set([
   "stores/memory.ts",
   "stores/nodeTables.ts",
   "stores/engine.ts",
+  "stores/unitInput.ts",
   "stores/fold.ts",
   "wire/schemas.ts",
   "wire/codes.ts",
