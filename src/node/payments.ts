@@ -18,9 +18,11 @@ import { transferId as transferIdOf } from "../protocol/transfers.js";
 import { payloadDigests, verifyPayloads } from "../protocol/signing.js";
 import { payloadsOf } from "../protocol/stateMachine.js";
 import type { UpdateDetails } from "../protocol/types.js";
-import { Node, type PeerLink, type RouteInstruction, type RoutedPayment } from "../routing/node.js";
+import { RouteExhaustedError } from "../routing/network/errors.js";
+import { Node, type NodeConfig, type PeerLink, type RouteInstruction, type RoutedPayment } from "../routing/node.js";
+import { legsOf } from "../routing/retry.js";
 import type { SwitchyardStore } from "../stores/store.js";
-import { NOTIFICATIONS } from "../wire/methods.js";
+import { NOTIFICATIONS, type PaymentNoticeParams } from "../wire/methods.js";
 import type { NodeChannels } from "./channels.js";
 import type { CollateralManager, ProposeToPeer } from "./collateral.js";
 import { ensureRouteCollateral } from "./collateralRpc.js";
@@ -63,6 +65,10 @@ export interface NodeRouterOptions {
    * `addNodePeer` adds each once its session is open.
    */
   dialed?: (address: string) => boolean;
+  /** Whether `client` has a socket open now: the node signs no forwarded lock for a peer node that has none. */
+  online?: (client: string) => boolean;
+  /** The payer's node's retry of a payment across nodes (src/node/peers/retry.ts; Node's `reroute`). */
+  reroute?: NodeConfig["reroute"];
 }
 
 /** Delivers the node's proposals to one client over its socket; its acknowledgement arrives as channel.acknowledge. */
@@ -89,6 +95,11 @@ class SocketLink implements PeerLink {
       this.waiter = { nonce, resolve, timer };
       this.options.push(this.client, proposal, route);
     });
+  }
+
+  /** A peer node with no socket open gets no forwarded lock signed for it (the payer's node tries another route). */
+  reachable(): boolean {
+    return this.options.isNode?.(this.client) !== true || this.options.online?.(this.client) !== false;
   }
 
   waiting(nonce: bigint): boolean {
@@ -138,6 +149,7 @@ export class NodeRouter implements PaymentRouter {
       ...(options.locks !== undefined ? { locks: options.locks } : {}),
       ...(options.fee !== undefined ? { fee: options.fee } : {}),
       ...(options.isNode !== undefined ? { isNode: options.isNode } : {}),
+      ...(options.reroute !== undefined ? { reroute: options.reroute } : {}),
     });
   }
 
@@ -321,6 +333,7 @@ export class NodeRouter implements PaymentRouter {
         role: "payer",
         transferId: p.upstream.transferId,
         amount: p.upstream.transfer.amount,
+        ...payerOutcome(p),
       });
       if (p.downstream !== undefined && p.status !== "accepted") {
         this.options.notify(p.downstream.peer, NOTIFICATIONS.payment, {
@@ -341,4 +354,17 @@ export class NodeRouter implements PaymentRouter {
 /** The lock hash of hashlock terms (their first 32 bytes). */
 function lockHashOf(data: string): string {
   return ("0x" + data.slice(2, 66)).toLowerCase();
+}
+
+/**
+ * What a payer learns of its payment's route attempts across nodes at the end (docs/PROTOCOL.md §17.6): each failed
+ * attempt (path, refusing peer, reason), the route that carried it, and, when it was refunded for want of another,
+ * the RouteExhaustedError code and reason.
+ */
+function payerOutcome(p: RoutedPayment): Partial<Pick<PaymentNoticeParams, "attempts" | "route" | "code" | "reason">> {
+  if (p.attempts === undefined || (p.status !== "completed" && p.status !== "refunded")) return {};
+  const attempts = p.attempts.map((a) => ({ path: a.path, refusedBy: a.refusedBy, reason: a.reason.slice(0, 500) }));
+  if (p.status === "completed") return { attempts, route: legsOf(p).map((l) => l.recipient) };
+  const exhausted = new RouteExhaustedError(p.exhausted ?? "refunded", p.attempts);
+  return { attempts, code: exhausted.code, reason: exhausted.message.slice(0, 1_000) };
 }

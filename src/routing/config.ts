@@ -3,6 +3,7 @@ import type { LockReader } from "../chain/settlements.js";
 import type { Acknowledgement, Proposal } from "../channel/channel.js";
 import type { UpdateDetails } from "../protocol/types.js";
 import type { SwitchyardStore, WriteUnit } from "../stores/store.js";
+import type { RoutedPayment } from "./payments.js";
 
 /**
  * How the node reaches a peer: delivers the node's proposal (a forwarded lock with the onward `route` the peer, a
@@ -17,7 +18,26 @@ export interface PeerLink {
    * Throws IntentRefusedError when alice refused the intent (nothing was signed by either side).
    */
   sequenced?(details: UpdateDetails, route: RouteInstruction | undefined, also: WriteUnit | undefined): Promise<void>;
+  /** False when the peer cannot be reached now (no session): the node then signs nothing for it (default: reachable). */
+  reachable?(): boolean;
 }
+
+/** Why a payment's downstream attempt failed with nothing left live downstream (what `NodeConfig.reroute` is told). */
+export interface RouteFailure {
+  /** The downstream peer that refused, cancelled or could not be reached. */
+  peer: string;
+  /** The node's channel with that peer. */
+  channel: string;
+  reason: string;
+  /** The dispute timeout of the payer's channel with the node. */
+  upstreamTimeout: bigint;
+  /** Unix seconds (the node's routing clock). */
+  now: bigint;
+}
+
+/** The payer's node's answer to a failed attempt: the next route for the same upstream lock, or why there is none. */
+export type RerouteDecision = { route: RouteInstruction } | { exhausted: string };
+
 
 export interface NodeConfig {
   /** The node's address: its party in every one of its channels. */
@@ -44,6 +64,12 @@ export interface NodeConfig {
   fee?: (asset: string, amountOut: bigint) => bigint;
   /** Whether `address` is another node (a peer the node forwards to or from along a path). */
   isNode?: (address: string) => boolean;
+  /**
+   * The payer's node's retry across nodes (src/node/peers/retry.ts, docs/PROTOCOL.md §17.6): asked for another
+   * route when an attempt failed with nothing live downstream (refused before anything was signed, or cancelled),
+   * `p.attempts` already holding the failed one. Without it, or when it answers `exhausted`, the payer is refunded.
+   */
+  reroute?: (p: RoutedPayment, failure: RouteFailure) => RerouteDecision;
 }
 
 /** What a payer asks the node to do with its upstream lock. */

@@ -3,7 +3,10 @@
  * src/routing/node.ts): its nonce, what its acknowledgement commits and does, and a gate other exchanges with
  * the peer wait at (at most the peer timeout) so the node never signs another content at that nonce.
  */
+import type { Channel } from "../channel/channel.js";
 import { PeerError } from "../protocol/errors.js";
+import type { WriteUnit } from "../stores/store.js";
+import type { PeerLink } from "./config.js";
 
 export class IntentGate<E> {
   private readonly done: Promise<void>;
@@ -48,4 +51,14 @@ export class IntentRefusedError extends PeerError {
   ) {
     super(peer, `refused the node's intent: ${reason}`);
   }
+}
+
+/** A counter-party of the routing Node (payment type `P`): its channel, its link, the queue of exchanges with it. */
+export interface NodePeer<P> {
+  address: string;
+  channel: Channel;
+  link: PeerLink;
+  queue: Promise<unknown>;
+  /** The peer's intent the node signed first and whose acknowledgement it waits for (the sequenced flow). */
+  intent?: IntentGate<{ planned?: P; resolved?: { payment: P; next: P; extra?: WriteUnit } }>;
 }

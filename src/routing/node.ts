@@ -6,23 +6,15 @@
  *   node.intent(bob, resolve down, preimage) ─► bob acks ─► node learns the preimage ─► node claims from alice
  * (the node signs first: docs/PROTOCOL.md "Sequencing"; `receive` takes a proposal its peer signed first).
  *
- * Safety of the node, rule by rule:
- * - it forwards only if `E_up ≥ E_down + T_up + margin` (`checkRouteExpiries`, T_up = the upstream channel's
- *   timeout, already within the deployment's bounds), so a preimage revealed downstream at the last moment can
- *   still be claimed upstream on chain (dispute, consensus phase, transfer dispute, settle) before E_up; it
- *   records the preimage in the upstream channel's store before anything else, for its watcher;
- * - it forwards only if `E_down + margin ≤ now + T_up + window_up` (`checkUpstreamSettleWindow`): a payer who
- *   disputes at once and disputes the transfer at the end of that consensus phase cannot have it refunded
- *   (its settle window over) before the payee's preimage can reach the node;
- * - it refunds the payer only once the downstream lock cannot be claimed and was not (§12 rule 5): never
- *   forwarded, cancelled by the payee, or the chain (`NodeConfig.locks`) past `E_down + margin` with no
- *   settlement to the payee; a lock the payee settled on chain waits for its preimage (`learnPreimage`, fed by
- *   the watcher's `onTransferSettled`), claimed upstream then; without a lock reader it waits;
- * - a tick never refunds a payment this process is still forwarding ("accepted" there means "being routed", not
- *   "nothing signed downstream"): a refund it signs could be completed by the payer later, whatever follows;
- * - one proposal at a time per channel: every exchange with a peer (receive, or propose → deliver → complete)
- *   runs under that peer's lock, and a proposal that was signed but not answered is delivered again before the
- *   next one (the channel never signs a second content at a nonce).
+ * Safety of the node (docs/PROTOCOL.md §12 rules 1–5, §17): it forwards only if `E_up ≥ E_down + T_up + margin`
+ * and `E_down + margin ≤ now + T_up + window_up` (src/routing/plan.ts), so a preimage revealed downstream at the last
+ * moment can still be claimed upstream on chain, recorded first in the upstream channel's store for its watcher; it
+ * refunds the payer only once the downstream lock cannot be claimed and was not (never signed, cancelled, or the
+ * chain past `E_down + margin` with no settlement to the payee: `downstreamClaimable`); a tick never refunds a
+ * payment this process is still forwarding; one proposal at a time per channel (every exchange with a peer runs
+ * under that peer's lock, a signed unanswered proposal is delivered again before the next one). At the payer's node
+ * a payment across nodes whose attempt failed with nothing live downstream is tried on another route for the same
+ * upstream lock (`NodeConfig.reroute`, src/routing/retry.ts, §17.6): one attempt's downstream lock at a time.
  *
  * With `NodeConfig.store` (a SwitchyardStore that every one of the node's channels writes to), the payment
  * table is durable: each change of a payment commits in the same store transaction as the channel update that
@@ -33,7 +25,7 @@
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { proposeFor } from "../channel/sequencing.js";
 import { checksum } from "../protocol/address.js";
-import { RouteError } from "../protocol/errors.js";
+import { PeerError, RouteError } from "../protocol/errors.js";
 import { DEFAULT_SAFETY_MARGIN } from "../protocol/policies.js";
 import { encodeHashlockResolution, hashlockLock } from "../protocol/resolvers.js";
 import { transferId } from "../protocol/transfers.js";
@@ -41,29 +33,20 @@ import type { ResolveDetails, Update, UpdateDetails } from "../protocol/types.js
 import type { WriteUnit } from "../stores/store.js";
 
 import { deliverProposal, downstreamClaimable, sequencedUpdate } from "./delivery.js";
-import { IntentGate, IntentRefusedError, noteError } from "./intents.js";
-import { paymentUnit, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
-import { planRoute, unroutedLock } from "./plan.js";
+import { IntentGate, IntentRefusedError, noteError, type NodePeer } from "./intents.js";
+import { paymentUnit, resolutionOf, storedPayment, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
+import { planRoute, unroutedLock, type RouteContext } from "./plan.js";
+import { nextAttempt } from "./retry.js";
 import { checkedRouteCall } from "./validate.js";
 import type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
 
 export { hashlockTransfer, latestDownstreamExpiry, type HashlockTransferParams } from "./payer.js";
 export type { Hop, NodeTickReport, PaymentStatus, RoutedPayment } from "./payments.js";
-
 export type { NodeConfig, PeerLink, RouteInstruction, RouteStep } from "./config.js";
 export { IntentRefusedError } from "./intents.js";
 
-interface Peer {
-  address: string;
-  channel: Channel;
-  link: PeerLink;
-  queue: Promise<unknown>;
-  /** The peer's intent the node signed first and whose acknowledgement it waits for (the sequenced flow). */
-  intent?: PendingIntent;
-}
-
-/** What the acknowledgement of a peer's intent commits and does (a routed lock, a downstream resolution). */
-type PendingIntent = IntentGate<{ planned?: RoutedPayment; resolved?: { payment: RoutedPayment; next: RoutedPayment; extra?: WriteUnit } }>;
+/** A counter-party of the node: its channel, link, exchange queue and pending intent (src/routing/intents.ts). */
+type Peer = NodePeer<RoutedPayment>;
 
 const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
@@ -202,9 +185,7 @@ export class Node {
   }
 
   /** Whether the node has a channel with `address` now (a node peer it dials is added once connected). */
-  hasPeer(address: string): boolean {
-    return this.peers.has(checksum(address));
-  }
+  hasPeer = (address: string): boolean => this.peers.has(checksum(address));
 
   /** Rebuilds the payment table from the node's store (after a restart, before `receive` or `tick`). */
   async loadPayments(): Promise<number> {
@@ -212,8 +193,7 @@ export class Node {
     if (store === undefined) throw new RouteError("the node has no store to load payments from");
     const records = await store.payments();
     for (const r of records) {
-      const p = r.body as RoutedPayment;
-      if (p?.lockHash !== r.lockHash || p.upstream === undefined) throw new RouteError(`stored payment ${r.lockHash} is not a routed payment`);
+      const p = storedPayment(r);
       this.payments.set(r.lockHash, p);
       this.versions.set(r.lockHash, r.version);
       if (p.downstream !== undefined && p.status !== "accepted") this.byDownstream.set(p.downstream.transferId, r.lockHash);
@@ -297,30 +277,62 @@ export class Node {
   /** Checks a route before the node signs the upstream lock; returns the payment it opens (src/routing/plan.ts). */
   private planRoute(peer: Peer, details: UpdateDetails | undefined, route: RouteInstruction, reserve = true): RoutedPayment {
     const planned = planRoute(
-      { address: this.address, hashlock: this.hashlock, margin: this.margin, now: this.now(), routed: (h) => this.payments.has(h), fee: this.config.fee, isNode: this.config.isNode },
+      this.routeContext(),
       { address: peer.address, channel: peer.channel },
       details,
       route,
       (recipient) => this.peers.get(recipient)?.channel,
     );
     if (reserve) this.forwarding.add(planned.lockHash); // until forward() ends; the payment is "accepted" but not yet refundable
-    return planned;
+    return reserve ? { ...planned, startedAt: Date.now() } : planned;
   }
 
-  /** Locks the payment downstream. Until the downstream proposal is signed the payment stays "accepted". */
+  /**
+   * Locks the payment downstream. Until the downstream proposal is signed the payment stays "accepted"; an attempt
+   * that fails so (nothing signed downstream) is retried on another route or refunded upstream at once (retryOrRefund).
+   */
   private async forward(p: RoutedPayment): Promise<void> {
     this.forwarding.add(p.lockHash); // planRoute adds it already; a forward resumed after a restart needs it too
     try {
-      await this.forwardOnce(p);
+      for (;;) {
+        const failed = await this.forwardOnce(p).then(() => "forwarded" as const, (e: unknown) => ({ e }));
+        if (failed === "forwarded") return;
+        if (p.status !== "accepted") throw failed.e; // signed downstream: the downstream's answer or its expiry decides
+        noteError(p, failed.e);
+        if (!(await this.retryOrRefund(p, p.error as string))) return;
+      }
     } finally {
       this.forwarding.delete(p.lockHash); // from here a payment still "accepted" has nothing signed downstream
     }
+  }
+
+  /**
+   * `p`'s attempt failed with nothing live downstream (never signed, or cancelled): at the payer's node the next
+   * route for the same upstream lock (NodeConfig.reroute; true: `p` is "accepted" with it, to forward), else the
+   * payer's refund at once (with the attempts and why none is left).
+   */
+  private async retryOrRefund(p: RoutedPayment, reason: string): Promise<boolean> {
+    const down = p.downstream;
+    if (this.config.reroute !== undefined && down !== undefined && this.config.isNode?.(p.upstream.peer) !== true) {
+      const payer = this.peer(p.upstream.peer);
+      const ctx = { node: this.routeContext(), payer, channelWith: (r: string) => this.peers.get(r)?.channel };
+      const { retry, next } = nextAttempt(p, { peer: down.peer, channel: this.channel(down.peer).address, reason }, ctx, this.config.reroute);
+      if (retry) {
+        await this.save(p, next);
+        this.byDownstream.delete(down.transferId);
+        return true;
+      }
+      Object.assign(p, next); // the attempts and why none is left, stored with the refund
+    }
+    await this.refundUpstream(p);
+    return false;
   }
 
   private async forwardOnce(p: RoutedPayment): Promise<void> {
     const hop = p.downstream as Hop;
     const peer = this.peer(hop.peer);
     await this.exclusive(peer, async () => {
+      if (peer.link.reachable?.() === false) throw new PeerError(peer.address, "not connected: nothing was signed for it");
       await this.flush(peer);
       if (p.status !== "accepted") return; // refunded meanwhile: never forward
       const next: RoutedPayment = { ...p, status: "forwarded" };
@@ -357,24 +369,17 @@ export class Node {
   private downstreamResolution(details: ResolveDetails): { payment: RoutedPayment; next: RoutedPayment; extra?: WriteUnit } | undefined {
     const lockHash = this.byDownstream.get(details.transferId.toLowerCase());
     const p = lockHash === undefined ? undefined : this.payments.get(lockHash);
-    if (p === undefined || (p.status !== "forwarded" && p.status !== "cancelling")) return undefined;
-    if (details.resolverData === "0x") return { payment: p, next: { ...p, status: "cancelling" } };
-    const resolverData = details.resolverData.toLowerCase();
-    const next: RoutedPayment = { ...p, status: "unlocked", resolverData };
-    const upstream = this.peer(p.upstream.peer).channel.address;
-    const extra: WriteUnit = {
-      channels: [{ op: "entry", channel: upstream, entry: { kind: "resolution", transferId: p.upstream.transferId, resolverData } }],
-      preimages: [{ lockHash: p.lockHash, resolverData, source: "peer", learnedAt: Date.now() }],
-    };
-    return { payment: p, next, extra };
+    return p === undefined ? undefined : resolutionOf(p, details, this.peer(p.upstream.peer).channel.address);
   }
 
   /** The payee resolved a downstream transfer (stored with `next`): claim upstream with its preimage, or refund it. */
   private async onDownstreamResolved(p: RoutedPayment, next: RoutedPayment): Promise<void> {
     this.committed(p, next);
     if (p.status === "cancelling") {
-      await this.refundUpstream(p).catch((e: unknown) => noteError(p, e)); // tick() retries
-      return;
+      this.forwarding.add(p.lockHash); // a tick leaves it to the retry (or the refund) that follows
+      const retry = this.retryOrRefund(p, `${p.downstream?.peer} cancelled the lock`);
+      await retry.then((again) => (again ? this.forward(p) : undefined)).catch((e: unknown) => noteError(p, e)); // else tick() refunds
+      return void this.forwarding.delete(p.lockHash);
     }
     if (this.config.store === undefined) {
       // Durable before anything else: the node's watcher claims on chain with it if the payer stays silent.
@@ -384,13 +389,8 @@ export class Node {
   }
 
   private async claimUpstream(p: RoutedPayment): Promise<void> {
-    const resolverData = p.resolverData as string;
-    await this.resolveUpstream(p, "completed", {
-      type: "resolve",
-      transferId: p.upstream.transferId,
-      toResponder: p.upstream.transfer.amount,
-      resolverData,
-    });
+    const claim = { type: "resolve" as const, transferId: p.upstream.transferId, toResponder: p.upstream.transfer.amount };
+    await this.resolveUpstream(p, "completed", { ...claim, resolverData: p.resolverData as string });
   }
 
   /**
@@ -407,12 +407,7 @@ export class Node {
   }
 
   private async refundUpstream(p: RoutedPayment): Promise<void> {
-    await this.resolveUpstream(p, "refunded", {
-      type: "resolve",
-      transferId: p.upstream.transferId,
-      toResponder: 0n,
-      resolverData: "0x",
-    });
+    await this.resolveUpstream(p, "refunded", { type: "resolve", transferId: p.upstream.transferId, toResponder: 0n, resolverData: "0x" });
   }
 
   /** Proposes a resolution of the upstream transfer (if it is still active), delivers it, and ends at `status`. */
@@ -491,6 +486,10 @@ export class Node {
     const peer = this.peers.get(checksum(address));
     if (peer === undefined) throw new RouteError(`the node has no channel with ${address}`);
     return peer;
+  }
+
+  private routeContext(): RouteContext {
+    return { address: this.address, hashlock: this.hashlock, margin: this.margin, now: this.now(), routed: (h) => this.payments.has(h), fee: this.config.fee, isNode: this.config.isNode };
   }
 
   private now(): bigint {

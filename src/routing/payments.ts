@@ -1,5 +1,7 @@
 /** The node's payment table: a routed payment's status, its two hops, and what a `Node.tick()` reports. */
+import { RouteError } from "../protocol/errors.js";
 import type { Transfer } from "../protocol/transfers.js";
+import type { ResolveDetails } from "../protocol/types.js";
 import type { RouteInstruction } from "./config.js";
 import type { PaymentRecord, WriteUnit } from "../stores/store.js";
 
@@ -24,6 +26,17 @@ export interface Hop {
   expiry: bigint;
 }
 
+/** One failed attempt of a payment across nodes at the payer's node (docs/PROTOCOL.md §17.6): the route and why it failed. */
+export interface RouteAttempt {
+  /** The recipients of the attempt's locks, the payer's node's downstream peer first, the payee last. */
+  path: string[];
+  /** The downstream peer that refused, cancelled or could not be reached. */
+  refusedBy: string;
+  reason: string;
+  /** Unix ms when the attempt failed. */
+  failedAt: number;
+}
+
 export interface RoutedPayment {
   lockHash: string;
   status: PaymentStatus;
@@ -35,6 +48,12 @@ export interface RoutedPayment {
   resolverData?: string;
   /** The last failure (a silent or refusing peer), if the last attempt failed. */
   error?: string;
+  /** At the payer's node: the attempts that failed before the current route (each refunded before the next). */
+  attempts?: RouteAttempt[];
+  /** At the payer's node: why no further route was tried (the payment is then refunded). */
+  exhausted?: string;
+  /** Unix ms when the node accepted the upstream lock (the start of its retry window). */
+  startedAt?: number;
 }
 
 export interface NodeTickReport {
@@ -64,4 +83,32 @@ export function paymentUnit(next: RoutedPayment, expectedVersion: number, extra:
     ...(next.downstream !== undefined ? { downstreamPeer: next.downstream.peer, downstreamTransferId: next.downstream.transferId } : {}),
   };
   return { ...extra, payments: [{ payment, expectedVersion }] };
+}
+
+/** A stored payment record's body, checked to be the routed payment of its lock hash. */
+export function storedPayment(r: PaymentRecord): RoutedPayment {
+  const p = r.body as RoutedPayment;
+  if (p?.lockHash !== r.lockHash || p.upstream === undefined) throw new RouteError(`stored payment ${r.lockHash} is not a routed payment`);
+  return p;
+}
+
+/**
+ * What the payee's resolve `details` of `p`'s downstream transfer does to it (cancelling on a cancel; unlocked with
+ * the preimage, which the upstream channel's record and the preimage table get in the same unit); undefined when
+ * `p` is not waiting for it.
+ */
+export function resolutionOf(
+  p: RoutedPayment,
+  details: ResolveDetails,
+  upstreamChannel: string,
+): { payment: RoutedPayment; next: RoutedPayment; extra?: WriteUnit } | undefined {
+  if (p.status !== "forwarded" && p.status !== "cancelling") return undefined;
+  if (details.resolverData === "0x") return { payment: p, next: { ...p, status: "cancelling" } };
+  const resolverData = details.resolverData.toLowerCase();
+  const next: RoutedPayment = { ...p, status: "unlocked", resolverData };
+  const extra: WriteUnit = {
+    channels: [{ op: "entry", channel: upstreamChannel, entry: { kind: "resolution", transferId: p.upstream.transferId, resolverData } }],
+    preimages: [{ lockHash: p.lockHash, resolverData, source: "peer", learnedAt: Date.now() }],
+  };
+  return { payment: p, next, extra };
 }

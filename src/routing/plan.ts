@@ -31,6 +31,8 @@ export interface RouteContext {
   fee?: (asset: string, amountOut: bigint) => bigint;
   /** Whether `address` is another node (default: none is). */
   isNode?: (address: string) => boolean;
+  /** The payer's node's retry number of this upstream lock (0 first): each attempt's downstream transfer is distinct. */
+  attempt?: number;
 }
 
 /**
@@ -87,7 +89,7 @@ export function planRoute(
     initiator: node.address,
     responder: recipient,
     timeout: downTimeout,
-    salt: keccak256(concat([up.transferId, toUtf8Bytes("switchyard.route")])),
+    salt: keccak256(concat([up.transferId, toUtf8Bytes(node.attempt ? `switchyard.route.${node.attempt}` : "switchyard.route")])),
     data: encodeHashlockTerms({ lockHash, expiry: route.expiry }),
   });
   const [next, ...rest] = route.path ?? [];

@@ -67,6 +67,7 @@ export const WIRE_ERRORS = {
   ROUTE_SHAPE: 4132,
   ROUTE_CAPACITY: 4133,
   NO_ROUTE: 4134,
+  ROUTE_EXHAUSTED: 4135,
 } as const;
 
 export type WireErrorName = keyof typeof WIRE_ERRORS;

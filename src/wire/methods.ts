@@ -151,7 +151,18 @@ export const paymentNotice = z.strictObject({
   role: z.enum(["payer", "payee"]),
   transferId: bytes32.optional(),
   amount: uint256.optional(),
+  /** To the payer of a payment across nodes, at its end: the attempts that failed before (docs/PROTOCOL.md §17.6). */
+  attempts: z
+    .array(z.strictObject({ path: z.array(address).max(MAX_ROUTE_PATH + 1), refusedBy: address, reason: z.string().max(500) }))
+    .max(16)
+    .optional(),
+  /** The recipients of the route that completed it (the payer's node's downstream peer first, the payee last). */
+  route: z.array(address).max(MAX_ROUTE_PATH + 1).optional(),
+  /** Refunded for want of another route: the typed error's code (ROUTE_EXHAUSTED) and message. */
+  code: z.string().max(64).optional(),
+  reason: z.string().max(1_000).optional(),
 });
+export type PaymentNoticeParams = z.input<typeof paymentNotice>;
 
 /** Most announcements one `graph.announce` request or `graph.announcement` push carries. */
 export const MAX_ANNOUNCE_BATCH = 64;

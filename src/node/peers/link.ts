@@ -31,6 +31,11 @@ export class SessionLink implements PeerLink {
     return this.session !== undefined;
   }
 
+  /** The routing Node signs nothing for the peer while it is not connected (a retry may take another route). */
+  reachable(): boolean {
+    return this.connected;
+  }
+
   /** Never called: the sequencer (the other node) signs first, so this node never proposes a signed update. */
   receive(_proposal: Proposal, _route?: RouteInstruction): Promise<Acknowledgement> {
     return Promise.reject(new PeerError(this.peer, "this node is bob in the channel: its updates go as intents"));
@@ -44,7 +49,8 @@ export class SessionLink implements PeerLink {
    */
   async sequenced(details: UpdateDetails, route: RouteInstruction | undefined, also: WriteUnit | undefined): Promise<void> {
     const session = this.session;
-    if (session === undefined) throw new PeerError(this.peer, "not connected (the node dials it again with backoff)");
+    // Nothing was sent or stored for it: a refusal (the caller may undo what it stored in advance, or retry elsewhere).
+    if (session === undefined) throw new IntentRefusedError(this.peer, "not connected (the node dials it again with backoff)");
     const id = `intent:${this.channel.address}:${globalThis.crypto.randomUUID()}`;
     await this.store.write({
       outbox: [{ id, recipient: this.peer, channel: this.channel.address, body: details, createdAt: Date.now() }],

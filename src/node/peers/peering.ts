@@ -5,6 +5,7 @@
 import type { SwitchyardStore } from "../../stores/store.js";
 import { walletSigner } from "../../protocol/signing.js";
 import type { ResolverPolicy } from "../../protocol/types.js";
+import type { NodeConfig } from "../../routing/config.js";
 import { WireError } from "../../wire/codes.js";
 import type { ChainServices } from "../chainServices.js";
 import type { NodeChannels } from "../channels.js";
@@ -14,6 +15,7 @@ import type { NodeRouter } from "../payments.js";
 import type { RpcContext } from "../rpc.js";
 import { Gossip } from "./gossip.js";
 import { PeerManager } from "./manager.js";
+import { networkReroute } from "./retry.js";
 import { findNetworkRoute } from "./routeFind.js";
 
 export interface PeeringDeps {
@@ -33,6 +35,8 @@ export interface Peering {
   gossip: Gossip;
   manager: PeerManager;
   network: NonNullable<RpcContext["network"]>;
+  /** The payer's node's retry across nodes (the routing Node's `reroute`). */
+  reroute: NonNullable<NodeConfig["reroute"]>;
 }
 
 /** The peering of a node with `options.peers`; undefined without a chain (no funding, no capacity checks). */
@@ -97,5 +101,11 @@ export function createPeering(d: PeeringDeps): Peering | undefined {
     },
     snapshot: () => gossip.snapshot(),
   };
-  return { gossip, manager, network };
+  const reroute = networkReroute({
+    self: o.wallet.address,
+    graph: gossip.graph,
+    fees: o.fees,
+    ...(o.routeRetry !== undefined ? { policy: o.routeRetry } : {}),
+  });
+  return { gossip, manager, network, reroute };
 }

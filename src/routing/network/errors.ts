@@ -112,3 +112,24 @@ export class NoRouteError extends NetworkRouteError {
     super("NO_ROUTE", `no route: ${reason}`);
   }
 }
+
+/** One failed attempt of a payment across nodes, as the payer's node records it (src/routing/payments.ts RouteAttempt). */
+export interface FailedAttempt {
+  path: readonly string[];
+  refusedBy: string;
+  reason: string;
+}
+
+/**
+ * The payer's node tried every route it could for a payment (within its bounded attempts and retry window) and each
+ * was refused or cancelled: the payer is refunded; `attempts` says which route failed where and why.
+ */
+export class RouteExhaustedError extends NetworkRouteError {
+  constructor(
+    readonly why: string,
+    readonly attempts: readonly FailedAttempt[],
+  ) {
+    const tried = attempts.map((a, i) => `#${i + 1} via ${a.path.join(" → ")}: ${a.refusedBy} ${a.reason}`).join("; ");
+    super("ROUTE_EXHAUSTED", `no route left after ${attempts.length} attempt(s) (${why}): ${tried}`);
+  }
+}

@@ -126,7 +126,7 @@ export function findRoute(graph: ChannelGraph, request: RouteRequest, options: P
     };
     if (node === req.payerNode) {
       const hop = hopAt(req.payerChannel, req.payerTimeout);
-      if (hop === undefined) return;
+      if (hop === undefined || (req.maxExpiryIn !== undefined && hop.expiryIn > req.maxExpiryIn)) return;
       const route: NetworkRoute = {
         payer: req.payer,
         payerNode: req.payerNode,

@@ -184,6 +184,11 @@ export interface RouteRequest {
   payeeWindow?: bigint;
   /** The most the payer accepts to pay in fees (undefined: no bound). */
   maxFee?: bigint;
+  /**
+   * The latest the first hop's upstream lock may expire (undefined: no bound): a retry at the payer's node plans for
+   * the payer's lock already made, whose expiry is fixed.
+   */
+  maxExpiryIn?: bigint;
 }
 
 /** A serialisable copy of a graph (the `graph.snapshot` reply): the verified announcements it holds. */
