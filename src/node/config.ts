@@ -164,6 +164,15 @@ export const configSchema = z.strictObject({
     )
     .max(64)
     .default([]),
+  /** The payer's node's retry of a payment across nodes (docs/NODE.md "Peering", PROTOCOL.md §17.6). */
+  routeRetry: z
+    .strictObject({
+      /** Routes tried per payment, the first included (1: no retry). */
+      maxAttempts: z.number().int().min(1).max(16).default(3),
+      /** Seconds from the node's acceptance of the payer's lock after which no further route is tried. */
+      withinSeconds: positive.max(3_600).default(30),
+    })
+    .default({ maxAttempts: 3, withinSeconds: 30 }),
   log: z
     .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
     .default({ level: "info" }),

@@ -4,6 +4,7 @@
  */
 import type { Provider } from "ethers";
 
+import type { RetryPolicy } from "./peers/retry.js";
 import type { PeerConfig } from "./peers/roles.js";
 import type { BaseWallet } from "ethers";
 import type { Logger } from "pino";
@@ -110,6 +111,8 @@ export interface NodeServiceOptions {
   routingClock?: () => bigint;
   /** The node's peer nodes (src/node/peers/): the lower address of a pair listens, the higher dials (with `url`). */
   peers?: readonly PeerConfig[];
+  /** The payer's node's retry across nodes (default src/node/peers/retry.ts DEFAULT_RETRY: 3 attempts within 30 s). */
+  routeRetry?: RetryPolicy;
   /** The chain connection: ERC-1271 login, on-chain deposit reads, readiness. */
   chain?: CallProvider;
   /** Reads a downstream lock on chain (src/chain/settlements.ts lockReader): lets routing refund an expired forward. */

@@ -101,7 +101,8 @@ export class NodeService {
             channels: this.channels,
             push: (client, proposal, route) => this.pushUpdate(client, proposal, route),
             fee: (asset, amountOut) => forwardingFee(options.fees, asset, amountOut),
-            ...{ isNode, dialed },
+            ...{ isNode, dialed, online: (client) => this.online(client) },
+            reroute: (p, failure) => this.peering?.reroute(p, failure) ?? { exhausted: "this node has no peering" },
             notify: (client, method, params) => this.notify(client, method, params),
             settled: (status, asset) =>
               status === "completed"
@@ -119,7 +120,7 @@ export class NodeService {
     const [router, resolvers, channels] = [this.router, this.resolvers, this.channels];
     this.peering = (options.peers ?? []).length === 0 || router === undefined ? undefined : createPeering({
       ...{ options, router, store: this.store, resolvers, channels, isNode, services: () => this.chain },
-      ...{ proposerOf: (client) => this.proposerOf(client), online: (client) => (this.sessions.get(client)?.size ?? 0) > 0, notify: (client, method, params) => this.notify(client, method, params) },
+      ...{ proposerOf: (client) => this.proposerOf(client), online: (client) => this.online(client), notify: (client, method, params) => this.notify(client, method, params) },
     }); // prettier-ignore
     this.handlers = createHandlers({
       info: () => this.info(),
@@ -314,6 +315,11 @@ export class NodeService {
   }
 
   /** How the node puts its own update to `client` and waits until it is co-signed (routing: in the Node's queue). */
+  /** Whether `client` has a socket open now. */
+  private online(client: string): boolean {
+    return (this.sessions.get(client)?.size ?? 0) > 0;
+  }
+
   private proposerOf(client: string): ProposeToPeer {
     if (this.router !== undefined) return this.router.proposer(client);
     return async (details) => {
