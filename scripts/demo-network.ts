@@ -13,14 +13,14 @@ import { routeInstructionOf } from "../src/routing/network/instruction.js";
 import { hashlockLock } from "../src/protocol/resolvers.js";
 import { hashlockTransfer } from "../src/routing/node.js";
 import { preimage, until } from "../test/ts/node/harness.js";
-import { ETH, MARGIN, TIMEOUTS, autoResolve, chainNow, peered, startWorld, user, type World } from "../test/ts/network/world.js";
+import { ETH, MARGIN, TIMEOUTS, autoResolve, chainNow, peered, startWorld, user, type NodeName, type World } from "../test/ts/network/world.js";
 
 const short = (a: string): string => `${a.slice(0, 8)}…${a.slice(-4)}`;
 
 async function run(w: World): Promise<void> {
   const { A, B, C } = w.nodes;
   console.log("Nodes (each its own process, a SQLite store, the chain's clock):");
-  for (const n of [A, B, C]) console.log(`  ${n.name} ${n.wallet.address}  ${n.proc.ws}  channel timeout ${TIMEOUTS[n.name]} s`);
+  for (const n of [A, B, C]) console.log(`  ${n.name} ${n.wallet.address}  ${n.proc.ws}  channel timeout ${TIMEOUTS[n.name as NodeName]} s`);
   console.log("Peering: B (highest address) dials A and C and logs in as bob; A and C sequence their channels with B.");
   await peered(w);
   console.log("  A═B and B═C funded both ways on chain (5 ETH each side) and reconciled.");

@@ -13,7 +13,7 @@ import { hashlockLock } from "../../../src/protocol/resolvers.js";
 import { hashlockTransfer } from "../../../src/routing/node.js";
 import type { PaymentNotice } from "../../../src/wire/session.js";
 import { preimage, until } from "../node/harness.js";
-import { ETH, MARGIN, TIMEOUTS, autoResolve, chainNow, fee, networkPayment, peered, startWorld, storedChannels, user, type World } from "./world.js";
+import { ETH, MARGIN, TIMEOUTS, autoResolve, chainNow, checkBooks, fee, networkPayment, peered, startWorld, user, type World } from "./world.js";
 
 describe("payments across nodes (three node processes, anvil)", function () {
   this.timeout(300_000);
@@ -132,33 +132,9 @@ describe("payments across nodes (three node processes, anvil)", function () {
     for (const s of w.sessions) await s.close();
     w.sessions.length = 0;
     for (const n of [A, B, C]) await n.proc.stop();
-    const books = { A: await storedChannels(A), B: await storedChannels(B), C: await storedChannels(C) };
-    const byChannel = new Map<string, Array<(typeof books.A)[number]>>();
-    for (const records of Object.values(books))
-      for (const r of records) byChannel.set(r.setup.channel, [...(byChannel.get(r.setup.channel) ?? []), r]);
-    let nodeChannels = 0;
-    for (const [address, records] of byChannel) {
-      for (const r of records) expect(r.transfers, `${address} has no active lock`).to.have.length(0);
-      if (records.length === 2) {
-        nodeChannels++;
-        expect(records[0]?.latest?.state).to.deep.equal(records[1]?.latest?.state);
-      }
-      const state = records[0]?.latest?.state.assets.find((a) => a.asset === ZeroAddress);
-      expect(await w.provider.getBalance(address), address).to.equal((state?.balanceAlice ?? 0n) + (state?.balanceBob ?? 0n));
-    }
+    const { earned: gained, nodeChannels } = await checkBooks(w);
     expect(nodeChannels).to.equal(2);
-    // What each node holds across its channels minus what it deposited: its fees.
-    const earned = (name: "A" | "B" | "C"): bigint => {
-      const me = w.nodes[name].wallet.address;
-      let total = 0n;
-      for (const r of books[name]) {
-        const a = r.latest?.state.assets.find((x) => x.asset === ZeroAddress);
-        if (a === undefined) continue;
-        total += r.me === "alice" ? a.balanceAlice - a.processedAlice : a.balanceBob - a.processedBob;
-        expect([r.setup.alice, r.setup.bob]).to.include(me);
-      }
-      return total;
-    };
+    const earned = (name: "A" | "B" | "C"): bigint => gained[name];
     expect(earned("A")).to.equal(fee(ETH + fee(ETH)) + fee(2n * ETH + fee(2n * ETH) + fee(2n * ETH + fee(2n * ETH))));
     expect(earned("B")).to.equal(fee(ETH) + fee(2n * ETH + fee(2n * ETH)));
     expect(earned("C")).to.equal(fee(2n * ETH));

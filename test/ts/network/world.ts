@@ -1,12 +1,15 @@
 /**
- * Real processes for the network tests: a local chain with the contracts deployed, three node processes on
- * 127.0.0.1 (port 0) that peer with each other (`peers` config; the higher address dials the lower), and users
- * on the outer nodes (ClientSession over real sockets). Node keys are chosen so that B has the highest address:
- * B dials A and C (bob in both of its node channels), A and C sequence theirs.
+ * Real processes for the network tests: a local chain with the contracts deployed, node processes on 127.0.0.1
+ * (port 0) that peer with each other (`peers` config; the higher address dials the lower), and users on them
+ * (ClientSession over real sockets). `startNetwork` takes the nodes in address order, their timeouts, fees and
+ * channels; `startWorld` is the three-node line where B has the highest address: B dials A and C (bob in both of
+ * its node channels), A and C sequence theirs.
  *
  *   U1 ─ A ═ B ═ C ─ U3        (and U4 on B)
  */
 import path from "node:path";
+
+import { expect } from "chai";
 
 import { AbiCoder, Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, ZeroAddress, id, keccak256, type Signer } from "ethers";
 import WebSocket from "ws";
@@ -34,35 +37,53 @@ const abi = AbiCoder.defaultAbiCoder();
 export type NodeName = "A" | "B" | "C";
 
 export interface NetNode {
-  name: NodeName;
+  name: string;
   wallet: Wallet;
   config: string;
   store: string;
   proc: NodeProcess;
 }
 
-export interface World {
+export interface World<N extends string = NodeName> {
   chain: LocalNode;
   provider: JsonRpcProvider;
   funder: Signer;
   addresses: Record<string, string>;
-  nodes: Record<NodeName, NetNode>;
+  nodes: Record<N, NetNode>;
+  /** The node channels, each as [alice, bob] (bob dials alice). */
+  links: Array<[N, N]>;
   sessions: ClientSession[];
-  /** Restarts `name` on its config (same port for A and C: B's config names their URLs). */
-  restart(name: NodeName): Promise<void>;
+  /** Restarts `name` on its config (same port for a node others dial: their configs name its URL). */
+  restart(name: N): Promise<void>;
   /** Prints each node's warnings and peering lines (after a failure). */
   dump(): void;
   stop(): Promise<void>;
 }
 
-/** Three node keys with B the highest address (so B dials both A and C). */
-function nodeKeys(tag: string): Record<NodeName, Wallet> {
-  const wallets = [0, 1, 2].map((i) => new Wallet(keccak256(id(`switchyard network test ${tag} ${i}`))));
+/** One key per name, the names given from the lowest address to the highest. */
+function nodeKeys<N extends string>(tag: string, order: readonly N[]): Record<N, Wallet> {
+  const wallets = order.map((_, i) => new Wallet(keccak256(id(`switchyard network test ${tag} ${i}`))));
   wallets.sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1));
-  return { A: wallets[0] as Wallet, C: wallets[1] as Wallet, B: wallets[2] as Wallet };
+  return Object.fromEntries(order.map((name, i) => [name, wallets[i] as Wallet])) as Record<N, Wallet>;
 }
 
-export async function startWorld(tag: string): Promise<World> {
+/** What `startNetwork` starts: the nodes from the lowest address to the highest, and their settings and channels. */
+export interface NetworkSpec<N extends string> {
+  order: readonly N[];
+  /** Each node's `channelTimeout` (the timeout of the channels it is alice of: its users' and lower-address peers'). */
+  timeouts: Record<N, bigint>;
+  /** Each node's fee schedule (default FEE). */
+  fees?: Partial<Record<N, { flat: bigint; ppm: bigint }>>;
+  /** The node channels (either order). */
+  links: Array<[N, N]>;
+}
+
+/** Three node processes U1 ─ A ═ B ═ C ─ U3, B the highest address (it dials A and C). */
+export function startWorld(tag: string): Promise<World> {
+  return startNetwork(tag, { order: ["A", "C", "B"], timeouts: TIMEOUTS, links: [["A", "B"], ["C", "B"]] });
+}
+
+export async function startNetwork<N extends string>(tag: string, spec: NetworkSpec<N>): Promise<World<N>> {
   const chain = await startChain();
   const provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
   const funder = new NonceManager(await provider.getSigner(0));
@@ -80,9 +101,9 @@ export async function startWorld(tag: string): Promise<World> {
     HashlockResolver: await hashlock.getAddress(),
     SignedTransferResolver: await signed.getAddress(),
   };
-  const keys = nodeKeys(tag);
-  for (const w of Object.values(keys)) await (await funder.sendTransaction({ to: w.address, value: 50n * ETH })).wait();
-  const base = (name: NodeName, peers: unknown[]): Record<string, unknown> => ({
+  const keys = nodeKeys(tag, spec.order);
+  for (const k of Object.values<Wallet>(keys)) await (await funder.sendTransaction({ to: k.address, value: 50n * ETH })).wait();
+  const base = (name: N, peers: unknown[]): Record<string, unknown> => ({
     name: `Switchyard node ${name}`,
     deployment: {
       addresses,
@@ -92,27 +113,30 @@ export async function startWorld(tag: string): Promise<World> {
         assets: [{ asset: ZeroAddress, channelCapacity: limit.channelCapacity.toString(), transferCap: limit.transferCap.toString() }],
       },
     },
-    channelTimeout: TIMEOUTS[name].toString(),
+    channelTimeout: spec.timeouts[name].toString(),
     collateral: [{ asset: ZeroAddress, min: (2n * ETH).toString(), target: (5n * ETH).toString(), max: (10n * ETH).toString() }],
-    fees: { default: { flat: FEE.flat.toString(), ppm: FEE.ppm.toString() }, assets: [] },
+    fees: { default: { flat: (spec.fees?.[name] ?? FEE).flat.toString(), ppm: (spec.fees?.[name] ?? FEE).ppm.toString() }, assets: [] },
     wire: { ratePerSecond: 1000, burst: 1000, maxInFlight: 64 },
     watcher: { pollSeconds: 1 },
     transactions: { receiptPollMs: 200 },
     peers,
   });
   const env = (w: Wallet): NodeJS.ProcessEnv => ({ ...nodeEnv(), SWITCHYARD_TEST_NODE_KEY: w.privateKey });
-  const make = async (name: NodeName, peers: unknown[], port = 0): Promise<NetNode> => {
+  const make = async (name: N, peers: unknown[], port = 0): Promise<NetNode> => {
     const config = await writeConfig(chain.url, { ...base(name, peers), listen: { host: "127.0.0.1", port } });
     const proc = await startNodeProcess(config, env(keys[name]));
     return { name, wallet: keys[name], config, store: path.join(path.dirname(config), "node.sqlite"), proc };
   };
-  const A = await make("A", [{ address: keys.B.address }]);
-  const C = await make("C", [{ address: keys.B.address }]);
-  const B = await make("B", [
-    { address: keys.A.address, url: A.proc.ws },
-    { address: keys.C.address, url: C.proc.ws },
-  ]);
-  const nodes = { A, B, C };
+  const rank = (n: N): number => spec.order.indexOf(n);
+  const links = spec.links.map(([x, y]) => (rank(x) < rank(y) ? [x, y] : [y, x]) as [N, N]);
+  const nodes = {} as Record<N, NetNode>;
+  for (const name of spec.order) {
+    // A lower address is alice and listens: it started before, and its URL is known.
+    const peers = links.flatMap(([alice, bob]) =>
+      alice === name ? [{ address: keys[bob].address }] : bob === name ? [{ address: keys[alice].address, url: nodes[alice].proc.ws }] : [],
+    );
+    nodes[name] = await make(name, peers);
+  }
   const sessions: ClientSession[] = [];
   return {
     chain,
@@ -120,13 +144,14 @@ export async function startWorld(tag: string): Promise<World> {
     funder,
     addresses,
     nodes,
+    links,
     sessions,
     restart: async (name) => {
       const n = nodes[name];
       n.proc = await startNodeProcess(n.config, env(n.wallet));
     },
     dump: () => {
-      for (const n of Object.values(nodes)) {
+      for (const n of Object.values<NetNode>(nodes)) {
         const lines = n.proc.logs().filter((l) => Number(l.level) >= 40 || /peer|routing|collateral/.test(String(l.msg)));
         console.log(`── node ${n.name} (${n.wallet.address}) ──`);
         for (const l of lines.slice(-40)) console.log(JSON.stringify(l).slice(0, 600));
@@ -134,28 +159,37 @@ export async function startWorld(tag: string): Promise<World> {
     },
     stop: async () => {
       for (const s of sessions) await s.close().catch(() => undefined);
-      for (const n of Object.values(nodes)) await n.proc.stop();
+      for (const n of Object.values<NetNode>(nodes)) await n.proc.stop();
       provider.destroy();
       await chain.stop();
     },
   };
 }
 
-/** Waits until B has both node channels funded both ways (its own deposits as bob reconciled, A and C's as alice). */
-export async function peered(w: World): Promise<void> {
-  const { A, B, C } = w.nodes;
-  for (const alice of [A, C]) {
-    const channel = computeChannelAddress(w.addresses.ChannelFactory as string, w.addresses.ChannelMastercopy as string, alice.wallet.address, B.wallet.address, CHANNEL_SALT);
+/** The address of the node channel between `alice` and `bob`. */
+export function nodeChannel<N extends string>(w: World<N>, alice: N, bob: N): string {
+  const { ChannelFactory, ChannelMastercopy } = w.addresses as Record<string, string>;
+  return computeChannelAddress(ChannelFactory as string, ChannelMastercopy as string, w.nodes[alice].wallet.address, w.nodes[bob].wallet.address, CHANNEL_SALT);
+}
+
+/** Waits until every node channel is funded both ways (alice's deposits, and bob's own reconciled by each bob). */
+export async function peered<N extends string>(w: World<N>): Promise<void> {
+  for (const [alice, bob] of w.links) {
+    const channel = nodeChannel(w, alice, bob);
     await until(async () => {
       const d = await new ChannelReader(w.provider, channel).deposits()(ZeroAddress).catch(() => undefined);
       return d !== undefined && d.alice >= 5n * ETH && d.bob >= 5n * ETH;
-    }, `channel ${alice.name}–B funded on chain both ways`, 60_000, 250);
+    }, `channel ${alice}–${bob} funded on chain both ways`, 60_000, 250);
   }
-  await until(() => B.proc.logs().filter((l) => l.msg === "peer channel funded (bob)").length >= 2, "B's deposits reconciled", 60_000, 250);
+  for (const name of Object.keys(w.nodes) as N[]) {
+    const dials = w.links.filter(([, bob]) => bob === name).length;
+    const node = w.nodes[name];
+    await until(() => node.proc.logs().filter((l) => l.msg === "peer channel funded (bob)").length >= dials, `${name}'s deposits reconciled`, 60_000, 250);
+  }
 }
 
 /** A user of `node`, logged in, its channel funded with `deposit` of its own (the node deposits first: it creates the channel). */
-export async function user(w: World, node: NetNode, name: string, deposit: bigint): Promise<{ session: ClientSession; wallet: Wallet; store: MemoryStore }> {
+export async function user<N extends string>(w: World<N>, node: NetNode, name: string, deposit: bigint): Promise<{ session: ClientSession; wallet: Wallet; store: MemoryStore }> {
   const wallet = new Wallet(keccak256(id(`switchyard network user ${name}`)));
   await (await w.funder.sendTransaction({ to: wallet.address, value: 20n * ETH })).wait();
   const store = new MemoryStore();
@@ -172,13 +206,13 @@ export async function user(w: World, node: NetNode, name: string, deposit: bigin
 }
 
 /** The chain's time (seconds). */
-export async function chainNow(w: World): Promise<bigint> {
+export async function chainNow<N extends string>(w: World<N>): Promise<bigint> {
   const block = await w.provider.getBlock("latest");
   return BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000));
 }
 
 /** Moves the chain's clock on by `seconds` (and mines a block). The nodes read lock expiry against it. */
-export async function travel(w: World, seconds: bigint): Promise<void> {
+export async function travel<N extends string>(w: World<N>, seconds: bigint): Promise<void> {
   await w.provider.send("evm_increaseTime", [Number(seconds)]);
   await w.provider.send("evm_mine", []);
 }
@@ -207,6 +241,8 @@ export function networkPayment(
   hops: Hop[],
   now: bigint,
   payerTimeout: bigint,
+  /** The fee of the payer's node, then of each hop's recipient that forwards (default `fee` for each). */
+  fees: ReadonlyArray<(amountOut: bigint) => bigint> = [],
 ): { intent: { type: "create"; transfer: Transfer }; route: Route; lockHash: string; amounts: bigint[]; expiries: bigint[] } {
   const n = hops.length;
   const amounts: bigint[] = new Array<bigint>(n);
@@ -214,11 +250,12 @@ export function networkPayment(
   const last = hops[n - 1] as Hop;
   amounts[n - 1] = amount;
   expiries[n - 1] = now + last.timeout + MARGIN + 300n;
+  const feeAt = (i: number): ((amountOut: bigint) => bigint) => fees[i] ?? fee;
   for (let i = n - 2; i >= 0; i--) {
-    amounts[i] = (amounts[i + 1] as bigint) + fee(amounts[i + 1] as bigint);
+    amounts[i] = (amounts[i + 1] as bigint) + feeAt(i + 1)(amounts[i + 1] as bigint);
     expiries[i] = (expiries[i + 1] as bigint) + (hops[i] as Hop).timeout + MARGIN; // the forwarder's upstream: hop i's channel
   }
-  const lockAmount = (amounts[0] as bigint) + fee(amounts[0] as bigint);
+  const lockAmount = (amounts[0] as bigint) + feeAt(0)(amounts[0] as bigint);
   const lockExpiry = (expiries[0] as bigint) + payerTimeout + MARGIN;
   const setup = payer.channel.channelSetup;
   const lockHash = hashlockLock(preimage(tag)).toLowerCase();
@@ -267,4 +304,42 @@ export async function storedChannels(node: NetNode): Promise<ChannelRecord[]> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Every node's books, read from its store after every node stopped, checked: no active lock in any channel, both
+ * sides of each node channel hold the same latest state, and each channel's ETH on chain is its co-signed
+ * balances. Returns what each node holds across its channels minus what it deposited (its fees), and how many
+ * channels both sides hold (the node channels).
+ */
+export async function checkBooks<N extends string>(w: World<N>): Promise<{ earned: Record<N, bigint>; nodeChannels: number }> {
+  const names = Object.keys(w.nodes) as N[];
+  const books = {} as Record<N, ChannelRecord[]>;
+  for (const name of names) books[name] = await storedChannels(w.nodes[name]);
+  const byChannel = new Map<string, ChannelRecord[]>();
+  for (const records of Object.values<ChannelRecord[]>(books))
+    for (const r of records) byChannel.set(r.setup.channel, [...(byChannel.get(r.setup.channel) ?? []), r]);
+  let nodeChannels = 0;
+  for (const [address, records] of byChannel) {
+    for (const r of records) expect(r.transfers, `${address} has no active lock`).to.have.length(0);
+    if (records.length === 2) {
+      nodeChannels++;
+      expect(records[0]?.latest?.state).to.deep.equal(records[1]?.latest?.state);
+    }
+    const state = records[0]?.latest?.state.assets.find((a) => a.asset === ZeroAddress);
+    expect(await w.provider.getBalance(address), address).to.equal((state?.balanceAlice ?? 0n) + (state?.balanceBob ?? 0n));
+  }
+  const earned = {} as Record<N, bigint>;
+  for (const name of names) {
+    const me = w.nodes[name].wallet.address;
+    let total = 0n;
+    for (const r of books[name]) {
+      const a = r.latest?.state.assets.find((x) => x.asset === ZeroAddress);
+      if (a === undefined) continue;
+      total += r.me === "alice" ? a.balanceAlice - a.processedAlice : a.balanceBob - a.processedBob;
+      expect([r.setup.alice, r.setup.bob]).to.include(me);
+    }
+    earned[name] = total;
+  }
+  return { earned, nodeChannels };
 }
