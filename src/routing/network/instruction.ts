@@ -5,6 +5,7 @@
  * the node's `RouteInstruction` with its `path` of steps. Pure, browser-safe.
  */
 import type { NetworkRoute, RouteHop } from "./types.js";
+import { checkNetworkRoute } from "./validate.js";
 
 /** One onward step: the next lock's recipient, expiry and amount. */
 export interface RouteStepInstruction {
@@ -35,4 +36,18 @@ export function routeInstructionOf(route: NetworkRoute): {
     lock: { amount: hop0.amountIn, expiry: hop0.expiryIn, lockHash: route.lockHash },
     instruction: { ...first, ...(rest.length > 0 ? { path: rest } : {}) },
   };
+}
+
+/**
+ * What the payer does with a route its node answered (`route.find`) before it locks anything: checks it
+ * (checkNetworkRoute: shape, loops, expiries, and its total fee against the payer's `maxFee`: RouteFeeError above
+ * it) and, only then, gives the lock to make and the instruction to send with it. Nothing is signed here: a route
+ * that fails throws before the payer's lock exists.
+ */
+export function payerLockOf(
+  route: NetworkRoute,
+  payer: { now: bigint; maxFee: bigint; margin?: bigint },
+): ReturnType<typeof routeInstructionOf> {
+  checkNetworkRoute(route, { now: payer.now, maxFee: payer.maxFee, ...(payer.margin !== undefined ? { margin: payer.margin } : {}) });
+  return routeInstructionOf(route);
 }

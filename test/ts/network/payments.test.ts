@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import { ZeroAddress } from "ethers";
 
-import { routeInstructionOf } from "../../../src/routing/network/instruction.js";
+import { payerLockOf } from "../../../src/routing/network/instruction.js";
 import { hashlockLock } from "../../../src/protocol/resolvers.js";
 import { hashlockTransfer } from "../../../src/routing/node.js";
 import type { PaymentNotice } from "../../../src/wire/session.js";
@@ -113,7 +113,7 @@ describe("payments across nodes (three node processes, anvil)", function () {
           expiry: first.expiryIn,
         }),
       },
-      route: routeInstructionOf(found).instruction,
+      route: payerLockOf(found, { now: await chainNow(w), maxFee: ETH / 100n }).instruction, // the payer checks the fee first
     };
     expect(three.route.path?.map((p) => p.recipient)).to.deep.equal([C.wallet.address, u3.session.address]);
     known.set(three.lockHash, "three hops");

@@ -20,7 +20,7 @@ import { MalformedMessageError } from "../../../../src/protocol/errors.js";
 import { decodeJson, encodeJson } from "../../../../src/protocol/record.js";
 import type { NetworkRoute, RouteHop } from "../../../../src/routing/network/types.js";
 import { checkNetworkRoute, type RouteCheckContext } from "../../../../src/routing/network/validate.js";
-import { routeInstructionOf } from "../../../../src/routing/network/instruction.js";
+import { payerLockOf, routeInstructionOf } from "../../../../src/routing/network/instruction.js";
 
 import { ETH, MARGIN, NOW, TOKEN, channelOf, graphOf, node, request, signed } from "./fixtures.js";
 
@@ -311,5 +311,19 @@ describe("routing/network routeInstructionOf", () => {
       expiry: (single.hops[0] as RouteHop).expiryOut,
       amount: 5n,
     });
+  });
+
+  it("test_payerLockOf_refusesARouteWhoseFeeIsAboveThePayersMaxBeforeAnyLock", async () => {
+    const g = await graphOf([
+      await signed("A", "B", { capacity: M, flat: 1n, timeout: 2n * DAY }),
+      await signed("B", "C", { capacity: M, flat: 2n, timeout: DAY }),
+      await signed("C", "B", { capacity: 0n, flat: 3n, timeout: DAY }),
+    ]);
+    const route = findRoute(g, request("A", "C", 10_000n), { now: NOW, margin: MARGIN });
+    expect(payerLockOf(route, { now: NOW, maxFee: route.totalFee, margin: MARGIN })).to.deep.equal(routeInstructionOf(route));
+    expect(() => payerLockOf(route, { now: NOW, maxFee: route.totalFee - 1n, margin: MARGIN })).to.throw(RouteFeeError, /above the most the payer accepted/);
+    // A route whose node understated a hop's fee (total fee that is not the hops') is refused too.
+    const forged = { ...route, totalFee: route.totalFee - 1n };
+    expect(() => payerLockOf(forged, { now: NOW, maxFee: route.totalFee, margin: MARGIN })).to.throw(RouteShapeError);
   });
 });
