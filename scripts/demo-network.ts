@@ -50,6 +50,16 @@ async function run(w: World): Promise<void> {
     );
   }
   console.log(`  total fee ${route.totalFee} wei; every expiry gap ≥ the upstream channel's timeout + ${MARGIN} s margin`);
+  // The settle-window rule (docs/PROTOCOL.md §17.5 R3) with the SDK's windows (= channel timeout): hop i needs
+  // 2·T_i ≥ (payee window) + m + Σ downstream (T_j + m). Printed per hop with the figures of this route.
+  const window = (route.hops[route.hops.length - 1]?.expiryOut ?? now) - now;
+  console.log(`  timeouts must grow towards the payer: hop i needs 2·T_i ≥ W + m + Σ downstream (T_j + m), W = ${window} s, m = ${MARGIN} s:`);
+  for (const [i, h] of route.hops.entries()) {
+    const downstream = route.hops.slice(i + 1).reduce((sum, d) => sum + d.timeout + MARGIN, 0n);
+    const needed = window + MARGIN + downstream;
+    console.log(`    hop ${i + 1}: 2·${h.timeout} = ${2n * h.timeout} ≥ ${needed}${2n * h.timeout >= needed ? "" : "  (BROKEN)"}`);
+  }
+  console.log("  (with one day on every channel no payment would leave the payer's node over a node channel: §17.5)");
   const first = route.hops[0] as (typeof route.hops)[number];
   if (route.totalFee > ETH / 100n) throw new Error(`the route's fee ${route.totalFee} is above what the payer accepts`);
 
