@@ -19,8 +19,8 @@ import { encodeHashlockResolution } from "../../../src/protocol/resolvers.js";
 import { MemoryChannelStore } from "../../../src/stores/store.js";
 import { acknowledgement, proposal, updateDetails } from "../../../src/wire/schemas.js";
 import { CHANNEL, TOKEN, hashlockTransfer, pair, preimageOf, prng } from "../sdk/helpers.js";
+import { mutate as mutateWith, recase, type Json, type MutationMix } from "../utils/mutate.js";
 
-type Json = unknown;
 
 const JUNK: Array<() => Json> = [
   () => null,
@@ -51,48 +51,9 @@ const JUNK: Array<() => Json> = [
   () => new Map(),
 ];
 
-/** Every path to a value inside `v`. */
-function paths(
-  v: Json,
-  prefix: Array<string | number> = [],
-  out: Array<Array<string | number>> = [],
-): Array<Array<string | number>> {
-  out.push(prefix);
-  if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...prefix, i], out));
-  else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) paths(x, [...prefix, k], out);
-  return out;
-}
-
-/** A copy of `v` with one random change at a random path: replaced, removed, re-cased or given an extra key. */
-function mutate(v: Json, rand: () => number): Json {
-  const copy = structuredClone(v) as Json;
-  const all = paths(copy);
-  const path = all[Math.floor(rand() * all.length)] ?? [];
-  const junk = (JUNK[Math.floor(rand() * JUNK.length)] as () => Json)();
-  if (path.length === 0) return junk;
-  let parent = copy as Record<string | number, Json>;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, Json>;
-  const last = path[path.length - 1] as string | number;
-  const r = rand();
-  const current = parent[last];
-  if (r < 0.5) parent[last] = junk;
-  else if (r < 0.65) {
-    if (Array.isArray(parent)) parent.splice(Number(last), 1);
-    else delete parent[last];
-  } else if (r < 0.8 && typeof current === "string") parent[last] = recase(current, rand);
-  else if (typeof current === "object" && current !== null && !Array.isArray(current)) {
-    (current as Record<string, Json>)[rand() < 0.5 ? "extra" : "state"] = junk;
-  } else parent[last] = junk;
-  return copy;
-}
-
-/** `s` with each hex letter after the 0x randomly upper- or lowercased. */
-function recase(s: string, rand: () => number): string {
-  if (!s.startsWith("0x")) return s;
-  let out = "0x";
-  for (const c of s.slice(2)) out += rand() < 0.5 ? c.toUpperCase() : c.toLowerCase();
-  return out;
-}
+/** fastValidate's mix: more re-casings (the fast path normalises hex), extra keys on the value itself. */
+const MIX: MutationMix = { replace: 0.5, remove: 0.65, recase: 0.8, extraKey: "current" };
+const mutate = (v: Json, rand: () => number): Json => mutateWith(v, rand, JUNK, MIX);
 
 /** Checks one value: the fast path is undefined, or zod accepts with the very same output. */
 function agree<T>(fast: (v: unknown) => T | undefined, schema: z.ZodType<T>, value: Json): "fast" | "zod" | "refused" {

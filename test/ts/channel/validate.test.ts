@@ -29,8 +29,7 @@ import {
   prng,
   type Pair,
 } from "../sdk/helpers.js";
-
-type Json = unknown;
+import { mutate as mutateWith, type Json } from "../utils/mutate.js";
 
 /** A signer that counts what it signs. */
 function countingSigner(inner: ChannelSigner): ChannelSigner & { count: number } {
@@ -315,32 +314,7 @@ describe("the Channel's boundary (src/channel/validate.ts)", function () {
       },
     ];
 
-    function paths(v: Json, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []) {
-      out.push(prefix);
-      if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...prefix, i], out));
-      else if (typeof v === "object" && v !== null)
-        for (const [k, x] of Object.entries(v)) paths(x, [...prefix, k], out);
-      return out;
-    }
-
-    /** A copy of `v` with one random change at a random path: replaced, removed, or given an extra key. */
-    function mutate(v: Json, rand: () => number): Json {
-      const copy = structuredClone(v) as Json;
-      const all = paths(copy);
-      const path = all[Math.floor(rand() * all.length)] ?? [];
-      const junk = (JUNK[Math.floor(rand() * JUNK.length)] as () => Json)();
-      if (path.length === 0) return junk;
-      let parent = copy as Record<string | number, Json>;
-      for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, Json>;
-      const last = path[path.length - 1] as string | number;
-      const r = rand();
-      if (r < 0.6) parent[last] = junk;
-      else if (r < 0.8) {
-        if (Array.isArray(parent)) parent.splice(Number(last), 1);
-        else delete parent[last];
-      } else if (!Array.isArray(parent)) parent["extra"] = junk;
-      return copy;
-    }
+    const mutate = (v: Json, rand: () => number): Json => mutateWith(v, rand, JUNK);
 
     it("test_receive_fuzzedProposalsAreAcceptedOrRefusedTyped", async () => {
       const rand = prng(0xc4a1);

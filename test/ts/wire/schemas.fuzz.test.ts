@@ -14,8 +14,8 @@ import { WireError, WireValidationError } from "../../../src/wire/codes.js";
 import { decodeMessage, DEFAULT_DECODE_LIMITS } from "../../../src/wire/envelope.js";
 import { acknowledgement, proposal as proposalSchema, validate } from "../../../src/wire/schemas.js";
 import { CHANNEL, config, fund, hashlockTransfer, pair, prng } from "../sdk/helpers.js";
+import { mutate as mutateWith, type Json } from "../utils/mutate.js";
 
-type Json = unknown;
 
 const JUNK: Array<() => Json> = [
   () => null,
@@ -52,36 +52,7 @@ function nest(depth: number): Json {
   return v;
 }
 
-/** Every path to a value inside `v`. */
-function paths(
-  v: Json,
-  prefix: Array<string | number> = [],
-  out: Array<Array<string | number>> = [],
-): Array<Array<string | number>> {
-  out.push(prefix);
-  if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...prefix, i], out));
-  else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) paths(x, [...prefix, k], out);
-  return out;
-}
-
-/** A copy of `v` with one random change at a random path: replaced, removed, or given an extra key. */
-function mutate(v: Json, rand: () => number): Json {
-  const copy = structuredClone(v) as Json;
-  const all = paths(copy);
-  const path = all[Math.floor(rand() * all.length)] ?? [];
-  const junk = (JUNK[Math.floor(rand() * JUNK.length)] as () => Json)();
-  if (path.length === 0) return junk;
-  let parent = copy as Record<string | number, Json>;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, Json>;
-  const last = path[path.length - 1] as string | number;
-  const r = rand();
-  if (r < 0.6) parent[last] = junk;
-  else if (r < 0.8) {
-    if (Array.isArray(parent)) parent.splice(Number(last), 1);
-    else delete parent[last];
-  } else if (typeof parent === "object" && !Array.isArray(parent)) parent["extra"] = junk;
-  return copy;
-}
+const mutate = (v: Json, rand: () => number): Json => mutateWith(v, rand, JUNK);
 
 /** A random edit of the text itself: a character replaced, inserted, or the text cut. */
 function mangle(text: string, rand: () => number): string {
