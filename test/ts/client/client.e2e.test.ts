@@ -6,7 +6,7 @@
  * client's store unchanged.
  */
 import { expect } from "chai";
-import { ZeroAddress, type Wallet } from "ethers";
+import { ZeroAddress } from "ethers";
 
 import { Commitments } from "../../../src/chain/commitments.js";
 import { ChannelReader } from "../../../src/chain/reader.js";
@@ -15,35 +15,19 @@ import {
   InsufficientBalanceError,
   PayeeUnavailableError,
   PaymentFailedError,
-  SwitchyardClient,
   type DisputeEvent,
 } from "../../../src/client/index.js";
 import { ChannelClosedError, TransferCapError } from "../../../src/protocol/errors.js";
 import { MemoryStore } from "../../../src/stores/store.js";
 import { until } from "../node/harness.js";
-import { ETH, collect, rejects, connectClient, startNetwork, type Network } from "./fixture.js";
+import { ETH, clientSuite, collect, rejects, connectClient, type Network } from "./fixture.js";
 
 describe("SwitchyardClient (real node process, anvil)", function () {
   this.timeout(180_000);
+  const suite = clientSuite();
+  const { clients, funded } = suite;
   let net: Network;
-  const clients: SwitchyardClient[] = [];
-
-  before(async () => {
-    net = await startNetwork();
-  });
-  after(async () => {
-    for (const c of clients) await c.disconnect().catch(() => undefined);
-    await net?.stop();
-  });
-
-  async function funded(name: string, deposit = 2n * ETH, value?: bigint): Promise<{ client: SwitchyardClient; wallet: Wallet; store: MemoryStore }> {
-    const wallet = await net.user(name, value);
-    const store = new MemoryStore();
-    const client = await connectClient(net, wallet, store);
-    clients.push(client);
-    if (deposit > 0n) await client.deposit({ asset: ZeroAddress, amount: deposit });
-    return { client, wallet, store };
-  }
+  before(() => (net = suite.net));
 
   it("test_connect_reportsTheNodeAndTheChannelAndEmptyBalances", async () => {
     const wallet = await net.user("connect");
@@ -146,7 +130,7 @@ describe("SwitchyardClient (real node process, anvil)", function () {
     expect(JSON.stringify(await payer.store.history(payer.client.channelAddress), (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).to.equal(snapshot);
 
     // Over the transfer cap (10 ETH): refused before anything is signed, though the channel holds enough.
-    const rich = await funded("rich", 0n, 20n * ETH);
+    const rich = await funded("rich", 0n, { value: 20n * ETH });
     await rich.client.deposit({ asset: ZeroAddress, amount: 9n * ETH });
     await rich.client.deposit({ asset: ZeroAddress, amount: 2n * ETH });
     const cap = await rejects(rich.client.payNode({ asset: ZeroAddress, amount: 10n * ETH + 1n }), TransferCapError);

@@ -11,24 +11,17 @@ import path from "node:path";
 import { expect } from "chai";
 import { ZeroAddress } from "ethers";
 
-import { SwitchyardClient } from "../../../src/client/index.js";
 import { ForkError } from "../../../src/protocol/errors.js";
 import { MemoryStore } from "../../../src/stores/store.js";
 
-import { ETH, rejects, connectClient, startNetwork, type Network } from "./fixture.js";
+import { ETH, clientSuite, rejects, connectClient, type Network } from "./fixture.js";
 
 describe("SwitchyardClient on two devices of one user (real node process, anvil)", function () {
   this.timeout(240_000);
+  const suite = clientSuite();
+  const { clients } = suite;
   let net: Network;
-  const clients: SwitchyardClient[] = [];
-
-  before(async () => {
-    net = await startNetwork();
-  });
-  after(async () => {
-    for (const c of clients) await c.disconnect().catch(() => undefined);
-    await net?.stop();
-  });
+  before(() => (net = suite.net));
 
   it("test_twoDevicesOfOneUser_theSecondSyncsOrGetsForkErrorNeverDiverges", async () => {
     const wallet = await net.user("two devices");

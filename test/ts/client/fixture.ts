@@ -142,3 +142,61 @@ export async function rejects<E extends Error>(promise: Promise<unknown>, type: 
 }
 
 export const statuses = (events: ConnectionEvent[]): string[] => events.map((e) => e.status);
+
+/** A client suite's network and the clients to disconnect after it (`clientSuite`). */
+export interface ClientSuite {
+  /** The suite's network (started before its first test). */
+  readonly net: Network;
+  /** The clients disconnected after the suite. */
+  readonly clients: SwitchyardClient[];
+  /** `connectClient` on the suite's network; the client is disconnected after the suite. */
+  connect(wallet: Wallet, store?: SwitchyardStore, options?: Partial<ClientOptions>): Promise<SwitchyardClient>;
+  /** A funded user (10 ETH, or `value`) and its client on `store`, with its own `deposit` made (none for 0). */
+  funded(
+    name: string,
+    deposit?: bigint,
+    opts?: { value?: bigint; store?: MemoryStore; options?: Partial<ClientOptions> },
+  ): Promise<{ client: SwitchyardClient; wallet: Wallet; store: MemoryStore }>;
+  /** Something else to close after the suite: after its clients, before its network (a relay). */
+  onStop(close: () => Promise<unknown>): void;
+}
+
+/**
+ * The set-up every client e2e suite shares: registers (in the calling `describe`) a `before` that starts the
+ * network with `overrides`, and an `after` that disconnects the suite's clients, closes what `onStop` named and
+ * stops the network.
+ */
+export function clientSuite(overrides: Record<string, unknown> = {}): ClientSuite {
+  let net: Network | undefined;
+  const clients: SwitchyardClient[] = [];
+  const closers: Array<() => Promise<unknown>> = [];
+  before(async () => {
+    net = await startNetwork(overrides);
+  });
+  after(async () => {
+    for (const c of clients) await c.disconnect().catch(() => undefined);
+    for (const close of closers) await close().catch(() => undefined);
+    await net?.stop();
+  });
+  const suite: ClientSuite = {
+    get net(): Network {
+      if (net === undefined) throw new Error("the suite's network starts in its before hook");
+      return net;
+    },
+    clients,
+    connect: async (wallet, store = new MemoryStore(), options = {}) => {
+      const client = await connectClient(suite.net, wallet, store, options);
+      clients.push(client);
+      return client;
+    },
+    funded: async (name, deposit = 2n * ETH, opts = {}) => {
+      const wallet = await suite.net.user(name, opts.value);
+      const store = opts.store ?? new MemoryStore();
+      const client = await suite.connect(wallet, store, opts.options ?? {});
+      if (deposit > 0n) await client.deposit({ asset: ZeroAddress, amount: deposit });
+      return { client, wallet, store };
+    },
+    onStop: (close) => void closers.push(close),
+  };
+  return suite;
+}

@@ -14,23 +14,19 @@ import { MemoryStore } from "../../../src/stores/store.js";
 import { until } from "../node/harness.js";
 import { doubleSigned, loggingSigner, type SignatureEntry } from "../node/inProcess.js";
 
-import { ETH, collect, rejects, statuses, connectClient, startNetwork, type Network } from "./fixture.js";
+import { ETH, clientSuite, collect, rejects, statuses, type Network } from "./fixture.js";
 import { startRelay, type Relay } from "./proxy.js";
 
 describe("SwitchyardClient over a failing link (relay, real node process, anvil)", function () {
   this.timeout(240_000);
-  let net: Network;
-  const clients: SwitchyardClient[] = [];
+  const suite = clientSuite();
+  const { clients } = suite;
   const relays: Relay[] = [];
-
-  before(async () => {
-    net = await startNetwork();
-  });
-  after(async () => {
-    for (const c of clients) await c.disconnect().catch(() => undefined);
+  suite.onStop(async () => {
     for (const r of relays) await r.close().catch(() => undefined);
-    await net?.stop();
   });
+  let net: Network;
+  before(() => (net = suite.net));
 
   it("test_socketCutAfterSigning_theSameSignedUpdateReDeliveredNeverReSigned", async () => {
     const wallet = await net.user("cut");

@@ -5,39 +5,26 @@
  */
 
 import { expect } from "chai";
-import { ZeroAddress, type Wallet } from "ethers";
+import { ZeroAddress } from "ethers";
 
 import {
   NodeUnavailableError,
   PayeeUnavailableError,
   PaymentTimeoutError,
-  SwitchyardClient,
 } from "../../../src/client/index.js";
 import { MemoryStore } from "../../../src/stores/store.js";
 import { until } from "../node/harness.js";
 
-import { ETH, collect, rejects, statuses, connectClient, startNetwork, type Network } from "./fixture.js";
+import { ETH, clientSuite, collect, rejects, statuses, connectClient, type Network } from "./fixture.js";
 
 describe("SwitchyardClient when its node restarts (real node process, anvil)", function () {
   this.timeout(240_000);
+  const suite = clientSuite();
+  const { clients } = suite;
   let net: Network;
-  const clients: SwitchyardClient[] = [];
-
-  before(async () => {
-    net = await startNetwork();
-  });
-  after(async () => {
-    for (const c of clients) await c.disconnect().catch(() => undefined);
-    await net?.stop();
-  });
-
-  async function user(name: string, deposit = 2n * ETH, store = new MemoryStore()): Promise<{ client: SwitchyardClient; wallet: Wallet; store: MemoryStore }> {
-    const wallet = await net.user(name);
-    const client = await connectClient(net, wallet, store, { requestTimeoutMs: 5_000 });
-    clients.push(client);
-    if (deposit > 0n) await client.deposit({ asset: ZeroAddress, amount: deposit });
-    return { client, wallet, store };
-  }
+  before(() => (net = suite.net));
+  const user = (name: string, deposit = 2n * ETH, store = new MemoryStore()): ReturnType<typeof suite.funded> =>
+    suite.funded(name, deposit, { store, options: { requestTimeoutMs: 5_000 } });
 
   it("test_reconnect_nodeKilledAndRestarted_backsOffSyncsAndPaysAgain", async () => {
     const payer = await user("restart payer");
