@@ -313,7 +313,8 @@ export class Node {
    */
   private async retryOrRefund(p: RoutedPayment, reason: string): Promise<boolean> {
     const down = p.downstream;
-    if (this.config.reroute !== undefined && down !== undefined && this.config.isNode?.(p.upstream.peer) !== true) {
+    const isNode = this.config.isNode ?? ((): boolean => false); // only the payer's node of a route across nodes retries
+    if (this.config.reroute !== undefined && down !== undefined && !isNode(p.upstream.peer) && isNode(down.peer)) {
       const payer = this.peer(p.upstream.peer);
       const ctx = { node: this.routeContext(), payer, channelWith: (r: string) => this.peers.get(r)?.channel };
       const { retry, next } = nextAttempt(p, { peer: down.peer, channel: this.channel(down.peer).address, reason }, ctx, this.config.reroute);

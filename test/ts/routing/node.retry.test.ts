@@ -47,13 +47,13 @@ const over = (next: Wallet): RouteInstruction => ({
 
 type LinkOf = (c: Channel) => Parameters<Node["addPeer"]>[2];
 
-async function world(links: { x: LinkOf; y?: LinkOf }) {
+async function world(links: { x: LinkOf; y?: LinkOf }, nodes: readonly string[] = [X.address, Y.address], route = over(X)) {
   const calls: Array<{ attempts: number; failure: RouteFailure }> = [];
   const reroute = (p: RoutedPayment, failure: RouteFailure): RerouteDecision => {
     calls.push({ attempts: p.attempts?.length ?? 0, failure });
     return failure.peer === X.address ? { route: over(Y) } : { exhausted: "no route left" };
   };
-  const node = new Node({ address: N.address, hashlock: HASHLOCK, clock: () => NOW, peerTimeoutMs: 200, fee: () => FEE, isNode: (a) => a === X.address || a === Y.address, reroute });
+  const node = new Node({ address: N.address, hashlock: HASHLOCK, clock: () => NOW, peerTimeoutMs: 200, fee: () => FEE, isNode: (a) => nodes.includes(a), reroute });
   const payer = await Channel.create(cfg(UP, "bob", P));
   const x = await Channel.create(cfg(DX, "bob", X));
   const y = await Channel.create(cfg(DY, "bob", Y));
@@ -67,7 +67,7 @@ async function world(links: { x: LinkOf; y?: LinkOf }) {
   const lockHash = hashlockLock(id("retry lock"));
   const lock = hashlockTransfer({ channel: UP.channel, hashlock: HASHLOCK, asset: ZeroAddress, amount: ETH, initiator: P.address, responder: N.address, timeout: TIMEOUT, lockHash, expiry: NOW + 3n * 86_400n });
   const pay = async (): Promise<void> => {
-    const { ack, effects } = await node.receiveFrom(P.address, await payer.propose({ type: "create", transfer: lock }), over(X));
+    const { ack, effects } = await node.receiveFrom(P.address, await payer.propose({ type: "create", transfer: lock }), route);
     await payer.complete(ack); // the payer holds the co-signed lock before the node's next update to it (a refund)
     await effects;
   };
@@ -135,5 +135,20 @@ describe("Node: the payer's node retries another route (src/routing/retry.ts)", 
     expect(p?.exhausted).to.equal("no route left");
     expect(t.payer.transfers.size).to.equal(0);
     expect(t.payer.state.assets[0]?.balanceBob).to.equal(5n * ETH);
+  });
+
+  it("test_reroute_notForAPaymentWithinOneNode_thePayeesCancelRefundsThePayer", async () => {
+    // X is a user of N here (no node): a payee's cancel is the end of the payment, not a refusal to route around.
+    const direct = { recipient: X.address, expiry: NOW + 88_000n, amount: ETH };
+    const t = await world({ x: (x) => ({ receive: (p) => x.receive(p) }) }, [Y.address], direct);
+    await t.pay();
+    const held = t.x.transfers.list()[0];
+    if (held === undefined) throw new Error("no lock at X");
+    await t.x.complete(await t.node.receive(X.address, await t.x.propose({ type: "resolve", transferId: held.id, toResponder: 0n, resolverData: "0x" })));
+    const p = t.node.payment(t.lockHash);
+    expect(t.calls).to.deep.equal([]);
+    expect(p?.status).to.equal("refunded");
+    expect(p?.attempts).to.equal(undefined);
+    expect(t.payer.transfers.size).to.equal(0);
   });
 });
