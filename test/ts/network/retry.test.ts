@@ -66,7 +66,7 @@ describe("retry across nodes (four node processes, anvil)", function () {
     await until(async () => {
       const have = await edges();
       return want.every((e) => have.includes(e));
-    }, "both routes announced to A", 30_000, 250);
+    }, "both routes announced to A", 60_000, 250);
   });
 
   afterEach(function () {
