@@ -132,4 +132,19 @@ export class RouteExhaustedError extends NetworkRouteError {
     const tried = attempts.map((a, i) => `#${i + 1} via ${a.path.join(" → ")}: ${a.refusedBy} ${a.reason}`).join("; ");
     super("ROUTE_EXHAUSTED", `no route left after ${attempts.length} attempt(s) (${why}): ${tried}`);
   }
+
+  /**
+   * The typed error a payer's final `payment.status` notice stands for (`code` ROUTE_EXHAUSTED, its attempts and
+   * reason), or undefined for any other notice: how a payer turns the node's answer into the error to throw.
+   */
+  static fromNotice(notice: {
+    code?: string;
+    reason?: string;
+    attempts?: readonly FailedAttempt[];
+  }): RouteExhaustedError | undefined {
+    if (notice.code !== "ROUTE_EXHAUSTED") return undefined;
+    const error = new RouteExhaustedError("refunded by the payer's node", notice.attempts ?? []);
+    if (notice.reason !== undefined) error.message = notice.reason;
+    return error;
+  }
 }

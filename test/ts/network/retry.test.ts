@@ -11,6 +11,7 @@
  * At the end every node's books and the chain agree, nobody was paid twice, B gained nothing.
  */
 import { expect } from "chai";
+import { RouteExhaustedError } from "../../../src/routing/network/errors.js";
 import type { ClientSession, PaymentNotice } from "../../../src/wire/session.js";
 import { until } from "../node/harness.js";
 import { ETH, autoResolve, chainNow, checkBooks, fee, networkPayment, nodeChannel, peered, startNetwork, user, type World } from "./world.js";
@@ -111,6 +112,12 @@ describe("retry across nodes (four node processes, anvil)", function () {
     expect(end.attempts?.map((a) => a.refusedBy)).to.deep.equal([B.wallet.address, C.wallet.address]);
     expect(end.attempts?.map((a) => a.path[0])).to.deep.equal([B.wallet.address, C.wallet.address]);
     expect(end.reason).to.match(/no route/);
+    const typed = RouteExhaustedError.fromNotice(end); // what the payer throws
+    expect(typed).to.be.instanceOf(RouteExhaustedError);
+    expect(typed?.attempts.map((a) => a.refusedBy)).to.deep.equal([B.wallet.address, C.wallet.address]);
+    const completed = notices.find((n) => n.status === "completed" && n.attempts !== undefined); // the first test's
+    expect(completed).to.not.equal(undefined);
+    expect(RouteExhaustedError.fromNotice(completed as PaymentNotice)).to.equal(undefined);
     expect(balance(u1)).to.equal(before);
     expect(u1.channel.transfers.size).to.equal(0);
     // D refused both before signing anything towards the payee: the payee's channel did not move.

@@ -25,6 +25,7 @@ import {
   AnnouncementChannelError,
   AnnouncementSignatureError,
   ForgedCapacityError,
+  RouteExhaustedError,
   RouteLoopError,
 } from "../../../../src/routing/network/errors.js";
 import { parseAnnouncement, parseSnapshot } from "../../../../src/routing/network/schemas.js";
@@ -175,5 +176,15 @@ describe("routing/network announcements", () => {
     const wire = toWireError(new RouteLoopError(node("A").address, "twice"));
     expect(wire.rpcCode).to.equal(4131);
     expect(wire.data.name).to.equal("ROUTE_LOOP");
+    const attempts = [{ path: [node("B").address, node("C").address], refusedBy: node("B").address, reason: "cancelled the lock" }];
+    const exhausted = toWireError(new RouteExhaustedError("no route: none left", attempts));
+    expect(exhausted.rpcCode).to.equal(4135);
+    expect(exhausted.data.name).to.equal("ROUTE_EXHAUSTED");
+    // The payer's notice stands for the same typed error, with its attempts; any other notice for none.
+    const typed = RouteExhaustedError.fromNotice({ code: "ROUTE_EXHAUSTED", reason: exhausted.message, attempts });
+    expect(typed).to.be.instanceOf(RouteExhaustedError);
+    expect(typed?.attempts).to.deep.equal(attempts);
+    expect(typed?.message).to.equal(exhausted.message);
+    expect(RouteExhaustedError.fromNotice({ attempts })).to.equal(undefined);
   });
 });
