@@ -390,8 +390,8 @@ export class Node {
   }
 
   private async claimUpstream(p: RoutedPayment): Promise<void> {
-    const claim = { type: "resolve" as const, transferId: p.upstream.transferId, toResponder: p.upstream.transfer.amount };
-    await this.resolveUpstream(p, "completed", { ...claim, resolverData: p.resolverData as string });
+    const details = { transferId: p.upstream.transferId, toResponder: p.upstream.transfer.amount, resolverData: p.resolverData as string };
+    await this.resolveUpstream(p, "completed", { type: "resolve", ...details });
   }
 
   /**
