@@ -14,7 +14,7 @@
  */
 import { cpus, loadavg } from "node:os";
 
-import { cryptoReady, loadNativeSecp256k1, selectSecp256k1Backend } from "../src/crypto/index.js";
+import { cryptoReady, nativeSecp256k1, selectSecp256k1Backend } from "../src/crypto/index.js";
 import { setHashingBackend } from "../src/protocol/hashes.js";
 import { jsSecp256k1, secp256k1Backend, setSecp256k1Backend, type Secp256k1Backend } from "../src/protocol/secp256k1.js";
 import { ZERO, add, per, pin, row, sub, type Cost } from "./bench/common.js";
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const pinned = pin();
   const selected = selectSecp256k1Backend();
   const backends = await cryptoReady();
-  const loaded = loadNativeSecp256k1();
+  const loaded = nativeSecp256k1(); // the very backend object selected above (one backend per process, as in a node)
   const native: Secp256k1Backend | undefined = "backend" in loaded ? loaded.backend : undefined;
   const active = secp256k1Backend();
   console.log(`Switchyard SDK bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${pinned}`);

@@ -40,6 +40,7 @@ import {
   type Transition,
 } from "../protocol/stateMachine.js";
 import type { ClosePayout } from "../protocol/reopen.js";
+import { seal } from "../protocol/sealed.js";
 import { canonicalUpdate } from "../protocol/shapes.js";
 import { checkDepositClaim, checkReopenPayouts, normalizePayout, readClosePayoutsOf } from "./chainChecks.js";
 import { checkedAcknowledgement, checkedAsset, checkedCoSignedUpdate, checkedDetails, checkedProposal, checkedResolution } from "./validate.js";
@@ -255,7 +256,9 @@ export class Channel {
       }
       const signatures = await signPayloads(this.config.signer, this.setup.chainId, this.setup.channel, transition.payloads, digests);
       rememberContent(this.setup, update, content);
-      const entry: PendingSignature = { nonce: update.state.nonce, content, update, signatures };
+      // Sealed (deep-frozen, protocol/sealed.ts): the store keeps this very object instead of a copy, and the
+      // proposal handed to the caller shares it, so neither can change what the other holds.
+      const entry: PendingSignature = seal({ nonce: update.state.nonce, content, update, signatures });
       await this.persist({ kind: "signed", pending: entry }, also);
       this.pendingProposal = { pending: entry, digests, ...(transition.transfers ? { plan: transition.transfers } : {}) };
       return { update, signatures };
@@ -321,7 +324,9 @@ export class Channel {
       const mine = await signPayloads(this.config.signer, this.setup.chainId, this.setup.channel, transition.payloads, digests);
       const stored: Update = { proposer, details, state: transition.state };
       rememberContent(this.setup, stored, content);
-      await this.commit(stored, transition.transfers, this.cosigned(stored, transition.transfers, proposal.signatures, mine), also);
+      // Sealed like a proposal's entry: the store keeps it uncopied; the acknowledgement shares `mine`.
+      const cosigned = seal(this.cosigned(stored, transition.transfers, proposal.signatures, mine));
+      await this.commit(stored, transition.transfers, cosigned, also);
       return { nonce: stored.state.nonce, signatures: mine };
     });
   }
@@ -336,7 +341,7 @@ export class Channel {
       await verifyPayloads(this.partyAddress(this.counterparty), pending.digests, ack.signatures, this.config.chain);
       const { update } = pending.pending;
       const plan = pending.plan ?? this.planOf(update);
-      await this.commit(update, plan, this.cosigned(update, plan, ack.signatures, pending.pending.signatures), also);
+      await this.commit(update, plan, seal(this.cosigned(update, plan, ack.signatures, pending.pending.signatures)), also);
     });
   }
 

@@ -25,7 +25,8 @@
 import { ZeroAddress, ZeroHash } from "ethers";
 
 import { checksum } from "./address.js";
-import { address, bytes32, checkTransferShape, checkUpdateShape, checkWithdrawShape, hex, uint } from "./shapes.js";
+import { wasChecked } from "./sealed.js";
+import { address, bytes32, checkDistinctAssets, checkTransferShape, checkUpdateShape, checkWithdrawShape, hex, uint } from "./shapes.js";
 
 import {
   CapacityError,
@@ -182,7 +183,10 @@ export function nextState(
  * to the one the rules give. Returns the transition to sign and commit; throws a typed error otherwise.
  */
 export function applyUpdate(snapshot: ChannelSnapshot, update: Update, ctx: UpdateContext): Transition {
-  checkUpdateShape(update);
+  // An update the Channel's boundary has just checked and sealed (protocol/sealed.ts) has its shape already;
+  // only the one shape rule no schema states (each asset once) is left to check.
+  if (wasChecked(update, "update")) checkDistinctAssets(update.state.assets);
+  else checkUpdateShape(update);
   const expectedNonce = snapshot.state.nonce + 1n;
   if (update.state.nonce !== expectedNonce) throw new NonceError(expectedNonce, update.state.nonce);
   const transition = nextState(snapshot, update.proposer, update.details, ctx);
@@ -258,7 +262,7 @@ function create(
   d: CreateDetails,
   ctx: UpdateContext,
 ): Transition {
-  const t = checkTransferShape(d.transfer);
+  const t = wasChecked(d.transfer, "transfer") ? d.transfer : checkTransferShape(d.transfer); // see applyUpdate
   const { setup } = ctx;
   if (t.channel !== checksum(setup.channel)) throw new MalformedUpdateError(`transfer names channel ${t.channel}, not ${setup.channel}`);
   const initiator = partyOf(t.initiator, setup);
