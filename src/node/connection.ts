@@ -21,9 +21,6 @@ import {
 } from "../wire/envelope.js";
 import { METHODS, isMethodName } from "../wire/methods.js";
 import { validate } from "../wire/schemas.js";
-import type { Acknowledgement } from "../channel/channel.js";
-import { sealParsed } from "../channel/validate.js";
-import type { UpdateDetails } from "../protocol/types.js";
 import { ConnectionAuth, type AuthOptions } from "./auth.js";
 import type { NodeMetrics } from "./metrics.js";
 import { MisbehaviourScore, TokenBucket } from "./rateLimit.js";
@@ -160,7 +157,7 @@ export class ClientConnection implements Session {
       if (spec.auth && this.auth.address === undefined) {
         throw new WireError("UNAUTHORIZED", `${request.method} needs a login (auth.challenge, then auth.login)`);
       }
-      const params = sealParsedParams(request.method, validate(spec.params as never, request.params, `${request.method} params`));
+      const params = validate(spec.params as never, request.params, `${request.method} params`);
       const handler = this.deps.handlers[request.method];
       const requestIdFixed = id;
       const exchange = handler(params, this)
@@ -248,15 +245,4 @@ function textOf(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
   if (data instanceof ArrayBuffer) return Buffer.from(data).toString("utf8");
   return data.toString("utf8");
-}
-
-/**
- * Seals the channel messages of params the wire's schemas have just parsed (update details, an acknowledgement),
- * so the Channel takes them without walking them a second time (src/channel/validate.ts `sealParsed`).
- */
-function sealParsedParams(method: string, params: unknown): unknown {
-  const p = params as { details?: UpdateDetails; ack?: Acknowledgement };
-  if ((method === "channel.propose" || method === "payment.send") && p.details !== undefined) sealParsed("details", p.details);
-  if (method === "channel.acknowledge" && p.ack !== undefined) sealParsed("acknowledgement", p.ack);
-  return params;
 }
