@@ -17,7 +17,7 @@ import type { z } from "zod";
 
 import { MalformedMessageError, WithdrawError } from "../protocol/errors.js";
 import type { CoSignedUpdate } from "../protocol/record.js";
-import { seal, sealChecked, wasChecked } from "../protocol/sealed.js";
+import { seal, sealChecked } from "../protocol/sealed.js";
 import type { UpdateDetails } from "../protocol/types.js";
 import { WireValidationError } from "../wire/codes.js";
 import {
@@ -66,7 +66,7 @@ function sealDetails(details: UpdateDetails): UpdateDetails {
  * checked). `channel` is the channel's checksummed address.
  */
 export function checkedDetails(value: unknown, channel: string): UpdateDetails {
-  const details = wasChecked(value, "details") ? (value as UpdateDetails) : (fastDetails(value) ?? parse(updateDetails, value, "update details"));
+  const details = fastDetails(value) ?? parse(updateDetails, value, "update details");
   refuseSelfWithdraw(details, channel);
   return sealDetails(details);
 }
@@ -85,21 +85,7 @@ export function checkedProposal(value: unknown, channel: string): Proposal {
 
 /** A received acknowledgement, checked. */
 export function checkedAcknowledgement(value: unknown): Acknowledgement {
-  if (wasChecked(value, "acknowledgement")) return value as Acknowledgement;
   return fastAcknowledgement(value) ?? parse(acknowledgement, value, "acknowledgement");
-}
-
-/**
- * Seals a message the wire's own schemas (`updateDetails`, `acknowledgement` of src/wire/schemas.ts, the ones
- * this module parses with) have just parsed, and records it as checked, so the Channel takes it without a
- * second walk: a node parses every request's params once (src/node/connection.ts). Only for the output of
- * those schemas' parse; anything else must go through the checks above.
- */
-export function sealParsed(kind: "details", value: UpdateDetails): UpdateDetails;
-export function sealParsed(kind: "acknowledgement", value: Acknowledgement): Acknowledgement;
-export function sealParsed(kind: "details" | "acknowledgement", value: UpdateDetails | Acknowledgement): UpdateDetails | Acknowledgement {
-  if (kind === "details") sealDetails(value as UpdateDetails);
-  return sealChecked(value, kind);
 }
 
 /** A co-signed update taken from the counter-party (restore), checked. */

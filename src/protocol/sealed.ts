@@ -86,7 +86,7 @@ export function copyUnsealed<T>(value: T): T {
 }
 
 /** What the Channel's boundary checks accepted a sealed value as (src/channel/validate.ts). */
-export type CheckedKind = "update" | "transfer" | "details" | "acknowledgement";
+export type CheckedKind = "update" | "transfer";
 
 const checkedAs = new WeakMap<object, CheckedKind>();
 
