@@ -32,6 +32,7 @@ import {
 } from "../protocol/signing.js";
 import {
   FIRST_WITHDRAW_NONCE,
+  SHAPE_CHECKED,
   applyUpdate,
   genesisState,
   nextState,
@@ -40,7 +41,6 @@ import {
   type Transition,
 } from "../protocol/stateMachine.js";
 import type { ClosePayout } from "../protocol/reopen.js";
-import { seal } from "../protocol/sealed.js";
 import { canonicalUpdate } from "../protocol/shapes.js";
 import { checkDepositClaim, checkReopenPayouts, normalizePayout, readClosePayoutsOf } from "./chainChecks.js";
 import { checkedAcknowledgement, checkedAsset, checkedCoSignedUpdate, checkedDetails, checkedProposal, checkedResolution } from "./validate.js";
@@ -243,7 +243,8 @@ export class Channel {
       // A reopen is signed only with the payouts of the close as this party reads them on chain.
       if (details.type === "reopen" && !this.closed) throw new ReopenError("only a channel closed cooperatively can be reopened");
       if (details.type === "reopen") await this.checkReopen(details.payouts);
-      const transition = nextState(this.snapshot(), proposer, details, this.context());
+      // `details` is checkedDetails' fresh output, held by nothing else: its shape is not checked a second time.
+      const transition = nextState(this.snapshot(), proposer, details, this.context(), SHAPE_CHECKED);
       if (proposer !== this.config.me && details.type === "deposit") await this.checkDeposit(details.asset, details, true);
       const update: Update = { proposer, details: normalizeDetails(details, transition), state: transition.state };
       const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);
@@ -256,9 +257,7 @@ export class Channel {
       }
       const signatures = await signPayloads(this.config.signer, this.setup.chainId, this.setup.channel, transition.payloads, digests);
       rememberContent(this.setup, update, content);
-      // Sealed (deep-frozen, protocol/sealed.ts): the store keeps this very object instead of a copy, and the
-      // proposal handed to the caller shares it, so neither can change what the other holds.
-      const entry: PendingSignature = seal({ nonce: update.state.nonce, content, update, signatures });
+      const entry: PendingSignature = { nonce: update.state.nonce, content, update, signatures };
       await this.persist({ kind: "signed", pending: entry }, also);
       this.pendingProposal = { pending: entry, digests, ...(transition.transfers ? { plan: transition.transfers } : {}) };
       return { update, signatures };
@@ -301,7 +300,8 @@ export class Channel {
             : `the update signed for this party's intent must have ${this.config.me} as its proposer`,
         );
       }
-      const transition = applyUpdate(this.snapshot(), update, this.context());
+      // `update` is checkedProposal's fresh output, held by nothing else: its shape is not checked a second time.
+      const transition = applyUpdate(this.snapshot(), update, this.context(), SHAPE_CHECKED);
       const details = normalizeDetails(update.details, transition);
       // A deposit claim is read on chain, except when it is exactly this party's own intent (checked just below).
       if (details.type === "deposit" && intent === undefined) await this.checkDeposit(details.asset, details, false);
@@ -324,9 +324,7 @@ export class Channel {
       const mine = await signPayloads(this.config.signer, this.setup.chainId, this.setup.channel, transition.payloads, digests);
       const stored: Update = { proposer, details, state: transition.state };
       rememberContent(this.setup, stored, content);
-      // Sealed like a proposal's entry: the store keeps it uncopied; the acknowledgement shares `mine`.
-      const cosigned = seal(this.cosigned(stored, transition.transfers, proposal.signatures, mine));
-      await this.commit(stored, transition.transfers, cosigned, also);
+      await this.commit(stored, transition.transfers, this.cosigned(stored, transition.transfers, proposal.signatures, mine), also);
       return { nonce: stored.state.nonce, signatures: mine };
     });
   }
@@ -341,7 +339,7 @@ export class Channel {
       await verifyPayloads(this.partyAddress(this.counterparty), pending.digests, ack.signatures, this.config.chain);
       const { update } = pending.pending;
       const plan = pending.plan ?? this.planOf(update);
-      await this.commit(update, plan, seal(this.cosigned(update, plan, ack.signatures, pending.pending.signatures)), also);
+      await this.commit(update, plan, this.cosigned(update, plan, ack.signatures, pending.pending.signatures), also);
     });
   }
 

@@ -17,7 +17,6 @@ import type { z } from "zod";
 
 import { MalformedMessageError, WithdrawError } from "../protocol/errors.js";
 import type { CoSignedUpdate } from "../protocol/record.js";
-import { seal, sealChecked } from "../protocol/sealed.js";
 import type { UpdateDetails } from "../protocol/types.js";
 import { WireValidationError } from "../wire/codes.js";
 import {
@@ -55,32 +54,18 @@ function refuseSelfWithdraw(details: UpdateDetails, channel: string): void {
   }
 }
 
-/** Seals checked details, recording a transfer they carry as checked (the state machine trusts its shape). */
-function sealDetails(details: UpdateDetails): UpdateDetails {
-  if (details.type === "create") sealChecked(details.transfer, "transfer");
-  return seal(details);
-}
-
-/**
- * The details a party proposes, checked, sealed (protocol/sealed.ts: deep-frozen, and a transfer recorded as
- * checked). `channel` is the channel's checksummed address.
- */
+/** The details a party proposes, checked. `channel` is the channel's checksummed address. */
 export function checkedDetails(value: unknown, channel: string): UpdateDetails {
   const details = fastDetails(value) ?? parse(updateDetails, value, "update details");
   refuseSelfWithdraw(details, channel);
-  return sealDetails(details);
+  return details;
 }
 
-/**
- * A received proposal, checked and sealed: its update (and a transfer it creates) recorded as checked, so the
- * state machine runs its rules on it without a second shape check. `channel` is the channel's checksummed address.
- */
+/** A received proposal, checked. `channel` is the channel's checksummed address. */
 export function checkedProposal(value: unknown, channel: string): Proposal {
   const checked = fastProposal(value) ?? parse(proposal, value, "proposal");
   refuseSelfWithdraw(checked.update.details, channel);
-  sealDetails(checked.update.details);
-  sealChecked(checked.update, "update");
-  return seal(checked);
+  return checked;
 }
 
 /** A received acknowledgement, checked. */

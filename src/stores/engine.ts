@@ -12,13 +12,13 @@ import { checksum } from "../protocol/address.js";
 import { StoreError, StoreLockedError, StoreUnavailableError, SwitchyardError } from "../protocol/errors.js";
 import {
   cloneRecord,
+  copyData,
   positionsOf,
   rememberCopy,
   type ChannelRecord,
   type CoSignedUpdate,
   type PendingSignature,
 } from "../protocol/record.js";
-import { copyUnsealed } from "../protocol/sealed.js";
 import { foldEntry, type EntryDelta, type Slot } from "./fold.js";
 import { normalizeUnit } from "./unitInput.js";
 import type {
@@ -166,9 +166,8 @@ export abstract class UnitStore implements SwitchyardStore {
     let copy: WriteUnit;
     try {
       // A copy, so later changes to the caller's objects cannot reach the store (a plain deep copy: the JSON
-      // round trip it replaces gave the same data and was a quarter of a full update's CPU). Sealed parts (what a
-      // Channel built and deep-froze, protocol/sealed.ts) cannot change, so they are kept, not copied.
-      copy = normalizeUnit(copyUnsealed(unit));
+      // round trip it replaces gave the same data and was a quarter of a full update's CPU).
+      copy = normalizeUnit(copyData(unit));
       carryContent(unit, copy);
     } catch (error) {
       return Promise.reject(
