@@ -103,14 +103,17 @@ export function planRoute(
 const ROUTE_TAG = new TextEncoder().encode("switchyard.route");
 
 /**
- * The downstream lock's salt: keccak256(upstream transfer id ‖ "switchyard.route"), on the SDK's hashing (the
+ * The downstream lock's salt: keccak256(upstream transfer id ‖ "switchyard.route"), or ‖ "switchyard.route.<n>"
+ * for a payer's retry `attempt` n > 0 (each attempt's downstream transfer distinct), on the SDK's hashing (the
  * WebAssembly keccak once loaded; ethers' JavaScript keccak took about 25 µs of every routed payment).
  */
-export function routeSalt(upstreamTransferId: string): string {
+export function routeSalt(upstreamTransferId: string, attempt = 0): string {
   if (!/^0x[0-9a-fA-F]{64}$/.test(upstreamTransferId)) throw new RouteError(`not a transfer id: ${upstreamTransferId}`);
-  const data = new Uint8Array(32 + ROUTE_TAG.length);
+  if (!Number.isSafeInteger(attempt) || attempt < 0) throw new RouteError(`not an attempt number: ${attempt}`);
+  const tag = attempt === 0 ? ROUTE_TAG : new TextEncoder().encode(`switchyard.route.${attempt}`);
+  const data = new Uint8Array(32 + tag.length);
   writeHex(upstreamTransferId, 2, 32, data, 0);
-  data.set(ROUTE_TAG, 32);
+  data.set(tag, 32);
   return keccakBytes(data);
 }
 

@@ -21,6 +21,8 @@ describe("routeSalt (src/routing/plan.ts)", () => {
       const reference = keccak256(concat([id, toUtf8Bytes("switchyard.route")]));
       expect(routeSalt(id)).to.equal(reference);
       expect(routeSalt("0x" + id.slice(2).toUpperCase())).to.equal(reference);
+      const attempt = 1 + (i % 7);
+      expect(routeSalt(id, attempt)).to.equal(keccak256(concat([id, toUtf8Bytes(`switchyard.route.${attempt}`)])));
     }
   });
 
@@ -28,5 +30,7 @@ describe("routeSalt (src/routing/plan.ts)", () => {
     for (const bad of ["0x", "0x" + "11".repeat(31), "0x" + "11".repeat(33), "11".repeat(32), "0x" + "zz".repeat(32)]) {
       expect(() => routeSalt(bad)).to.throw(RouteError);
     }
+    expect(() => routeSalt("0x" + "11".repeat(32), -1)).to.throw(RouteError);
+    expect(() => routeSalt("0x" + "11".repeat(32), 1.5)).to.throw(RouteError);
   });
 });
