@@ -32,6 +32,7 @@ import {
 } from "../protocol/signing.js";
 import {
   FIRST_WITHDRAW_NONCE,
+  SHAPE_CHECKED,
   applyUpdate,
   genesisState,
   nextState,
@@ -242,7 +243,8 @@ export class Channel {
       // A reopen is signed only with the payouts of the close as this party reads them on chain.
       if (details.type === "reopen" && !this.closed) throw new ReopenError("only a channel closed cooperatively can be reopened");
       if (details.type === "reopen") await this.checkReopen(details.payouts);
-      const transition = nextState(this.snapshot(), proposer, details, this.context());
+      // `details` is checkedDetails' fresh output, held by nothing else: its shape is not checked a second time.
+      const transition = nextState(this.snapshot(), proposer, details, this.context(), SHAPE_CHECKED);
       if (proposer !== this.config.me && details.type === "deposit") await this.checkDeposit(details.asset, details, true);
       const update: Update = { proposer, details: normalizeDetails(details, transition), state: transition.state };
       const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);
@@ -298,7 +300,8 @@ export class Channel {
             : `the update signed for this party's intent must have ${this.config.me} as its proposer`,
         );
       }
-      const transition = applyUpdate(this.snapshot(), update, this.context());
+      // `update` is checkedProposal's fresh output, held by nothing else: its shape is not checked a second time.
+      const transition = applyUpdate(this.snapshot(), update, this.context(), SHAPE_CHECKED);
       const details = normalizeDetails(update.details, transition);
       // A deposit claim is read on chain, except when it is exactly this party's own intent (checked just below).
       if (details.type === "deposit" && intent === undefined) await this.checkDeposit(details.asset, details, false);

@@ -20,7 +20,7 @@ import {
 } from "../protocol/secp256k1.js";
 import { loadNativeSecp256k1, type NativeLoad } from "./native.js";
 
-export { loadNativeSecp256k1, nativeBackend, type NativeLoad, type RequireFunction, type Secp256k1Bindings } from "./native.js";
+export { addonBackend, loadNativeSecp256k1, nativeBackend, type NativeLoad, type Secp256k1Addon, type RequireFunction, type Secp256k1Bindings } from "./native.js";
 
 /** What `selectSecp256k1Backend` accepts. */
 export type Secp256k1Choice = Secp256k1BackendName | "auto";
@@ -31,10 +31,16 @@ export const SECP256K1_ENV = "SWITCHYARD_SECP256K1";
 let nativeLoad: NativeLoad | undefined;
 let warned = false;
 
-function native(): NativeLoad {
+/**
+ * The native backend of this process, loaded once (the one `selectSecp256k1Backend` installs): callers that want
+ * it by name (the bench) share its object, so the hot call sites see one backend, as in a node.
+ */
+export function nativeSecp256k1(): NativeLoad {
   nativeLoad ??= loadNativeSecp256k1();
   return nativeLoad;
 }
+
+const native = nativeSecp256k1;
 
 function parseChoice(value: string, source: string): Secp256k1Choice {
   if (value === "auto" || value === "native" || value === "js") return value;

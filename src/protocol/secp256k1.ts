@@ -119,10 +119,30 @@ function toHex(bytes: Uint8Array): string {
   return bytesToHex(bytes);
 }
 
+/**
+ * Addresses of public keys seen lately, by the first four bytes of x; an entry is used only when the whole key
+ * is equal, and the address is a function of the key alone (keccak256 of x ‖ y), so a hit gives the address
+ * hashing would. The parties of a channel recover the same few keys on every update: this saves a keccak256
+ * and a checksum per recovery. Bounded like the checksum cache.
+ */
+const knownKeys = new Map<number, { key: Uint8Array; address: string }>();
+const MAX_KNOWN_KEYS = 65_536;
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 65; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The checksummed address of a 65-byte uncompressed public key. */
 export function publicKeyAddress(publicKey: Uint8Array): string {
   if (publicKey.length !== 65 || publicKey[0] !== 4) throw new CryptoInputError("backend", "not an uncompressed public key");
-  return checksum("0x" + keccakBytes(publicKey.subarray(1)).slice(26));
+  const tag = ((publicKey[1] as number) << 24) | ((publicKey[2] as number) << 16) | ((publicKey[3] as number) << 8) | (publicKey[4] as number);
+  const known = knownKeys.get(tag);
+  if (known !== undefined && sameKey(known.key, publicKey)) return known.address;
+  const address = checksum("0x" + keccakBytes(publicKey.subarray(1)).slice(26));
+  if (knownKeys.size >= MAX_KNOWN_KEYS) knownKeys.clear();
+  knownKeys.set(tag, { key: publicKey.slice(), address }); // a copy: the caller keeps its array
+  return address;
 }
 
 /** The checksummed address of a private key. */

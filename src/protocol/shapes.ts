@@ -134,16 +134,25 @@ export function checkUpdateShape(update: Update): void {
   uint("state.nonce", state.nonce);
   uint("state.timeout", state.timeout);
   bytes32("state.transfersRoot", state.transfersRoot);
-  const seen = new Set<string>();
   state.assets.forEach((a, i) => {
-    const asset = address(`assets[${i}].asset`, a.asset);
-    if (seen.has(asset)) throw new MalformedUpdateError(`asset ${asset} appears twice`);
-    seen.add(asset);
+    address(`assets[${i}].asset`, a.asset);
     for (const field of ["balanceAlice", "balanceBob", "processedAlice", "processedBob", "defundNonce"] as const) {
       uint(`assets[${i}].${field}`, a[field]);
     }
   });
+  checkDistinctAssets(state.assets);
   if (typeof update.details !== "object" || update.details === null) throw new MalformedUpdateError("update.details is missing");
+}
+
+/** MalformedUpdateError when an asset appears twice in a state's list (the addresses are well formed). */
+export function checkDistinctAssets(assets: ReadonlyArray<{ asset: string }>): void {
+  if (assets.length < 2) return;
+  const seen = new Set<string>();
+  for (const a of assets) {
+    const asset = checksum(a.asset);
+    if (seen.has(asset)) throw new MalformedUpdateError(`asset ${asset} appears twice`);
+    seen.add(asset);
+  }
 }
 
 /**

@@ -23,7 +23,14 @@ import { CryptoInputError, SignatureError } from "./errors.js";
 import { finalDigest, stateDigest, withdrawCommitmentDigest } from "./digests.js";
 import { keccakBytes } from "./hashes.js";
 import { keccakHex, writeHex } from "./hex.js";
-import { privateKeyAddress, privateKeyBytes, recoverDigestSigner, signDigest } from "./secp256k1.js";
+import {
+  privateKeyAddress,
+  privateKeyBytes,
+  recoverDigestSigner,
+  secp256k1Backend,
+  signDigest,
+  type Secp256k1Backend,
+} from "./secp256k1.js";
 import { CHANNEL_STATE_TYPES, FINAL_STATE_TYPES, WITHDRAW_TYPES, channelDomain } from "./typedData.js";
 import type { UpdatePayloads } from "./types.js";
 
@@ -140,6 +147,17 @@ export function tryRecover(digest: string, signature: string): { signer: string 
 }
 
 /**
+ * ECDSA signatures verified lately: signature → "signer:digest". Recovery is a pure function of the digest and the
+ * signature, so a signature once recovered to a signer for a digest recovers to it again; a node checks a
+ * client's acknowledgement when it arrives and its Channel checks it again on `complete`, and the second check
+ * is this lookup. Only exact strings hit (the same signature, digest and checksummed signer); ERC-1271 results
+ * are never kept (a contract may change its mind). Bounded; cleared when full.
+ */
+const verified = new Map<string, string>();
+const MAX_VERIFIED = 4_096;
+let verifiedBy: Secp256k1Backend | undefined;
+
+/**
  * Throws SignatureError unless `signature` is `expected`'s signature of `digest`, as SignatureChecker decides:
  * ECDSA first, then (given `chain`) ERC-1271 on `expected`.
  */
@@ -150,8 +168,18 @@ export async function verifySignature(
   chain?: CallProvider,
 ): Promise<void> {
   const signer = checksum(expected);
+  const backend = secp256k1Backend();
+  if (verifiedBy !== backend) {
+    verified.clear(); // what one backend recovered is not taken as another's answer
+    verifiedBy = backend;
+  }
+  if (verified.get(signature) === `${signer}:${digest}`) return;
   const recovered = tryRecover(digest, signature);
-  if ("signer" in recovered && recovered.signer === signer) return;
+  if ("signer" in recovered && recovered.signer === signer) {
+    if (verified.size >= MAX_VERIFIED) verified.clear();
+    verified.set(signature, `${signer}:${digest}`);
+    return;
+  }
   if (chain !== undefined && (await isValidErc1271(chain, signer, digest, signature))) return;
   const reason = "signer" in recovered ? `it recovers to ${recovered.signer}` : recovered.error;
   throw new SignatureError(signer, chain === undefined ? reason : `${reason}, and ERC-1271 refused it`);

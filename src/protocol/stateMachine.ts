@@ -25,7 +25,7 @@
 import { ZeroAddress, ZeroHash } from "ethers";
 
 import { checksum } from "./address.js";
-import { address, bytes32, checkTransferShape, checkUpdateShape, checkWithdrawShape, hex, uint } from "./shapes.js";
+import { address, bytes32, checkDistinctAssets, checkTransferShape, checkUpdateShape, checkWithdrawShape, hex, uint } from "./shapes.js";
 
 import {
   CapacityError,
@@ -69,6 +69,16 @@ const MAX_UINT256 = (1n << 256n) - 1n;
 export const INITIAL_DEFUND_NONCE = 1n;
 /** The first withdraw nonce a channel uses; each withdraw takes the next. */
 export const FIRST_WITHDRAW_NONCE = 1n;
+
+/**
+ * Whether `nextState` / `applyUpdate` check the shape of what they are given (types, ranges, canonical form)
+ * before the rules: "check" (the default) for any caller. SHAPE_CHECKED is for the Channel alone, on the fresh
+ * object its boundary checks have just returned (src/channel/validate.ts: the wire's schemas or their fast path,
+ * which accept exactly canonical uint256 bigints, checksummed addresses and lowercase hex) and that nothing else
+ * holds yet: checking it again would be the same checks on the same, unchanged data. Every rule still runs.
+ */
+export type ShapeCheck = "check" | "already checked by the Channel's boundary";
+export const SHAPE_CHECKED: ShapeCheck = "already checked by the Channel's boundary";
 
 /** What the state machine reads of a channel. */
 export interface ChannelSnapshot {
@@ -120,6 +130,7 @@ export function nextState(
   proposer: Party,
   details: UpdateDetails,
   ctx: UpdateContext,
+  shape: ShapeCheck = "check",
 ): Transition {
   if (snapshot.closed && details.type !== "reopen") {
     throw new ChannelClosedError("the channel was closed cooperatively: only a reopen can follow");
@@ -134,7 +145,7 @@ export function nextState(
       transition = deposit(snapshot, assets, details);
       break;
     case "create":
-      transition = create(snapshot, assets, proposer, details, ctx);
+      transition = create(snapshot, assets, proposer, details, ctx, shape);
       break;
     case "resolve":
       transition = resolve(snapshot, assets, proposer, details, ctx);
@@ -181,11 +192,14 @@ export function nextState(
  * Checks an update received from the counter-party: well formed, nonce = latest + 1, and a proposed state equal
  * to the one the rules give. Returns the transition to sign and commit; throws a typed error otherwise.
  */
-export function applyUpdate(snapshot: ChannelSnapshot, update: Update, ctx: UpdateContext): Transition {
-  checkUpdateShape(update);
+export function applyUpdate(snapshot: ChannelSnapshot, update: Update, ctx: UpdateContext, shape: ShapeCheck = "check"): Transition {
+  // An update the Channel's boundary has just parsed has its shape already; only the one shape rule no schema
+  // states (each asset once) is left to check.
+  if (shape === SHAPE_CHECKED) checkDistinctAssets(update.state.assets);
+  else checkUpdateShape(update);
   const expectedNonce = snapshot.state.nonce + 1n;
   if (update.state.nonce !== expectedNonce) throw new NonceError(expectedNonce, update.state.nonce);
-  const transition = nextState(snapshot, update.proposer, update.details, ctx);
+  const transition = nextState(snapshot, update.proposer, update.details, ctx, shape);
   compareStates(transition.state, update.state);
   return transition;
 }
@@ -257,8 +271,9 @@ function create(
   proposer: Party,
   d: CreateDetails,
   ctx: UpdateContext,
+  shape: ShapeCheck,
 ): Transition {
-  const t = checkTransferShape(d.transfer);
+  const t = shape === SHAPE_CHECKED ? d.transfer : checkTransferShape(d.transfer); // see ShapeCheck
   const { setup } = ctx;
   if (t.channel !== checksum(setup.channel)) throw new MalformedUpdateError(`transfer names channel ${t.channel}, not ${setup.channel}`);
   const initiator = partyOf(t.initiator, setup);

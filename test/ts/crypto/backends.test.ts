@@ -8,13 +8,24 @@
 import { createHash } from "node:crypto";
 
 import { expect } from "chai";
-import { SigningKey, Wallet, computeAddress, getBytes, hexlify, recoverAddress } from "ethers";
+import { SigningKey, Wallet, computeAddress, dataSlice, getAddress, getBytes, hexlify, keccak256, recoverAddress } from "ethers";
 
-import { SECP256K1_ENV, cryptoBackends, loadNativeSecp256k1, selectSecp256k1Backend } from "../../../src/crypto/index.js";
+import { createRequire } from "node:module";
+
+import {
+  SECP256K1_ENV,
+  cryptoBackends,
+  loadNativeSecp256k1,
+  nativeBackend as packageApiBackend,
+  nativeSecp256k1,
+  selectSecp256k1Backend,
+  type Secp256k1Bindings,
+} from "../../../src/crypto/index.js";
 import { CryptoInputError, SignatureError } from "../../../src/protocol/errors.js";
 import {
   jsSecp256k1,
   privateKeyAddress,
+  publicKeyAddress,
   recoverDigestSigner,
   secp256k1Backend,
   setSecp256k1Backend,
@@ -82,6 +93,72 @@ describe("secp256k1 backends (src/protocol/secp256k1.ts, src/crypto)", function 
       const signer = recoverDigestSigner(digest, signature);
       if (signer !== computeAddress(new SigningKey(key).publicKey)) expect.fail(`key ${hexlify(key)}: recovered ${signer}`);
     }
+  });
+
+  it("test_addonBackend_givesThePackageApisResults_andGuardsTheCCode", function () {
+    if (nativeBackend === undefined) this.skip();
+    const bindings = createRequire(import.meta.url)("secp256k1/bindings.js") as Secp256k1Bindings;
+    const viaPackage = packageApiBackend(bindings);
+    for (let i = 0; i < 300; i++) {
+      const key = random32("addon key", i);
+      const digest = random32("addon digest", i);
+      const a = nativeBackend.sign(digest, key);
+      const b = viaPackage.sign(digest, key);
+      expect(hexlify(a.signature)).to.equal(hexlify(b.signature));
+      expect(a.recoveryId).to.equal(b.recoveryId);
+      const wrongId = 1 - a.recoveryId;
+      expect(hexlify(nativeBackend.recover(digest, a.signature, wrongId) ?? "0x")).to.equal(hexlify(viaPackage.recover(digest, b.signature, wrongId) ?? "0x"));
+      expect(hexlify(nativeBackend.recover(digest, a.signature, a.recoveryId) as Uint8Array)).to.equal(hexlify(nativeBackend.publicKey(key)));
+      expect(hexlify(nativeBackend.publicKey(key))).to.equal(hexlify(viaPackage.publicKey(key)));
+    }
+    // Called directly (not through secp256k1.ts), a wrong type or length is a typed error, never a read past a buffer.
+    const key = random32("addon key", 0);
+    const sig = nativeBackend.sign(random32("addon digest", 0), key).signature;
+    const refuses = (run: () => unknown, input: string): void => {
+      expect(run).to.throw(CryptoInputError);
+      try {
+        run();
+      } catch (error) {
+        expect((error as CryptoInputError).input).to.equal(input);
+      }
+    };
+    refuses(() => nativeBackend.sign(new Uint8Array(31), key), "digest");
+    refuses(() => nativeBackend.sign([...key] as unknown as Uint8Array, key), "digest");
+    refuses(() => nativeBackend.sign(key, new Uint8Array(33)), "privateKey");
+    refuses(() => nativeBackend.sign(key, new Uint8Array(32)), "privateKey"); // zero key: libsecp256k1 refuses it
+    refuses(() => nativeBackend.recover(key, sig.subarray(0, 63), 0), "signature");
+    refuses(() => nativeBackend.recover(new Uint8Array(33), sig, 0), "digest");
+    refuses(() => nativeBackend.recover(key, sig, 2), "recoveryId");
+    refuses(() => nativeBackend.publicKey("0x01" as unknown as Uint8Array), "privateKey");
+    expect(nativeBackend.recover(key, new Uint8Array(64), 0)).to.equal(null); // r = s = 0
+  });
+
+  it("test_publicKeyAddress_memo_givesTheHashedAddress_evenForKeysSharingTheirFirstBytes", () => {
+    // Two byte strings that share the memo's tag (the first four bytes of x) but differ later: each gets its own
+    // address (keccak256 of x ‖ y), before and after the other took the memo's slot.
+    const a = new Uint8Array(65).fill(7);
+    a[0] = 4;
+    const b = new Uint8Array(a);
+    b[40] = 8;
+    const reference = (k: Uint8Array): string => getAddress(dataSlice(keccak256(k.subarray(1)), 12)); // not on the curve: no computeAddress
+    expect(publicKeyAddress(a)).to.equal(reference(a));
+    expect(publicKeyAddress(b)).to.equal(reference(b));
+    expect(publicKeyAddress(a)).to.equal(reference(a));
+    expect(publicKeyAddress(a)).to.equal(reference(a)); // a hit
+    const c = new Uint8Array(a);
+    expect(publicKeyAddress(c)).to.equal(reference(a));
+    c[64] = 9; // the caller's array changes after the call: the memo kept its own copy
+    expect(publicKeyAddress(a)).to.equal(reference(a));
+    expect(publicKeyAddress(c)).to.equal(reference(c));
+    expect(() => publicKeyAddress(a.subarray(1))).to.throw(CryptoInputError);
+  });
+
+  it("test_nativeSecp256k1_isTheBackendTheSelectionInstalls", function () {
+    if (nativeBackend === undefined || process.env[SECP256K1_ENV] === "js") this.skip();
+    const shared = nativeSecp256k1();
+    expect(nativeSecp256k1()).to.equal(shared);
+    expect(selectSecp256k1Backend("native")).to.equal("native");
+    expect(secp256k1Backend()).to.equal("backend" in shared ? shared.backend : undefined);
   });
 
   it("test_jsBackend_matchesEthersSignAndRecover", () => {

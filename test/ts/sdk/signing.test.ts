@@ -20,7 +20,8 @@ import {
 } from "../../../src/protocol/signing.js";
 import { MemoryChannelStore } from "../../../src/stores/store.js";
 import { CHANNEL_STATE_TYPES, channelDomain, channelStateDigest, type ChannelState } from "../../../src/protocol/typedData.js";
-import { LIMITS, NOW, POLICIES, aliceWallet, hashlockTransfer, run } from "./helpers.js";
+import { secp256k1Backend, setSecp256k1Backend } from "../../../src/protocol/secp256k1.js";
+import { LIMITS, NOW, POLICIES, aliceWallet, bobWallet, hashlockTransfer, run } from "./helpers.js";
 
 const connection = await network.create();
 const { ethers } = connection;
@@ -134,6 +135,28 @@ describe("SDK signing (src/signing.ts)", () => {
     for (const sig of bad) {
       const error = await verifySignature(aliceWallet.address, digest(s), sig).then(() => undefined, (e: unknown) => e);
       expect(error, sig).to.be.instanceOf(SignatureError);
+    }
+  });
+
+  it("test_verifySignature_recoversASignatureOnce_andStillRefusesItForAnotherDigestOrSigner", async () => {
+    const s = state(11n);
+    const sig = await signState(walletSigner(aliceWallet), s);
+    const inner = secp256k1Backend();
+    let recoveries = 0;
+    setSecp256k1Backend({ ...inner, name: inner.name, recover: (d, g, r) => (recoveries++, inner.recover(d, g, r)) });
+    try {
+      await verifySignature(aliceWallet.address, digest(s), sig);
+      await verifySignature(aliceWallet.address.toLowerCase(), digest(s), sig);
+      expect(recoveries).to.equal(1); // the second check of the same (signer, digest, signature) is a lookup
+      const otherDigest = await verifySignature(aliceWallet.address, digest(state(12n)), sig).catch((e: unknown) => e);
+      expect(otherDigest).to.be.instanceOf(SignatureError);
+      const otherSigner = await verifySignature(bobWallet.address, digest(s), sig).catch((e: unknown) => e);
+      expect(otherSigner).to.be.instanceOf(SignatureError);
+      expect(recoveries).to.equal(3);
+      await verifySignature(aliceWallet.address, digest(s), sig);
+      expect(recoveries).to.equal(3);
+    } finally {
+      setSecp256k1Backend(inner);
     }
   });
 
