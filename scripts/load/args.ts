@@ -36,6 +36,8 @@ export interface LoadOptions {
   outDir: string;
   /** The node's pino level during the run. */
   nodeLog: "info" | "warn" | "error";
+  /** Keep the node's log as this file. */
+  nodeLogFile?: string;
   /** Run the node with --cpu-prof; the profile goes to this folder. */
   cpuProfDir?: string;
   /** Seed of the random payees and amounts. */
@@ -57,6 +59,7 @@ export const USAGE = `usage: npm run load [-- flags]      (npm run soak = npm ru
   --sample <s>         soak sampling interval in seconds (default 10)
   --out <dir>          where load.md and load-latency.svg go (default reports)
   --node-log <level>   the node's log level: warn (default), info, error
+  --node-log-file <f>  keep the node's log as file f (default: deleted with the run's temporary folder)
   --cpu-prof <dir>     run the node with --cpu-prof, the profile written to <dir>
   --seed <n>           seed of the random payees and amounts (default 1)
   --help               print this and exit
@@ -113,6 +116,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions | "help" {
         sample: { type: "string" },
         out: { type: "string" },
         "node-log": { type: "string" },
+        "node-log-file": { type: "string" },
         "cpu-prof": { type: "string" },
         seed: { type: "string" },
         help: { type: "boolean" },
@@ -152,5 +156,8 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions | "help" {
   if (text("payments") !== undefined) options.payments = integer("payments", text("payments"), 0, 1, 10_000_000);
   if (text("soak-rate") !== undefined) options.soakRate = integer("soak-rate", text("soak-rate"), 0, 1, 100_000);
   if (cpuProf !== undefined) options.cpuProfDir = cpuProf;
+  const logFile = text("node-log-file");
+  if (logFile === "") throw new UsageError("--node-log-file must name a file");
+  if (logFile !== undefined) options.nodeLogFile = logFile;
   return options;
 }

@@ -21,6 +21,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { LoadOptions } from "./args.js";
 import { type LoadClient, chainProvider, connectLoadClient, depositEth, inBatches, pruneStores } from "./clients.js";
+import { selectSecp256k1Backend } from "../../src/crypto/index.js";
 import { measureSignatureFloor } from "./floor.js";
 import { ETH, type LoadNetwork, loadKey, startLoadNetwork } from "./network.js";
 import { describeMachine, loadNow, ownCpuMs, processCpuMs, scrapeNode, type NodeScrape } from "./probe.js";
@@ -81,6 +82,8 @@ async function phaseResult(net: LoadNetwork, start: Window, recorder: Recorder, 
 
 export async function runLoad(hre: HardhatRuntimeEnvironment, options: LoadOptions, hooks: RunHooks = {}): Promise<LoadResult> {
   const log = hooks.log ?? ((line: string) => console.log(line));
+  // The clients sign with the backend a Node.js wallet gets from the package's entry (native where it loads).
+  selectSecp256k1Backend();
   const began = performance.now();
   const machine = describeMachine();
   const startedAt = new Date().toISOString();
@@ -94,6 +97,7 @@ export async function runLoad(hre: HardhatRuntimeEnvironment, options: LoadOptio
     nodeLog: options.nodeLog,
     lifetimeMs,
     ...(options.cpuProfDir !== undefined ? { cpuProfDir: options.cpuProfDir } : {}),
+    ...(options.nodeLogFile !== undefined ? { keepLogAs: path.resolve(options.nodeLogFile) } : {}),
     log,
   });
   hooks.started?.(net);

@@ -8,7 +8,7 @@
  * deposited in the warm-up, the clients' watchers are off, the node's watchers poll every 30 s), so the chain
  * costs this process almost nothing while payments flow.
  */
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -52,6 +52,8 @@ export interface NetworkOptions {
   nodeLog: string;
   lifetimeMs: number;
   cpuProfDir?: string;
+  /** Copy the node's log here when the network stops. */
+  keepLogAs?: string;
   log: (line: string) => void;
 }
 
@@ -70,6 +72,7 @@ export async function startLoadNetwork(options: NetworkOptions): Promise<LoadNet
   let pgClose: (() => Promise<void>) | undefined;
   const stop = async (): Promise<void> => {
     await node?.stop().catch(() => undefined);
+    if (options.keepLogAs !== undefined && node !== undefined) await copyFile(node.logFile, options.keepLogAs).catch(() => undefined);
     await pgClose?.().catch(() => undefined);
     await cluster?.stop().catch(() => undefined);
     await bridge?.close().catch(() => undefined);
