@@ -11,6 +11,9 @@
 import { USAGE, UsageError, parseLoadArgs, type LoadOptions } from "./load/args.js";
 import type { LoadNetwork } from "./load/network.js";
 
+/** Set once SIGINT / SIGTERM arrived: the run's own failure (the node stopping under it) is not reported then. */
+let interrupted = false;
+
 async function main(): Promise<number> {
   let options: LoadOptions | "help";
   try {
@@ -27,6 +30,7 @@ async function main(): Promise<number> {
   let network: LoadNetwork | undefined;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
+      interrupted = true;
       console.error(`\nload: ${signal}: stopping the node and the chain…`);
       const stopping = network?.stop() ?? Promise.resolve();
       const timer = setTimeout(() => process.exit(130), 20_000);
@@ -47,8 +51,11 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    if (!interrupted) process.exit(code);
+  },
   (error: unknown) => {
+    if (interrupted) return; // the signal handler exits (130) once the node and the chain stopped
     console.error(`load failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exit(1);
   },

@@ -101,6 +101,7 @@ export async function runLoad(hre: HardhatRuntimeEnvironment, options: LoadOptio
     log,
   });
   hooks.started?.(net);
+  log(`node pid ${net.node.pid} at ${net.node.ws} (store: ${net.storeLabel})`);
   const clients: LoadClient[] = [];
   const prune = setInterval(() => pruneStores(clients), 5_000);
   const provider = chainProvider(net.chainUrl);
