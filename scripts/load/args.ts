@@ -20,8 +20,11 @@ export interface LoadOptions {
   payments?: number;
   /** Payments each client keeps in flight during the closed-loop run. */
   concurrency: number;
-  /** Offered rates (payments/s) of the open-loop steps, in order; empty: no open loop. */
-  rates: number[];
+  /**
+   * Offered rates (payments/s) of the open-loop steps, in order; empty: no open loop; "auto": fractions of the
+   * rate the closed loop achieved (AUTO_RATE_FRACTIONS), so the steps reach past saturation on any machine.
+   */
+  rates: number[] | "auto";
   /** Seconds of each open-loop step. */
   rateSeconds: number;
   /** Fresh clients whose time to first payment is measured (one after the other, on an idle node). */
@@ -44,13 +47,17 @@ export interface LoadOptions {
   seed: number;
 }
 
+/** The open-loop steps of `--rates auto`, as fractions of the closed loop's rate. */
+export const AUTO_RATE_FRACTIONS = [0.25, 0.5, 0.75, 1, 1.25, 1.5];
+
 export const USAGE = `usage: npm run load [-- flags]      (npm run soak = npm run load -- --soak 600)
 
   --clients <n>        clients paying each other (default 100)
   --duration <s>       closed-loop run length in seconds (default 30)
   --payments <n>       closed-loop run: stop after n payments instead of a duration
   --concurrency <n>    payments each client keeps in flight in the closed loop (default 1)
-  --rates <r,r,…>      open-loop offered rates in payments/s (default 100,200,400,800,1200,1600; "none": skip)
+  --rates <r,r,…>      open-loop offered rates in payments/s; "auto" (default): 0.25, 0.5, 0.75, 1, 1.25 and
+                       1.5 × the closed loop's rate; "none": no open loop
   --rate-seconds <s>   seconds per open-loop rate (default 10)
   --fresh <n>          fresh clients timed to their first payment (default 10)
   --store <s>          sqlite (default) | pg (a throwaway PostgreSQL cluster) | postgres://user@host:port/db
@@ -64,7 +71,7 @@ export const USAGE = `usage: npm run load [-- flags]      (npm run soak = npm ru
   --seed <n>           seed of the random payees and amounts (default 1)
   --help               print this and exit
 
-Default runtime (no flags): about 3 to 4 minutes (set-up, 30 s closed loop, six 10 s open-loop steps).`;
+Default runtime (no flags): about 4 minutes (set-up, 30 s closed loop, six 10 s open-loop steps); at most 5.`;
 
 /** A flag refused: the message names it. */
 export class UsageError extends Error {
@@ -79,13 +86,13 @@ function integer(flag: string, text: string | undefined, fallback: number, min: 
   return value;
 }
 
-function rates(text: string | undefined): number[] {
-  if (text === undefined) return [100, 200, 400, 800, 1200, 1600];
+function rates(text: string | undefined): number[] | "auto" {
+  if (text === undefined || text === "auto") return "auto";
   if (text === "none") return [];
   const parts = text.split(",").map((p) => p.trim());
   const values = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
   if (parts.length === 0 || values.some((v) => !Number.isSafeInteger(v) || v < 1 || v > 100_000))
-    throw new UsageError(`--rates must be a comma-separated list of rates from 1 to 100000 payments/s (or "none"), not "${text}"`);
+    throw new UsageError(`--rates must be a comma-separated list of rates from 1 to 100000 payments/s (or "auto" or "none"), not "${text}"`);
   return values;
 }
 

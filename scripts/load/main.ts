@@ -19,7 +19,7 @@ import { performance } from "node:perf_hooks";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { LoadOptions } from "./args.js";
+import { AUTO_RATE_FRACTIONS, type LoadOptions } from "./args.js";
 import { type LoadClient, chainProvider, connectLoadClient, depositEth, inBatches, pruneStores } from "./clients.js";
 import { selectSecp256k1Backend } from "../../src/crypto/index.js";
 import { measureSignatureFloor } from "./floor.js";
@@ -87,7 +87,7 @@ export async function runLoad(hre: HardhatRuntimeEnvironment, options: LoadOptio
   const began = performance.now();
   const machine = describeMachine();
   const startedAt = new Date().toISOString();
-  const steps = options.rates.length;
+  const steps = options.rates === "auto" ? AUTO_RATE_FRACTIONS.length : options.rates.length;
   // The node stops by itself after the run's longest possible length (its watchdog stops it when this ends).
   const lifetimeMs =
     (900 + options.durationSeconds + steps * (options.rateSeconds + 60) + options.soakSeconds * 1.5) * 1000;
@@ -168,7 +168,11 @@ export async function runLoad(hre: HardhatRuntimeEnvironment, options: LoadOptio
     log(`  ${closedResult.rate.toFixed(0)} payments/s, p50 ${closedResult.latency.p50.toFixed(1)} ms, p99 ${closedResult.latency.p99.toFixed(1)} ms, ${closedResult.failed} failed`);
 
     const open: LoadResult["open"] = [];
-    for (const rate of options.rates) {
+    const rates =
+      options.rates === "auto"
+        ? [...new Set(AUTO_RATE_FRACTIONS.map((f) => Math.max(1, Math.round(f * closedResult.rate))))]
+        : options.rates;
+    for (const rate of rates) {
       log(`open loop: ${rate} payments/s for ${options.rateSeconds} s…`);
       w = await windowStart(net);
       const step = await openLoopStep(picker, rate, options.rateSeconds);

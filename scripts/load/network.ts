@@ -65,7 +65,10 @@ export function loadKey(name: string): string {
 export async function startLoadNetwork(options: NetworkOptions): Promise<LoadNetwork> {
   const { hre, log } = options;
   const dir = await mkdtemp(path.join(tmpdir(), "switchyard-load-"));
-  const connection = await hre.network.create();
+  // Blocks may share a timestamp: the set-up mines hundreds of blocks in a few seconds, and one second per block
+  // would put the chain's clock minutes ahead of the clients' (the node's routing clock follows the chain, the
+  // clients compute lock expiries from theirs: payments would be refused as expiring too soon).
+  const connection = await hre.network.create({ override: { allowBlocksWithSameTimestamp: true } });
   let bridge: RpcBridge | undefined;
   let node: LoadNode | undefined;
   let cluster: PgCluster | undefined;

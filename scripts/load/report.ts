@@ -105,7 +105,13 @@ export function renderReport(r: LoadResult): string {
   const c = r.closed;
   const o = r.options;
   const goalRate = c.rate >= 1000;
-  const half = r.open.filter((s) => s.offered <= 500).at(-1);
+  // "Half that rate": half the 1,000/s goal where the run reached it, else half the rate it measured.
+  const halfTarget = goalRate ? 500 : c.rate / 2;
+  const half = r.open.reduce<(typeof r.open)[number] | undefined>(
+    (best, s) => (best === undefined || Math.abs(s.offered - halfTarget) < Math.abs(best.offered - halfTarget) ? s : best),
+    undefined,
+  );
+  const halfOf = goalRate ? "half the 1,000/s goal" : `half the measured ${n0(c.rate)}/s`;
   const ttfp = r.firstPayment.afterFunding;
   const lines: string[] = [
     "# Load: routed payments through one node",
@@ -135,8 +141,8 @@ export function renderReport(r: LoadResult): string {
     "| --- | --- | --- |",
     `| ≥ 1,000 routed payments/s sustained (SQLite) | ${n0(c.rate)} payments/s (closed loop, ${r.store.split(" ")[0]}) | ${goalRate ? "yes" : "no"} |`,
     half !== undefined
-      ? `| p99 ≤ 50 ms at half that rate | p99 ${ms(half.latency.p99)} ms at ${half.offered} payments/s offered (achieved ${n0(half.achieved)}) | ${half.latency.p99 <= 50 ? "yes" : "no"} |`
-      : "| p99 ≤ 50 ms at half that rate | no open-loop step at ≤ 500 payments/s | – |",
+      ? `| p99 ≤ 50 ms at half that rate | p99 ${ms(half.latency.p99)} ms at ${half.offered} payments/s offered (${halfOf}; achieved ${n0(half.achieved)}) | ${half.latency.p99 <= 50 ? "yes" : "no"} |`
+      : "| p99 ≤ 50 ms at half that rate | no open-loop step was run | – |",
     `| time to first payment ≤ 50 ms after funding | p50 ${ms(ttfp.p50)} ms, max ${ms(ttfp.max)} ms (${ttfp.count} fresh clients) | ${ttfp.max <= 50 ? "yes" : ttfp.p50 <= 50 ? "p50 only" : "no"} |`,
     "",
     "## Closed loop",
@@ -220,7 +226,7 @@ function commandLine(o: LoadOptions): string {
   const parts = [`--clients ${o.clients}`];
   parts.push(o.payments !== undefined ? `--payments ${o.payments}` : `--duration ${o.durationSeconds}`);
   if (o.concurrency !== 1) parts.push(`--concurrency ${o.concurrency}`);
-  parts.push(`--rates ${o.rates.length > 0 ? o.rates.join(",") : "none"}`, `--rate-seconds ${o.rateSeconds}`);
+  parts.push(`--rates ${o.rates === "auto" ? "auto" : o.rates.length > 0 ? o.rates.join(",") : "none"}`, `--rate-seconds ${o.rateSeconds}`);
   parts.push(`--store ${o.store.kind === "postgres" ? "postgres://…" : o.store.kind}`);
   if (o.soakSeconds > 0) parts.push(`--soak ${o.soakSeconds}`);
   return parts.join(" ");

@@ -69,7 +69,8 @@ describe("npm run load (scripts/load.ts): the short version", function () {
     it("test_parseLoadArgs_defaultsAreTheDocumentedRun", () => {
       const o = parseLoadArgs([]) as LoadOptions;
       expect(o).to.include({ clients: 100, durationSeconds: 30, concurrency: 1, rateSeconds: 10, fresh: 10, soakSeconds: 0, outDir: "reports", nodeLog: "warn" });
-      expect(o.rates).to.deep.equal([100, 200, 400, 800, 1200, 1600]);
+      expect(o.rates).to.equal("auto");
+      expect(parseLoadArgs(["--rates", "100,200"])).to.deep.include({ rates: [100, 200] });
       expect(o.store).to.deep.equal({ kind: "sqlite" });
       expect(parseLoadArgs(["--store", "postgres://u@127.0.0.1:5432/db", "--rates", "none"])).to.deep.include({
         store: { kind: "postgres", url: "postgres://u@127.0.0.1:5432/db" },
