@@ -89,10 +89,22 @@ function bounds(r: LoadResult): string[] {
     `- **Clients' CPU per payment: ${ms(c.clientCpuMsPerPayment)} ms** (the load generator: ${r.setup.clients} clients in one process, ` +
       `each payment signs and checks on both the payer's and the payee's side); it used ${c.clientCores.toFixed(2)} cores ` +
       `and the node ${c.nodeCores.toFixed(2)} cores during the closed loop, on a ${r.machine.cores}-core machine shared with other work ` +
-      `(load ${load3(r.machine.load)} at the start).`,
+      `(load ${load3(r.machine.load)} at the start). ` +
+      (c.clientCores < 0.9
+        ? "One load-generator process is enough: it stayed below one core (a process's JavaScript runs on one), so it did not bound the run."
+        : "The load generator used a whole core: it may bound the run (one process's JavaScript runs on one core)."),
     `- **Store**: ${n0(c.commits)} commits in the closed loop (${(c.commits / Math.max(1, c.completed)).toFixed(1)} per payment), ` +
       `p50 ${ms(c.commitP50Ms)} ms, p99 ${ms(c.commitP99Ms)} ms.`,
   ];
+  const used = c.nodeCores + c.clientCores;
+  const load = Math.max(r.machine.load[0], r.loadEnd[0]);
+  if (load > r.machine.cores && used < 0.8 * r.machine.cores) {
+    lines.push(
+      `- **CPU starvation**: the node and the clients used ${used.toFixed(2)} of ${r.machine.cores} cores while the machine's load ` +
+        `average was ${load.toFixed(1)} (other processes held the run queue): the throughput and the latencies above are bounded ` +
+        "by the machine's other load, not by the node. The CPU per payment is the figure that carries over to a quiet machine.",
+    );
+  }
   const together = c.nodeCpuMsPerPayment + c.clientCpuMsPerPayment;
   lines.push(
     `- Node and clients share ${r.machine.cores} cores: at ${ms(together)} ms of CPU per payment together, the machine's ceiling ` +
