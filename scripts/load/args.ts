@@ -80,7 +80,8 @@ export class UsageError extends Error {
 
 function integer(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text)) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, not "${text}"`);
+  if (!/^\d+$/.test(text))
+    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, not "${text}"`);
   const value = Number(text);
   if (value < min || value > max) throw new UsageError(`--${flag} must be from ${min} to ${max}, not ${value}`);
   return value;
@@ -92,7 +93,9 @@ function rates(text: string | undefined): number[] | "auto" {
   const parts = text.split(",").map((p) => p.trim());
   const values = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
   if (parts.length === 0 || values.some((v) => !Number.isSafeInteger(v) || v < 1 || v > 100_000))
-    throw new UsageError(`--rates must be a comma-separated list of rates from 1 to 100000 payments/s (or "auto" or "none"), not "${text}"`);
+    throw new UsageError(
+      `--rates must be a comma-separated list of rates from 1 to 100000 payments/s (or "auto" or "none"), not "${text}"`,
+    );
   return values;
 }
 

@@ -34,7 +34,12 @@ export function chainProvider(url: string): JsonRpcProvider {
 }
 
 /** Connects (login, channel opened or started) a client for `key`. */
-export async function connectLoadClient(name: string, key: string, node: string, chain: JsonRpcProvider): Promise<LoadClient> {
+export async function connectLoadClient(
+  name: string,
+  key: string,
+  node: string,
+  chain: JsonRpcProvider,
+): Promise<LoadClient> {
   const wallet = new Wallet(key, chain);
   const db = new MemoryDatabase();
   const client = await SwitchyardClient.connect({
@@ -65,12 +70,17 @@ export function pruneStores(clients: readonly LoadClient[], now = Date.now()): v
         db.preimages.delete(lockHash);
       }
     }
-    for (const list of db.history.values()) if (list.length > 2 * KEEP_HISTORY) list.splice(0, list.length - KEEP_HISTORY);
+    for (const list of db.history.values())
+      if (list.length > 2 * KEEP_HISTORY) list.splice(0, list.length - KEEP_HISTORY);
   }
 }
 
 /** Runs `task` over `items`, at most `limit` at a time. */
-export async function inBatches<T>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function inBatches<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {

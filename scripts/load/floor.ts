@@ -29,7 +29,8 @@ export function measureSignatureFloor(rounds = 2_000): SignatureFloor {
   const key = bytes(keccak256(id("switchyard load floor key")));
   const digests = Array.from({ length: 64 }, (_, i) => bytes(keccak256(id(`digest ${i}`))));
   const signed = digests.map((d) => backend.sign(d, key));
-  for (let i = 0; i < 200; i++) backend.recover(digests[i % 64] as Uint8Array, signed[i % 64]!.signature, signed[i % 64]!.recoveryId);
+  for (let i = 0; i < 200; i++)
+    backend.recover(digests[i % 64] as Uint8Array, signed[i % 64]!.signature, signed[i % 64]!.recoveryId);
   let t0 = performance.now();
   for (let i = 0; i < rounds; i++) backend.sign(digests[i % 64] as Uint8Array, key);
   const signUs = ((performance.now() - t0) * 1000) / rounds;

@@ -50,7 +50,12 @@ interface Window {
 }
 
 async function windowStart(net: LoadNetwork): Promise<Window> {
-  return { t: performance.now(), nodeCpu: await processCpuMs(net.node.pid), ownCpu: ownCpuMs(), scrape: await scrapeNode(net.node.http) };
+  return {
+    t: performance.now(),
+    nodeCpu: await processCpuMs(net.node.pid),
+    ownCpu: ownCpuMs(),
+    scrape: await scrapeNode(net.node.http),
+  };
 }
 
 /** The figures of a measured phase between `start` and now. */
@@ -80,7 +85,11 @@ async function phaseResult(net: LoadNetwork, start: Window, recorder: Recorder, 
   };
 }
 
-export async function runLoad(hre: HardhatRuntimeEnvironment, options: LoadOptions, hooks: RunHooks = {}): Promise<LoadResult> {
+export async function runLoad(
+  hre: HardhatRuntimeEnvironment,
+  options: LoadOptions,
+  hooks: RunHooks = {},
+): Promise<LoadResult> {
   const log = hooks.log ?? ((line: string) => console.log(line));
   // The clients sign with the backend a Node.js wallet gets from the package's entry (native where it loads).
   selectSecp256k1Backend();
@@ -134,7 +143,10 @@ export async function runLoad(hre: HardhatRuntimeEnvironment, options: LoadOptio
     const ttfpRecorder = new Recorder();
     for (let i = 0; i < freshKeys.length; i++) {
       const payee = byName[i % byName.length] as LoadClient;
-      const invoice = await payee.client.invoice({ asset: "0x0000000000000000000000000000000000000000", amount: 1_000_000_000n });
+      const invoice = await payee.client.invoice({
+        asset: "0x0000000000000000000000000000000000000000",
+        amount: 1_000_000_000n,
+      });
       const a = performance.now();
       const c = await connectLoadClient(`fresh ${i}`, freshKeys[i] as string, net.node.ws, provider);
       fresh.push(c);
@@ -153,7 +165,9 @@ export async function runLoad(hre: HardhatRuntimeEnvironment, options: LoadOptio
     }
 
     const floor = measureSignatureFloor();
-    log(`signature floor (${floor.backend}): sign ${floor.signUs.toFixed(1)} µs, recover ${floor.recoverUs.toFixed(1)} µs`);
+    log(
+      `signature floor (${floor.backend}): sign ${floor.signUs.toFixed(1)} µs, recover ${floor.recoverUs.toFixed(1)} µs`,
+    );
 
     const picker = new Picker(clients, seededRandom(options.seed));
     const what = options.payments !== undefined ? `${options.payments} payments` : `${options.durationSeconds} s`;
@@ -165,7 +179,9 @@ export async function runLoad(hre: HardhatRuntimeEnvironment, options: LoadOptio
       ...(options.payments !== undefined ? { payments: options.payments } : {}),
     });
     const closedResult = await phaseResult(net, w, closed.recorder, closed.elapsedMs / 1000);
-    log(`  ${closedResult.rate.toFixed(0)} payments/s, p50 ${closedResult.latency.p50.toFixed(1)} ms, p99 ${closedResult.latency.p99.toFixed(1)} ms, ${closedResult.failed} failed`);
+    log(
+      `  ${closedResult.rate.toFixed(0)} payments/s, p50 ${closedResult.latency.p50.toFixed(1)} ms, p99 ${closedResult.latency.p99.toFixed(1)} ms, ${closedResult.failed} failed`,
+    );
 
     const open: LoadResult["open"] = [];
     const rates =
@@ -178,7 +194,9 @@ export async function runLoad(hre: HardhatRuntimeEnvironment, options: LoadOptio
       const step = await openLoopStep(picker, rate, options.rateSeconds);
       const r = await phaseResult(net, w, step.recorder, (step.recorder.lastDone - w.t) / 1000);
       open.push({ ...r, offered: rate, achieved: step.achieved, maxStartLagMs: step.maxStartLagMs });
-      log(`  achieved ${step.achieved.toFixed(0)}/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, ${r.failed} failed`);
+      log(
+        `  achieved ${step.achieved.toFixed(0)}/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, ${r.failed} failed`,
+      );
       // Past saturation: one step beyond the first one that could not keep up is enough to show it.
       if (open.length >= 2 && open.slice(-2).every((s) => s.achieved < 0.85 * s.offered)) break;
     }
@@ -187,7 +205,15 @@ export async function runLoad(hre: HardhatRuntimeEnvironment, options: LoadOptio
     if (options.soakSeconds > 0) {
       const rate = options.soakRate ?? Math.max(1, Math.round(closedResult.rate / 2));
       log(`soak: ${rate} payments/s for ${options.soakSeconds} s, sampled every ${options.sampleSeconds} s…`);
-      soak = await runSoak({ net, clients, picker, rate, seconds: options.soakSeconds, sampleSeconds: options.sampleSeconds, log });
+      soak = await runSoak({
+        net,
+        clients,
+        picker,
+        rate,
+        seconds: options.soakSeconds,
+        sampleSeconds: options.sampleSeconds,
+        log,
+      });
     }
     const loadEnd = loadNow();
     clients.push(...fresh);
@@ -227,7 +253,13 @@ export async function writeReport(result: LoadResult, outDir: string): Promise<{
   const previous = await readFile(mdFile, "utf8").catch(() => undefined);
   const markdown = mergeSoakSection(renderReport(result), previous, result.soak !== undefined);
   await writeFile(mdFile, markdown);
-  const points = result.open.map((s) => ({ offered: s.offered, achieved: s.achieved, p50: s.latency.p50, p95: s.latency.p95, p99: s.latency.p99 }));
+  const points = result.open.map((s) => ({
+    offered: s.offered,
+    achieved: s.achieved,
+    p50: s.latency.p50,
+    p95: s.latency.p95,
+    p99: s.latency.p99,
+  }));
   const svg = latencySvg(
     points,
     `Switchyard routed payments, open loop (${result.store.split(" ")[0]}, ${result.setup.clients} clients)`,

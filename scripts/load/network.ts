@@ -75,7 +75,8 @@ export async function startLoadNetwork(options: NetworkOptions): Promise<LoadNet
   let pgClose: (() => Promise<void>) | undefined;
   const stop = async (): Promise<void> => {
     await node?.stop().catch(() => undefined);
-    if (options.keepLogAs !== undefined && node !== undefined) await copyFile(node.logFile, options.keepLogAs).catch(() => undefined);
+    if (options.keepLogAs !== undefined && node !== undefined)
+      await copyFile(node.logFile, options.keepLogAs).catch(() => undefined);
     await pgClose?.().catch(() => undefined);
     await cluster?.stop().catch(() => undefined);
     await bridge?.close().catch(() => undefined);
@@ -110,7 +111,11 @@ export async function startLoadNetwork(options: NetworkOptions): Promise<LoadNet
       storeLabel = "SQLite (node:sqlite, one file, WAL)";
       storeBytes = async () => {
         let total = 0;
-        for (const f of [file, `${file}-wal`, `${file}-shm`]) total += await stat(f).then((s) => s.size, () => 0);
+        for (const f of [file, `${file}-wal`, `${file}-shm`])
+          total += await stat(f).then(
+            (s) => s.size,
+            () => 0,
+          );
         return total;
       };
     } else {
@@ -149,7 +154,12 @@ export async function startLoadNetwork(options: NetworkOptions): Promise<LoadNet
             store: storeUrl,
             channelTimeout: "3600",
             collateral: [
-              { asset: ZeroAddress, min: text(COLLATERAL.min), target: text(COLLATERAL.target), max: text(COLLATERAL.max) },
+              {
+                asset: ZeroAddress,
+                min: text(COLLATERAL.min),
+                target: text(COLLATERAL.target),
+                max: text(COLLATERAL.max),
+              },
             ],
             fees: { default: { flat: "0", ppm: "0" }, assets: [] },
             // A load generator is many users behind one machine: the per-connection limits are raised so that

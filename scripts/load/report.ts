@@ -120,7 +120,8 @@ export function renderReport(r: LoadResult): string {
   // "Half that rate": half the 1,000/s goal where the run reached it, else half the rate it measured.
   const halfTarget = goalRate ? 500 : c.rate / 2;
   const half = r.open.reduce<(typeof r.open)[number] | undefined>(
-    (best, s) => (best === undefined || Math.abs(s.offered - halfTarget) < Math.abs(best.offered - halfTarget) ? s : best),
+    (best, s) =>
+      best === undefined || Math.abs(s.offered - halfTarget) < Math.abs(best.offered - halfTarget) ? s : best,
     undefined,
   );
   const halfOf = goalRate ? "half the 1,000/s goal" : `half the measured ${n0(c.rate)}/s`;
@@ -182,7 +183,7 @@ export function renderReport(r: LoadResult): string {
     "## Time to first payment",
     "",
     `${ttfp.count} fresh clients, one after the other, on a node otherwise idle: connect (WebSocket, login, channel ` +
-      "opened), deposit (a plain transfer, the channel's creation on chain, the reconcile update: \"channel funded\"), " +
+      'opened), deposit (a plain transfer, the channel\'s creation on chain, the reconcile update: "channel funded"), ' +
       "then the first payment to a warm client.",
     "",
     "| | p50 | p95 | max |",
@@ -191,14 +192,27 @@ export function renderReport(r: LoadResult): string {
       const s = r.firstPayment.samples;
       const row = (label: string, values: number[]): string => {
         const sorted = [...values].sort((a, b) => a - b);
-        const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
+        const q = (p: number): number =>
+          sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
         return `| ${label} | ${ms(q(0.5))} ms | ${ms(q(0.95))} ms | ${ms(sorted.at(-1) ?? Number.NaN)} ms |`;
       };
       return [
-        row("connect + login + channel ready", s.map((f) => f.connectMs)),
-        row("deposit until funded (on chain)", s.map((f) => f.depositMs)),
-        row("**funded → first payment complete**", s.map((f) => f.firstPaymentMs)),
-        row("whole: connect → first payment complete", s.map((f) => f.totalMs)),
+        row(
+          "connect + login + channel ready",
+          s.map((f) => f.connectMs),
+        ),
+        row(
+          "deposit until funded (on chain)",
+          s.map((f) => f.depositMs),
+        ),
+        row(
+          "**funded → first payment complete**",
+          s.map((f) => f.firstPaymentMs),
+        ),
+        row(
+          "whole: connect → first payment complete",
+          s.map((f) => f.totalMs),
+        ),
       ];
     })(),
     "",
@@ -217,12 +231,21 @@ export function renderReport(r: LoadResult): string {
     ),
     "",
     ...(r.open.some((s) => s.failures.length > 0)
-      ? ["Failures by cause:", "", ...failureRows(r.open.flatMap((s) => s.failures.map((f) => ({ ...f, cause: `${f.cause} at ${s.offered}/s` })))), ""]
+      ? [
+          "Failures by cause:",
+          "",
+          ...failureRows(
+            r.open.flatMap((s) => s.failures.map((f) => ({ ...f, cause: `${f.cause} at ${s.offered}/s` }))),
+          ),
+          "",
+        ]
       : []),
     "![latency against offered rate](load-latency.svg)",
     "",
     SOAK_START,
-    ...(r.soak !== undefined ? renderSoak(r) : ["## Soak", "", "Not run yet: `npm run soak` (10 minutes) writes this section."]),
+    ...(r.soak !== undefined
+      ? renderSoak(r)
+      : ["## Soak", "", "Not run yet: `npm run soak` (10 minutes) writes this section."]),
     SOAK_END,
     "",
     "## Reproduce",
@@ -238,7 +261,10 @@ function commandLine(o: LoadOptions): string {
   const parts = [`--clients ${o.clients}`];
   parts.push(o.payments !== undefined ? `--payments ${o.payments}` : `--duration ${o.durationSeconds}`);
   if (o.concurrency !== 1) parts.push(`--concurrency ${o.concurrency}`);
-  parts.push(`--rates ${o.rates === "auto" ? "auto" : o.rates.length > 0 ? o.rates.join(",") : "none"}`, `--rate-seconds ${o.rateSeconds}`);
+  parts.push(
+    `--rates ${o.rates === "auto" ? "auto" : o.rates.length > 0 ? o.rates.join(",") : "none"}`,
+    `--rate-seconds ${o.rateSeconds}`,
+  );
   parts.push(`--store ${o.store.kind === "postgres" ? "postgres://…" : o.store.kind}`);
   if (o.soakSeconds > 0) parts.push(`--soak ${o.soakSeconds}`);
   return parts.join(" ");

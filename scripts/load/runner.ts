@@ -43,7 +43,11 @@ export class Recorder {
     const cause = stage === "invoice" ? `${name} (invoice)` : name;
     const entry = this.failures.get(cause);
     if (entry !== undefined) entry.count++;
-    else this.failures.set(cause, { count: 1, example: error instanceof Error ? error.message.slice(0, 300) : String(error) });
+    else
+      this.failures.set(cause, {
+        count: 1,
+        example: error instanceof Error ? error.message.slice(0, 300) : String(error),
+      });
   }
 
   get settled(): number {
@@ -131,7 +135,12 @@ export interface OpenLoopStep {
  * `rate` payments/s for `seconds`, started on schedule whatever completes; resolves when all have settled.
  * `recorder` may be shared across calls (the soak samples it while it runs).
  */
-export async function openLoopStep(picker: Picker, rate: number, seconds: number, recorder = new Recorder()): Promise<OpenLoopStep> {
+export async function openLoopStep(
+  picker: Picker,
+  rate: number,
+  seconds: number,
+  recorder = new Recorder(),
+): Promise<OpenLoopStep> {
   const total = Math.round(rate * seconds);
   const t0 = performance.now();
   let inFlight = 0;

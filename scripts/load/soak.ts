@@ -61,7 +61,15 @@ export function soakVerdict(samples: readonly SoakSample[]): SoakVerdict {
   const first = half[0];
   const last = half.at(-1);
   if (first === undefined || last === undefined || samples.length < 3) {
-    return { nodeRssGrowth: 0, clientRssGrowth: 0, fdSpread: 0, storeBytesPerPayment: 0, nodeRssPerThousand: 0, ok: false, text: "too few samples for a verdict (a soak needs at least 3)" };
+    return {
+      nodeRssGrowth: 0,
+      clientRssGrowth: 0,
+      fdSpread: 0,
+      storeBytesPerPayment: 0,
+      nodeRssPerThousand: 0,
+      ok: false,
+      text: "too few samples for a verdict (a soak needs at least 3)",
+    };
   }
   const start = samples[0] as SoakSample;
   const nodeRssGrowth = last.nodeRssBytes - first.nodeRssBytes;

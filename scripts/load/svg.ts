@@ -40,7 +40,9 @@ export function latencySvg(points: readonly PlotPoint[], title: string, note: st
   const y = (ms: number): number =>
     M.top + plotH - ((Math.log10(Math.max(ms, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`);
   // Axes and grid.
@@ -55,28 +57,37 @@ export function latencySvg(points: readonly PlotPoint[], title: string, note: st
     const xx = x(p.offered).toFixed(1);
     out.push(`<line x1="${xx}" y1="${M.top + plotH}" x2="${xx}" y2="${M.top + plotH + 5}" stroke="black"/>`);
     out.push(`<text x="${xx}" y="${M.top + plotH + 18}" text-anchor="middle">${p.offered}</text>`);
-    out.push(`<text x="${xx}" y="${M.top + plotH + 32}" text-anchor="middle" fill="#555">${Math.round(p.achieved)}</text>`);
+    out.push(
+      `<text x="${xx}" y="${M.top + plotH + 32}" text-anchor="middle" fill="#555">${Math.round(p.achieved)}</text>`,
+    );
   }
   out.push(`<text x="${M.left - 8}" y="${M.top + plotH + 18}" text-anchor="end">offered</text>`);
   out.push(`<text x="${M.left - 8}" y="${M.top + plotH + 32}" text-anchor="end" fill="#555">achieved</text>`);
   out.push(`<text x="${M.left + plotW / 2}" y="${H - 12}" text-anchor="middle">${esc(note)}</text>`);
-  out.push(`<text x="18" y="${M.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 18 ${M.top + plotH / 2})">payment latency (ms, log scale)</text>`);
+  out.push(
+    `<text x="18" y="${M.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 18 ${M.top + plotH / 2})">payment latency (ms, log scale)</text>`,
+  );
   // The goal.
   if (50 >= lo && 50 <= hi) {
     const yy = y(50).toFixed(1);
-    out.push(`<line x1="${M.left}" y1="${yy}" x2="${M.left + plotW}" y2="${yy}" stroke="#2ca02c" stroke-dasharray="6 4"/>`);
+    out.push(
+      `<line x1="${M.left}" y1="${yy}" x2="${M.left + plotW}" y2="${yy}" stroke="#2ca02c" stroke-dasharray="6 4"/>`,
+    );
     out.push(`<text x="${M.left + plotW + 6}" y="${yy}" dominant-baseline="middle" fill="#2ca02c">50 ms goal</text>`);
   }
   // The series.
   SERIES.forEach((s, i) => {
     const coords = pts.map((p) => `${x(p.offered).toFixed(1)},${y(p[s.key]).toFixed(1)}`);
-    if (coords.length > 1) out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${coords.join(" ")}"/>`);
+    if (coords.length > 1)
+      out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${coords.join(" ")}"/>`);
     for (const c of coords) {
       const [cx, cy] = c.split(",");
       out.push(`<circle cx="${cx}" cy="${cy}" r="3" fill="${s.color}"/>`);
     }
     const ly = M.top + 10 + i * 18;
-    out.push(`<line x1="${M.left + plotW + 10}" y1="${ly}" x2="${M.left + plotW + 30}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`);
+    out.push(
+      `<line x1="${M.left + plotW + 10}" y1="${ly}" x2="${M.left + plotW + 30}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`,
+    );
     out.push(`<text x="${M.left + plotW + 36}" y="${ly}" dominant-baseline="middle">${s.key}</text>`);
   });
   out.push("</svg>");

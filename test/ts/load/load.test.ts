@@ -17,7 +17,13 @@ import { run } from "../../../scripts/lib/child.js";
 import { isAlive } from "../../../scripts/lib/local-node.js";
 import { UsageError, parseLoadArgs, type LoadOptions } from "../../../scripts/load/args.js";
 import { runLoad, writeReport } from "../../../scripts/load/main.js";
-import { SOAK_END, SOAK_START, mergeSoakSection, type LoadResult, type PhaseResult } from "../../../scripts/load/report.js";
+import {
+  SOAK_END,
+  SOAK_START,
+  mergeSoakSection,
+  type LoadResult,
+  type PhaseResult,
+} from "../../../scripts/load/report.js";
 import { soakVerdict, type SoakSample } from "../../../scripts/load/soak.js";
 import { histogramQuantile, percentile } from "../../../scripts/load/stats.js";
 import { secp256k1Backend, setSecp256k1Backend } from "../../../src/crypto/index.js";
@@ -55,7 +61,9 @@ function checkPhase(p: PhaseResult, what: string): void {
   expect(p.latency.count).to.equal(p.completed);
   const { p50, p95, p99, max } = p.latency;
   expect(p50).to.be.greaterThan(0);
-  expect(p50 <= p95 && p95 <= p99 && p99 <= max, `${what}: ordered percentiles ${p50} ${p95} ${p99} ${max}`).to.equal(true);
+  expect(p50 <= p95 && p95 <= p99 && p99 <= max, `${what}: ordered percentiles ${p50} ${p95} ${p99} ${max}`).to.equal(
+    true,
+  );
   expect(p.nodeCpuMsPerPayment).to.be.greaterThan(0);
   expect(Number.isFinite(p.clientCpuMsPerPayment)).to.equal(true);
   expect(p.commits, `${what}: the node's store committed`).to.be.greaterThan(0);
@@ -68,7 +76,16 @@ describe("npm run load (scripts/load.ts): the short version", function () {
   describe("flags", () => {
     it("test_parseLoadArgs_defaultsAreTheDocumentedRun", () => {
       const o = parseLoadArgs([]) as LoadOptions;
-      expect(o).to.include({ clients: 100, durationSeconds: 30, concurrency: 1, rateSeconds: 10, fresh: 10, soakSeconds: 0, outDir: "reports", nodeLog: "warn" });
+      expect(o).to.include({
+        clients: 100,
+        durationSeconds: 30,
+        concurrency: 1,
+        rateSeconds: 10,
+        fresh: 10,
+        soakSeconds: 0,
+        outDir: "reports",
+        nodeLog: "warn",
+      });
       expect(o.rates).to.equal("auto");
       expect(parseLoadArgs(["--rates", "100,200"])).to.deep.include({ rates: [100, 200] });
       expect(o.store).to.deep.equal({ kind: "sqlite" });
@@ -97,7 +114,10 @@ describe("npm run load (scripts/load.ts): the short version", function () {
     });
 
     it("test_loadScript_badFlagExitsTwoWithTheMessageAndTheUsage", async () => {
-      for (const args of [["--clients", "0"], ["--store", "http://x"]]) {
+      for (const args of [
+        ["--clients", "0"],
+        ["--store", "http://x"],
+      ]) {
         const r = await run(process.execPath, ["--import", "tsx", SCRIPT, ...args], { cwd: ROOT, timeoutMs: 60_000 });
         expect(r.code, r.stderr).to.equal(2);
         expect(r.stderr).to.match(/^load: --(clients|store) must/);
@@ -234,7 +254,17 @@ describe("npm run load (scripts/load.ts): the short version", function () {
 
     it("test_writeReport_rendersEverySectionAndAWellFormedPlot", async () => {
       expect(await readFile(path.join(out, "load.md"), "utf8")).to.equal(markdown);
-      for (const heading of ["# Load", "## Machine and set-up", "## Goals", "## Closed loop", "## What bounds it", "## Time to first payment", "## Open loop", "## Soak", "## Reproduce"])
+      for (const heading of [
+        "# Load",
+        "## Machine and set-up",
+        "## Goals",
+        "## Closed loop",
+        "## What bounds it",
+        "## Time to first payment",
+        "## Open loop",
+        "## Soak",
+        "## Reproduce",
+      ])
         expect(markdown).to.include(`\n${heading}`.trimStart());
       expect(markdown).to.include(result.machine.cpuModel);
       expect(markdown).to.include("| t (s) |");
@@ -248,10 +278,14 @@ describe("npm run load (scripts/load.ts): the short version", function () {
   });
 
   it("test_loadScript_sigintStopsTheNodeAndExits130", async function () {
-    const child = spawn(process.execPath, ["--import", "tsx", SCRIPT, "--clients", "2", "--out", path.join(tmpdir(), "switchyard-load-sigint")], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", SCRIPT, "--clients", "2", "--out", path.join(tmpdir(), "switchyard-load-sigint")],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (c: Buffer) => (output += c.toString()));
     child.stderr.on("data", (c: Buffer) => (output += c.toString()));
