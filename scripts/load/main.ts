@@ -251,7 +251,8 @@ export async function writeReport(result: LoadResult, outDir: string): Promise<{
   const mdFile = path.join(outDir, "load.md");
   const svgFile = path.join(outDir, "load-latency.svg");
   const previous = await readFile(mdFile, "utf8").catch(() => undefined);
-  const markdown = mergeSoakSection(renderReport(result), previous, result.soak !== undefined);
+  const run = { soak: result.soak !== undefined, openLoop: result.open.length > 0 };
+  const markdown = mergeSoakSection(renderReport(result), previous, run);
   await writeFile(mdFile, markdown);
   const points = result.open.map((s) => ({
     offered: s.offered,

@@ -275,7 +275,7 @@ function renderSoak(r: LoadResult): string[] {
   return [
     "## Soak",
     "",
-    `${s.seconds} s at ${s.rate} payments/s offered (half the closed loop's rate unless \`--soak-rate\` was given), ` +
+    `${s.seconds} s at ${s.rate} payments/s offered (half the ${n0(r.closed.rate)}/s this run's closed loop achieved, unless \`--soak-rate\` was given), ` +
       `${r.setup.clients} clients, ${r.store}, measured ${r.startedAt.slice(0, 16).replace("T", " ")} UTC. ` +
       `Achieved ${n0(s.achieved)} payments/s, ${n0(s.completed)} completed, ${s.failed} failed; latency p50 ${ms(s.latency.p50)} ms, ` +
       `p99 ${ms(s.latency.p99)} ms; node CPU ${ms(s.nodeCpuMsPerPayment)} ms per payment.`,
@@ -293,17 +293,30 @@ function renderSoak(r: LoadResult): string[] {
   ];
 }
 
+/** The soak section (markers included) of a report, if it has one. */
+function soakSectionOf(text: string): { start: number; end: number } | undefined {
+  const start = text.indexOf(SOAK_START);
+  const end = text.indexOf(SOAK_END);
+  return start < 0 || end < start ? undefined : { start, end: end + SOAK_END.length };
+}
+
 /**
- * The report to write: `fresh` as rendered, with the soak section of `previous` kept when this run had no soak
- * and the earlier report has one.
+ * The report to write, from `fresh` (this run's, as rendered) and `previous` (the file as it was):
+ * - a load run without a soak keeps the soak section of `previous` when it holds a measured one;
+ * - a soak-only run (`npm run soak`: no open loop) changes only the soak section of `previous`, so the load
+ *   figures and the plot of the last `npm run load` stay;
+ * - otherwise `fresh` as it is.
  */
-export function mergeSoakSection(fresh: string, previous: string | undefined, hasSoak: boolean): string {
-  if (hasSoak || previous === undefined) return fresh;
-  const a = previous.indexOf(SOAK_START);
-  const b = previous.indexOf(SOAK_END);
-  if (a < 0 || b < a || !previous.slice(a, b).includes("| t (s) |")) return fresh;
-  const kept = previous.slice(a, b + SOAK_END.length);
-  const x = fresh.indexOf(SOAK_START);
-  const y = fresh.indexOf(SOAK_END);
-  return fresh.slice(0, x) + kept + fresh.slice(y + SOAK_END.length);
+export function mergeSoakSection(
+  fresh: string,
+  previous: string | undefined,
+  run: { soak: boolean; openLoop: boolean },
+): string {
+  const old = previous === undefined ? undefined : soakSectionOf(previous);
+  const mine = soakSectionOf(fresh);
+  if (previous === undefined || old === undefined || mine === undefined) return fresh;
+  if (run.soak && !run.openLoop)
+    return previous.slice(0, old.start) + fresh.slice(mine.start, mine.end) + previous.slice(old.end);
+  if (run.soak || !previous.slice(old.start, old.end).includes("| t (s) |")) return fresh;
+  return fresh.slice(0, mine.start) + previous.slice(old.start, old.end) + fresh.slice(mine.end);
 }

@@ -165,10 +165,22 @@ describe("npm run load (scripts/load.ts): the short version", function () {
       const soak = `${SOAK_START}\n## Soak\n\n| t (s) | completed |\n| 0 | 0 |\n${SOAK_END}`;
       const previous = `# old\n${soak}\nold tail\n`;
       const fresh = `# new\n${SOAK_START}\n## Soak\n\nNot run yet\n${SOAK_END}\nnew tail\n`;
-      expect(mergeSoakSection(fresh, previous, false)).to.equal(`# new\n${soak}\nnew tail\n`);
-      expect(mergeSoakSection(fresh, previous, true)).to.equal(fresh);
-      expect(mergeSoakSection(fresh, undefined, false)).to.equal(fresh);
-      expect(mergeSoakSection(fresh, "# no markers", false)).to.equal(fresh);
+      const load = { soak: false, openLoop: true };
+      expect(mergeSoakSection(fresh, previous, load)).to.equal(`# new\n${soak}\nnew tail\n`);
+      expect(mergeSoakSection(fresh, previous, { soak: true, openLoop: true })).to.equal(fresh);
+      expect(mergeSoakSection(fresh, undefined, load)).to.equal(fresh);
+      expect(mergeSoakSection(fresh, "# no markers", load)).to.equal(fresh);
+      // A placeholder soak section of an earlier report is not kept over this run's own.
+      expect(mergeSoakSection(fresh, `# old\n${SOAK_START}\nNot run yet\n${SOAK_END}\n`, load)).to.equal(fresh);
+    });
+
+    it("test_mergeSoakSection_aSoakOnlyRunReplacesOnlyTheSoakSection", () => {
+      const previous = `# load figures\n${SOAK_START}\nNot run yet\n${SOAK_END}\nold tail\n`;
+      const soak = `${SOAK_START}\n## Soak\n\n| t (s) | completed |\n${SOAK_END}`;
+      const fresh = `# soak run's own figures\n${soak}\nnew tail\n`;
+      expect(mergeSoakSection(fresh, previous, { soak: true, openLoop: false })).to.equal(
+        `# load figures\n${soak}\nold tail\n`,
+      );
     });
   });
 
