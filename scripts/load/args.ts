@@ -71,7 +71,7 @@ export const USAGE = `usage: npm run load [-- flags]      (npm run soak = npm ru
   --seed <n>           seed of the random payees and amounts (default 1)
   --help               print this and exit
 
-Default runtime (no flags): about 4 minutes (set-up, 30 s closed loop, six 10 s open-loop steps); at most 5.`;
+Default runtime (no flags): about 3 to 4 minutes (set-up, a 30 s closed loop, six 10 s open-loop steps).`;
 
 /** A flag refused: the message names it. */
 export class UsageError extends Error {

@@ -125,7 +125,8 @@ export async function startLoadNetwork(options: NetworkOptions): Promise<LoadNet
         log("starting a throwaway PostgreSQL cluster…");
         cluster = await startCluster(binaries);
         storeUrl = await cluster.createDatabase("switchyard_load");
-        storeLabel = `PostgreSQL (throwaway cluster, ${await cluster.describe()})`;
+        const version = /\(PostgreSQL ([\d.]+)/.exec(await cluster.describe())?.[1] ?? "";
+        storeLabel = `PostgreSQL ${version} (a throwaway cluster on 127.0.0.1)`.replace("  ", " ");
       } else {
         storeUrl = options.store.url;
         storeLabel = `PostgreSQL (${new URL(storeUrl).host})`;
