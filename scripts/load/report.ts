@@ -100,9 +100,16 @@ function bounds(r: LoadResult): string[] {
   const load = Math.max(r.machine.load[0], r.loadEnd[0]);
   if (load > r.machine.cores && used < 0.8 * r.machine.cores) {
     lines.push(
-      `- **CPU starvation**: the node and the clients used ${used.toFixed(2)} of ${r.machine.cores} cores while the machine's load ` +
-        `average was ${load.toFixed(1)} (other processes held the run queue): the throughput and the latencies above are bounded ` +
-        "by the machine's other load, not by the node. The CPU per payment is the figure that carries over to a quiet machine.",
+      `- **Waiting, not computing**: the node and the clients used ${used.toFixed(2)} of ${r.machine.cores} cores while the ` +
+        `machine's load average was ${load.toFixed(1)}. The rest of the time they waited: for the CPU (other processes held ` +
+        "the run queue) and, in the node, for its store: " +
+        (r.store.startsWith("SQLite")
+          ? "SQLite's synchronous commits (an fsync on the node's event loop per group commit: about a quarter of its wall " +
+            'time in a profiled run, docs/NODE.md "Measured load"). '
+          : "PostgreSQL's commits (a round trip to the server and its fsync per group commit). ") +
+        "The throughput and the " +
+        "latencies above are bounded by that, not by the node's CPU; the CPU per payment is the figure that carries over " +
+        "to a quiet machine.",
     );
   }
   const together = c.nodeCpuMsPerPayment + c.clientCpuMsPerPayment;
@@ -275,7 +282,7 @@ function renderSoak(r: LoadResult): string[] {
   return [
     "## Soak",
     "",
-    `${s.seconds} s at ${s.rate} payments/s offered (half the ${n0(r.closed.rate)}/s this run's closed loop achieved, unless \`--soak-rate\` was given), ` +
+    `${s.seconds} s at ${s.rate} payments/s offered (half the ${n0(r.closed.rate)}/s the soak run's own closed loop achieved, unless \`--soak-rate\` was given), ` +
       `${r.setup.clients} clients, ${r.store}, measured ${r.startedAt.slice(0, 16).replace("T", " ")} UTC. ` +
       `Achieved ${n0(s.achieved)} payments/s, ${n0(s.completed)} completed, ${s.failed} failed; latency p50 ${ms(s.latency.p50)} ms, ` +
       `p99 ${ms(s.latency.p99)} ms; node CPU ${ms(s.nodeCpuMsPerPayment)} ms per payment.`,
