@@ -61,6 +61,7 @@ export const USAGE = `usage: npm run load [-- flags]      (npm run soak = npm ru
   --rate-seconds <s>   seconds per open-loop rate (default 10)
   --fresh <n>          fresh clients timed to their first payment (default 10)
   --store <s>          sqlite (default) | pg (a throwaway PostgreSQL cluster) | postgres://user@host:port/db
+                       (an empty database)
   --soak <s>           then soak at half the closed-loop rate for s seconds (default 0: no soak)
   --soak-rate <r>      the soak's offered rate instead of half the closed-loop rate
   --sample <s>         soak sampling interval in seconds (default 10)

@@ -134,6 +134,17 @@ export async function startLoadNetwork(options: NetworkOptions): Promise<LoadNet
       const { default: pg } = await import("pg");
       const pool = new pg.Pool({ connectionString: storeUrl, max: 1 });
       pgClose = () => pool.end();
+      // The run starts a fresh chain: a database holding another run's channels would not match it.
+      const tables = await pool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+      );
+      const n = tables.rows[0]?.n ?? 0;
+      if (n > 0) {
+        throw new Error(
+          `--store: the database ${new URL(storeUrl).pathname.slice(1)} is not empty (${n} tables): a load run starts a ` +
+            "fresh chain, so its node needs an empty database (CREATE DATABASE a new one, or use --store pg)",
+        );
+      }
       storeBytes = async () => {
         const r = await pool.query<{ size: string }>("SELECT pg_database_size(current_database()) AS size");
         return Number(r.rows[0]?.size ?? 0);
