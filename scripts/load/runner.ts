@@ -1,0 +1,169 @@
+/**
+ * Driving payments: one payment (the payee's invoice, then the payer's `pay()`, timed from the call to its
+ * completion), the closed loop (every client keeps `concurrency` payments in flight, for a duration or a count)
+ * and the open loop (payments started on a fixed schedule, whatever completes). Every payment ends completed or
+ * failed with a cause: the typed error's class name (SwitchyardError subclasses name the cause).
+ */
+import { performance } from "node:perf_hooks";
+
+import { ZeroAddress } from "ethers";
+
+import type { LoadClient } from "./clients.js";
+
+/** The smallest and largest amount (wei) of a payment: tiny against the deposits, so no client runs dry. */
+const MIN_AMOUNT = 1_000_000_000n;
+const SPAN = 999_000_000_000;
+
+export interface FailureCount {
+  count: number;
+  /** The first such error's message. */
+  example: string;
+}
+
+/** The outcomes of a phase. */
+export class Recorder {
+  readonly latencies: number[] = [];
+  readonly failures = new Map<string, FailureCount>();
+  started = 0;
+  completed = 0;
+  failed = 0;
+  /** performance.now() of the last completion (ms). */
+  lastDone = 0;
+
+  ok(ms: number): void {
+    this.completed++;
+    this.latencies.push(ms);
+    this.lastDone = performance.now();
+  }
+
+  fail(stage: "invoice" | "pay", error: unknown): void {
+    this.failed++;
+    this.lastDone = performance.now();
+    const name = error instanceof Error ? (error.name !== "Error" ? error.name : error.constructor.name) : typeof error;
+    const cause = stage === "invoice" ? `${name} (invoice)` : name;
+    const entry = this.failures.get(cause);
+    if (entry !== undefined) entry.count++;
+    else
+      this.failures.set(cause, {
+        count: 1,
+        example: error instanceof Error ? error.message.slice(0, 300) : String(error),
+      });
+  }
+
+  get settled(): number {
+    return this.completed + this.failed;
+  }
+}
+
+/** Picks payer/payee pairs and amounts from a seeded random source. */
+export class Picker {
+  constructor(
+    private readonly clients: readonly LoadClient[],
+    private readonly random: () => number,
+  ) {}
+
+  amount(): bigint {
+    return MIN_AMOUNT + BigInt(Math.floor(this.random() * SPAN));
+  }
+
+  /** A payee other than `payer`. */
+  payeeFor(payer: LoadClient): LoadClient {
+    for (;;) {
+      const c = this.clients[Math.floor(this.random() * this.clients.length)] as LoadClient;
+      if (c !== payer) return c;
+    }
+  }
+
+  payer(): LoadClient {
+    return this.clients[Math.floor(this.random() * this.clients.length)] as LoadClient;
+  }
+}
+
+/** One payment from `payer` to `payee`: resolves once it completed or failed (recorded either way). */
+export async function pay(payer: LoadClient, payee: LoadClient, amount: bigint, recorder: Recorder): Promise<void> {
+  recorder.started++;
+  let invoice;
+  try {
+    invoice = await payee.client.invoice({ asset: ZeroAddress, amount });
+  } catch (error) {
+    recorder.fail("invoice", error);
+    return;
+  }
+  const t0 = performance.now();
+  try {
+    await payer.client.pay(invoice);
+    recorder.ok(performance.now() - t0);
+  } catch (error) {
+    recorder.fail("pay", error);
+  }
+}
+
+export interface ClosedLoopResult {
+  recorder: Recorder;
+  /** Wall-clock ms from the first start to the last completion. */
+  elapsedMs: number;
+}
+
+/** Every client pays random others, `concurrency` payments in flight each, until `durationMs` or `payments`. */
+export async function closedLoop(
+  clients: readonly LoadClient[],
+  picker: Picker,
+  options: { durationMs: number; payments?: number; concurrency: number },
+): Promise<ClosedLoopResult> {
+  const recorder = new Recorder();
+  const t0 = performance.now();
+  const end = t0 + options.durationMs;
+  const more = (): boolean =>
+    options.payments !== undefined ? recorder.started < options.payments : performance.now() < end;
+  const loop = async (payer: LoadClient): Promise<void> => {
+    while (more()) await pay(payer, picker.payeeFor(payer), picker.amount(), recorder);
+  };
+  await Promise.all(clients.flatMap((c) => Array.from({ length: options.concurrency }, () => loop(c))));
+  return { recorder, elapsedMs: recorder.lastDone - t0 };
+}
+
+export interface OpenLoopStep {
+  offered: number;
+  recorder: Recorder;
+  /** Completed payments per second, from the first scheduled start to the last completion. */
+  achieved: number;
+  /** The latest a payment was started after its scheduled time (ms): the generator's own lag. */
+  maxStartLagMs: number;
+}
+
+/**
+ * `rate` payments/s for `seconds`, started on schedule whatever completes; resolves when all have settled.
+ * `recorder` may be shared across calls (the soak samples it while it runs).
+ */
+export async function openLoopStep(
+  picker: Picker,
+  rate: number,
+  seconds: number,
+  recorder = new Recorder(),
+): Promise<OpenLoopStep> {
+  const total = Math.round(rate * seconds);
+  const t0 = performance.now();
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const settle = (): void => {
+    inFlight--;
+    if (inFlight === 0) drained?.();
+  };
+  let maxLag = 0;
+  let i = 0;
+  while (i < total) {
+    const now = performance.now();
+    while (i < total && t0 + (i * 1000) / rate <= now) {
+      maxLag = Math.max(maxLag, now - (t0 + (i * 1000) / rate));
+      const payer = picker.payer();
+      inFlight++;
+      void pay(payer, picker.payeeFor(payer), picker.amount(), recorder).finally(settle);
+      i++;
+    }
+    const next = t0 + (i * 1000) / rate - performance.now();
+    await new Promise((r) => setTimeout(r, Math.max(1, Math.min(next, 5))));
+  }
+  if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+  const elapsed = (recorder.lastDone - t0) / 1000;
+  return { offered: rate, recorder, achieved: elapsed > 0 ? recorder.completed / elapsed : 0, maxStartLagMs: maxLag };
+}
