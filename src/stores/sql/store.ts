@@ -7,7 +7,9 @@
  *
  * Fencing: `open` bumps the writer epoch in sy_meta (in the migration's transaction); every group commit
  * begins by reading it (PostgreSQL: FOR UPDATE, so writers are serialized on that row) and fails with
- * StoreLockedError once another writer has bumped it.
+ * StoreLockedError once another writer has bumped it. A shared PostgreSQL store (several node processes,
+ * `PostgresStore.open({shared: true})`) has no token: the row checks of every write are its fencing, and
+ * `evict` drops a channel's cached record so the next read sees what another process committed.
  */
 import { checksum } from "../../protocol/address.js";
 import { StoreConflictError, StoreError, StoreLockedError, SwitchyardError } from "../../protocol/errors.js";
@@ -71,17 +73,21 @@ export class SqlStore extends UnitStore {
 
   protected constructor(
     protected readonly driver: SqlDriver,
-    private epoch: number,
+    /** The writer's fencing token; "shared" for a store several node processes write at once (no token: every
+     * write is a compare-and-set on the rows it changes, docs/NODE.md "Running N processes"). */
+    private epoch: number | "shared",
     onCommitPoint?: CommitPointHook,
   ) {
     super(driver.location, new Map(), onCommitPoint);
   }
 
   /** Migrates (or creates) the schema and takes the writer's fencing token; closes the driver on failure. */
-  protected static async prepare(driver: SqlDriver): Promise<{ epoch: number; outboxSeq: number }> {
+  protected static async prepare(driver: SqlDriver, shared = false): Promise<{ epoch: number; outboxSeq: number }> {
     try {
       await driver.begin();
       try {
+        // Shared writers may open at the same moment: one migrates at a time (the lock ends with the transaction).
+        if (shared) await driver.run("SELECT pg_advisory_xact_lock(hashtext('switchyard-migrate'))");
         const epoch = await migrate(driver);
         await driver.run("COMMIT");
         const [row] = await driver.read("SELECT MAX(seq) AS seq FROM sy_outbox");
@@ -233,6 +239,7 @@ export class SqlStore extends UnitStore {
   protected async begin(): Promise<void> {
     if (this.driver.singleSession) this.releaseTx = await this.mutex.acquire();
     await this.driver.begin();
+    if (this.epoch === "shared") return;
     const lock = this.driver.dialect === "postgres" ? " FOR UPDATE" : "";
     const [row] = await this.driver.all(`SELECT value FROM sy_meta WHERE key = 'writer_epoch'${lock}`);
     const current = Number(row?.value);
@@ -324,7 +331,9 @@ export class SqlStore extends UnitStore {
     const moved = "the stored record is not the one this writer holds";
     if (delta.kind === "signed") {
       await this.one(
-        "UPDATE sy_channels SET pending = $2 WHERE channel = $1 AND nonce = $3",
+        // A second content at a signed nonce is refused here too, not only by the cache: with several writers
+        // (node processes on one database) the cache may be behind the row.
+        "UPDATE sy_channels SET pending = $2 WHERE channel = $1 AND nonce = $3 AND (pending IS NULL OR pending = $2)",
         [channel, optionalJson(record.pending), delta.priorNonce.toString()],
         "channel",
         channel,
