@@ -245,14 +245,28 @@ export class NodeRouter implements PaymentRouter {
         (await this.options.store.load(this.options.channels.addressOf(route.recipient))) !== undefined);
     if (known) await this.peer(route.recipient);
     const collateral = this.options.collateral?.();
+    const cluster = this.options.cluster?.cluster;
     // Just in time as alice only: where the recipient node sequences the channel, the peer manager keeps it funded.
-    if (collateral !== undefined && this.node.channel(route.recipient).me === "alice") {
+    if (this.node.channel(route.recipient).me === "alice" && (collateral !== undefined || cluster !== undefined)) {
       this.node.checkRoute(payer, details, route); // a route the node refuses moves no collateral
-      await ensureRouteCollateral(this.node, collateral, details, route, this.proposer(route.recipient));
+      if (collateral !== undefined) await ensureRouteCollateral(this.node, collateral, details, route, this.proposer(route.recipient));
+      else await cluster?.call("collateral", { details, route }); // a follower: the leader does the chain work
     }
     const proposal = await this.node.intent(payer, details, route);
     if (details.type === "create") this.tracked.set(lockHashOf(details.transfer.data), "signed");
     return proposal;
+  }
+
+  /**
+   * Cluster mode, on the leader: just-in-time collateral for a payment a follower routes (`send` there), on the
+   * payee's channel as the database holds it now.
+   */
+  async collateralFor(details: UpdateDetails, route: RouteInstructionParams): Promise<void> {
+    const collateral = this.options.collateral?.();
+    if (collateral === undefined) throw new RouteError("this node process runs no collateral manager (not the leader)");
+    await this.peer(route.recipient);
+    await this.options.channels.current(route.recipient);
+    await ensureRouteCollateral(this.node, collateral, details, route, this.proposer(route.recipient));
   }
 
   /** How the node puts its own update (a collateral deposit or withdraw) to `client`: in the Node's queue of that peer. */

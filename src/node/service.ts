@@ -24,7 +24,8 @@ import { NodeChannels } from "./channels.js";
 import { CLOSE_CODES, ClientConnection } from "./connection.js";
 import { createMetrics, type NodeMetrics } from "./metrics.js";
 import type { NodeServiceOptions } from "./options.js";
-import { createHandlers, type Session } from "./rpc.js";
+import { createHandlers, type RouteInstructionParams, type Session } from "./rpc.js";
+import type { UpdateDetails } from "../protocol/types.js";
 import { openNodeStore, timedStore } from "./store.js";
 import type { ChainServices } from "./chainServices.js";
 import type { ProposeToPeer } from "./collateral.js";
@@ -153,6 +154,10 @@ export class NodeService {
     cluster?.serve({
       push: (client, method, params) => this.notifyHere(client, method, params),
       ack: async (client, ack) => this.router?.takeAck(client, ack as Acknowledgement) ?? false,
+      call: (name, args) => {
+        const { details, route } = args as { details: UpdateDetails; route: RouteInstructionParams };
+        return name === "collateral" ? this.router?.collateralFor(details, route) : undefined;
+      },
     });
     this.http = createServer((req, res) => void this.route(req, res));
     this.http.headersTimeout = 10_000;

@@ -18,8 +18,10 @@ export type ClusterMessage =
   | { kind: "push"; from: string; to: string; client: string; method: string; params: unknown }
   /** A client's acknowledgement that arrived on `from` while another process holds the channel. */
   | { kind: "ack"; from: string; id: string; client: string; ack: unknown }
-  /** The answer to an `ack`: taken (and stored) by the sender of this reply, or its error. */
-  | { kind: "reply"; from: string; to: string; id: string; error?: { code: string; message: string } };
+  /** A request only the leader serves (just-in-time collateral: the chain work is the leader's). */
+  | { kind: "call"; from: string; id: string; name: string; args: unknown }
+  /** The answer to an `ack` (taken and stored by the sender of this reply) or a `call`, or its error. */
+  | { kind: "reply"; from: string; to: string; id: string; result?: unknown; error?: { code: string; message: string } };
 
 const PAYLOAD_LIMIT = 7_000;
 

@@ -50,7 +50,11 @@ export interface ClusterHandlers {
    * it (its link or intent waits for that nonce), false when it is not this process's to take.
    */
   ack(client: string, ack: unknown): Promise<boolean>;
+  /** A `call` from another process, answered here only by the leader (undefined: not served here). */
+  call?(name: string, args: unknown): Promise<unknown> | undefined;
 }
+
+type Reply = Extract<ClusterMessage, { kind: "reply" }>;
 
 export class Cluster {
   readonly locks: ChannelLocks;
@@ -58,7 +62,7 @@ export class Cluster {
   readonly leader: LeaderElection;
   private readonly bus: ClusterBus;
   private handlers: ClusterHandlers | undefined;
-  private readonly replies = new Map<string, (reply: Extract<ClusterMessage, { kind: "reply" }>) => void>();
+  private readonly replies = new Map<string, (reply: Reply) => void>();
   private readonly relayTimeoutMs: number;
 
   private constructor(
@@ -145,15 +149,27 @@ export class Cluster {
     }
   }
 
-  private async ask(client: string, ack: unknown, waitMs: number): Promise<Extract<ClusterMessage, { kind: "reply" }> | undefined> {
+  /** Runs `name` on the leader (another process) and returns its result; ClusterError when none answers in time. */
+  async call(name: string, args: unknown, timeoutMs = 30_000): Promise<unknown> {
+    const reply = await this.request((id) => ({ kind: "call", from: this.id, id, name, args }), timeoutMs);
+    if (reply === undefined) throw new ClusterError(`no leader answered ${name} within ${timeoutMs} ms`);
+    if (reply.error !== undefined) throw new RelayedError(reply.error.code, reply.error.message);
+    return reply.result;
+  }
+
+  private ask(client: string, ack: unknown, waitMs: number): Promise<Reply | undefined> {
+    return this.request((id) => ({ kind: "ack", from: this.id, id, client, ack }), waitMs);
+  }
+
+  private async request(message: (id: string) => ClusterMessage, waitMs: number): Promise<Reply | undefined> {
     const id = `${this.id}.${randomBytes(6).toString("hex")}`;
     let timer: NodeJS.Timeout | undefined;
-    const answered = new Promise<Extract<ClusterMessage, { kind: "reply" }> | undefined>((resolve) => {
+    const answered = new Promise<Reply | undefined>((resolve) => {
       this.replies.set(id, resolve);
       timer = setTimeout(() => resolve(undefined), waitMs);
     });
     try {
-      await this.bus.publish({ kind: "ack", from: this.id, id, client, ack });
+      await this.bus.publish(message(id));
       return await answered;
     } finally {
       clearTimeout(timer);
@@ -166,22 +182,22 @@ export class Cluster {
     if (message.kind === "reply") return this.replies.get(message.id)?.(message);
     if (handlers === undefined) return;
     if (message.kind === "push") return handlers.push(message.client, message.method, message.params);
-    void handlers.ack(message.client, message.ack).then(
-      (taken) => {
-        if (taken) return this.bus.publish({ kind: "reply", from: this.id, to: message.from, id: message.id });
-      },
-      (error: unknown) =>
-        this.bus.publish({
-          kind: "reply",
-          from: this.id,
-          to: message.from,
-          id: message.id,
-          error: {
-            code: error instanceof SwitchyardError ? error.code : "INTERNAL_ERROR",
-            message: error instanceof Error ? error.message : String(error),
-          },
-        }),
-    ).catch((error: unknown) => this.options.logger.error({ err: error }, "cluster: cannot answer a relayed acknowledgement"));
+    const reply = (answer: Pick<Reply, "result" | "error">): Promise<void> =>
+      this.bus.publish({ kind: "reply", from: this.id, to: message.from, id: message.id, ...answer });
+    const failed = (error: unknown): Promise<void> =>
+      reply({
+        error: {
+          code: error instanceof SwitchyardError ? error.code : "INTERNAL_ERROR",
+          message: error instanceof Error ? error.message : String(error),
+        },
+      });
+    const answered =
+      message.kind === "ack"
+        ? handlers.ack(message.client, message.ack).then((taken) => (taken ? reply({}) : undefined), failed)
+        : this.leader.isLeader
+          ? handlers.call?.(message.name, message.args)?.then((result) => reply({ result }), failed)
+          : undefined;
+    answered?.catch((error: unknown) => this.options.logger.error({ err: error }, "cluster: cannot answer a relayed request"));
   }
 
   /** Leaves the cluster (presence rows deleted, leadership released, pools ended). */

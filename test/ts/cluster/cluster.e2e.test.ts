@@ -4,6 +4,8 @@
  * pay at once (their channel's updates serialized across the processes); every end state checked against the
  * node's database.
  */
+import { writeFileSync } from "node:fs";
+
 import { expect } from "chai";
 import { ZeroAddress } from "ethers";
 
@@ -11,7 +13,8 @@ import { decodeJson } from "../../../src/protocol/record.js";
 import type { SignedState } from "../../../src/protocol/record.js";
 import { useRealPostgres } from "../stores/pgCluster.js";
 import { until } from "../node/harness.js";
-import { ETH } from "../client/fixture.js";
+import { ETH, connectClient } from "../client/fixture.js";
+import { MemoryStore } from "../../../src/stores/store.js";
 import { nodeChannel, paymentStatuses, startClusterNet, type ClusterNet, type ClusterUser } from "./fixture.js";
 
 async function pay(from: ClusterUser, to: ClusterUser, amount: bigint): Promise<string> {
@@ -42,6 +45,7 @@ describe("cluster: two node processes on one PostgreSQL database", function () {
   afterEach(function () {
     if (this.currentTest?.state !== "failed" || net === undefined) return;
     for (const [name, p] of [["A", net.a], ["B", net.b]] as const) {
+      if (process.env.SWITCHYARD_CLUSTER_LOGS !== undefined) writeFileSync(`${process.env.SWITCHYARD_CLUSTER_LOGS}-${name}.log`, p.output());
       const bad = p.logs().filter((l) => Number(l.level) >= 40).slice(-15);
       console.log(`--- node ${name}: last warnings and errors ---\n${bad.map((l) => JSON.stringify(l).slice(0, 600)).join("\n")}`);
     }
@@ -84,9 +88,94 @@ describe("cluster: two node processes on one PostgreSQL database", function () {
     await until(async () => (await paymentStatuses(net.db)).completed === 4 + 4 * rounds, "every payment completed in the database", 20_000);
     expect(await paymentStatuses(net.db)).to.deep.equal({ completed: 4 + 4 * rounds });
     for (const u of users) await sameState(net, u);
-    // Both processes did routing work.
-    const routedOn = (p: typeof net.a) => p.logs().filter((l) => l.method === "payment.send").length;
+    // Both processes signed payers' locks (a lock with its route comes as channel.propose).
+    const routedOn = (p: typeof net.a): number => p.logs().filter((l) => l.method === "channel.propose").length;
     expect(routedOn(net.a)).to.be.greaterThan(0);
     expect(routedOn(net.b)).to.be.greaterThan(0);
+  });
+
+  it("test_cluster_oneUsersDevicesOnBothProcesses_channelUpdatesSerializedNoneLostNoneDoubled", async () => {
+    // One key, two devices with their own stores: device 1 through process A, device 2 through process B, both
+    // paying at once, so the node's updates of that one channel come from both processes.
+    const one = await net.user("dual", "a");
+    const wallet = one.wallet;
+    const payees = [await net.user("dual payee a", "a", 0n), await net.user("dual payee b", "b", 0n)];
+    const store2 = new MemoryStore(); // empty: device 2 restores the channel from the node
+    const device2: ClusterUser = { wallet, store: store2, client: await connectClient({ ...net.net, url: net.balancers.b.url }, wallet, store2) };
+    const devices = [one, device2];
+    const statuses = await Promise.all(
+      devices.map(async (d, i) => {
+        const done: string[] = [];
+        for (let k = 0; k < 4; k++) done.push(await pay(d, payees[i] as ClusterUser, ETH / 1000n));
+        return done;
+      }),
+    );
+    expect(statuses.flat()).to.deep.equal(new Array(8).fill("completed"));
+    for (const d of devices) await d.client.sync();
+    // The node's history of the channel: one co-signed update per nonce, 1..n without a gap.
+    const channel = one.client.channelAddress;
+    const rows = await net.db.query<{ nonce: string }>("SELECT nonce FROM switchyard.sy_updates WHERE channel = $1", [channel]);
+    const nonces = rows.rows.map((r) => Number(r.nonce)).sort((x, y) => x - y);
+    expect(nonces).to.deep.equal(nonces.map((_, i) => i + 1));
+    // Both devices hold the node's latest state, and every update device 1 stored is the node's at that nonce.
+    await sameState(net, one);
+    const node = await net.db.query<{ nonce: string; cosigned: string }>(
+      "SELECT nonce, cosigned FROM switchyard.sy_updates WHERE channel = $1",
+      [channel],
+    );
+    const byNonce = new Map(node.rows.map((r) => [r.nonce, decodeJson<{ update: { state: unknown } }>(r.cosigned)]));
+    for (const d of devices) {
+      await sameState(net, d);
+      for (const u of await d.store.history(channel))
+        expect(byNonce.get(u.update.state.nonce.toString())?.update.state).to.deep.equal(u.update.state);
+    }
+    // None doubled: each payee got exactly its four payments.
+    for (const p of payees) expect(p.client.balances()[ZeroAddress]?.mine).to.equal(4n * (ETH / 1000n));
+    await device2.client.disconnect();
+  });
+
+  it("test_cluster_processKilledUnderLoad_clientsReconnectToTheOtherNothingLost", async () => {
+    const users = [
+      await net.user("k a0", "a"),
+      await net.user("k a1", "a"),
+      await net.user("k b0", "b"),
+      await net.user("k b1", "b"),
+    ];
+    const [a0, a1, b0, b1] = users as [ClusterUser, ClusterUser, ClusterUser, ClusterUser];
+    const outcomes: string[] = [];
+    let stop = false;
+    const loop = async (x: ClusterUser, y: ClusterUser): Promise<void> => {
+      for (let k = 0; !stop && k < 40; k++) {
+        const [from, to] = k % 2 === 0 ? [x, y] : [y, x];
+        try {
+          outcomes.push(await pay(from, to, ETH / 1000n));
+        } catch (error) {
+          outcomes.push(`failed: ${(error as Error).name}`);
+        }
+      }
+    };
+    const running = [loop(a0, b0), loop(a1, b1)];
+    await until(() => outcomes.length >= 6, "payments under way", 60_000);
+    net.a.signal("SIGKILL"); // the leader, holding a0's and a1's sockets
+    await net.a.exited;
+    const killedAt = outcomes.length;
+    await until(() => outcomes.length >= killedAt + 8, "payments after the kill", 120_000);
+    stop = true;
+    await Promise.all(running);
+    expect(outcomes.slice(killedAt + 2).filter((o) => o === "completed").length, outcomes.join(",")).to.be.greaterThan(4);
+    // Every payment ended in the database (completed, or refunded on both hops), and every client's channel
+    // holds exactly the node's latest state with no lock left.
+    await until(async () => {
+      const s = await paymentStatuses(net.db);
+      return Object.keys(s).every((k) => k === "completed" || k === "refunded");
+    }, "every payment ended", 90_000);
+    for (const u of users) {
+      await u.client.sync();
+      await sameState(net, u);
+      const b = u.client.balances()[ZeroAddress];
+      expect(b?.lockedByMe).to.equal(0n);
+      expect(b?.lockedToMe).to.equal(0n);
+    }
+    expect(net.b.logs().some((l) => l.msg === "cluster: this process is the leader")).to.equal(true);
   });
 });

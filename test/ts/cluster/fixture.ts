@@ -31,7 +31,7 @@ export interface ClusterUser {
   client: SwitchyardClient;
 }
 
-const CLUSTER = { leaseMs: 1_500, leaderPollMs: 300, relayTimeoutMs: 10_000 };
+const CLUSTER = { leaseMs: 5_000, leaderPollMs: 300, relayTimeoutMs: 10_000 };
 
 export async function startClusterNet(pgUrl: string): Promise<ClusterNet> {
   const net = await startNetwork({ store: pgUrl, cluster: { id: "a", ...CLUSTER } });
@@ -46,6 +46,7 @@ export async function startClusterNet(pgUrl: string): Promise<ClusterNet> {
   const b = await startNodeProcess(fileB);
   const balancers = { a: await startBalancer([a.port, b.port]), b: await startBalancer([b.port, a.port]) };
   const db = new pg.Pool({ connectionString: pgUrl, max: 2 });
+  db.on("error", () => undefined); // the server stops after the suite
   const users: ClusterUser[] = [];
   return {
     net,
@@ -64,12 +65,12 @@ export async function startClusterNet(pgUrl: string): Promise<ClusterNet> {
       return { wallet, store, client };
     },
     stop: async () => {
+      await db.end();
       for (const u of users) await u.client.disconnect().catch(() => undefined);
       await balancers.a.close();
       await balancers.b.close();
       await b.stop().catch(() => undefined);
       await net.stop();
-      await db.end();
     },
   };
 }
