@@ -148,6 +148,7 @@ export class NodeRouter implements PaymentRouter {
       ...(options.isNode !== undefined ? { isNode: options.isNode } : {}),
       ...(options.cluster !== undefined ? { cluster: options.cluster.payments } : {}),
     });
+    if (options.cluster !== undefined) options.cluster.payments.openPeer = (peer) => this.peer(checksum(peer));
   }
 
   /**
@@ -336,7 +337,11 @@ export class NodeRouter implements PaymentRouter {
     if (cluster !== undefined && !cluster.cluster.leader.isLeader) return Promise.resolve(); // the leader ticks
     this.ticking ??= (async () => {
       try {
-        if (cluster !== undefined) mergePayments(this.node, await cluster.payments.open());
+        if (cluster !== undefined) {
+          const records = await cluster.payments.open();
+          await cluster.payments.peers(records.flatMap((r) => [r.upstreamPeer, r.downstreamPeer ?? r.upstreamPeer]));
+          mergePayments(this.node, records);
+        }
         const report = await this.node.tick();
         if (report.claimed.length + report.refunded.length + report.failed.length + report.mustDispute.length > 0) {
           this.options.logger.info({ ...report }, "routing tick");

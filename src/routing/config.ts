@@ -59,6 +59,8 @@ export interface NodeCluster {
   payments(peer: string): Promise<PaymentRecord[]>;
   /** True for a payment another process may be forwarding right now ("accepted" and changed lately): tick leaves it. */
   young(lockHash: string): boolean;
+  /** Opens the node's channels with `peers` in this process (a payment's other hop), before its records merge. */
+  peers(peers: readonly string[]): Promise<void>;
 }
 
 /** What a payer asks the node to do with its upstream lock. */

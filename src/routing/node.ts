@@ -169,17 +169,18 @@ export class Node {
   }
 
   /** Whether the node waits for `peer`'s acknowledgement of its intent at `nonce` (it signed it here). */
-  awaits(peer: string, nonce: bigint): boolean {
-    return this.peers.get(checksum(peer))?.intent?.nonce === nonce;
-  }
+  awaits = (peer: string, nonce: bigint): boolean => this.peers.get(checksum(peer))?.intent?.nonce === nonce;
 
   /** Cluster mode: re-reads `peer`'s channel and the open payments that cross it (another process may have moved them). */
   async refresh(address: string): Promise<void> {
     const peer = this.peer(address);
-    await peer.channel.reload();
-    // An intent answered (or replaced) in another process: nothing waits for it here any more.
+    await peer.channel.reload(); // then: an intent answered (or replaced) in another process waits here no more
     if (peer.intent !== undefined && peer.channel.pending?.update.state.nonce !== peer.intent.nonce) peer.intent = peer.intent.settle();
-    if (this.config.cluster !== undefined) mergePayments(this, await this.config.cluster.payments(peer.address));
+    const c = this.config.cluster;
+    if (c === undefined) return;
+    const records = await c.payments(peer.address); // a payment's other hop may be open in another process only:
+    await c.peers(records.flatMap((r) => [r.upstreamPeer, r.downstreamPeer ?? r.upstreamPeer]).filter((a) => !this.hasPeer(a)));
+    mergePayments(this, records);
   }
 
   /** A peer's ack of its intent (stored with what it moves; `effects`: the forward or claim it starts) or of a proposal. */

@@ -20,6 +20,8 @@ const COLUMNS =
 
 export class ClusterPayments implements NodeCluster {
   private readonly seen = new Map<string, { status: string; updatedAt: number }>();
+  /** Opens a peer's channel in this process's routing Node (set by the NodeRouter). */
+  openPeer: (peer: string) => Promise<void> = async () => undefined;
   private readonly table: string;
 
   constructor(
@@ -32,6 +34,10 @@ export class ClusterPayments implements NodeCluster {
 
   hold<T>(channel: string, task: () => Promise<T>, linger?: (result: T) => Promise<void>): Promise<T> {
     return this.locks.hold(channel, task, linger);
+  }
+
+  async peers(peers: readonly string[]): Promise<void> {
+    for (const peer of new Set(peers)) await this.openPeer(peer);
   }
 
   async payments(peer: string): Promise<PaymentRecord[]> {

@@ -96,41 +96,44 @@ describe("cluster: two node processes on one PostgreSQL database", function () {
 
   it("test_cluster_oneUsersDevicesOnBothProcesses_channelUpdatesSerializedNoneLostNoneDoubled", async () => {
     // One key, two devices with their own stores: device 1 through process A, device 2 through process B, both
-    // paying at once, so the node's updates of that one channel come from both processes.
+    // proposing at once, so the updates of that one channel arrive at both processes together.
     const one = await net.user("dual", "a");
     const wallet = one.wallet;
-    const payees = [await net.user("dual payee a", "a", 0n), await net.user("dual payee b", "b", 0n)];
     const store2 = new MemoryStore(); // empty: device 2 restores the channel from the node
     const device2: ClusterUser = { wallet, store: store2, client: await connectClient({ ...net.net, url: net.balancers.b.url }, wallet, store2) };
     const devices = [one, device2];
-    const statuses = await Promise.all(
+    const channel = one.client.channelAddress;
+    const before = await nodeChannel(net.db, channel);
+    const amounts = [
+      [1n, 2n, 3n, 4n, 5n, 6n],
+      [10n, 20n, 30n, 40n, 50n, 60n],
+    ];
+    await Promise.all(
       devices.map(async (d, i) => {
-        const done: string[] = [];
-        for (let k = 0; k < 4; k++) done.push(await pay(d, payees[i] as ClusterUser, ETH / 1000n));
-        return done;
+        for (const amount of amounts[i] as bigint[]) await d.client.payNode({ asset: ZeroAddress, amount });
       }),
     );
-    expect(statuses.flat()).to.deep.equal(new Array(8).fill("completed"));
     for (const d of devices) await d.client.sync();
-    // The node's history of the channel: one co-signed update per nonce, 1..n without a gap.
-    const channel = one.client.channelAddress;
-    const rows = await net.db.query<{ nonce: string }>("SELECT nonce FROM switchyard.sy_updates WHERE channel = $1", [channel]);
-    const nonces = rows.rows.map((r) => Number(r.nonce)).sort((x, y) => x - y);
-    expect(nonces).to.deep.equal(nonces.map((_, i) => i + 1));
-    // Both devices hold the node's latest state, and every update device 1 stored is the node's at that nonce.
-    await sameState(net, one);
-    const node = await net.db.query<{ nonce: string; cosigned: string }>(
+    // The node's history of the channel: one co-signed update per nonce, without a gap, twelve more than before.
+    const rows = await net.db.query<{ nonce: string; cosigned: string }>(
       "SELECT nonce, cosigned FROM switchyard.sy_updates WHERE channel = $1",
       [channel],
     );
-    const byNonce = new Map(node.rows.map((r) => [r.nonce, decodeJson<{ update: { state: unknown } }>(r.cosigned)]));
+    const nonces = rows.rows.map((r) => Number(r.nonce)).sort((x, y) => x - y);
+    expect(nonces).to.deep.equal(nonces.map((_, i) => i + 1));
+    expect(BigInt(nonces.length)).to.equal(before.nonce + 12n);
+    // Both devices hold the node's latest state, and every update either stored is the node's at that nonce.
+    const byNonce = new Map(rows.rows.map((r) => [r.nonce, decodeJson<{ update: { state: unknown } }>(r.cosigned)]));
     for (const d of devices) {
       await sameState(net, d);
       for (const u of await d.store.history(channel))
         expect(byNonce.get(u.update.state.nonce.toString())?.update.state).to.deep.equal(u.update.state);
     }
-    // None doubled: each payee got exactly its four payments.
-    for (const p of payees) expect(p.client.balances()[ZeroAddress]?.mine).to.equal(4n * (ETH / 1000n));
+    // None lost, none doubled: the node gained exactly the twelve payments.
+    const paid = amounts.flat().reduce((x, y) => x + y, 0n);
+    const mine = (d: ClusterUser): bigint | undefined => d.client.balances()[ZeroAddress]?.mine;
+    expect(mine(one)).to.equal(2n * ETH - paid);
+    expect(mine(device2)).to.equal(2n * ETH - paid);
     await device2.client.disconnect();
   });
 
