@@ -93,7 +93,7 @@ async function main(): Promise<void> {
             fees: { default: { flat: "0", ppm: "0" }, assets: [] },
             watcher: { pollSeconds: 3_600 },
             wire: { ratePerSecond: 10_000, burst: 10_000, maxInFlight: 64 },
-            log: { level: "warn" },
+            log: { level: "info" }, // node-process.ts waits for the "node listening" line
           }),
         );
         nodes.push(await startNodeService({ config: file, env: { ...process.env, SWITCHYARD_MEASURE_NODE_KEY: NODE_KEY }, lifetimeMs: 1_200_000 }));
