@@ -7,9 +7,8 @@
  *
  * Fencing: `open` bumps the writer epoch in sy_meta (in the migration's transaction); every group commit
  * begins by reading it (PostgreSQL: FOR UPDATE, so writers are serialized on that row) and fails with
- * StoreLockedError once another writer has bumped it. A shared PostgreSQL store (several node processes,
- * `PostgresStore.open({shared: true})`) has no token: the row checks of every write are its fencing, and
- * `evict` drops a channel's cached record so the next read sees what another process committed.
+ * StoreLockedError once another writer has bumped it. A shared store (several node processes) has no token:
+ * its row checks fence it, and `evict` drops a cached channel so the next read sees what another committed.
  */
 import { checksum } from "../../protocol/address.js";
 import { StoreConflictError, StoreError, StoreLockedError, SwitchyardError } from "../../protocol/errors.js";
@@ -32,6 +31,7 @@ import type { SqlDriver, SqlRow, SqlValue } from "./driver.js";
 import {
   channelColumns,
   chainTxBody,
+  inList,
   chainTxOf,
   json,
   optionalJson,
@@ -73,9 +73,7 @@ export class SqlStore extends UnitStore {
 
   protected constructor(
     protected readonly driver: SqlDriver,
-    /** The writer's fencing token; "shared" for a store several node processes write at once (no token: every
-     * write is a compare-and-set on the rows it changes, docs/NODE.md "Running N processes"). */
-    private epoch: number | "shared",
+    private epoch: number | "shared", // "shared": several node processes write at once (row checks only)
     onCommitPoint?: CommitPointHook,
   ) {
     super(driver.location, new Map(), onCommitPoint);
@@ -86,8 +84,7 @@ export class SqlStore extends UnitStore {
     try {
       await driver.begin();
       try {
-        // Shared writers may open at the same moment: one migrates at a time (the lock ends with the transaction).
-        if (shared) await driver.run("SELECT pg_advisory_xact_lock(hashtext('switchyard-migrate'))");
+        if (shared) await driver.run("SELECT pg_advisory_xact_lock(hashtext('switchyard-migrate'))"); // one migrates at a time
         const epoch = await migrate(driver);
         await driver.run("COMMIT");
         const [row] = await driver.read("SELECT MAX(seq) AS seq FROM sy_outbox");
@@ -331,8 +328,7 @@ export class SqlStore extends UnitStore {
     const moved = "the stored record is not the one this writer holds";
     if (delta.kind === "signed") {
       await this.one(
-        // A second content at a signed nonce is refused here too, not only by the cache: with several writers
-        // (node processes on one database) the cache may be behind the row.
+        // A second content at a signed nonce is refused by the row too (a shared store's cache may be behind it).
         "UPDATE sy_channels SET pending = $2 WHERE channel = $1 AND nonce = $3 AND (pending IS NULL OR pending = $2)",
         [channel, optionalJson(record.pending), delta.priorNonce.toString()],
         "channel",
@@ -501,9 +497,4 @@ export class SqlStore extends UnitStore {
   protected async writeDelivered(id: string): Promise<void> {
     await this.driver.run("DELETE FROM sy_outbox WHERE id = $1", [id]);
   }
-}
-
-/** "$k, $k+1, …" for `n` placeholders from `from`. */
-function inList(n: number, from: number): string {
-  return Array.from({ length: n }, (_, i) => `$${from + i}`).join(", ");
 }
