@@ -61,7 +61,7 @@ export abstract class UnitStore implements SwitchyardStore {
   /** Cached channel records (the committed state, plus the folds of the flush in progress). */
   protected readonly slots: Map<string, Slot>;
   private readonly loading = new Map<string, Promise<Slot | undefined>>();
-  /** Units queued or being committed, per channel, counted only by a shared store (`evict` leaves those alone). */
+  /** A shared store's units queued or being committed, per channel (`evict` leaves those channels' cache alone). */
   private readonly writing = new Map<string, number>();
   protected evicts = false;
   private queue: Queued[] = [];
@@ -181,12 +181,8 @@ export abstract class UnitStore implements SwitchyardStore {
         error instanceof SwitchyardError ? error : new StoreError(`malformed unit: ${String(error)}`),
       );
     }
-    if (!this.evicts) {
-      return new Promise<void>((resolve, reject) => {
-        this.queue.push({ unit: copy, resolve, reject });
-        this.schedule();
-      });
-    }
+    if (!this.evicts)
+      return new Promise<void>((resolve, reject) => (this.queue.push({ unit: copy, resolve, reject }), this.schedule()));
     const touched = (copy.channels ?? []).map(channelOf);
     for (const c of touched) this.writing.set(c, (this.writing.get(c) ?? 0) + 1);
     const done = (): void => touched.forEach((c) => (this.writing.get(c) === 1 ? this.writing.delete(c) : this.writing.set(c, (this.writing.get(c) ?? 1) - 1)));
@@ -492,7 +488,8 @@ function failAll(error: unknown, items: readonly Queued[]): void {
 function ignore(): void {}
 
 function hasNodeRows(u: WriteUnit): boolean {
-  return [u.payments, u.preimages, u.chainTxs, u.outbox, u.delivered].some((rows) => (rows?.length ?? 0) > 0);
+  const n = (u.payments?.length ?? 0) + (u.preimages?.length ?? 0) + (u.chainTxs?.length ?? 0) + (u.outbox?.length ?? 0);
+  return n + (u.delivered?.length ?? 0) > 0;
 }
 
 function channelOf(op: ChannelOp): string {
