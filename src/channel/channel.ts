@@ -112,11 +112,11 @@ export class Channel {
   private readonly setup: ChannelSetup;
   private readonly resolverMap: ReadonlyMap<string, ResolverPolicy>;
   private readonly counterparty: Party;
-  private readonly transferSet: TransferSet;
-  private current: ChannelState;
+  private transferSet!: TransferSet;
+  private current!: ChannelState;
   private latestSigned: SignedState | undefined;
-  private nextWithdrawNonce: bigint;
-  private closed: boolean;
+  private nextWithdrawNonce!: bigint;
+  private closed!: boolean;
   /** This party's signature of the next nonce, its digests, and (unless reloaded) the transfers change it makes. */
   private pendingProposal: { pending: PendingSignature; digests: PayloadDigests; plan?: TransferPlan } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -128,6 +128,11 @@ export class Channel {
     this.setup = record.setup;
     this.counterparty = config.me === "alice" ? "bob" : "alice";
     this.resolverMap = new Map(config.resolvers.map((r) => [checksum(r.address), r]));
+    this.adopt(record);
+  }
+
+  /** Takes `record` (as the store holds it) as this party's in-memory copy. */
+  private adopt(record: ChannelRecord): void {
     this.transferSet = TransferSet.from(record.transfers.map((t) => t.transfer));
     this.current = record.state;
     this.latestSigned = record.latest;
@@ -136,11 +141,16 @@ export class Channel {
     if (this.transferSet.root !== record.state.transfersRoot.toLowerCase()) {
       throw new StoreError(`stored transfers give root ${this.transferSet.root}, the state says ${record.state.transfersRoot}`);
     }
-    if (record.pending !== undefined) {
-      const p = record.pending;
-      const digests = payloadDigests(this.setup.chainId, this.setup.channel, payloadsOf(p.update));
-      this.pendingProposal = { pending: p, digests };
-    }
+    const p = record.pending;
+    this.pendingProposal = p === undefined ? undefined : { pending: p, digests: payloadDigests(this.setup.chainId, this.setup.channel, payloadsOf(p.update)) };
+  }
+
+  /** Re-reads the record from the store (several node processes on one database: another one may have moved it). */
+  async reload(): Promise<void> {
+    this.config.store.evict?.(this.setup.channel);
+    const record = await this.config.store.load(this.setup.channel);
+    if (record === undefined) throw new StoreError(`the store does not hold channel ${this.setup.channel}`);
+    this.adopt(record);
   }
 
   /** Creates the channel in the store at its genesis state (nonce 0) and opens it. */

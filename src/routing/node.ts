@@ -12,15 +12,10 @@
  * refunds the payer only once the downstream lock cannot be claimed and was not (never signed, cancelled, or the
  * chain past `E_down + margin` with no settlement to the payee: `downstreamClaimable`); a tick never refunds a
  * payment this process is still forwarding; one proposal at a time per channel (every exchange with a peer runs
- * under that peer's lock, a signed unanswered proposal is delivered again before the next one). At the payer's node
- * a payment across nodes whose attempt failed with nothing live downstream is tried on another route for the same
- * upstream lock (`NodeConfig.reroute`, src/routing/retry.ts, §17.6): one attempt's downstream lock at a time.
- *
- * With `NodeConfig.store` (a SwitchyardStore that every one of the node's channels writes to), the payment
- * table is durable: each change of a payment commits in the same store transaction as the channel update that
- * causes it (the upstream lock with "accepted", the downstream lock with "forwarded", the payee's resolve with
- * "unlocked" and the preimage, the upstream claim with "completed"...), and `loadPayments()` rebuilds the table
- * after a restart. Without it, the table lives in memory only (the channels and preimages are still stored).
+ * under that peer's lock, a signed unanswered proposal is delivered again before the next one). A failed attempt with
+ * nothing live downstream is retried on another route for the same upstream lock (`reroute`, retry.ts, §17.6).
+ * With `NodeConfig.store` the payment table is durable: each change of a payment commits in the same store transaction
+ * as the channel update that causes it, and `loadPayments()` rebuilds the table after a restart (else memory only).
  */
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { proposeFor } from "../channel/sequencing.js";
@@ -34,7 +29,7 @@ import type { WriteUnit } from "../stores/store.js";
 
 import { deliverProposal, downstreamClaimable, sequencedUpdate } from "./delivery.js";
 import { IntentGate, IntentRefusedError, noteError, type NodePeer } from "./intents.js";
-import { paymentUnit, resolutionOf, storedPayment, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
+import { mergePayments, paymentUnit, resolutionOf, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
 import { planRoute, unroutedLock, type RouteContext } from "./plan.js";
 import { nextAttempt } from "./retry.js";
 import { checkedRouteCall } from "./validate.js";
@@ -42,7 +37,7 @@ import type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
 
 export { hashlockTransfer, latestDownstreamExpiry, type HashlockTransferParams } from "./payer.js";
 export type { Hop, NodeTickReport, PaymentStatus, RoutedPayment } from "./payments.js";
-export type { NodeConfig, PeerLink, RouteInstruction, RouteStep } from "./config.js";
+export type { NodeCluster, NodeConfig, PeerLink, RouteInstruction, RouteStep } from "./config.js";
 export { IntentRefusedError } from "./intents.js";
 
 /** A counter-party of the node: its channel, link, exchange queue and pending intent (src/routing/intents.ts). */
@@ -55,11 +50,10 @@ export class Node {
   private readonly hashlock: string;
   private readonly margin: bigint;
   private readonly peers = new Map<string, Peer>();
-  private readonly payments = new Map<string, RoutedPayment>();
-  /** Downstream transfer id → lock hash. */
-  private readonly byDownstream = new Map<string, string>();
-  /** The stored version of each payment (with a store). */
-  private readonly versions = new Map<string, number>();
+  /** The payment table (src/routing/payments.ts PaymentTable): by lock hash, downstream id → lock hash, stored versions. */
+  readonly payments = new Map<string, RoutedPayment>();
+  readonly byDownstream = new Map<string, string>();
+  readonly versions = new Map<string, number>();
   /** Lock hashes this process is routing now (from `planRoute` to the end of `forward`): a tick leaves them alone. */
   private readonly forwarding = new Set<string>();
 
@@ -141,6 +135,7 @@ export class Node {
   /** Sequenced flow (PROTOCOL.md "Sequencing"): signs a peer's intent first; a `route` is forwarded once acknowledged. */
   async intent(from: string, details: UpdateDetails, route?: RouteInstruction): Promise<Proposal> {
     const peer = this.peer(from);
+    const acked = async (): Promise<void> => peer.intent?.wait(peer.address, this.config.peerTimeoutMs ?? 10_000).catch(() => undefined);
     return this.exclusive(peer, async () => {
       await this.flush(peer);
       const planned = route === undefined ? undefined : this.planRoute(peer, details, route);
@@ -148,7 +143,22 @@ export class Node {
       const resolved = details.type === "resolve" ? this.downstreamResolution(details) : undefined;
       peer.intent = new IntentGate(proposal.update.state.nonce, { ...(planned ? { planned } : {}), ...(resolved ? { resolved } : {}) });
       return proposal;
-    });
+    }, acked); // in a cluster the channel's lock is kept until the intent is acknowledged (or the peer timeout)
+  }
+
+  /** Whether the node waits for `peer`'s acknowledgement of its intent at `nonce` (it signed it here). */
+  awaits = (peer: string, nonce: bigint): boolean => this.peers.get(checksum(peer))?.intent?.nonce === nonce;
+
+  /** Cluster mode: re-reads `peer`'s channel and the open payments that cross it (another process may have moved them). */
+  async refresh(address: string): Promise<void> {
+    const peer = this.peer(address);
+    await peer.channel.reload(); // then: an intent answered (or replaced) in another process waits here no more
+    if (peer.intent !== undefined && peer.channel.pending?.update.state.nonce !== peer.intent.nonce) peer.intent = peer.intent.settle();
+    const c = this.config.cluster;
+    if (c === undefined) return;
+    const records = await c.payments(peer.address); // a payment's other hop may be open in another process only:
+    await c.peers(records.flatMap((r) => [r.upstreamPeer, r.downstreamPeer ?? r.upstreamPeer]).filter((a) => !this.hasPeer(a)));
+    mergePayments(this, records);
   }
 
   /** A peer's ack of its intent (stored with what it moves; `effects`: the forward or claim it starts) or of a proposal. */
@@ -192,12 +202,7 @@ export class Node {
     const store = this.config.store;
     if (store === undefined) throw new RouteError("the node has no store to load payments from");
     const records = await store.payments();
-    for (const r of records) {
-      const p = storedPayment(r);
-      this.payments.set(r.lockHash, p);
-      this.versions.set(r.lockHash, r.version);
-      if (p.downstream !== undefined && p.status !== "accepted") this.byDownstream.set(p.downstream.transferId, r.lockHash);
-    }
+    mergePayments(this, records); // RouteError for a record that is not a routed payment
     return records.length;
   }
 
@@ -235,7 +240,7 @@ export class Node {
     const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [], waiting: [] };
     const now = this.now();
     for (const p of this.payments.values()) {
-      if (this.forwarding.has(p.lockHash)) continue;
+      if (this.forwarding.has(p.lockHash) || this.config.cluster?.young(p.lockHash) === true) continue;
       if (!this.hasPeer(p.upstream.peer) || (p.downstream !== undefined && !this.hasPeer(p.downstream.peer))) {
         if (p.status !== "completed" && p.status !== "refunded") report.waiting.push({ lockHash: p.lockHash, reason: "a peer is not connected yet" });
         continue; // a node this node dials joins once its session is open
@@ -266,8 +271,6 @@ export class Node {
     }
     return report;
   }
-
-  // ───────────────────────────── routing ─────────────────────────────
 
   /** Checks `from`'s lock and route as `intent` will, reserving nothing (before just-in-time collateral). */
   checkRoute(from: string, details: UpdateDetails, route: RouteInstruction): void {
@@ -433,8 +436,6 @@ export class Node {
     });
   }
 
-  // ───────────────────────────── durable payments ─────────────────────────────
-
   /** The unit that stores `next` (the payment's new state) beside a channel update, or undefined without a store. */
   private unitFor(next: RoutedPayment, extra: WriteUnit = {}): WriteUnit | undefined {
     if (this.config.store === undefined) return undefined; // the in-memory table: learnResolution stores the preimage
@@ -454,8 +455,6 @@ export class Node {
     if (unit !== undefined && this.config.store !== undefined) await this.config.store.write(unit);
     this.committed(p, next);
   }
-
-  // ───────────────────────────── plumbing ─────────────────────────────
 
   /** Delivers a proposal the node signed and not yet completed, if any (before anything else is proposed). */
   private async flush(peer: Peer): Promise<void> {
@@ -477,8 +476,9 @@ export class Node {
   }
 
   /** Runs `task` alone on `peer`'s channel (no other exchange with that peer meanwhile). */
-  private exclusive<T>(peer: Peer, task: () => Promise<T>): Promise<T> {
-    const run = peer.queue.then(task);
+  private exclusive<T>(peer: Peer, task: () => Promise<T>, linger?: (result: T) => Promise<void>): Promise<T> {
+    const c = this.config.cluster;
+    const run = peer.queue.then(c === undefined ? task : () => c.hold(peer.channel.address, async () => (await this.refresh(peer.address), task()), linger));
     peer.queue = run.catch(() => undefined);
     return run;
   }
