@@ -345,6 +345,22 @@ contract ChannelFactoryTest is ChannelFixture {
         new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
     }
 
+    /// The transfer cap may equal the channel capacity (the bound is inclusive, as the constructor's NatSpec says:
+    /// "transfer cap at most the capacity"); one unit above it is refused with InvalidAssetLimit.
+    function test_constructor_acceptsATransferCapEqualToTheCapacity() public {
+        IDeploymentConfig.AssetLimit[] memory limits = new IDeploymentConfig.AssetLimit[](1);
+        limits[0] = IDeploymentConfig.AssetLimit(ETH, 10 ether, 10 ether);
+        ChannelFactory equalCaps = new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+        (uint256 capacity, uint256 cap) = equalCaps.limitsOf(ETH);
+        assertEq(capacity, 10 ether, "capacity kept");
+        assertEq(cap, 10 ether, "transfer cap equal to the capacity kept");
+        limits[0] = IDeploymentConfig.AssetLimit(ETH, 10 ether, 10 ether + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 10 ether, 10 ether + 1)
+        );
+        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+    }
+
     function test_constructor_revertsOnDuplicateAsset() public {
         IDeploymentConfig.AssetLimit[] memory limits = new IDeploymentConfig.AssetLimit[](2);
         limits[0] = IDeploymentConfig.AssetLimit(ETH, 10, 1);
