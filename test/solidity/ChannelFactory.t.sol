@@ -343,6 +343,13 @@ contract ChannelFactoryTest is ChannelFixture {
         limits[0] = IDeploymentConfig.AssetLimit(ETH, 10, 11);
         vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 10, 11));
         new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+        // Each zero is refused on its own: a zero transfer cap under a non-zero capacity, a zero capacity alone.
+        limits[0] = IDeploymentConfig.AssetLimit(ETH, 10, 0);
+        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 10, 0));
+        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+        limits[0] = IDeploymentConfig.AssetLimit(ETH, 0, 5);
+        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 0, 5));
+        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
     }
 
     /// The transfer cap may equal the channel capacity (the bound is inclusive, as the constructor's NatSpec says:
