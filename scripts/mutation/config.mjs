@@ -36,7 +36,7 @@ export const TARGETS = [
   },
   {
     file: "contracts/channel/CloseUnit.sol",
-    tests: T("Channel.close.t.sol", "security/StaleState.t.sol", "security/Griefing.t.sol"),
+    tests: T("Channel.close.t.sol", "security/StaleState.t.sol", "security/Griefing.t.sol", "Channel.edges.t.sol"),
   },
   {
     file: "contracts/channel/DepositUnit.sol",

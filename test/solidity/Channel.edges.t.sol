@@ -58,6 +58,25 @@ contract ChannelEdgesTest is ChannelFixture {
         }
     }
 
+    function test_cappedAssets_listsExactlyTheDeploymentsAssetsInOrder() public {
+        // Every count from none to four: one entry per capped asset, each in its slot, and none past the count (an
+        // entry written past it would overrun the returned array).
+        for (uint256 n = 0; n <= 4; ++n) {
+            IDeploymentConfig.AssetLimit[] memory limits = new IDeploymentConfig.AssetLimit[](n);
+            for (uint256 i = 0; i < n; ++i) {
+                limits[i] = IDeploymentConfig.AssetLimit(address(uint160(0x1000 + i)), 100 * (i + 1), 10 * (i + 1));
+            }
+            ChannelFactory f = new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+            IDeploymentConfig.AssetLimit[] memory read = f.cappedAssets();
+            assertEq(read.length, n, "one entry per capped asset");
+            for (uint256 i = 0; i < n; ++i) {
+                assertEq(read[i].asset, limits[i].asset, "asset in its slot");
+                assertEq(read[i].channelCapacity, limits[i].channelCapacity, "capacity in its slot");
+                assertEq(read[i].transferCap, limits[i].transferCap, "transfer cap in its slot");
+            }
+        }
+    }
+
     // ─── counters at their widths ────────────────────────────────────────────────────────────────────────
 
     function test_withdraw_revertsWhenPaidOutWouldOverflow() public {
@@ -80,6 +99,18 @@ contract ChannelEdgesTest is ChannelFixture {
         vm.expectRevert(abi.encodeWithSelector(IChannelCore.AmountOverflow.selector, huge + 1));
         channel.closeChannel(f, sa, sb);
         assertEq(address(channel).balance, 1 ether, "nothing paid");
+    }
+
+    function test_closeChannel_acceptsTheLargestNonce() public {
+        _depositAliceEth(1 ether);
+        uint256 maxNonce = type(uint64).max;
+        FinalState memory f = _final(maxNonce, _asset(ETH, 1 ether, 0, 1 ether, 0, 1));
+        bytes memory sa = _signFinal(ALICE_KEY, f);
+        bytes memory sb = _signFinal(BOB_KEY, f);
+        uint256 a0 = alice.balance;
+        channel.closeChannel(f, sa, sb);
+        assertEq(alice.balance, a0 + 1 ether, "alice paid at nonce 2^64 - 1");
+        assertEq(channel.disputeRecord().nonce, maxNonce, "the largest nonce recorded");
     }
 
     function test_closeChannel_revertsOnANonceAboveSixtyFourBits() public {

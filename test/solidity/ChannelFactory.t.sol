@@ -343,6 +343,29 @@ contract ChannelFactoryTest is ChannelFixture {
         limits[0] = IDeploymentConfig.AssetLimit(ETH, 10, 11);
         vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 10, 11));
         new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+        // Each zero is refused on its own: a zero transfer cap under a non-zero capacity, a zero capacity alone.
+        limits[0] = IDeploymentConfig.AssetLimit(ETH, 10, 0);
+        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 10, 0));
+        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+        limits[0] = IDeploymentConfig.AssetLimit(ETH, 0, 5);
+        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 0, 5));
+        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+    }
+
+    /// The transfer cap may equal the channel capacity (the bound is inclusive, as the constructor's NatSpec says:
+    /// "transfer cap at most the capacity"); one unit above it is refused with InvalidAssetLimit.
+    function test_constructor_acceptsATransferCapEqualToTheCapacity() public {
+        IDeploymentConfig.AssetLimit[] memory limits = new IDeploymentConfig.AssetLimit[](1);
+        limits[0] = IDeploymentConfig.AssetLimit(ETH, 10 ether, 10 ether);
+        ChannelFactory equalCaps = new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+        (uint256 capacity, uint256 cap) = equalCaps.limitsOf(ETH);
+        assertEq(capacity, 10 ether, "capacity kept");
+        assertEq(cap, 10 ether, "transfer cap equal to the capacity kept");
+        limits[0] = IDeploymentConfig.AssetLimit(ETH, 10 ether, 10 ether + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 10 ether, 10 ether + 1)
+        );
+        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
     }
 
     function test_constructor_revertsOnDuplicateAsset() public {

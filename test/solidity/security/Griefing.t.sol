@@ -42,6 +42,8 @@ contract SecurityGriefingTest is SecurityBase {
     uint256 internal constant WALLET_KEY = 0x5AFE;
     /// @dev ETH_PUSH_GAS * 64 / 63 plus the channel's reserve for the value call itself.
     uint256 internal constant ETH_PUSH_REQUIRED = 90_793;
+    /// @dev TOKEN_PUSH_GAS * 64 / 63 plus the channel's reserve for the token call itself.
+    uint256 internal constant TOKEN_PUSH_REQUIRED = 131_904;
     bytes32 internal constant PREIMAGE = keccak256("griefing preimage");
 
     /// @dev What one gas-limited call did, reported by reverting so that the probe leaves no trace.
@@ -230,6 +232,70 @@ contract SecurityGriefingTest is SecurityBase {
         Snap memory snap = _snapOf(ch, _only(ETH));
         vm.prank(eve);
         (bool okReal, bytes memory retReal) = address(ch).call{gas: starvedAt}(callData);
+        assertTrue(!okReal, "starved defund succeeded");
+        assertEq(bytes32(bytes4(retReal)), bytes32(IChannelCore.InsufficientGas.selector), "wrong error");
+        _assertUnchanged(snap);
+    }
+
+    /// @notice Runs `callData` on `ch` as `sender` with `gasLimit` and reports the outcome for the fixture token by
+    ///         reverting (the parties' claims on it and what bob received of it).
+    function probeToken(IChannel ch, address sender, bytes calldata callData, uint256 gasLimit) external {
+        address b = ch.bob();
+        uint256 before = token.balanceOf(b);
+        vm.prank(sender);
+        (bool ok, bytes memory ret) = address(ch).call{gas: gasLimit}(callData);
+        address t = address(token);
+        revert ProbeResult(ok, ret, ch.exitOf(t, ch.alice()), ch.exitOf(t, b), token.balanceOf(b) - before);
+    }
+
+    function test_griefing_relayerStarvingTokenPushGasCannotTurnPaymentIntoExit() public {
+        _depositAliceToken(100e18);
+        _depositBobToken(50e18);
+        ChannelState memory s = _state(1, _asset(address(token), 60e18, 90e18, 100e18, 50e18, 1));
+        _disputeToDefund(s);
+        bytes memory callData = abi.encodeCall(channel.defundChannel, (s, _only(address(token))));
+        uint256 starvedAt;
+        uint256 succeeded;
+        // Every gas limit a relayer could pick: the call either reverts or pays both sides in full; a push is
+        // refused below exactly the token allowance and its reserve.
+        for (uint256 g = 40_000; g <= 400_000; g += 2_000) {
+            bool ok;
+            bytes memory ret;
+            uint256 exitA;
+            uint256 exitB;
+            uint256 paid;
+            try this.probeToken(channel, eve, callData, g) {
+                fail("probe returned");
+            } catch (bytes memory data) {
+                (ok, ret, exitA, exitB, paid) = _decodeProbe(data);
+            }
+            if (ok) {
+                ++succeeded;
+                assertEq(exitA + exitB, 0, "a starved token push became an exit");
+                assertEq(paid, 90e18, "bob not paid in full");
+            } else if (ret.length == 68 && bytes4(ret) == IChannelCore.InsufficientGas.selector) {
+                if (starvedAt == 0) starvedAt = g;
+                (uint256 available, uint256 required) = _decodeInsufficientGas(ret);
+                assertEq(required, TOKEN_PUSH_REQUIRED, "required gas");
+                assertLe(available, required - 1, "available");
+            } else if (ret.length == 36) {
+                // The balance query itself starved: refused as a token that cannot answer, nothing moved.
+                assertEq(
+                    keccak256(ret),
+                    keccak256(abi.encodeWithSelector(IChannelCore.BalanceQueryFailed.selector, address(token))),
+                    "unexpected revert"
+                );
+            } else {
+                assertEq(ret.length, 0, "unexpected revert"); // plain out-of-gas before the push
+            }
+        }
+        assertTrue(starvedAt > 0, "never refused a starved push");
+        assertTrue(succeeded > 0, "never succeeded");
+        // And one starved call made for real moves nothing.
+        // (The ETH test above pins the ETH reserve the same way.)
+        Snap memory snap = _snapOf(channel, _only(address(token)));
+        vm.prank(eve);
+        (bool okReal, bytes memory retReal) = address(channel).call{gas: starvedAt}(callData);
         assertTrue(!okReal, "starved defund succeeded");
         assertEq(bytes32(bytes4(retReal)), bytes32(IChannelCore.InsufficientGas.selector), "wrong error");
         _assertUnchanged(snap);
