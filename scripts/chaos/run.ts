@@ -131,6 +131,12 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       loadAverage: [loadStart, loadEnd],
       passed: checks.every((c) => c.passed),
     };
+  } catch (error) {
+    // For the post-mortem: what each client process and the node printed last (errors, stacks).
+    for (const c of clients) log(`--- ${c.config.name} (last output) ---\n${c.log().slice(-1500)}`);
+    const errors = net.node()?.logs().filter((l) => Number(l.level) >= 50).slice(-10) ?? [];
+    for (const l of errors) log(`node error: ${JSON.stringify(l).slice(0, 600)}`);
+    throw error;
   } finally {
     for (const c of clients) await c.kill().catch(() => undefined);
     await proxy.close().catch(() => undefined);
