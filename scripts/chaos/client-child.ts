@@ -30,6 +30,8 @@ const config = JSON.parse(raw) as ChildConfig;
 const lifetime = Number(process.env.SWITCHYARD_CHAOS_LIFETIME_MS ?? "1800000");
 // The controller gone (its end of the IPC channel closed): nothing will drive this client any more.
 process.on("disconnect", () => process.exit(0));
+// It may have closed already while this process was still loading its modules (no event then).
+if (!process.connected) process.exit(0);
 setTimeout(() => process.exit(0), lifetime).unref();
 
 function describe(error: unknown): { name: string; code?: string; message: string } {
@@ -61,6 +63,7 @@ while (client === undefined) {
       requestTimeoutMs: 15_000,
     });
   } catch (error) {
+    if (!process.connected) process.exit(0);
     const d = describe(error);
     // The node is down (killed, restarting) or the link was cut during the login: try again. A fork is final.
     if (d.code === "FORK") {
