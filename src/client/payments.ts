@@ -136,6 +136,7 @@ export class Payments {
 
   /** After a (re)connect: payments whose lock left the channel meanwhile are settled from the stored history. */
   async reconcile(session: ClientSession): Promise<void> {
+    await this.catchUpPayer(session);
     const active = new Set(session.channel.transfers.list().map((t) => t.id.toLowerCase()));
     for (const o of [...this.outgoing.values()]) {
       if (o.status === "locking" || active.has(o.record.transferId)) continue;
@@ -184,6 +185,43 @@ export class Payments {
         const t = claimed.transfer;
         this.host.events.emit("payment-received", { kind: "routed", asset: t.asset, amount: d.toResponder, nonce: c.update.state.nonce, lockHash: claimed.lockHash, transferId: id });
       }
+    }
+  }
+
+  /**
+   * Payer records behind the channel: a payment given up ("abandoned": its pay() failed before the node's answer)
+   * or left "locking" by a crash, whose lock the node signed all the same and this client co-signed later (the
+   * node re-delivered its proposal for the stored intent). Taken up again from the channel: "locked" while the
+   * lock is active, settled (payment-completed / payment-failed) once the stored history shows it resolved.
+   */
+  private async catchUpPayer(session: ClientSession): Promise<void> {
+    const behind = new Map<string, PaymentRecord>();
+    for (const r of await this.host.store.payments({ statuses: ["abandoned", "locking"] })) {
+      const body = r.body as PayerRecord | undefined;
+      if (body?.role === "payer") behind.set(body.transferId.toLowerCase(), r);
+    }
+    if (behind.size === 0) return;
+    const active = new Set(session.channel.transfers.list().map((t) => t.id.toLowerCase()));
+    let resolves: Map<string, { details: Update["details"]; nonce: bigint }> | undefined;
+    for (const [id, r] of behind) {
+      const body = r.body as PayerRecord;
+      if (active.has(id)) {
+        const o = this.outgoing.get(r.lockHash) ?? this.remember(r.lockHash, body, "locked");
+        o.status = "locked";
+        await this.save(r.lockHash, "locked", body);
+        continue;
+      }
+      if (resolves === undefined) {
+        resolves = new Map();
+        for (const c of await this.host.store.history(session.channel.address)) {
+          const d = c.update.details;
+          if (d.type === "resolve") resolves.set(d.transferId.toLowerCase(), { details: d, nonce: c.update.state.nonce });
+        }
+      }
+      const resolved = resolves.get(id);
+      if (resolved?.details.type !== "resolve") continue; // never signed: nothing moved
+      if (!this.outgoing.has(r.lockHash)) this.remember(r.lockHash, body, "locked");
+      await this.settle(r.lockHash, resolved.details.toResponder, resolved.details.resolverData, resolved.nonce);
     }
   }
 

@@ -27,6 +27,14 @@ class DiesBeforeReceived extends MemoryStore {
   }
 }
 
+/** A payer's store that fails the write of a "locked" record: the process dying right after its lock was co-signed. */
+class DiesBeforeLocked extends MemoryStore {
+  override async write(unit: WriteUnit): Promise<void> {
+    if (unit.payments?.some((w) => w.payment.status === "locked")) throw new Error("the payer's process died here");
+    return super.write(unit);
+  }
+}
+
 describe("SwitchyardClient when its node restarts (real node process, anvil)", function () {
   this.timeout(240_000);
   let net: Network;
@@ -148,5 +156,30 @@ describe("SwitchyardClient when its node restarts (real node process, anvil)", f
     const claim = history.find((c) => c.update.details.type === "resolve");
     expect(claim?.update.details.type === "resolve" && claim.update.details.transferId.toLowerCase()).to.equal((row?.body as { transferId?: string }).transferId);
     expect(again.balances()[ZeroAddress]?.mine).to.equal(ETH / 10n); // received once, nothing claimed again
+  });
+
+  // Found by `npm run chaos` (a payer killed mid-payment): a payment whose record stayed "locking" (or was given up
+  // as "abandoned") while its lock was co-signed was never looked at again, so it stayed open for good after the
+  // node claimed the lock while the payer was away.
+  it("test_pay_payerDiesBetweenItsCoSignedLockAndItsRecord_settledFromTheChannelOnRestart", async () => {
+    const payerWallet = await net.user("locking payer");
+    const db = new MemoryDatabase();
+    let payer = await connectClient(net, payerWallet, new DiesBeforeLocked(db));
+    clients.push(payer);
+    await payer.deposit({ asset: ZeroAddress, amount: ETH });
+    const payee = await user("locking payee", 0n);
+    const invoice = await payee.client.invoice({ asset: ZeroAddress, amount: ETH / 10n });
+    const paying = await payer.pay({ ...invoice, timeoutMs: 5_000 }).then(() => undefined, (e: unknown) => e);
+    expect(String(paying)).to.match(/died here/);
+    await payer.disconnect(); // the process is gone; the node claims the lock from the payee's side meanwhile
+    await until(async () => (await payee.store.payment(invoice.lockHash))?.status === "received", "the payee's claim");
+    const store = new MemoryStore(db);
+    expect((await store.payment(invoice.lockHash))?.status).to.equal("locking");
+    payer = await connectClient(net, payerWallet, store); // restarted: the node's claim of its lock comes with the sync
+    clients.push(payer);
+    await until(async () => (await store.payment(invoice.lockHash))?.status === "completed", "the payment settled from the channel", 15_000);
+    const row = await store.payment(invoice.lockHash);
+    expect((row?.body as { preimage?: string }).preimage).to.match(/^0x[0-9a-f]{64}$/);
+    expect(payer.balances()[ZeroAddress]?.lockedByMe).to.equal(0n);
   });
 });
