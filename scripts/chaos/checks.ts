@@ -63,6 +63,8 @@ export interface PaymentOutcomes {
 
 export interface Verdict {
   checks: CheckResult[];
+  /** For a failed check: what the stores hold about each payment named in a problem (a post-mortem). */
+  evidence: Record<string, unknown>;
   outcomes: PaymentOutcomes;
   /** The latest co-signed balances per channel (ETH), what the final close must pay. */
   balances: Map<string, { alice: bigint; bob: bigint; nonce: bigint }>;
@@ -170,7 +172,10 @@ export async function checkStores(location: NodeStoreLocation, rpc: string, node
     for (const [channel, h] of histories) claims.set(channel, claimsOf(h));
     let completed = 0;
     let refunded = 0;
+    const suspects = new Set<string>();
+    const hopsBefore = (): number => hops.length;
     for (const p of nodePayments) {
+      const n0 = hopsBefore();
       if (p.status !== "completed" && p.status !== "refunded") {
         hops.push(`${p.lockHash.slice(0, 10)}: the node's record is ${p.status}`);
         continue;
@@ -201,6 +206,7 @@ export async function checkStores(location: NodeStoreLocation, rpc: string, node
         const want = p.status === "completed" ? "received" : "invoiced";
         if (payeeRow?.status !== want) hops.push(`${p.lockHash.slice(0, 10)}: the node says ${p.status}, the payee's store ${payeeRow?.status ?? "nothing"} (want ${want})`);
       }
+      if (hops.length > n0) suspects.add(p.lockHash);
     }
     // A payer's record the node never saw must not be open or completed (nothing was signed for it).
     for (const [address, rows] of clientPayments) {
@@ -228,7 +234,11 @@ export async function checkStores(location: NodeStoreLocation, rpc: string, node
         if (t.paid.length > 0) claimedLocks.set(t.lockHash, (claimedLocks.get(t.lockHash) ?? 0) + 1);
       }
     }
-    for (const [lockHash, n] of claimedLocks) if (n !== 2) twice.push(`${lockHash.slice(0, 10)}: claimed in ${n} channels (2 expected: upstream and downstream)`);
+    for (const [lockHash, n] of claimedLocks) {
+      if (n === 2) continue;
+      twice.push(`${lockHash.slice(0, 10)}: claimed in ${n} channels (2 expected: upstream and downstream)`);
+      suspects.add(lockHash);
+    }
     fail("no payment paid twice", twice, `${attempts.length} lock hashes, each attempted once; ${claimedLocks.size} claimed, each exactly once upstream and once downstream`);
 
     // 5. Each client's balance from the payments' outcomes.
@@ -254,7 +264,35 @@ export async function checkStores(location: NodeStoreLocation, rpc: string, node
       if (!nodeByLock.has(a.lockHash)) neverLocked++;
       if (a.answer !== "completed") answers[a.answer] = (answers[a.answer] ?? 0) + 1;
     }
-    return { checks, outcomes: { completed, refunded, neverLocked, answers }, balances };
+    const evidence: Record<string, unknown> = {};
+    for (const lockHash of suspects) {
+      const p = nodeByLock.get(lockHash);
+      const ids = new Set([p?.upstreamTransferId, p?.downstreamTransferId].filter((x): x is string => x !== undefined).map((x) => x.toLowerCase()));
+      const updates: unknown[] = [];
+      for (const [channel, h] of histories) {
+        for (const c of h) {
+          const d = c.update.details;
+          const id = d.type === "create" ? (c.transferId ?? "").toLowerCase() : d.type === "resolve" ? d.transferId.toLowerCase() : "";
+          let lh = "";
+          if (d.type === "create") {
+            try {
+              lh = hashlockTerms(d.transfer.data).lockHash;
+            } catch {
+              lh = "";
+            }
+          }
+          if (ids.has(id) || lh === lockHash)
+            updates.push({ channel, nonce: c.update.state.nonce.toString(), proposer: c.update.proposer, type: d.type, transferId: id, ...(d.type === "resolve" ? { toResponder: d.toResponder.toString() } : {}) });
+        }
+      }
+      const rows: Record<string, unknown> = {};
+      for (const [address, r] of clientPayments) {
+        const row = r.get(lockHash);
+        if (row !== undefined) rows[byAddress.get(address)?.name ?? address] = { status: row.status, version: row.version, body: row.body };
+      }
+      evidence[lockHash] = { node: p === undefined ? null : { status: p.status, version: p.version, body: p.body }, transferIds: [...ids], updates, clients: rows };
+    }
+    return { checks, evidence, outcomes: { completed, refunded, neverLocked, answers }, balances };
   } finally {
     await node.close();
     provider.destroy();

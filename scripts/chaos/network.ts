@@ -46,6 +46,10 @@ export interface ChaosNetwork {
   pg?: PgCluster;
   /** The node process running now (undefined between a kill and its restart). */
   node(): NodeProcess | undefined;
+  /** Every line the node printed, in all its lives. */
+  nodeOutput(): string[];
+  /** Node processes that exited without being killed or stopped (each restarted at once), with their last output. */
+  unexpectedExits: Array<{ code: number | null; tail: string }>;
   /** SIGKILLs the node and waits until it is gone. */
   killNode(): Promise<void>;
   /** Starts the node again (same config, port and store). */
@@ -150,9 +154,26 @@ export async function startChaosNetwork(options: NetworkOptions): Promise<ChaosN
     await writeFile(configFile, JSON.stringify(config, null, 2));
     const env = { ...process.env, [NODE_KEY_ENV]: nodeKey };
     let node: NodeProcess | undefined;
-    const startNode = async (): Promise<void> => {
+    const lives: string[] = [];
+    const unexpectedExits: Array<{ code: number | null; tail: string }> = [];
+    let expected: NodeProcess | undefined;
+    let starting: Promise<void> | undefined;
+    // One start at a time: a start while another is under way (the crash restart) joins it.
+    const startNode = (): Promise<void> => (starting ??= startOnce().finally(() => (starting = undefined)));
+    const startOnce = async (): Promise<void> => {
       if (node !== undefined) throw new Error("the node is running already");
-      node = await startNodeService({ config: configFile, env, lifetimeMs: options.lifetimeMs, readyTimeoutMs: 90_000 });
+      const n = await startNodeService({ config: configFile, env, lifetimeMs: options.lifetimeMs, readyTimeoutMs: 90_000 });
+      node = n;
+      // A node that exits by itself (a crash) is a finding: recorded with its last output, and restarted.
+      void n.exited.then((code) => {
+        if (expected === n || node !== n) return;
+        const tail = n.output().split("\n").slice(-40).join("\n");
+        unexpectedExits.push({ code, tail });
+        lives.push(n.output());
+        node = undefined;
+        options.log(`node: exited by itself (code ${code}); restarting it. Last output:\n${tail}`);
+        void startNode().catch((error: unknown) => options.log(`node: the restart failed: ${(error as Error).message}`));
+      });
     };
     await startNode();
     started.push(async () => {
@@ -171,16 +192,23 @@ export async function startChaosNetwork(options: NetworkOptions): Promise<ChaosN
       store: { kind: options.store, url: storeUrl },
       ...(pg !== undefined ? { pg } : {}),
       node: () => node,
+      nodeOutput: () => [...lives, node?.output() ?? ""].join("\n").split("\n"),
+      unexpectedExits,
       killNode: async () => {
         const n = node;
         if (n === undefined) return;
+        expected = n;
         n.signal("SIGKILL");
         await n.exited;
+        lives.push(n.output());
         node = undefined;
       },
       startNode,
       stopNode: async () => {
-        await node?.stop();
+        const n = node;
+        expected = n;
+        await n?.stop();
+        if (n !== undefined) lives.push(n.output());
         node = undefined;
       },
       restartPg: async (mode) => {

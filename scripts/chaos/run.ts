@@ -5,7 +5,8 @@
  * the stores and the chain are checked (./checks.ts), and every channel is closed cooperatively and its payouts
  * checked on chain (./close.ts).
  */
-import { loadavg } from "node:os";
+import { writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 
 import { Wallet } from "ethers";
@@ -108,6 +109,19 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     log("stopped: every client and the node; checking the stores");
     const files = clients.map((c) => ({ name: c.config.name, address: c.address, channel: c.channel, storeFile: c.config.storeFile }));
     const verdict = await checkStores(net.store, net.chain.url, net.nodeAddress, files, load.attempts);
+    if (Object.keys(verdict.evidence).length > 0) {
+      // A post-mortem of every payment a check named: the stores' records and the node's log lines about it.
+      const lines = net.nodeOutput();
+      const out: Record<string, unknown> = {};
+      for (const [lockHash, e] of Object.entries(verdict.evidence)) {
+        const ids = (e as { transferIds: string[] }).transferIds;
+        const keys = [lockHash, ...ids].map((k) => k.toLowerCase());
+        out[lockHash] = { ...(e as object), nodeLog: lines.filter((l) => keys.some((k) => l.toLowerCase().includes(k))).slice(0, 60) };
+      }
+      const file = path.join(tmpdir(), `switchyard-chaos-evidence-${options.seed}.json`);
+      await writeFile(file, JSON.stringify(out, null, 2));
+      log(`evidence: ${file}`);
+    }
 
     log("close: the node and the clients again, every channel closed cooperatively");
     await net.startNode();
@@ -115,7 +129,16 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     const closed = await closeAll(net.provider, net.nodeAddress, clients, verdict.balances);
     for (const c of clients) await c.stop();
     await net.stopNode();
-    const checks = [...verdict.checks, closed];
+    const crashes = net.unexpectedExits;
+    const checks = [
+      ...verdict.checks,
+      closed,
+      {
+        name: "the node never exited by itself",
+        passed: crashes.length === 0,
+        detail: crashes.length === 0 ? `every node exit was one of the ${faults.filter((f) => f.kind === "node SIGKILL").length} SIGKILLs or a stop` : `${crashes.length} exit(s) on its own: ${crashes.map((c) => `code ${c.code}: ${c.tail.split("\n").slice(-3).join(" / ").slice(0, 300)}`).join("; ")}`,
+      },
+    ];
     const connectMs = clients.flatMap((c) => c.connectMs);
     return {
       options,
@@ -134,8 +157,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
   } catch (error) {
     // For the post-mortem: what each client process and the node printed last (errors, stacks).
     for (const c of clients) log(`--- ${c.config.name} (last output) ---\n${c.log().slice(-1500)}`);
-    const errors = net.node()?.logs().filter((l) => Number(l.level) >= 50).slice(-10) ?? [];
-    for (const l of errors) log(`node error: ${JSON.stringify(l).slice(0, 600)}`);
+    log(`--- the node (last output) ---\n${net.nodeOutput().slice(-40).join("\n").slice(-4000)}`);
     throw error;
   } finally {
     for (const c of clients) await c.kill().catch(() => undefined);

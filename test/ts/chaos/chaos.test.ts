@@ -34,7 +34,7 @@ describe("chaos, short run (node, client, PostgreSQL and connection faults)", fu
       verbose: false,
     });
     for (const c of result.checks) expect(c.passed, `${c.name}: ${c.detail}`).to.equal(true);
-    expect(result.checks.map((c) => c.name)).to.have.length(6);
+    expect(result.checks.map((c) => c.name)).to.have.length(7);
     const kinds = (kind: string): typeof result.faults => result.faults.filter((f) => f.kind === kind);
     expect(kinds("node SIGKILL")).to.have.length(2);
     expect(kinds("client SIGKILL").filter((f) => f.hit), "a client killed between pay() and its answer").to.have.length(1);
