@@ -173,8 +173,13 @@ export class Node {
     const peer = this.peer(from);
     const intent = peer.intent;
     if (intent === undefined || intent.nonce !== ack.nonce) {
+      // The intent's effects lived in memory only (the node restarted between signing the intent and its ack):
+      // a payee's claim of a downstream lock still unlocks its payment, in the same unit, and claims upstream;
+      // else it would stay "forwarded" and be refunded upstream after E_down although the payee was paid.
       const acked = peer.channel.pending?.update;
-      await peer.channel.complete(ack);
+      const claim = acked?.details.type === "resolve" && acked.proposer !== peer.channel.me ? this.downstreamResolution(acked.details) : undefined;
+      await peer.channel.complete(ack, claim !== undefined ? this.unitFor(claim.next, claim.extra) : undefined);
+      if (claim !== undefined) return { effects: this.onDownstreamResolved(claim.payment, claim.next) };
       return { effects: this.refundUnrouted(peer, acked) };
     }
     const { resolved, planned: plan } = intent.effects;
