@@ -53,6 +53,11 @@ export class ClientProcess {
     return this.child !== undefined;
   }
 
+  /** The process id of the current life (undefined while it is not running). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** What the process printed (stderr, stdout) in all its lives. */
   log(): string {
     return this.output;

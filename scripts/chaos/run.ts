@@ -69,7 +69,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     }
     await Promise.all(clients.map((c) => c.start()));
     for (const c of clients) await c.request({ op: "deposit", amount: (5n * ETH).toString() });
-    log(`clients: ${clients.length} processes connected and funded (5 ETH each in its channel)`);
+    log(`clients: ${clients.length} processes connected and funded (5 ETH each in its channel; pids ${clients.map((c) => c.pid).join(" ")})`);
 
     const counts: Record<FaultKind, number> = {
       "node SIGKILL": options.nodeKills,
