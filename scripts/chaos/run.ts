@@ -119,7 +119,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
         out[lockHash] = { ...(e as object), nodeLog: lines.filter((l) => keys.some((k) => l.toLowerCase().includes(k))).slice(0, 60) };
       }
       const file = path.join(tmpdir(), `switchyard-chaos-evidence-${options.seed}.json`);
-      await writeFile(file, JSON.stringify(out, null, 2));
+      await writeFile(file, JSON.stringify(out, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)).catch((e: unknown) => log(`evidence: not written (${String(e)})`));
       log(`evidence: ${file}`);
     }
 
