@@ -132,9 +132,9 @@ export async function checkStores(location: NodeStoreLocation, rpc: string, node
         const db = stateDigest(CHAIN_ID, c.channel, b.state);
         if (a.state.nonce !== b.state.nonce) same.push(`${c.name}: nonce ${a.state.nonce} (client) ≠ ${b.state.nonce} (node)`);
         else if (da !== db) same.push(`${c.name}: nonce ${a.state.nonce} has two contents (${da} / ${db})`);
-        for (const [who, s] of [["client", a], ["node", b]] as const) {
-          const alice = tryRecover(da, s.aliceSignature);
-          const bob = tryRecover(da, s.bobSignature);
+        for (const [who, s, digest] of [["client", a, da], ["node", b, db]] as const) {
+          const alice = tryRecover(digest, s.aliceSignature);
+          const bob = tryRecover(digest, s.bobSignature);
           if (!("signer" in alice) || alice.signer !== nodeAddress) same.push(`${c.name}: ${who}'s copy: alice's signature does not recover to the node`);
           if (!("signer" in bob) || bob.signer !== c.address) same.push(`${c.name}: ${who}'s copy: bob's signature does not recover to the client`);
         }
