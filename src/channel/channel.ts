@@ -20,25 +20,10 @@ import { checksum } from "../protocol/address.js";
 import { hashingReady } from "../protocol/hashes.js";
 import { DepositError, DoubleSignError, MalformedUpdateError, NonceError, ReopenError, StoreError, TamperedUpdateError } from "../protocol/errors.js";
 import { rememberContent, type ChannelRecord, type CoSignedUpdate, type PendingSignature, type SignedState, type StoreEntry } from "../protocol/record.js";
-import {
-  contentHash,
-  payloadDigests,
-  signPayloads,
-  verifyPayloads,
-  type CallProvider,
-  type ChannelSigner,
-  type PayloadDigests,
-  type PayloadSignatures,
-} from "../protocol/signing.js";
-import {
-  FIRST_WITHDRAW_NONCE,
-  applyUpdate,
-  genesisState,
-  nextState,
-  payloadsOf,
-  type ChannelSnapshot,
-  type Transition,
-} from "../protocol/stateMachine.js";
+import { contentHash, payloadDigests, signPayloads, verifyPayloads } from "../protocol/signing.js";
+import type { CallProvider, ChannelSigner, PayloadDigests, PayloadSignatures } from "../protocol/signing.js";
+import { FIRST_WITHDRAW_NONCE, applyUpdate, genesisState, nextState, payloadsOf } from "../protocol/stateMachine.js";
+import type { ChannelSnapshot, Transition } from "../protocol/stateMachine.js";
 import type { ClosePayout } from "../protocol/reopen.js";
 import { canonicalUpdate } from "../protocol/shapes.js";
 import { checkDepositClaim, checkReopenPayouts, normalizePayout, readClosePayoutsOf } from "./chainChecks.js";
@@ -111,11 +96,11 @@ export class Channel {
   private readonly setup: ChannelSetup;
   private readonly resolverMap: ReadonlyMap<string, ResolverPolicy>;
   private readonly counterparty: Party;
-  private readonly transferSet: TransferSet;
-  private current: ChannelState;
+  private transferSet!: TransferSet;
+  private current!: ChannelState;
   private latestSigned: SignedState | undefined;
-  private nextWithdrawNonce: bigint;
-  private closed: boolean;
+  private nextWithdrawNonce!: bigint;
+  private closed!: boolean;
   /** This party's signature of the next nonce, its digests, and (unless reloaded) the transfers change it makes. */
   private pendingProposal: { pending: PendingSignature; digests: PayloadDigests; plan?: TransferPlan } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -127,6 +112,11 @@ export class Channel {
     this.setup = record.setup;
     this.counterparty = config.me === "alice" ? "bob" : "alice";
     this.resolverMap = new Map(config.resolvers.map((r) => [checksum(r.address), r]));
+    this.adopt(record);
+  }
+
+  /** Takes `record` (as the store holds it) as this party's in-memory copy. */
+  private adopt(record: ChannelRecord): void {
     this.transferSet = TransferSet.from(record.transfers.map((t) => t.transfer));
     this.current = record.state;
     this.latestSigned = record.latest;
@@ -135,11 +125,16 @@ export class Channel {
     if (this.transferSet.root !== record.state.transfersRoot.toLowerCase()) {
       throw new StoreError(`stored transfers give root ${this.transferSet.root}, the state says ${record.state.transfersRoot}`);
     }
-    if (record.pending !== undefined) {
-      const p = record.pending;
-      const digests = payloadDigests(this.setup.chainId, this.setup.channel, payloadsOf(p.update));
-      this.pendingProposal = { pending: p, digests };
-    }
+    const p = record.pending;
+    this.pendingProposal = p === undefined ? undefined : { pending: p, digests: payloadDigests(this.setup.chainId, this.setup.channel, payloadsOf(p.update)) };
+  }
+
+  /** Re-reads the record from the store (several node processes on one database: another one may have moved it). */
+  async reload(): Promise<void> {
+    this.config.store.evict?.(this.setup.channel);
+    const record = await this.config.store.load(this.setup.channel);
+    if (record === undefined) throw new StoreError(`the store does not hold channel ${this.setup.channel}`);
+    this.adopt(record);
   }
 
   /** Creates the channel in the store at its genesis state (nonce 0) and opens it. */

@@ -43,6 +43,8 @@ export interface NodeChannelsOptions {
   /** How long an intent waits for the node's unanswered proposal (default 10 s). */
   intentWaitMs?: number;
   clock?: () => bigint;
+  /** Several node processes on one database: which channels this process holds the lock of now. */
+  cluster?: { holds(channel: string): boolean };
 }
 
 export class NodeChannels {
@@ -100,8 +102,19 @@ export class NodeChannels {
     return (await this.sequencerOf(client)).channel;
   }
 
-  async info(client: string): Promise<ChannelInfo> {
+  /**
+   * The client's channel as the database holds it now: in a cluster another process may have moved it, so it is
+   * re-read unless this process holds its lock (then this process's copy is the newest).
+   */
+  async current(client: string): Promise<Channel> {
     const channel = await this.channelOf(client);
+    const cluster = this.options.cluster;
+    if (cluster !== undefined && !cluster.holds(channel.address)) await channel.reload();
+    return channel;
+  }
+
+  async info(client: string): Promise<ChannelInfo> {
+    const channel = await this.current(client);
     const setup = channel.channelSetup;
     const latest = channel.latest;
     return {
@@ -119,7 +132,7 @@ export class NodeChannels {
 
   /** What a client with an empty store needs to rebuild its side: latest state, active transfers, withdrawals. */
   async restore(client: string): Promise<RestoreResult> {
-    const channel = await this.channelOf(client);
+    const channel = await this.current(client);
     const record = await this.options.store.load(channel.address);
     const setup = channel.channelSetup;
     const withdrawals: SignedWithdraw[] = record?.withdrawals ?? [];
@@ -151,8 +164,18 @@ export class NodeChannels {
       ...(o.clock !== undefined ? { clock: o.clock } : {}),
       ...(o.chain !== undefined ? { chain: o.chain, deposits: depositReader(o.chain, address) } : {}),
     };
-    const channel =
-      (await o.store.load(address)) === undefined ? await Channel.create(config) : await Channel.open(config);
+    let channel: Channel;
+    if ((await o.store.load(address)) !== undefined) channel = await Channel.open(config);
+    else {
+      try {
+        channel = await Channel.create(config);
+      } catch (error) {
+        // Another node process of the cluster created it meanwhile: open what it stored.
+        if (o.cluster === undefined) throw error;
+        o.store.evict?.(address);
+        channel = await Channel.open(config);
+      }
+    }
     return new ChannelSequencer(channel, {
       push: (proposal) => o.push(client, proposal),
       intentWaitMs: o.intentWaitMs ?? 10_000,

@@ -134,6 +134,19 @@ export const configSchema = z.strictObject({
       "expected a SQLite path (or sqlite:<path>) or a postgres:// URL",
     ),
   channelTimeout: amount.default(86_400n),
+  /** Several node processes on one PostgreSQL store (docs/NODE.md "Running N processes"). */
+  cluster: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      id: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - (at most 64)")
+        .optional(),
+      leaseMs: z.number().int().min(500).max(60_000).optional(),
+      leaderPollMs: z.number().int().min(100).max(60_000).optional(),
+      relayTimeoutMs: z.number().int().min(100).max(120_000).optional(),
+    })
+    .optional(),
   collateral: z.array(collateral).max(256).default([]),
   transactions: z
     .strictObject({
@@ -204,6 +217,10 @@ export function parseConfig(raw: unknown, file: string): ResolvedConfig {
     if (peers.has(entry.address)) throw new ConfigError(`peers.${i}.address`, `${entry.address} is listed twice`);
     peers.add(entry.address);
   });
+  if (c.cluster?.enabled === true && store.kind !== "postgres")
+    throw new ConfigError("cluster.enabled", "several node processes share a PostgreSQL store: give a postgres:// store");
+  if (c.cluster?.enabled === true && c.peers.length > 0)
+    throw new ConfigError("cluster.enabled", "a cluster of node processes does not peer with other nodes (yet): no peers");
   return { ...c, file, store, deployment: deploymentResolved, key, wire: { ...DEFAULT_WIRE_LIMITS, ...c.wire } };
 }
 

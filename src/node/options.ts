@@ -12,6 +12,7 @@ import type { LockReader } from "../chain/settlements.js";
 import type { CallProvider, ChannelSigner } from "../protocol/signing.js";
 import type { DeploymentLimits } from "../protocol/types.js";
 import type { SwitchyardStore } from "../stores/store.js";
+import type { Cluster } from "./cluster/index.js";
 
 /** Limits of the public socket, per connection unless said otherwise. */
 export interface WireLimits {
@@ -119,4 +120,9 @@ export interface NodeServiceOptions {
   logger: Logger;
   /** Unix time in ms (default Date.now). */
   clock?: () => number;
+  /**
+   * Several node processes on one PostgreSQL database (src/node/cluster/, docs/NODE.md "Running N processes"):
+   * joined by the caller, with the store opened shared; the service stops it when it drains.
+   */
+  cluster?: Cluster;
 }

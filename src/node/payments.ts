@@ -25,6 +25,9 @@ import type { NodeChannels } from "./channels.js";
 import type { CollateralManager, ProposeToPeer } from "./collateral.js";
 import { ensureRouteCollateral } from "./collateralRpc.js";
 import type { PaymentRouter, RouteInstructionParams } from "./rpc.js";
+import type { Cluster } from "./cluster/index.js";
+import type { ClusterPayments } from "./cluster/routing.js";
+import { mergePayments } from "../routing/payments.js";
 
 export interface NodeRouterOptions {
   address: string;
@@ -63,6 +66,11 @@ export interface NodeRouterOptions {
    * `addNodePeer` adds each once its session is open.
    */
   dialed?: (address: string) => boolean;
+  /**
+   * Several node processes on one database (src/node/cluster/): the Node's exchanges run under channel locks,
+   * acknowledgements another process waits for are relayed to it, and only the leader ticks.
+   */
+  cluster?: { cluster: Cluster; payments: ClusterPayments };
 }
 
 /** Delivers the node's proposals to one client over its socket; its acknowledgement arrives as channel.acknowledge. */
@@ -138,7 +146,9 @@ export class NodeRouter implements PaymentRouter {
       ...(options.locks !== undefined ? { locks: options.locks } : {}),
       ...(options.fee !== undefined ? { fee: options.fee } : {}),
       ...(options.isNode !== undefined ? { isNode: options.isNode } : {}),
+      ...(options.cluster !== undefined ? { cluster: options.cluster.payments } : {}),
     });
+    if (options.cluster !== undefined) options.cluster.payments.openPeer = (peer) => this.peer(checksum(peer));
   }
 
   /**
@@ -230,17 +240,34 @@ export class NodeRouter implements PaymentRouter {
     // A peer node this node dials is a payee too (the next hop).
     const known =
       this.options.dialed?.(route.recipient) === true ||
-      this.options.channels.clients().includes(checksum(route.recipient));
+      this.options.channels.clients().includes(checksum(route.recipient)) ||
+      // In a cluster the payee's channel may so far be open only in another process.
+      (this.options.cluster !== undefined &&
+        (await this.options.store.load(this.options.channels.addressOf(route.recipient))) !== undefined);
     if (known) await this.peer(route.recipient);
     const collateral = this.options.collateral?.();
+    const cluster = this.options.cluster?.cluster;
     // Just in time as alice only: where the recipient node sequences the channel, the peer manager keeps it funded.
-    if (collateral !== undefined && this.node.channel(route.recipient).me === "alice") {
+    if (this.node.channel(route.recipient).me === "alice" && (collateral !== undefined || cluster !== undefined)) {
       this.node.checkRoute(payer, details, route); // a route the node refuses moves no collateral
-      await ensureRouteCollateral(this.node, collateral, details, route, this.proposer(route.recipient));
+      if (collateral !== undefined) await ensureRouteCollateral(this.node, collateral, details, route, this.proposer(route.recipient));
+      else await cluster?.call("collateral", { details, route }); // a follower: the leader does the chain work
     }
     const proposal = await this.node.intent(payer, details, route);
     if (details.type === "create") this.tracked.set(lockHashOf(details.transfer.data), "signed");
     return proposal;
+  }
+
+  /**
+   * Cluster mode, on the leader: just-in-time collateral for a payment a follower routes (`send` there), on the
+   * payee's channel as the database holds it now.
+   */
+  async collateralFor(details: UpdateDetails, route: RouteInstructionParams): Promise<void> {
+    const collateral = this.options.collateral?.();
+    if (collateral === undefined) throw new RouteError("this node process runs no collateral manager (not the leader)");
+    await this.peer(route.recipient);
+    await this.options.channels.current(route.recipient);
+    await ensureRouteCollateral(this.node, collateral, details, route, this.proposer(route.recipient));
   }
 
   /** How the node puts its own update (a collateral deposit or withdraw) to `client`: in the Node's queue of that peer. */
@@ -258,23 +285,63 @@ export class NodeRouter implements PaymentRouter {
 
   async acknowledge(client: string, ack: Acknowledgement): Promise<void> {
     await this.peer(client);
-    const link = this.links.get(client);
-    if (link?.waiting(ack.nonce)) await link.offer(ack);
-    else {
-      const { effects } = await this.node.acknowledge(client, ack);
-      const done = effects.finally(() => {
-        this.inFlight.delete(done);
-        this.notifyChanges();
+    const cluster = this.options.cluster?.cluster;
+    if (cluster === undefined) {
+      const link = this.links.get(client);
+      if (link?.waiting(ack.nonce) === true) await link.offer(ack);
+      else await this.acknowledgeHere(client, ack);
+    } else if (!(await this.takeAck(client, ack))) {
+      // Nobody here waits for it: under the channel's lock if it is free, else to the process holding the channel.
+      const channel = this.options.channels.addressOf(client);
+      await cluster.acknowledge(client, channel, ack, async () => {
+        await this.node.refresh(client);
+        // Taken meanwhile by the process that held the channel (its answer came after this one stopped waiting).
+        const latest = this.node.channel(client).latest;
+        if (latest?.state.nonce === ack.nonce && latest.bobSignature === ack.signatures.state) return;
+        await this.acknowledgeHere(client, ack);
       });
-      this.inFlight.add(done);
     }
     this.notifyChanges();
   }
 
+  /**
+   * Cluster mode: takes an acknowledgement this process waits for (its link delivering a proposal, or its intent
+   * with the channel's lock still held here); false when it is another process's (or nobody's).
+   */
+  async takeAck(client: string, ack: Acknowledgement): Promise<boolean> {
+    await this.peer(client);
+    const link = this.links.get(client);
+    if (link?.waiting(ack.nonce) === true) {
+      await link.offer(ack);
+      return true;
+    }
+    const held = this.options.cluster?.cluster.locks.holds(this.options.channels.addressOf(client)) === true;
+    if (!held || !this.node.awaits(client, ack.nonce)) return false;
+    await this.acknowledgeHere(client, ack);
+    this.notifyChanges();
+    return true;
+  }
+
+  private async acknowledgeHere(client: string, ack: Acknowledgement): Promise<void> {
+    const { effects } = await this.node.acknowledge(client, ack);
+    const done = effects.finally(() => {
+      this.inFlight.delete(done);
+      this.notifyChanges();
+    });
+    this.inFlight.add(done);
+  }
+
   /** One run of Node.tick(): claims, refunds, re-deliveries; logs what it did and what must be disputed. */
   tick(): Promise<void> {
+    const cluster = this.options.cluster;
+    if (cluster !== undefined && !cluster.cluster.leader.isLeader) return Promise.resolve(); // the leader ticks
     this.ticking ??= (async () => {
       try {
+        if (cluster !== undefined) {
+          const records = await cluster.payments.open();
+          await cluster.payments.peers(records.flatMap((r) => [r.upstreamPeer, r.downstreamPeer ?? r.upstreamPeer]));
+          mergePayments(this.node, records);
+        }
         const report = await this.node.tick();
         if (report.claimed.length + report.refunded.length + report.failed.length + report.mustDispute.length > 0) {
           this.options.logger.info({ ...report }, "routing tick");

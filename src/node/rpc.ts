@@ -101,7 +101,7 @@ export function createHandlers(ctx: RpcContext): Record<MethodName, Handler> {
     "channel.acknowledge": async (params, session) => {
       const { ack } = params as { ack: Acknowledgement };
       const client = loggedIn(session);
-      const update = (await ctx.channels.channelOf(client)).pending?.update;
+      const update = (await ctx.channels.current(client)).pending?.update;
       if (ctx.router !== undefined) await ctx.router.acknowledge(client, ack);
       else await (await ctx.channels.sequencerOf(client)).acknowledge(ack);
       if (update !== undefined && update.state.nonce === ack.nonce)
@@ -111,7 +111,7 @@ export function createHandlers(ctx: RpcContext): Record<MethodName, Handler> {
     "channel.sync": async (params, session) => {
       const { nonce } = params as { nonce: bigint };
       const sequencer = await ctx.channels.sequencerOf(loggedIn(session));
-      const channel = sequencer.channel;
+      const channel = await ctx.channels.current(loggedIn(session));
       const result: SyncResult = { updates: [], more: false };
       if (channel.latest !== undefined) result.latest = channel.latest;
       const pending = sequencer.pending;

@@ -18,23 +18,26 @@ import type { ResolverPolicy } from "../protocol/types.js";
 import { notification } from "../wire/envelope.js";
 import { loginDomain } from "../wire/login.js";
 import { NOTIFICATIONS, WIRE_VERSION, type NodeInfo } from "../wire/methods.js";
-import type { Proposal } from "../channel/channel.js";
+import type { Acknowledgement, Proposal } from "../channel/channel.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import { NodeChannels } from "./channels.js";
 import { CLOSE_CODES, ClientConnection } from "./connection.js";
 import { createMetrics, type NodeMetrics } from "./metrics.js";
 import type { NodeServiceOptions } from "./options.js";
-import { NETWORK_METHODS, SERVED_METHODS, createHandlers, type Session } from "./rpc.js";
+import { createHandlers, type RouteInstructionParams, type Session } from "./rpc.js";
+import type { UpdateDetails } from "../protocol/types.js";
 import { openNodeStore, timedStore } from "./store.js";
 import type { ChainServices } from "./chainServices.js";
 import type { ProposeToPeer } from "./collateral.js";
 import { requestCollateralHandler } from "./collateralRpc.js";
 import { WireError } from "../wire/codes.js";
 import { closeSocket, required, send } from "./http.js";
+import { describeNode } from "./info.js";
 import { NodeRouter } from "./payments.js";
 import { createPeering, type Peering } from "./peers/peering.js";
 import { forwardingFee, peerRoles } from "./peers/roles.js";
 import type { RouteInstruction } from "../routing/node.js";
+import { ClusterPayments } from "./cluster/routing.js";
 
 export const WS_PATH = `/${WIRE_VERSION}`;
 const INFO_PATH = `/${WIRE_VERSION}/info`;
@@ -93,7 +96,9 @@ export class NodeService {
       ...(options.routingClock !== undefined ? { clock: options.routingClock } : {}),
       push: (client, proposal) => this.pushUpdate(client, proposal, this.router?.node.onwardOf(proposal)),
       ...(options.intentWaitMs !== undefined ? { intentWaitMs: options.intentWaitMs } : {}),
+      ...(options.cluster !== undefined ? { cluster: options.cluster.locks } : {}),
     });
+    const cluster = options.cluster;
     const { isNode, dialed } = peerRoles(options.wallet.address, options.peers ?? []);
     this.router =
       addresses.HashlockResolver !== undefined && options.routing !== false
@@ -117,6 +122,9 @@ export class NodeService {
             ...(options.locks !== undefined ? { locks: options.locks } : {}),
             collateral: () => this.chain?.collateral,
             mustDispute: (peers) => this.disputeWhereNeeded(peers),
+            ...(cluster !== undefined
+              ? { cluster: { cluster, payments: new ClusterPayments(cluster.locks, cluster.pool, cluster.schema) } }
+              : {}),
           })
         : undefined;
     const [router, resolvers, channels] = [this.router, this.resolvers, this.channels];
@@ -145,6 +153,14 @@ export class NodeService {
       ...(this.router !== undefined ? { router: this.router } : {}),
       onwardOf: (proposal) => this.router?.node.onwardOf(proposal),
       ...(this.peering !== undefined ? { network: this.peering.network } : {}),
+    });
+    cluster?.serve({
+      push: (client, method, params) => this.notifyHere(client, method, params),
+      ack: async (client, ack) => this.router?.takeAck(client, ack as Acknowledgement) ?? false,
+      call: (name, args) => {
+        const { details, route } = args as { details: UpdateDetails; route: RouteInstructionParams };
+        return name === "collateral" ? this.router?.collateralFor(details, route) : undefined;
+      },
     });
     this.http = createServer((req, res) => void this.route(req, res));
     this.http.headersTimeout = 10_000;
@@ -215,9 +231,10 @@ export class NodeService {
     let set = this.sessions.get(address);
     if (set === undefined) this.sessions.set(address, (set = new Set()));
     set.add(session);
-    void this.channels.sequencerOf(address).then(
-      (sequencer) => {
-        const pending = sequencer.pending;
+    this.options.cluster?.presence.note(address, "add");
+    void this.channels.current(address).then(
+      (channel) => {
+        const pending = channel.pending;
         if (pending === undefined) return;
         const route = this.router?.node.onwardOf(pending);
         session.push(
@@ -230,15 +247,20 @@ export class NodeService {
 
   /** Pushes a node proposal to every connection the client is logged in on (none: re-delivered at its login). */
   private pushUpdate(client: string, proposal: Proposal, route?: RouteInstruction): void {
-    const message = notification(NOTIFICATIONS.update, { proposal, ...(route !== undefined ? { route } : {}) });
-    for (const session of this.sessions.get(client) ?? []) session.push(message);
+    this.notify(client, NOTIFICATIONS.update, { proposal, ...(route !== undefined ? { route } : {}) });
   }
 
-  /** Pushes a notification to every connection of `client`. */
+  /** Pushes a notification to every connection of `client` (in a cluster: on every process holding one). */
   notify(client: string, method: string, params: unknown): void {
+    this.notifyHere(client, method, params);
+    this.options.cluster?.relay(client, method, params);
+  }
+
+  private notifyHere(client: string, method: string, params: unknown): void {
     const message = notification(method, params);
     for (const session of this.sessions.get(client) ?? []) session.push(message);
   }
+
 
   get address(): AddressInfo {
     return this.http.address() as AddressInfo;
@@ -246,33 +268,7 @@ export class NodeService {
 
   /** The node's public description (GET /v1/info, `node.info`). */
   info(): NodeInfo {
-    const o = this.options;
-    return {
-      version: WIRE_VERSION,
-      name: o.name,
-      node: o.wallet.address,
-      chainId: o.chainId,
-      deployment: { ...o.deployment.addresses },
-      limits: {
-        minTimeout: o.deployment.limits.minTimeout,
-        maxTimeout: o.deployment.limits.maxTimeout,
-        assets: [...o.deployment.limits.assets].map(([asset, l]) => ({
-          asset,
-          channelCapacity: l.channelCapacity,
-          transferCap: l.transferCap,
-        })),
-      },
-      wire: {
-        maxMessageBytes: o.wire.maxMessageBytes,
-        ratePerSecond: o.wire.ratePerSecond,
-        burst: o.wire.burst,
-        maxInFlight: o.wire.maxInFlight,
-        challengeTtlSeconds: o.wire.challengeTtlSeconds,
-      },
-      fees: { default: o.fees.default, assets: [...o.fees.assets].map(([asset, f]) => ({ asset, ...f })) },
-      resolvers: this.resolvers.map((r) => ({ name: r.name, address: r.address })),
-      methods: SERVED_METHODS.filter((m) => this.peering !== undefined || !NETWORK_METHODS.has(m)), // served now
-    };
+    return describeNode(this.options, this.resolvers, this.peering !== undefined);
   }
 
   /** The node's store as the service writes to it (each commit timed): the chain services use it too. */
@@ -400,6 +396,7 @@ export class NodeService {
     await this.router?.stop();
     for (const part of this.attached) await part.stop(); // e.g. the chain services (src/node/chainServices.ts)
     await this.store.close();
+    await this.options.cluster?.stop();
     log.info("drained");
   }
 
@@ -441,7 +438,7 @@ export class NodeService {
     socket.on("close", (code) => {
       this.connections.delete(socket);
       const address = connection.auth.address;
-      if (address !== undefined) this.sessions.get(address)?.delete(connection);
+      if (address !== undefined && this.sessions.get(address)?.delete(connection) === true) o.cluster?.presence.note(address, "remove");
       connection.closed();
       this.metrics.connectedClients.dec();
       if (code === CLOSE_CODES.tooBig) this.metrics.disconnects.inc({ reason: "oversized" });

@@ -18,6 +18,7 @@ import { chainPolicyOf, checkCollateralPolicies, startChainServices } from "./ch
 import { ConfigError, type ResolvedConfig } from "./config.js";
 import type { DeploymentInfo, NodeServiceOptions } from "./options.js";
 import { NodeService } from "./service.js";
+import { Cluster } from "./cluster/index.js";
 import { openNodeStore } from "./store.js";
 import { dials } from "./peers/roles.js";
 import { chainClock } from "./chainClock.js";
@@ -179,11 +180,23 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
       `the chain at ${config.chain.rpcUrl} has id ${id}, the config says ${chainId}`,
     );
   let store: SwitchyardStore;
+  const clustered = config.cluster?.enabled === true;
   try {
-    store = await openNodeStore(config.store);
+    store = await openNodeStore(config.store, clustered);
   } catch (error) {
     provider.destroy();
     throw new ConfigError("store", `cannot open ${config.store.kind} store: ${(error as Error).message}`);
+  }
+  let cluster: Cluster | undefined;
+  if (clustered) {
+    const { enabled: _enabled, ...settings } = config.cluster ?? {};
+    try {
+      cluster = await Cluster.start({ ...settings, url: config.store.url, logger });
+    } catch (error) {
+      provider.destroy();
+      await store.close().catch(() => undefined);
+      throw new ConfigError("cluster", (error as Error).message);
+    }
   }
   const clock = chainClock(provider);
   await clock.sample();
@@ -211,6 +224,7 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     locks: lockReader(provider),
     routingClock: clock.now,
     provider,
+    ...(cluster !== undefined ? { cluster } : {}),
     chainReady: async () => {
       if (Date.now() - lastCheck > 2_000) {
         lastCheck = Date.now();
@@ -233,7 +247,7 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
     throw error;
   }
   service.attach({ stop: async () => clock.stop() });
-  try {
+  const chainServices = async (): Promise<void> =>
     service.attachChainServices(
       await startChainServices({
         store: service.nodeStore,
@@ -248,6 +262,16 @@ export async function startNode(config: ResolvedConfig, env: NodeJS.ProcessEnv, 
         ...(service.router !== undefined ? { onTransferSettled: learnPreimagesFor(service.router.node) } : {}),
       }),
     );
+  if (cluster !== undefined) {
+    // Chain work (one key, one nonce sequence) runs in the leader only; a leader that loses its session stops.
+    cluster.leader.start(chainServices, (error) => {
+      logger.fatal({ err: error }, "cluster: the leader's database session broke; stopping");
+      process.exit(1);
+    });
+    return service;
+  }
+  try {
+    await chainServices();
   } catch (error) {
     await service.drain().catch(() => undefined);
     provider.destroy();

@@ -13,8 +13,11 @@ export interface StoreLocation {
   url: string;
 }
 
-export async function openNodeStore(location: StoreLocation): Promise<SwitchyardStore> {
-  return location.kind === "postgres" ? PostgresStore.open({ url: location.url }) : SqliteStore.open(location.url);
+/** Opens the store; `shared`: several node processes write it at once (cluster mode, PostgreSQL only). */
+export async function openNodeStore(location: StoreLocation, shared = false): Promise<SwitchyardStore> {
+  return location.kind === "postgres"
+    ? PostgresStore.open({ url: location.url, shared })
+    : SqliteStore.open(location.url);
 }
 
 /** The store's methods that commit something (each one durable when it resolves). */

@@ -2,7 +2,7 @@
 import type { LockReader } from "../chain/settlements.js";
 import type { Acknowledgement, Proposal } from "../channel/channel.js";
 import type { UpdateDetails } from "../protocol/types.js";
-import type { SwitchyardStore, WriteUnit } from "../stores/store.js";
+import type { PaymentRecord, SwitchyardStore, WriteUnit } from "../stores/store.js";
 
 /**
  * How the node reaches a peer: delivers the node's proposal (a forwarded lock with the onward `route` the peer, a
@@ -44,6 +44,23 @@ export interface NodeConfig {
   fee?: (asset: string, amountOut: bigint) => bigint;
   /** Whether `address` is another node (a peer the node forwards to or from along a path). */
   isNode?: (address: string) => boolean;
+  /** Several node processes on one database (src/node/cluster/): see NodeCluster. */
+  cluster?: NodeCluster;
+}
+
+/**
+ * How a Node shares its channels with other processes of the same node: every exchange with a peer runs under
+ * the peer's channel lock in the database, after re-reading the channel and the payments that cross it.
+ */
+export interface NodeCluster {
+  /** Runs `task` under `channel`'s database lock, kept until `linger(result)` settles too. */
+  hold<T>(channel: string, task: () => Promise<T>, linger?: (result: T) => Promise<void>): Promise<T>;
+  /** The stored payments that cross `peer`'s channel and are open (or changed lately). */
+  payments(peer: string): Promise<PaymentRecord[]>;
+  /** True for a payment another process may be forwarding right now ("accepted" and changed lately): tick leaves it. */
+  young(lockHash: string): boolean;
+  /** Opens the node's channels with `peers` in this process (a payment's other hop), before its records merge. */
+  peers(peers: readonly string[]): Promise<void>;
 }
 
 /** What a payer asks the node to do with its upstream lock. */

@@ -16,9 +16,10 @@ export class IntentGate<E> {
     this.done = new Promise<void>((resolve) => (this.release = resolve));
   }
 
-  /** The intent was acknowledged (and stored). */
-  settle(): void {
+  /** The intent was acknowledged (and stored); returns undefined, so `gate = gate.settle()` clears a holder's field. */
+  settle(): undefined {
     this.release();
+    return undefined;
   }
 
   /** Resolves once acknowledged; throws PeerError after `timeoutMs` (the intent stays open: a later ack still counts). */

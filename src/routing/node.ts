@@ -42,7 +42,7 @@ import type { WriteUnit } from "../stores/store.js";
 
 import { deliverProposal, downstreamClaimable, sequencedUpdate } from "./delivery.js";
 import { IntentGate, IntentRefusedError, noteError } from "./intents.js";
-import { paymentUnit, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
+import { mergePayments, paymentUnit, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
 import { planRoute, unroutedLock } from "./plan.js";
 import { checkedRouteCall } from "./validate.js";
 import type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
@@ -50,7 +50,7 @@ import type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
 export { hashlockTransfer, latestDownstreamExpiry, type HashlockTransferParams } from "./payer.js";
 export type { Hop, NodeTickReport, PaymentStatus, RoutedPayment } from "./payments.js";
 
-export type { NodeConfig, PeerLink, RouteInstruction, RouteStep } from "./config.js";
+export type { NodeCluster, NodeConfig, PeerLink, RouteInstruction, RouteStep } from "./config.js";
 export { IntentRefusedError } from "./intents.js";
 
 interface Peer {
@@ -72,11 +72,10 @@ export class Node {
   private readonly hashlock: string;
   private readonly margin: bigint;
   private readonly peers = new Map<string, Peer>();
-  private readonly payments = new Map<string, RoutedPayment>();
-  /** Downstream transfer id → lock hash. */
-  private readonly byDownstream = new Map<string, string>();
-  /** The stored version of each payment (with a store). */
-  private readonly versions = new Map<string, number>();
+  /** The payment table (src/routing/payments.ts PaymentTable): by lock hash, downstream id → lock hash, stored versions. */
+  readonly payments = new Map<string, RoutedPayment>();
+  readonly byDownstream = new Map<string, string>();
+  readonly versions = new Map<string, number>();
   /** Lock hashes this process is routing now (from `planRoute` to the end of `forward`): a tick leaves them alone. */
   private readonly forwarding = new Set<string>();
 
@@ -158,6 +157,7 @@ export class Node {
   /** Sequenced flow (PROTOCOL.md "Sequencing"): signs a peer's intent first; a `route` is forwarded once acknowledged. */
   async intent(from: string, details: UpdateDetails, route?: RouteInstruction): Promise<Proposal> {
     const peer = this.peer(from);
+    const acked = async (): Promise<void> => peer.intent?.wait(peer.address, this.config.peerTimeoutMs ?? 10_000).catch(() => undefined);
     return this.exclusive(peer, async () => {
       await this.flush(peer);
       const planned = route === undefined ? undefined : this.planRoute(peer, details, route);
@@ -165,7 +165,22 @@ export class Node {
       const resolved = details.type === "resolve" ? this.downstreamResolution(details) : undefined;
       peer.intent = new IntentGate(proposal.update.state.nonce, { ...(planned ? { planned } : {}), ...(resolved ? { resolved } : {}) });
       return proposal;
-    });
+    }, acked); // in a cluster the channel's lock is kept until the intent is acknowledged (or the peer timeout)
+  }
+
+  /** Whether the node waits for `peer`'s acknowledgement of its intent at `nonce` (it signed it here). */
+  awaits = (peer: string, nonce: bigint): boolean => this.peers.get(checksum(peer))?.intent?.nonce === nonce;
+
+  /** Cluster mode: re-reads `peer`'s channel and the open payments that cross it (another process may have moved them). */
+  async refresh(address: string): Promise<void> {
+    const peer = this.peer(address);
+    await peer.channel.reload(); // then: an intent answered (or replaced) in another process waits here no more
+    if (peer.intent !== undefined && peer.channel.pending?.update.state.nonce !== peer.intent.nonce) peer.intent = peer.intent.settle();
+    const c = this.config.cluster;
+    if (c === undefined) return;
+    const records = await c.payments(peer.address); // a payment's other hop may be open in another process only:
+    await c.peers(records.flatMap((r) => [r.upstreamPeer, r.downstreamPeer ?? r.upstreamPeer]).filter((a) => !this.hasPeer(a)));
+    mergePayments(this, records);
   }
 
   /** A peer's ack of its intent (stored with what it moves; `effects`: the forward or claim it starts) or of a proposal. */
@@ -221,13 +236,7 @@ export class Node {
     const store = this.config.store;
     if (store === undefined) throw new RouteError("the node has no store to load payments from");
     const records = await store.payments();
-    for (const r of records) {
-      const p = r.body as RoutedPayment;
-      if (p?.lockHash !== r.lockHash || p.upstream === undefined) throw new RouteError(`stored payment ${r.lockHash} is not a routed payment`);
-      this.payments.set(r.lockHash, p);
-      this.versions.set(r.lockHash, r.version);
-      if (p.downstream !== undefined && p.status !== "accepted") this.byDownstream.set(p.downstream.transferId, r.lockHash);
-    }
+    mergePayments(this, records); // RouteError for a record that is not a routed payment
     return records.length;
   }
 
@@ -265,7 +274,7 @@ export class Node {
     const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [], waiting: [] };
     const now = this.now();
     for (const p of this.payments.values()) {
-      if (this.forwarding.has(p.lockHash)) continue;
+      if (this.forwarding.has(p.lockHash) || this.config.cluster?.young(p.lockHash) === true) continue;
       if (!this.hasPeer(p.upstream.peer) || (p.downstream !== undefined && !this.hasPeer(p.downstream.peer))) {
         if (p.status !== "completed" && p.status !== "refunded") report.waiting.push({ lockHash: p.lockHash, reason: "a peer is not connected yet" });
         continue; // a node this node dials joins once its session is open
@@ -394,13 +403,8 @@ export class Node {
   }
 
   private async claimUpstream(p: RoutedPayment): Promise<void> {
-    const resolverData = p.resolverData as string;
-    await this.resolveUpstream(p, "completed", {
-      type: "resolve",
-      transferId: p.upstream.transferId,
-      toResponder: p.upstream.transfer.amount,
-      resolverData,
-    });
+    const details = { transferId: p.upstream.transferId, toResponder: p.upstream.transfer.amount, resolverData: p.resolverData as string };
+    await this.resolveUpstream(p, "completed", { type: "resolve", ...details });
   }
 
   /**
@@ -420,12 +424,7 @@ export class Node {
   }
 
   private async refundUpstream(p: RoutedPayment): Promise<void> {
-    await this.resolveUpstream(p, "refunded", {
-      type: "resolve",
-      transferId: p.upstream.transferId,
-      toResponder: 0n,
-      resolverData: "0x",
-    });
+    await this.resolveUpstream(p, "refunded", { type: "resolve", transferId: p.upstream.transferId, toResponder: 0n, resolverData: "0x" });
   }
 
   /** Proposes a resolution of the upstream transfer (if it is still active), delivers it, and ends at `status`. */
@@ -494,8 +493,9 @@ export class Node {
   }
 
   /** Runs `task` alone on `peer`'s channel (no other exchange with that peer meanwhile). */
-  private exclusive<T>(peer: Peer, task: () => Promise<T>): Promise<T> {
-    const run = peer.queue.then(task);
+  private exclusive<T>(peer: Peer, task: () => Promise<T>, linger?: (result: T) => Promise<void>): Promise<T> {
+    const c = this.config.cluster;
+    const run = peer.queue.then(c === undefined ? task : () => c.hold(peer.channel.address, async () => (await this.refresh(peer.address), task()), linger));
     peer.queue = run.catch(() => undefined);
     return run;
   }

@@ -1,4 +1,5 @@
 /** The node's payment table: a routed payment's status, its two hops, and what a `Node.tick()` reports. */
+import { RouteError } from "../protocol/errors.js";
 import type { Transfer } from "../protocol/transfers.js";
 import type { RouteInstruction } from "./config.js";
 import type { PaymentRecord, WriteUnit } from "../stores/store.js";
@@ -64,4 +65,33 @@ export function paymentUnit(next: RoutedPayment, expectedVersion: number, extra:
     ...(next.downstream !== undefined ? { downstreamPeer: next.downstream.peer, downstreamTransferId: next.downstream.transferId } : {}),
   };
   return { ...extra, payments: [{ payment, expectedVersion }] };
+}
+
+/** The in-memory payment table of a Node: payments by lock hash, their stored versions, downstream ids. */
+export interface PaymentTable {
+  payments: Map<string, RoutedPayment>;
+  versions: Map<string, number>;
+  /** Downstream transfer id → lock hash. */
+  byDownstream: Map<string, string>;
+}
+
+/**
+ * Takes stored payment records into `table` (at start, and in a cluster each time another process may have
+ * moved them): a known payment object is updated in place (code that holds it sees the stored state), never
+ * with a record older than the version this process has.
+ */
+export function mergePayments(table: PaymentTable, records: readonly PaymentRecord[]): void {
+  for (const r of records) {
+    const p = r.body as RoutedPayment;
+    if (p?.lockHash !== r.lockHash || p.upstream === undefined) throw new RouteError(`stored payment ${r.lockHash} is not a routed payment`);
+    const known = table.payments.get(r.lockHash);
+    const version = table.versions.get(r.lockHash) ?? 0;
+    if (known === undefined) table.payments.set(r.lockHash, p);
+    else if (version <= r.version) {
+      Object.assign(known, p);
+      if (p.error === undefined) delete known.error;
+    }
+    table.versions.set(r.lockHash, Math.max(r.version, version));
+    if (p.downstream !== undefined && p.status !== "accepted") table.byDownstream.set(p.downstream.transferId, r.lockHash);
+  }
 }

@@ -61,6 +61,9 @@ export abstract class UnitStore implements SwitchyardStore {
   /** Cached channel records (the committed state, plus the folds of the flush in progress). */
   protected readonly slots: Map<string, Slot>;
   private readonly loading = new Map<string, Promise<Slot | undefined>>();
+  /** A shared store's units queued or being committed, per channel (`evict` leaves those channels' cache alone). */
+  private readonly writing = new Map<string, number>();
+  protected evicts = false;
   private queue: Queued[] = [];
   private scheduled = false;
   private flushing: Promise<void> | undefined;
@@ -140,6 +143,12 @@ export abstract class UnitStore implements SwitchyardStore {
     return slot === undefined ? undefined : cloneRecord(slot.record);
   }
 
+  /** Drops the channel's cached record: the next `load` reads the database (another writer may have moved it). */
+  evict(channel: string): void {
+    const key = checksum(channel);
+    if (!this.writing.has(key)) this.slots.delete(key); // else this writer's own unit is ahead of the row
+  }
+
   create(record: ChannelRecord): Promise<void> {
     return this.write({ channels: [{ op: "create", record }] });
   }
@@ -153,9 +162,7 @@ export abstract class UnitStore implements SwitchyardStore {
   }
 
   putResolution(channel: string, transferId: string, resolverData: string): Promise<void> {
-    return this.write({
-      channels: [{ op: "entry", channel, entry: { kind: "resolution", transferId, resolverData } }],
-    });
+    return this.write({ channels: [{ op: "entry", channel, entry: { kind: "resolution", transferId, resolverData } }] });
   }
 
   // ───────────────────────────── units of work ─────────────────────────────
@@ -174,8 +181,13 @@ export abstract class UnitStore implements SwitchyardStore {
         error instanceof SwitchyardError ? error : new StoreError(`malformed unit: ${String(error)}`),
       );
     }
+    if (!this.evicts)
+      return new Promise<void>((resolve, reject) => (this.queue.push({ unit: copy, resolve, reject }), this.schedule()));
+    const touched = (copy.channels ?? []).map(channelOf);
+    for (const c of touched) this.writing.set(c, (this.writing.get(c) ?? 0) + 1);
+    const done = (): void => touched.forEach((c) => (this.writing.get(c) === 1 ? this.writing.delete(c) : this.writing.set(c, (this.writing.get(c) ?? 1) - 1)));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ unit: copy, resolve, reject });
+      this.queue.push({ unit: copy, resolve: () => (done(), resolve()), reject: (e) => (done(), reject(e)) });
       this.schedule();
     });
   }
@@ -475,14 +487,9 @@ function failAll(error: unknown, items: readonly Queued[]): void {
 
 function ignore(): void {}
 
-function hasNodeRows(unit: WriteUnit): boolean {
-  return (
-    (unit.payments?.length ?? 0) > 0 ||
-    (unit.preimages?.length ?? 0) > 0 ||
-    (unit.chainTxs?.length ?? 0) > 0 ||
-    (unit.outbox?.length ?? 0) > 0 ||
-    (unit.delivered?.length ?? 0) > 0
-  );
+function hasNodeRows(u: WriteUnit): boolean {
+  const n = (u.payments?.length ?? 0) + (u.preimages?.length ?? 0) + (u.chainTxs?.length ?? 0) + (u.outbox?.length ?? 0);
+  return n + (u.delivered?.length ?? 0) > 0;
 }
 
 function channelOf(op: ChannelOp): string {

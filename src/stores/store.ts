@@ -36,6 +36,8 @@ export interface ChannelStore {
   putCoSigned(channel: string, cosigned: CoSignedUpdate): Promise<void>;
   /** Durably records evidence (e.g. a hashlock preimage) learned for a transfer. */
   putResolution(channel: string, transferId: string, resolverData: string): Promise<void>;
+  /** Drops any cached copy of the channel, so the next `load` reads the database (several writers on one). */
+  evict?(channel: string): void;
 }
 
 /** A change to one channel inside a unit of work. */

@@ -30,6 +30,12 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Crash-test hook (see CommitPoint). */
   onCommitPoint?: CommitPointHook;
+  /**
+   * Several node processes (one node key) write this schema at once (docs/NODE.md "Running N processes"): each
+   * holds the schema's advisory lock in shared mode (an exclusive writer is refused while one does, and the other
+   * way round), no writer token is checked, and every write is a compare-and-set on the rows it changes.
+   */
+  shared?: boolean;
 }
 
 /** What the store uses of a PGlite instance (so this module does not import PGlite). */
@@ -155,6 +161,7 @@ class PgPoolDriver extends PgDriverBase {
     schema: string,
     private readonly pool: Pool,
     private readonly ownsPool: boolean,
+    private readonly shared = false,
   ) {
     super(location, schema);
   }
@@ -168,7 +175,8 @@ class PgPoolDriver extends PgDriverBase {
     });
     let locked: boolean | undefined;
     try {
-      const result = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [
+      const lock = this.shared ? "pg_try_advisory_lock_shared" : "pg_try_advisory_lock";
+      const result = await client.query<{ locked: boolean }>(`SELECT ${lock}(hashtext($1)) AS locked`, [
         `switchyard:${this.schema}`,
       ]);
       locked = result.rows[0]?.locked;
@@ -180,7 +188,9 @@ class PgPoolDriver extends PgDriverBase {
       client.release();
       throw new StoreLockedError(
         this.location,
-        `another process holds schema ${this.schema} (advisory lock); one writer per party`,
+        this.shared
+          ? `a single writer holds schema ${this.schema} (advisory lock): no shared writer may join it`
+          : `another process holds schema ${this.schema} (advisory lock); one writer per party`,
       );
     }
     this.client = client;
@@ -292,15 +302,17 @@ export class PostgresStore extends SqlStore {
       pool = new PoolClass({ ...options.poolConfig, connectionString: url });
       pool.on("error", () => undefined); // idle clients that break are replaced; the writer handles its own
     }
-    const driver = new PgPoolDriver(`${location}#${schema}`, schema, pool, options.pool === undefined);
+    const shared = options.shared === true;
+    const driver = new PgPoolDriver(`${location}#${schema}`, schema, pool, options.pool === undefined, shared);
     try {
       await driver.run(`CREATE SCHEMA IF NOT EXISTS "${schema}"`); // connects the writer (and takes the lock) first
     } catch (error) {
       await driver.close().catch(() => undefined);
       throw driver.classify(error) ?? error;
     }
-    const { epoch, outboxSeq } = await SqlStore.prepare(driver);
-    const store = new PostgresStore(driver, epoch, options.onCommitPoint);
+    const { epoch, outboxSeq } = await SqlStore.prepare(driver, shared);
+    const store = new PostgresStore(driver, shared ? "shared" : epoch, options.onCommitPoint);
+    store.evicts = shared;
     store.setOutboxSeq(outboxSeq);
     return store;
   }

@@ -159,3 +159,8 @@ export function outboxOf(location: string, row: SqlRow): StoredOutboxMessage {
   if (row.channel !== null && row.channel !== undefined) m.channel = String(row.channel);
   return m;
 }
+
+/** "$k, $k+1, …" for `n` placeholders from `from`. */
+export function inList(n: number, from: number): string {
+  return Array.from({ length: n }, (_, i) => `$${from + i}`).join(", ");
+}

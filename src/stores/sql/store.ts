@@ -7,7 +7,8 @@
  *
  * Fencing: `open` bumps the writer epoch in sy_meta (in the migration's transaction); every group commit
  * begins by reading it (PostgreSQL: FOR UPDATE, so writers are serialized on that row) and fails with
- * StoreLockedError once another writer has bumped it.
+ * StoreLockedError once another writer has bumped it. A shared store (several node processes) has no token:
+ * its row checks fence it, and `evict` drops a cached channel so the next read sees what another committed.
  */
 import { checksum } from "../../protocol/address.js";
 import { StoreConflictError, StoreError, StoreLockedError, SwitchyardError } from "../../protocol/errors.js";
@@ -30,6 +31,7 @@ import type { SqlDriver, SqlRow, SqlValue } from "./driver.js";
 import {
   channelColumns,
   chainTxBody,
+  inList,
   chainTxOf,
   json,
   optionalJson,
@@ -71,17 +73,18 @@ export class SqlStore extends UnitStore {
 
   protected constructor(
     protected readonly driver: SqlDriver,
-    private epoch: number,
+    private epoch: number | "shared", // "shared": several node processes write at once (row checks only)
     onCommitPoint?: CommitPointHook,
   ) {
     super(driver.location, new Map(), onCommitPoint);
   }
 
   /** Migrates (or creates) the schema and takes the writer's fencing token; closes the driver on failure. */
-  protected static async prepare(driver: SqlDriver): Promise<{ epoch: number; outboxSeq: number }> {
+  protected static async prepare(driver: SqlDriver, shared = false): Promise<{ epoch: number; outboxSeq: number }> {
     try {
       await driver.begin();
       try {
+        if (shared) await driver.run("SELECT pg_advisory_xact_lock(hashtext('switchyard-migrate'))"); // one migrates at a time
         const epoch = await migrate(driver);
         await driver.run("COMMIT");
         const [row] = await driver.read("SELECT MAX(seq) AS seq FROM sy_outbox");
@@ -233,6 +236,7 @@ export class SqlStore extends UnitStore {
   protected async begin(): Promise<void> {
     if (this.driver.singleSession) this.releaseTx = await this.mutex.acquire();
     await this.driver.begin();
+    if (this.epoch === "shared") return;
     const lock = this.driver.dialect === "postgres" ? " FOR UPDATE" : "";
     const [row] = await this.driver.all(`SELECT value FROM sy_meta WHERE key = 'writer_epoch'${lock}`);
     const current = Number(row?.value);
@@ -324,7 +328,8 @@ export class SqlStore extends UnitStore {
     const moved = "the stored record is not the one this writer holds";
     if (delta.kind === "signed") {
       await this.one(
-        "UPDATE sy_channels SET pending = $2 WHERE channel = $1 AND nonce = $3",
+        // A second content at a signed nonce is refused by the row too (a shared store's cache may be behind it).
+        "UPDATE sy_channels SET pending = $2 WHERE channel = $1 AND nonce = $3 AND (pending IS NULL OR pending = $2)",
         [channel, optionalJson(record.pending), delta.priorNonce.toString()],
         "channel",
         channel,
@@ -492,9 +497,4 @@ export class SqlStore extends UnitStore {
   protected async writeDelivered(id: string): Promise<void> {
     await this.driver.run("DELETE FROM sy_outbox WHERE id = $1", [id]);
   }
-}
-
-/** "$k, $k+1, …" for `n` placeholders from `from`. */
-function inList(n: number, from: number): string {
-  return Array.from({ length: n }, (_, i) => `$${from + i}`).join(", ");
 }

@@ -1,0 +1,161 @@
+/**
+ * `npm run cluster:measure`: routed payments per second through one node process against two node processes
+ * (cluster mode) on one PostgreSQL database, in the same run, on the same machine: a throwaway PostgreSQL
+ * cluster (scripts/lib/pg-cluster.ts), anvil with the contracts deployed (artifacts/), the node processes
+ * (scripts/lib/node-process.ts), and `--clients` SwitchyardClients in this process spread over the processes,
+ * each paying another client (round robin, so most payments cross processes with two) for `--seconds`.
+ * Prints one line per setup with the 1-minute load average; every server listens on 127.0.0.1 and every process
+ * it starts stops with it.
+ *
+ *   npm run cluster:measure -- --clients 8 --seconds 20
+ */
+import { readFile, mkdtemp, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+
+import { ContractFactory, JsonRpcProvider, NonceManager, Wallet, ZeroAddress, id, keccak256, type InterfaceAbi, type Signer } from "ethers";
+import WebSocket from "ws";
+
+import { SwitchyardClient } from "../../src/client/index.js";
+import { MemoryStore } from "../../src/stores/store.js";
+import { freePort, localNodeCommand, startLocalNode } from "../lib/local-node.js";
+import { startNodeService, type NodeProcess } from "../lib/node-process.js";
+import { openPgServer } from "../lib/pg-cluster.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const ETH = 10n ** 18n;
+const T = 3_600n;
+const NODE_KEY = keccak256(id("switchyard cluster measure node"));
+
+function flags(): { clients: number; seconds: number } {
+  const { values } = parseArgs({ options: { clients: { type: "string" }, seconds: { type: "string" } } });
+  const clients = Number(values.clients ?? 8);
+  const seconds = Number(values.seconds ?? 20);
+  if (!Number.isInteger(clients) || clients < 2 || clients > 200) throw new Error("--clients: an integer in [2, 200]");
+  if (!Number.isFinite(seconds) || seconds < 5 || seconds > 600) throw new Error("--seconds: a number in [5, 600]");
+  return { clients, seconds };
+}
+
+async function deploy(name: string, dir: string, signer: Signer, ...args: unknown[]): Promise<string> {
+  const a = JSON.parse(await readFile(path.join(ROOT, `artifacts/contracts/${dir}.sol/${name}.json`), "utf8")) as {
+    abi: InterfaceAbi;
+    bytecode: string;
+  };
+  const contract = await new ContractFactory(a.abi, a.bytecode, signer).deploy(...args);
+  await contract.waitForDeployment();
+  return contract.getAddress();
+}
+
+async function main(): Promise<void> {
+  const { clients, seconds } = flags();
+  const opened = await openPgServer();
+  if (!("server" in opened)) throw new Error(`no PostgreSQL server: ${opened.why}`);
+  const server = opened.server;
+  const chain = await startLocalNode(await localNodeCommand(ROOT), { port: await freePort(), cwd: ROOT, lifetimeMs: 1_800_000 });
+  const stops: Array<() => Promise<unknown>> = [() => server.stop(), () => chain.stop()];
+  try {
+    const provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 100 });
+    const funder = new NonceManager(await provider.getSigner(0));
+    const limit = { asset: ZeroAddress, channelCapacity: 100n * ETH, transferCap: 10n * ETH };
+    const factory = await deploy("ChannelFactory", "ChannelFactory", funder, [limit], T, 30n * 86_400n);
+    const factoryContract = new (await import("ethers")).Contract(factory, ["function mastercopy() view returns (address)"], provider);
+    const addresses = {
+      ChannelFactory: factory,
+      ChannelMastercopy: (await factoryContract.getFunction("mastercopy")()) as string,
+      HashlockResolver: await deploy("HashlockResolver", "resolvers/HashlockResolver", funder),
+      SignedTransferResolver: await deploy("SignedTransferResolver", "resolvers/SignedTransferResolver", funder),
+    };
+    await (await funder.sendTransaction({ to: new Wallet(NODE_KEY).address, value: 500n * ETH })).wait();
+    const results: Array<{ processes: number; rate: number; completed: number; failed: number; load: number }> = [];
+    for (const processes of [1, 2]) {
+      const url = await server.createDatabase(`measure${processes}`);
+      const dir = await mkdtemp(path.join(tmpdir(), "switchyard-cluster-measure-"));
+      const nodes: NodeProcess[] = [];
+      for (let i = 0; i < processes; i++) {
+        const file = path.join(dir, `node-${i}.json`);
+        await writeFile(
+          file,
+          JSON.stringify({
+            name: "Switchyard cluster measure",
+            listen: { host: "127.0.0.1", port: 0 },
+            chain: { rpcUrl: chain.url, chainId: 31337 },
+            deployment: {
+              addresses,
+              limits: { minTimeout: T.toString(), maxTimeout: (30n * 86_400n).toString(), assets: [{ asset: ZeroAddress, channelCapacity: limit.channelCapacity.toString(), transferCap: limit.transferCap.toString() }] },
+            },
+            key: { privateKeyEnv: "SWITCHYARD_MEASURE_NODE_KEY" },
+            store: url,
+            ...(processes > 1 ? { cluster: { id: `p${i}` } } : {}),
+            channelTimeout: T.toString(),
+            collateral: [{ asset: ZeroAddress, min: ETH.toString(), target: (5n * ETH).toString(), max: (20n * ETH).toString() }],
+            fees: { default: { flat: "0", ppm: "0" }, assets: [] },
+            watcher: { pollSeconds: 3_600 },
+            wire: { ratePerSecond: 10_000, burst: 10_000, maxInFlight: 64 },
+            log: { level: "info" }, // node-process.ts waits for the "node listening" line
+          }),
+        );
+        nodes.push(await startNodeService({ config: file, env: { ...process.env, SWITCHYARD_MEASURE_NODE_KEY: NODE_KEY }, lifetimeMs: 1_200_000 }));
+      }
+      const users: SwitchyardClient[] = [];
+      for (let i = 0; i < clients; i++) {
+        const wallet = new Wallet(keccak256(id(`switchyard cluster measure ${processes} ${i}`)), provider);
+        await (await funder.sendTransaction({ to: wallet.address, value: 5n * ETH })).wait();
+        const client = await SwitchyardClient.connect({
+          node: (nodes[i % processes] as NodeProcess).ws,
+          signer: wallet,
+          store: new MemoryStore(),
+          chain: provider,
+          WebSocket: WebSocket as never,
+          watch: false,
+          requestTimeoutMs: 30_000,
+          paymentTimeoutMs: 60_000,
+        });
+        await client.deposit({ asset: ZeroAddress, amount: 2n * ETH });
+        users.push(client);
+      }
+      const pay = async (from: number, to: number): Promise<boolean> => {
+        const payee = users[to] as SwitchyardClient;
+        const invoice = await payee.invoice({ asset: ZeroAddress, amount: 1_000n });
+        return (await (users[from] as SwitchyardClient).pay(invoice)).status === "completed";
+      };
+      // Warm-up: one payment to every client (its channel gets the node's collateral just in time, off the clock).
+      for (let i = 0; i < clients; i++) await pay((i + 1) % clients, i);
+      let completed = 0;
+      let failed = 0;
+      const end = Date.now() + seconds * 1_000;
+      const started = Date.now();
+      await Promise.all(
+        users.map(async (_, i) => {
+          for (let k = 0; Date.now() < end; k++) {
+            const ok = await pay(i, (i + 1 + (k % (clients - 1))) % clients).catch(() => false);
+            if (ok) completed++;
+            else failed++;
+          }
+        }),
+      );
+      const rate = completed / ((Date.now() - started) / 1_000);
+      const load = loadavg()[0] ?? 0;
+      results.push({ processes, rate, completed, failed, load });
+      console.log(
+        `${processes} node process(es), ${clients} clients, ${seconds} s: ${rate.toFixed(1)} routed payments/s (${completed} completed, ${failed} failed), 1-min load average ${load.toFixed(2)}`,
+      );
+      for (const u of users) await u.disconnect().catch(() => undefined);
+      for (const n of nodes) await n.stop();
+    }
+    const [one, two] = results;
+    if (one !== undefined && two !== undefined)
+      console.log(`two processes against one: ${(two.rate / one.rate).toFixed(2)}× (2 cores shared with the clients and PostgreSQL)`);
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,69 @@
+/**
+ * The routing Node's view of the cluster (src/routing/config.ts NodeCluster): channel locks, and the stored
+ * payments that cross a channel, read straight from the node's schema (the store caches no payments, but this
+ * process's Node does: in a cluster it merges these before each exchange).
+ */
+import type { Pool } from "pg";
+
+import { checksum } from "../../protocol/address.js";
+import type { NodeCluster } from "../../routing/config.js";
+import { paymentOf } from "../../stores/sql/rows.js";
+import type { PaymentRecord } from "../../stores/store.js";
+import type { ChannelLocks } from "./locks.js";
+
+/** How long an "accepted" payment is taken to be in another process's hands (its forward under way). */
+export const FORWARD_GRACE_MS = 30_000;
+/** Payments that ended this recently are still read (a process may hold them open in memory). */
+const RECENT_MS = 10 * 60_000;
+const COLUMNS =
+  "lock_hash, status, upstream_peer, upstream_transfer_id, downstream_peer, downstream_transfer_id, body, updated_at, version";
+
+export class ClusterPayments implements NodeCluster {
+  private readonly seen = new Map<string, { status: string; updatedAt: number }>();
+  /** Opens a peer's channel in this process's routing Node (set by the NodeRouter). */
+  openPeer: (peer: string) => Promise<void> = async () => undefined;
+  private readonly table: string;
+
+  constructor(
+    private readonly locks: ChannelLocks,
+    private readonly pool: Pool,
+    schema: string,
+  ) {
+    this.table = `"${schema}".sy_payments`;
+  }
+
+  hold<T>(channel: string, task: () => Promise<T>, linger?: (result: T) => Promise<void>): Promise<T> {
+    return this.locks.hold(channel, task, linger);
+  }
+
+  async peers(peers: readonly string[]): Promise<void> {
+    for (const peer of new Set(peers)) await this.openPeer(peer);
+  }
+
+  async payments(peer: string): Promise<PaymentRecord[]> {
+    return this.read(`(upstream_peer = $2 OR downstream_peer = $2) AND`, [checksum(peer)]);
+  }
+
+  /** Every open payment (and those ended lately): the leader's tick merges them first. */
+  async open(): Promise<PaymentRecord[]> {
+    return this.read("", []);
+  }
+
+  young(lockHash: string): boolean {
+    const s = this.seen.get(lockHash);
+    return s !== undefined && s.status === "accepted" && Date.now() - s.updatedAt < FORWARD_GRACE_MS;
+  }
+
+  private async read(where: string, params: string[]): Promise<PaymentRecord[]> {
+    const rows = await this.pool.query<Record<string, unknown>>(
+      `SELECT ${COLUMNS} FROM ${this.table} WHERE ${where} (status NOT IN ('completed', 'refunded') OR updated_at > $1)`,
+      [Date.now() - RECENT_MS, ...params],
+    );
+    const records = rows.rows.map((r) => paymentOf(this.table, r));
+    for (const r of records) {
+      if (r.status === "completed" || r.status === "refunded") this.seen.delete(r.lockHash);
+      else this.seen.set(r.lockHash, { status: r.status, updatedAt: r.updatedAt });
+    }
+    return records;
+  }
+}
