@@ -18,6 +18,12 @@ const lifetime = Number(process.env.SWITCHYARD_NODE_LIFETIME_MS ?? "120000");
 const child = spawn(command, args, { stdio: ["ignore", "inherit", "inherit"] });
 process.stdout.write(`node-watchdog pid ${child.pid}\n`);
 
+// With the parent gone, its end of the stdout/stderr pipes is closed: a write fails (EPIPE). That must never crash
+// this process before it has stopped the child (a node left running on its own, ignoring the SIGTERM while it
+// drains towards a database that is gone).
+process.stdout.on("error", () => undefined);
+process.stderr.on("error", () => undefined);
+
 let stopping = false;
 function stop(reason) {
   if (stopping) return;
@@ -25,7 +31,8 @@ function stop(reason) {
   if (child.exitCode === null && child.signalCode === null) {
     process.stderr.write(`node-watchdog: stopping the node (${reason})\n`);
     child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+    // Kept referenced: this process waits for the child to be gone, by SIGKILL if the SIGTERM is not enough.
+    setTimeout(() => child.kill("SIGKILL"), 3000);
   }
 }
 

@@ -318,8 +318,16 @@ export class Channel {
       const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);
       const content = contentHash(digests);
       if (intent !== undefined) {
-        // Exactly this party's intent on this party's latest state: the same payloads, so the same content.
-        const own = nextState(this.snapshot(), this.config.me, intent, this.context());
+        // Exactly this party's intent on this party's latest state: the same payloads, so the same content. An
+        // intent that no longer applies there (one already applied, whose outbox entry outlived a lost answer)
+        // cannot be what was signed: it is not this proposal's intent, the caller may try its other intents.
+        let own: ReturnType<typeof nextState>;
+        try {
+          own = nextState(this.snapshot(), this.config.me, intent, this.context());
+        } catch (error) {
+          const why = error instanceof Error ? error.message : String(error);
+          throw new TamperedUpdateError("intent", `update ${update.state.nonce} is not this party's intent: the intent no longer applies on its latest state (${why})`);
+        }
         const ownContent = contentHash(payloadDigests(this.setup.chainId, this.setup.channel, own.payloads));
         if (ownContent !== content) {
           throw new TamperedUpdateError("intent", `update ${update.state.nonce} is not this party's intent on its latest state`);

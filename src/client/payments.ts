@@ -14,7 +14,7 @@ import { hashlockTerms } from "../protocol/policies.js";
 import { decodeHashlockResolution, encodeHashlockResolution, hashlockLock, randomPreimage } from "../protocol/resolvers.js";
 import { normalizeTransfer, transferId as transferIdOf, type Transfer } from "../protocol/transfers.js";
 import type { Update } from "../protocol/types.js";
-import type { SwitchyardStore } from "../stores/store.js";
+import type { PaymentRecord, SwitchyardStore } from "../stores/store.js";
 import type { ClientSession, PaymentNotice } from "../wire/session.js";
 import type { Emitter } from "./emitter.js";
 import { PaymentFailedError } from "./errors.js";
@@ -136,6 +136,7 @@ export class Payments {
 
   /** After a (re)connect: payments whose lock left the channel meanwhile are settled from the stored history. */
   async reconcile(session: ClientSession): Promise<void> {
+    await this.catchUpPayer(session);
     const active = new Set(session.channel.transfers.list().map((t) => t.id.toLowerCase()));
     for (const o of [...this.outgoing.values()]) {
       if (o.status === "locking" || active.has(o.record.transferId)) continue;
@@ -146,8 +147,81 @@ export class Payments {
       const d = resolved?.update.details;
       if (d?.type === "resolve") await this.settle(o.lockHash, d.toResponder, d.resolverData, resolved!.update.state.nonce);
     }
+    await this.markReceived(session);
     for (const t of session.channel.transfers.list()) {
       await this.claimIfInvoiced(t.transfer).catch((e: unknown) => this.host.events.emit("error", asError(e)));
+    }
+  }
+
+  /**
+   * Invoices whose claim is co-signed in the channel while their record still says "invoiced": the process died,
+   * or the link dropped, between the co-signed claim and the record's update. Marked received from the stored
+   * history (and reported), so the payee's record agrees with its channel.
+   */
+  private async markReceived(session: ClientSession): Promise<void> {
+    const open = new Map<string, PaymentRecord>();
+    for (const r of await this.host.store.payments({ statuses: ["invoiced"] })) {
+      if ((r.body as InvoiceRecord | undefined)?.role === "payee" && !this.claiming.has(r.lockHash)) open.set(r.lockHash, r);
+    }
+    const hashlock = this.host.hashlock();
+    if (open.size === 0 || hashlock === undefined) return;
+    const resolver = checksum(hashlock);
+    const me = this.host.address();
+    const created = new Map<string, { lockHash: string; transfer: Transfer }>();
+    for (const c of await this.host.store.history(session.channel.address)) {
+      const d = c.update.details;
+      if (d.type === "create") {
+        const t = normalizeTransfer(d.transfer);
+        if (t.resolver !== resolver || t.responder !== me) continue;
+        const lockHash = hashlockTerms(t.data).lockHash.toLowerCase();
+        if (open.has(lockHash)) created.set(c.transferId?.toLowerCase() ?? transferIdOf(t), { lockHash, transfer: t });
+      } else if (d.type === "resolve" && d.toResponder > 0n) {
+        const id = d.transferId.toLowerCase();
+        const claimed = created.get(id);
+        const row = claimed === undefined ? undefined : open.get(claimed.lockHash);
+        if (claimed === undefined || row === undefined) continue;
+        open.delete(claimed.lockHash);
+        await this.save(claimed.lockHash, "received", { ...(row.body as InvoiceRecord), transferId: id }, row.version);
+        const t = claimed.transfer;
+        this.host.events.emit("payment-received", { kind: "routed", asset: t.asset, amount: d.toResponder, nonce: c.update.state.nonce, lockHash: claimed.lockHash, transferId: id });
+      }
+    }
+  }
+
+  /**
+   * Payer records behind the channel: a payment given up ("abandoned": its pay() failed before the node's answer)
+   * or left "locking" by a crash, whose lock the node signed all the same and this client co-signed later (the
+   * node re-delivered its proposal for the stored intent). Taken up again from the channel: "locked" while the
+   * lock is active, settled (payment-completed / payment-failed) once the stored history shows it resolved.
+   */
+  private async catchUpPayer(session: ClientSession): Promise<void> {
+    const behind = new Map<string, PaymentRecord>();
+    for (const r of await this.host.store.payments({ statuses: ["abandoned", "locking"] })) {
+      const body = r.body as PayerRecord | undefined;
+      if (body?.role === "payer") behind.set(body.transferId.toLowerCase(), r);
+    }
+    if (behind.size === 0) return;
+    const active = new Set(session.channel.transfers.list().map((t) => t.id.toLowerCase()));
+    let resolves: Map<string, { details: Update["details"]; nonce: bigint }> | undefined;
+    for (const [id, r] of behind) {
+      const body = r.body as PayerRecord;
+      if (active.has(id)) {
+        const o = this.outgoing.get(r.lockHash) ?? this.remember(r.lockHash, body, "locked");
+        o.status = "locked";
+        await this.save(r.lockHash, "locked", body);
+        continue;
+      }
+      if (resolves === undefined) {
+        resolves = new Map();
+        for (const c of await this.host.store.history(session.channel.address)) {
+          const d = c.update.details;
+          if (d.type === "resolve") resolves.set(d.transferId.toLowerCase(), { details: d, nonce: c.update.state.nonce });
+        }
+      }
+      const resolved = resolves.get(id);
+      if (resolved?.details.type !== "resolve") continue; // never signed: nothing moved
+      if (!this.outgoing.has(r.lockHash)) this.remember(r.lockHash, body, "locked");
+      await this.settle(r.lockHash, resolved.details.toResponder, resolved.details.resolverData, resolved.nonce);
     }
   }
 

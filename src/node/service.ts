@@ -91,6 +91,9 @@ export class NodeService {
       storeKind: options.store.kind,
       ...(options.signer !== undefined ? { signer: options.signer } : {}),
       ...(options.chain !== undefined ? { chain: options.chain } : {}),
+      // The channels check lock expiries on the routing clock (the chain's time): a payee's claim the routing
+      // already counts as expired (and refunds upstream) must be refused, never signed on another clock.
+      ...(options.routingClock !== undefined ? { clock: options.routingClock } : {}),
       push: (client, proposal) => this.pushUpdate(client, proposal, this.router?.node.onwardOf(proposal)),
       ...(options.intentWaitMs !== undefined ? { intentWaitMs: options.intentWaitMs } : {}),
       ...(options.cluster !== undefined ? { cluster: options.cluster.locks } : {}),

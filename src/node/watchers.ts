@@ -187,7 +187,11 @@ export class NodeWatchers {
     if (this.timer !== undefined || this.stopped) return;
     this.timer = setInterval(() => {
       if (this.inFlight !== undefined) return;
-      this.inFlight = this.tick().finally(() => (this.inFlight = undefined));
+      // A pass that fails as a whole (the store unavailable while its database restarts) is logged and the next
+      // one tries again: a rejection here would be unhandled and end the node process.
+      this.inFlight = this.tick()
+        .catch((error: unknown) => this.options.logger?.error({ err: error }, "watcher pass failed"))
+        .finally(() => (this.inFlight = undefined));
     }, this.options.pollIntervalMs ?? 4_000);
     this.timer.unref();
   }

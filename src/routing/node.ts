@@ -166,9 +166,19 @@ export class Node {
     const peer = this.peer(from);
     const intent = peer.intent;
     if (intent === undefined || intent.nonce !== ack.nonce) {
+      // The intent's effects lived in memory only (the node restarted between signing the intent and its ack):
+      // a payee's claim of a downstream lock still unlocks its payment, in the same unit, and claims upstream;
+      // else it would stay "forwarded" and be refunded upstream after E_down although the payee was paid.
       const acked = peer.channel.pending?.update;
-      await peer.channel.complete(ack);
-      return { effects: this.refundUnrouted(peer, acked) };
+      const claim = acked?.details.type === "resolve" && acked.proposer !== peer.channel.me ? this.downstreamResolution(acked.details) : undefined;
+      // A payer's lock whose route the restart lost is recorded ("accepted") in the same unit as its acknowledgement:
+      // a node that dies before the refund below still finds it at its next start (tick() refunds it), instead of a
+      // co-signed lock no payment knows of.
+      const unrouted = claim === undefined ? this.unrouted(peer, acked) : undefined;
+      const also = claim !== undefined ? this.unitFor(claim.next, claim.extra) : unrouted !== undefined ? this.unitFor(unrouted) : undefined;
+      await peer.channel.complete(ack, also);
+      if (claim !== undefined) return { effects: this.onDownstreamResolved(claim.payment, claim.next) };
+      return { effects: unrouted !== undefined ? this.refundUnrouted(unrouted) : Promise.resolve() };
     }
     const { resolved, planned: plan } = intent.effects;
     const planned = plan !== undefined && !this.payments.has(plan.lockHash) ? plan : undefined; // a lock hash routed meanwhile: unrouted
@@ -403,10 +413,13 @@ export class Node {
    * starts only after the acknowledgement), so the node refunds it at once, durably: the payment fails cleanly
    * instead of holding the payer's funds until expiry.
    */
-  private async refundUnrouted(peer: Peer, update: Update | undefined): Promise<void> {
-    const unrouted = unroutedLock(update, { address: this.address, hashlock: this.hashlock, payer: peer.address }, this.payments);
-    if (unrouted === undefined) return;
+  private unrouted(peer: Peer, update: Update | undefined): RoutedPayment | undefined {
+    return unroutedLock(update, { address: this.address, hashlock: this.hashlock, payer: peer.address }, this.payments);
+  }
+
+  private async refundUnrouted(unrouted: RoutedPayment): Promise<void> {
     this.payments.set(unrouted.lockHash, unrouted);
+    this.committed(unrouted, unrouted); // stored with the acknowledgement
     await this.refundUpstream(unrouted).catch((e: unknown) => noteError(unrouted, e)); // else tick() retries: "accepted"
   }
 

@@ -136,6 +136,29 @@ describe("channel sequencing (alice signs first)", () => {
     expect(error).to.be.instanceOf(DuplicateTransferError);
   });
 
+  // Found by `npm run chaos` (a client killed mid-payment could never connect again): an intent already applied
+  // whose outbox entry outlived its lost answer made every re-delivered proposal fail with the state machine's
+  // error (DuplicateTransferError) instead of "not this intent", so the session never tried its other intents.
+  it("test_accept_staleIntentThatNoLongerApplies_refusedAsNotThisIntentSoTheNextOneIsTried", async () => {
+    const p = await funded();
+    const stale = { type: "create" as const, transfer: hashlockTransfer(8, "bob") };
+    await sequenced(p, stale); // applied: its transfer is active now
+    const next = { type: "create" as const, transfer: hashlockTransfer(9, "bob") };
+    const proposal = await proposeFor(p.alice, next);
+    let error: unknown;
+    try {
+      await accept(p.bob, proposal, stale);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(TamperedUpdateError);
+    expect(String(error)).to.match(/no longer applies/);
+    expect(p.bob.state.nonce).to.equal(2n); // nothing signed for it
+    const ack = await accept(p.bob, proposal, next); // the intent it is
+    await p.alice.complete(ack);
+    expect(p.alice.latest).to.deep.equal(p.bob.latest);
+  });
+
   it("test_accept_bobSignsOneContentPerNonce", async () => {
     const p = await funded();
     const first = { type: "create" as const, transfer: hashlockTransfer(8, "bob") };

@@ -1,7 +1,8 @@
 /**
  * The client when its node goes away (issue 14 item 2), against a real node process and anvil: the node killed
  * and restarted (reconnect with backoff and jitter, sync first, payments again), and a payment whose node
- * vanishes mid-way (a typed error within its timeout, then completed or refunded after the restart, never both).
+ * vanishes mid-way (a typed error within its timeout, then completed or refunded after the restart, never both),
+ * and a payee that dies between its co-signed claim and its record (the record caught up from the channel).
  */
 
 import { expect } from "chai";
@@ -12,10 +13,26 @@ import {
   PayeeUnavailableError,
   PaymentTimeoutError,
 } from "../../../src/client/index.js";
-import { MemoryStore } from "../../../src/stores/store.js";
+import { MemoryDatabase, MemoryStore, type WriteUnit } from "../../../src/stores/store.js";
 import { until } from "../node/harness.js";
 
 import { ETH, clientSuite, collect, rejects, statuses, connectClient, type Network } from "./fixture.js";
+
+/** A payee's store that fails the write of a "received" record: the process dying right after its co-signed claim. */
+class DiesBeforeReceived extends MemoryStore {
+  override async write(unit: WriteUnit): Promise<void> {
+    if (unit.payments?.some((w) => w.payment.status === "received")) throw new Error("the payee's process died here");
+    return super.write(unit);
+  }
+}
+
+/** A payer's store that fails the write of a "locked" record: the process dying right after its lock was co-signed. */
+class DiesBeforeLocked extends MemoryStore {
+  override async write(unit: WriteUnit): Promise<void> {
+    if (unit.payments?.some((w) => w.payment.status === "locked")) throw new Error("the payer's process died here");
+    return super.write(unit);
+  }
+}
 
 describe("SwitchyardClient when its node restarts (real node process, anvil)", function () {
   this.timeout(240_000);
@@ -102,4 +119,54 @@ describe("SwitchyardClient when its node restarts (real node process, anvil)", f
     }
   });
 
+  // Found by `npm run chaos` (a client SIGKILLed mid-payment): the claim was co-signed and the money received, but
+  // the payee's record stayed "invoiced" for good, since a restart only looked at locks still active.
+  it("test_invoice_payeeDiesBetweenItsClaimAndItsRecord_recordMarkedReceivedOnRestart", async () => {
+    const payer = await user("record payer");
+    const payeeWallet = await net.user("record payee");
+    const db = new MemoryDatabase();
+    const dying = new DiesBeforeReceived(db);
+    const payee = await connectClient(net, payeeWallet, dying);
+    clients.push(payee);
+    const invoice = await payee.invoice({ asset: ZeroAddress, amount: ETH / 10n });
+    expect((await payer.client.pay(invoice)).status).to.equal("completed");
+    expect(payee.balances()[ZeroAddress]?.mine).to.equal(ETH / 10n); // the claim is co-signed…
+    expect((await dying.payment(invoice.lockHash))?.status).to.equal("invoiced"); // …and the record fell behind
+    await payee.disconnect();
+
+    const store = new MemoryStore(db); // the restarted process, on the same data
+    const again = await connectClient(net, payeeWallet, store);
+    clients.push(again);
+    const row = await store.payment(invoice.lockHash);
+    expect(row?.status).to.equal("received");
+    const history = await store.history(again.channelAddress);
+    const claim = history.find((c) => c.update.details.type === "resolve");
+    expect(claim?.update.details.type === "resolve" && claim.update.details.transferId.toLowerCase()).to.equal((row?.body as { transferId?: string }).transferId);
+    expect(again.balances()[ZeroAddress]?.mine).to.equal(ETH / 10n); // received once, nothing claimed again
+  });
+
+  // Found by `npm run chaos` (a payer killed mid-payment): a payment whose record stayed "locking" (or was given up
+  // as "abandoned") while its lock was co-signed was never looked at again, so it stayed open for good after the
+  // node claimed the lock while the payer was away.
+  it("test_pay_payerDiesBetweenItsCoSignedLockAndItsRecord_settledFromTheChannelOnRestart", async () => {
+    const payerWallet = await net.user("locking payer");
+    const db = new MemoryDatabase();
+    let payer = await connectClient(net, payerWallet, new DiesBeforeLocked(db));
+    clients.push(payer);
+    await payer.deposit({ asset: ZeroAddress, amount: ETH });
+    const payee = await user("locking payee", 0n);
+    const invoice = await payee.client.invoice({ asset: ZeroAddress, amount: ETH / 10n });
+    const paying = await payer.pay({ ...invoice, timeoutMs: 5_000 }).then(() => undefined, (e: unknown) => e);
+    expect(String(paying)).to.match(/died here/);
+    await payer.disconnect(); // the process is gone; the node claims the lock from the payee's side meanwhile
+    await until(async () => (await payee.store.payment(invoice.lockHash))?.status === "received", "the payee's claim");
+    const store = new MemoryStore(db);
+    expect((await store.payment(invoice.lockHash))?.status).to.equal("locking");
+    payer = await connectClient(net, payerWallet, store); // restarted: the node's claim of its lock comes with the sync
+    clients.push(payer);
+    await until(async () => (await store.payment(invoice.lockHash))?.status === "completed", "the payment settled from the channel", 15_000);
+    const row = await store.payment(invoice.lockHash);
+    expect((row?.body as { preimage?: string }).preimage).to.match(/^0x[0-9a-f]{64}$/);
+    expect(payer.balances()[ZeroAddress]?.lockedByMe).to.equal(0n);
+  });
 });

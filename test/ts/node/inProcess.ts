@@ -104,6 +104,8 @@ export async function startInProcessNode(
     peerTimeoutMs?: number;
     /** Another store than the SQLite file (`file` is then only a label). */
     location?: StoreLocation;
+    /** The routing clock (startNode: the chain's time); default the system clock. */
+    routingClock?: () => bigint;
   } = {},
 ): Promise<InProcessNode> {
   const file = options.file ?? (await tempFile("node.sqlite"));
@@ -127,6 +129,7 @@ export async function startInProcessNode(
     ...(options.intentWaitMs !== undefined ? { intentWaitMs: options.intentWaitMs } : {}),
     ...(options.routing !== undefined ? { routing: options.routing } : {}),
     ...(options.peerTimeoutMs !== undefined ? { peerTimeoutMs: options.peerTimeoutMs } : {}),
+    ...(options.routingClock !== undefined ? { routingClock: options.routingClock } : {}),
     routingTickMs: 500,
     logger: pino({ level: "silent" }),
   });

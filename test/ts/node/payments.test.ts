@@ -168,6 +168,41 @@ describe("routing as a service (in process, real sockets)", function () {
     await payee.close();
   });
 
+  // Found by `npm run chaos` (the chain clock moved past the locks' expiries): the routing Node counted a forward
+  // as expired on the chain's time and refunded the payer, while the channel, on the system clock, still signed
+  // the payee's late claim: the node paid the payee and refunded the payer.
+  it("test_paymentSend_payeeClaimsPastExpiryOnTheRoutingClock_refusedAndNothingSigned", async () => {
+    let ahead = 0n;
+    await node.stop();
+    node = await startInProcessNode({ chain: depositChain(DEPOSITS), peerTimeoutMs: 5_000, routingClock: () => now() + ahead });
+    const payer = await session(node.url, loggingSigner(clientWalletOf("payer late"), []));
+    const payeeStore = new MemoryStore();
+    const payeeWallet = clientWalletOf("payee late");
+    let payee = await session(node.url, loggingSigner(payeeWallet, []), payeeStore);
+    await payer.propose(deposit);
+    await payee.propose(deposit);
+    const { lock, route } = payment(payer, payee, "late");
+    await payee.close();
+    await payer.sendPayment({ type: "create", transfer: lock }, route);
+    const lockHash = hashlockLock(preimage("late")).toLowerCase();
+    await until(() => node.service.router?.node.payment(lockHash)?.status === "forwarded", "the forward signed");
+    ahead = route.expiry - now() + 1n; // the chain's time is past the downstream expiry; the system clock is not
+    payee = await session(node.url, loggingSigner(payeeWallet, []), payeeStore);
+    const t = payee.channel.transfers.list()[0] as { id: string; transfer: Transfer };
+    const before = payee.channel.state.nonce;
+    const claim = await payee
+      .propose({ type: "resolve", transferId: t.id, toResponder: t.transfer.amount, resolverData: abi.encode(["bytes32"], [preimage("late")]) })
+      .then(() => undefined, (e: unknown) => e);
+    expect(claim, "the late claim must be refused").to.be.instanceOf(Error);
+    expect(String((claim as Error).message)).to.match(/expired/);
+    expect(payee.channel.state.nonce).to.equal(before);
+    const onNode = await node.service.nodeChannels.channelOf(payee.address);
+    expect(onNode.transfers.size).to.equal(1); // the lock is still there, unclaimed
+    expect(node.service.router?.node.payment(lockHash)?.status).to.not.equal("unlocked");
+    await payer.close();
+    await payee.close();
+  });
+
   it("test_paymentStorm_bothWaysAtOnce_noPartyDoubleSignsAndEveryChannelAgrees", async () => {
     const logA: SignatureEntry[] = [];
     const logB: SignatureEntry[] = [];

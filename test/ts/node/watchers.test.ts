@@ -309,3 +309,35 @@ describe("NodeWatchers", () => {
     expect(await store.chainTx("drain:after")).to.equal(undefined);
   });
 });
+
+describe("NodeWatchers polling while the store is away", () => {
+  // Found by `npm run chaos` (PostgreSQL restarted under the node): a pass whose channel listing failed
+  // (StoreUnavailableError while the database started up) rejected unhandled and ended the node process.
+  it("test_start_storeUnavailableDuringAPass_loggedAndTheNextPassTriesAgain", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const logged: string[] = [];
+    const logger = pino({ level: "error" }, { write: (line: string) => void logged.push(line) });
+    let listings = 0;
+    const away = {
+      channels: async () => {
+        listings++;
+        throw new Error("the database system is starting up (SQLSTATE 57P03)");
+      },
+    };
+    const watchers = new NodeWatchers({ provider: env.provider, transactions: {} as never, store: away as never, pollIntervalMs: 50, logger });
+    try {
+      watchers.start();
+      const end = Date.now() + 10_000;
+      while (listings < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await watchers.stop();
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(listings, "the passes go on after a failed one").to.be.at.least(3);
+    expect(unhandled).to.deep.equal([]);
+    expect(logged.some((l) => l.includes("watcher pass failed") && l.includes("57P03"))).to.equal(true);
+  });
+});

@@ -266,6 +266,63 @@ describe("Node killed at every step of a route, restarted on the same SQLite sto
     await w.raw.close();
   });
 
+  // Found by `npm run chaos` (the node crashed right after such an acknowledgement): the lock was co-signed but its
+  // payment was recorded only with the refund, so a node dying in between left a lock no payment knew of, for good.
+  it("test_acknowledge_unroutedLockRecordedWithTheAcknowledgement_refundedAfterADeathBeforeTheRefund", async () => {
+    const w = await world(0);
+    const intent = { type: "create", transfer: LOCK_UP } as const;
+    const proposal = await w.node.intent(payerWallet.address, intent, ROUTE);
+    const ack = await accept(w.payer.channel, proposal, intent);
+    await w.raw.close(); // the node dies before the acknowledgement arrives
+
+    Object.assign(w, await startNode(w, true));
+    w.life.writes = 0;
+    w.life.killAt = 2; // write 1: the acknowledgement; write 2 (the refund) kills the node
+    const { effects } = await w.node.acknowledge(payerWallet.address, ack);
+    await effects;
+    expect(w.life.dead).to.equal(true);
+    expect(w.payer.channel.transfers.list()).to.have.length(1); // the lock is co-signed and not refunded yet
+    await w.raw.close();
+
+    w.life.dead = false;
+    w.life.killAt = 0;
+    Object.assign(w, await startNode(w, true));
+    expect(w.node.payment(LOCK)?.status).to.equal("accepted"); // recorded with the acknowledgement
+    await w.node.tick();
+    expect(w.node.payment(LOCK)?.status).to.equal("refunded");
+    expect(w.payer.channel.transfers.list()).to.deep.equal([]);
+    expect(ethOf(w.payer.channel)).to.deep.equal([0n, 5n * ETH]);
+    await w.raw.close();
+  });
+
+  // Found by `npm run chaos` (node SIGKILLs under load): the payee's claim, signed by the node as an intent and
+  // acknowledged after a restart, was stored without its payment moving (the intent's effects lived in memory), so
+  // the payment stayed "forwarded" and was refunded upstream after E_down although the payee had been paid.
+  it("test_acknowledge_payeesClaimSignedBeforeARestart_stillUnlocksAndClaimsUpstream", async () => {
+    const w = await world(0);
+    await send(w, w.payer, await w.payer.channel.propose({ type: "create", transfer: LOCK_UP }), ROUTE);
+    expect(w.node.payment(LOCK)?.status).to.equal("forwarded");
+    const held = w.payee.channel.transfers.list()[0] as { id: string; transfer: { amount: bigint } };
+    const intent = { type: "resolve", transferId: held.id, toResponder: held.transfer.amount, resolverData: encodeHashlockResolution(PREIMAGE) } as const;
+    const proposal = await w.node.intent(payeeWallet.address, intent); // the node signs the payee's claim first
+    const ack = await accept(w.payee.channel, proposal, intent);
+    await w.raw.close(); // the node dies before the acknowledgement arrives
+
+    Object.assign(w, await startNode(w, true));
+    expect(w.node.payment(LOCK)?.status).to.equal("forwarded");
+    const { effects } = await w.node.acknowledge(payeeWallet.address, ack);
+    await effects;
+    expect(w.node.payment(LOCK)?.status).to.equal("completed"); // claimed upstream with the payee's preimage
+    expect(w.payer.channel.transfers.list()).to.deep.equal([]);
+    expect(ethOf(w.payer.channel)).to.deep.equal([ETH, 4n * ETH]);
+    expect(w.node.channel(payerWallet.address).state).to.deep.equal(w.payer.channel.state);
+    clock = DOWN_EXPIRY + MARGIN + 1n; // past the downstream expiry: nothing is refunded any more
+    await w.node.tick();
+    expect(w.node.payment(LOCK)?.status).to.equal("completed");
+    expect((await w.raw.payments()).find((r) => r.lockHash === LOCK)?.status).to.equal("completed");
+    await w.raw.close();
+  });
+
   it("reports that it must dispute upstream before E_up when the payer stays silent after the restart", async () => {
     const w = await world(0);
     w.payer.online = false; // the payer is gone once its lock is routed
