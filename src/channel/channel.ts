@@ -13,33 +13,16 @@
  * nothing, in memory or in the store.
  *
  * Every method that stores something takes an optional `also` (a WriteUnit: a node's payment record, an outbox
- * message...) that the store commits in the same transaction as the channel's entry, so both are durable or
- * neither is. It needs a SwitchyardStore (every backend but the legacy file store).
+ * message...) that the store commits in the same transaction as the channel's entry (both durable or neither).
  */
 import { checksum } from "../protocol/address.js";
 import { hashingReady } from "../protocol/hashes.js";
 import { DepositError, DoubleSignError, MalformedUpdateError, NonceError, ReopenError, StoreError, TamperedUpdateError } from "../protocol/errors.js";
 import { rememberContent, type ChannelRecord, type CoSignedUpdate, type PendingSignature, type SignedState, type StoreEntry } from "../protocol/record.js";
-import {
-  contentHash,
-  payloadDigests,
-  signPayloads,
-  verifyPayloads,
-  type CallProvider,
-  type ChannelSigner,
-  type PayloadDigests,
-  type PayloadSignatures,
-} from "../protocol/signing.js";
-import {
-  FIRST_WITHDRAW_NONCE,
-  SHAPE_CHECKED,
-  applyUpdate,
-  genesisState,
-  nextState,
-  payloadsOf,
-  type ChannelSnapshot,
-  type Transition,
-} from "../protocol/stateMachine.js";
+import { contentHash, payloadDigests, signPayloads, verifyPayloads } from "../protocol/signing.js";
+import type { CallProvider, ChannelSigner, PayloadDigests, PayloadSignatures } from "../protocol/signing.js";
+import { FIRST_WITHDRAW_NONCE, SHAPE_CHECKED, applyUpdate, genesisState, nextState, payloadsOf } from "../protocol/stateMachine.js";
+import type { ChannelSnapshot, Transition } from "../protocol/stateMachine.js";
 import type { ClosePayout } from "../protocol/reopen.js";
 import { canonicalUpdate } from "../protocol/shapes.js";
 import { checkDepositClaim, checkReopenPayouts, normalizePayout, readClosePayoutsOf } from "./chainChecks.js";

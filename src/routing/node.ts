@@ -96,8 +96,7 @@ export class Node {
    * Receives a peer's proposal and returns the node's acknowledgement. With a `route`, the proposal must lock a
    * hashlock payment to the node, which it then forwards to `route.recipient`. A resolve of a downstream transfer
    * with the preimage makes the node claim the upstream transfer; a cancel makes it refund the upstream.
-   * Forwarding and claiming failures do not fail the call (see `tick`); a bad route throws before anything is
-   * signed.
+   * Forwarding and claiming failures do not fail the call (see `tick`); a bad route throws before any signature.
    */
   async receive(from: string, proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
     const { ack, effects } = await this.receiveFrom(from, proposal, route);
@@ -166,14 +165,12 @@ export class Node {
     const peer = this.peer(from);
     const intent = peer.intent;
     if (intent === undefined || intent.nonce !== ack.nonce) {
-      // The intent's effects lived in memory only (the node restarted between signing the intent and its ack):
-      // a payee's claim of a downstream lock still unlocks its payment, in the same unit, and claims upstream;
-      // else it would stay "forwarded" and be refunded upstream after E_down although the payee was paid.
+      // The intent's effects were in memory only (a restart between the intent and its ack): a payee's claim still
+      // unlocks its payment in the same unit and claims upstream (never "forwarded", refunded after E_down, yet paid).
       const acked = peer.channel.pending?.update;
       const claim = acked?.details.type === "resolve" && acked.proposer !== peer.channel.me ? this.downstreamResolution(acked.details) : undefined;
-      // A payer's lock whose route the restart lost is recorded ("accepted") in the same unit as its acknowledgement:
-      // a node that dies before the refund below still finds it at its next start (tick() refunds it), instead of a
-      // co-signed lock no payment knows of.
+      // A payer's lock whose route the restart lost is stored "accepted" with its ack: a node that dies before the
+      // refund below finds it at its next start (tick() refunds it), never a co-signed lock no payment knows of.
       const unrouted = claim === undefined ? this.unrouted(peer, acked) : undefined;
       const also = claim !== undefined ? this.unitFor(claim.next, claim.extra) : unrouted !== undefined ? this.unitFor(unrouted) : undefined;
       await peer.channel.complete(ack, also);
@@ -243,8 +240,7 @@ export class Node {
   /**
    * Retries what is outstanding: claims upstream with known preimages, refunds upstream once the downstream
    * cannot be claimed any more and was not (`downstreamUnclaimable`), and reports the channels to dispute when a
-   * silent payer leaves the node only the on-chain claim (from `E_up − T_up − margin` on, the last moment the
-   * route rule leaves for it).
+   * silent payer leaves the node only the on-chain claim (from `E_up − T_up − margin` on, the route rule's last moment).
    */
   async tick(): Promise<NodeTickReport> {
     const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [], waiting: [] };
@@ -300,10 +296,7 @@ export class Node {
     return reserve ? { ...planned, startedAt: Date.now() } : planned;
   }
 
-  /**
-   * Locks the payment downstream. Until the downstream proposal is signed the payment stays "accepted"; an attempt
-   * that fails so (nothing signed downstream) is retried on another route or refunded upstream at once (retryOrRefund).
-   */
+  /** Locks the payment downstream ("accepted" until signed there); a failed attempt goes to retryOrRefund at once. */
   private async forward(p: RoutedPayment): Promise<void> {
     this.forwarding.add(p.lockHash); // planRoute adds it already; a forward resumed after a restart needs it too
     try {
@@ -319,11 +312,8 @@ export class Node {
     }
   }
 
-  /**
-   * `p`'s attempt failed with nothing live downstream (never signed, or cancelled): at the payer's node the next
-   * route for the same upstream lock (NodeConfig.reroute; true: `p` is "accepted" with it, to forward), else the
-   * payer's refund at once (with the attempts and why none is left).
-   */
+  /** After an attempt with nothing live downstream: the payer's node's next route (true: forward `p` again, same
+   * upstream lock, NodeConfig.reroute), else the payer's refund at once with the attempts and why none is left. */
   private async retryOrRefund(p: RoutedPayment, reason: string): Promise<boolean> {
     const down = p.downstream;
     const isNode = this.config.isNode ?? ((): boolean => false); // only the payer's node of a route across nodes retries
@@ -376,10 +366,7 @@ export class Node {
     }
   }
 
-  /**
-   * What the payee's resolve of a downstream transfer does to its payment (cancelling on a cancel; unlocked
-   * with the preimage, which the upstream channel's record and the preimage table get in the same unit).
-   */
+  /** What the payee's resolve of a downstream transfer does to its payment (src/routing/payments.ts resolutionOf). */
   private downstreamResolution(details: ResolveDetails): { payment: RoutedPayment; next: RoutedPayment; extra?: WriteUnit } | undefined {
     const lockHash = this.byDownstream.get(details.transferId.toLowerCase());
     const p = lockHash === undefined ? undefined : this.payments.get(lockHash);
@@ -409,9 +396,8 @@ export class Node {
 
   /**
    * A lock to the node acknowledged with no route known for it (the node restarted between signing the payer's
-   * lock and the payer's acknowledgement: the route lived only in memory). Nothing was forwarded (a forward
-   * starts only after the acknowledgement), so the node refunds it at once, durably: the payment fails cleanly
-   * instead of holding the payer's funds until expiry.
+   * lock and the payer's ack: the route lived in memory only). Nothing was forwarded (a forward starts only after
+   * the ack), so the node refunds it at once, durably, instead of holding the payer's funds until expiry.
    */
   private unrouted(peer: Peer, update: Update | undefined): RoutedPayment | undefined {
     return unroutedLock(update, { address: this.address, hashlock: this.hashlock, payer: peer.address }, this.payments);
