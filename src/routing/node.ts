@@ -6,16 +6,17 @@
  *   node.intent(bob, resolve down, preimage) ─► bob acks ─► node learns the preimage ─► node claims from alice
  * (the node signs first: docs/PROTOCOL.md "Sequencing"; `receive` takes a proposal its peer signed first).
  *
- * Safety of the node (docs/PROTOCOL.md §12 rules 1–5, §17): it forwards only if `E_up ≥ E_down + T_up + margin`
- * and `E_down + margin ≤ now + T_up + window_up` (src/routing/plan.ts), so a preimage revealed downstream at the last
+ * Safety of the node (docs/PROTOCOL.md §12 rules 1–5, §17): it forwards only if `E_up ≥ E_down + T_up + margin` and
+ * `E_down + margin ≤ now + T_up + window_up` (src/routing/plan.ts), so a preimage revealed downstream at the last
  * moment can still be claimed upstream on chain, recorded first in the upstream channel's store for its watcher; it
- * refunds the payer only once the downstream lock cannot be claimed and was not (never signed, cancelled, or the
- * chain past `E_down + margin` with no settlement to the payee: `downstreamClaimable`); a tick never refunds a
- * payment this process is still forwarding; one proposal at a time per channel (every exchange with a peer runs
- * under that peer's lock, a signed unanswered proposal is delivered again before the next one). A failed attempt with
- * nothing live downstream is retried on another route for the same upstream lock (`reroute`, retry.ts, §17.6).
- * With `NodeConfig.store` the payment table is durable: each change of a payment commits in the same store transaction
- * as the channel update that causes it, and `loadPayments()` rebuilds the table after a restart (else memory only).
+ * refunds the payer only once the downstream lock cannot be claimed and was not (never signed, cancelled, or the chain
+ * past `E_down + margin` with no settlement to the payee, `downstreamClaimable`, and no payee's claim the node signed
+ * pending, `pendingClaimOf`); a tick never refunds a payment this process is still forwarding; one proposal at a time
+ * per channel (every exchange with a peer runs under that peer's lock, a signed unanswered proposal is delivered again
+ * before the next one). A failed attempt with nothing live downstream is retried on another route for the same upstream
+ * lock (`reroute`, retry.ts, §17.6). With `NodeConfig.store` the payment table is durable: each change of a payment
+ * commits in the same store transaction as the channel update that causes it, and `loadPayments()` rebuilds the table
+ * after a restart (else memory only).
  */
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { proposeFor } from "../channel/sequencing.js";
@@ -26,10 +27,9 @@ import { encodeHashlockResolution, hashlockLock } from "../protocol/resolvers.js
 import { transferId } from "../protocol/transfers.js";
 import type { ResolveDetails, Update, UpdateDetails } from "../protocol/types.js";
 import type { WriteUnit } from "../stores/store.js";
-
 import { deliverProposal, downstreamClaimable, sequencedUpdate } from "./delivery.js";
 import { IntentGate, IntentRefusedError, noteError, type NodePeer } from "./intents.js";
-import { mergePayments, paymentUnit, resolutionOf, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
+import { mergePayments, paymentUnit, pendingClaimOf, resolutionOf, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
 import { planRoute, unroutedLock, type RouteContext } from "./plan.js";
 import { nextAttempt } from "./retry.js";
 import { checkedRouteCall } from "./validate.js";
@@ -93,10 +93,10 @@ export class Node {
   }
 
   /**
-   * Receives a peer's proposal and returns the node's acknowledgement. With a `route`, the proposal must lock a
-   * hashlock payment to the node, which it then forwards to `route.recipient`. A resolve of a downstream transfer
-   * with the preimage makes the node claim the upstream transfer; a cancel makes it refund the upstream.
-   * Forwarding and claiming failures do not fail the call (see `tick`); a bad route throws before any signature.
+   * Receives a peer's proposal and returns the node's ack. With a `route`, the proposal must lock a hashlock payment to
+   * the node, which it forwards to `route.recipient`. A downstream resolve with the preimage makes the node claim
+   * upstream; a cancel, refund. Forward and claim failures do not fail the call (`tick` retries); a bad route throws
+   * before any signature.
    */
   async receive(from: string, proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
     const { ack, effects } = await this.receiveFrom(from, proposal, route);
@@ -165,13 +165,11 @@ export class Node {
     const peer = this.peer(from);
     const intent = peer.intent;
     if (intent === undefined || intent.nonce !== ack.nonce) {
-      // The intent's effects were in memory only (a restart between the intent and its ack): a payee's claim still
-      // unlocks its payment in the same unit and claims upstream (never "forwarded", refunded after E_down, yet paid).
+      // The intent's effects are gone (a restart, a timeout): a payee's claim still unlocks its payment, in one unit.
       const acked = peer.channel.pending?.update;
       const claim = acked?.details.type === "resolve" && acked.proposer !== peer.channel.me ? this.downstreamResolution(acked.details) : undefined;
-      // A payer's lock whose route the restart lost is stored "accepted" with its ack: a node that dies before the
-      // refund below finds it at its next start (tick() refunds it), never a co-signed lock no payment knows of.
-      const unrouted = claim === undefined ? this.unrouted(peer, acked) : undefined;
+      // A payer's lock whose route was lost is stored "accepted" with its ack (refunded below, or by tick() after a crash).
+      const unrouted = claim === undefined ? unroutedLock(acked, { address: this.address, hashlock: this.hashlock, payer: peer.address }, this.payments) : undefined;
       const also = claim !== undefined ? this.unitFor(claim.next, claim.extra) : unrouted !== undefined ? this.unitFor(unrouted) : undefined;
       await peer.channel.complete(ack, also);
       if (claim !== undefined) return { effects: this.onDownstreamResolved(claim.payment, claim.next) };
@@ -214,9 +212,8 @@ export class Node {
   }
 
   /**
-   * Takes a preimage learned elsewhere (a downstream lock settled on chain: the watcher's `onTransferSettled`):
-   * stores it for the upstream channel's watcher with the payment's move to "unlocked", then claims upstream.
-   * False when no forwarded payment waits for it (unknown, never forwarded, already ended).
+   * Takes a preimage learned elsewhere (a downstream lock settled on chain: the watcher's `onTransferSettled`), stored
+   * with the payment's move to "unlocked", then claims upstream. False when no forwarded payment waits for it.
    */
   async learnPreimage(lockHash: string, preimage: string): Promise<boolean> {
     const key = lockHash.toLowerCase();
@@ -238,9 +235,9 @@ export class Node {
   }
 
   /**
-   * Retries what is outstanding: claims upstream with known preimages, refunds upstream once the downstream
-   * cannot be claimed any more and was not (`downstreamUnclaimable`), and reports the channels to dispute when a
-   * silent payer leaves the node only the on-chain claim (from `E_up − T_up − margin` on, the route rule's last moment).
+   * Retries what is outstanding: claims upstream with known preimages (and a payee's claim the node signed whose ack
+   * was lost), refunds upstream once the downstream cannot be claimed any more and was not, and reports the channels
+   * to dispute when a silent payer leaves the node only the on-chain claim (from `E_up − T_up − margin` on).
    */
   async tick(): Promise<NodeTickReport> {
     const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [], waiting: [] };
@@ -253,8 +250,11 @@ export class Node {
       }
       try {
         if (p.status === "forwarded" && p.downstream !== undefined && now >= p.downstream.expiry) {
-          const reason = await downstreamClaimable(this.config.locks, this.peer(p.downstream.peer).channel.address, p.downstream, this.margin);
-          if (reason === undefined) await this.save(p, { ...p, status: "cancelling" });
+          const down = this.peer(p.downstream.peer);
+          const signed = pendingClaimOf(p, down.channel.pending?.update, this.peer(p.upstream.peer).channel.address);
+          const reason = signed !== undefined ? undefined : await downstreamClaimable(this.config.locks, down.channel.address, p.downstream, this.margin);
+          if (signed !== undefined) await this.takeSignedClaim(down, p, signed.next, signed.extra); // never refunded
+          else if (reason === undefined) await this.save(p, { ...p, status: "cancelling" });
           else report.waiting.push({ lockHash: p.lockHash, reason });
         }
         if (p.status === "accepted" || p.status === "cancelling") {
@@ -312,8 +312,7 @@ export class Node {
     }
   }
 
-  /** After an attempt with nothing live downstream: the payer's node's next route (true: forward `p` again, same
-   * upstream lock, NodeConfig.reroute), else the payer's refund at once with the attempts and why none is left. */
+  /** A failed attempt, nothing live downstream: the next route (true: forward `p` again, NodeConfig.reroute), else a refund. */
   private async retryOrRefund(p: RoutedPayment, reason: string): Promise<boolean> {
     const down = p.downstream;
     const isNode = this.config.isNode ?? ((): boolean => false); // only the payer's node of a route across nodes retries
@@ -389,18 +388,18 @@ export class Node {
     await this.claimUpstream(p).catch((e: unknown) => noteError(p, e)); // tick() retries
   }
 
+  /** Takes the payee's claim the node signed (its ack lost: src/routing/payments.ts pendingClaimOf) as the payee's resolve. */
+  private async takeSignedClaim(down: Peer, p: RoutedPayment, next: RoutedPayment, extra?: WriteUnit): Promise<void> {
+    down.intent?.settle(); // its late ack completes the channel only (the payment has moved on)
+    down.intent = undefined;
+    const unit = this.unitFor(next, extra);
+    if (unit !== undefined) await this.config.store?.write(unit);
+    await this.onDownstreamResolved(p, next);
+  }
+
   private async claimUpstream(p: RoutedPayment): Promise<void> {
     const details = { transferId: p.upstream.transferId, toResponder: p.upstream.transfer.amount, resolverData: p.resolverData as string };
     await this.resolveUpstream(p, "completed", { type: "resolve", ...details });
-  }
-
-  /**
-   * A lock to the node acknowledged with no route known for it (the node restarted between signing the payer's
-   * lock and the payer's ack: the route lived in memory only). Nothing was forwarded (a forward starts only after
-   * the ack), so the node refunds it at once, durably, instead of holding the payer's funds until expiry.
-   */
-  private unrouted(peer: Peer, update: Update | undefined): RoutedPayment | undefined {
-    return unroutedLock(update, { address: this.address, hashlock: this.hashlock, payer: peer.address }, this.payments);
   }
 
   private async refundUnrouted(unrouted: RoutedPayment): Promise<void> {
@@ -459,7 +458,11 @@ export class Node {
   private async flush(peer: Peer): Promise<void> {
     if (peer.intent !== undefined) await peer.intent.wait(peer.address, this.config.peerTimeoutMs ?? 10_000);
     const pending = peer.channel.pending;
-    if (pending !== undefined) await this.deliver(peer, pending, undefined, this.onwardOf(pending));
+    if (pending === undefined) return;
+    if (pending.update.proposer === peer.channel.me) return this.deliver(peer, pending, undefined, this.onwardOf(pending));
+    // The peer's own intent, answered now: its ack does what acknowledge does (never a bare update: the node paid twice).
+    const ack = await deliverProposal(peer, pending, this.config.peerTimeoutMs ?? 10_000);
+    void (await this.acknowledge(peer.address, ack)).effects.catch(() => undefined);
   }
 
   /** The onward route of a forwarded lock `proposal` creates (re-delivered with it), if it crosses nodes. */
@@ -492,8 +495,6 @@ export class Node {
     return { address: this.address, hashlock: this.hashlock, margin: this.margin, now: this.now(), routed: (h) => this.payments.has(h), fee: this.config.fee, isNode: this.config.isNode };
   }
 
-  private now(): bigint {
-    return (this.config.clock ?? systemClock)();
-  }
+  private now = (): bigint => (this.config.clock ?? systemClock)();
 }
 

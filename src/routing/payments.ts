@@ -1,7 +1,7 @@
 /** The node's payment table: a routed payment's status, its two hops, and what a `Node.tick()` reports. */
 import { RouteError } from "../protocol/errors.js";
 import type { Transfer } from "../protocol/transfers.js";
-import type { ResolveDetails } from "../protocol/types.js";
+import type { ResolveDetails, Update } from "../protocol/types.js";
 import type { RouteInstruction } from "./config.js";
 import type { PaymentRecord, WriteUnit } from "../stores/store.js";
 
@@ -83,6 +83,18 @@ export function paymentUnit(next: RoutedPayment, expectedVersion: number, extra:
     ...(next.downstream !== undefined ? { downstreamPeer: next.downstream.peer, downstreamTransferId: next.downstream.transferId } : {}),
   };
   return { ...extra, payments: [{ payment, expectedVersion }] };
+}
+
+/**
+ * The payee's claim of `p`'s downstream lock that the node signed and still holds as its pending proposal
+ * (`pending`, the downstream channel's: the payee's acknowledgement never arrived), as `resolutionOf` gives it.
+ * The payee holds the node's signature of it and can enforce it on chain, so the node must take it as claimed
+ * (and claim upstream with its preimage), never refund the payer (the chaos run's "node pays twice").
+ */
+export function pendingClaimOf(p: RoutedPayment, pending: Update | undefined, upstreamChannel: string): ReturnType<typeof resolutionOf> {
+  const d = pending?.details;
+  if (d?.type !== "resolve" || d.resolverData === "0x" || p.status !== "forwarded" || p.downstream === undefined) return undefined;
+  return d.transferId.toLowerCase() === p.downstream.transferId.toLowerCase() ? resolutionOf(p, d, upstreamChannel) : undefined;
 }
 
 /**

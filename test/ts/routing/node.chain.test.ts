@@ -8,6 +8,7 @@ import { expect } from "chai";
 import { ZeroAddress, id, parseEther, type Wallet } from "ethers";
 
 import type { Acknowledgement, Channel, Proposal } from "../../../src/channel/channel.js";
+import { accept } from "../../../src/channel/sequencing.js";
 import { lockReader, type SettledTransfer } from "../../../src/chain/settlements.js";
 import { Watcher } from "../../../src/chain/watcher.js";
 import { RouteError } from "../../../src/protocol/errors.js";
@@ -159,6 +160,23 @@ describe("Node never pays twice (src/routing/node.ts, src/chain/watcher.ts)", fu
     // A refund settlement reveals no preimage.
     expect(revealedPreimage({ transferId: r.downId, toResponder: 0n, toInitiator: parseEther("1"), resolverData: "0x", txHash: "0x", blockNumber: 0 })).to.equal(undefined);
     for (const ch of [r.up.alice, r.up.bob]) expect(balances(ch)).to.deep.equal([0n, parseEther("5")]);
+  });
+
+  it("test_tick_payeesClaimTheNodeSignedWithItsAckLost_claimsUpstreamAndNeverRefunds", async () => {
+    // The chaos run's "node pays twice": the node signed the payee's claim intent (sequenced flow), the payee
+    // co-signed and stored it (it can enforce it on chain), its acknowledgement never reached the node; at
+    // E_down + margin the chain shows no settlement. The node must take the claim it signed, not refund the payer.
+    const r = await routed(true);
+    const claim = { type: "resolve", transferId: r.downId, toResponder: parseEther("1"), resolverData: encodeHashlockResolution(r.preimage) } as const;
+    const proposal = await r.node.intent(r.down.bobWallet.address, claim);
+    await accept(r.down.bob, proposal, claim);
+    r.downLink.online = false;
+    expect(balances(r.down.bob)).to.deep.equal([parseEther("4"), parseEther("1")]); // the payee holds its payment
+    await travelTo(env, r.downExpiry + MARGIN);
+    const report = await r.node.tick();
+    expect(report.refunded).to.deep.equal([]);
+    expect(r.node.payment(r.lockHash)?.status).to.equal("completed");
+    for (const ch of [r.up.alice, r.up.bob]) expect(balances(ch)).to.deep.equal([parseEther("1"), parseEther("4")]);
   });
 
   it("never reads an expired downstream lock as unclaimed without a lock reader", async () => {
