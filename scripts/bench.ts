@@ -129,6 +129,8 @@ async function main(): Promise<void> {
         meter.reset();
         total = add(total, await withBackend(meter, () => memNative.run(PER_ROUND)));
         inside += meter.cpu / PER_ROUND;
+        // Every update checks both signatures anew (its channel and digests are new: freshPairs in common.ts).
+        if (meter.recoveries < 2 * PER_ROUND) throw new Error(`${meter.recoveries} recoveries in ${PER_ROUND} full updates (expected ${2 * PER_ROUND})`);
       }
       const metered1 = avg(total);
       const sig = inside / ROUNDS;

@@ -66,6 +66,20 @@ export const NOW = 1_800_000_000n;
 const limits: DeploymentLimits = { minTimeout: 3_600n, maxTimeout: 30n * 86_400n, assets: new Map() };
 const policies = [hashlockPolicy(HASHLOCK)];
 
+let pairsMade = 0;
+
+/**
+ * `count` pair numbers never handed out before in this process. Every channel pair a bench creates takes its
+ * own, so its channel address, and with it every digest it signs, is new: the SDK remembers signatures it
+ * verified lately (src/protocol/signing.ts), and a pair replaying an earlier pair's updates would be measured
+ * without its recoveries.
+ */
+export function freshPairs(count: number): number {
+  const first = pairsMade;
+  pairsMade += count;
+  return first;
+}
+
 /** The channel of pair `k` (pairs run side by side in the concurrency benchmarks). */
 export function channelOf(k: number): string {
   return getAddress(toBeHex(0xc0ffe00000n + BigInt(k), 20));

@@ -45,11 +45,14 @@ export function keccakCost(size: number, count: number): number {
 export interface MeteredBackend extends Secp256k1Backend {
   /** CPU ms spent in sign/recover since the last `reset`. */
   readonly cpu: number;
+  /** Recoveries since the last `reset` (two per full update: one on each side). */
+  readonly recoveries: number;
   reset(): void;
 }
 
 export function metered(inner: Secp256k1Backend): MeteredBackend {
   let cpu = 0;
+  let recoveries = 0;
   const time = <T>(run: () => T): T => {
     const start = process.cpuUsage();
     try {
@@ -64,11 +67,39 @@ export function metered(inner: Secp256k1Backend): MeteredBackend {
     get cpu() {
       return cpu;
     },
+    get recoveries() {
+      return recoveries;
+    },
     reset() {
       cpu = 0;
+      recoveries = 0;
     },
     sign: (digest, key) => time(() => inner.sign(digest, key)),
-    recover: (digest, signature, recoveryId) => time(() => inner.recover(digest, signature, recoveryId)),
+    recover: (digest, signature, recoveryId) => {
+      recoveries++;
+      return time(() => inner.recover(digest, signature, recoveryId));
+    },
+    publicKey: (key) => inner.publicKey(key),
+  };
+}
+
+/** A backend that counts `inner`'s recoveries (a check that a measured run made every one it should). */
+export interface CountedBackend extends Secp256k1Backend {
+  readonly recoveries: number;
+}
+
+export function counted(inner: Secp256k1Backend): CountedBackend {
+  let recoveries = 0;
+  return {
+    name: inner.name,
+    get recoveries() {
+      return recoveries;
+    },
+    sign: (digest, key) => inner.sign(digest, key),
+    recover: (digest, signature, recoveryId) => {
+      recoveries++;
+      return inner.recover(digest, signature, recoveryId);
+    },
     publicKey: (key) => inner.publicKey(key),
   };
 }

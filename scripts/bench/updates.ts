@@ -11,7 +11,7 @@
 import type { Channel } from "../../src/channel/channel.js";
 import type { Party } from "../../src/protocol/types.js";
 import { MemoryChannelStore, type ChannelStore } from "../../src/stores/store.js";
-import { add, fundedPair, per, runSteps, startClock, workload, ZERO, type Cost } from "./common.js";
+import { add, freshPairs, fundedPair, per, runSteps, startClock, workload, ZERO, type Cost } from "./common.js";
 
 /** A store under test. Each party of each channel pair asks `open` for its store. */
 export interface BenchStore {
@@ -39,13 +39,14 @@ export interface UpdateBench {
 /** Creates and funds `concurrency` channel pairs on `store`, ready to run rounds. */
 export async function updateBench(store: BenchStore, concurrency: number): Promise<UpdateBench> {
   const pairs: Array<[Channel, Channel]> = [];
-  for (let k = 0; k < concurrency; k++) pairs.push(await fundedPair(await store.open("alice", k), await store.open("bob", k), k));
+  const first = freshPairs(concurrency); // new channel addresses: no digest of an earlier bench repeats
+  for (let k = 0; k < concurrency; k++) pairs.push(await fundedPair(await store.open("alice", k), await store.open("bob", k), first + k));
   let next = 0;
   return {
     concurrency,
     async run(updatesPerChannel) {
       // The details are built before the clock starts: only the SDK's (and the store's) work is timed.
-      const steps = pairs.map((_, k) => workload(updatesPerChannel, next, k));
+      const steps = pairs.map((_, k) => workload(updatesPerChannel, next, first + k));
       next += updatesPerChannel;
       const stop = startClock();
       await Promise.all(pairs.map(([a, b], k) => runSteps(a, b, steps[k] ?? [])));
