@@ -336,19 +336,20 @@ contract ChannelFactoryTest is ChannelFixture {
     }
 
     function test_constructor_revertsOnZeroOrInconsistentCaps() public {
-        IDeploymentConfig.AssetLimit[] memory limits = new IDeploymentConfig.AssetLimit[](1);
-        limits[0] = IDeploymentConfig.AssetLimit(ETH, 0, 0);
-        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 0, 0));
-        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
-        limits[0] = IDeploymentConfig.AssetLimit(ETH, 10, 11);
-        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 10, 11));
-        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
+        _expectInvalidAssetLimit(0, 0);
+        _expectInvalidAssetLimit(10, 11);
         // Each zero is refused on its own: a zero transfer cap under a non-zero capacity, a zero capacity alone.
-        limits[0] = IDeploymentConfig.AssetLimit(ETH, 10, 0);
-        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 10, 0));
-        new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
-        limits[0] = IDeploymentConfig.AssetLimit(ETH, 0, 5);
-        vm.expectRevert(abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, 0, 5));
+        _expectInvalidAssetLimit(10, 0);
+        _expectInvalidAssetLimit(0, 5);
+    }
+
+    /// Deploying with one ETH limit of `capacity` and `transferCap` reverts with InvalidAssetLimit naming both.
+    function _expectInvalidAssetLimit(uint256 capacity, uint256 transferCap) internal {
+        IDeploymentConfig.AssetLimit[] memory limits = new IDeploymentConfig.AssetLimit[](1);
+        limits[0] = IDeploymentConfig.AssetLimit(ETH, capacity, transferCap);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDeploymentConfig.InvalidAssetLimit.selector, ETH, capacity, transferCap)
+        );
         new ChannelFactory(limits, MIN_TIMEOUT, MAX_TIMEOUT);
     }
 

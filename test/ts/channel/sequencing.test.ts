@@ -32,6 +32,16 @@ async function sequenced(p: Pair, intent: Parameters<typeof proposeFor>[1]): Pro
   await p.alice.complete(ack);
 }
 
+
+/** What `pending` rejected with (undefined when it resolved). */
+async function rejectionOf(pending: Promise<unknown>): Promise<unknown> {
+  try {
+    await pending;
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
 describe("channel sequencing (alice signs first)", () => {
   it("test_proposeFor_bobsCreateCoSignedInOneRoundTrip", async () => {
     const p = await funded();
@@ -77,12 +87,7 @@ describe("channel sequencing (alice signs first)", () => {
     const other = { type: "create" as const, transfer: hashlockTransfer(3, "bob", 2n * 10n ** 15n) };
     const proposal = await proposeFor(p.alice, other);
     const before = await p.bobStore.load(p.bob.address);
-    let error: unknown;
-    try {
-      await accept(p.bob, proposal, intent);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejectionOf(accept(p.bob, proposal, intent));
     expect(error).to.be.instanceOf(TamperedUpdateError);
     expect(await p.bobStore.load(p.bob.address)).to.deep.equal(before);
   });
@@ -95,12 +100,7 @@ describe("channel sequencing (alice signs first)", () => {
     const elsewhere = await funded();
     const another = await proposeFor(elsewhere.alice, { type: "create", transfer: hashlockTransfer(40, "bob") });
     const bad = { ...proposal, signatures: another.signatures };
-    let error: unknown;
-    try {
-      await accept(p.bob, bad, intent);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejectionOf(accept(p.bob, bad, intent));
     expect(error).to.be.instanceOf(SignatureError);
     expect(p.bob.state.nonce).to.equal(1n);
   });
@@ -110,12 +110,7 @@ describe("channel sequencing (alice signs first)", () => {
     const own = await p.alice.propose({ type: "create", transfer: hashlockTransfer(5, "alice") });
     const intent = { type: "create" as const, transfer: hashlockTransfer(6, "bob") };
     // Alice has signed nonce 2: she cannot sign bob's intent at 2.
-    let error: unknown;
-    try {
-      await proposeFor(p.alice, intent);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejectionOf(proposeFor(p.alice, intent));
     expect(error).to.be.instanceOf(DoubleSignError);
     await p.alice.complete(await p.bob.receive(own));
     await sequenced(p, intent); // applied after it, at nonce 3
@@ -127,12 +122,7 @@ describe("channel sequencing (alice signs first)", () => {
     const p = await funded();
     const intent = { type: "create" as const, transfer: hashlockTransfer(7, "bob") };
     await sequenced(p, intent);
-    let error: unknown;
-    try {
-      await proposeFor(p.alice, intent);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejectionOf(proposeFor(p.alice, intent));
     expect(error).to.be.instanceOf(DuplicateTransferError);
   });
 
@@ -145,12 +135,7 @@ describe("channel sequencing (alice signs first)", () => {
     await sequenced(p, stale); // applied: its transfer is active now
     const next = { type: "create" as const, transfer: hashlockTransfer(9, "bob") };
     const proposal = await proposeFor(p.alice, next);
-    let error: unknown;
-    try {
-      await accept(p.bob, proposal, stale);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejectionOf(accept(p.bob, proposal, stale));
     expect(error).to.be.instanceOf(TamperedUpdateError);
     expect(String(error)).to.match(/no longer applies/);
     expect(p.bob.state.nonce).to.equal(2n); // nothing signed for it
@@ -165,12 +150,7 @@ describe("channel sequencing (alice signs first)", () => {
     const proposal = await proposeFor(p.alice, first);
     await accept(p.bob, proposal, first);
     // The same proposal again is behind bob's state now: refused, nothing signed.
-    let error: unknown;
-    try {
-      await accept(p.bob, proposal, first);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejectionOf(accept(p.bob, proposal, first));
     expect(error).to.be.instanceOf(NonceError);
   });
 
@@ -182,24 +162,13 @@ describe("channel sequencing (alice signs first)", () => {
       totalDepositsAlice: 10n ** 19n,
       totalDepositsBob: 2n * 10n ** 19n,
     };
-    let error: unknown;
-    try {
-      await proposeFor(p.alice, intent); // alice has no deposit reader: she refuses to sign a deposit intent
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejectionOf(proposeFor(p.alice, intent)); // alice has no deposit reader: she refuses to sign a deposit intent
     expect(error).to.be.instanceOf(DepositError);
     const read = await Channel.open({
       ...config("alice", p.aliceStore),
       deposits: async () => ({ alice: 10n ** 19n, bob: 15n * 10n ** 18n }),
     });
-    error = undefined;
-    try {
-      await proposeFor(read, intent);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).to.be.instanceOf(DepositError);
+    expect(await rejectionOf(proposeFor(read, intent))).to.be.instanceOf(DepositError);
     const ok = { ...intent, totalDepositsBob: 15n * 10n ** 18n };
     const proposal = await proposeFor(read, ok);
     await read.complete(await accept(p.bob, proposal, ok));

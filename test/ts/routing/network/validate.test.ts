@@ -277,6 +277,15 @@ function planned(hops: Array<[string, string, bigint, bigint]>, amount: bigint):
   return { ...good, payerNode: first.node, payeeNode: last.node, hops: out, amount, totalFee: first.amountIn - amount };
 }
 
+/** A → B → C: fees 1 and 2 (B's back to C's payee side 3), channel timeouts two days and one. */
+async function lineGraph(): Promise<ChannelGraph> {
+  return graphOf([
+    await signed("A", "B", { capacity: M, flat: 1n, timeout: 2n * DAY }),
+    await signed("B", "C", { capacity: M, flat: 2n, timeout: DAY }),
+    await signed("C", "B", { capacity: 0n, flat: 3n, timeout: DAY }),
+  ]);
+}
+
 /** The route is well formed apart from the rule under test (so the test exercises that rule, not another). */
 function checkShapeOnly(route: NetworkRoute): void {
   for (let i = 0; i + 1 < route.hops.length; i++) {
@@ -287,11 +296,7 @@ function checkShapeOnly(route: NetworkRoute): void {
 
 describe("routing/network routeInstructionOf", () => {
   it("test_routeInstructionOf_givesThePayersLockAndTheOnwardSteps", async () => {
-    const g = await graphOf([
-      await signed("A", "B", { capacity: M, flat: 1n, timeout: 2n * DAY }),
-      await signed("B", "C", { capacity: M, flat: 2n, timeout: DAY }),
-      await signed("C", "B", { capacity: 0n, flat: 3n, timeout: DAY }),
-    ]);
+    const g = await lineGraph();
     const route = findRoute(g, request("A", "C", 10_000n), { now: NOW, margin: MARGIN });
     const [a, b, c] = route.hops as [RouteHop, RouteHop, RouteHop];
     const { lock, instruction } = routeInstructionOf(route);
@@ -314,11 +319,7 @@ describe("routing/network routeInstructionOf", () => {
   });
 
   it("test_payerLockOf_refusesARouteWhoseFeeIsAboveThePayersMaxBeforeAnyLock", async () => {
-    const g = await graphOf([
-      await signed("A", "B", { capacity: M, flat: 1n, timeout: 2n * DAY }),
-      await signed("B", "C", { capacity: M, flat: 2n, timeout: DAY }),
-      await signed("C", "B", { capacity: 0n, flat: 3n, timeout: DAY }),
-    ]);
+    const g = await lineGraph();
     const route = findRoute(g, request("A", "C", 10_000n), { now: NOW, margin: MARGIN });
     expect(payerLockOf(route, { now: NOW, maxFee: route.totalFee, margin: MARGIN })).to.deep.equal(routeInstructionOf(route));
     expect(() => payerLockOf(route, { now: NOW, maxFee: route.totalFee - 1n, margin: MARGIN })).to.throw(RouteFeeError, /above the most the payer accepted/);
