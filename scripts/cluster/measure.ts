@@ -131,8 +131,9 @@ async function main(): Promise<void> {
       // Warm-up: one payment to every client (its channel gets the node's collateral just in time, off the clock).
       for (let i = 0; i < clients; i++) await pay((i + 1) % clients, i);
       let completed = 0;
+      let inWindow = 0;
       let failed = 0;
-      const causes = new Map<string, number>();
+      const causes = new Map<string, { n: number; example: string }>();
       const latencies: number[] = [];
       const end = Date.now() + seconds * 1_000;
       const started = Date.now();
@@ -143,24 +144,28 @@ async function main(): Promise<void> {
             try {
               await pay(i, (i + 1 + (k % (clients - 1))) % clients);
               completed++;
+              if (Date.now() <= end) inWindow++;
               latencies.push(Date.now() - t0);
             } catch (error) {
               failed++;
               const cause = causeOf(error);
-              causes.set(cause, (causes.get(cause) ?? 0) + 1);
+              const seen = causes.get(cause);
+              if (seen !== undefined) seen.n++;
+              else causes.set(cause, { n: 1, example: error instanceof Error ? error.message : String(error) });
             }
           }
         }),
       );
-      const rate = completed / ((Date.now() - started) / 1_000);
+      const wall = (Date.now() - started) / 1_000;
+      const rate = completed / wall;
       const load = loadavg()[0] ?? 0;
       results.push({ processes, rate, completed, failed, load });
       latencies.sort((x, y) => x - y);
       const pct = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
       console.log(
-        `${processes} node process(es), ${clients} clients, ${seconds} s: ${rate.toFixed(1)} routed payments/s (${completed} completed, ${failed} failed), latency p50 ${pct(0.5)} ms p95 ${pct(0.95)} ms max ${latencies.at(-1) ?? 0} ms, 1-min load average ${load.toFixed(2)}`,
+        `${processes} node process(es), ${clients} clients, ${seconds} s: ${rate.toFixed(1)} routed payments/s over ${wall.toFixed(1)} s of wall time (${(inWindow / seconds).toFixed(1)}/s completed within the ${seconds} s; ${completed} completed, ${failed} failed), latency p50 ${pct(0.5)} ms p95 ${pct(0.95)} ms max ${latencies.at(-1) ?? 0} ms, 1-min load average ${load.toFixed(2)}`,
       );
-      for (const [cause, n] of causes) console.log(`  failed ${n}×: ${cause}`);
+      for (const [cause, { n, example }] of causes) console.log(`  failed ${n}×: ${cause}\n    e.g. ${example}`);
       for (const u of users) await u.disconnect().catch(() => undefined);
       for (const [i, n] of nodes.entries()) {
         await n.stop();

@@ -239,7 +239,10 @@ class PgPoolDriver extends PgDriverBase {
       await client.query("COMMIT");
       return result;
     } catch (error) {
-      broken = await client.query("ROLLBACK").then(() => false, () => true);
+      broken = await client.query("ROLLBACK").then(
+        () => false,
+        () => true,
+      );
       throw error;
     } finally {
       client.release(broken);

@@ -10,7 +10,7 @@ import { Channel } from "../../../src/channel/channel.js";
 import { StoreConflictError, StoreLockedError } from "../../../src/protocol/errors.js";
 import { PostgresStore } from "../../../src/stores/postgres/index.js";
 import { MemoryStore } from "../../../src/stores/memory.js";
-import { CHANNEL, config, fund, hashlockTransfer, pair, run } from "../sdk/helpers.js";
+import { CHANNEL, config, fund, hashlockTransfer, pair, run, type Pair } from "../sdk/helpers.js";
 import { rejects } from "../stores/conformance.js";
 import { useRealPostgres } from "../stores/pgCluster.js";
 
@@ -37,7 +37,8 @@ function gatedPool(url: string, pattern: RegExp): { pool: pg.Pool; arm(): Promis
   const pool = new pg.Pool({ connectionString: url, Client: GatedClient, max: 4 });
   return {
     pool,
-    arm: () => new Promise<void>((reached) => (gate = { reached, opened: new Promise<void>((resolve) => (open = resolve)) })),
+    arm: () =>
+      new Promise<void>((reached) => (gate = { reached, opened: new Promise<void>((resolve) => (open = resolve)) })),
     release: () => open(),
   };
 }
@@ -45,6 +46,26 @@ function gatedPool(url: string, pattern: RegExp): { pool: pg.Pool; arm(): Promis
 describe("cluster: the shared PostgreSQL store", function () {
   this.timeout(120_000);
   const pg = useRealPostgres(this);
+
+  /** A funded channel written by `writer` (one process) and read by `reader` (another) through a gated pool. */
+  async function twoProcesses(
+    name: string,
+    body: (s: { p: Pair; reader: PostgresStore; gated: ReturnType<typeof gatedPool> }) => Promise<void>,
+  ): Promise<void> {
+    const url = await pg.server.createDatabase(name);
+    const gated = gatedPool(url, /sy_transfers WHERE channel/);
+    const writer = await PostgresStore.open({ url, shared: true });
+    const reader = await PostgresStore.open({ pool: gated.pool, shared: true });
+    try {
+      const p = await pair(writer, new MemoryStore());
+      await fund(p);
+      await body({ p, reader, gated });
+    } finally {
+      await writer.close();
+      await reader.close();
+      await gated.pool.end();
+    }
+  }
 
   it("test_sharedStore_secondContentAtASignedNonceIsRefusedByTheDatabase", async () => {
     const url = await pg.server.createDatabase("shared");
@@ -80,14 +101,8 @@ describe("cluster: the shared PostgreSQL store", function () {
 
   // Found by `npm run cluster:measure` (two processes): "stored transfers give root X, the state says Y" refused a
   // client's intent, because a load read the channel's row and its transfers in separate autocommit reads.
-  it("test_sharedStore_aLoadSeesOneSnapshot_aCommitBetweenTheChannelRowAndItsTransfersIsNotMixedIn", async () => {
-    const url = await pg.server.createDatabase("snapshot");
-    const gated = gatedPool(url, /sy_transfers WHERE channel/);
-    const writer = await PostgresStore.open({ url, shared: true });
-    const reader = await PostgresStore.open({ pool: gated.pool, shared: true });
-    try {
-      const p = await pair(writer, new MemoryStore());
-      await fund(p);
+  it("test_sharedStore_aLoadSeesOneSnapshot_aCommitBetweenTheChannelRowAndItsTransfersIsNotMixedIn", () =>
+    twoProcesses("snapshot", async ({ p, reader, gated }) => {
       await run(p.alice, p.bob, { type: "create", transfer: hashlockTransfer(1) });
       const before = p.alice.state;
       const reached = gated.arm();
@@ -102,23 +117,12 @@ describe("cluster: the shared PostgreSQL store", function () {
       expect(copy.state).to.deep.equal(before);
       await copy.reload();
       expect(copy.state).to.deep.equal(p.alice.state);
-    } finally {
-      await writer.close();
-      await reader.close();
-      await gated.pool.end();
-    }
-  });
+    }));
 
   // Found with the one above: after an evict, a load joined a read begun before it (another process's commit
-  // between them), so a process holding the channel's lock signed on a stale nonce (StoreConflictError).
-  it("test_sharedStore_aLoadAfterAnEvictNeverTakesAReadBegunBeforeIt", async () => {
-    const url = await pg.server.createDatabase("evict");
-    const gated = gatedPool(url, /sy_transfers WHERE channel/);
-    const writer = await PostgresStore.open({ url, shared: true });
-    const reader = await PostgresStore.open({ pool: gated.pool, shared: true });
-    try {
-      const p = await pair(writer, new MemoryStore());
-      await fund(p);
+  // between them), so a process holding the channel's lock could work on a stale nonce (StoreConflictError).
+  it("test_sharedStore_aLoadAfterAnEvictNeverTakesAReadBegunBeforeIt", () =>
+    twoProcesses("evict", async ({ p, reader, gated }) => {
       const before = p.alice.state.nonce;
       const reached = gated.arm();
       const early = reader.load(CHANNEL); // begun before the commit below
@@ -130,12 +134,7 @@ describe("cluster: the shared PostgreSQL store", function () {
       expect((await early)?.state.nonce).to.equal(before);
       expect((await late)?.state.nonce).to.equal(p.alice.state.nonce);
       expect((await reader.load(CHANNEL))?.state.nonce).to.equal(p.alice.state.nonce); // the early read is not cached
-    } finally {
-      await writer.close();
-      await reader.close();
-      await gated.pool.end();
-    }
-  });
+    }));
 
   it("test_sharedStore_anExclusiveWriterAndSharedOnesRefuseEachOther", async () => {
     const url = await pg.server.createDatabase("exclusive");
