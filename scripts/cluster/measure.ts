@@ -48,6 +48,14 @@ async function deploy(name: string, dir: string, signer: Signer, ...args: unknow
   return contract.getAddress();
 }
 
+/** A failed payment's cause: its error's class and code, and its message without the numbers that vary. */
+function causeOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  const message = error.message.replace(/0x[0-9a-fA-F]+/g, "0x…").replace(/\d+/g, "N");
+  return `${error.name}${typeof code === "string" ? ` ${code}` : ""}: ${message}`;
+}
+
 async function main(): Promise<void> {
   const { clients, seconds } = flags();
   const opened = await openPgServer();
@@ -115,34 +123,55 @@ async function main(): Promise<void> {
         await client.deposit({ asset: ZeroAddress, amount: 2n * ETH });
         users.push(client);
       }
-      const pay = async (from: number, to: number): Promise<boolean> => {
+      const pay = async (from: number, to: number): Promise<void> => {
         const payee = users[to] as SwitchyardClient;
         const invoice = await payee.invoice({ asset: ZeroAddress, amount: 1_000n });
-        return (await (users[from] as SwitchyardClient).pay(invoice)).status === "completed";
+        await (users[from] as SwitchyardClient).pay(invoice);
       };
       // Warm-up: one payment to every client (its channel gets the node's collateral just in time, off the clock).
       for (let i = 0; i < clients; i++) await pay((i + 1) % clients, i);
       let completed = 0;
+      let inWindow = 0;
       let failed = 0;
+      const causes = new Map<string, { n: number; example: string }>();
+      const latencies: number[] = [];
       const end = Date.now() + seconds * 1_000;
       const started = Date.now();
       await Promise.all(
         users.map(async (_, i) => {
           for (let k = 0; Date.now() < end; k++) {
-            const ok = await pay(i, (i + 1 + (k % (clients - 1))) % clients).catch(() => false);
-            if (ok) completed++;
-            else failed++;
+            const t0 = Date.now();
+            try {
+              await pay(i, (i + 1 + (k % (clients - 1))) % clients);
+              completed++;
+              if (Date.now() <= end) inWindow++;
+              latencies.push(Date.now() - t0);
+            } catch (error) {
+              failed++;
+              const cause = causeOf(error);
+              const seen = causes.get(cause);
+              if (seen !== undefined) seen.n++;
+              else causes.set(cause, { n: 1, example: error instanceof Error ? error.message : String(error) });
+            }
           }
         }),
       );
-      const rate = completed / ((Date.now() - started) / 1_000);
+      const wall = (Date.now() - started) / 1_000;
+      const rate = completed / wall;
       const load = loadavg()[0] ?? 0;
       results.push({ processes, rate, completed, failed, load });
+      latencies.sort((x, y) => x - y);
+      const pct = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
       console.log(
-        `${processes} node process(es), ${clients} clients, ${seconds} s: ${rate.toFixed(1)} routed payments/s (${completed} completed, ${failed} failed), 1-min load average ${load.toFixed(2)}`,
+        `${processes} node process(es), ${clients} clients, ${seconds} s: ${rate.toFixed(1)} routed payments/s over ${wall.toFixed(1)} s of wall time (${(inWindow / seconds).toFixed(1)}/s completed within the ${seconds} s; ${completed} completed, ${failed} failed), latency p50 ${pct(0.5)} ms p95 ${pct(0.95)} ms max ${latencies.at(-1) ?? 0} ms, 1-min load average ${load.toFixed(2)}`,
       );
+      for (const [cause, { n, example }] of causes) console.log(`  failed ${n}×: ${cause}\n    e.g. ${example}`);
       for (const u of users) await u.disconnect().catch(() => undefined);
-      for (const n of nodes) await n.stop();
+      for (const [i, n] of nodes.entries()) {
+        await n.stop();
+        await writeFile(path.join(dir, `node-${i}.log`), n.output());
+      }
+      console.log(`  node logs: ${dir}`);
     }
     const [one, two] = results;
     if (one !== undefined && two !== undefined)

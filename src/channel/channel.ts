@@ -30,15 +30,7 @@ import { checkedAcknowledgement, checkedAsset, checkedCoSignedUpdate, checkedDet
 import { isSwitchyardStore, type ChannelStore, type WriteUnit } from "../stores/store.js";
 import type { ChannelState } from "../protocol/typedData.js";
 import { TransferSet, type TransferPlan } from "../protocol/transfers.js";
-import type {
-  ChannelSetup,
-  DeploymentLimits,
-  Party,
-  ResolverPolicy,
-  Update,
-  UpdateContext,
-  UpdateDetails,
-} from "../protocol/types.js";
+import type { ChannelSetup, DeploymentLimits, Party, ResolverPolicy, Update, UpdateContext, UpdateDetails } from "../protocol/types.js";
 
 /** An update and the proposer's signatures of its payloads. */
 export interface Proposal {
@@ -128,12 +120,14 @@ export class Channel {
     this.pendingProposal = p === undefined ? undefined : { pending: p, digests: payloadDigests(this.setup.chainId, this.setup.channel, payloadsOf(p.update)) };
   }
 
-  /** Re-reads the record from the store (several node processes on one database: another one may have moved it). */
-  async reload(): Promise<void> {
-    this.config.store.evict?.(this.setup.channel);
-    const record = await this.config.store.load(this.setup.channel);
-    if (record === undefined) throw new StoreError(`the store does not hold channel ${this.setup.channel}`);
-    this.adopt(record);
+  /** Re-reads the record from the store (several node processes on one database: another one may have moved it), in turn. */
+  reload(): Promise<void> {
+    return this.serialize(async () => {
+      this.config.store.evict?.(this.setup.channel);
+      const record = await this.config.store.load(this.setup.channel);
+      if (record === undefined) throw new StoreError(`the store does not hold channel ${this.setup.channel}`);
+      this.adopt(record);
+    });
   }
 
   /** Creates the channel in the store at its genesis state (nonce 0) and opens it. */

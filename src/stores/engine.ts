@@ -10,15 +10,7 @@
  */
 import { checksum } from "../protocol/address.js";
 import { StoreError, StoreLockedError, StoreUnavailableError, SwitchyardError } from "../protocol/errors.js";
-import {
-  cloneRecord,
-  copyData,
-  positionsOf,
-  rememberCopy,
-  type ChannelRecord,
-  type CoSignedUpdate,
-  type PendingSignature,
-} from "../protocol/record.js";
+import { cloneRecord, copyData, positionsOf, rememberCopy, type ChannelRecord, type CoSignedUpdate, type PendingSignature } from "../protocol/record.js";
 import { foldEntry, type EntryDelta, type Slot } from "./fold.js";
 import { normalizeUnit } from "./unitInput.js";
 import type {
@@ -61,6 +53,8 @@ export abstract class UnitStore implements SwitchyardStore {
   /** Cached channel records (the committed state, plus the folds of the flush in progress). */
   protected readonly slots: Map<string, Slot>;
   private readonly loading = new Map<string, Promise<Slot | undefined>>();
+  /** Reads begun before an `evict` of their channel. */
+  private readonly stale = new WeakSet<Promise<Slot | undefined>>();
   /** A shared store's units queued or being committed, per channel (`evict` leaves those channels' cache alone). */
   private readonly writing = new Map<string, number>();
   protected evicts = false;
@@ -146,7 +140,10 @@ export abstract class UnitStore implements SwitchyardStore {
   /** Drops the channel's cached record: the next `load` reads the database (another writer may have moved it). */
   evict(channel: string): void {
     const key = checksum(channel);
-    if (!this.writing.has(key)) this.slots.delete(key); // else this writer's own unit is ahead of the row
+    if (this.writing.has(key)) return; // this writer's own unit is ahead of the row
+    this.slots.delete(key);
+    const reading = this.loading.get(key); // a read begun before now answers no load after it, nor is cached
+    if (reading !== undefined) (this.stale.add(reading), this.loading.delete(key));
   }
 
   create(record: ChannelRecord): Promise<void> {
@@ -213,14 +210,16 @@ export abstract class UnitStore implements SwitchyardStore {
     if (cached !== undefined) return cached;
     let loading = this.loading.get(channel);
     if (loading === undefined) {
-      loading = this.readSlot(channel).finally(() => this.loading.delete(channel));
-      this.loading.set(channel, loading);
+      const read: Promise<Slot | undefined> = this.readSlot(channel).finally(() => {
+        if (this.loading.get(channel) === read) this.loading.delete(channel);
+      });
+      this.loading.set(channel, (loading = read));
     }
     const slot = await loading;
     if (slot === undefined) return undefined;
     const raced = this.slots.get(channel);
     if (raced !== undefined) return raced;
-    this.slots.set(channel, slot);
+    if (!this.stale.has(loading)) this.slots.set(channel, slot);
     return slot;
   }
 

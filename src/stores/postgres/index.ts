@@ -123,6 +123,20 @@ abstract class PgDriverBase implements SqlDriver {
     return (await this.reader().query(this.text(sql), params)).rows;
   }
 
+  /** On a pool: one REPEATABLE READ transaction on one connection (else each read could see another commit). */
+  async readAll(queries: ReadonlyArray<readonly [string, readonly SqlValue[]]>): Promise<SqlRow[][]> {
+    return this.snapshot(async (session) => {
+      const rows: SqlRow[][] = [];
+      for (const [sql, params] of queries) rows.push((await session.query(this.text(sql), params)).rows);
+      return rows;
+    });
+  }
+
+  /** Runs `task` on a session that sees one snapshot (PGlite's one session between commits is one). */
+  protected snapshot<T>(task: (session: Session) => Promise<T>): Promise<T> {
+    return task(this.reader());
+  }
+
   async begin(): Promise<void> {
     await this.run("BEGIN ISOLATION LEVEL READ COMMITTED");
   }
@@ -214,6 +228,25 @@ class PgPoolDriver extends PgDriverBase {
 
   protected reader(): Session {
     return sessionOf(this.pool);
+  }
+
+  protected override async snapshot<T>(task: (session: Session) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const result = await task(sessionOf(client));
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      broken = await client.query("ROLLBACK").then(
+        () => false,
+        () => true,
+      );
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   protected dropWriter(): void {

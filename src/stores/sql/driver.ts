@@ -25,6 +25,8 @@ export interface SqlDriver {
   all(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
   /** A query outside the writer's transaction (another pooled session, or the same one between commits). */
   read(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
+  /** Several reads that see one snapshot of the database (another writer's commit lands before or after all of them). */
+  readAll(queries: ReadonlyArray<readonly [sql: string, params: readonly SqlValue[]]>): Promise<SqlRow[][]>;
   /** Starts the writer's transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN, READ COMMITTED). */
   begin(): Promise<void>;
   /** The names of the tables of the store's schema (or the file, for SQLite), to tell a foreign database. */

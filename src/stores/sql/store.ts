@@ -123,20 +123,13 @@ export class SqlStore extends UnitStore {
     const release = this.driver.singleSession ? await this.mutex.acquire() : undefined;
     try {
       const c = this.driver.binaryCollation;
-      const [row] = await this.driver.read("SELECT * FROM sy_channels WHERE channel = $1", [channel]);
+      const [[row] = [], transfers = [], withdrawals = [], resolutions = []] = await this.driver.readAll([
+        ["SELECT * FROM sy_channels WHERE channel = $1", [channel]],
+        ["SELECT transfer_id, position, transfer FROM sy_transfers WHERE channel = $1 ORDER BY position", [channel]],
+        ["SELECT signed FROM sy_withdrawals WHERE channel = $1 ORDER BY position", [channel]],
+        [`SELECT transfer_id, resolver_data FROM sy_resolutions WHERE channel = $1 ORDER BY transfer_id ${c}`, [channel]],
+      ]); // one snapshot: another process's commit must not land between the channel's row and its transfers
       if (row === undefined) return undefined;
-      const transfers = await this.driver.read(
-        "SELECT transfer_id, position, transfer FROM sy_transfers WHERE channel = $1 ORDER BY position",
-        [channel],
-      );
-      const withdrawals = await this.driver.read(
-        "SELECT signed FROM sy_withdrawals WHERE channel = $1 ORDER BY position",
-        [channel],
-      );
-      const resolutions = await this.driver.read(
-        `SELECT transfer_id, resolver_data FROM sy_resolutions WHERE channel = $1 ORDER BY transfer_id ${c}`,
-        [channel],
-      );
       const record = recordOf(this.location, row, transfers, withdrawals, resolutions);
       return { record, positions: positionsOf(record) };
     } catch (error) {

@@ -68,6 +68,13 @@ class SqliteDriver implements SqlDriver {
     return this.all(sql, params);
   }
 
+  /** One session, one process, and synchronous statements: reads in a row see one state. */
+  async readAll(queries: ReadonlyArray<readonly [string, readonly SqlValue[]]>): Promise<SqlRow[][]> {
+    const rows: SqlRow[][] = [];
+    for (const [sql, params] of queries) rows.push(await this.all(sql, params));
+    return rows;
+  }
+
   async begin(): Promise<void> {
     this.db.exec("BEGIN IMMEDIATE");
   }

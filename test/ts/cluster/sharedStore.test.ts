@@ -4,18 +4,68 @@
  * which one signs a nonce; a single (exclusive) writer and shared ones refuse each other.
  */
 import { expect } from "chai";
+import pg from "pg";
 
 import { Channel } from "../../../src/channel/channel.js";
 import { StoreConflictError, StoreLockedError } from "../../../src/protocol/errors.js";
 import { PostgresStore } from "../../../src/stores/postgres/index.js";
 import { MemoryStore } from "../../../src/stores/memory.js";
-import { CHANNEL, config, fund, hashlockTransfer, pair, run } from "../sdk/helpers.js";
+import { CHANNEL, config, fund, hashlockTransfer, pair, run, type Pair } from "../sdk/helpers.js";
 import { rejects } from "../stores/conformance.js";
 import { useRealPostgres } from "../stores/pgCluster.js";
+
+/**
+ * A pool whose sessions hold the first query matching `pattern` after `arm()` until `release()` (another writer
+ * commits meanwhile): how two node processes interleave, made deterministic.
+ */
+function gatedPool(url: string, pattern: RegExp): { pool: pg.Pool; arm(): Promise<void>; release(): void } {
+  let gate: { reached: () => void; opened: Promise<void> } | undefined;
+  let open!: () => void;
+  class GatedClient extends pg.Client {
+    override query(...args: unknown[]): never {
+      const first = args[0];
+      const text = typeof first === "string" ? first : ((first as { text?: string } | undefined)?.text ?? "");
+      const held = gate;
+      const run = (): unknown => (super.query as (...a: unknown[]) => unknown).apply(this, args);
+      if (held === undefined || !pattern.test(text)) return run() as never;
+      gate = undefined;
+      held.reached();
+      if (typeof args.at(-1) === "function") return void held.opened.then(run) as never;
+      return held.opened.then(run) as never;
+    }
+  }
+  const pool = new pg.Pool({ connectionString: url, Client: GatedClient, max: 4 });
+  return {
+    pool,
+    arm: () =>
+      new Promise<void>((reached) => (gate = { reached, opened: new Promise<void>((resolve) => (open = resolve)) })),
+    release: () => open(),
+  };
+}
 
 describe("cluster: the shared PostgreSQL store", function () {
   this.timeout(120_000);
   const pg = useRealPostgres(this);
+
+  /** A funded channel written by `writer` (one process) and read by `reader` (another) through a gated pool. */
+  async function twoProcesses(
+    name: string,
+    body: (s: { p: Pair; reader: PostgresStore; gated: ReturnType<typeof gatedPool> }) => Promise<void>,
+  ): Promise<void> {
+    const url = await pg.server.createDatabase(name);
+    const gated = gatedPool(url, /sy_transfers WHERE channel/);
+    const writer = await PostgresStore.open({ url, shared: true });
+    const reader = await PostgresStore.open({ pool: gated.pool, shared: true });
+    try {
+      const p = await pair(writer, new MemoryStore());
+      await fund(p);
+      await body({ p, reader, gated });
+    } finally {
+      await writer.close();
+      await reader.close();
+      await gated.pool.end();
+    }
+  }
 
   it("test_sharedStore_secondContentAtASignedNonceIsRefusedByTheDatabase", async () => {
     const url = await pg.server.createDatabase("shared");
@@ -48,6 +98,43 @@ describe("cluster: the shared PostgreSQL store", function () {
       await second.close();
     }
   });
+
+  // Found by `npm run cluster:measure` (two processes): "stored transfers give root X, the state says Y" refused a
+  // client's intent, because a load read the channel's row and its transfers in separate autocommit reads.
+  it("test_sharedStore_aLoadSeesOneSnapshot_aCommitBetweenTheChannelRowAndItsTransfersIsNotMixedIn", () =>
+    twoProcesses("snapshot", async ({ p, reader, gated }) => {
+      await run(p.alice, p.bob, { type: "create", transfer: hashlockTransfer(1) });
+      const before = p.alice.state;
+      const reached = gated.arm();
+      const loading = reader.load(CHANNEL); // reads the channel's row, then waits before its transfers
+      await reached;
+      await run(p.alice, p.bob, { type: "create", transfer: hashlockTransfer(2) }); // another process commits
+      gated.release();
+      const loaded = await loading;
+      expect(loaded?.state).to.deep.equal(before);
+      expect(loaded?.transfers.map((t) => t.transfer)).to.deep.equal([hashlockTransfer(1)]);
+      const copy = await Channel.open(config("alice", reader)); // adopts it: its transfers give its root
+      expect(copy.state).to.deep.equal(before);
+      await copy.reload();
+      expect(copy.state).to.deep.equal(p.alice.state);
+    }));
+
+  // Found with the one above: after an evict, a load joined a read begun before it (another process's commit
+  // between them), so a process holding the channel's lock could work on a stale nonce (StoreConflictError).
+  it("test_sharedStore_aLoadAfterAnEvictNeverTakesAReadBegunBeforeIt", () =>
+    twoProcesses("evict", async ({ p, reader, gated }) => {
+      const before = p.alice.state.nonce;
+      const reached = gated.arm();
+      const early = reader.load(CHANNEL); // begun before the commit below
+      await reached;
+      await run(p.alice, p.bob, { type: "create", transfer: hashlockTransfer(1) });
+      reader.evict(CHANNEL);
+      const late = reader.load(CHANNEL); // begun after it
+      gated.release();
+      expect((await early)?.state.nonce).to.equal(before);
+      expect((await late)?.state.nonce).to.equal(p.alice.state.nonce);
+      expect((await reader.load(CHANNEL))?.state.nonce).to.equal(p.alice.state.nonce); // the early read is not cached
+    }));
 
   it("test_sharedStore_anExclusiveWriterAndSharedOnesRefuseEachOther", async () => {
     const url = await pg.server.createDatabase("exclusive");
