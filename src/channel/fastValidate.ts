@@ -10,11 +10,14 @@
  * the same rules over the same few shapes is several times cheaper. `test/ts/channel/fastValidate.test.ts`
  * compares both on random valid messages and on random corruptions of them. Browser-safe.
  */
+import type { z } from "zod";
+
 import { checksum } from "../protocol/address.js";
 import type { PayloadSignatures } from "../protocol/signing.js";
 import type { Transfer } from "../protocol/transfers.js";
 import type { AssetState, ChannelState } from "../protocol/typedData.js";
 import type { Party, Update, UpdateDetails } from "../protocol/types.js";
+import type { paymentNotice } from "../wire/methods.js";
 import { WIRE_BOUNDS } from "../wire/schemas.js";
 import type { Acknowledgement, Proposal } from "./channel.js";
 
@@ -209,4 +212,36 @@ export function fastAcknowledgement(value: unknown): Acknowledgement | undefined
     const a = exact(value, ACK_KEYS);
     return { nonce: uint256(a.nonce), signatures: signatures(a.signatures) };
   });
+}
+
+type PaymentNotice = z.output<typeof paymentNotice>;
+
+const NOTICE_KEYS = ["lockHash", "status", "role", "transferId", "amount"] as const;
+
+/**
+ * A `payment.status` push in its common shape (lockHash, status, role, and a transferId and amount or not), as
+ * `paymentNotice.parse` gives it, or undefined: attempts, route, code and reason are left to zod.
+ */
+export function fastPaymentNotice(value: unknown): PaymentNotice | undefined {
+  return attempt(() => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw NOT_FAST;
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) throw NOT_FAST;
+    const own = Object.keys(value);
+    for (const key of own) if (!(NOTICE_KEYS as readonly string[]).includes(key)) throw NOT_FAST;
+    const v = value as Fields;
+    if (typeof v.status !== "string" || v.status.length > 32 || (v.role !== "payer" && v.role !== "payee"))
+      throw NOT_FAST;
+    const out: PaymentNotice = { lockHash: bytes32(v.lockHash), status: v.status, role: v.role };
+    if (own.includes("transferId")) out.transferId = bytes32(v.transferId); // an explicit undefined: zod
+    if (own.includes("amount")) out.amount = uint256(v.amount);
+    return out;
+  });
+}
+
+/** A `channel.update` push without an onward route, as `updatePush.parse` gives it, or undefined (zod decides). */
+export function fastUpdatePush(value: unknown): { proposal: Proposal } | undefined {
+  const p = attempt(() => exact(value, ["proposal"]).proposal);
+  const checked = p === undefined ? undefined : fastProposal(p);
+  return checked === undefined ? undefined : { proposal: checked };
 }

@@ -9,7 +9,14 @@ import { ZeroAddress } from "ethers";
 import type { z } from "zod";
 
 import type { Acknowledgement, Proposal } from "../../../src/channel/channel.js";
-import { fastAcknowledgement, fastDetails, fastProposal } from "../../../src/channel/fastValidate.js";
+import {
+  fastAcknowledgement,
+  fastDetails,
+  fastPaymentNotice,
+  fastProposal,
+  fastUpdatePush,
+} from "../../../src/channel/fastValidate.js";
+import { validateWire } from "../../../src/channel/fastWire.js";
 import { checkedProposal } from "../../../src/channel/validate.js";
 import { MalformedMessageError } from "../../../src/protocol/errors.js";
 import { encodeJson } from "../../../src/protocol/record.js";
@@ -17,10 +24,11 @@ import { transferId } from "../../../src/protocol/transfers.js";
 import type { UpdateDetails } from "../../../src/protocol/types.js";
 import { encodeHashlockResolution } from "../../../src/protocol/resolvers.js";
 import { MemoryChannelStore } from "../../../src/stores/store.js";
+import { WireValidationError } from "../../../src/wire/codes.js";
+import { paymentNotice, updatePush } from "../../../src/wire/methods.js";
 import { acknowledgement, proposal, updateDetails } from "../../../src/wire/schemas.js";
 import { CHANNEL, TOKEN, hashlockTransfer, pair, preimageOf, prng } from "../sdk/helpers.js";
 import { mutate as mutateWith, recase, type Json, type MutationMix } from "../utils/mutate.js";
-
 
 const JUNK: Array<() => Json> = [
   () => null,
@@ -138,6 +146,49 @@ describe("Channel boundary fast path (fastValidate) against the wire schemas", f
     }
     expect(tally.refused, JSON.stringify(tally)).to.be.greaterThan(3000); // most corruptions are refusals
     expect(tally.fast, JSON.stringify(tally)).to.be.greaterThan(100); // re-casings and value swaps stay valid
+  });
+
+  /** payment.status pushes as the node sends them (docs/PROTOCOL.md), with and without the optional keys. */
+  function notices(): Json[] {
+    const lockHash = "0x" + "ab".repeat(32);
+    const transferId = "0x" + "CD".repeat(32);
+    return [
+      { lockHash, status: "forwarded", role: "payer" },
+      { lockHash, status: "received", role: "payee", transferId, amount: 1_000n },
+      { lockHash, status: "completed", role: "payer", amount: 0n },
+      { lockHash, status: "refunded", role: "payer", code: "ROUTE_EXHAUSTED", reason: "no route" },
+      { lockHash, status: "completed", role: "payer", route: [CHANNEL] },
+    ];
+  }
+
+  it("test_fastPushes_giveZodsOutput_onRealPushesAndCorruptions", () => {
+    for (const p of proposals) expect(agree(fastUpdatePush, updatePush, { proposal: p })).to.equal("fast");
+    expect(agree(fastUpdatePush, updatePush, { proposal: proposals[0], route: { recipient: CHANNEL } })).to.not.equal(
+      "fast",
+    );
+    const kinds = notices().map((n) => agree(fastPaymentNotice, paymentNotice, n));
+    expect(kinds).to.deep.equal(["fast", "fast", "fast", "zod", "zod"]);
+    const rand = prng(77);
+    const tally = { fast: 0, zod: 0, refused: 0 };
+    for (let i = 0; i < 1500; i++) {
+      tally[agree(fastUpdatePush, updatePush, mutate({ proposal: proposals[i % proposals.length] } as Json, rand))]++;
+      tally[agree(fastPaymentNotice, paymentNotice, mutate(notices()[i % 3] as Json, rand))]++;
+    }
+    expect(tally.refused, JSON.stringify(tally)).to.be.greaterThan(1000);
+    expect(tally.fast, JSON.stringify(tally)).to.be.greaterThan(50);
+  });
+
+  it("test_validateWire_refusesWithTheSchemasError_whenTheFastPathDeclines", () => {
+    const bad = { lockHash: "0x12", status: "completed", role: "payer" };
+    expect(fastPaymentNotice(bad)).to.equal(undefined);
+    try {
+      validateWire(paymentNotice, bad, "payment.status");
+      expect.fail("expected WireValidationError");
+    } catch (error) {
+      expect(error).to.be.instanceOf(WireValidationError);
+      expect(String((error as Error).message)).to.contain("payment.status is invalid (lockHash:");
+    }
+    expect(validateWire(proposal, proposals[2], "proposal")).to.deep.equal(proposal.parse(proposals[2]));
   });
 
   it("test_checkedProposal_refusesWithTheSchemasError_whenTheFastPathDeclines", () => {
