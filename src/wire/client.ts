@@ -7,7 +7,7 @@
  * their schemas; a JSON-RPC error becomes a RemoteError (its `code` the symbolic name of src/wire/codes.ts);
  * transport failures become TransportError. Notifications the node pushes go to the handlers given to `on`.
  */
-import { validateWire } from "../channel/fastWire.js";
+import { fastServerMessage, validateWire } from "../channel/fastWire.js";
 import type { ChannelSigner } from "../protocol/signing.js";
 import { RemoteError, TransportError, WireError } from "./codes.js";
 import {
@@ -197,7 +197,8 @@ export class WireClient {
     else return;
     let message;
     try {
-      message = parseServerMessage(decodeMessage(text, this.limits));
+      const value = decodeMessage(text, this.limits);
+      message = fastServerMessage(value) ?? parseServerMessage(value);
     } catch (error) {
       if (error instanceof WireError) return; // a malformed server message answers nothing we wait for
       throw error;
