@@ -9,7 +9,6 @@ import {
   TypedDataEncoder,
   getAddress,
   hexlify,
-  randomBytes,
   type BytesLike,
   type TypedDataDomain,
   type TypedDataField,
@@ -17,6 +16,7 @@ import {
 
 import { sha256Bytes } from "./hashes.js";
 import { hexToBytes } from "./hex.js";
+import { randomWord } from "./random.js";
 
 const abi = AbiCoder.defaultAbiCoder();
 
@@ -53,7 +53,7 @@ export function hashlockLock(preimage: string): string {
 
 /** A fresh random 32-byte preimage. */
 export function randomPreimage(): string {
-  return hexlify(randomBytes(32));
+  return randomWord();
 }
 
 const MAX_UINT256 = (1n << 256n) - 1n;
