@@ -10,19 +10,16 @@
  * the same rules over the same few shapes is several times cheaper. `test/ts/channel/fastValidate.test.ts`
  * compares both on random valid messages and on random corruptions of them. Browser-safe.
  */
-import type { z } from "zod";
-
 import { checksum } from "../protocol/address.js";
 import type { PayloadSignatures } from "../protocol/signing.js";
 import type { Transfer } from "../protocol/transfers.js";
 import type { AssetState, ChannelState } from "../protocol/typedData.js";
 import type { Party, Update, UpdateDetails } from "../protocol/types.js";
-import type { paymentNotice } from "../wire/methods.js";
 import { WIRE_BOUNDS } from "../wire/schemas.js";
 import type { Acknowledgement, Proposal } from "./channel.js";
 
 /** Thrown inside the walk when a value is not one of the shapes handled here; caught at the entry points. */
-const NOT_FAST = new Error("not a fast-path shape");
+export const NOT_FAST = new Error("not a fast-path shape");
 
 const MAX_UINT256 = (1n << 256n) - 1n;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -30,14 +27,20 @@ const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
 const HEX_BYTES = /^0x(?:[0-9a-fA-F]{2})*$/;
 
-type Fields = Record<string, unknown>;
+export type Fields = Record<string, unknown>;
 
-/** `value` as a plain object whose keys are exactly `keys` (each with a defined value), else NOT_FAST. */
-function exact(value: unknown, keys: readonly string[]): Fields {
+/** `value` as a plain object (no array, no class instance), else NOT_FAST. */
+export function plain(value: unknown): Fields {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw NOT_FAST;
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) throw NOT_FAST;
-  const own = Object.keys(value);
+  return value as Fields;
+}
+
+/** `value` as a plain object whose keys are exactly `keys` (each with a defined value), else NOT_FAST. */
+export function exact(value: unknown, keys: readonly string[]): Fields {
+  plain(value);
+  const own = Object.keys(value as Fields);
   if (own.length !== keys.length) throw NOT_FAST;
   for (const key of own) if (!keys.includes(key)) throw NOT_FAST;
   return value as Fields;
@@ -52,12 +55,12 @@ function address(value: unknown): string {
   }
 }
 
-function uint256(value: unknown): bigint {
+export function uint256(value: unknown): bigint {
   if (typeof value !== "bigint" || value < 0n || value > MAX_UINT256) throw NOT_FAST;
   return value;
 }
 
-function bytes32(value: unknown): string {
+export function bytes32(value: unknown): string {
   if (typeof value !== "string" || !BYTES32.test(value)) throw NOT_FAST;
   return value.toLowerCase();
 }
@@ -161,11 +164,8 @@ function details(value: unknown): UpdateDetails {
 }
 
 function signatures(value: unknown): PayloadSignatures {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw NOT_FAST;
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) throw NOT_FAST;
-  const own = Object.keys(value);
-  const v = value as Fields;
+  const v = plain(value);
+  const own = Object.keys(v);
   const out: PayloadSignatures = {};
   let seen = 0;
   for (const kind of SIGNATURE_KINDS) {
@@ -185,7 +185,7 @@ function update(value: unknown): Update {
 }
 
 /** Runs `walk`; undefined when the value is not a fast-path shape (or reading it threw): zod decides then. */
-function attempt<T>(walk: () => T): T | undefined {
+export function attempt<T>(walk: () => T): T | undefined {
   try {
     return walk();
   } catch {
@@ -212,36 +212,4 @@ export function fastAcknowledgement(value: unknown): Acknowledgement | undefined
     const a = exact(value, ACK_KEYS);
     return { nonce: uint256(a.nonce), signatures: signatures(a.signatures) };
   });
-}
-
-type PaymentNotice = z.output<typeof paymentNotice>;
-
-const NOTICE_KEYS = ["lockHash", "status", "role", "transferId", "amount"] as const;
-
-/**
- * A `payment.status` push in its common shape (lockHash, status, role, and a transferId and amount or not), as
- * `paymentNotice.parse` gives it, or undefined: attempts, route, code and reason are left to zod.
- */
-export function fastPaymentNotice(value: unknown): PaymentNotice | undefined {
-  return attempt(() => {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) throw NOT_FAST;
-    const proto: unknown = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) throw NOT_FAST;
-    const own = Object.keys(value);
-    for (const key of own) if (!(NOTICE_KEYS as readonly string[]).includes(key)) throw NOT_FAST;
-    const v = value as Fields;
-    if (typeof v.status !== "string" || v.status.length > 32 || (v.role !== "payer" && v.role !== "payee"))
-      throw NOT_FAST;
-    const out: PaymentNotice = { lockHash: bytes32(v.lockHash), status: v.status, role: v.role };
-    if (own.includes("transferId")) out.transferId = bytes32(v.transferId); // an explicit undefined: zod
-    if (own.includes("amount")) out.amount = uint256(v.amount);
-    return out;
-  });
-}
-
-/** A `channel.update` push without an onward route, as `updatePush.parse` gives it, or undefined (zod decides). */
-export function fastUpdatePush(value: unknown): { proposal: Proposal } | undefined {
-  const p = attempt(() => exact(value, ["proposal"]).proposal);
-  const checked = p === undefined ? undefined : fastProposal(p);
-  return checked === undefined ? undefined : { proposal: checked };
 }

@@ -9,14 +9,8 @@ import { ZeroAddress } from "ethers";
 import type { z } from "zod";
 
 import type { Acknowledgement, Proposal } from "../../../src/channel/channel.js";
-import {
-  fastAcknowledgement,
-  fastDetails,
-  fastPaymentNotice,
-  fastProposal,
-  fastUpdatePush,
-} from "../../../src/channel/fastValidate.js";
-import { fastServerMessage, validateWire } from "../../../src/channel/fastWire.js";
+import { fastAcknowledgement, fastDetails, fastProposal } from "../../../src/channel/fastValidate.js";
+import { fastPaymentNotice, fastServerMessage, fastUpdatePush, validateWire } from "../../../src/channel/fastWire.js";
 import { checkedProposal } from "../../../src/channel/validate.js";
 import { MalformedMessageError } from "../../../src/protocol/errors.js";
 import { encodeJson } from "../../../src/protocol/record.js";
