@@ -359,11 +359,8 @@ function revived(value: unknown, depth: number, maxDepth: number): unknown {
     const v = fields[key];
     if (typeof v !== "object" || v === null) continue;
     const r = revived(v, depth + 1, maxDepth);
-    if (r === v) continue;
-    // An own "__proto__" key (JSON.parse makes one) must stay an own property: assignment would set the prototype.
-    if (key === "__proto__")
-      Object.defineProperty(fields, key, { value: r, writable: true, enumerable: true, configurable: true });
-    else fields[key] = r;
+    // An own "__proto__" key (JSON.parse makes one) shadows Object.prototype's setter: it stays an own property.
+    if (r !== v) fields[key] = r;
   }
   const n = fields.$n;
   if (keys.length === 1 && keys[0] === "$n" && typeof n === "string" && DECIMAL.test(n)) return BigInt(n);
