@@ -19,7 +19,7 @@ import { WIRE_BOUNDS } from "../wire/schemas.js";
 import type { Acknowledgement, Proposal } from "./channel.js";
 
 /** Thrown inside the walk when a value is not one of the shapes handled here; caught at the entry points. */
-const NOT_FAST = new Error("not a fast-path shape");
+export const NOT_FAST = new Error("not a fast-path shape");
 
 const MAX_UINT256 = (1n << 256n) - 1n;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -27,14 +27,20 @@ const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
 const HEX_BYTES = /^0x(?:[0-9a-fA-F]{2})*$/;
 
-type Fields = Record<string, unknown>;
+export type Fields = Record<string, unknown>;
 
-/** `value` as a plain object whose keys are exactly `keys` (each with a defined value), else NOT_FAST. */
-function exact(value: unknown, keys: readonly string[]): Fields {
+/** `value` as a plain object (no array, no class instance), else NOT_FAST. */
+export function plain(value: unknown): Fields {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw NOT_FAST;
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) throw NOT_FAST;
-  const own = Object.keys(value);
+  return value as Fields;
+}
+
+/** `value` as a plain object whose keys are exactly `keys` (each with a defined value), else NOT_FAST. */
+export function exact(value: unknown, keys: readonly string[]): Fields {
+  plain(value);
+  const own = Object.keys(value as Fields);
   if (own.length !== keys.length) throw NOT_FAST;
   for (const key of own) if (!keys.includes(key)) throw NOT_FAST;
   return value as Fields;
@@ -49,12 +55,12 @@ function address(value: unknown): string {
   }
 }
 
-function uint256(value: unknown): bigint {
+export function uint256(value: unknown): bigint {
   if (typeof value !== "bigint" || value < 0n || value > MAX_UINT256) throw NOT_FAST;
   return value;
 }
 
-function bytes32(value: unknown): string {
+export function bytes32(value: unknown): string {
   if (typeof value !== "string" || !BYTES32.test(value)) throw NOT_FAST;
   return value.toLowerCase();
 }
@@ -158,11 +164,8 @@ function details(value: unknown): UpdateDetails {
 }
 
 function signatures(value: unknown): PayloadSignatures {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw NOT_FAST;
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) throw NOT_FAST;
-  const own = Object.keys(value);
-  const v = value as Fields;
+  const v = plain(value);
+  const own = Object.keys(v);
   const out: PayloadSignatures = {};
   let seen = 0;
   for (const kind of SIGNATURE_KINDS) {
@@ -182,7 +185,7 @@ function update(value: unknown): Update {
 }
 
 /** Runs `walk`; undefined when the value is not a fast-path shape (or reading it threw): zod decides then. */
-function attempt<T>(walk: () => T): T | undefined {
+export function attempt<T>(walk: () => T): T | undefined {
   try {
     return walk();
   } catch {

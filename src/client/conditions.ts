@@ -3,9 +3,9 @@
  * node's route rules, docs/PROTOCOL.md §12), and the conditional transfers an app asks for. Each goes from this
  * client to the node (the only other party of its channel).
  */
-import { hexlify, randomBytes } from "ethers";
 
 import { DEFAULT_SAFETY_MARGIN } from "../protocol/policies.js";
+import { randomWord } from "../protocol/random.js";
 import { encodeHashlockTerms, encodeSignedTransferTerms } from "../protocol/resolvers.js";
 import { normalizeTransfer, type Transfer } from "../protocol/transfers.js";
 import { CommitmentError } from "../protocol/errors.js";
@@ -46,7 +46,7 @@ export function routedLock(s: ClientSession, now: bigint, p: RoutedLockParams): 
     initiator: setup.bob,
     responder: setup.alice,
     timeout: T,
-    salt: hexlify(randomBytes(32)),
+    salt: randomWord(),
     data: encodeHashlockTerms({ lockHash: p.lockHash, expiry: up }),
   });
   return { lock, route: { recipient: p.to, expiry: down, amount: p.payeeAmount } };
@@ -55,7 +55,8 @@ export function routedLock(s: ClientSession, now: bigint, p: RoutedLockParams): 
 /** A conditional transfer from this client to the node. */
 export function conditionalTransfer(s: ClientSession, p: ConditionalParams): Transfer {
   const setup = s.channel.channelSetup;
-  const resolver = p.kind === "hashlock" ? s.info.deployment.HashlockResolver : s.info.deployment.SignedTransferResolver;
+  const resolver =
+    p.kind === "hashlock" ? s.info.deployment.HashlockResolver : s.info.deployment.SignedTransferResolver;
   if (resolver === undefined) throw new CommitmentError(`the node names no ${p.kind} resolver`);
   return normalizeTransfer({
     channel: setup.channel,
@@ -65,7 +66,7 @@ export function conditionalTransfer(s: ClientSession, p: ConditionalParams): Tra
     initiator: setup.bob,
     responder: setup.alice,
     timeout: p.timeout ?? setup.timeout,
-    salt: hexlify(randomBytes(32)),
+    salt: randomWord(),
     data:
       p.kind === "hashlock"
         ? encodeHashlockTerms({ lockHash: p.lockHash, expiry: p.expiry })

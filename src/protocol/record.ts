@@ -7,7 +7,7 @@
  * the co-signed final state, the evidence (preimages) known per transfer, and the signature this party gave
  * for the next nonce while waiting for the counter-party's (so it is never signed again differently).
  */
-import { DoubleSignError, StoreError } from "./errors.js";
+import { DoubleSignError, MalformedMessageError, StoreError } from "./errors.js";
 import { MAX_JSON_DEPTH, parseBoundedJson } from "./json.js";
 import { contentHash, payloadDigests, type PayloadSignatures } from "./signing.js";
 import { payloadsOf } from "./stateMachine.js";
@@ -133,7 +133,8 @@ export function checkEntry(record: ChannelRecord, entry: StoreEntry, positions: 
   }
   const c = entry.cosigned;
   const nonce = c.update.state.nonce;
-  if (nonce !== expected) throw new StoreError(`co-signed nonce ${nonce} does not follow the stored nonce ${record.state.nonce}`);
+  if (nonce !== expected)
+    throw new StoreError(`co-signed nonce ${nonce} does not follow the stored nonce ${record.state.nonce}`);
   const pending = record.pending;
   if (pending !== undefined && pending.nonce === nonce) {
     // This party signed the next nonce already: the co-signed update must be that very content.
@@ -142,9 +143,12 @@ export function checkEntry(record: ChannelRecord, entry: StoreEntry, positions: 
   }
   const d = c.update.details;
   const needs: Array<[string | undefined, string]> = [];
-  if (d.type !== "close") needs.push([c.alice.state, "alice's state signature"], [c.bob.state, "bob's state signature"]);
-  if (d.type === "withdraw") needs.push([c.alice.withdraw, "alice's withdraw signature"], [c.bob.withdraw, "bob's withdraw signature"]);
-  if (d.type === "close") needs.push([c.alice.final, "alice's final signature"], [c.bob.final, "bob's final signature"]);
+  if (d.type !== "close")
+    needs.push([c.alice.state, "alice's state signature"], [c.bob.state, "bob's state signature"]);
+  if (d.type === "withdraw")
+    needs.push([c.alice.withdraw, "alice's withdraw signature"], [c.bob.withdraw, "bob's withdraw signature"]);
+  if (d.type === "close")
+    needs.push([c.alice.final, "alice's final signature"], [c.bob.final, "bob's final signature"]);
   for (const [value, what] of needs) required(value, what);
   if (d.type === "create") {
     const id = required(c.transferId, "transferId");
@@ -226,7 +230,11 @@ function applyCoSigned(record: ChannelRecord, c: CoSignedUpdate, positions: Map<
   }
   record.state = update.state;
   if (d.type !== "close") {
-    record.latest = { state: update.state, aliceSignature: c.alice.state as string, bobSignature: c.bob.state as string };
+    record.latest = {
+      state: update.state,
+      aliceSignature: c.alice.state as string,
+      bobSignature: c.bob.state as string,
+    };
   }
 }
 
@@ -315,16 +323,64 @@ function jsonableObject(value: object, depth: number, memo: Map<object, unknown>
   return out;
 }
 
-/** Decodes `encodeJson`'s text; text that is not JSON or nests too deep throws MalformedMessageError. */
+/**
+ * Decodes `encodeJson`'s text; text that is not JSON or nests too deep throws MalformedMessageError.
+ * JSON.parse runs without a reviver (a reviver is a call per value: most of the decoding's time), then one walk
+ * over the objects and arrays turns each `{"$n": "<decimal>"}` into its bigint, innermost first, as the reviver
+ * of `decodeJsonWithReviver` (the reference) does, and refuses a nesting deeper than `maxDepth`.
+ */
 export function decodeJson<T>(text: string, maxDepth = MAX_JSON_DEPTH): T {
-  return parseBoundedJson(text, (_key, v: unknown) => {
-    if (typeof v === "object" && v !== null && !Array.isArray(v)) {
-      const keys = Object.keys(v);
-      const n = (v as { $n?: unknown }).$n;
-      if (keys.length === 1 && typeof n === "string" && /^-?\d+$/.test(n)) return BigInt(n);
+  if (typeof text !== "string") throw new MalformedMessageError("JSON text", `expected a string, got ${typeof text}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new MalformedMessageError("JSON text", error instanceof Error ? error.message : String(error));
+  }
+  return revived(value, 1, maxDepth) as T;
+}
+
+const DECIMAL = /^-?\d+$/;
+
+/** `value` (parsed JSON, `depth` levels deep) with every {$n} object below it, and itself, as a bigint. */
+function revived(value: unknown, depth: number, maxDepth: number): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (depth > maxDepth) throw new MalformedMessageError("JSON text", `it nests deeper than ${maxDepth} levels`);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === "object" && item !== null) value[i] = revived(item, depth + 1, maxDepth);
     }
-    return v;
-  }, maxDepth) as T;
+    return value;
+  }
+  const fields = value as Record<string, unknown>;
+  const keys = Object.keys(fields);
+  for (const key of keys) {
+    const v = fields[key];
+    if (typeof v !== "object" || v === null) continue;
+    const r = revived(v, depth + 1, maxDepth);
+    // An own "__proto__" key (JSON.parse makes one) shadows Object.prototype's setter: it stays an own property.
+    if (r !== v) fields[key] = r;
+  }
+  const n = fields.$n;
+  if (keys.length === 1 && keys[0] === "$n" && typeof n === "string" && DECIMAL.test(n)) return BigInt(n);
+  return value;
+}
+
+/** The reference decoding (what decodeJson gives for every input): JSON.parse with a reviver. */
+export function decodeJsonWithReviver<T>(text: string, maxDepth = MAX_JSON_DEPTH): T {
+  return parseBoundedJson(
+    text,
+    (_key, v: unknown) => {
+      if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+        const keys = Object.keys(v);
+        const n = (v as { $n?: unknown }).$n;
+        if (keys.length === 1 && typeof n === "string" && /^-?\d+$/.test(n)) return BigInt(n);
+      }
+      return v;
+    },
+    maxDepth,
+  ) as T;
 }
 
 /**

@@ -9,7 +9,6 @@ import {
   TypedDataEncoder,
   getAddress,
   hexlify,
-  randomBytes,
   type BytesLike,
   type TypedDataDomain,
   type TypedDataField,
@@ -17,6 +16,7 @@ import {
 
 import { sha256Bytes } from "./hashes.js";
 import { hexToBytes } from "./hex.js";
+import { randomWord } from "./random.js";
 
 const abi = AbiCoder.defaultAbiCoder();
 
@@ -53,23 +53,50 @@ export function hashlockLock(preimage: string): string {
 
 /** A fresh random 32-byte preimage. */
 export function randomPreimage(): string {
-  return hexlify(randomBytes(32));
+  return randomWord();
 }
 
+const MAX_UINT256 = (1n << 256n) - 1n;
+
+/**
+ * `abi.encode(bytes32 lockHash, uint256 expiry)`: two static words, written as hex (ethers' AbiCoder built its
+ * coders and ParamTypes on every call: about a twentieth of a client's CPU per payment, reports/bench.md);
+ * `encodeHashlockTermsWithAbiCoder` is the reference the tests compare with.
+ */
 export function encodeHashlockTerms(terms: HashlockTerms): string {
+  const { expiry } = terms;
+  if (typeof expiry !== "bigint") throw new TypeError(`expiry must be a bigint, got ${typeof expiry}`);
+  if (expiry < 0n) throw new Error("expiry must not be negative");
+  if (expiry > MAX_UINT256) throw new RangeError(`expiry is not a uint256: ${expiry}`);
+  return requireBytes(terms.lockHash, 32, "lockHash") + expiry.toString(16).padStart(64, "0");
+}
+
+/** encodeHashlockTerms through ethers' AbiCoder (the reference). */
+export function encodeHashlockTermsWithAbiCoder(terms: HashlockTerms): string {
   if (terms.expiry < 0n) throw new Error("expiry must not be negative");
   return abi.encode(["bytes32", "uint256"], [requireBytes(terms.lockHash, 32, "lockHash"), terms.expiry]);
 }
 
+/** The two words of `abi.encode(bytes32, uint256)` read back (slicing is decoding for static words). */
 export function decodeHashlockTerms(data: BytesLike): HashlockTerms {
-  const bytes = hexlify(data);
-  requireBytes(bytes, 64, "hashlock terms");
-  const [lockHash, expiry] = abi.decode(["bytes32", "uint256"], bytes);
-  return { lockHash: String(lockHash), expiry: BigInt(expiry as bigint) };
+  const bytes = requireBytes(
+    typeof data === "string" && HEX_DIGITS.test(data) ? data : hexlify(data),
+    64,
+    "hashlock terms",
+  );
+  return { lockHash: bytes.slice(0, 66), expiry: BigInt("0x" + bytes.slice(66)) };
 }
 
-/** The responder's evidence for a hashlock transfer: `abi.encode(bytes32 preimage)`. */
+/**
+ * The responder's evidence for a hashlock transfer: `abi.encode(bytes32 preimage)`, which is the preimage's
+ * own 32 bytes (lowercase hex, as the AbiCoder writes it; `encodeHashlockResolutionWithAbiCoder` is the reference).
+ */
 export function encodeHashlockResolution(preimage: string): string {
+  return requireBytes(preimage, 32, "preimage");
+}
+
+/** encodeHashlockResolution through ethers' AbiCoder (the reference). */
+export function encodeHashlockResolutionWithAbiCoder(preimage: string): string {
   return abi.encode(["bytes32"], [requireBytes(preimage, 32, "preimage")]);
 }
 

@@ -7,6 +7,7 @@
  * their schemas; a JSON-RPC error becomes a RemoteError (its `code` the symbolic name of src/wire/codes.ts);
  * transport failures become TransportError. Notifications the node pushes go to the handlers given to `on`.
  */
+import { fastServerMessage, validateWire } from "../channel/fastWire.js";
 import type { ChannelSigner } from "../protocol/signing.js";
 import { RemoteError, TransportError, WireError } from "./codes.js";
 import {
@@ -18,7 +19,6 @@ import {
 } from "./envelope.js";
 import { loginSignRequest } from "./login.js";
 import { METHODS, type MethodName, type ParamsOf, type ResultOf } from "./methods.js";
-import { validate } from "./schemas.js";
 
 /** The part of the WebSocket API the client uses (browsers' WebSocket and `ws` both have it). */
 export interface WebSocketLike {
@@ -131,7 +131,7 @@ export class WireClient {
   ): Promise<ResultOf<M>> {
     const result = await this.call(method, params[0]);
     try {
-      return validate(METHODS[method].result as never, result, `${method} result`) as ResultOf<M>;
+      return validateWire(METHODS[method].result as never, result, `${method} result`) as ResultOf<M>;
     } catch (error) {
       if (error instanceof WireError)
         throw new TransportError("PROTOCOL", `malformed answer from the node: ${error.message}`);
@@ -197,7 +197,8 @@ export class WireClient {
     else return;
     let message;
     try {
-      message = parseServerMessage(decodeMessage(text, this.limits));
+      const value = decodeMessage(text, this.limits);
+      message = fastServerMessage(value) ?? parseServerMessage(value);
     } catch (error) {
       if (error instanceof WireError) return; // a malformed server message answers nothing we wait for
       throw error;

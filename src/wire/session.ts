@@ -7,6 +7,7 @@
  */
 import { ChannelReader } from "../chain/reader.js";
 import { Channel, type Acknowledgement, type Proposal } from "../channel/channel.js";
+import { validateWire } from "../channel/fastWire.js";
 import { accept, type Intent } from "../channel/sequencing.js";
 import { checksum } from "../protocol/address.js";
 import { computeChannelAddress } from "../protocol/channelAddress.js";
@@ -191,7 +192,7 @@ export class ClientSession {
     }
     let notice: PaymentNotice;
     try {
-      notice = validate(paymentNotice, arg, "payment.status");
+      notice = validateWire(paymentNotice, arg, "payment.status");
     } catch {
       return;
     }
@@ -253,7 +254,7 @@ export class ClientSession {
 
   private onPush(params: unknown): void {
     void this.exclusive(async () => {
-      const { proposal, route } = validate(updatePush, params, "channel.update");
+      const { proposal, route } = validateWire(updatePush, params, "channel.update");
       await this.answer(proposal, route);
     }).catch((error: unknown) => {
       const e = error instanceof Error ? error : new Error(String(error));

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { TypedDataEncoder, Wallet, ZeroHash, id, sha256 } from "ethers";
+import { TypedDataEncoder, Wallet, ZeroHash, getBytes, hexlify, id, randomBytes, sha256 } from "ethers";
 
 import {
   SIGNED_TRANSFER_DOMAIN_NAME,
@@ -11,7 +11,9 @@ import {
   decodeSignedTransferResolution,
   decodeSignedTransferTerms,
   encodeHashlockResolution,
+  encodeHashlockResolutionWithAbiCoder,
   encodeHashlockTerms,
+  encodeHashlockTermsWithAbiCoder,
   encodeSignedTransferResolution,
   encodeSignedTransferTerms,
   hashlockLock,
@@ -186,6 +188,30 @@ describe("resolver helpers (src/resolvers.ts ⇔ resolvers on chain)", () => {
       expect(() => hashlockLock("0x1234")).to.throw(/32-byte/);
       expect(() => encodeHashlockResolution("0x" + "00".repeat(33))).to.throw(/32-byte/);
       expect(() => decodeHashlockTerms("0x" + "00".repeat(32))).to.throw(/64-byte/);
+    });
+
+    it("encodes terms and evidence byte for byte as ethers' AbiCoder, and decodes them back", () => {
+      const max = (1n << 256n) - 1n;
+      const expiries = [0n, 1n, 1_900_000_000n, max, max - 1n, 1n << 255n];
+      for (let i = 0; i < 500; i++) expiries.push(BigInt(hexlify(randomBytes(1 + (i % 32)))));
+      for (const [i, expiry] of expiries.entries()) {
+        const raw = hashlockLock(randomPreimage());
+        const lockHash = i % 2 === 0 ? raw : "0x" + raw.slice(2).toUpperCase();
+        const encoded = encodeHashlockTerms({ lockHash, expiry });
+        expect(encoded).to.equal(encodeHashlockTermsWithAbiCoder({ lockHash, expiry }));
+        expect(decodeHashlockTerms(encoded)).to.deep.equal({ lockHash: raw, expiry });
+        expect(decodeHashlockTerms(getBytes(encoded))).to.deep.equal({ lockHash: raw, expiry });
+        const preimage = i % 3 === 0 ? "0x" + randomPreimage().slice(2).toUpperCase() : randomPreimage();
+        expect(encodeHashlockResolution(preimage)).to.equal(encodeHashlockResolutionWithAbiCoder(preimage));
+      }
+      const lockHash = hashlockLock(randomPreimage());
+      for (const expiry of [max + 1n, -1n]) {
+        expect(() => encodeHashlockTerms({ lockHash, expiry })).to.throw();
+        expect(() => encodeHashlockTermsWithAbiCoder({ lockHash, expiry })).to.throw();
+      }
+      expect(() => encodeHashlockTerms({ lockHash, expiry: 5 as unknown as bigint })).to.throw(TypeError, /bigint/);
+      expect(() => encodeHashlockTerms({ lockHash: lockHash.slice(0, 64), expiry: 1n })).to.throw(/32-byte/);
+      expect(() => decodeHashlockTerms("0x" + "zz".repeat(64))).to.throw();
     });
   });
 });

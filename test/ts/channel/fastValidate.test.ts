@@ -10,6 +10,7 @@ import type { z } from "zod";
 
 import type { Acknowledgement, Proposal } from "../../../src/channel/channel.js";
 import { fastAcknowledgement, fastDetails, fastProposal } from "../../../src/channel/fastValidate.js";
+import { fastPaymentNotice, fastServerMessage, fastUpdatePush, validateWire } from "../../../src/channel/fastWire.js";
 import { checkedProposal } from "../../../src/channel/validate.js";
 import { MalformedMessageError } from "../../../src/protocol/errors.js";
 import { encodeJson } from "../../../src/protocol/record.js";
@@ -17,10 +18,12 @@ import { transferId } from "../../../src/protocol/transfers.js";
 import type { UpdateDetails } from "../../../src/protocol/types.js";
 import { encodeHashlockResolution } from "../../../src/protocol/resolvers.js";
 import { MemoryChannelStore } from "../../../src/stores/store.js";
+import { WireValidationError } from "../../../src/wire/codes.js";
+import { parseServerMessage } from "../../../src/wire/envelope.js";
+import { paymentNotice, updatePush } from "../../../src/wire/methods.js";
 import { acknowledgement, proposal, updateDetails } from "../../../src/wire/schemas.js";
 import { CHANNEL, TOKEN, hashlockTransfer, pair, preimageOf, prng } from "../sdk/helpers.js";
 import { mutate as mutateWith, recase, type Json, type MutationMix } from "../utils/mutate.js";
-
 
 const JUNK: Array<() => Json> = [
   () => null,
@@ -138,6 +141,97 @@ describe("Channel boundary fast path (fastValidate) against the wire schemas", f
     }
     expect(tally.refused, JSON.stringify(tally)).to.be.greaterThan(3000); // most corruptions are refusals
     expect(tally.fast, JSON.stringify(tally)).to.be.greaterThan(100); // re-casings and value swaps stay valid
+  });
+
+  /** payment.status pushes as the node sends them (docs/PROTOCOL.md), with and without the optional keys. */
+  function notices(): Json[] {
+    const lockHash = "0x" + "ab".repeat(32);
+    const transferId = "0x" + "CD".repeat(32);
+    return [
+      { lockHash, status: "forwarded", role: "payer" },
+      { lockHash, status: "received", role: "payee", transferId, amount: 1_000n },
+      { lockHash, status: "completed", role: "payer", amount: 0n },
+      { lockHash, status: "refunded", role: "payer", code: "ROUTE_EXHAUSTED", reason: "no route" },
+      { lockHash, status: "completed", role: "payer", route: [CHANNEL] },
+    ];
+  }
+
+  it("test_fastPushes_giveZodsOutput_onRealPushesAndCorruptions", () => {
+    for (const p of proposals) expect(agree(fastUpdatePush, updatePush, { proposal: p })).to.equal("fast");
+    expect(agree(fastUpdatePush, updatePush, { proposal: proposals[0], route: { recipient: CHANNEL } })).to.not.equal(
+      "fast",
+    );
+    const kinds = notices().map((n) => agree(fastPaymentNotice, paymentNotice, n));
+    expect(kinds).to.deep.equal(["fast", "fast", "fast", "zod", "zod"]);
+    const rand = prng(77);
+    const tally = { fast: 0, zod: 0, refused: 0 };
+    for (let i = 0; i < 1500; i++) {
+      tally[agree(fastUpdatePush, updatePush, mutate({ proposal: proposals[i % proposals.length] } as Json, rand))]++;
+      tally[agree(fastPaymentNotice, paymentNotice, mutate(notices()[i % 3] as Json, rand))]++;
+    }
+    expect(tally.refused, JSON.stringify(tally)).to.be.greaterThan(1000);
+    expect(tally.fast, JSON.stringify(tally)).to.be.greaterThan(50);
+  });
+
+  it("test_fastServerMessage_givesParseServerMessagesOutput_onEnvelopesAndCorruptions", () => {
+    const envelopes: Json[] = [
+      { jsonrpc: "2.0", id: 7, result: proposals[0] as unknown as Json },
+      { jsonrpc: "2.0", id: 0, result: null },
+      { jsonrpc: "2.0", id: 2 ** 53 - 1, result: { nonce: 3n } },
+      { jsonrpc: "2.0", method: "channel.update", params: { proposal: proposals[1] as unknown as Json } },
+      { jsonrpc: "2.0", method: "payment.status" },
+      { jsonrpc: "2.0", method: "payment.status", params: notices()[1] as Json, extra: 1 },
+      { jsonrpc: "2.0", id: 7, result: 1, extra: "stripped" },
+      { jsonrpc: "2.0", id: "a", result: 1 },
+      { jsonrpc: "2.0", id: 1, error: { code: -32000, message: "no" } },
+    ];
+    /** Both agree: the fast path declines, or gives exactly what parseServerMessage gives (which then accepts). */
+    const check = (value: Json): "fast" | "slow" | "refused" => {
+      const mine = fastServerMessage(value);
+      let theirs: unknown;
+      try {
+        theirs = parseServerMessage(value);
+      } catch (error) {
+        expect(mine, `the fast path accepted what the schemas refuse: ${encodeJson(value)}`).to.equal(undefined);
+        expect(error).to.be.instanceOf(WireValidationError);
+        return "refused";
+      }
+      if (mine === undefined) return "slow";
+      expect(mine).to.deep.equal(theirs);
+      expect(encodeJson(mine)).to.equal(encodeJson(theirs));
+      return "fast";
+    };
+    expect(envelopes.map(check)).to.deep.equal([
+      "fast",
+      "fast",
+      "fast",
+      "fast",
+      "fast",
+      "fast",
+      "fast",
+      "slow",
+      "slow",
+    ]);
+    const rand = prng(4242);
+    const tally = { fast: 0, slow: 0, refused: 0 };
+    for (let i = 0; i < 3000; i++) tally[check(mutate(envelopes[i % envelopes.length] as Json, rand))]++;
+    for (const junk of JUNK) tally[check({ jsonrpc: "2.0", id: junk(), result: 1 })]++;
+    for (const junk of JUNK) tally[check({ jsonrpc: "2.0", method: junk(), params: 1 })]++;
+    expect(tally.refused, JSON.stringify(tally)).to.be.greaterThan(300);
+    expect(tally.fast, JSON.stringify(tally)).to.be.greaterThan(300);
+  });
+
+  it("test_validateWire_refusesWithTheSchemasError_whenTheFastPathDeclines", () => {
+    const bad = { lockHash: "0x12", status: "completed", role: "payer" };
+    expect(fastPaymentNotice(bad)).to.equal(undefined);
+    try {
+      validateWire(paymentNotice, bad, "payment.status");
+      expect.fail("expected WireValidationError");
+    } catch (error) {
+      expect(error).to.be.instanceOf(WireValidationError);
+      expect(String((error as Error).message)).to.contain("payment.status is invalid (lockHash:");
+    }
+    expect(validateWire(proposal, proposals[2], "proposal")).to.deep.equal(proposal.parse(proposals[2]));
   });
 
   it("test_checkedProposal_refusesWithTheSchemasError_whenTheFastPathDeclines", () => {

@@ -5,7 +5,15 @@
  */
 import { expect } from "chai";
 
-import { copyData, decodeJson, encodeJson, encodeJsonShared, encodeJsonWithReplacer } from "../../../src/protocol/record.js";
+import { MalformedMessageError } from "../../../src/protocol/errors.js";
+import {
+  copyData,
+  decodeJson,
+  decodeJsonWithReviver,
+  encodeJson,
+  encodeJsonShared,
+  encodeJsonWithReplacer,
+} from "../../../src/protocol/record.js";
 import { prng } from "../sdk/helpers.js";
 
 describe("record encoding (encodeJson, copyData)", () => {
@@ -102,5 +110,64 @@ describe("record encoding (encodeJson, copyData)", () => {
     const copy = copyData(nested);
     (nested.a.b[1] as { c: string }).c = "changed";
     expect(decodeJson(encodeJson(copy))).to.deep.equal({ a: { b: [1n, { c: "x" }] } });
+  });
+
+  /** decodeJson and the reviver reference on one text: the same value (or both refuse, with the same error class). */
+  function sameDecoding(json: string, maxDepth?: number): void {
+    let theirs: unknown;
+    let theirError: unknown;
+    try {
+      theirs = decodeJsonWithReviver(json, maxDepth);
+    } catch (error) {
+      theirError = error;
+    }
+    if (theirError !== undefined) {
+      expect(() => decodeJson(json, maxDepth), json).to.throw(MalformedMessageError);
+      return;
+    }
+    const mine = decodeJson(json, maxDepth);
+    expect(mine, json).to.deep.equal(theirs);
+    expect(encodeJson(mine)).to.equal(encodeJson(theirs));
+    if (typeof mine === "object" && mine !== null)
+      expect(Object.getPrototypeOf(mine)).to.equal(Object.getPrototypeOf(theirs));
+  }
+
+  it("test_decodeJson_givesTheRevivedValue_onRandomTextsAndBigintLookalikes", () => {
+    for (let k = 0; k < 5_000; k++) sameDecoding(encodeJson(value(0)));
+    for (const json of [
+      '{"$n":"12"}',
+      '{"$n":"-0"}',
+      '{"$n":"1.5"}',
+      '{"$n":12}',
+      '{"$n":"12","x":1}',
+      '{"$n":{"$n":"3"}}',
+      '[{"$n":"99999999999999999999999999999999"},{"$n":""}]',
+      '{"__proto__":{"$n":"7"}}',
+      '{"__proto__":{"a":{"$n":"7"}},"b":[{"$n":"1"}]}',
+      '{"a":{"__proto__":[{"$n":"2"}]}}',
+      '"text"',
+      "12",
+      "null",
+      "[]",
+      "{}",
+    ])
+      sameDecoding(json);
+    const proto = decodeJson<Record<string, unknown>>('{"__proto__":{"$n":"7"}}');
+    expect(Object.getPrototypeOf(proto)).to.equal(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(proto, "__proto__")?.value).to.equal(7n);
+  });
+
+  it("test_decodeJson_refusesTooDeepAndMalformedTexts_asTheReferenceDoes", () => {
+    for (const depth of [1, 2, 5, 16, 63, 64, 65, 100]) {
+      for (const limit of [1, 4, 16, 64]) {
+        sameDecoding("[".repeat(depth) + "]".repeat(depth), limit);
+        sameDecoding('{"a":'.repeat(depth) + '{"$n":"1"}' + "}".repeat(depth), limit);
+      }
+    }
+    expect(() => decodeJson("[".repeat(65) + "]".repeat(65))).to.throw(MalformedMessageError, /deeper than 64/);
+    expect(() => decodeJson("[".repeat(100_000) + "]".repeat(100_000))).to.throw(MalformedMessageError, /deeper/);
+    expect(() => decodeJson('{"a":"[[[[[[[[[[[[[[[[[[[["}', 2)).to.not.throw();
+    for (const bad of ["", "{", '{"a":}', "[1,]", "01", "undefined"]) sameDecoding(bad);
+    expect(() => decodeJson(5 as unknown as string)).to.throw(MalformedMessageError, /expected a string/);
   });
 });
