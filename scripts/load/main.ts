@@ -28,7 +28,8 @@ import { describeMachine, loadNow, ownCpuMs, processCpuMs, scrapeNode, type Node
 import { mergeSoakSection, renderReport, type FirstPayment, type LoadResult, type PhaseResult } from "./report.js";
 import { Picker, Recorder, closedLoop, openLoopStep, pay } from "./runner.js";
 import { runSoak } from "./soak.js";
-import { histogramDelta, histogramQuantile, percentiles, seededRandom } from "./stats.js";
+import { prng } from "../lib/prng.js";
+import { histogramDelta, histogramQuantile, percentiles } from "./stats.js";
 import { latencySvg } from "./svg.js";
 
 /** Each client's deposit: far more than the run's payments move (amounts are at most 10⁻⁶ ETH). */
@@ -170,7 +171,7 @@ export async function runLoad(
       `signature floor (${floor.backend}): sign ${floor.signUs.toFixed(1)} µs, recover ${floor.recoverUs.toFixed(1)} µs`,
     );
 
-    const picker = new Picker(clients, seededRandom(options.seed));
+    const picker = new Picker(clients, prng(options.seed));
     const what = options.payments !== undefined ? `${options.payments} payments` : `${options.durationSeconds} s`;
     log(`closed loop: ${clients.length} clients × ${options.concurrency} in flight, ${what}…`);
     let w = await windowStart(net);
