@@ -66,6 +66,12 @@ function cfg(setup: ChannelSetup, me: Party, wallet: Wallet, store: ChannelStore
   };
 }
 
+/** The payer's 1 ETH hashlock lock to the node in the upstream channel. */
+function payerLock(lockHash: string): ReturnType<typeof hashlockTransfer> {
+  const { address: initiator } = payerWallet;
+  return hashlockTransfer({ channel: UP.channel, hashlock: HASHLOCK, asset: ZeroAddress, amount: ETH, initiator, responder: nodeWallet.address, timeout: TIMEOUT, lockHash, expiry: NOW + 3n * 86_400n });
+}
+
 describe("Node: a tick during a forward (src/routing/node.ts)", () => {
   it("does not refund the payer of a payment it is forwarding; the payment ends forwarded, the payer's lock in place", async () => {
     const slow = new SlowSigner();
@@ -78,17 +84,7 @@ describe("Node: a tick during a forward (src/routing/node.ts)", () => {
     await run(node.channel(payeeWallet.address), payee, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 5n * ETH, totalDepositsBob: 0n });
 
     const lockHash = hashlockLock(id("race"));
-    const lock = hashlockTransfer({
-      channel: UP.channel,
-      hashlock: HASHLOCK,
-      asset: ZeroAddress,
-      amount: ETH,
-      initiator: payerWallet.address,
-      responder: nodeWallet.address,
-      timeout: TIMEOUT,
-      lockHash,
-      expiry: NOW + 3n * 86_400n,
-    });
+    const lock = payerLock(lockHash);
     slow.hold();
     const proposal = await payer.propose({ type: "create", transfer: lock });
     const routing = node.receive(payerWallet.address, proposal, { recipient: payeeWallet.address, expiry: NOW + 88_000n });
@@ -144,17 +140,7 @@ describe("Node: a tick during a forward (src/routing/node.ts)", () => {
     await run(node.channel(payerWallet.address), payer, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 0n, totalDepositsBob: 5n * ETH });
     await run(node.channel(payeeWallet.address), payee, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 5n * ETH, totalDepositsBob: 0n });
     const pay = async (name: string): Promise<{ done: Promise<void> }> => {
-      const lock = hashlockTransfer({
-        channel: UP.channel,
-        hashlock: HASHLOCK,
-        asset: ZeroAddress,
-        amount: ETH,
-        initiator: payerWallet.address,
-        responder: nodeWallet.address,
-        timeout: TIMEOUT,
-        lockHash: hashlockLock(id(name)),
-        expiry: NOW + 3n * 86_400n,
-      });
+      const lock = payerLock(hashlockLock(id(name)));
       const routing = node.receive(payerWallet.address, await payer.propose({ type: "create", transfer: lock }), { recipient: payeeWallet.address, expiry: NOW + 88_000n });
       return { done: routing.then(async (ack) => void (await payer.complete(ack))) }; // not awaited here
     };
