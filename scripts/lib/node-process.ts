@@ -47,29 +47,94 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
+/** How `spawnWatchedNode` starts the watchdog and its node. */
+export interface WatchedNodeOptions {
+  config: string;
+  env: NodeJS.ProcessEnv;
+  lifetimeMs: number;
+  /** Node.js flags of the node process (e.g. --cpu-prof). */
+  nodeArgs?: readonly string[];
+  /** Where the node's stdout and stderr go: "pipe" (read by this process) or an open file descriptor. */
+  output: "pipe" | number;
+}
+
+/** The watchdog and the node under it: what the starters of a node process share. */
+export interface WatchedNode {
+  watchdog: ChildProcess;
+  /** Resolves with the watchdog's exit code (the node's, or 1 when it was killed by a signal). */
+  exited: Promise<number | null>;
+  /** The exit code once the watchdog exited, else undefined. */
+  exitCode(): number | null | undefined;
+  /** Stops the node whose pid is `pid` (SIGTERM to the watchdog: a drain; SIGKILL after 15 s) and waits for it. */
+  stop(pid: number): Promise<void>;
+}
+
+/** Sends `signal` to `pid`, if it still runs. */
+export function killPid(pid: number, signal: NodeJS.Signals = "SIGKILL"): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Spawns `node --import tsx src/cli/main.ts node --config <file>` under scripts/lib/node-watchdog.mjs, which stops
+ * it when this process exits (stdin stays a pipe: when this process dies it closes), on `stop`, or after its
+ * lifetime; the watchdog prints "node-watchdog pid <n>", the node's pid.
+ */
+export function spawnWatchedNode(options: WatchedNodeOptions): WatchedNode {
+  const watchdog = spawn(
+    process.execPath,
+    [
+      WATCHDOG,
+      process.execPath,
+      ...(options.nodeArgs ?? []),
+      "--import",
+      "tsx",
+      CLI,
+      "node",
+      "--config",
+      options.config,
+    ],
+    {
+      cwd: ROOT,
+      env: { ...options.env, SWITCHYARD_NODE_LIFETIME_MS: String(options.lifetimeMs) },
+      stdio: ["pipe", options.output, options.output],
+    },
+  );
+  let code: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    watchdog.once("exit", (c) => {
+      code = c;
+      resolve(c);
+    }),
+  );
+  return {
+    watchdog,
+    exited,
+    exitCode: () => code,
+    stop: async (pid) => {
+      if (code !== undefined) return;
+      watchdog.kill("SIGTERM");
+      const timer = setTimeout(() => {
+        killPid(pid);
+        watchdog.kill("SIGKILL");
+      }, 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** Starts the node on `options.config` and waits until it listens. */
 export async function startNodeService(options: NodeProcessOptions): Promise<NodeProcess> {
   const { lifetimeMs = 600_000, readyTimeoutMs = 60_000 } = options;
-  const watchdog: ChildProcess = spawn(
-    process.execPath,
-    [WATCHDOG, process.execPath, "--import", "tsx", CLI, "node", "--config", options.config],
-    {
-      cwd: ROOT,
-      env: { ...options.env, SWITCHYARD_NODE_LIFETIME_MS: String(lifetimeMs) },
-      // stdin stays a pipe: when this process dies it closes, and the watchdog stops the node.
-      stdio: ["pipe", "pipe", "pipe"],
-    },
-  );
+  const node = spawnWatchedNode({ config: options.config, env: options.env, lifetimeMs, output: "pipe" });
+  const { watchdog, exited } = node;
   let out = "";
   watchdog.stdout?.on("data", (c: Buffer) => (out += c.toString()));
   watchdog.stderr?.on("data", (c: Buffer) => (out += c.toString()));
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    watchdog.once("exit", (code) => {
-      exitCode = code;
-      resolve(code);
-    }),
-  );
   const logs = (): Array<Record<string, unknown>> =>
     out
       .split("\n")
@@ -81,13 +146,6 @@ export async function startNodeService(options: NodeProcessOptions): Promise<Nod
           return [];
         }
       });
-  const kill = (pid: number, signal: NodeJS.Signals = "SIGKILL"): void => {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  };
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     const listening = logs().find((l) => l.msg === "node listening");
@@ -110,23 +168,15 @@ export async function startNodeService(options: NodeProcessOptions): Promise<Nod
           return undefined;
         },
         exited,
-        signal: (signal) => kill(pid, signal),
-        stop: async () => {
-          if (exitCode !== undefined) return;
-          watchdog.kill("SIGTERM");
-          const timer = setTimeout(() => {
-            kill(pid);
-            watchdog.kill("SIGKILL");
-          }, 15_000);
-          await exited;
-          clearTimeout(timer);
-        },
+        signal: (signal) => killPid(pid, signal),
+        stop: () => node.stop(pid),
       };
     }
+    const exitCode = node.exitCode();
     if (exitCode !== undefined) throw new Error(`the node exited (${exitCode}) before listening:\n${out}`);
     if (Date.now() > deadline) {
       watchdog.kill("SIGKILL");
-      if (pid !== 0) kill(pid);
+      if (pid !== 0) killPid(pid);
       throw new Error(`the node did not listen within ${readyTimeoutMs} ms:\n${out}`);
     }
     await sleep(50);

@@ -28,7 +28,8 @@ import { describeMachine, loadNow, ownCpuMs, processCpuMs, scrapeNode, type Node
 import { mergeSoakSection, renderReport, type FirstPayment, type LoadResult, type PhaseResult } from "./report.js";
 import { Picker, Recorder, closedLoop, openLoopStep, pay } from "./runner.js";
 import { runSoak } from "./soak.js";
-import { histogramDelta, histogramQuantile, percentiles, seededRandom } from "./stats.js";
+import { prng } from "../lib/prng.js";
+import { histogramDelta, histogramQuantile, percentiles } from "./stats.js";
 import { latencySvg } from "./svg.js";
 
 /** Each client's deposit: far more than the run's payments move (amounts are at most 10⁻⁶ ETH). */
@@ -78,7 +79,8 @@ async function phaseResult(net: LoadNetwork, start: Window, recorder: Recorder, 
     clientCpuMsPerPayment: ownMs / n,
     nodeCores: nodeCpuMs / wallMs,
     clientCores: ownMs / wallMs,
-    commits: commit.counts.at(-1) ?? 0,
+    writes: commit.counts.at(-1) ?? 0,
+    groupCommits: end.scrape.groupCommits - start.scrape.groupCommits,
     commitP50Ms: histogramQuantile(commit, 0.5) * 1000,
     commitP99Ms: histogramQuantile(commit, 0.99) * 1000,
     failures: [...recorder.failures].map(([cause, f]) => ({ cause, count: f.count, example: f.example })),
@@ -169,7 +171,7 @@ export async function runLoad(
       `signature floor (${floor.backend}): sign ${floor.signUs.toFixed(1)} µs, recover ${floor.recoverUs.toFixed(1)} µs`,
     );
 
-    const picker = new Picker(clients, seededRandom(options.seed));
+    const picker = new Picker(clients, prng(options.seed));
     const what = options.payments !== undefined ? `${options.payments} payments` : `${options.durationSeconds} s`;
     log(`closed loop: ${clients.length} clients × ${options.concurrency} in flight, ${what}…`);
     let w = await windowStart(net);

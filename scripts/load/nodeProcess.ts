@@ -1,24 +1,18 @@
 /**
  * The node service for a load run: `node --import tsx src/cli/main.ts node --config <file>` under
  * scripts/lib/node-watchdog.mjs (so it stops when this process exits or is killed, on stop(), or after its
- * lifetime), like scripts/lib/node-process.ts, with two differences a load run needs:
+ * lifetime), spawned by scripts/lib/node-process.ts's `spawnWatchedNode` as `startNodeService` does, with two
+ * differences a load run needs:
  *
  * - its output goes to a log file, not into this process's memory (at `info` the node logs every exchange:
  *   thousands of lines a second), and this process spends no CPU reading it;
  * - it listens on a port chosen free beforehand and is ready when `GET /ready` answers 200, so the node may
  *   log at `warn` (the "node listening" line is `info`).
  */
-import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import { freePort, sleep } from "../lib/local-node.js";
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "../..");
-const WATCHDOG = path.join(ROOT, "scripts/lib/node-watchdog.mjs");
-const CLI = path.join(ROOT, "src/cli/main.ts");
+import { spawnWatchedNode } from "../lib/node-process.js";
 
 export interface LoadNode {
   /** The node's own pid (the watchdog's child): /proc/<pid>/… is read for its CPU, RSS and open files. */
@@ -46,25 +40,14 @@ export async function startLoadNode(options: LoadNodeOptions): Promise<LoadNode>
   const port = await freePort();
   const config = await options.config(port);
   const fd = openSync(options.logFile, "a");
-  const nodeArgs = options.cpuProfDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfDir] : [];
-  const watchdog = spawn(
-    process.execPath,
-    [WATCHDOG, process.execPath, ...nodeArgs, "--import", "tsx", CLI, "node", "--config", config],
-    {
-      cwd: ROOT,
-      env: { ...options.env, SWITCHYARD_NODE_LIFETIME_MS: String(options.lifetimeMs) },
-      // stdin stays a pipe: when this process dies it closes, and the watchdog stops the node.
-      stdio: ["pipe", fd, fd],
-    },
-  );
+  const node = spawnWatchedNode({
+    config,
+    env: options.env,
+    lifetimeMs: options.lifetimeMs,
+    nodeArgs: options.cpuProfDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfDir] : [],
+    output: fd,
+  });
   closeSync(fd);
-  let exited: number | null | undefined;
-  const done = new Promise<void>((resolve) =>
-    watchdog.once("exit", (code) => {
-      exited = code;
-      resolve();
-    }),
-  );
   const tail = (lines = 20): string => {
     try {
       return readFileSync(options.logFile, "utf8").split("\n").slice(-lines).join("\n");
@@ -75,6 +58,7 @@ export async function startLoadNode(options: LoadNodeOptions): Promise<LoadNode>
   const http = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
   for (;;) {
+    const exited = node.exitCode();
     if (exited !== undefined) throw new Error(`the node exited (${exited}) before it was ready:\n${tail()}`);
     const ready = await fetch(`${http}/ready`).then(
       (r) => r.status === 200,
@@ -82,30 +66,10 @@ export async function startLoadNode(options: LoadNodeOptions): Promise<LoadNode>
     );
     const pid = Number(/node-watchdog pid (\d+)/.exec(tail(1_000))?.[1] ?? 0);
     if (ready && pid !== 0) {
-      return {
-        pid,
-        http,
-        ws: `ws://127.0.0.1:${port}/v1`,
-        logFile: options.logFile,
-        tail,
-        stop: async () => {
-          if (exited !== undefined) return;
-          watchdog.kill("SIGTERM");
-          const timer = setTimeout(() => {
-            try {
-              process.kill(pid, "SIGKILL");
-            } catch {
-              // already gone
-            }
-            watchdog.kill("SIGKILL");
-          }, 15_000);
-          await done;
-          clearTimeout(timer);
-        },
-      };
+      return { pid, http, ws: `ws://127.0.0.1:${port}/v1`, logFile: options.logFile, tail, stop: () => node.stop(pid) };
     }
     if (Date.now() > deadline) {
-      watchdog.kill("SIGKILL");
+      node.watchdog.kill("SIGKILL");
       throw new Error(`the node was not ready within 90 s:\n${tail()}`);
     }
     await sleep(100);

@@ -56,6 +56,8 @@ export interface NodeScrape {
   request: Histogram;
   routed: number;
   failed: number;
+  /** The store's group commits (transactions, one fsync each) since the node started. */
+  groupCommits: number;
 }
 
 export async function scrapeNode(http: string): Promise<NodeScrape> {
@@ -65,6 +67,7 @@ export async function scrapeNode(http: string): Promise<NodeScrape> {
     request: histogramOf(text, "switchyard_rpc_request_duration_seconds"),
     routed: sampleOf(text, "switchyard_payments_routed_total"),
     failed: sampleOf(text, "switchyard_payments_failed_total"),
+    groupCommits: sampleOf(text, "switchyard_store_group_commits"),
   };
 }
 

@@ -31,7 +31,9 @@ export interface PhaseResult {
   /** CPU cores the node process used on average (CPU time / wall time). */
   nodeCores: number;
   clientCores: number;
-  commits: number;
+  /** Store writes (units of work) and the group commits (transactions, one fsync each) that carried them. */
+  writes: number;
+  groupCommits: number;
   commitP50Ms: number;
   commitP99Ms: number;
   failures: Failure[];
@@ -93,8 +95,9 @@ function bounds(r: LoadResult): string[] {
       (c.clientCores < 0.9
         ? "One load-generator process is enough: it stayed below one core (a process's JavaScript runs on one), so it did not bound the run."
         : "The load generator used a whole core: it may bound the run (one process's JavaScript runs on one core)."),
-    `- **Store**: ${n0(c.commits)} commits in the closed loop (${(c.commits / Math.max(1, c.completed)).toFixed(1)} per payment), ` +
-      `p50 ${ms(c.commitP50Ms)} ms, p99 ${ms(c.commitP99Ms)} ms.`,
+    `- **Store**: ${n0(c.writes)} writes in the closed loop (${(c.writes / Math.max(1, c.completed)).toFixed(1)} per payment), ` +
+      `carried by ${n0(c.groupCommits)} group commits (one fsync each: ${(c.writes / Math.max(1, c.groupCommits)).toFixed(1)} writes ` +
+      `per commit); a write's time to durable p50 ${ms(c.commitP50Ms)} ms, p99 ${ms(c.commitP99Ms)} ms.`,
   ];
   const used = c.nodeCores + c.clientCores;
   const load = Math.max(r.machine.load[0], r.loadEnd[0]);
@@ -104,8 +107,7 @@ function bounds(r: LoadResult): string[] {
         `machine's load average was ${load.toFixed(1)}. The rest of the time they waited: for the CPU (other processes held ` +
         "the run queue) and, in the node, for its store: " +
         (r.store.startsWith("SQLite")
-          ? "SQLite's synchronous commits (an fsync on the node's event loop per group commit: about a quarter of its wall " +
-            'time in a profiled run, docs/NODE.md "Measured load"). '
+          ? "SQLite's group commits (one fsync each, off the event loop, delayed by the run queue too). "
           : "PostgreSQL's commits (a round trip to the server and its fsync per group commit). ") +
         "The throughput and the " +
         "latencies above are bounded by that, not by the node's CPU; the CPU per payment is the figure that carries over " +
@@ -177,7 +179,7 @@ export function renderReport(r: LoadResult): string {
     "Latency is from `pay()` called to the payer's completion (the node claimed the payer's lock after the payee " +
       "claimed its own). Node CPU is the node process's user + system time (/proc/<pid>/stat) over the phase divided " +
       "by the payments completed; store commit times are the node's `switchyard_store_commit_duration_seconds` " +
-      "histogram over the phase (interpolated in its buckets).",
+      "histogram over the phase (interpolated in its buckets): a write's time from the call to its group commit durable.",
     "",
     "Failures by cause:",
     "",

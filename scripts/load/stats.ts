@@ -93,15 +93,3 @@ export function histogramQuantile(h: Histogram, q: number): number {
   }
   return h.bounds.at(-2) ?? Number.NaN;
 }
-
-/** A small seeded pseudo-random source (mulberry32): the same seed gives the same payees and amounts. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

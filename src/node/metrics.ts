@@ -6,6 +6,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+import type { StoreStats } from "../stores/store.js";
+
 export interface NodeMetrics {
   registry: Registry;
   connectedClients: Gauge;
@@ -18,13 +20,21 @@ export interface NodeMetrics {
   paymentsRouted: Counter<"asset">;
   paymentsFailed: Counter<"asset" | "reason">;
   storeCommitSeconds: Histogram<"store">;
+  /** The store's own counts (`SwitchyardStore.stats()`), read at each scrape (zero without `storeStats`). */
+  storeGroupCommits: Gauge;
+  storeUnits: Gauge;
+  storeMaxUnitsPerCommit: Gauge;
   collateral: Gauge<"asset">;
   chainTxPending: Gauge;
   chainTxFailed: Gauge;
 }
 
-export function createMetrics(): NodeMetrics {
+export function createMetrics(storeStats?: () => StoreStats): NodeMetrics {
   const registry = new Registry();
+  const fromStore = (pick: (stats: StoreStats) => number) =>
+    function (this: Gauge) {
+      this.set(storeStats === undefined ? 0 : pick(storeStats()));
+    };
   collectDefaultMetrics({ register: registry, prefix: "switchyard_" });
   const registers = [registry];
   return {
@@ -84,10 +94,28 @@ export function createMetrics(): NodeMetrics {
     }),
     storeCommitSeconds: new Histogram({
       name: "switchyard_store_commit_duration_seconds",
-      help: "Time of one durable store commit, by store kind",
+      help: "Time from a store write (one unit) to its durable commit, by store kind (units share group commits)",
       labelNames: ["store"],
       buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
+    }),
+    storeGroupCommits: new Gauge({
+      name: "switchyard_store_group_commits",
+      help: "Durable group commits (transactions, each one fsync) the store made since the node started",
+      registers,
+      collect: fromStore((stats) => stats.commits),
+    }),
+    storeUnits: new Gauge({
+      name: "switchyard_store_units",
+      help: "Units of work (writes) the store committed since the node started",
+      registers,
+      collect: fromStore((stats) => stats.units),
+    }),
+    storeMaxUnitsPerCommit: new Gauge({
+      name: "switchyard_store_units_per_commit_max",
+      help: "The most units one group commit of the store carried since the node started",
+      registers,
+      collect: fromStore((stats) => stats.maxUnitsPerCommit),
     }),
     collateral: new Gauge({
       name: "switchyard_collateral",

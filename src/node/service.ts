@@ -70,7 +70,7 @@ export class NodeService {
     store: SwitchyardStore,
   ) {
     this.clock = options.clock ?? Date.now;
-    this.metrics = createMetrics();
+    this.metrics = createMetrics(() => store.stats());
     const commits = this.metrics.storeCommitSeconds.labels({ store: options.store.kind });
     this.store = timedStore(store, (seconds) => commits.observe(seconds));
     const addresses = options.deployment.addresses;

@@ -265,7 +265,7 @@ export class Node {
           const after = (p as { status: PaymentStatus }).status; // claimUpstream may find it refunded by an earlier proposal
           (after === "completed" ? report.claimed : report.refunded).push(p.lockHash);
         } else if (p.status === "forwarded" && p.downstream !== undefined) {
-          await this.flush(this.peer(p.downstream.peer)); // a downstream lock signed but not yet answered
+          await this.exclusive(this.peer(p.downstream.peer), (down) => this.flush(down)); // signed, not yet answered: after any delivery in flight
         }
       } catch (error) {
         report.failed.push({ lockHash: p.lockHash, error: error instanceof Error ? error.message : String(error) });
@@ -478,9 +478,9 @@ export class Node {
   }
 
   /** Runs `task` alone on `peer`'s channel (no other exchange with that peer meanwhile). */
-  private exclusive<T>(peer: Peer, task: () => Promise<T>, linger?: (result: T) => Promise<void>): Promise<T> {
+  private exclusive<T>(peer: Peer, task: (peer: Peer) => Promise<T>, linger?: (result: T) => Promise<void>): Promise<T> {
     const c = this.config.cluster;
-    const run = peer.queue.then(c === undefined ? task : () => c.hold(peer.channel.address, async () => (await this.refresh(peer.address), task()), linger));
+    const run = peer.queue.then(c === undefined ? () => task(peer) : () => c.hold(peer.channel.address, async () => (await this.refresh(peer.address), task(peer)), linger));
     peer.queue = run.catch(() => undefined);
     return run;
   }

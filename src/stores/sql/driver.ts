@@ -29,6 +29,11 @@ export interface SqlDriver {
   readAll(queries: ReadonlyArray<readonly [sql: string, params: readonly SqlValue[]]>): Promise<SqlRow[][]>;
   /** Starts the writer's transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN, READ COMMITTED). */
   begin(): Promise<void>;
+  /**
+   * Makes the last COMMIT durable, when COMMIT itself is not (SQLite: its WAL fsynced off the event loop). The
+   * store acknowledges a group commit's units only after this resolves; absent when COMMIT is durable itself.
+   */
+  sync?(): Promise<void>;
   /** The names of the tables of the store's schema (or the file, for SQLite), to tell a foreign database. */
   tables(): Promise<string[]>;
   /** Turns a driver failure into a typed store error, or returns undefined when it is none of its kinds. */

@@ -3,7 +3,7 @@
  * (../engine.ts) checks every entry against the cached record and runs the group commit; this class writes
  * each part of a unit with statements that also check, inside the transaction, that the stored rows are the
  * ones the cache folded from (compare-and-set on the channel's nonce, on versions, on uniqueness). A unit that
- * fails any check rolls back to its savepoint; nothing is acknowledged before COMMIT returns.
+ * fails any check rolls back to its savepoint; nothing is acknowledged before COMMIT (and the driver's sync) returns.
  *
  * Fencing: `open` bumps the writer epoch in sy_meta (in the migration's transaction); every group commit
  * begins by reading it (PostgreSQL: FOR UPDATE, so writers are serialized on that row) and fails with
@@ -12,7 +12,6 @@
  */
 import { checksum } from "../../protocol/address.js";
 import { StoreConflictError, StoreError, StoreLockedError, SwitchyardError } from "../../protocol/errors.js";
-
 import { UnitStore } from "../engine.js";
 import { positionsOf, type ChannelRecord, type CoSignedUpdate } from "../../protocol/record.js";
 import type { EntryDelta, Slot } from "../fold.js";
@@ -259,6 +258,7 @@ export class SqlStore extends UnitStore {
       const sent = this.driver.run("COMMIT");
       this.commitPoint("commit-sent", this.flushUnits);
       await sent;
+      await this.driver.sync?.(); // durable before the units are acknowledged and before any read sees them
     } finally {
       this.releaseTx?.();
     }

@@ -3,11 +3,15 @@
  * (no native build, no download; why in docs/STORES.md). Node.js only: `node:sqlite` is imported lazily by
  * `open`, so importing the SDK (or `./stores`) never pulls it into a browser bundle.
  *
- * Settings: WAL journal, `synchronous=FULL` (every commit fsyncs the WAL before it returns, so an acknowledged
- * unit survives power loss), a busy timeout, foreign keys on, and `locking_mode=EXCLUSIVE`: the writer holds
+ * Settings: WAL journal, `synchronous=NORMAL` with the WAL fsynced by this driver after every group commit, off
+ * the event loop (libuv's thread pool: the node keeps reading messages and queueing units during the fsync, so
+ * the next group commit carries them all); the store acknowledges a commit's units, and lets reads see them, only
+ * once that fsync returned, so an acknowledged unit survives power loss as with `synchronous=FULL`, whose fsync
+ * inside COMMIT blocked the event loop (and so kept the group commit from grouping). A busy timeout, foreign keys on, and `locking_mode=EXCLUSIVE`: the writer holds
  * the file's lock from open to close, so a second process (or a second store in this one) opening the same
  * file fails with StoreLockedError instead of signing from a stale copy. The lock dies with the process.
  */
+import type { FileHandle } from "node:fs/promises";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 
 import {
@@ -36,6 +40,51 @@ interface SqliteError {
   message?: string;
 }
 
+/** The Node.js file functions the WAL's fsync needs (imported lazily by `open`, like node:sqlite). */
+interface FileSystem {
+  open(path: string, flags: string): Promise<FileHandle>;
+}
+
+/**
+ * Fsyncs a SQLite file's WAL (`<path>-wal`, which lives as long as the connection in WAL mode): fsync flushes
+ * every written page of the file, so one call makes every commit before it durable. The first call also fsyncs
+ * the directory (the WAL file is new). A failed fsync leaves the pages' state unknown: every later call fails.
+ */
+class WalSync {
+  private handle: FileHandle | undefined;
+  private failed: Error | undefined;
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly path: string,
+    private readonly directory: string,
+  ) {}
+
+  async sync(): Promise<void> {
+    if (this.failed !== undefined) throw this.failed;
+    try {
+      if (this.handle === undefined) {
+        this.handle = await this.fs.open(`${this.path}-wal`, "r+");
+        if (process.platform !== "win32") {
+          const dir = await this.fs.open(this.directory, "r");
+          await dir.sync().finally(() => dir.close());
+        }
+      }
+      await this.handle.sync();
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      this.failed = new StoreUnavailableError(this.path, `fsync of the WAL failed (${why}): reopen the store`);
+      throw this.failed;
+    }
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
+  }
+}
+
 class SqliteDriver implements SqlDriver {
   readonly dialect = "sqlite";
   readonly singleSession = true;
@@ -45,7 +94,13 @@ class SqliteDriver implements SqlDriver {
   constructor(
     private readonly db: DatabaseSync,
     readonly location: string,
-  ) {}
+    private readonly wal?: WalSync,
+  ) {
+    if (wal !== undefined) this.sync = () => wal.sync();
+  }
+
+  /** Set when the file is on disk (not ":memory:"): see WalSync. */
+  readonly sync?: () => Promise<void>;
 
   private prepare(sql: string): StatementSync {
     let statement = this.statements.get(sql);
@@ -92,6 +147,7 @@ class SqliteDriver implements SqlDriver {
 
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
+    await this.wal?.close();
   }
 }
 
@@ -128,13 +184,16 @@ export class SqliteStore extends SqlStore {
     } catch (error) {
       throw classifySqlite(path, error) ?? new StoreUnavailableError(path, String(error));
     }
-    const driver = new SqliteDriver(db, path);
+    const onDisk = path !== ":memory:" && path !== "";
+    const fs = onDisk ? await import("node:fs/promises") : undefined;
+    const directory = onDisk ? (await import("node:path")).dirname(path) : "";
+    const driver = new SqliteDriver(db, path, fs === undefined ? undefined : new WalSync(fs, path, directory));
     try {
       db.exec("PRAGMA locking_mode = EXCLUSIVE");
       const [mode] = await driver.all("PRAGMA journal_mode = WAL");
       if (path !== ":memory:" && mode?.journal_mode !== "wal")
         throw new StoreUnavailableError(path, `cannot use WAL (journal mode ${String(mode?.journal_mode)})`);
-      db.exec("PRAGMA synchronous = FULL");
+      db.exec(`PRAGMA synchronous = ${onDisk ? "NORMAL" : "FULL"}`); // NORMAL: this driver fsyncs (WalSync)
       db.exec("PRAGMA foreign_keys = ON");
       const [app] = await driver.all("PRAGMA application_id");
       const id = Number(app?.application_id ?? 0);
@@ -148,6 +207,11 @@ export class SqliteStore extends SqlStore {
     }
     const { epoch, outboxSeq } = await SqlStore.prepare(driver);
     db.exec(`PRAGMA application_id = ${SQLITE_APPLICATION_ID}`);
+    // The migration and the writer epoch are durable before the store is used.
+    await driver.sync?.().catch(async (error: unknown) => {
+      await driver.close().catch(() => undefined);
+      throw error;
+    });
     const store = new SqliteStore(driver, epoch, options.onCommitPoint);
     store.setOutboxSeq(outboxSeq);
     return store;

@@ -66,7 +66,9 @@ function checkPhase(p: PhaseResult, what: string): void {
   );
   expect(p.nodeCpuMsPerPayment).to.be.greaterThan(0);
   expect(Number.isFinite(p.clientCpuMsPerPayment)).to.equal(true);
-  expect(p.commits, `${what}: the node's store committed`).to.be.greaterThan(0);
+  expect(p.writes, `${what}: the node's store wrote`).to.be.greaterThan(0);
+  expect(p.groupCommits, `${what}: the node's store committed`).to.be.greaterThan(0);
+  expect(p.groupCommits, `${what}: a group commit carries one write or more`).to.be.at.most(p.writes);
   expect(p.commitP50Ms <= p.commitP99Ms).to.equal(true);
 }
 

@@ -66,6 +66,12 @@ function cfg(setup: ChannelSetup, me: Party, wallet: Wallet, store: ChannelStore
   };
 }
 
+/** The payer's 1 ETH hashlock lock to the node in the upstream channel. */
+function payerLock(lockHash: string): ReturnType<typeof hashlockTransfer> {
+  const { address: initiator } = payerWallet;
+  return hashlockTransfer({ channel: UP.channel, hashlock: HASHLOCK, asset: ZeroAddress, amount: ETH, initiator, responder: nodeWallet.address, timeout: TIMEOUT, lockHash, expiry: NOW + 3n * 86_400n });
+}
+
 describe("Node: a tick during a forward (src/routing/node.ts)", () => {
   it("does not refund the payer of a payment it is forwarding; the payment ends forwarded, the payer's lock in place", async () => {
     const slow = new SlowSigner();
@@ -78,17 +84,7 @@ describe("Node: a tick during a forward (src/routing/node.ts)", () => {
     await run(node.channel(payeeWallet.address), payee, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 5n * ETH, totalDepositsBob: 0n });
 
     const lockHash = hashlockLock(id("race"));
-    const lock = hashlockTransfer({
-      channel: UP.channel,
-      hashlock: HASHLOCK,
-      asset: ZeroAddress,
-      amount: ETH,
-      initiator: payerWallet.address,
-      responder: nodeWallet.address,
-      timeout: TIMEOUT,
-      lockHash,
-      expiry: NOW + 3n * 86_400n,
-    });
+    const lock = payerLock(lockHash);
     slow.hold();
     const proposal = await payer.propose({ type: "create", transfer: lock });
     const routing = node.receive(payerWallet.address, proposal, { recipient: payeeWallet.address, expiry: NOW + 88_000n });
@@ -117,5 +113,55 @@ describe("Node: a tick during a forward (src/routing/node.ts)", () => {
     };
     expect(eth(payer)).to.deep.equal([ETH, 4n * ETH]); // the node claimed the payer's 1 ETH
     expect(eth(payee)).to.deep.equal([4n * ETH, ETH]); // and paid the payee 1 ETH
+  });
+
+  it("never re-delivers a proposal whose delivery is in flight: a tick waits for the channel (the 5 s closed-loop tail)", async () => {
+    // Found by the load run: every tick flushed the downstream channel of each "forwarded" payment outside the
+    // channel's queue, re-pushing whatever proposal was in flight there; the node's socket link keeps one waiter per
+    // client, so the first delivery lost its waiter and its exchange (and the channel's queue) hung for the peer timeout.
+    const payer = await Channel.create(cfg(UP, "bob", payerWallet, new MemoryChannelStore()));
+    const payee = await Channel.create(cfg(DOWN, "bob", payeeWallet, new MemoryChannelStore()));
+    const node = new Node({ address: nodeWallet.address, hashlock: HASHLOCK, clock: () => NOW });
+    let gate: Promise<void> | undefined;
+    let deliveries = 0;
+    let entered = (): void => undefined;
+    const inFlight = new Promise<void>((resolve) => (entered = resolve));
+    node.addPeer(payerWallet.address, await Channel.create(cfg(UP, "alice", nodeWallet, new MemoryChannelStore())), { receive: (p) => payer.receive(p) });
+    node.addPeer(payeeWallet.address, await Channel.create(cfg(DOWN, "alice", nodeWallet, new MemoryChannelStore())), {
+      receive: async (p) => {
+        deliveries++;
+        if (gate !== undefined) {
+          entered();
+          await gate;
+        }
+        return payee.receive(p);
+      },
+    });
+    await run(node.channel(payerWallet.address), payer, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 0n, totalDepositsBob: 5n * ETH });
+    await run(node.channel(payeeWallet.address), payee, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 5n * ETH, totalDepositsBob: 0n });
+    const pay = async (name: string): Promise<{ done: Promise<void> }> => {
+      const lock = payerLock(hashlockLock(id(name)));
+      const routing = node.receive(payerWallet.address, await payer.propose({ type: "create", transfer: lock }), { recipient: payeeWallet.address, expiry: NOW + 88_000n });
+      return { done: routing.then(async (ack) => void (await payer.complete(ack))) }; // not awaited here
+    };
+    await (await pay("first")).done; // forwarded: the payee holds its lock and has not claimed yet
+    expect(node.payment(hashlockLock(id("first")))?.status).to.equal("forwarded");
+    const before = deliveries;
+    let release = (): void => undefined;
+    gate = new Promise<void>((resolve) => (release = resolve));
+    const second = (await pay("second")).done;
+    await inFlight; // the second lock's delivery to the payee waits for its answer
+    const ticking = node.tick(); // the first payment is "forwarded" with that same payee
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(deliveries - before, "the proposal in flight was pushed again").to.equal(1);
+    gate = undefined;
+    release();
+    await second;
+    const tick = await ticking;
+    expect(tick.failed).to.deep.equal([]);
+    expect(deliveries - before).to.equal(1);
+    expect(node.payment(hashlockLock(id("second")))?.status).to.equal("forwarded");
+    expect(node.channel(payeeWallet.address).state).to.deep.equal(payee.state);
+    expect(node.channel(payeeWallet.address).pending).to.equal(undefined);
   });
 });

@@ -13,17 +13,8 @@ import { MemoryChannelStore, type ChannelStore } from "../../../src/stores/store
 import type { Transfer } from "../../../src/protocol/transfers.js";
 import type { ChannelSetup, DeploymentLimits, Party, UpdateContext } from "../../../src/protocol/types.js";
 
-/** A small deterministic PRNG (mulberry32), so random sequences replay. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG (mulberry32), so random sequences replay (shared with the load script). */
+export { prng } from "../../../scripts/lib/prng.js";
 
 // Fixed keys so failures replay; never used outside tests.
 export const ALICE_KEY = keccak256(id("switchyard test alice"));

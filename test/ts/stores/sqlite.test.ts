@@ -1,6 +1,6 @@
 /** The conformance suite (conformance.ts) on SQLite files, and what only a SQLite file can do (another process). */
 import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { type FileHandle, open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { promisify } from "node:util";
@@ -72,7 +72,7 @@ describe("SqliteStore (what a file adds)", function () {
     expect(await run()).to.equal("OPENED"); // the lock goes with its holder
   });
 
-  it("runs in WAL mode with synchronous=FULL and foreign keys on", async () => {
+  it("runs in WAL mode with synchronous=NORMAL (the store fsyncs the WAL itself) and foreign keys on", async () => {
     const path = await freshPath();
     const store = await SqliteStore.open(path);
     await store.create(await genesisOf(1));
@@ -83,9 +83,45 @@ describe("SqliteStore (what a file adds)", function () {
     // synchronous and foreign_keys are per connection: the store's own connection reports them.
     const again = await SqliteStore.open(path);
     const pragmas = connection(again);
-    expect((await pragmas.all("PRAGMA synchronous"))[0]?.synchronous).to.equal(2); // FULL
+    expect((await pragmas.all("PRAGMA synchronous"))[0]?.synchronous).to.equal(1); // NORMAL: WalSync fsyncs
     expect((await pragmas.all("PRAGMA foreign_keys"))[0]?.foreign_keys).to.equal(1);
     await again.close();
+  });
+
+  it("acknowledges a write, and lets reads see it, only once its WAL is fsynced; writes meanwhile share one commit", async () => {
+    const path = await freshPath();
+    const store = await SqliteStore.open(path);
+    const probe = await open(path, "r");
+    const handles = Object.getPrototypeOf(probe) as { sync(this: FileHandle): Promise<void> };
+    await probe.close();
+    const fsync = handles.sync;
+    const fsyncs: string[] = [];
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    handles.sync = async function (this: FileHandle) {
+      fsyncs.push("called");
+      await gate;
+      return fsync.call(this);
+    };
+    try {
+      let acknowledged = false;
+      const first = store.create(await genesisOf(1)).then(() => (acknowledged = true));
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the event loop runs during the fsync
+      expect(fsyncs.length, "the commit's fsync started").to.be.greaterThan(0);
+      expect(acknowledged, "no acknowledgement before the fsync returned").to.equal(false);
+      let read = false;
+      const channels = store.channels().then((list) => ((read = true), list));
+      const queued = [store.create(await genesisOf(2)), store.create(await genesisOf(3))];
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(read, "a read waits for the fsync of the commit in progress").to.equal(false);
+      release();
+      await Promise.all([first, ...queued]);
+      expect(await channels).to.have.length(1);
+      expect(store.stats()).to.include({ commits: 2, units: 3, maxUnitsPerCommit: 2 });
+    } finally {
+      handles.sync = fsync;
+      await store.close();
+    }
   });
 
   it("fails a write on a full disk with StoreUnavailableError, changing nothing, and goes on once there is room", async () => {
