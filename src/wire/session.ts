@@ -150,7 +150,7 @@ export class ClientSession {
         if (this.channel.state.nonce >= nonce) return this.channel.latest as SignedState;
       }
       const ack = await accept(this.channel, proposal, intent);
-      await this.wire.request("channel.acknowledge", { ack });
+      await this.acknowledge(ack, false);
       return this.channel.latest as SignedState;
     } catch (error) {
       // An answer that did not verify (garbled or tampered on the way): the node holds its signed proposal for
@@ -278,13 +278,34 @@ export class ClientSession {
       throw new ForkError(current, `the node proposed nonce ${nonce}; sync first`);
     } else return; // an old proposal: nothing to do
     try {
-      await this.wire.request("channel.acknowledge", { ack });
-    } catch (error) {
-      // A re-sent acknowledgement the node already stored is refused as a replay: it holds the update.
-      if (!(error instanceof RemoteError && error.code === "NONCE")) throw error;
+      await this.acknowledge(ack, true);
     } finally {
       // Co-signed and stored on this side whatever the answer: listeners may act on it (after the ack was sent).
       if (taken !== undefined) this.updated(taken);
+    }
+  }
+
+  /**
+   * Sends the acknowledgement of an update this client co-signed and stored. The node must take it, or the channel
+   * stays blocked on its unanswered proposal: a refusal that may pass (its database away, the channel busy, rate
+   * limited, an internal failure) is sent again after a pause; any other failure, or one that lasts, closes the
+   * socket, and the next session's sync sends it again from the store (`ackOfStored`). `replayed`: a NONCE refusal
+   * means the node stored it already (always so for a retry).
+   */
+  private async acknowledge(ack: Acknowledgement, replayed: boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.wire.request("channel.acknowledge", { ack });
+        return;
+      } catch (error) {
+        if (error instanceof RemoteError && error.code === "NONCE" && (replayed || attempt > 0)) return;
+        const transient = error instanceof RemoteError && TRANSIENT.has(error.code);
+        if (!transient || attempt + 1 >= ACK_ATTEMPTS) {
+          void this.wire.close().catch(() => undefined);
+          throw error;
+        }
+        await new Promise((r) => setTimeout(r, ACK_RETRY_MS * 2 ** attempt));
+      }
     }
   }
 
@@ -364,6 +385,11 @@ export class ClientSession {
     return run;
   }
 }
+
+/** Refusals of an acknowledgement that may pass on their own (`acknowledge` sends it again). */
+const TRANSIENT: ReadonlySet<string> = new Set(["UNAVAILABLE", "INTERNAL_ERROR", "CHANNEL_BUSY", "RATE_LIMITED"]);
+const ACK_ATTEMPTS = 4;
+const ACK_RETRY_MS = 200;
 
 /** Whether `error` refused the node's answer itself (a malformed answer, a bad signature, not the intent). */
 function refusedAnswer(error: unknown): boolean {
