@@ -77,6 +77,9 @@ export class ClientSession {
   readonly address: string;
   /** This client's intents the node may have signed, by outbox id (kept in the client's store until answered). */
   private readonly outstanding = new Map<string, Intent>();
+  /** When each outstanding intent was stored (ms), and those whose `propose` call is still running. */
+  private readonly storedAt = new Map<string, number>();
+  private readonly inFlight = new Set<string>();
   private readonly paymentHandlers = new Set<(notice: PaymentNotice) => void>();
   private readonly errorHandlers = new Set<(error: Error) => void>();
   private readonly updateHandlers = new Set<(update: Update) => void>();
@@ -132,11 +135,16 @@ export class ClientSession {
     // Stored before it is sent: if the answer is lost (a crash, a dropped socket), the node re-delivers its
     // signed proposal for it and the client still recognises it as its own.
     const id = `intent:${this.channel.address}:${globalThis.crypto.randomUUID()}`;
+    const createdAt = Date.now();
     await this.options.store.write({
-      outbox: [{ id, recipient: this.info.node, channel: this.channel.address, body: intent, createdAt: Date.now() }],
+      outbox: [{ id, recipient: this.info.node, channel: this.channel.address, body: intent, createdAt }],
     });
     this.outstanding.set(id, intent);
-    let keep = false;
+    this.storedAt.set(id, createdAt);
+    this.inFlight.add(id);
+    // Forgotten once co-signed; after a failure it stays: whatever the error, the node may hold its signed proposal
+    // for it (a commit the node saw fail that its database kept, a lost answer), which a sync then matches to it.
+    let answered = false;
     try {
       const proposal = await this.wire.request("channel.propose", {
         details: intent,
@@ -147,9 +155,13 @@ export class ClientSession {
         // Another device of this user moved the channel meanwhile: take its updates first (sync checks they
         // continue this client's history, else ForkError); the sync then answers this proposal as ours.
         await this.sync();
-        if (this.channel.state.nonce >= nonce) return this.channel.latest as SignedState;
+        if (this.channel.state.nonce >= nonce) {
+          answered = true;
+          return this.channel.latest as SignedState;
+        }
       }
       const ack = await accept(this.channel, proposal, intent);
+      answered = true; // co-signed and stored here: a re-delivery is answered from the store (ackOfStored)
       await this.acknowledge(ack, false);
       return this.channel.latest as SignedState;
     } catch (error) {
@@ -159,10 +171,10 @@ export class ClientSession {
         await this.sync().catch(() => undefined);
         if (!this.outstanding.has(id)) return this.channel.latest as SignedState;
       }
-      keep = error instanceof TransportError && error.reason !== "PROTOCOL"; // the node may hold a signed proposal for it
       throw error;
     } finally {
-      if (!keep) await this.forget(id);
+      this.inFlight.delete(id);
+      if (answered) await this.forget(id);
     }
   }
 
@@ -240,6 +252,7 @@ export class ClientSession {
         }
         if (answer.more) continue;
         if (answer.pending !== undefined) await this.answer(answer.pending, answer.pendingRoute);
+        await this.prune(answer.pending);
         return;
       }
     });
@@ -341,14 +354,29 @@ export class ClientSession {
       if (m.channel !== this.channel.address || !m.id.startsWith("intent:")) continue;
       try {
         this.outstanding.set(m.id, validate(updateDetails, m.body, "stored intent"));
+        this.storedAt.set(m.id, m.createdAt);
       } catch {
         await this.forget(m.id); // not an intent this version can read: it can match nothing
       }
     }
   }
 
+  /**
+   * After a sync: the node holds no signed proposal of this client's other than `pending` (at most one), so an
+   * intent no call is running for, stored long enough ago that no request of an earlier socket can still reach
+   * the node, can match nothing any more.
+   */
+  private async prune(pending: Proposal | undefined): Promise<void> {
+    if (pending?.update.proposer === "bob" && this.channel.state.nonce < pending.update.state.nonce) return;
+    const before = Date.now() - INTENT_STALE_MS;
+    for (const id of [...this.outstanding.keys()]) {
+      if (!this.inFlight.has(id) && (this.storedAt.get(id) ?? 0) < before) await this.forget(id);
+    }
+  }
+
   private async forget(id: string): Promise<void> {
     this.outstanding.delete(id);
+    this.storedAt.delete(id);
     await this.options.store.write({ delivered: [id] });
   }
 
@@ -390,6 +418,8 @@ export class ClientSession {
 const TRANSIENT: ReadonlySet<string> = new Set(["UNAVAILABLE", "INTERNAL_ERROR", "CHANNEL_BUSY", "RATE_LIMITED"]);
 const ACK_ATTEMPTS = 4;
 const ACK_RETRY_MS = 200;
+/** How old an unanswered intent must be before a sync that shows the node holds no proposal for it drops it. */
+const INTENT_STALE_MS = 60_000;
 
 /** Whether `error` refused the node's answer itself (a malformed answer, a bad signature, not the intent). */
 function refusedAnswer(error: unknown): boolean {

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { ZeroAddress, id, toBeHex, zeroPadValue } from "ethers";
 
 import { StoreUnavailableError } from "../../../src/protocol/errors.js";
+import { MemoryStore } from "../../../src/stores/store.js";
 import { encodeHashlockTerms, hashlockLock } from "../../../src/protocol/resolvers.js";
 import type { Transfer } from "../../../src/protocol/transfers.js";
 import { RemoteError, toWireError } from "../../../src/wire/codes.js";
@@ -122,6 +123,38 @@ describe("client session: an acknowledgement the node could not store", function
     const sequencer = await node.service.nodeChannels.sequencerOf(wallet.address);
     expect(sequencer.pending).to.equal(undefined);
     expect(sequencer.channel.latest).to.deep.equal(s.channel.latest);
+    await s.close();
+  });
+
+  it("test_intentSignedWhileTheNodeSawItsCommitFail_theKeptIntentTakesItsProposalAfterARestart", async () => {
+    const wallet = clientWalletOf("intent commit unseen");
+    const store = new MemoryStore();
+    let s = await session(node.url, loggingSigner(wallet, []), store);
+    await s.propose(deposit);
+    // The node's signed proposal for the intent is committed, but the node is told the commit failed (the
+    // connection to its database dropped during COMMIT): the client's request is refused, the row stays.
+    const real = node.store.write.bind(node.store);
+    node.store.write = async (unit) => {
+      await real(unit);
+      if ((unit.channels ?? []).some((c) => c.op === "entry" && "entry" in c && c.entry.kind === "signed"))
+        throw new StoreUnavailableError("postgres://test", "connection terminated during COMMIT");
+    };
+    const refused = await s.propose({ type: "create", transfer: lock(s, "bob", "unseen commit") }).then(
+      () => "stored",
+      (error: unknown) => (error instanceof RemoteError ? error.code : String(error)),
+    );
+    expect(refused).to.equal("UNAVAILABLE");
+    await s.close();
+    await node.stop();
+    node = await startInProcessNode({ file: node.file, chain: depositChain({ alice: 10n * ETH, bob: 10n * ETH }), routing: false });
+    // The restarted node holds the signed proposal as pending; without the kept intent the client refuses it as
+    // "matches none of its open intents" on every connect, and the channel is blocked for good.
+    s = await session(node.url, loggingSigner(wallet, []), store);
+    const sequencer = await node.service.nodeChannels.sequencerOf(wallet.address);
+    await within(sequencer.settled(), 10_000, "the node's pending proposal answered");
+    expect(s.channel.state.nonce).to.equal(2n);
+    expect(sequencer.channel.latest).to.deep.equal(s.channel.latest);
+    expect(await store.outbox({ recipient: s.info.node }), "the intent, answered, left the outbox").to.deep.equal([]);
     await s.close();
   });
 
