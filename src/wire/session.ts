@@ -14,7 +14,6 @@ import { stateDigest } from "../protocol/digests.js";
 import {
   ForkError,
   MalformedUpdateError,
-  SignatureError,
   StoreError,
   TamperedUpdateError,
 } from "../protocol/errors.js";
@@ -25,7 +24,7 @@ import { payloadsOf } from "../protocol/stateMachine.js";
 import type { ChannelSetup, DeploymentLimits, ResolverPolicy, Update } from "../protocol/types.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import { WireClient, type WebSocketConstructor } from "./client.js";
-import { RemoteError, TransportError } from "./codes.js";
+import { RemoteError } from "./codes.js";
 import { NOTIFICATIONS, paymentNotice, updatePush, type NodeInfo, type ResultOf } from "./methods.js";
 import { restoredRecord } from "./restored.js";
 import { updateDetails, validate } from "./schemas.js";
@@ -165,11 +164,14 @@ export class ClientSession {
       await this.acknowledge(ack, false);
       return this.channel.latest as SignedState;
     } catch (error) {
-      // An answer that did not verify (garbled or tampered on the way): the node holds its signed proposal for
-      // this intent as pending, and a sync delivers it again; taken when it is exactly this intent, else refused.
-      if (refusedAnswer(error)) {
-        await this.sync().catch(() => undefined);
+      // Whatever failed (an answer garbled on the way, lost to a timeout on an open socket, a refusal after the
+      // node signed), the node may hold its signed proposal for this intent as pending and wait for its answer: a
+      // sync delivers it again, taken when it is exactly this intent (else refused). A sync that fails closes the
+      // socket: the next session's sync does it.
+      if (!answered && this.wire.closed === undefined) {
+        const synced = await this.sync().then(() => true, () => false);
         if (!this.outstanding.has(id)) return this.channel.latest as SignedState;
+        if (!synced) void this.wire.close().catch(() => undefined);
       }
       throw error;
     } finally {
@@ -420,16 +422,6 @@ const ACK_ATTEMPTS = 4;
 const ACK_RETRY_MS = 200;
 /** How old an unanswered intent must be before a sync that shows the node holds no proposal for it drops it. */
 const INTENT_STALE_MS = 60_000;
-
-/** Whether `error` refused the node's answer itself (a malformed answer, a bad signature, not the intent). */
-function refusedAnswer(error: unknown): boolean {
-  return (
-    (error instanceof TransportError && error.reason === "PROTOCOL") ||
-    error instanceof SignatureError ||
-    error instanceof TamperedUpdateError ||
-    error instanceof MalformedUpdateError
-  );
-}
 
 // ───────────────────────────── opening and restoring ─────────────────────────────
 

@@ -10,7 +10,7 @@ import { StoreUnavailableError } from "../../../src/protocol/errors.js";
 import { MemoryStore } from "../../../src/stores/store.js";
 import { encodeHashlockTerms, hashlockLock } from "../../../src/protocol/resolvers.js";
 import type { Transfer } from "../../../src/protocol/transfers.js";
-import { RemoteError, toWireError } from "../../../src/wire/codes.js";
+import { RemoteError, TransportError, toWireError } from "../../../src/wire/codes.js";
 import type { ClientSession } from "../../../src/wire/session.js";
 import { ADDRESSES } from "../node/harness.js";
 import { clientWalletOf, depositChain, loggingSigner, session, startInProcessNode, type InProcessNode } from "../node/inProcess.js";
@@ -155,6 +155,28 @@ describe("client session: an acknowledgement the node could not store", function
     expect(s.channel.state.nonce).to.equal(2n);
     expect(sequencer.channel.latest).to.deep.equal(s.channel.latest);
     expect(await store.outbox({ recipient: s.info.node }), "the intent, answered, left the outbox").to.deep.equal([]);
+    await s.close();
+  });
+
+  it("test_intentAnswerLostOnAnOpenSocket_aSyncTakesTheNodesProposalAtOnce", async () => {
+    const wallet = clientWalletOf("answer lost, socket open");
+    const s = await session(node.url, loggingSigner(wallet, []));
+    await s.propose(deposit);
+    // The node signs the intent; its answer is lost to a timeout while the socket stays open (a slow node).
+    const wire = s.wire;
+    const real = wire.request.bind(wire);
+    wire.request = (async (method: string, params: unknown) => {
+      const result = await (real as (m: string, p: unknown) => Promise<unknown>)(method, params);
+      if (method === "channel.propose") throw new TransportError("TIMEOUT", "channel.propose: no answer within 10000 ms");
+      return result;
+    }) as typeof wire.request;
+    const state = await within(s.propose({ type: "create", transfer: lock(s, "bob", "answer lost") }), 10_000, "the intent");
+    // Without the sync the node waits for the answer of its proposal 2 for good: each later intent is refused PEER.
+    const sequencer = await node.service.nodeChannels.sequencerOf(wallet.address);
+    expect(state.state.nonce).to.equal(2n);
+    expect(sequencer.pending).to.equal(undefined);
+    expect(sequencer.channel.latest).to.deep.equal(s.channel.latest);
+    expect(s.wire.closed, "the socket stays open").to.equal(undefined);
     await s.close();
   });
 
