@@ -5,11 +5,9 @@
  * node's updates pushed as `channel.update` and acknowledged after they are checked and stored. `sync` brings
  * it up to date after a reconnect, and refuses (ForkError) a co-signed history that forks from its own.
  */
-import { ChannelReader } from "../chain/reader.js";
 import { Channel, type Acknowledgement, type Proposal } from "../channel/channel.js";
 import { accept, type Intent } from "../channel/sequencing.js";
 import { checksum } from "../protocol/address.js";
-import { computeChannelAddress } from "../protocol/channelAddress.js";
 import { stateDigest } from "../protocol/digests.js";
 import {
   ForkError,
@@ -17,15 +15,15 @@ import {
   StoreError,
   TamperedUpdateError,
 } from "../protocol/errors.js";
-import { hashlockPolicy, signedTransferPolicy } from "../protocol/policies.js";
 import type { CoSignedUpdate, SignedState } from "../protocol/record.js";
 import { contentHash, payloadDigests, type CallProvider, type ChannelSigner } from "../protocol/signing.js";
 import { payloadsOf } from "../protocol/stateMachine.js";
-import type { ChannelSetup, DeploymentLimits, ResolverPolicy, Update } from "../protocol/types.js";
+import type { ResolverPolicy, Update } from "../protocol/types.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import { WireClient, type WebSocketConstructor } from "./client.js";
 import { RemoteError } from "./codes.js";
 import { NOTIFICATIONS, paymentNotice, updatePush, type NodeInfo, type ResultOf } from "./methods.js";
+import { openChannel } from "./open.js";
 import { restoredRecord } from "./restored.js";
 import { updateDetails, validate } from "./schemas.js";
 
@@ -82,6 +80,7 @@ export class ClientSession {
   private readonly paymentHandlers = new Set<(notice: PaymentNotice) => void>();
   private readonly errorHandlers = new Set<(error: Error) => void>();
   private readonly updateHandlers = new Set<(update: Update) => void>();
+  private readonly lateHandlers = new Set<(update: Update) => void>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -221,6 +220,15 @@ export class ClientSession {
     return () => this.updateHandlers.delete(handler);
   }
 
+  /**
+   * Calls `handler` with every update of this client's own that it co-signed outside its `propose` call: the node's
+   * proposal for a stored intent, re-delivered by a sync or a push (its call had failed, or a previous session's).
+   */
+  onLateIntent(handler: (update: Update) => void): () => void {
+    this.lateHandlers.add(handler);
+    return () => this.lateHandlers.delete(handler);
+  }
+
   /** Errors of pushed proposals the client refused (a malformed or forked proposal). */
   onError(handler: (error: Error) => void): () => void {
     this.errorHandlers.add(handler);
@@ -282,13 +290,17 @@ export class ClientSession {
     const current = this.channel.state.nonce;
     let ack: Acknowledgement;
     let taken: Update | undefined;
+    let late: Update | undefined;
     if (nonce === current && current > 0n) {
       ack = await this.ackOfStored(proposal.update);
     } else if (nonce === current + 1n) {
       if (proposal.update.proposer === "alice") {
         ack = await (this.options.receive?.(proposal, route) ?? this.channel.receive(proposal));
         taken = proposal.update;
-      } else ack = await this.acceptRedelivered(proposal);
+      } else {
+        ack = await this.acceptRedelivered(proposal);
+        late = proposal.update;
+      }
     } else if (nonce > current + 1n) {
       throw new ForkError(current, `the node proposed nonce ${nonce}; sync first`);
     } else return; // an old proposal: nothing to do
@@ -297,6 +309,7 @@ export class ClientSession {
     } finally {
       // Co-signed and stored on this side whatever the answer: listeners may act on it (after the ack was sent).
       if (taken !== undefined) this.updated(taken);
+      if (late !== undefined) notify(this.lateHandlers, late);
     }
   }
 
@@ -325,13 +338,7 @@ export class ClientSession {
   }
 
   private updated(update: Update): void {
-    for (const h of this.updateHandlers) {
-      try {
-        h(update);
-      } catch {
-        // a listener's failure is not the channel's
-      }
-    }
+    notify(this.updateHandlers, update);
   }
 
   /** A proposal for one of this client's intents, re-delivered (its first answer was lost). */
@@ -416,76 +423,22 @@ export class ClientSession {
   }
 }
 
+function notify(handlers: ReadonlySet<(update: Update) => void>, update: Update): void {
+  for (const h of handlers) {
+    try {
+      h(update);
+    } catch {
+      // a listener's failure is not the channel's
+    }
+  }
+}
+
 /** Refusals of an acknowledgement that may pass on their own (`acknowledge` sends it again). */
 const TRANSIENT: ReadonlySet<string> = new Set(["UNAVAILABLE", "INTERNAL_ERROR", "CHANNEL_BUSY", "RATE_LIMITED"]);
 const ACK_ATTEMPTS = 4;
 const ACK_RETRY_MS = 200;
 /** How old an unanswered intent must be before a sync that shows the node holds no proposal for it drops it. */
 const INTENT_STALE_MS = 60_000;
-
-// ───────────────────────────── opening and restoring ─────────────────────────────
-
-async function openChannel(wire: WireClient, info: NodeInfo, options: ClientSessionOptions): Promise<Channel> {
-  const me = checksum(options.signer.address);
-  const got = await wire.request("channel.get");
-  const factory = info.deployment.ChannelFactory;
-  const mastercopy = info.deployment.ChannelMastercopy;
-  if (factory === undefined || mastercopy === undefined)
-    throw new MalformedUpdateError("the node names no ChannelFactory / ChannelMastercopy");
-  const expected = computeChannelAddress(factory, mastercopy, info.node, me, got.salt);
-  if (got.channel !== expected || got.alice !== info.node || got.bob !== me || got.chainId !== info.chainId) {
-    throw new MalformedUpdateError(
-      `the node's channel ${got.channel} is not the CREATE2 address ${expected} of (${info.node}, ${me})`,
-    );
-  }
-  if (options.channel !== undefined) {
-    const own = options.channel;
-    if (own.address !== expected || own.me !== "bob" || own.channelSetup.timeout !== got.timeout)
-      throw new MalformedUpdateError(`the channel given is not this client's channel ${expected} with the node`);
-    return own;
-  }
-  const setup: ChannelSetup = {
-    chainId: info.chainId,
-    channel: expected,
-    alice: info.node,
-    bob: me,
-    timeout: got.timeout,
-  };
-  const limits: DeploymentLimits = {
-    minTimeout: info.limits.minTimeout,
-    maxTimeout: info.limits.maxTimeout,
-    assets: new Map(
-      info.limits.assets.map((a) => [a.asset, { channelCapacity: a.channelCapacity, transferCap: a.transferCap }]),
-    ),
-  };
-  const resolvers = options.resolvers ?? defaultResolvers(info);
-  const config = {
-    setup,
-    me: "bob" as const,
-    signer: options.signer,
-    store: options.store,
-    limits,
-    resolvers,
-    ...(options.clock !== undefined ? { clock: options.clock } : {}),
-    // The node's deposit claims (its collateral, a client's own deposit intent) are checked on chain.
-    ...(options.chain !== undefined
-      ? { chain: options.chain, deposits: new ChannelReader(options.chain, expected).deposits() }
-      : {}),
-  };
-  if ((await options.store.load(expected)) !== undefined) return Channel.open(config);
-  if (got.latest === undefined) return Channel.create(config);
-  await options.store.create(await restoredRecord(await wire.request("channel.restore"), setup, options.chain));
-  return Channel.open(config);
-}
-
-function defaultResolvers(info: NodeInfo): ResolverPolicy[] {
-  const out: ResolverPolicy[] = [];
-  const hashlock = info.deployment.HashlockResolver;
-  const signed = info.deployment.SignedTransferResolver;
-  if (hashlock !== undefined) out.push(hashlockPolicy(hashlock));
-  if (signed !== undefined) out.push(signedTransferPolicy(signed, info.chainId));
-  return out;
-}
 
 /** The co-signed updates of a sync answer, for callers that audit them. */
 export type SyncedUpdate = CoSignedUpdate;
