@@ -129,6 +129,10 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     const closed = await closeAll(net.provider, net.nodeAddress, clients, verdict.balances);
     for (const c of clients) await c.stop();
     await net.stopNode();
+    // Every node life's log, for the post-mortem of a failed check or of an INTERNAL_ERROR answer.
+    const nodeLog = path.join(tmpdir(), `switchyard-chaos-node-${options.seed}.log`);
+    await writeFile(nodeLog, net.nodeOutput().join("\n")).catch((e: unknown) => log(`node log: not written (${String(e)})`));
+    log(`node log: ${nodeLog}`);
     const crashes = net.unexpectedExits;
     const checks = [
       ...verdict.checks,

@@ -121,6 +121,8 @@ export class SwitchyardClient implements SwitchyardClientApi {
     this.connection = new Connection(sessionOptions, this.options.reconnect, this.events, {
       payment: (n) => this.payments.onNotice(n),
       update: (u) => this.onNodeUpdate(u),
+      // A lock co-signed after its pay() failed: its record is taken up again from the channel now, not at a reconnect.
+      lateIntent: (s) => void this.payments.reconcile(s).catch((e: unknown) => this.events.emit("error", e instanceof Error ? e : new Error(String(e)))),
       opened: async (s, first) => {
         this.session = s;
         if (first) await this.payments.load();

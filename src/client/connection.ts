@@ -16,6 +16,8 @@ export interface ConnectionHooks {
   payment(notice: PaymentNotice): void;
   /** An update the node proposed and this client co-signed (pushed, or taken in a sync). */
   update(update: Update): void;
+  /** One of this client's own updates co-signed outside its call (a re-delivered intent: ClientSession.onLateIntent). */
+  lateIntent(session: ClientSession): void;
   /** Each new session, once open and synced (before `restored` is emitted). */
   opened(session: ClientSession, first: boolean): Promise<void>;
 }
@@ -96,6 +98,7 @@ export class Connection {
     const session = await ClientSession.connect(this.options);
     session.onPayment((n) => this.hooks.payment(n));
     session.onUpdate((u) => this.hooks.update(u));
+    session.onLateIntent(() => this.hooks.lateIntent(session));
     session.onError((e) => this.events.emit("error", e));
     if (this.stopped) {
       await session.close();

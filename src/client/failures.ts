@@ -26,6 +26,8 @@ export function clientError(error: unknown, ctx: FailureContext): Error {
     return new NodeUnavailableError(ctx.url, error.message);
   }
   if (error instanceof RemoteError) {
+    // The node is up but its database is away for a moment: as unavailable as a node that does not answer.
+    if (error.code === "UNAVAILABLE") return new NodeUnavailableError(ctx.url, error.message);
     if (ctx.payee !== undefined && error.code === "ROUTE" && /no channel with/.test(error.message))
       return new PayeeUnavailableError(ctx.payee, "unknown", error.message);
     // The node could not get the payee's answer (its collateral deposit or the forward): the payee is offline.

@@ -209,7 +209,7 @@ export class ClientConnection implements Session {
     if (method === "auth.login") this.deps.metrics.logins.inc({ outcome: name });
     const fields = { requestId, method, code: error.rpcCode, error: name, message: error.message };
     if (name === "INTERNAL_ERROR") this.log.error({ ...fields, err: cause }, "request failed inside the node");
-    else this.log.warn(fields, "request refused");
+    else this.log.warn(name === "UNAVAILABLE" ? { ...fields, err: cause } : fields, "request refused");
     this.answer(failure(id, withId), requestId, method, started, name);
     if (MISBEHAVIOUR.has(name)) this.misbehaved(1, requestId);
   }

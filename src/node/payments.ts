@@ -23,6 +23,7 @@ import { Node, type NodeConfig, type PeerLink, type RouteInstruction, type Route
 import { legsOf } from "../routing/retry.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import { NOTIFICATIONS, type PaymentNoticeParams } from "../wire/methods.js";
+import { WireError } from "../wire/codes.js";
 import type { NodeChannels } from "./channels.js";
 import type { CollateralManager, ProposeToPeer } from "./collateral.js";
 import { ensureRouteCollateral } from "./collateralRpc.js";
@@ -132,6 +133,8 @@ class SocketLink implements PeerLink {
     clearTimeout(waiter.timer);
     waiter.resolve(ack);
     for (let i = 0; i < 1_000 && this.channel.state.nonce < ack.nonce; i++) await new Promise((r) => setTimeout(r, 5));
+    // Not stored (the store failed under the Node's delivery, or it gave up meanwhile): the client sends it again.
+    if (this.channel.state.nonce < ack.nonce) throw new WireError("UNAVAILABLE", `acknowledgement ${ack.nonce} not stored: send it again`);
   }
 }
 

@@ -12,7 +12,7 @@
  *
  * Browser-safe: no Node.js built-ins.
  */
-import { SwitchyardError } from "../protocol/errors.js";
+import { StoreUnavailableError, SwitchyardError } from "../protocol/errors.js";
 
 /** Every wire error: its JSON-RPC code and its stable symbolic name (sent as `error.data.name`). */
 export const WIRE_ERRORS = {
@@ -26,6 +26,7 @@ export const WIRE_ERRORS = {
   PAYLOAD_TOO_LARGE: -32003,
   SHUTTING_DOWN: -32004,
   CHANNEL_BUSY: -32005,
+  UNAVAILABLE: -32006,
 
   CHALLENGE_UNKNOWN: 4001,
   CHALLENGE_EXPIRED: 4002,
@@ -122,10 +123,14 @@ export class WireValidationError extends WireError {
 
 /**
  * The wire form of any error a method handler throws: a WireError as it is, an SDK SwitchyardError under its
- * own code, anything else as INTERNAL_ERROR with a message that reveals nothing of the server's internals.
+ * own code, the store's unavailability as UNAVAILABLE (retry), anything else as INTERNAL_ERROR with a message that
+ * reveals nothing of the server's internals.
  */
 export function toWireError(error: unknown): WireError {
   if (error instanceof WireError) return error;
+  // The node's database is away for a moment (restarting, unreachable): the request can be sent again. Its
+  // location and cause stay in the node's log.
+  if (error instanceof StoreUnavailableError) return new WireError("UNAVAILABLE", "the node's store is unavailable: try again");
   if (error instanceof SwitchyardError && isWireErrorName(error.code)) {
     return new WireError(error.code, error.message);
   }

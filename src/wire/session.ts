@@ -5,29 +5,26 @@
  * node's updates pushed as `channel.update` and acknowledged after they are checked and stored. `sync` brings
  * it up to date after a reconnect, and refuses (ForkError) a co-signed history that forks from its own.
  */
-import { ChannelReader } from "../chain/reader.js";
 import { Channel, type Acknowledgement, type Proposal } from "../channel/channel.js";
 import { validateWire } from "../channel/fastWire.js";
 import { accept, type Intent } from "../channel/sequencing.js";
 import { checksum } from "../protocol/address.js";
-import { computeChannelAddress } from "../protocol/channelAddress.js";
 import { stateDigest } from "../protocol/digests.js";
 import {
   ForkError,
   MalformedUpdateError,
-  SignatureError,
   StoreError,
   TamperedUpdateError,
 } from "../protocol/errors.js";
-import { hashlockPolicy, signedTransferPolicy } from "../protocol/policies.js";
 import type { CoSignedUpdate, SignedState } from "../protocol/record.js";
 import { contentHash, payloadDigests, type CallProvider, type ChannelSigner } from "../protocol/signing.js";
 import { payloadsOf } from "../protocol/stateMachine.js";
-import type { ChannelSetup, DeploymentLimits, ResolverPolicy, Update } from "../protocol/types.js";
+import type { ResolverPolicy, Update } from "../protocol/types.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import { WireClient, type WebSocketConstructor } from "./client.js";
-import { RemoteError, TransportError } from "./codes.js";
+import { RemoteError } from "./codes.js";
 import { NOTIFICATIONS, paymentNotice, updatePush, type NodeInfo, type ResultOf } from "./methods.js";
+import { openChannel } from "./open.js";
 import { restoredRecord } from "./restored.js";
 import { updateDetails, validate } from "./schemas.js";
 
@@ -78,9 +75,13 @@ export class ClientSession {
   readonly address: string;
   /** This client's intents the node may have signed, by outbox id (kept in the client's store until answered). */
   private readonly outstanding = new Map<string, Intent>();
+  /** When each outstanding intent was stored (ms), and those whose `propose` call is still running. */
+  private readonly storedAt = new Map<string, number>();
+  private readonly inFlight = new Set<string>();
   private readonly paymentHandlers = new Set<(notice: PaymentNotice) => void>();
   private readonly errorHandlers = new Set<(error: Error) => void>();
   private readonly updateHandlers = new Set<(update: Update) => void>();
+  private readonly lateHandlers = new Set<(update: Update) => void>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -133,11 +134,16 @@ export class ClientSession {
     // Stored before it is sent: if the answer is lost (a crash, a dropped socket), the node re-delivers its
     // signed proposal for it and the client still recognises it as its own.
     const id = `intent:${this.channel.address}:${globalThis.crypto.randomUUID()}`;
+    const createdAt = Date.now();
     await this.options.store.write({
-      outbox: [{ id, recipient: this.info.node, channel: this.channel.address, body: intent, createdAt: Date.now() }],
+      outbox: [{ id, recipient: this.info.node, channel: this.channel.address, body: intent, createdAt }],
     });
     this.outstanding.set(id, intent);
-    let keep = false;
+    this.storedAt.set(id, createdAt);
+    this.inFlight.add(id);
+    // Forgotten once co-signed; after a failure it stays: whatever the error, the node may hold its signed proposal
+    // for it (a commit the node saw fail that its database kept, a lost answer), which a sync then matches to it.
+    let answered = false;
     try {
       const proposal = await this.wire.request("channel.propose", {
         details: intent,
@@ -148,22 +154,29 @@ export class ClientSession {
         // Another device of this user moved the channel meanwhile: take its updates first (sync checks they
         // continue this client's history, else ForkError); the sync then answers this proposal as ours.
         await this.sync();
-        if (this.channel.state.nonce >= nonce) return this.channel.latest as SignedState;
+        if (this.channel.state.nonce >= nonce) {
+          answered = true;
+          return this.channel.latest as SignedState;
+        }
       }
       const ack = await accept(this.channel, proposal, intent);
-      await this.wire.request("channel.acknowledge", { ack });
+      answered = true; // co-signed and stored here: a re-delivery is answered from the store (ackOfStored)
+      await this.acknowledge(ack, false);
       return this.channel.latest as SignedState;
     } catch (error) {
-      // An answer that did not verify (garbled or tampered on the way): the node holds its signed proposal for
-      // this intent as pending, and a sync delivers it again; taken when it is exactly this intent, else refused.
-      if (refusedAnswer(error)) {
-        await this.sync().catch(() => undefined);
+      // Whatever failed (an answer garbled on the way, lost to a timeout on an open socket, a refusal after the
+      // node signed), the node may hold its signed proposal for this intent as pending and wait for its answer: a
+      // sync delivers it again, taken when it is exactly this intent (else refused). A sync that fails closes the
+      // socket: the next session's sync does it.
+      if (!answered && this.wire.closed === undefined) {
+        const synced = await this.sync().then(() => true, () => false);
         if (!this.outstanding.has(id)) return this.channel.latest as SignedState;
+        if (!synced) void this.wire.close().catch(() => undefined);
       }
-      keep = error instanceof TransportError && error.reason !== "PROTOCOL"; // the node may hold a signed proposal for it
       throw error;
     } finally {
-      if (!keep) await this.forget(id);
+      this.inFlight.delete(id);
+      if (answered) await this.forget(id);
     }
   }
 
@@ -208,6 +221,15 @@ export class ClientSession {
     return () => this.updateHandlers.delete(handler);
   }
 
+  /**
+   * Calls `handler` with every update of this client's own that it co-signed outside its `propose` call: the node's
+   * proposal for a stored intent, re-delivered by a sync or a push (its call had failed, or a previous session's).
+   */
+  onLateIntent(handler: (update: Update) => void): () => void {
+    this.lateHandlers.add(handler);
+    return () => this.lateHandlers.delete(handler);
+  }
+
   /** Errors of pushed proposals the client refused (a malformed or forked proposal). */
   onError(handler: (error: Error) => void): () => void {
     this.errorHandlers.add(handler);
@@ -241,6 +263,7 @@ export class ClientSession {
         }
         if (answer.more) continue;
         if (answer.pending !== undefined) await this.answer(answer.pending, answer.pendingRoute);
+        await this.prune(answer.pending);
         return;
       }
     });
@@ -268,35 +291,55 @@ export class ClientSession {
     const current = this.channel.state.nonce;
     let ack: Acknowledgement;
     let taken: Update | undefined;
+    let late: Update | undefined;
     if (nonce === current && current > 0n) {
       ack = await this.ackOfStored(proposal.update);
     } else if (nonce === current + 1n) {
       if (proposal.update.proposer === "alice") {
         ack = await (this.options.receive?.(proposal, route) ?? this.channel.receive(proposal));
         taken = proposal.update;
-      } else ack = await this.acceptRedelivered(proposal);
+      } else {
+        ack = await this.acceptRedelivered(proposal);
+        late = proposal.update;
+      }
     } else if (nonce > current + 1n) {
       throw new ForkError(current, `the node proposed nonce ${nonce}; sync first`);
     } else return; // an old proposal: nothing to do
     try {
-      await this.wire.request("channel.acknowledge", { ack });
-    } catch (error) {
-      // A re-sent acknowledgement the node already stored is refused as a replay: it holds the update.
-      if (!(error instanceof RemoteError && error.code === "NONCE")) throw error;
+      await this.acknowledge(ack, true);
     } finally {
       // Co-signed and stored on this side whatever the answer: listeners may act on it (after the ack was sent).
       if (taken !== undefined) this.updated(taken);
+      if (late !== undefined) notify(this.lateHandlers, late);
+    }
+  }
+
+  /**
+   * Sends the acknowledgement of an update this client co-signed and stored. The node must take it, or the channel
+   * stays blocked on its unanswered proposal: a refusal that may pass (its database away, the channel busy, rate
+   * limited, an internal failure) is sent again after a pause; any other failure, or one that lasts, closes the
+   * socket, and the next session's sync sends it again from the store (`ackOfStored`). `replayed`: a NONCE refusal
+   * means the node stored it already (always so for a retry).
+   */
+  private async acknowledge(ack: Acknowledgement, replayed: boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.wire.request("channel.acknowledge", { ack });
+        return;
+      } catch (error) {
+        if (error instanceof RemoteError && error.code === "NONCE" && (replayed || attempt > 0)) return;
+        const transient = error instanceof RemoteError && TRANSIENT.has(error.code);
+        if (!transient || attempt + 1 >= ACK_ATTEMPTS) {
+          void this.wire.close().catch(() => undefined);
+          throw error;
+        }
+        await new Promise((r) => setTimeout(r, ACK_RETRY_MS * 2 ** attempt));
+      }
     }
   }
 
   private updated(update: Update): void {
-    for (const h of this.updateHandlers) {
-      try {
-        h(update);
-      } catch {
-        // a listener's failure is not the channel's
-      }
-    }
+    notify(this.updateHandlers, update);
   }
 
   /** A proposal for one of this client's intents, re-delivered (its first answer was lost). */
@@ -321,14 +364,29 @@ export class ClientSession {
       if (m.channel !== this.channel.address || !m.id.startsWith("intent:")) continue;
       try {
         this.outstanding.set(m.id, validate(updateDetails, m.body, "stored intent"));
+        this.storedAt.set(m.id, m.createdAt);
       } catch {
         await this.forget(m.id); // not an intent this version can read: it can match nothing
       }
     }
   }
 
+  /**
+   * After a sync: the node holds no signed proposal of this client's other than `pending` (at most one), so an
+   * intent no call is running for, stored long enough ago that no request of an earlier socket can still reach
+   * the node, can match nothing any more.
+   */
+  private async prune(pending: Proposal | undefined): Promise<void> {
+    if (pending?.update.proposer === "bob" && this.channel.state.nonce < pending.update.state.nonce) return;
+    const before = Date.now() - INTENT_STALE_MS;
+    for (const id of [...this.outstanding.keys()]) {
+      if (!this.inFlight.has(id) && (this.storedAt.get(id) ?? 0) < before) await this.forget(id);
+    }
+  }
+
   private async forget(id: string): Promise<void> {
     this.outstanding.delete(id);
+    this.storedAt.delete(id);
     await this.options.store.write({ delivered: [id] });
   }
 
@@ -366,79 +424,22 @@ export class ClientSession {
   }
 }
 
-/** Whether `error` refused the node's answer itself (a malformed answer, a bad signature, not the intent). */
-function refusedAnswer(error: unknown): boolean {
-  return (
-    (error instanceof TransportError && error.reason === "PROTOCOL") ||
-    error instanceof SignatureError ||
-    error instanceof TamperedUpdateError ||
-    error instanceof MalformedUpdateError
-  );
-}
-
-// ───────────────────────────── opening and restoring ─────────────────────────────
-
-async function openChannel(wire: WireClient, info: NodeInfo, options: ClientSessionOptions): Promise<Channel> {
-  const me = checksum(options.signer.address);
-  const got = await wire.request("channel.get");
-  const factory = info.deployment.ChannelFactory;
-  const mastercopy = info.deployment.ChannelMastercopy;
-  if (factory === undefined || mastercopy === undefined)
-    throw new MalformedUpdateError("the node names no ChannelFactory / ChannelMastercopy");
-  const expected = computeChannelAddress(factory, mastercopy, info.node, me, got.salt);
-  if (got.channel !== expected || got.alice !== info.node || got.bob !== me || got.chainId !== info.chainId) {
-    throw new MalformedUpdateError(
-      `the node's channel ${got.channel} is not the CREATE2 address ${expected} of (${info.node}, ${me})`,
-    );
+function notify(handlers: ReadonlySet<(update: Update) => void>, update: Update): void {
+  for (const h of handlers) {
+    try {
+      h(update);
+    } catch {
+      // a listener's failure is not the channel's
+    }
   }
-  if (options.channel !== undefined) {
-    const own = options.channel;
-    if (own.address !== expected || own.me !== "bob" || own.channelSetup.timeout !== got.timeout)
-      throw new MalformedUpdateError(`the channel given is not this client's channel ${expected} with the node`);
-    return own;
-  }
-  const setup: ChannelSetup = {
-    chainId: info.chainId,
-    channel: expected,
-    alice: info.node,
-    bob: me,
-    timeout: got.timeout,
-  };
-  const limits: DeploymentLimits = {
-    minTimeout: info.limits.minTimeout,
-    maxTimeout: info.limits.maxTimeout,
-    assets: new Map(
-      info.limits.assets.map((a) => [a.asset, { channelCapacity: a.channelCapacity, transferCap: a.transferCap }]),
-    ),
-  };
-  const resolvers = options.resolvers ?? defaultResolvers(info);
-  const config = {
-    setup,
-    me: "bob" as const,
-    signer: options.signer,
-    store: options.store,
-    limits,
-    resolvers,
-    ...(options.clock !== undefined ? { clock: options.clock } : {}),
-    // The node's deposit claims (its collateral, a client's own deposit intent) are checked on chain.
-    ...(options.chain !== undefined
-      ? { chain: options.chain, deposits: new ChannelReader(options.chain, expected).deposits() }
-      : {}),
-  };
-  if ((await options.store.load(expected)) !== undefined) return Channel.open(config);
-  if (got.latest === undefined) return Channel.create(config);
-  await options.store.create(await restoredRecord(await wire.request("channel.restore"), setup, options.chain));
-  return Channel.open(config);
 }
 
-function defaultResolvers(info: NodeInfo): ResolverPolicy[] {
-  const out: ResolverPolicy[] = [];
-  const hashlock = info.deployment.HashlockResolver;
-  const signed = info.deployment.SignedTransferResolver;
-  if (hashlock !== undefined) out.push(hashlockPolicy(hashlock));
-  if (signed !== undefined) out.push(signedTransferPolicy(signed, info.chainId));
-  return out;
-}
+/** Refusals of an acknowledgement that may pass on their own (`acknowledge` sends it again). */
+const TRANSIENT: ReadonlySet<string> = new Set(["UNAVAILABLE", "INTERNAL_ERROR", "CHANNEL_BUSY", "RATE_LIMITED"]);
+const ACK_ATTEMPTS = 4;
+const ACK_RETRY_MS = 200;
+/** How old an unanswered intent must be before a sync that shows the node holds no proposal for it drops it. */
+const INTENT_STALE_MS = 60_000;
 
 /** The co-signed updates of a sync answer, for callers that audit them. */
 export type SyncedUpdate = CoSignedUpdate;

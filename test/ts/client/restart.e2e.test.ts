@@ -14,6 +14,8 @@ import {
   PaymentTimeoutError,
 } from "../../../src/client/index.js";
 import { MemoryDatabase, MemoryStore, type WriteUnit } from "../../../src/stores/store.js";
+import { TransportError } from "../../../src/wire/codes.js";
+import type { ClientSession } from "../../../src/wire/session.js";
 import { until } from "../node/harness.js";
 
 import { ETH, clientSuite, collect, rejects, statuses, connectClient, type Network } from "./fixture.js";
@@ -168,5 +170,33 @@ describe("SwitchyardClient when its node restarts (real node process, anvil)", f
     const row = await store.payment(invoice.lockHash);
     expect((row?.body as { preimage?: string }).preimage).to.match(/^0x[0-9a-f]{64}$/);
     expect(payer.balances()[ZeroAddress]?.lockedByMe).to.equal(0n);
+  });
+
+  it("test_pay_lockCoSignedLaterInTheSameSession_recordTakenUpAndCompleted", async () => {
+    const payer = await user("late lock payer");
+    const payee = await user("late lock payee", 0n);
+    await payer.client.pay(await payee.client.invoice({ asset: ZeroAddress, amount: ETH / 100n })); // collateral in place
+    const session = (payer.client as unknown as { session: ClientSession }).session;
+    const wire = session.wire;
+    const real = wire.request.bind(wire) as (m: string, p: unknown) => Promise<unknown>;
+    let held: (() => void) | undefined;
+    wire.request = (async (method: string, params: unknown) => {
+      if (method === "channel.propose" && held === undefined) {
+        // The intent reaches the node only after the client gave up on it (a slow node): pay() fails, "abandoned".
+        held = () => void real(method, params).catch(() => undefined);
+        throw new TransportError("TIMEOUT", "channel.propose: no answer within 5000 ms");
+      }
+      return real(method, params);
+    }) as typeof wire.request;
+    const invoice = await payee.client.invoice({ asset: ZeroAddress, amount: ETH / 10n });
+    const paying = await payer.client.pay({ ...invoice, timeoutMs: 5_000 }).then(() => "paid", (e: unknown) => e);
+    expect(paying).to.be.instanceOf(NodeUnavailableError);
+    expect((await payer.store.payment(invoice.lockHash))?.status).to.equal("abandoned");
+    held?.(); // the node signs the lock now and waits for its answer
+    await until(async () => (await wire.request("channel.sync", { nonce: session.channel.state.nonce })).pending !== undefined, "the node's signature");
+    await session.sync(); // the same session takes the node's proposal for its stored intent
+    // Without the catch-up the record stays "abandoned" until a reconnect while the node completes the payment.
+    await until(async () => (await payer.store.payment(invoice.lockHash))?.status === "completed", "the payer's record completed", 15_000);
+    expect((await payee.store.payment(invoice.lockHash))?.status).to.equal("received");
   });
 });

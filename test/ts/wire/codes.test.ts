@@ -30,6 +30,7 @@ describe("wire error codes", () => {
       RATE_LIMITED: -32002,
       PAYLOAD_TOO_LARGE: -32003,
       SHUTTING_DOWN: -32004,
+      UNAVAILABLE: -32006,
       CHALLENGE_UNKNOWN: 4001,
       CHALLENGE_EXPIRED: 4002,
       LOGIN_SIGNATURE: 4003,
@@ -44,7 +45,8 @@ describe("wire error codes", () => {
     const sources = ["src/protocol/errors.ts", "src/protocol/channelAddress.ts", "src/routing/network/errors.ts"];
     const found: string[] = [];
     // The store's own failures (a locked, corrupt, newer or unreachable database, a lost compare-and-set) are
-    // the node's business: they name its files and servers, so they cross the wire as INTERNAL_ERROR.
+    // the node's business: they name its files and servers, so they cross the wire as INTERNAL_ERROR (an
+    // unreachable one as UNAVAILABLE, without its location: the request may be sent again).
     const nodeInternal = new Set(["STORE_LOCKED", "STORE_SCHEMA", "STORE_CORRUPT", "STORE_UNAVAILABLE", "STORE_CONFLICT"]);
     const internal: string[] = [];
     for (const file of sources) {
