@@ -15,7 +15,10 @@ export interface ChainClock {
   stop(): void;
 }
 
-export function chainClock(provider: Pick<Provider, "getBlock">, everyMs = 1_000): ChainClock {
+/** How often a node samples the chain's latest block for its clock (ms). */
+export const CHAIN_CLOCK_SAMPLE_MS = 1_000;
+
+export function chainClock(provider: Pick<Provider, "getBlock">, everyMs = CHAIN_CLOCK_SAMPLE_MS): ChainClock {
   let ahead = 0n;
   let timer: NodeJS.Timeout | undefined;
   const system = (): bigint => BigInt(Math.floor(Date.now() / 1000));

@@ -23,6 +23,7 @@ import type { Transfer } from "../../../src/protocol/transfers.js";
 import { MemoryStore } from "../../../src/stores/store.js";
 import type { ChannelRecord } from "../../../src/protocol/record.js";
 import { openNodeStore } from "../../../src/node/store.js";
+import { CHAIN_CLOCK_SAMPLE_MS } from "../../../src/node/chainClock.js";
 import { CHANNEL_SALT } from "../../../src/node/channels.js";
 import { ClientSession, type PaymentNotice, type Route } from "../../../src/wire/session.js";
 import { artifact, nodeEnv, preimage, startChain, startNodeProcess, until, writeConfig, type NodeProcess } from "../node/harness.js";
@@ -212,9 +213,16 @@ export async function chainNow<N extends string>(w: World<N>): Promise<bigint> {
 }
 
 /** Moves the chain's clock on by `seconds` (and mines a block). The nodes read lock expiry against it. */
+/**
+ * Moves the chain's time forward and mines a block, then waits until every node has sampled it: a node's routing
+ * clock follows the chain by sampling its latest block every CHAIN_CLOCK_SAMPLE_MS (src/node/chainClock.ts), so
+ * a payment planned on the new chain time right away could reach a node whose clock is still before the jump,
+ * which then (rightly) refuses its expiries as too far ahead (a flaky failure seen on CI).
+ */
 export async function travel<N extends string>(w: World<N>, seconds: bigint): Promise<void> {
   await w.provider.send("evm_increaseTime", [Number(seconds)]);
   await w.provider.send("evm_mine", []);
+  await new Promise((resolve) => setTimeout(resolve, 2 * CHAIN_CLOCK_SAMPLE_MS + 100));
 }
 
 export function fee(amountOut: bigint): bigint {
