@@ -74,10 +74,7 @@ export interface Route {
 export class ClientSession {
   readonly address: string;
   /** This client's intents the node may have signed, by outbox id (kept in the client's store until answered). */
-  private readonly outstanding = new Map<string, Intent>();
-  /** When each outstanding intent was stored (ms), and those whose `propose` call is still running. */
-  private readonly storedAt = new Map<string, number>();
-  private readonly inFlight = new Set<string>();
+  private readonly outstanding = new Map<string, OutstandingIntent>();
   private readonly paymentHandlers = new Set<(notice: PaymentNotice) => void>();
   private readonly errorHandlers = new Set<(error: Error) => void>();
   private readonly updateHandlers = new Set<(update: Update) => void>();
@@ -138,9 +135,8 @@ export class ClientSession {
     await this.options.store.write({
       outbox: [{ id, recipient: this.info.node, channel: this.channel.address, body: intent, createdAt }],
     });
-    this.outstanding.set(id, intent);
-    this.storedAt.set(id, createdAt);
-    this.inFlight.add(id);
+    const entry: OutstandingIntent = { intent, storedAt: createdAt, inFlight: true };
+    this.outstanding.set(id, entry);
     // Forgotten once co-signed; after a failure it stays: whatever the error, the node may hold its signed proposal
     // for it (a commit the node saw fail that its database kept, a lost answer), which a sync then matches to it.
     let answered = false;
@@ -175,7 +171,7 @@ export class ClientSession {
       }
       throw error;
     } finally {
-      this.inFlight.delete(id);
+      entry.inFlight = false;
       if (answered) await this.forget(id);
     }
   }
@@ -344,7 +340,7 @@ export class ClientSession {
 
   /** A proposal for one of this client's intents, re-delivered (its first answer was lost). */
   private async acceptRedelivered(proposal: Proposal): Promise<Acknowledgement> {
-    for (const [id, intent] of this.outstanding) {
+    for (const [id, { intent }] of this.outstanding) {
       try {
         const ack = await accept(this.channel, proposal, intent);
         await this.forget(id);
@@ -363,8 +359,7 @@ export class ClientSession {
     for (const m of await this.options.store.outbox({ recipient: this.info.node })) {
       if (m.channel !== this.channel.address || !m.id.startsWith("intent:")) continue;
       try {
-        this.outstanding.set(m.id, validate(updateDetails, m.body, "stored intent"));
-        this.storedAt.set(m.id, m.createdAt);
+        this.outstanding.set(m.id, { intent: validate(updateDetails, m.body, "stored intent"), storedAt: m.createdAt, inFlight: false });
       } catch {
         await this.forget(m.id); // not an intent this version can read: it can match nothing
       }
@@ -379,14 +374,13 @@ export class ClientSession {
   private async prune(pending: Proposal | undefined): Promise<void> {
     if (pending?.update.proposer === "bob" && this.channel.state.nonce < pending.update.state.nonce) return;
     const before = Date.now() - INTENT_STALE_MS;
-    for (const id of [...this.outstanding.keys()]) {
-      if (!this.inFlight.has(id) && (this.storedAt.get(id) ?? 0) < before) await this.forget(id);
+    for (const [id, { inFlight, storedAt }] of [...this.outstanding]) {
+      if (!inFlight && storedAt < before) await this.forget(id);
     }
   }
 
   private async forget(id: string): Promise<void> {
     this.outstanding.delete(id);
-    this.storedAt.delete(id);
     await this.options.store.write({ delivered: [id] });
   }
 
@@ -422,6 +416,13 @@ export class ClientSession {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** One of this client's intents the node may have signed: when it was stored (ms), and whether its `propose` runs. */
+interface OutstandingIntent {
+  readonly intent: Intent;
+  readonly storedAt: number;
+  inFlight: boolean;
 }
 
 function notify(handlers: ReadonlySet<(update: Update) => void>, update: Update): void {
