@@ -8,6 +8,7 @@
  * Only one flush runs at a time, so the cache changes only inside a flush and a unit is checked against the
  * record as every earlier unit left it; units on one channel keep the order in which `write` was called.
  */
+import { InFlightUnits } from "./inflight.js";
 import { checksum } from "../protocol/address.js";
 import { StoreError, StoreLockedError, StoreUnavailableError, SwitchyardError } from "../protocol/errors.js";
 import { cloneRecord, copyData, positionsOf, rememberCopy, type ChannelRecord, type CoSignedUpdate, type PendingSignature } from "../protocol/record.js";
@@ -55,8 +56,8 @@ export abstract class UnitStore implements SwitchyardStore {
   private readonly loading = new Map<string, Promise<Slot | undefined>>();
   /** Reads begun before an `evict` of their channel. */
   private readonly stale = new WeakSet<Promise<Slot | undefined>>();
-  /** A shared store's units queued or being committed, per channel (`evict` leaves those channels' cache alone). */
-  private readonly writing = new Map<string, number>();
+  /** A shared store's units queued or being committed, per channel (an `evict` of one waits for them). */
+  private readonly inFlight = new InFlightUnits((channel) => this.drop(channel));
   protected evicts = false;
   private queue: Queued[] = [];
   private scheduled = false;
@@ -133,14 +134,18 @@ export abstract class UnitStore implements SwitchyardStore {
   }
 
   async load(channel: string): Promise<ChannelRecord | undefined> {
-    const slot = await this.slot(checksum(channel));
+    const key = checksum(channel);
+    await this.inFlight.settled(key);
+    const slot = await this.slot(key);
     return slot === undefined ? undefined : cloneRecord(slot.record);
   }
 
   /** Drops the channel's cached record: the next `load` reads the database (another writer may have moved it). */
   evict(channel: string): void {
-    const key = checksum(channel);
-    if (this.writing.has(key)) return; // this writer's own unit is ahead of the row
+    this.inFlight.evict(checksum(channel));
+  }
+
+  private drop(key: string): void {
     this.slots.delete(key);
     const reading = this.loading.get(key); // a read begun before now answers no load after it, nor is cached
     if (reading !== undefined) (this.stale.add(reading), this.loading.delete(key));
@@ -180,9 +185,7 @@ export abstract class UnitStore implements SwitchyardStore {
     }
     if (!this.evicts)
       return new Promise<void>((resolve, reject) => (this.queue.push({ unit: copy, resolve, reject }), this.schedule()));
-    const touched = (copy.channels ?? []).map(channelOf);
-    for (const c of touched) this.writing.set(c, (this.writing.get(c) ?? 0) + 1);
-    const done = (): void => touched.forEach((c) => (this.writing.get(c) === 1 ? this.writing.delete(c) : this.writing.set(c, (this.writing.get(c) ?? 1) - 1)));
+    const done = this.inFlight.begin((copy.channels ?? []).map(channelOf));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ unit: copy, resolve: () => (done(), resolve()), reject: (e) => (done(), reject(e)) });
       this.schedule();

@@ -8,9 +8,11 @@ import pg from "pg";
 
 import { Channel } from "../../../src/channel/channel.js";
 import { StoreConflictError, StoreLockedError } from "../../../src/protocol/errors.js";
+import { encodeHashlockResolution } from "../../../src/protocol/resolvers.js";
+import { transferId } from "../../../src/protocol/transfers.js";
 import { PostgresStore } from "../../../src/stores/postgres/index.js";
 import { MemoryStore } from "../../../src/stores/memory.js";
-import { CHANNEL, config, fund, hashlockTransfer, pair, run, type Pair } from "../sdk/helpers.js";
+import { CHANNEL, config, fund, hashlockTransfer, pair, preimageOf, run, type Pair } from "../sdk/helpers.js";
 import { rejects } from "../stores/conformance.js";
 import { useRealPostgres } from "../stores/pgCluster.js";
 
@@ -51,9 +53,10 @@ describe("cluster: the shared PostgreSQL store", function () {
   async function twoProcesses(
     name: string,
     body: (s: { p: Pair; reader: PostgresStore; gated: ReturnType<typeof gatedPool> }) => Promise<void>,
+    gate = /sy_transfers WHERE channel/,
   ): Promise<void> {
     const url = await pg.server.createDatabase(name);
-    const gated = gatedPool(url, /sy_transfers WHERE channel/);
+    const gated = gatedPool(url, gate);
     const writer = await PostgresStore.open({ url, shared: true });
     const reader = await PostgresStore.open({ pool: gated.pool, shared: true });
     try {
@@ -135,6 +138,33 @@ describe("cluster: the shared PostgreSQL store", function () {
       expect((await late)?.state.nonce).to.equal(p.alice.state.nonce);
       expect((await reader.load(CHANNEL))?.state.nonce).to.equal(p.alice.state.nonce); // the early read is not cached
     }));
+
+  // Found by `npm run cluster:measure` (session 6): a payee's claim on channel B records the preimage on the
+  // upstream channel A in the same unit, under B's lock. While that unit was in flight, an evict of A (by the same
+  // process, now holding A's lock) was skipped, so the exchange on A worked on a copy nonces behind the row:
+  // StoreConflictError on a client's intent, or on the node's forward (the payment refunded, "the payee did not
+  // claim it"). The evict now waits for this writer's unit and the load reads the row.
+  it("test_sharedStore_anEvictWhileThisWritersUnitForTheChannelIsInFlight_theNextLoadReadsTheRow", () =>
+    twoProcesses(
+      "inflight",
+      async ({ p, reader, gated }) => {
+        const t = hashlockTransfer(1);
+        await run(p.alice, p.bob, { type: "create", transfer: t });
+        expect((await reader.load(CHANNEL))?.state.nonce).to.equal(p.alice.state.nonce); // cached by this process
+        const reached = gated.arm();
+        const recorded = reader.putResolution(CHANNEL, transferId(t), encodeHashlockResolution(preimageOf(1)));
+        await reached; // this process's unit is being committed
+        await run(p.alice, p.bob, { type: "create", transfer: hashlockTransfer(2) }); // another process moves the row
+        reader.evict(CHANNEL);
+        const loaded = reader.load(CHANNEL);
+        gated.release();
+        await recorded;
+        const record = await loaded;
+        expect(record?.state.nonce).to.equal(p.alice.state.nonce);
+        expect(record?.resolutions[transferId(t).toLowerCase()]).to.equal(encodeHashlockResolution(preimageOf(1)));
+      },
+      /sy_resolutions/,
+    ));
 
   it("test_sharedStore_anExclusiveWriterAndSharedOnesRefuseEachOther", async () => {
     const url = await pg.server.createDatabase("exclusive");
