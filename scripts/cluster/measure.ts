@@ -4,18 +4,22 @@
  * cluster (scripts/lib/pg-cluster.ts), anvil with the contracts deployed (artifacts/), the node processes
  * (scripts/lib/node-process.ts), and `--clients` SwitchyardClients in this process spread over the processes,
  * each paying another client (round robin, so most payments cross processes with two) for `--seconds`.
- * Prints one line per setup with the 1-minute load average; every server listens on 127.0.0.1 and every process
- * it starts stops with it.
+ * Prints one line per setup with the 1-minute load average, the CPU per completed payment (the node processes'
+ * and this process's, the clients'), and the books at the end (the node's payments by status, read from the
+ * database once every client stopped: none may stay open); every server listens on 127.0.0.1 and every process
+ * it starts stops with it. `--setups 2` measures only two processes (default "1,2").
  *
  *   npm run cluster:measure -- --clients 8 --seconds 20
  */
 import { readFile, mkdtemp, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 
 import { ContractFactory, JsonRpcProvider, NonceManager, Wallet, ZeroAddress, id, keccak256, type InterfaceAbi, type Signer } from "ethers";
+import pg from "pg";
 import WebSocket from "ws";
 
 import { SwitchyardClient } from "../../src/client/index.js";
@@ -29,13 +33,39 @@ const ETH = 10n ** 18n;
 const T = 3_600n;
 const NODE_KEY = keccak256(id("switchyard cluster measure node"));
 
-function flags(): { clients: number; seconds: number } {
-  const { values } = parseArgs({ options: { clients: { type: "string" }, seconds: { type: "string" } } });
+function flags(): { clients: number; seconds: number; setups: number[] } {
+  const { values } = parseArgs({ options: { clients: { type: "string" }, seconds: { type: "string" }, setups: { type: "string" } } });
   const clients = Number(values.clients ?? 8);
   const seconds = Number(values.seconds ?? 20);
+  const setups = (values.setups ?? "1,2").split(",").map(Number);
   if (!Number.isInteger(clients) || clients < 2 || clients > 200) throw new Error("--clients: an integer in [2, 200]");
   if (!Number.isFinite(seconds) || seconds < 5 || seconds > 600) throw new Error("--seconds: a number in [5, 600]");
-  return { clients, seconds };
+  if (setups.some((n) => n !== 1 && n !== 2)) throw new Error('--setups: "1", "2" or "1,2"');
+  return { clients, seconds, setups };
+}
+
+/** CPU milliseconds (user + system) process `pid` has used so far (Linux /proc; 0 where it cannot be read). */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return 0;
+  }
+}
+
+/** The node's payments by status, read from its database. */
+async function books(url: string): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const rows = await client.query<{ status: string; n: string }>(
+      "SELECT status, count(*) AS n FROM switchyard.sy_payments GROUP BY status ORDER BY status",
+    );
+    return Object.fromEntries(rows.rows.map((r) => [r.status, Number(r.n)]));
+  } finally {
+    await client.end();
+  }
 }
 
 async function deploy(name: string, dir: string, signer: Signer, ...args: unknown[]): Promise<string> {
@@ -57,7 +87,7 @@ function causeOf(error: unknown): string {
 }
 
 async function main(): Promise<void> {
-  const { clients, seconds } = flags();
+  const { clients, seconds, setups } = flags();
   const opened = await openPgServer();
   if (!("server" in opened)) throw new Error(`no PostgreSQL server: ${opened.why}`);
   const server = opened.server;
@@ -77,7 +107,7 @@ async function main(): Promise<void> {
     };
     await (await funder.sendTransaction({ to: new Wallet(NODE_KEY).address, value: 500n * ETH })).wait();
     const results: Array<{ processes: number; rate: number; completed: number; failed: number; load: number }> = [];
-    for (const processes of [1, 2]) {
+    for (const processes of setups) {
       const url = await server.createDatabase(`measure${processes}`);
       const dir = await mkdtemp(path.join(tmpdir(), "switchyard-cluster-measure-"));
       const nodes: NodeProcess[] = [];
@@ -137,6 +167,8 @@ async function main(): Promise<void> {
       const latencies: number[] = [];
       const end = Date.now() + seconds * 1_000;
       const started = Date.now();
+      const nodeCpu0 = nodes.reduce((sum, n) => sum + cpuMsOf(n.pid), 0);
+      const clientCpu0 = process.cpuUsage();
       await Promise.all(
         users.map(async (_, i) => {
           for (let k = 0; Date.now() < end; k++) {
@@ -158,6 +190,9 @@ async function main(): Promise<void> {
       );
       const wall = (Date.now() - started) / 1_000;
       const rate = completed / wall;
+      const nodeCpu = nodes.reduce((sum, n) => sum + cpuMsOf(n.pid), 0) - nodeCpu0;
+      const clientCpuUs = process.cpuUsage(clientCpu0);
+      const clientCpu = (clientCpuUs.user + clientCpuUs.system) / 1_000;
       const load = loadavg()[0] ?? 0;
       results.push({ processes, rate, completed, failed, load });
       latencies.sort((x, y) => x - y);
@@ -165,7 +200,20 @@ async function main(): Promise<void> {
       console.log(
         `${processes} node process(es), ${clients} clients, ${seconds} s: ${rate.toFixed(1)} routed payments/s over ${wall.toFixed(1)} s of wall time (${(inWindow / seconds).toFixed(1)}/s completed within the ${seconds} s; ${completed} completed, ${failed} failed), latency p50 ${pct(0.5)} ms p95 ${pct(0.95)} ms max ${latencies.at(-1) ?? 0} ms, 1-min load average ${load.toFixed(2)}`,
       );
+      console.log(
+        `  CPU per completed payment: node processes ${(nodeCpu / Math.max(1, completed)).toFixed(2)} ms (${(nodeCpu / 1_000 / wall).toFixed(2)} cores), clients ${(clientCpu / Math.max(1, completed)).toFixed(2)} ms (${(clientCpu / 1_000 / wall).toFixed(2)} cores)`,
+      );
       for (const [cause, { n, example }] of causes) console.log(`  failed ${n}×: ${cause}\n    e.g. ${example}`);
+      // The books once every payment's client stopped waiting: whatever is still open settles within the node's
+      // tick (claims, refunds), so they are read again for a few seconds until nothing is open.
+      let open = -1;
+      let counts: Record<string, number> = {};
+      for (let i = 0; i < 20 && open !== 0; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 500));
+        counts = await books(url);
+        open = Object.entries(counts).reduce((n, [status, k]) => (status === "completed" || status === "refunded" ? n : n + k), 0);
+      }
+      console.log(`  the node's payments at the end: ${JSON.stringify(counts)}${open === 0 ? " (none open)" : ` (${open} STILL OPEN)`}`);
       for (const u of users) await u.disconnect().catch(() => undefined);
       for (const [i, n] of nodes.entries()) {
         await n.stop();

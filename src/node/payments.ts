@@ -163,7 +163,10 @@ export class NodeRouter implements PaymentRouter {
       ...(options.reroute !== undefined ? { reroute: options.reroute } : {}),
       ...(options.cluster !== undefined ? { cluster: options.cluster.payments } : {}),
     });
-    if (options.cluster !== undefined) options.cluster.payments.openPeer = (peer) => this.peer(checksum(peer));
+    if (options.cluster !== undefined) {
+      options.cluster.payments.openPeer = (peer) => this.peer(checksum(peer));
+      options.cluster.payments.local = () => this.node.payments.values();
+    }
   }
 
   /**

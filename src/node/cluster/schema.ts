@@ -37,6 +37,10 @@ export async function createClusterTables(pool: Pool, schema: string): Promise<v
     await client.query(
       `CREATE INDEX IF NOT EXISTS ix_payments_downstream_peer ON "${schema}".sy_payments (downstream_peer)`,
     );
+    // The open payments (read by every exchange and tick) stay a small index as the table grows.
+    await client.query(
+      `CREATE INDEX IF NOT EXISTS ix_payments_open ON "${schema}".sy_payments (lock_hash) WHERE status NOT IN ('completed', 'refunded')`,
+    );
     await client.query("COMMIT");
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
