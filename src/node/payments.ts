@@ -13,7 +13,7 @@ import type { LockReader } from "../chain/settlements.js";
 
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { checksum } from "../protocol/address.js";
-import { MalformedMessageError, NonceError, RouteError, StoreConflictError, TimeoutError } from "../protocol/errors.js";
+import { MalformedMessageError, NonceError, RouteError, TimeoutError } from "../protocol/errors.js";
 import { transferId as transferIdOf } from "../protocol/transfers.js";
 import { payloadDigests, verifyPayloads } from "../protocol/signing.js";
 import { payloadsOf } from "../protocol/stateMachine.js";
@@ -271,7 +271,7 @@ export class NodeRouter implements PaymentRouter {
       if (collateral !== undefined) await ensureRouteCollateral(this.node, collateral, details, route, this.proposer(route.recipient));
       else await cluster?.call("collateral", { details, route }); // a follower: the leader does the chain work
     }
-    const proposal = await this.intentOnce(payer, details, route);
+    const proposal = await this.node.intent(payer, details, route);
     if (details.type === "create") this.tracked.set(lockHashOf(details.transfer.data), "signed");
     return proposal;
   }
@@ -298,21 +298,7 @@ export class NodeRouter implements PaymentRouter {
 
   async intent(client: string, details: UpdateDetails): Promise<Proposal> {
     await this.peer(client);
-    return this.intentOnce(client, details);
-  }
-
-  /**
-   * Cluster mode: an intent refused because this process's copy of the channel was behind the database
-   * (StoreConflictError: nothing was signed) runs once more, on the copy the lock's re-read brings.
-   */
-  private async intentOnce(client: string, details: UpdateDetails, route?: RouteInstructionParams): Promise<Proposal> {
-    try {
-      return await this.node.intent(client, details, route);
-    } catch (error) {
-      if (this.options.cluster === undefined || !(error instanceof StoreConflictError)) throw error;
-      this.options.logger.warn({ err: error, client }, "cluster: an intent met a moved channel; retried once");
-      return this.node.intent(client, details, route);
-    }
+    return this.node.intent(client, details);
   }
 
   async acknowledge(client: string, ack: Acknowledgement): Promise<void> {
