@@ -151,11 +151,11 @@ export class Node {
   /** Cluster mode: re-reads `peer`'s channel and the open payments that cross it (another process may have moved them). */
   async refresh(address: string): Promise<void> {
     const peer = this.peer(address);
-    await peer.channel.reload(); // then: an intent answered (or replaced) in another process waits here no more
+    const c = this.config.cluster; // the channel and its payments, read at once (both after the lock's last holders)
+    const [, records] = await Promise.all([peer.channel.reload(), c?.payments(peer.address)]);
+    // Then an intent answered (or replaced) in another process waits here no more.
     if (peer.intent !== undefined && peer.channel.pending?.update.state.nonce !== peer.intent.nonce) peer.intent = peer.intent.settle();
-    const c = this.config.cluster;
-    if (c === undefined) return;
-    const records = await c.payments(peer.address); // a payment's other hop may be open in another process only:
+    if (c === undefined || records === undefined) return; // below: a payment's other hop may be open in another process only
     await c.peers(records.flatMap((r) => [r.upstreamPeer, r.downstreamPeer ?? r.upstreamPeer]).filter((a) => !this.hasPeer(a)));
     mergePayments(this, records);
   }
