@@ -81,7 +81,7 @@ export interface NodeConfig {
 export interface NodeCluster {
   /** Runs `task` under `channel`'s database lock, kept until `linger(result)` settles too. */
   hold<T>(channel: string, task: () => Promise<T>, linger?: (result: T) => Promise<void>): Promise<T>;
-  /** The stored payments that cross `peer`'s channel and are open (or changed lately). */
+  /** The stored payments that cross `peer`'s channel and are open (or that this process holds open). */
   payments(peer: string): Promise<PaymentRecord[]>;
   /** True for a payment another process may be forwarding right now ("accepted" and changed lately): tick leaves it. */
   young(lockHash: string): boolean;
