@@ -142,6 +142,7 @@ export class ClientSession {
     // Forgotten once co-signed; after a failure it stays: whatever the error, the node may hold its signed proposal
     // for it (a commit the node saw fail that its database kept, a lost answer), which a sync then matches to it.
     let answered = false;
+    let delivered = false;
     try {
       // After the node's answer to an acknowledgement still on its way: its proposal is then settled on both sides,
       // so the node signs this intent at once instead of holding it behind its unanswered proposal.
@@ -160,7 +161,9 @@ export class ClientSession {
           return this.channel.latest as SignedState;
         }
       }
-      const ack = await accept(this.channel, proposal, intent);
+      // The intent leaves the outbox in the unit that stores its co-signed update (both or neither).
+      const ack = await accept(this.channel, proposal, intent, { delivered: [id] });
+      delivered = true;
       answered = true; // co-signed and stored here: a re-delivery is answered from the store (ackOfStored)
       await this.acknowledge(ack, false);
       return this.channel.latest as SignedState;
@@ -177,7 +180,8 @@ export class ClientSession {
       throw error;
     } finally {
       entry.inFlight = false;
-      if (answered) await this.forget(id);
+      if (delivered) this.outstanding.delete(id);
+      else if (answered) await this.forget(id);
     }
   }
 
