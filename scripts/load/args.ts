@@ -43,6 +43,8 @@ export interface LoadOptions {
   nodeLogFile?: string;
   /** Run the node with --cpu-prof; the profile goes to this folder. */
   cpuProfDir?: string;
+  /** Profile this (the load generator's, the clients') process during the closed loop only, into this folder. */
+  clientProfDir?: string;
   /** Seed of the random payees and amounts. */
   seed: number;
 }
@@ -69,6 +71,7 @@ export const USAGE = `usage: npm run load [-- flags]      (npm run soak = npm ru
   --node-log <level>   the node's log level: warn (default), info, error
   --node-log-file <f>  keep the node's log as file f (default: deleted with the run's temporary folder)
   --cpu-prof <dir>     run the node with --cpu-prof, the profile written to <dir>
+  --client-prof <dir>  profile the clients' process (this one) during the closed loop only, into <dir>
   --seed <n>           seed of the random payees and amounts (default 1)
   --help               print this and exit
 
@@ -129,6 +132,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions | "help" {
         "node-log": { type: "string" },
         "node-log-file": { type: "string" },
         "cpu-prof": { type: "string" },
+        "client-prof": { type: "string" },
         seed: { type: "string" },
         help: { type: "boolean" },
       },
@@ -150,6 +154,8 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions | "help" {
   if (out === "") throw new UsageError("--out must name a folder");
   const cpuProf = text("cpu-prof");
   if (cpuProf === "") throw new UsageError("--cpu-prof must name a folder");
+  const clientProf = text("client-prof");
+  if (clientProf === "") throw new UsageError("--client-prof must name a folder");
   const options: LoadOptions = {
     clients: integer("clients", text("clients"), 100, 2, 1000),
     durationSeconds: integer("duration", text("duration"), 30, 1, 3_600),
@@ -167,6 +173,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions | "help" {
   if (text("payments") !== undefined) options.payments = integer("payments", text("payments"), 0, 1, 10_000_000);
   if (text("soak-rate") !== undefined) options.soakRate = integer("soak-rate", text("soak-rate"), 0, 1, 100_000);
   if (cpuProf !== undefined) options.cpuProfDir = cpuProf;
+  if (clientProf !== undefined) options.clientProfDir = clientProf;
   const logFile = text("node-log-file");
   if (logFile === "") throw new UsageError("--node-log-file must name a file");
   if (logFile !== undefined) options.nodeLogFile = logFile;

@@ -4,8 +4,9 @@
  *
  *   1. the network (scripts/load/network.ts): embedded chain, Switchyard deployed, the node as its own process;
  *   2. N clients connect over WebSocket and deposit 1 ETH each (on chain: a transfer and the channel's creation);
- *   3. warm-up: a ring of payments (client i pays client i+1), which makes the node deposit its collateral just
- *      in time into every channel (on chain, once per channel), so no later payment waits for the chain;
+ *   3. warm-up (scripts/load/warmup.ts): a ring of payments (client i pays client i+1), which makes the node
+ *      deposit its collateral just in time into every channel (on chain, once per channel), and a top-up of the
+ *      channels the ring left below the run's largest payment, so no later payment waits for the chain;
  *   4. time to first payment: fresh clients, one after the other, connect, deposit and pay a warm client;
  *   5. the closed loop: every client keeps `concurrency` payments in flight for `duration` s (or `payments`);
  *   6. the open loop: payments started at each offered rate in turn, whatever completes;
@@ -20,14 +21,16 @@ import { performance } from "node:perf_hooks";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { AUTO_RATE_FRACTIONS, type LoadOptions } from "./args.js";
+import { startClientProfile } from "./clientProfile.js";
 import { type LoadClient, chainProvider, connectLoadClient, depositEth, inBatches, pruneStores } from "./clients.js";
 import { selectSecp256k1Backend } from "../../src/crypto/index.js";
 import { measureSignatureFloor } from "./floor.js";
 import { ETH, type LoadNetwork, loadKey, startLoadNetwork } from "./network.js";
 import { describeMachine, loadNow, ownCpuMs, processCpuMs, scrapeNode, type NodeScrape } from "./probe.js";
 import { mergeSoakSection, renderReport, type FirstPayment, type LoadResult, type PhaseResult } from "./report.js";
-import { Picker, Recorder, closedLoop, openLoopStep, pay } from "./runner.js";
+import { Picker, Recorder, closedLoop, openLoopStep } from "./runner.js";
 import { runSoak } from "./soak.js";
+import { warmUp } from "./warmup.js";
 import { prng } from "../lib/prng.js";
 import { histogramDelta, histogramQuantile, percentiles } from "./stats.js";
 import { latencySvg } from "./svg.js";
@@ -36,6 +39,7 @@ import { latencySvg } from "./svg.js";
 const DEPOSIT = ETH;
 /** What each client key gets (its deposit and the gas of its two transactions). */
 const CLIENT_FUNDS = 2n * ETH;
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 export interface RunHooks {
   log?: (line: string) => void;
@@ -130,10 +134,11 @@ export async function runLoad(
     const fundedSeconds = (performance.now() - t0) / 1000;
     log("warm-up: a ring of payments (the node's collateral is deposited just in time)…");
     const t1 = performance.now();
-    const ring = new Recorder();
     const byName = [...clients].sort((a, b) => Number(a.name.split(" ")[1]) - Number(b.name.split(" ")[1]));
-    await inBatches(byName, 10, (c, i) => pay(c, byName[(i + 1) % byName.length] as LoadClient, 1_000_000_000n, ring));
+    const warm = await warmUp(byName, 10);
+    const ring = warm.recorder;
     const warmupSeconds = (performance.now() - t1) / 1000;
+    log(`  ${warm.toppedUp} channel(s) the ring left below the largest payment topped up`);
     if (ring.failed > 0) {
       const [cause, f] = [...ring.failures][0] ?? ["?", { example: "" }];
       throw new Error(`the warm-up ring failed ${ring.failed} of ${ring.started} payments (${cause}: ${f.example})`);
@@ -146,7 +151,7 @@ export async function runLoad(
     for (let i = 0; i < freshKeys.length; i++) {
       const payee = byName[i % byName.length] as LoadClient;
       const invoice = await payee.client.invoice({
-        asset: "0x0000000000000000000000000000000000000000",
+        asset: ZERO_ADDRESS,
         amount: 1_000_000_000n,
       });
       const a = performance.now();
@@ -174,6 +179,7 @@ export async function runLoad(
     const picker = new Picker(clients, prng(options.seed));
     const what = options.payments !== undefined ? `${options.payments} payments` : `${options.durationSeconds} s`;
     log(`closed loop: ${clients.length} clients × ${options.concurrency} in flight, ${what}…`);
+    const profile = options.clientProfDir !== undefined ? await startClientProfile(options.clientProfDir) : undefined;
     let w = await windowStart(net);
     const closed = await closedLoop(clients, picker, {
       durationMs: options.durationSeconds * 1000,
@@ -181,6 +187,7 @@ export async function runLoad(
       ...(options.payments !== undefined ? { payments: options.payments } : {}),
     });
     const closedResult = await phaseResult(net, w, closed.recorder, closed.elapsedMs / 1000);
+    if (profile !== undefined) log(`  clients' profile: ${await profile.stop()}`);
     log(
       `  ${closedResult.rate.toFixed(0)} payments/s, p50 ${closedResult.latency.p50.toFixed(1)} ms, p99 ${closedResult.latency.p99.toFixed(1)} ms, ${closedResult.failed} failed`,
     );
@@ -226,7 +233,7 @@ export async function runLoad(
       loadEnd,
       store: net.storeLabel,
       totalSeconds: (performance.now() - began) / 1000,
-      setup: { clients: options.clients, fundedSeconds, warmupSeconds },
+      setup: { clients: options.clients, fundedSeconds, warmupSeconds, toppedUp: warm.toppedUp, minCollateral: warm.minCollateral },
       firstPayment: {
         samples: firstPayments,
         failures: [...ttfpRecorder.failures].map(([cause, f]) => ({ cause, count: f.count, example: f.example })),

@@ -3,6 +3,8 @@
  * section sits between two markers so a load run without a soak keeps the one an earlier soak wrote (and a soak
  * replaces it), and the report is produced whole by one command.
  */
+import { formatEther } from "ethers";
+
 import type { LoadOptions } from "./args.js";
 import type { SignatureFloor } from "./floor.js";
 import type { Machine } from "./probe.js";
@@ -54,7 +56,15 @@ export interface LoadResult {
   loadEnd: [number, number, number];
   store: string;
   totalSeconds: number;
-  setup: { clients: number; fundedSeconds: number; warmupSeconds: number };
+  setup: {
+    clients: number;
+    fundedSeconds: number;
+    warmupSeconds: number;
+    /** Channels the warm-up ring left below the run's largest payment, paid once more (scripts/load/warmup.ts). */
+    toppedUp: number;
+    /** The smallest node balance (wei) in a client's channel after the warm-up. */
+    minCollateral: bigint;
+  };
   firstPayment: { samples: FirstPayment[]; failures: Failure[]; total: Percentiles; afterFunding: Percentiles };
   floor: SignatureFloor;
   closed: PhaseResult;
@@ -154,7 +164,7 @@ export function renderReport(r: LoadResult): string {
     `| store | ${r.store} |`,
     `| clients | ${r.setup.clients} \`SwitchyardClient\`s over WebSocket on 127.0.0.1, in one load-generator process (pruned memory stores) |`,
     `| secp256k1 | ${r.floor.backend} (sign ${r.floor.signUs.toFixed(1)} µs, recover ${r.floor.recoverUs.toFixed(1)} µs in this run) |`,
-    `| funding | 1 ETH deposited per client (${r.setup.fundedSeconds.toFixed(1)} s for all); the node's collateral deposited just in time by a warm-up ring (${r.setup.warmupSeconds.toFixed(1)} s) |`,
+    `| funding | 1 ETH deposited per client (${r.setup.fundedSeconds.toFixed(1)} s for all); the node's collateral deposited just in time by a warm-up ring and a top-up of the ${r.setup.toppedUp} channel(s) it left below the largest payment (${r.setup.warmupSeconds.toFixed(1)} s; the smallest collateral after it ${formatEther(r.setup.minCollateral)} ETH) |`,
     `| payments | random payer and payee, random amounts of 1 to 1,000 gwei, ETH, seed ${o.seed} |`,
     "",
     "## Goals",

@@ -13,6 +13,8 @@ import type { LoadClient } from "./clients.js";
 /** The smallest and largest amount (wei) of a payment: tiny against the deposits, so no client runs dry. */
 const MIN_AMOUNT = 1_000_000_000n;
 const SPAN = 999_000_000_000;
+/** The largest payment of the run (wei): what the warm-up makes sure every channel's collateral covers. */
+export const MAX_AMOUNT = MIN_AMOUNT + BigInt(SPAN);
 
 export interface FailureCount {
   count: number;

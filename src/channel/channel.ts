@@ -25,6 +25,7 @@ import { FIRST_WITHDRAW_NONCE, SHAPE_CHECKED, applyUpdate, genesisState, nextSta
 import type { ChannelSnapshot, Transition } from "../protocol/stateMachine.js";
 import type { ClosePayout } from "../protocol/reopen.js";
 import { canonicalUpdate } from "../protocol/shapes.js";
+import { sameDetails } from "./fastIntent.js";
 import { checkDepositClaim, checkReopenPayouts, normalizePayout, readClosePayoutsOf } from "./chainChecks.js";
 import { checkedAcknowledgement, checkedAsset, checkedCoSignedUpdate, checkedDetails, checkedProposal, checkedResolution } from "./validate.js";
 import { isSwitchyardStore, type ChannelStore, type WriteUnit } from "../stores/store.js";
@@ -294,7 +295,8 @@ export class Channel {
       if (details.type === "deposit" && intent === undefined) await this.checkDeposit(details.asset, details, false);
       const digests = payloadDigests(this.setup.chainId, this.setup.channel, transition.payloads);
       const content = contentHash(digests);
-      if (intent !== undefined) {
+      // Details identical to the intent (sameDetails) made `transition` as the intent would: nothing to compare.
+      if (intent !== undefined && !sameDetails(intent, update.details)) {
         // Exactly this party's intent on this party's latest state: the same payloads, so the same content. An
         // intent that no longer applies there (one already applied, whose outbox entry outlived a lost answer)
         // cannot be what was signed: it is not this proposal's intent, the caller may try its other intents.

@@ -46,7 +46,7 @@ export function exact(value: unknown, keys: readonly string[]): Fields {
   return value as Fields;
 }
 
-function address(value: unknown): string {
+export function address(value: unknown): string {
   if (typeof value !== "string" || !ADDRESS.test(value)) throw NOT_FAST;
   try {
     return checksum(value);

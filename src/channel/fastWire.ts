@@ -8,9 +8,10 @@
 import type { z } from "zod";
 
 import { JSONRPC_VERSION, type RpcNotification, type ServerMessage } from "../wire/envelope.js";
-import { paymentNotice, updatePush } from "../wire/methods.js";
+import { MAX_ROUTE_PATH, paymentNotice, updatePush } from "../wire/methods.js";
 import { acknowledgement, proposal, updateDetails, validate } from "../wire/schemas.js";
 import {
+  address,
   attempt,
   bytes32,
   exact,
@@ -26,11 +27,12 @@ import type { Proposal } from "./channel.js";
 
 type PaymentNotice = z.output<typeof paymentNotice>;
 
-const NOTICE_KEYS = ["lockHash", "status", "role", "transferId", "amount"] as const;
+const NOTICE_KEYS = ["lockHash", "status", "role", "transferId", "amount", "attempts", "route"] as const;
 
 /**
- * A `payment.status` push in its common shape (lockHash, status, role, and a transferId and amount or not), as
- * `paymentNotice.parse` gives it, or undefined: attempts, route, code and reason are left to zod.
+ * A `payment.status` push in its common shapes (lockHash, status, role, and a transferId, an amount, no failed
+ * attempts and a route or not: a completed payment's push to its payer carries `attempts: []` and the route), as
+ * `paymentNotice.parse` gives it, or undefined: failed attempts, code and reason are left to zod.
  */
 export function fastPaymentNotice(value: unknown): PaymentNotice | undefined {
   return attempt(() => {
@@ -42,8 +44,21 @@ export function fastPaymentNotice(value: unknown): PaymentNotice | undefined {
     const out: PaymentNotice = { lockHash: bytes32(v.lockHash), status: v.status, role: v.role };
     if (own.includes("transferId")) out.transferId = bytes32(v.transferId); // an explicit undefined: zod
     if (own.includes("amount")) out.amount = uint256(v.amount);
+    if (own.includes("attempts")) {
+      if (!Array.isArray(v.attempts) || v.attempts.length !== 0 || !isPlainArray(v.attempts)) throw NOT_FAST;
+      out.attempts = [];
+    }
+    if (own.includes("route")) {
+      const route = v.route;
+      if (!Array.isArray(route) || !isPlainArray(route) || route.length > MAX_ROUTE_PATH + 1) throw NOT_FAST;
+      out.route = route.map((r: unknown) => address(r));
+    }
     return out;
   });
+}
+
+function isPlainArray(value: unknown[]): boolean {
+  return Object.getPrototypeOf(value) === Array.prototype;
 }
 
 /** A `channel.update` push without an onward route, as `updatePush.parse` gives it, or undefined (zod decides). */

@@ -84,7 +84,7 @@ export class Payments {
       // One lock hash is one payment: an invoice paid (or being paid) is never paid again, and its record stays.
       throw new PaymentFailedError(lockHash, known.status, "this lock hash is already a payment of this client's (an invoice is paid once)");
     }
-    await this.save(lockHash, "locking", record);
+    await this.save(lockHash, "locking", record, known?.version ?? 0); // the version just read: not read again
     return this.remember(lockHash, record, "locking");
   }
 

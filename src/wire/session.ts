@@ -80,6 +80,8 @@ export class ClientSession {
   private readonly updateHandlers = new Set<(update: Update) => void>();
   private readonly lateHandlers = new Set<(update: Update) => void>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** The acknowledgement of a pushed proposal on its way to the node, if any (`answer`). */
+  private acking: Promise<void> | undefined;
 
   private constructor(
     readonly wire: WireClient,
@@ -140,7 +142,11 @@ export class ClientSession {
     // Forgotten once co-signed; after a failure it stays: whatever the error, the node may hold its signed proposal
     // for it (a commit the node saw fail that its database kept, a lost answer), which a sync then matches to it.
     let answered = false;
+    let delivered = false;
     try {
+      // After the node's answer to an acknowledgement still on its way: its proposal is then settled on both sides,
+      // so the node signs this intent at once instead of holding it behind its unanswered proposal.
+      await this.acked();
       const proposal = await this.wire.request("channel.propose", {
         details: intent,
         ...(route !== undefined ? { route } : {}),
@@ -155,7 +161,9 @@ export class ClientSession {
           return this.channel.latest as SignedState;
         }
       }
-      const ack = await accept(this.channel, proposal, intent);
+      // The intent leaves the outbox in the unit that stores its co-signed update (both or neither).
+      const ack = await accept(this.channel, proposal, intent, { delivered: [id] });
+      delivered = true;
       answered = true; // co-signed and stored here: a re-delivery is answered from the store (ackOfStored)
       await this.acknowledge(ack, false);
       return this.channel.latest as SignedState;
@@ -172,7 +180,8 @@ export class ClientSession {
       throw error;
     } finally {
       entry.inFlight = false;
-      if (answered) await this.forget(id);
+      if (delivered) this.outstanding.delete(id);
+      else if (answered) await this.forget(id);
     }
   }
 
@@ -301,13 +310,24 @@ export class ClientSession {
     } else if (nonce > current + 1n) {
       throw new ForkError(current, `the node proposed nonce ${nonce}; sync first`);
     } else return; // an old proposal: nothing to do
+    // The acknowledgement leaves at once (sent before `acknowledge`'s first await). The update is co-signed and
+    // stored on this side whatever the node answers, so listeners act on it now, not one commit of the node's
+    // later: a payer's payment is complete once it co-signed the node's claim (its pay() resolves here), a payee
+    // looks its invoice up. An intent they send waits for this answer first (`propose`, `acked`).
+    const acked = this.acknowledge(ack, true);
+    this.acking = acked;
     try {
-      await this.acknowledge(ack, true);
-    } finally {
-      // Co-signed and stored on this side whatever the answer: listeners may act on it (after the ack was sent).
       if (taken !== undefined) this.updated(taken);
       if (late !== undefined) notify(this.lateHandlers, late);
+      await acked;
+    } finally {
+      if (this.acking === acked) this.acking = undefined;
     }
+  }
+
+  /** Resolves once no acknowledgement of a pushed proposal is on its way (however it ended). */
+  private async acked(): Promise<void> {
+    while (this.acking !== undefined) await this.acking.catch(() => undefined);
   }
 
   /**

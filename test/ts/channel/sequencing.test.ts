@@ -92,6 +92,21 @@ describe("channel sequencing (alice signs first)", () => {
     expect(await p.bobStore.load(p.bob.address)).to.deep.equal(before);
   });
 
+  it("test_accept_intentSpelledOtherwise_takenByItsContent", async () => {
+    // Not identical to the node's normalized details (lowercase addresses, uppercase hex): compared by content.
+    const p = await funded();
+    const t = hashlockTransfer(31, "bob");
+    const spelled = { ...t, channel: t.channel.toLowerCase(), initiator: t.initiator.toLowerCase(), data: "0x" + t.data.slice(2).toUpperCase() };
+    const intent = { type: "create" as const, transfer: spelled };
+    const proposal = await proposeFor(p.alice, intent);
+    await p.alice.complete(await accept(p.bob, proposal, intent));
+    expect(p.bob.state.nonce).to.equal(2n);
+    expect(p.alice.latest).to.deep.equal(p.bob.latest);
+    const other = { type: "create" as const, transfer: { ...spelled, amount: spelled.amount + 1n, salt: hashlockTransfer(32, "bob").salt } };
+    const wrong = await proposeFor(p.alice, { type: "create", transfer: hashlockTransfer(32, "bob") });
+    expect(await rejectionOf(accept(p.bob, wrong, other))).to.be.instanceOf(TamperedUpdateError);
+  });
+
   it("test_accept_refusesAProposalNotSignedByAlice", async () => {
     const p = await funded();
     const intent = { type: "create" as const, transfer: hashlockTransfer(4, "bob") };

@@ -26,6 +26,10 @@ import {
 } from "../../../scripts/load/report.js";
 import { soakVerdict, type SoakSample } from "../../../scripts/load/soak.js";
 import { histogramQuantile, percentile } from "../../../scripts/load/stats.js";
+import { type LoadClient, chainProvider, connectLoadClient, depositEth } from "../../../scripts/load/clients.js";
+import { ETH, loadKey, startLoadNetwork } from "../../../scripts/load/network.js";
+import { MAX_AMOUNT } from "../../../scripts/load/runner.js";
+import { inboundOf, warmUp } from "../../../scripts/load/warmup.js";
 import { secp256k1Backend, setSecp256k1Backend } from "../../../src/crypto/index.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -183,6 +187,41 @@ describe("npm run load (scripts/load.ts): the short version", function () {
       expect(mergeSoakSection(fresh, previous, { soak: true, openLoop: false })).to.equal(
         `# load figures\n${soak}\nold tail\n`,
       );
+    });
+  });
+
+  describe("the warm-up (embedded chain, node process, 2 clients)", () => {
+    it("test_warmUp_leavesNoChannelWithoutTheNodesCollateral", async () => {
+      // One ring payment at a time: client 0 pays client 1 (the node deposits into client 1's channel), then client
+      // 1 pays client 0, forwarded out of what client 0 had just paid the node: no deposit there, and the node's
+      // balance in client 0's channel stays below the run's payments (the fresh clients' slow first payment).
+      const net = await startLoadNetwork({
+        hre,
+        store: { kind: "sqlite" },
+        nodeLog: "warn",
+        lifetimeMs: 120_000,
+        log: () => undefined,
+      });
+      const provider = chainProvider(net.chainUrl);
+      const clients: LoadClient[] = [];
+      try {
+        const keys = [loadKey("warm-up 0"), loadKey("warm-up 1")];
+        await net.fund(keys, 2n * ETH);
+        for (const [i, key] of keys.entries()) {
+          const c = await connectLoadClient(`client ${i}`, key, net.node.ws, provider);
+          clients.push(c);
+          await depositEth(c, ETH);
+        }
+        const warm = await warmUp(clients, 1);
+        expect(warm.recorder.failed, JSON.stringify([...warm.recorder.failures])).to.equal(0);
+        for (const c of clients) expect(inboundOf(c) >= MAX_AMOUNT, `${c.name}: ${inboundOf(c)}`).to.equal(true);
+        expect(warm.toppedUp, "the ring left client 0's channel uncovered").to.equal(1);
+        expect(warm.minCollateral >= MAX_AMOUNT).to.equal(true);
+      } finally {
+        provider.destroy();
+        for (const c of clients) await c.client.disconnect().catch(() => undefined);
+        await net.stop();
+      }
     });
   });
 
