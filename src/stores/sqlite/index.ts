@@ -152,7 +152,15 @@ class SqliteDriver implements SqlDriver {
    * acknowledgement and reads go on meanwhile.
    */
   private checkpoint(wal: WalSync): void {
-    const row = this.db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as { log?: unknown } | undefined;
+    let row: { log?: unknown } | undefined;
+    try {
+      row = this.db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as { log?: unknown } | undefined;
+    } catch {
+      // E.g. no room to grow the database file. The commit is durable in the WAL, which stays whole (SQLite
+      // marks frames copied only once all are): this commit succeeds, and a later one tries again.
+      this.commitsSinceCheckpoint = 0;
+      return;
+    }
     const frames = Number(row?.log ?? 0);
     const perCommit = Math.max(1, frames / this.commitsSinceCheckpoint);
     this.commitsPerCheckpoint = Math.min(100_000, Math.max(1, Math.floor(this.checkpointFrames / perCommit)));

@@ -215,6 +215,35 @@ describe("SqliteStore (what a file adds)", function () {
     await again.close();
   });
 
+  it("acknowledges a durable commit whose checkpoint fails, and checkpoints again later", async () => {
+    const path = await freshPath();
+    const store = await SqliteStore.open(path, { checkpointFrames: 1 });
+    const db = (store as unknown as { driver: { db: { prepare(sql: string): unknown } } }).driver.db;
+    const prepare = db.prepare.bind(db);
+    let refused = 0;
+    let fail = true;
+    db.prepare = (sql: string) => {
+      if (sql.includes("wal_checkpoint") && fail) {
+        refused += 1;
+        throw Object.assign(new Error("database or disk is full"), { errcode: 13 });
+      }
+      return prepare(sql);
+    };
+    try {
+      await store.create(await genesisOf(1)); // in the WAL: acknowledged though its checkpoint failed
+      await store.create(await genesisOf(2));
+      expect(refused).to.equal(2);
+      fail = false;
+      await store.create(await genesisOf(3));
+    } finally {
+      db.prepare = prepare;
+      await store.close();
+    }
+    const again = await SqliteStore.open(path);
+    expect(await again.channels()).to.have.length(3);
+    await again.close();
+  });
+
   it("keeps the WAL near checkpointFrames pages however many commits, and every unit across reopen", async () => {
     const path = await freshPath();
     const store = await SqliteStore.open(path, { checkpointFrames: 40 });
