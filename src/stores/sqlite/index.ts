@@ -12,7 +12,10 @@
  * they ran inside the COMMIT that crossed 1,000 pages, with two fsyncs on the event loop. This driver runs a
  * PASSIVE checkpoint itself once the WAL holds about `checkpointFrames` frames, right after a WAL fsync (so it
  * only copies durable frames), then fsyncs the database file off the event loop; the next transaction (the one
- * that may restart the WAL, overwriting its frames) begins only once that fsync returned. A busy timeout, foreign keys on, and `locking_mode=EXCLUSIVE`: the writer holds
+ * that may restart the WAL, overwriting its frames) begins only once that fsync returned. A busy timeout,
+ * foreign keys on, and `locking_mode=EXCLUSIVE`: the writer holds the file's lock from open to close, so a second
+ * process (or a second store in this one) opening the same file fails with StoreLockedError instead of signing
+ * from a stale copy. The lock dies with the process.
  */
 import type { FileHandle } from "node:fs/promises";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
@@ -261,6 +264,9 @@ function classifySqlite(location: string, error: unknown): Error | undefined {
 export class SqliteStore extends SqlStore {
   /** Opens (creating if needed) the store in the SQLite file at `path` (":memory:" for a throwaway one). */
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const frames = options.checkpointFrames;
+    if (frames !== undefined && !(Number.isSafeInteger(frames) && frames > 0))
+      throw new StoreError(`checkpointFrames must be a positive integer, not ${String(frames)}`);
     const { DatabaseSync: Database } = await import("node:sqlite");
     let db: DatabaseSync;
     try {

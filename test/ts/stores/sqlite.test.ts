@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 
 import { expect } from "chai";
 
-import { StoreUnavailableError } from "../../../src/protocol/errors.js";
+import { StoreError, StoreUnavailableError } from "../../../src/protocol/errors.js";
 import { SqliteStore } from "../../../src/stores/sqlite/index.js";
 import type { SwitchyardStore } from "../../../src/stores/store.js";
 import { tempDir } from "../sdk/helpers.js";
@@ -246,6 +246,7 @@ describe("SqliteStore (what a file adds)", function () {
 
   it("keeps the WAL near checkpointFrames pages however many commits, and every unit across reopen", async () => {
     const path = await freshPath();
+    for (const bad of [0, -1, 1.5, Number.NaN]) await rejects(SqliteStore.open(path, { checkpointFrames: bad }), StoreError);
     const store = await SqliteStore.open(path, { checkpointFrames: 40 });
     const n = 120;
     for (let i = 1; i <= n; i++) await store.create(await genesisOf(i)); // one commit each
