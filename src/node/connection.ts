@@ -45,9 +45,17 @@ const MISBEHAVIOUR = new Set([
   "ALREADY_AUTHENTICATED",
 ]);
 
+/** The stream under a WebSocket (its TCP socket), which `send` corks for the rest of an event-loop turn. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 export interface ConnectionDeps {
   id: string;
   socket: WebSocket;
+  /** The WebSocket's TCP socket: the messages sent in one event-loop turn leave in one write (one syscall). */
+  transport?: Corkable;
   limits: WireLimits;
   auth: AuthOptions;
   handlers: ReturnType<typeof createHandlers>;
@@ -72,6 +80,8 @@ export class ClientConnection implements Session {
   private reading = true;
   private closeSent = false;
   private wasAuthenticated = false;
+  /** True while the transport is corked until the end of this event-loop turn. */
+  private corked = false;
 
   constructor(private readonly deps: ConnectionDeps) {
     this.id = deps.id;
@@ -230,6 +240,17 @@ export class ClientConnection implements Session {
   private send(text: string): void {
     const socket = this.deps.socket;
     if (socket.readyState !== socket.OPEN) return;
+    // A payment sends a client several messages, often in one turn (answers and pushes completed by one group
+    // commit): corked, they leave in one writev when the turn's I/O callbacks are done, not in a syscall each.
+    const transport = this.deps.transport;
+    if (transport !== undefined && !this.corked) {
+      this.corked = true;
+      transport.cork();
+      setImmediate(() => {
+        this.corked = false;
+        transport.uncork();
+      });
+    }
     socket.send(text, (error) => {
       if (error !== undefined && error !== null) this.log.debug({ err: error }, "send failed (socket closing)");
     });

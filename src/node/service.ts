@@ -173,7 +173,7 @@ export class NodeService {
       perMessageDeflate: false,
     });
     this.http.on("upgrade", (req, socket, head) => this.upgrade(req, socket as Socket, head));
-    this.wss.on("connection", (socket: WebSocket) => this.accept(socket));
+    this.wss.on("connection", (socket: WebSocket, req: IncomingMessage) => this.accept(socket, req.socket));
   }
 
   /** Starts listening; resolves once the port is bound. */
@@ -417,12 +417,11 @@ export class NodeService {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit("connection", ws, req));
   }
 
-  private accept(socket: WebSocket): void {
+  private accept(socket: WebSocket, transport: Socket): void {
     const id = `c${++this.nextConnection}`;
     const o = this.options;
     const connection = new ClientConnection({
-      id,
-      socket,
+      id, socket, transport,
       limits: o.wire,
       auth: {
         domain: loginDomain(o.name, o.chainId, o.wallet.address),

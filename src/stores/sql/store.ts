@@ -408,7 +408,6 @@ export class SqlStore extends UnitStore {
       json(p.body),
       p.updatedAt,
     ];
-    const stale = `the stored version is not ${write.expectedVersion}`;
     if (write.expectedVersion === 0) {
       await this.one(
         `INSERT INTO sy_payments (lock_hash, status, upstream_peer, upstream_transfer_id, downstream_peer, downstream_transfer_id, body, updated_at, version)
@@ -419,14 +418,22 @@ export class SqlStore extends UnitStore {
         "it exists already (the write expected a new payment)",
       );
     } else {
-      await this.one(
-        `UPDATE sy_payments SET status = $2, upstream_peer = $3, upstream_transfer_id = $4, downstream_peer = $5, downstream_transfer_id = $6,
-         body = $7, updated_at = $8, version = version + 1 WHERE lock_hash = $1 AND version = $9`,
+      // Most changes keep the hops: this leaves their columns (and ix_payments_downstream) alone; else the next.
+      const kept = await this.driver.run(
+        `UPDATE sy_payments SET status = $2, body = $7, updated_at = $8, version = version + 1
+         WHERE lock_hash = $1 AND version = $9 AND upstream_peer = $3 AND upstream_transfer_id = $4
+         AND downstream_peer IS NOT DISTINCT FROM $5 AND downstream_transfer_id IS NOT DISTINCT FROM $6`,
         [...values, write.expectedVersion],
-        "payment",
-        p.lockHash,
-        stale,
       );
+      if (kept !== 1)
+        await this.one(
+          `UPDATE sy_payments SET status = $2, upstream_peer = $3, upstream_transfer_id = $4, downstream_peer = $5, downstream_transfer_id = $6,
+           body = $7, updated_at = $8, version = version + 1 WHERE lock_hash = $1 AND version = $9`,
+          [...values, write.expectedVersion],
+          "payment",
+          p.lockHash,
+          `the stored version is not ${write.expectedVersion}`,
+        );
     }
   }
 

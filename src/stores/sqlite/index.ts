@@ -3,13 +3,19 @@
  * (no native build, no download; why in docs/STORES.md). Node.js only: `node:sqlite` is imported lazily by
  * `open`, so importing the SDK (or `./stores`) never pulls it into a browser bundle.
  *
- * Settings: WAL journal, `synchronous=NORMAL` with the WAL fsynced by this driver after every group commit, off
- * the event loop (libuv's thread pool: the node keeps reading messages and queueing units during the fsync, so
- * the next group commit carries them all); the store acknowledges a commit's units, and lets reads see them, only
- * once that fsync returned, so an acknowledged unit survives power loss as with `synchronous=FULL`, whose fsync
- * inside COMMIT blocked the event loop (and so kept the group commit from grouping). A busy timeout, foreign keys on, and `locking_mode=EXCLUSIVE`: the writer holds
- * the file's lock from open to close, so a second process (or a second store in this one) opening the same
- * file fails with StoreLockedError instead of signing from a stale copy. The lock dies with the process.
+ * Settings: WAL journal, `synchronous=OFF` with every fsync done by this driver off the event loop (libuv's thread
+ * pool): the WAL after every group commit (the node keeps reading messages and queueing units during the fsync,
+ * so the next group commit carries them all), and the database file after each checkpoint. The store
+ * acknowledges a commit's units, and lets reads see them, only once the WAL's fsync returned, so an
+ * acknowledged unit survives power loss as with `synchronous=FULL`, whose fsync inside COMMIT blocked the event
+ * loop (and so kept the group commit from grouping). SQLite's own checkpoints are off (`wal_autocheckpoint=0`):
+ * they ran inside the COMMIT that crossed 1,000 pages, with two fsyncs on the event loop. This driver runs a
+ * PASSIVE checkpoint itself once the WAL holds about `checkpointFrames` frames, right after a WAL fsync (so it
+ * only copies durable frames), then fsyncs the database file off the event loop; the next transaction (the one
+ * that may restart the WAL, overwriting its frames) begins only once that fsync returned. A busy timeout,
+ * foreign keys on, and `locking_mode=EXCLUSIVE`: the writer holds the file's lock from open to close, so a second
+ * process (or a second store in this one) opening the same file fails with StoreLockedError instead of signing
+ * from a stale copy. The lock dies with the process.
  */
 import type { FileHandle } from "node:fs/promises";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
@@ -33,7 +39,15 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Crash-test hook (see CommitPoint). */
   onCommitPoint?: CommitPointHook;
+  /**
+   * About how many WAL frames (pages) accumulate between two checkpoints (default 8,000: 32 MiB of 4 KiB
+   * pages). Fewer checkpoints copy each hot page once for many commits; the WAL file grows to about this size.
+   */
+  checkpointFrames?: number;
 }
+
+/** The default of SqliteStoreOptions.checkpointFrames. */
+export const DEFAULT_CHECKPOINT_FRAMES = 8_000;
 
 interface SqliteError {
   errcode?: number;
@@ -48,10 +62,12 @@ interface FileSystem {
 /**
  * Fsyncs a SQLite file's WAL (`<path>-wal`, which lives as long as the connection in WAL mode): fsync flushes
  * every written page of the file, so one call makes every commit before it durable. The first call also fsyncs
- * the directory (the WAL file is new). A failed fsync leaves the pages' state unknown: every later call fails.
+ * the directory (the WAL file is new). `syncDatabase` fsyncs the database file itself (after a checkpoint). A
+ * failed fsync leaves the pages' state unknown: every later call fails.
  */
 class WalSync {
   private handle: FileHandle | undefined;
+  private database: FileHandle | undefined;
   private failed: Error | undefined;
 
   constructor(
@@ -72,16 +88,31 @@ class WalSync {
       }
       await this.handle.sync();
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      this.failed = new StoreUnavailableError(this.path, `fsync of the WAL failed (${why}): reopen the store`);
-      throw this.failed;
+      throw this.fail("the WAL", error);
     }
   }
 
+  async syncDatabase(): Promise<void> {
+    if (this.failed !== undefined) throw this.failed;
+    try {
+      this.database ??= await this.fs.open(this.path, "r+");
+      await this.database.sync();
+    } catch (error) {
+      throw this.fail("the database file", error);
+    }
+  }
+
+  private fail(what: string, error: unknown): Error {
+    const why = error instanceof Error ? error.message : String(error);
+    this.failed ??= new StoreUnavailableError(this.path, `fsync of ${what} failed (${why}): reopen the store`);
+    return this.failed;
+  }
+
   async close(): Promise<void> {
-    const handle = this.handle;
+    const handles = [this.handle, this.database];
     this.handle = undefined;
-    await handle?.close();
+    this.database = undefined;
+    for (const handle of handles) await handle?.close();
   }
 }
 
@@ -90,17 +121,62 @@ class SqliteDriver implements SqlDriver {
   readonly singleSession = true;
   readonly binaryCollation = "COLLATE BINARY";
   private readonly statements = new Map<string, StatementSync>();
+  /** The database file's fsync after the last checkpoint, while it runs (or once it failed). */
+  private databaseSync: Promise<void> | undefined;
+  /** Commits since the last checkpoint, and after how many the next one runs (adapted to the WAL's growth). */
+  private commitsSinceCheckpoint = 0;
+  private commitsPerCheckpoint = 1;
 
   constructor(
     private readonly db: DatabaseSync,
     readonly location: string,
     private readonly wal?: WalSync,
+    private readonly checkpointFrames = DEFAULT_CHECKPOINT_FRAMES,
   ) {
-    if (wal !== undefined) this.sync = () => wal.sync();
+    if (wal !== undefined) this.sync = () => this.syncWal(wal);
   }
 
   /** Set when the file is on disk (not ":memory:"): see WalSync. */
   readonly sync?: () => Promise<void>;
+
+  /** The last commit durable (its WAL fsynced); then, when the WAL is due for one, a checkpoint. */
+  private async syncWal(wal: WalSync): Promise<void> {
+    await wal.sync();
+    this.commitsSinceCheckpoint += 1;
+    if (this.commitsSinceCheckpoint >= this.commitsPerCheckpoint && this.databaseSync === undefined)
+      this.checkpoint(wal);
+  }
+
+  /**
+   * Copies the WAL's frames (all durable: this runs right after a WAL fsync, no transaction open) into the
+   * database file, with no fsync on the event loop (synchronous=OFF), then fsyncs the file on the thread pool.
+   * The WAL restarts (its frames overwritten) only at the next write transaction, which `begin` holds until
+   * that fsync returned: until then a crash finds every frame still in the WAL. Both the durable unit's
+   * acknowledgement and reads go on meanwhile.
+   */
+  private checkpoint(wal: WalSync): void {
+    let row: { log?: unknown } | undefined;
+    try {
+      row = this.db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as { log?: unknown } | undefined;
+    } catch {
+      // E.g. no room to grow the database file. The commit is durable in the WAL, which stays whole (SQLite
+      // marks frames copied only once all are): this commit succeeds, and a later one tries again.
+      this.commitsSinceCheckpoint = 0;
+      return;
+    }
+    const frames = Number(row?.log ?? 0);
+    const perCommit = Math.max(1, frames / this.commitsSinceCheckpoint);
+    this.commitsPerCheckpoint = Math.min(100_000, Math.max(1, Math.floor(this.checkpointFrames / perCommit)));
+    this.commitsSinceCheckpoint = 0;
+    const synced = wal.syncDatabase();
+    this.databaseSync = synced;
+    synced.then(
+      () => {
+        if (this.databaseSync === synced) this.databaseSync = undefined;
+      },
+      () => undefined, // kept: every later begin fails with it
+    );
+  }
 
   private prepare(sql: string): StatementSync {
     let statement = this.statements.get(sql);
@@ -131,6 +207,7 @@ class SqliteDriver implements SqlDriver {
   }
 
   async begin(): Promise<void> {
+    if (this.databaseSync !== undefined) await this.databaseSync; // the checkpoint durable before the WAL restarts
     this.db.exec("BEGIN IMMEDIATE");
   }
 
@@ -146,6 +223,16 @@ class SqliteDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
+    await this.databaseSync?.catch(() => undefined);
+    // Closing checkpoints the WAL and deletes it: with synchronous=FULL, SQLite fsyncs the WAL and the database
+    // file first, and keeps the WAL when an fsync fails.
+    if (this.db.isOpen && this.wal !== undefined) {
+      try {
+        this.db.exec("PRAGMA synchronous = FULL");
+      } catch {
+        // a file that never opened as a database: nothing to checkpoint
+      }
+    }
     if (this.db.isOpen) this.db.close();
     await this.wal?.close();
   }
@@ -177,6 +264,9 @@ function classifySqlite(location: string, error: unknown): Error | undefined {
 export class SqliteStore extends SqlStore {
   /** Opens (creating if needed) the store in the SQLite file at `path` (":memory:" for a throwaway one). */
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const frames = options.checkpointFrames;
+    if (frames !== undefined && !(Number.isSafeInteger(frames) && frames > 0))
+      throw new StoreError(`checkpointFrames must be a positive integer, not ${String(frames)}`);
     const { DatabaseSync: Database } = await import("node:sqlite");
     let db: DatabaseSync;
     try {
@@ -187,13 +277,19 @@ export class SqliteStore extends SqlStore {
     const onDisk = path !== ":memory:" && path !== "";
     const fs = onDisk ? await import("node:fs/promises") : undefined;
     const directory = onDisk ? (await import("node:path")).dirname(path) : "";
-    const driver = new SqliteDriver(db, path, fs === undefined ? undefined : new WalSync(fs, path, directory));
+    const driver = new SqliteDriver(
+      db,
+      path,
+      fs === undefined ? undefined : new WalSync(fs, path, directory),
+      options.checkpointFrames,
+    );
     try {
       db.exec("PRAGMA locking_mode = EXCLUSIVE");
       const [mode] = await driver.all("PRAGMA journal_mode = WAL");
       if (path !== ":memory:" && mode?.journal_mode !== "wal")
         throw new StoreUnavailableError(path, `cannot use WAL (journal mode ${String(mode?.journal_mode)})`);
-      db.exec(`PRAGMA synchronous = ${onDisk ? "NORMAL" : "FULL"}`); // NORMAL: this driver fsyncs (WalSync)
+      db.exec(`PRAGMA synchronous = ${onDisk ? "OFF" : "FULL"}`); // OFF: this driver fsyncs (WalSync)
+      if (onDisk) db.exec("PRAGMA wal_autocheckpoint = 0"); // this driver checkpoints (SqliteDriver.checkpoint)
       db.exec("PRAGMA foreign_keys = ON");
       const [app] = await driver.all("PRAGMA application_id");
       const id = Number(app?.application_id ?? 0);

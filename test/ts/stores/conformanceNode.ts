@@ -83,6 +83,25 @@ export function describeNodeTables(f: Fixture): void {
       expect(await again.payment(id("lock 3"))).to.equal(undefined);
     });
 
+    it("writes a payment's changes of status alone and of hops, each against its version, across reopen", async () => {
+      const location = await f.fresh();
+      const store = await f.openStore(location);
+      const { downstreamPeer: _peer, downstreamTransferId: _id, ...upstreamOnly } = payment(3, "accepted");
+      await store.write({ payments: [{ payment: upstreamOnly, expectedVersion: 0 }] });
+      await store.write({ payments: [{ payment: { ...upstreamOnly, status: "cancelling", body: { n: 1n } }, expectedVersion: 1 }] });
+      await conflict(store.write({ payments: [{ payment: { ...upstreamOnly, status: "x" }, expectedVersion: 1 }] })); // stale
+      await conflict(store.write({ payments: [{ payment: payment(3, "forwarded"), expectedVersion: 1 }] })); // stale, new hop
+      await store.write({ payments: [{ payment: payment(3, "forwarded"), expectedVersion: 2 }] }); // the downstream hop added
+      await store.write({ payments: [{ payment: payment(3, "unlocked"), expectedVersion: 3 }] }); // the status alone
+      const moved = { ...payment(3, "forwarded"), downstreamPeer: NODE, downstreamTransferId: id("down 3 again") };
+      await store.write({ payments: [{ payment: moved, expectedVersion: 4 }] }); // another downstream hop
+      await store.write({ payments: [{ payment: { ...moved, upstreamTransferId: id("up 3 again") }, expectedVersion: 5 }] });
+      const again = await f.reopen(store, location);
+      expect(await again.payment(id("lock 3"))).to.deep.equal({ ...moved, upstreamTransferId: id("up 3 again"), version: 6 });
+      await again.write({ payments: [{ payment: upstreamOnly, expectedVersion: 6 }] }); // the downstream hop dropped
+      expect(await again.payment(id("lock 3"))).to.deep.equal({ ...upstreamOnly, version: 7 });
+    });
+
     it("keeps the first preimage of a lock and refuses another one", async () => {
       const location = await f.fresh();
       const store = await f.openStore(location);

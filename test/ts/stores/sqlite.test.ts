@@ -1,5 +1,6 @@
 /** The conformance suite (conformance.ts) on SQLite files, and what only a SQLite file can do (another process). */
 import { execFile } from "node:child_process";
+import { fstatSync, statSync } from "node:fs";
 import { type FileHandle, open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -7,7 +8,7 @@ import { promisify } from "node:util";
 
 import { expect } from "chai";
 
-import { StoreUnavailableError } from "../../../src/protocol/errors.js";
+import { StoreError, StoreUnavailableError } from "../../../src/protocol/errors.js";
 import { SqliteStore } from "../../../src/stores/sqlite/index.js";
 import type { SwitchyardStore } from "../../../src/stores/store.js";
 import { tempDir } from "../sdk/helpers.js";
@@ -72,7 +73,7 @@ describe("SqliteStore (what a file adds)", function () {
     expect(await run()).to.equal("OPENED"); // the lock goes with its holder
   });
 
-  it("runs in WAL mode with synchronous=NORMAL (the store fsyncs the WAL itself) and foreign keys on", async () => {
+  it("runs in WAL mode with synchronous=OFF and no SQLite checkpoints (the store fsyncs and checkpoints itself), foreign keys on", async () => {
     const path = await freshPath();
     const store = await SqliteStore.open(path);
     await store.create(await genesisOf(1));
@@ -83,7 +84,8 @@ describe("SqliteStore (what a file adds)", function () {
     // synchronous and foreign_keys are per connection: the store's own connection reports them.
     const again = await SqliteStore.open(path);
     const pragmas = connection(again);
-    expect((await pragmas.all("PRAGMA synchronous"))[0]?.synchronous).to.equal(1); // NORMAL: WalSync fsyncs
+    expect((await pragmas.all("PRAGMA synchronous"))[0]?.synchronous).to.equal(0); // OFF: WalSync fsyncs
+    expect((await pragmas.all("PRAGMA wal_autocheckpoint"))[0]?.wal_autocheckpoint).to.equal(0);
     expect((await pragmas.all("PRAGMA foreign_keys"))[0]?.foreign_keys).to.equal(1);
     await again.close();
   });
@@ -140,6 +142,120 @@ describe("SqliteStore (what a file adds)", function () {
     await store.close();
     const again = await SqliteStore.open(path);
     expect((await again.load(channelAt(1)))?.resolutions[`0x${"11".repeat(32)}`]).to.equal(big);
+    await again.close();
+  });
+
+  /** Replaces FileHandle's fsync for the test: `onSync` sees whether the handle is the database file or another. */
+  async function patchSync(
+    path: string,
+    onSync: (file: "database" | "other", sync: () => Promise<void>) => Promise<void>,
+  ): Promise<() => void> {
+    const probe = await open(path, "r");
+    const handles = Object.getPrototypeOf(probe) as { sync(this: FileHandle): Promise<void> };
+    await probe.close();
+    const fsync = handles.sync;
+    const database = statSync(path).ino;
+    handles.sync = function (this: FileHandle) {
+      const file = fstatSync(this.fd).ino === database ? "database" : "other";
+      return onSync(file, () => fsync.call(this));
+    };
+    return () => (handles.sync = fsync);
+  }
+
+  it("checkpoints after a commit's WAL fsync and begins the next commit only once the database file's fsync returned", async () => {
+    const path = await freshPath();
+    const store = await SqliteStore.open(path, { checkpointFrames: 1 }); // a checkpoint after every commit
+    const events: string[] = [];
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const restore = await patchSync(path, async (file, sync) => {
+      events.push(file);
+      if (file === "database") await gate;
+      return sync();
+    });
+    try {
+      await store.create(await genesisOf(1)); // acknowledged on its WAL fsync, the database file's still running
+      expect(events).to.deep.equal(["other", "database"]);
+      let second = false;
+      const next = store.create(await genesisOf(2)).then(() => (second = true));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(second, "the next commit waits for the checkpoint's fsync").to.equal(false);
+      expect(events, "it has not begun: no WAL fsync of it").to.deep.equal(["other", "database"]);
+      release();
+      await next;
+      expect(events.slice(0, 3)).to.deep.equal(["other", "database", "other"]);
+    } finally {
+      restore();
+      release();
+      await store.close();
+    }
+    const again = await SqliteStore.open(path);
+    expect(await again.channels()).to.have.length(2);
+    await again.close();
+  });
+
+  it("fails the commits after a failed fsync of the database file with StoreUnavailableError (the WAL keeps them)", async () => {
+    const path = await freshPath();
+    const store = await SqliteStore.open(path, { checkpointFrames: 1 });
+    const restore = await patchSync(path, async (file, sync) => {
+      if (file === "database") throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" });
+      return sync();
+    });
+    try {
+      await store.create(await genesisOf(1)); // durable in the WAL
+      const error = await rejects(store.create(await genesisOf(2)), StoreUnavailableError);
+      expect(error.message).to.include("fsync of the database file failed");
+      await rejects(store.create(await genesisOf(3)), StoreUnavailableError);
+    } finally {
+      restore();
+      await store.close();
+    }
+    const again = await SqliteStore.open(path);
+    expect((await again.channels()).map((c) => c.toLowerCase())).to.deep.equal([channelAt(1).toLowerCase()]);
+    await again.close();
+  });
+
+  it("acknowledges a durable commit whose checkpoint fails, and checkpoints again later", async () => {
+    const path = await freshPath();
+    const store = await SqliteStore.open(path, { checkpointFrames: 1 });
+    const db = (store as unknown as { driver: { db: { prepare(sql: string): unknown } } }).driver.db;
+    const prepare = db.prepare.bind(db);
+    let refused = 0;
+    let fail = true;
+    db.prepare = (sql: string) => {
+      if (sql.includes("wal_checkpoint") && fail) {
+        refused += 1;
+        throw Object.assign(new Error("database or disk is full"), { errcode: 13 });
+      }
+      return prepare(sql);
+    };
+    try {
+      await store.create(await genesisOf(1)); // in the WAL: acknowledged though its checkpoint failed
+      await store.create(await genesisOf(2));
+      expect(refused).to.equal(2);
+      fail = false;
+      await store.create(await genesisOf(3));
+    } finally {
+      db.prepare = prepare;
+      await store.close();
+    }
+    const again = await SqliteStore.open(path);
+    expect(await again.channels()).to.have.length(3);
+    await again.close();
+  });
+
+  it("keeps the WAL near checkpointFrames pages however many commits, and every unit across reopen", async () => {
+    const path = await freshPath();
+    for (const bad of [0, -1, 1.5, Number.NaN]) await rejects(SqliteStore.open(path, { checkpointFrames: bad }), StoreError);
+    const store = await SqliteStore.open(path, { checkpointFrames: 40 });
+    const n = 120;
+    for (let i = 1; i <= n; i++) await store.create(await genesisOf(i)); // one commit each
+    const pageSize = Number((await connection(store).all("PRAGMA page_size"))[0]?.page_size);
+    const frames = statSync(`${path}-wal`).size / (pageSize + 24);
+    expect(frames, "the WAL restarted after checkpoints").to.be.below(40 * 3);
+    await store.close();
+    const again = await SqliteStore.open(path);
+    expect(await again.channels()).to.have.length(n);
     await again.close();
   });
 });
