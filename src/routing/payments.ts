@@ -1,6 +1,7 @@
 /** The node's payment table: a routed payment's status, its two hops, and what a `Node.tick()` reports. */
 import { RouteError } from "../protocol/errors.js";
-import type { Transfer } from "../protocol/transfers.js";
+import { transferId, type Transfer } from "../protocol/transfers.js";
+import type { Proposal } from "../channel/channel.js";
 import type { ResolveDetails, Update } from "../protocol/types.js";
 import type { RouteInstruction } from "./config.js";
 import type { PaymentRecord, WriteUnit } from "../stores/store.js";
@@ -145,4 +146,12 @@ export function mergePayments(table: PaymentTable, records: readonly PaymentReco
     table.versions.set(r.lockHash, Math.max(r.version, version));
     if (p.downstream !== undefined && p.status !== "accepted") table.byDownstream.set(p.downstream.transferId, r.lockHash);
   }
+}
+
+/** The onward route of the forwarded lock `proposal` creates (re-delivered with it), if it crosses nodes. */
+export function onwardRoute(table: PaymentTable, proposal: Proposal): RouteInstruction | undefined {
+  const details = proposal.update.details;
+  if (details.type !== "create") return undefined;
+  const lockHash = table.byDownstream.get(transferId(details.transfer).toLowerCase());
+  return lockHash === undefined ? undefined : table.payments.get(lockHash)?.onward;
 }

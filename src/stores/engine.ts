@@ -65,6 +65,7 @@ export abstract class UnitStore implements SwitchyardStore {
   /** Set once another writer took the store over: every later write fails with it. */
   protected fenced: StoreLockedError | undefined;
   private readonly counters: StoreStats = { commits: 0, units: 0, refused: 0, maxUnitsPerCommit: 0 };
+  private doubtful = 0; // commits whose outcome is unknown (ChannelStore.doubtfulCommits)
 
   protected constructor(
     /** Names the store in errors (a path, a URL without password, "memory"). */
@@ -188,6 +189,8 @@ export abstract class UnitStore implements SwitchyardStore {
       this.schedule();
     });
   }
+
+  doubtfulCommits = (): number => this.doubtful;
 
   stats(): StoreStats {
     return { ...this.counters };
@@ -383,6 +386,7 @@ export abstract class UnitStore implements SwitchyardStore {
       undoAll(done);
       await this.rollback().catch(ignore);
       this.onAmbiguousCommit();
+      this.doubtful++; // the units may have landed: their writers must not go on from memory
       return failAll(
         this.mapError(error),
         done.map((d) => d.q),
