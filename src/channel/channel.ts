@@ -135,7 +135,7 @@ export class Channel {
    * landed, this copy may be behind the store): the next method re-reads the record first (`upToDate` at once).
    */
   get outdated(): boolean {
-    return (this.config.store.doubtfulCommits?.() ?? 0) !== this.doubtsSeen;
+    return (this.config.store.doubtfulCommits ?? 0) !== this.doubtsSeen;
   }
 
   /** Resolves once this copy is the store's (re-read if `outdated`), after every earlier task of this channel. */
@@ -144,7 +144,7 @@ export class Channel {
   }
 
   private async readAgain(): Promise<void> {
-    const doubts = this.config.store.doubtfulCommits?.() ?? 0; // read before the load: a later doubt reads again
+    const doubts = this.config.store.doubtfulCommits ?? 0; // read before the load: a later doubt reads again
     this.config.store.evict?.(this.setup.channel);
     const record = await this.config.store.load(this.setup.channel);
     if (record === undefined) throw new StoreError(`the store does not hold channel ${this.setup.channel}`);
@@ -167,7 +167,7 @@ export class Channel {
       closed: false,
       resolutions: {},
     };
-    const doubts = config.store.doubtfulCommits?.() ?? 0;
+    const doubts = config.store.doubtfulCommits ?? 0;
     await config.store.create(record);
     return new Channel({ ...config, setup }, record, doubts);
   }
@@ -175,7 +175,7 @@ export class Channel {
   /** Opens a channel the store holds (after a restart). */
   static async open(config: ChannelConfig): Promise<Channel> {
     await hashingReady();
-    const doubts = config.store.doubtfulCommits?.() ?? 0;
+    const doubts = config.store.doubtfulCommits ?? 0;
     const record = await config.store.load(config.setup.channel);
     if (record === undefined) throw new StoreError(`the store does not hold channel ${config.setup.channel}`);
     if (record.me !== config.me) throw new StoreError(`the store holds this channel for ${record.me}, not ${config.me}`);

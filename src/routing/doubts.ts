@@ -27,12 +27,12 @@ export class StoreDoubts {
     /** An intent let go of: the Node stops reserving its planned lock (a tick refunds it, "accepted" in the store). */
     private readonly letGo: (planned: RoutedPayment | undefined) => void,
   ) {
-    this.seen = store?.doubtfulCommits?.() ?? 0;
+    this.seen = store?.doubtfulCommits ?? 0;
   }
 
   /** Runs `task` once the Node's memory is the store's again (at once, without a microtask, when nothing is in doubt). */
   after<T>(task: () => Promise<T>): Promise<T> {
-    if ((this.store?.doubtfulCommits?.() ?? 0) === this.seen) return task();
+    if ((this.store?.doubtfulCommits ?? 0) === this.seen) return task();
     return this.settle().then(task);
   }
 
@@ -43,7 +43,7 @@ export class StoreDoubts {
 
   private async readAgain(): Promise<void> {
     const store = this.store as SwitchyardStore; // doubts come only from a store
-    const doubts = store.doubtfulCommits?.() ?? 0; // read first: a doubt raised meanwhile reads again next time
+    const doubts = store.doubtfulCommits ?? 0; // read first: a doubt raised meanwhile reads again next time
     const records: PaymentRecord[] = await store.payments({ statuses: OPEN });
     const listed = new Set(records.map((r) => r.lockHash));
     for (const p of this.table.payments.values()) {

@@ -190,7 +190,7 @@ export abstract class UnitStore implements SwitchyardStore {
     });
   }
 
-  doubtfulCommits = (): number => this.doubtful;
+  get doubtfulCommits(): number { return this.doubtful; }
 
   stats(): StoreStats {
     return { ...this.counters };

@@ -43,7 +43,7 @@ export interface ChannelStore {
    * failed sync after it): each may have landed although its writer was told it failed. A holder of in-memory
    * copies (a Channel, the routing Node) re-reads them from the store once this number has changed.
    */
-  doubtfulCommits?(): number;
+  readonly doubtfulCommits?: number;
 }
 
 /** A change to one channel inside a unit of work. */
