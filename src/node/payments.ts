@@ -257,8 +257,8 @@ export class NodeRouter implements PaymentRouter {
     const cluster = this.options.cluster?.cluster;
     if (cluster === undefined) {
       const link = this.links.get(client);
-      if (link?.waiting(ack.nonce) === true) await link.offer(ack);
-      else await this.acknowledgeHere(client, ack);
+      // Not taken by a delivery waiting for it (none, or it gave up meanwhile): the Node completes the channel.
+      if (link?.waiting(ack.nonce) !== true || !(await link.offer(ack))) await this.acknowledgeHere(client, ack);
     } else if (!(await this.takeAck(client, ack))) {
       // Nobody here waits for it: under the channel's lock if it is free, else to the process holding the channel.
       const channel = this.options.channels.addressOf(client);
@@ -280,10 +280,7 @@ export class NodeRouter implements PaymentRouter {
   async takeAck(client: string, ack: Acknowledgement): Promise<boolean> {
     await this.peer(client);
     const link = this.links.get(client);
-    if (link?.waiting(ack.nonce) === true) {
-      await link.offer(ack);
-      return true;
-    }
+    if (link?.waiting(ack.nonce) === true && (await link.offer(ack))) return true;
     const held = this.options.cluster?.cluster.locks.holds(this.options.channels.addressOf(client)) === true;
     if (!held || !this.node.awaits(client, ack.nonce)) return false;
     await this.acknowledgeHere(client, ack);

@@ -84,8 +84,13 @@ export class SocketLink implements PeerLink {
     return this.waiter?.nonce === nonce;
   }
 
-  /** Checks the acknowledgement against the pending proposal, hands it to the Node, waits until it is stored. */
-  async offer(ack: Acknowledgement): Promise<void> {
+  /**
+   * Checks the acknowledgement against the pending proposal, hands it to the Node's delivery waiting for it, and
+   * waits until it is stored. False when that delivery gave up meanwhile (its timeout): nothing was taken, the
+   * caller completes the channel directly (Node.acknowledge). Before, that race answered NONCE, which a client
+   * reads as "stored already" for an acknowledgement it sends again: the node's proposal stayed unanswered.
+   */
+  async offer(ack: Acknowledgement): Promise<boolean> {
     if (this.channel.outdated) await this.channel.upToDate(); // a commit of unknown outcome: the store's pending
     const pending = this.channel.pending;
     if (pending === undefined || pending.update.state.nonce !== ack.nonce) {
@@ -98,12 +103,13 @@ export class SocketLink implements PeerLink {
       ack.signatures,
     );
     const waiter = this.waiter;
-    if (waiter === undefined || waiter.nonce !== ack.nonce) throw new NonceError(ack.nonce, ack.nonce); // raced a timeout
+    if (waiter === undefined || waiter.nonce !== ack.nonce) return false; // raced the delivery's timeout
     this.waiter = undefined;
     clearTimeout(waiter.timer);
     for (const c of waiter.callers) c.resolve(ack);
     for (let i = 0; i < 1_000 && this.channel.state.nonce < ack.nonce; i++) await new Promise((r) => setTimeout(r, 5));
     // Not stored (the store failed under the Node's delivery, or it gave up meanwhile): the client sends it again.
     if (this.channel.state.nonce < ack.nonce) throw new WireError("UNAVAILABLE", `acknowledgement ${ack.nonce} not stored: send it again`);
+    return true;
   }
 }

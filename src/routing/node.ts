@@ -29,7 +29,7 @@ import type { WriteUnit } from "../stores/store.js";
 import { deliverProposal, downstreamClaimable, sequencedUpdate } from "./delivery.js";
 import { StoreDoubts } from "./doubts.js";
 import { IntentGate, IntentRefusedError, noteError, type NodePeer } from "./intents.js";
-import { mergePayments, onwardRoute, paymentUnit, pendingClaimOf, resolutionOf, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
+import { mergePayments, onwardRoute, paymentUnit, pendingClaimOf, resolutionOf, upstreamResolved, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
 import { planRoute, unroutedLock, type RouteContext } from "./plan.js";
 import { nextAttempt } from "./retry.js";
 import { checkedRouteCall } from "./validate.js";
@@ -163,8 +163,7 @@ export class Node {
 
   /** A peer's ack of its intent (stored with what it moves; `effects`: the forward or claim it starts) or of a proposal. */
   async acknowledge(from: string, ack: Acknowledgement): Promise<{ effects: Promise<void> }> {
-    const peer = this.peer(from);
-    await this.doubts.after(async () => undefined); // an intent whose ack landed unseen is no longer waited for
+    const peer = await this.doubts.after(async () => this.peer(from)); // after doubts: an intent acked unseen waits no more
     const intent = peer.intent;
     if (intent === undefined || intent.nonce !== ack.nonce) {
       // The intent's effects are gone (a restart, a timeout): a payee's claim still unlocks its payment, in one unit.
@@ -172,8 +171,10 @@ export class Node {
       const claim = acked?.details.type === "resolve" && acked.proposer !== peer.channel.me ? this.downstreamResolution(acked.details) : undefined;
       // A payer's lock whose route was lost is stored "accepted" with its ack (refunded below, or by tick() after a crash).
       const unrouted = claim === undefined ? unroutedLock(acked, { address: this.address, hashlock: this.hashlock, payer: peer.address }, this.payments) : undefined;
-      const also = claim !== undefined ? this.unitFor(claim.next, claim.extra) : unrouted !== undefined ? this.unitFor(unrouted) : undefined;
+      const own = upstreamResolved(this, peer.address, acked, peer.channel.me); // the node's claim or refund, acked late
+      const also = claim !== undefined ? this.unitFor(claim.next, claim.extra) : unrouted !== undefined ? this.unitFor(unrouted) : own && this.unitFor(own.next);
       await peer.channel.complete(ack, also);
+      if (own !== undefined) this.committed(own.payment, own.next);
       if (claim !== undefined) return { effects: this.onDownstreamResolved(claim.payment, claim.next) };
       return { effects: unrouted !== undefined ? this.refundUnrouted(unrouted) : Promise.resolve() };
     }
@@ -243,8 +244,7 @@ export class Node {
    */
   async tick(): Promise<NodeTickReport> {
     const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [], waiting: [] };
-    await this.doubts.after(async () => undefined); // no payment moved on from a state the store may have left
-    const now = this.now();
+    const now = await this.doubts.after(async () => this.now()); // no payment moves on from a state the store may have left
     for (const p of this.payments.values()) {
       if (this.forwarding.has(p.lockHash) || this.config.cluster?.young(p.lockHash) === true) continue;
       if (!this.hasPeer(p.upstream.peer) || (p.downstream !== undefined && !this.hasPeer(p.downstream.peer))) {

@@ -155,3 +155,28 @@ export function onwardRoute(table: PaymentTable, proposal: Proposal): RouteInstr
   const lockHash = table.byDownstream.get(transferId(details.transfer).toLowerCase());
   return lockHash === undefined ? undefined : table.payments.get(lockHash)?.onward;
 }
+
+/**
+ * The payment whose upstream lock `update` resolves, when `update` is the node's own resolve of it (a claim or a
+ * refund the node proposed to the payer), with the state its co-signature gives it: completed (paid) or refunded.
+ * An acknowledgement of it that comes after the node stopped waiting stores that state in its unit, so the
+ * payment never lags its channel (the chaos run's "unlocked" at the end checks, seed 909).
+ */
+export function upstreamResolved(
+  table: PaymentTable,
+  peer: string,
+  update: Update | undefined,
+  node: "alice" | "bob",
+): { payment: RoutedPayment; next: RoutedPayment } | undefined {
+  const d = update?.details;
+  if (d?.type !== "resolve" || update?.proposer !== node) return undefined;
+  const id = d.transferId.toLowerCase();
+  for (const p of table.payments.values()) {
+    if (p.upstream.peer !== peer || p.upstream.transferId.toLowerCase() !== id) continue;
+    if (p.status === "completed" || p.status === "refunded") return undefined;
+    const next: RoutedPayment = { ...p, status: d.toResponder === 0n ? "refunded" : "completed" };
+    delete next.error;
+    return { payment: p, next };
+  }
+  return undefined;
+}

@@ -2,7 +2,9 @@
  * The node service's link to a client (src/node/socketLink.ts): it waits for the acknowledgement of one proposal
  * at a time. A second delivery of the same proposal waits for the same acknowledgement; a delivery of a later one
  * fails the callers of the earlier one with SupersededProposalError at once. Before, the second delivery replaced
- * the first waiter silently and the first caller was never answered.
+ * the first waiter silently and the first caller was never answered. An acknowledgement offered after the delivery
+ * gave up is not taken (false: the router completes the channel itself), never refused NONCE, which a client reads
+ * as "stored already".
  */
 import { expect } from "chai";
 import { Wallet, ZeroAddress, getAddress, id, keccak256 } from "ethers";
@@ -34,11 +36,11 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | "pending"> {
   }
 }
 
-async function setup(): Promise<{ node: Channel; client: Channel; link: SocketLink; pushed: Proposal[]; proposal: Proposal }> {
+async function setup(peerTimeoutMs = 5_000): Promise<{ node: Channel; client: Channel; link: SocketLink; pushed: Proposal[]; proposal: Proposal }> {
   const node = await Channel.create(cfg("alice", nodeWallet));
   const client = await Channel.create(cfg("bob", clientWallet));
   const pushed: Proposal[] = [];
-  const link = new SocketLink(clientWallet.address, node, { push: (_client, p) => pushed.push(p), peerTimeoutMs: 5_000 });
+  const link = new SocketLink(clientWallet.address, node, { push: (_client, p) => pushed.push(p), peerTimeoutMs });
   const proposal = await node.propose({ type: "deposit", asset: ZeroAddress, totalDepositsAlice: 2n * ETH, totalDepositsBob: 0n });
   return { node, client, link, pushed, proposal };
 }
@@ -74,5 +76,19 @@ describe("SocketLink (src/node/socketLink.ts)", () => {
     expect((outcome as SupersededProposalError).delivered).to.equal(nonce + 1n);
     expect(link.waiting(nonce + 1n)).to.equal(true);
     expect(link.waiting(nonce)).to.equal(false);
+  });
+
+  it("test_offer_afterTheDeliveryGaveUp_notTakenInsteadOfRefusedNonce", async () => {
+    const { node, client, link, proposal } = await setup(50);
+    const delivery = link.receive(proposal).then(
+      () => "answered" as const,
+      (error: unknown) => error,
+    );
+    const ack = await client.receive(proposal);
+    expect(await delivery, "the delivery gives up after the peer timeout").to.be.instanceOf(Error);
+    expect(await link.offer(ack), "not taken: the router hands it to Node.acknowledge").to.equal(false);
+    expect(node.pending?.update.state.nonce, "nothing completed by the link").to.equal(ack.nonce);
+    await node.complete(ack); // what Node.acknowledge then does
+    expect(node.state).to.deep.equal(client.state);
   });
 });
