@@ -11,7 +11,7 @@ import type { ClientEvents } from "../../../src/client/types.js";
 import { Emitter } from "../../../src/client/emitter.js";
 import { Payments } from "../../../src/client/payments.js";
 import { encodeHashlockTerms } from "../../../src/protocol/resolvers.js";
-import type { Transfer } from "../../../src/protocol/transfers.js";
+import { transferId as transferIdOf, type Transfer } from "../../../src/protocol/transfers.js";
 import { MemoryStore } from "../../../src/stores/memory.js";
 import { RemoteError } from "../../../src/wire/codes.js";
 import type { ClientSession } from "../../../src/wire/session.js";
@@ -62,4 +62,45 @@ describe("Payments: a payee's claim refused while the session stays up (src/clie
     active = false;
     payments.stopRetries();
   });
+
+  it("test_claimCoSignedInsideTheFailedCall_invoiceMarkedReceivedAtOnce", async () => {
+    const store = new MemoryStore();
+    const events = new Emitter<ClientEvents>();
+    let history: unknown[] = [];
+    (store as unknown as { history: () => Promise<unknown[]> }).history = async () => history;
+    const session = {
+      channel: { address: CHANNEL, transfers: { get: () => undefined, list: () => [] } },
+      propose: async () => {
+        // The node signed the claim, its answer was lost; the sync inside the call co-signed it (a late intent).
+        history = [
+          { update: { details: { type: "create", transfer: lockFor(invoiceHash) }, state: { nonce: 3n } }, transferId: transferIdOf(lockFor(invoiceHash)) },
+          { update: { details: { type: "resolve", transferId: transferIdOf(lockFor(invoiceHash)), toResponder: 1_000n, resolverData: "0x" }, state: { nonce: 4n } } },
+        ];
+        throw new RemoteError(4120, "peer: no answer within 5000 ms", undefined);
+      },
+    } as unknown as ClientSession;
+    const payments = new Payments({ store, events, address: () => ME, node: () => NODE, hashlock: () => HASHLOCK, session: () => session });
+    const invoice = await payments.invoice(ZeroAddress, 1_000n);
+    const invoiceHash = invoice.lockHash;
+    const received = events.next("payment-received");
+    payments.onNodeUpdate({ proposer: "alice", details: { type: "create", transfer: lockFor(invoiceHash) }, state: {} } as never);
+    const outcome = await Promise.race([received, new Promise<"invoiced">((r) => setTimeout(() => r("invoiced"), 3_000))]);
+    expect(outcome, "marked received (before: invoiced until a reconnect)").to.not.equal("invoiced");
+    expect((await store.payment(invoiceHash))?.status).to.equal("received");
+    payments.stopRetries();
+  });
 });
+
+function lockFor(lockHash: string): Transfer {
+  return {
+    channel: CHANNEL,
+    resolver: HASHLOCK,
+    asset: ZeroAddress,
+    amount: 1_000n,
+    initiator: NODE,
+    responder: ME,
+    timeout: 3_600n,
+    salt: id("claim retry"),
+    data: encodeHashlockTerms({ lockHash, expiry: 4_000_000_000n }),
+  };
+}
