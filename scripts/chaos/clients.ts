@@ -127,7 +127,12 @@ export class ClientProcess {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      child.send({ ...command, id } as Request);
+      // The process may be dying (a client SIGKILL): a send on its closed IPC channel fails this request, never the
+      // run (without the callback Node emits it as an 'error' nobody handles: the default seed, session 6).
+      child.send({ ...command, id } as Request, (error) => {
+        if (error === null || !this.waiting.delete(id)) return;
+        reject(new ClientGoneError(`${this.config.name} cannot be reached (${error.message})`));
+      });
     });
   }
 

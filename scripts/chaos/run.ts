@@ -10,6 +10,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 
 import { Wallet } from "ethers";
+import pg from "pg";
 
 import { checkStores, type CheckResult, type PaymentOutcomes } from "./checks.js";
 import { ClientProcess } from "./clients.js";
@@ -17,7 +18,7 @@ import { closeAll } from "./close.js";
 import { injectFaults, planFaults, type FaultKind, type FaultRecord } from "./faults.js";
 import type { ClientStatus } from "./ipc.js";
 import { Load } from "./load.js";
-import { CHANNEL_TIMEOUT, ETH, chaosKey, startChaosNetwork } from "./network.js";
+import { CHANNEL_TIMEOUT, ETH, chaosKey, startChaosNetwork, type NodeStoreLocation } from "./network.js";
 import type { ChaosOptions } from "./options.js";
 import { startCutProxy } from "./proxy.js";
 import { Rng } from "./rng.js";
@@ -43,12 +44,36 @@ export interface ChaosResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until every client is connected with nothing locked and no payment open; false after `ms`. */
-async function settled(clients: readonly ClientProcess[], ms: number): Promise<boolean> {
+/**
+ * How many payments the node's store holds open (not completed or refunded), read beside the running node (a
+ * plain read on PostgreSQL: no writer's lock); undefined when it cannot be read. A SQLite store is the node's
+ * alone while it runs (an exclusive lock): 0, the clients' view decides there.
+ */
+async function nodeOpenPayments(store: NodeStoreLocation): Promise<number | undefined> {
+  if (store.kind !== "pg") return 0;
+  const client = new pg.Client({ connectionString: store.url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    const r = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM switchyard.sy_payments WHERE status NOT IN ('completed', 'refunded')");
+    return r.rows[0]?.n;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Waits until every client is connected with nothing locked and no payment open, and the node holds no payment
+ * open either (its claim of a payer's lock may still be on its way when the payer's channel shows it: the node
+ * stopped then kept the payment "unlocked", seed 1010); false after `ms`.
+ */
+async function settled(clients: readonly ClientProcess[], store: NodeStoreLocation, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const all = await Promise.all(clients.map((c) => c.request<ClientStatus>({ op: "status" }).catch(() => undefined)));
-    if (all.every((s) => s !== undefined && s.connected && s.open === 0 && s.lockedByMe === "0" && s.lockedToMe === "0")) return true;
+    const clientsDone = all.every((s) => s !== undefined && s.connected && s.open === 0 && s.lockedByMe === "0" && s.lockedToMe === "0");
+    if (clientsDone && (await nodeOpenPayments(store)) === 0) return true;
     await sleep(500);
   }
   return false;
@@ -97,11 +122,11 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     if (net.node() === undefined) await net.startNode();
     for (const c of clients) if (!c.running) await c.start();
     let clockAdvanced = false;
-    if (!(await settled(clients, 30_000))) {
+    if (!(await settled(clients, net.store, 30_000))) {
       clockAdvanced = true;
       log("settle: payments still open after 30 s; moving the chain clock past every lock's expiry");
       await net.advanceTime(3n * CHANNEL_TIMEOUT + 600n);
-      if (!(await settled(clients, 120_000))) log("settle: payments still open after the clock moved (the checks will name them)");
+      if (!(await settled(clients, net.store, 120_000))) log("settle: payments still open after the clock moved (the checks will name them)");
     }
 
     for (const c of clients) await c.stop();

@@ -22,11 +22,12 @@ import { rememberContent, type ChannelRecord, type CoSignedUpdate, type PendingS
 import { contentHash, payloadDigests, signPayloads, verifyPayloads } from "../protocol/signing.js";
 import type { CallProvider, ChannelSigner, PayloadDigests, PayloadSignatures } from "../protocol/signing.js";
 import { FIRST_WITHDRAW_NONCE, SHAPE_CHECKED, applyUpdate, genesisState, nextState, payloadsOf } from "../protocol/stateMachine.js";
-import type { ChannelSnapshot, Transition } from "../protocol/stateMachine.js";
+import type { ChannelSnapshot } from "../protocol/stateMachine.js";
 import type { ClosePayout } from "../protocol/reopen.js";
 import { canonicalUpdate } from "../protocol/shapes.js";
 import { sameDetails } from "./fastIntent.js";
-import { checkDepositClaim, checkReopenPayouts, normalizePayout, readClosePayoutsOf } from "./chainChecks.js";
+import { checkDepositClaim, checkReopenPayouts, readClosePayoutsOf } from "./chainChecks.js";
+import { checkSigner, normalizeDetails, normalizeSetup } from "./normalize.js";
 import { checkedAcknowledgement, checkedAsset, checkedCoSignedUpdate, checkedDetails, checkedProposal, checkedResolution } from "./validate.js";
 import { isSwitchyardStore, type ChannelStore, type WriteUnit } from "../stores/store.js";
 import type { ChannelState } from "../protocol/typedData.js";
@@ -96,11 +97,15 @@ export class Channel {
   /** This party's signature of the next nonce, its digests, and (unless reloaded) the transfers change it makes. */
   private pendingProposal: { pending: PendingSignature; digests: PayloadDigests; plan?: TransferPlan } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The store's doubtful commits (ChannelStore.doubtfulCommits) when this copy was last read from it. */
+  private doubtsSeen: number;
 
   private constructor(
     private readonly config: ChannelConfig,
     record: ChannelRecord,
+    doubtsSeen: number,
   ) {
+    this.doubtsSeen = doubtsSeen;
     this.setup = record.setup;
     this.counterparty = config.me === "alice" ? "bob" : "alice";
     this.resolverMap = new Map(config.resolvers.map((r) => [checksum(r.address), r]));
@@ -123,12 +128,29 @@ export class Channel {
 
   /** Re-reads the record from the store (several node processes on one database: another one may have moved it), in turn. */
   reload(): Promise<void> {
-    return this.serialize(async () => {
-      this.config.store.evict?.(this.setup.channel);
-      const record = await this.config.store.load(this.setup.channel);
-      if (record === undefined) throw new StoreError(`the store does not hold channel ${this.setup.channel}`);
-      this.adopt(record);
-    });
+    return this.serialize(() => this.readAgain());
+  }
+
+  /**
+   * True when a commit of this channel's store failed with an unknown outcome since this copy was read (it may have
+   * landed, this copy may be behind the store): the next method re-reads the record first (`upToDate` at once).
+   */
+  get outdated(): boolean {
+    return (this.config.store.doubtfulCommits ?? 0) !== this.doubtsSeen;
+  }
+
+  /** Resolves once this copy is the store's (re-read if `outdated`), after every earlier task of this channel. */
+  upToDate(): Promise<void> {
+    return this.serialize(async () => undefined);
+  }
+
+  private async readAgain(): Promise<void> {
+    const doubts = this.config.store.doubtfulCommits ?? 0; // read before the load: a later doubt reads again
+    this.config.store.evict?.(this.setup.channel);
+    const record = await this.config.store.load(this.setup.channel);
+    if (record === undefined) throw new StoreError(`the store does not hold channel ${this.setup.channel}`);
+    this.adopt(record);
+    this.doubtsSeen = doubts;
   }
 
   /** Creates the channel in the store at its genesis state (nonce 0) and opens it. */
@@ -146,18 +168,20 @@ export class Channel {
       closed: false,
       resolutions: {},
     };
+    const doubts = config.store.doubtfulCommits ?? 0;
     await config.store.create(record);
-    return new Channel({ ...config, setup }, record);
+    return new Channel({ ...config, setup }, record, doubts);
   }
 
   /** Opens a channel the store holds (after a restart). */
   static async open(config: ChannelConfig): Promise<Channel> {
     await hashingReady();
+    const doubts = config.store.doubtfulCommits ?? 0;
     const record = await config.store.load(config.setup.channel);
     if (record === undefined) throw new StoreError(`the store does not hold channel ${config.setup.channel}`);
     if (record.me !== config.me) throw new StoreError(`the store holds this channel for ${record.me}, not ${config.me}`);
     checkSigner(config, record.setup);
-    return new Channel(config, record);
+    return new Channel(config, record, doubts);
   }
 
   get address(): string {
@@ -456,41 +480,14 @@ export class Channel {
     this.pendingProposal = undefined;
   }
 
-  /** Runs `task` after every earlier task of this channel. */
+  /**
+   * Runs `task` after every earlier task of this channel, on the store's record: after a commit whose outcome is
+   * unknown (a write this copy saw fail may have landed) the record is read again first, so no update goes on
+   * from a copy behind the store (the chaos run's "co-signed nonce 67 does not follow the stored nonce 67").
+   */
   private serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task);
+    const run = this.queue.then(() => (this.outdated ? this.readAgain().then(task) : task()));
     this.queue = run.catch(() => undefined);
     return run;
-  }
-}
-
-/** The details as both parties store them: checksummed addresses, lowercase hex, the normalized transfer. */
-function normalizeDetails(details: UpdateDetails, transition: Transition): UpdateDetails {
-  switch (details.type) {
-    case "deposit":
-      return { ...details, asset: checksum(details.asset) };
-    case "create":
-      return { type: "create", transfer: (transition.transfers?.added?.transfer ?? details.transfer) };
-    case "resolve":
-      return { ...details, transferId: details.transferId.toLowerCase(), resolverData: details.resolverData.toLowerCase() };
-    case "withdraw":
-      return { ...details, commitment: transition.payloads.withdraw ?? details.commitment };
-    case "close":
-      return { type: "close" };
-    case "plain":
-      return { ...details, asset: checksum(details.asset) };
-    case "reopen":
-      return { type: "reopen", payouts: details.payouts.map(normalizePayout) };
-  }
-}
-
-function normalizeSetup(setup: ChannelSetup): ChannelSetup {
-  return { ...setup, channel: checksum(setup.channel), alice: checksum(setup.alice), bob: checksum(setup.bob) };
-}
-
-function checkSigner(config: ChannelConfig, setup: ChannelSetup): void {
-  const expected = checksum(config.me === "alice" ? setup.alice : setup.bob);
-  if (checksum(config.signer.address) !== expected) {
-    throw new MalformedUpdateError(`the signer ${config.signer.address} is not ${config.me} (${expected})`);
   }
 }

@@ -311,6 +311,7 @@ export class SwitchyardClient implements SwitchyardClientApi {
 
   /** Closes the socket and stops reconnecting and watching (the store stays as it is). */
   async disconnect(): Promise<void> {
+    this.payments.stopRetries();
     this.watcher?.stop();
     this.watcher = undefined;
     await this.connection.stop();

@@ -13,20 +13,18 @@ import type { LockReader } from "../chain/settlements.js";
 
 import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { checksum } from "../protocol/address.js";
-import { MalformedMessageError, NonceError, RouteError, TimeoutError } from "../protocol/errors.js";
+import { MalformedMessageError, RouteError, TimeoutError } from "../protocol/errors.js";
 import { transferId as transferIdOf } from "../protocol/transfers.js";
-import { payloadDigests, verifyPayloads } from "../protocol/signing.js";
-import { payloadsOf } from "../protocol/stateMachine.js";
 import type { UpdateDetails } from "../protocol/types.js";
 import { RouteExhaustedError } from "../routing/network/errors.js";
 import { Node, type NodeConfig, type PeerLink, type RouteInstruction, type RoutedPayment } from "../routing/node.js";
 import { legsOf } from "../routing/retry.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import { NOTIFICATIONS, type PaymentNoticeParams } from "../wire/methods.js";
-import { WireError } from "../wire/codes.js";
 import type { NodeChannels } from "./channels.js";
 import type { CollateralManager, ProposeToPeer } from "./collateral.js";
 import { ensureRouteCollateral } from "./collateralRpc.js";
+import { SocketLink } from "./socketLink.js";
 import type { PaymentRouter, RouteInstructionParams } from "./rpc.js";
 import type { Cluster } from "./cluster/index.js";
 import type { ClusterPayments } from "./cluster/routing.js";
@@ -78,64 +76,6 @@ export interface NodeRouterOptions {
    * acknowledgements another process waits for are relayed to it, and only the leader ticks.
    */
   cluster?: { cluster: Cluster; payments: ClusterPayments };
-}
-
-/** Delivers the node's proposals to one client over its socket; its acknowledgement arrives as channel.acknowledge. */
-class SocketLink implements PeerLink {
-  private waiter:
-    | { nonce: bigint; resolve(ack: Acknowledgement): void; timer: ReturnType<typeof setTimeout> }
-    | undefined;
-
-  constructor(
-    private readonly client: string,
-    private readonly channel: Channel,
-    private readonly options: NodeRouterOptions,
-  ) {}
-
-  receive(proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
-    const nonce = proposal.update.state.nonce;
-    if (this.waiter !== undefined) clearTimeout(this.waiter.timer);
-    return new Promise((resolve) => {
-      // Past the Node's own timeout nobody waits here: a later acknowledgement completes the channel directly.
-      const timer = setTimeout(() => {
-        if (this.waiter?.timer === timer) this.waiter = undefined;
-      }, this.options.peerTimeoutMs ?? 5_000);
-      timer.unref();
-      this.waiter = { nonce, resolve, timer };
-      this.options.push(this.client, proposal, route);
-    });
-  }
-
-  /** A peer node with no socket open gets no forwarded lock signed for it (the payer's node tries another route). */
-  reachable(): boolean {
-    return this.options.isNode?.(this.client) !== true || this.options.online?.(this.client) !== false;
-  }
-
-  waiting(nonce: bigint): boolean {
-    return this.waiter?.nonce === nonce;
-  }
-
-  /** Checks the acknowledgement against the pending proposal, hands it to the Node, waits until it is stored. */
-  async offer(ack: Acknowledgement): Promise<void> {
-    const pending = this.channel.pending;
-    if (pending === undefined || pending.update.state.nonce !== ack.nonce) {
-      throw new NonceError(pending?.update.state.nonce ?? this.channel.state.nonce + 1n, ack.nonce);
-    }
-    const setup = this.channel.channelSetup;
-    await verifyPayloads(
-      setup.bob,
-      payloadDigests(setup.chainId, setup.channel, payloadsOf(pending.update)),
-      ack.signatures,
-    );
-    const waiter = this.waiter;
-    if (waiter === undefined || waiter.nonce !== ack.nonce) throw new NonceError(ack.nonce, ack.nonce); // raced a timeout
-    this.waiter = undefined;
-    clearTimeout(waiter.timer);
-    waiter.resolve(ack);
-    for (let i = 0; i < 1_000 && this.channel.state.nonce < ack.nonce; i++) await new Promise((r) => setTimeout(r, 5));
-    // Not stored (the store failed under the Node's delivery, or it gave up meanwhile): the client sends it again.
-    if (this.channel.state.nonce < ack.nonce) throw new WireError("UNAVAILABLE", `acknowledgement ${ack.nonce} not stored: send it again`);
-  }
 }
 
 export class NodeRouter implements PaymentRouter {
@@ -306,8 +246,8 @@ export class NodeRouter implements PaymentRouter {
     const cluster = this.options.cluster?.cluster;
     if (cluster === undefined) {
       const link = this.links.get(client);
-      if (link?.waiting(ack.nonce) === true) await link.offer(ack);
-      else await this.acknowledgeHere(client, ack);
+      // Not taken by a delivery waiting for it (none, or it gave up meanwhile): the Node completes the channel.
+      if (link?.waiting(ack.nonce) !== true || !(await link.offer(ack))) await this.acknowledgeHere(client, ack);
     } else if (!(await this.takeAck(client, ack))) {
       // Nobody here waits for it: under the channel's lock if it is free, else to the process holding the channel.
       const channel = this.options.channels.addressOf(client);
@@ -329,10 +269,7 @@ export class NodeRouter implements PaymentRouter {
   async takeAck(client: string, ack: Acknowledgement): Promise<boolean> {
     await this.peer(client);
     const link = this.links.get(client);
-    if (link?.waiting(ack.nonce) === true) {
-      await link.offer(ack);
-      return true;
-    }
+    if (link?.waiting(ack.nonce) === true && (await link.offer(ack))) return true;
     const held = this.options.cluster?.cluster.locks.holds(this.options.channels.addressOf(client)) === true;
     if (!held || !this.node.awaits(client, ack.nonce)) return false;
     await this.acknowledgeHere(client, ack);

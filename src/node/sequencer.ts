@@ -78,9 +78,13 @@ export class ChannelSequencer {
    */
   async acknowledge(ack: Acknowledgement): Promise<void> {
     const unit = this.ackUnit;
-    await this.channel.complete(ack, unit);
-    if (this.ackUnit === unit) this.ackUnit = undefined;
-    for (const w of [...this.waiters]) w.resolve();
+    try {
+      await this.channel.complete(ack, unit);
+      if (this.ackUnit === unit) this.ackUnit = undefined;
+    } finally {
+      // Also after a refusal: a channel that re-read its store (a commit of unknown outcome) may hold no pending now.
+      for (const w of [...this.waiters]) w.resolve();
+    }
   }
 
   /** Pushes the pending proposal again (on a client's login: re-delivered unchanged, before anything else). */
@@ -95,6 +99,8 @@ export class ChannelSequencer {
   }
 
   private idle(timeoutMs: number | undefined): Promise<void> {
+    // `pending` as the store holds it: after a commit of unknown outcome the ack of the pending proposal may have landed.
+    if (this.channel.outdated) return this.channel.upToDate().then(() => this.idle(timeoutMs));
     if (this.channel.pending === undefined) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;

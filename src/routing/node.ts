@@ -24,12 +24,12 @@ import { checksum } from "../protocol/address.js";
 import { PeerError, RouteError } from "../protocol/errors.js";
 import { DEFAULT_SAFETY_MARGIN } from "../protocol/policies.js";
 import { encodeHashlockResolution, hashlockLock } from "../protocol/resolvers.js";
-import { transferId } from "../protocol/transfers.js";
 import type { ResolveDetails, Update, UpdateDetails } from "../protocol/types.js";
 import type { WriteUnit } from "../stores/store.js";
 import { deliverProposal, downstreamClaimable, sequencedUpdate } from "./delivery.js";
+import { StoreDoubts } from "./doubts.js";
 import { IntentGate, IntentRefusedError, noteError, type NodePeer } from "./intents.js";
-import { mergePayments, paymentUnit, pendingClaimOf, resolutionOf, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
+import { mergePayments, onwardRoute, paymentUnit, pendingClaimOf, resolutionOf, upstreamResolved, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
 import { planRoute, unroutedLock, type RouteContext } from "./plan.js";
 import { nextAttempt } from "./retry.js";
 import { checkedRouteCall } from "./validate.js";
@@ -42,7 +42,6 @@ export { IntentRefusedError } from "./intents.js";
 
 /** A counter-party of the node: its channel, link, exchange queue and pending intent (src/routing/intents.ts). */
 type Peer = NodePeer<RoutedPayment>;
-
 const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
 export class Node {
@@ -56,8 +55,10 @@ export class Node {
   readonly versions = new Map<string, number>();
   /** Lock hashes this process is routing now (from `planRoute` to the end of `forward`): a tick leaves them alone. */
   private readonly forwarding = new Set<string>();
+  private readonly doubts: StoreDoubts; // a store commit of unknown outcome: the table read again (src/routing/doubts.ts)
 
   constructor(private readonly config: NodeConfig) {
+    this.doubts = new StoreDoubts(config.store, this, () => this.peers.values(), (planned) => planned && this.forwarding.delete(planned.lockHash));
     this.address = checksum(config.address);
     this.hashlock = checksum(config.hashlock);
     this.margin = config.safetyMargin ?? DEFAULT_SAFETY_MARGIN;
@@ -162,7 +163,7 @@ export class Node {
 
   /** A peer's ack of its intent (stored with what it moves; `effects`: the forward or claim it starts) or of a proposal. */
   async acknowledge(from: string, ack: Acknowledgement): Promise<{ effects: Promise<void> }> {
-    const peer = this.peer(from);
+    const peer = await this.doubts.after(async () => this.peer(from)); // after doubts: an intent acked unseen waits no more
     const intent = peer.intent;
     if (intent === undefined || intent.nonce !== ack.nonce) {
       // The intent's effects are gone (a restart, a timeout): a payee's claim still unlocks its payment, in one unit.
@@ -170,8 +171,10 @@ export class Node {
       const claim = acked?.details.type === "resolve" && acked.proposer !== peer.channel.me ? this.downstreamResolution(acked.details) : undefined;
       // A payer's lock whose route was lost is stored "accepted" with its ack (refunded below, or by tick() after a crash).
       const unrouted = claim === undefined ? unroutedLock(acked, { address: this.address, hashlock: this.hashlock, payer: peer.address }, this.payments) : undefined;
-      const also = claim !== undefined ? this.unitFor(claim.next, claim.extra) : unrouted !== undefined ? this.unitFor(unrouted) : undefined;
+      const own = upstreamResolved(this, peer.address, acked, peer.channel.me); // the node's claim or refund, acked late
+      const also = claim !== undefined ? this.unitFor(claim.next, claim.extra) : unrouted !== undefined ? this.unitFor(unrouted) : own && this.unitFor(own.next);
       await peer.channel.complete(ack, also);
+      if (own !== undefined) this.committed(own.payment, own.next);
       if (claim !== undefined) return { effects: this.onDownstreamResolved(claim.payment, claim.next) };
       return { effects: unrouted !== undefined ? this.refundUnrouted(unrouted) : Promise.resolve() };
     }
@@ -241,7 +244,7 @@ export class Node {
    */
   async tick(): Promise<NodeTickReport> {
     const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [], waiting: [] };
-    const now = this.now();
+    const now = await this.doubts.after(async () => this.now()); // no payment moves on from a state the store may have left
     for (const p of this.payments.values()) {
       if (this.forwarding.has(p.lockHash) || this.config.cluster?.young(p.lockHash) === true) continue;
       if (!this.hasPeer(p.upstream.peer) || (p.downstream !== undefined && !this.hasPeer(p.downstream.peer))) {
@@ -415,9 +418,11 @@ export class Node {
   /** Proposes a resolution of the upstream transfer (if it is still active), delivers it, and ends at `status`. */
   private async resolveUpstream(p: RoutedPayment, status: PaymentStatus, details: ResolveDetails): Promise<void> {
     const peer = this.peer(p.upstream.peer);
-    const next: RoutedPayment = { ...p, status };
-    delete next.error;
     await this.exclusive(peer, async () => {
+      // As the store holds it now (StoreDoubts): never refunded once signed downstream, nor a final one moved again.
+      if (!(status === "refunded" ? ["accepted", "cancelling"] : ["unlocked"]).includes(p.status)) return;
+      const next: RoutedPayment = { ...p, status };
+      delete next.error;
       const earlier = peer.channel.pending?.update.details;
       await this.flush(peer);
       if (peer.channel.transfers.get(p.upstream.transferId) === undefined) {
@@ -466,12 +471,7 @@ export class Node {
   }
 
   /** The onward route of a forwarded lock `proposal` creates (re-delivered with it), if it crosses nodes. */
-  onwardOf(proposal: Proposal): RouteInstruction | undefined {
-    const details = proposal.update.details;
-    if (details.type !== "create") return undefined;
-    const lockHash = this.byDownstream.get(transferId(details.transfer).toLowerCase());
-    return lockHash === undefined ? undefined : this.payments.get(lockHash)?.onward;
-  }
+  onwardOf = (proposal: Proposal): RouteInstruction | undefined => onwardRoute(this, proposal);
 
   private async deliver(peer: Peer, proposal: Proposal, also?: WriteUnit, route?: RouteInstruction): Promise<void> {
     await peer.channel.complete(await deliverProposal(peer, proposal, this.config.peerTimeoutMs ?? 10_000, route), also);
@@ -480,7 +480,7 @@ export class Node {
   /** Runs `task` alone on `peer`'s channel (no other exchange with that peer meanwhile). */
   private exclusive<T>(peer: Peer, task: (peer: Peer) => Promise<T>, linger?: (result: T) => Promise<void>): Promise<T> {
     const c = this.config.cluster;
-    const run = peer.queue.then(c === undefined ? () => task(peer) : () => c.hold(peer.channel.address, async () => (await this.refresh(peer.address), task(peer)), linger));
+    const run = peer.queue.then(() => this.doubts.after(c === undefined ? () => task(peer) : () => c.hold(peer.channel.address, async () => (await this.refresh(peer.address), task(peer)), linger)));
     peer.queue = run.catch(() => undefined);
     return run;
   }

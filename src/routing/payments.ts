@@ -1,6 +1,7 @@
 /** The node's payment table: a routed payment's status, its two hops, and what a `Node.tick()` reports. */
 import { RouteError } from "../protocol/errors.js";
-import type { Transfer } from "../protocol/transfers.js";
+import { transferId, type Transfer } from "../protocol/transfers.js";
+import type { Proposal } from "../channel/channel.js";
 import type { ResolveDetails, Update } from "../protocol/types.js";
 import type { RouteInstruction } from "./config.js";
 import type { PaymentRecord, WriteUnit } from "../stores/store.js";
@@ -145,4 +146,37 @@ export function mergePayments(table: PaymentTable, records: readonly PaymentReco
     table.versions.set(r.lockHash, Math.max(r.version, version));
     if (p.downstream !== undefined && p.status !== "accepted") table.byDownstream.set(p.downstream.transferId, r.lockHash);
   }
+}
+
+/** The onward route of the forwarded lock `proposal` creates (re-delivered with it), if it crosses nodes. */
+export function onwardRoute(table: PaymentTable, proposal: Proposal): RouteInstruction | undefined {
+  const details = proposal.update.details;
+  if (details.type !== "create") return undefined;
+  const lockHash = table.byDownstream.get(transferId(details.transfer).toLowerCase());
+  return lockHash === undefined ? undefined : table.payments.get(lockHash)?.onward;
+}
+
+/**
+ * The payment whose upstream lock `update` resolves, when `update` is the node's own resolve of it (a claim or a
+ * refund the node proposed to the payer), with the state its co-signature gives it: completed (paid) or refunded.
+ * An acknowledgement of it that comes after the node stopped waiting stores that state in its unit, so the
+ * payment never lags its channel (the chaos run's "unlocked" at the end checks, seed 909).
+ */
+export function upstreamResolved(
+  table: PaymentTable,
+  peer: string,
+  update: Update | undefined,
+  node: "alice" | "bob",
+): { payment: RoutedPayment; next: RoutedPayment } | undefined {
+  const d = update?.details;
+  if (d?.type !== "resolve" || update?.proposer !== node) return undefined;
+  const id = d.transferId.toLowerCase();
+  for (const p of table.payments.values()) {
+    if (p.upstream.peer !== peer || p.upstream.transferId.toLowerCase() !== id) continue;
+    if (p.status === "completed" || p.status === "refunded") return undefined;
+    const next: RoutedPayment = { ...p, status: d.toResponder === 0n ? "refunded" : "completed" };
+    delete next.error;
+    return { payment: p, next };
+  }
+  return undefined;
 }

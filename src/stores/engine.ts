@@ -66,6 +66,7 @@ export abstract class UnitStore implements SwitchyardStore {
   /** Set once another writer took the store over: every later write fails with it. */
   protected fenced: StoreLockedError | undefined;
   private readonly counters: StoreStats = { commits: 0, units: 0, refused: 0, maxUnitsPerCommit: 0 };
+  private doubtful = 0; // commits whose outcome is unknown (ChannelStore.doubtfulCommits)
 
   protected constructor(
     /** Names the store in errors (a path, a URL without password, "memory"). */
@@ -135,15 +136,12 @@ export abstract class UnitStore implements SwitchyardStore {
 
   async load(channel: string): Promise<ChannelRecord | undefined> {
     const key = checksum(channel);
-    await this.inFlight.settled(key);
-    const slot = await this.slot(key);
+    const slot = await this.inFlight.settled(key).then(() => this.slot(key));
     return slot === undefined ? undefined : cloneRecord(slot.record);
   }
 
   /** Drops the channel's cached record: the next `load` reads the database (another writer may have moved it). */
-  evict(channel: string): void {
-    this.inFlight.evict(checksum(channel));
-  }
+  evict(channel: string): void { this.inFlight.evict(checksum(channel)); }
 
   private drop(key: string): void {
     this.slots.delete(key);
@@ -191,6 +189,8 @@ export abstract class UnitStore implements SwitchyardStore {
       this.schedule();
     });
   }
+
+  get doubtfulCommits(): number { return this.doubtful; }
 
   stats(): StoreStats {
     return { ...this.counters };
@@ -386,6 +386,7 @@ export abstract class UnitStore implements SwitchyardStore {
       undoAll(done);
       await this.rollback().catch(ignore);
       this.onAmbiguousCommit();
+      this.doubtful++; // the units may have landed: their writers must not go on from memory
       return failAll(
         this.mapError(error),
         done.map((d) => d.q),

@@ -38,6 +38,12 @@ export interface ChannelStore {
   putResolution(channel: string, transferId: string, resolverData: string): Promise<void>;
   /** Drops any cached copy of the channel, so the next `load` reads the database (several writers on one). */
   evict?(channel: string): void;
+  /**
+   * How many commits of this store so far failed with an unknown outcome (the connection lost during COMMIT, a
+   * failed sync after it): each may have landed although its writer was told it failed. A holder of in-memory
+   * copies (a Channel, the routing Node) re-reads them from the store once this number has changed.
+   */
+  readonly doubtfulCommits?: number;
 }
 
 /** A change to one channel inside a unit of work. */

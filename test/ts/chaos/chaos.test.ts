@@ -25,11 +25,11 @@ describe("chaos, short run (node, client, PostgreSQL and connection faults)", fu
   this.timeout(600_000);
 
   it("test_chaos_faultsUnderLoad_everyEndCheckPassesOnTheStoresAndTheChain", async function () {
-    // Not in `npm test` until the open bug of docs/NODE.md "Faults" is fixed (seed 606 of 2026-12-02: a lock the
-    // node signed for an intent whose pay() had failed, co-signed later in the same session, left the payer's
-    // record "abandoned" while the payment completed). `npm run test:chaos` (SWITCHYARD_CHAOS=1) runs it.
+    // Not in `npm test` while docs/NODE.md "Faults" lists open failures (session 6's final series: seed 606, a
+    // payee's record left "invoiced" after a claim co-signed inside a failed call; seed 101, the client kill missed
+    // every pay() it waited for). `npm run test:chaos` (SWITCHYARD_CHAOS=1) runs it; SWITCHYARD_CHAOS_SEED replays.
     if (process.env.SWITCHYARD_CHAOS !== "1") {
-      console.log('      (not run: an open bug fails it at times, docs/NODE.md "Faults"; `npm run test:chaos` runs it)');
+      console.log('      (not run: open failures at times, docs/NODE.md "Faults"; `npm run test:chaos` runs it)');
       this.skip();
     }
     const pg = findPgBinaries();
