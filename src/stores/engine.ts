@@ -136,7 +136,7 @@ export abstract class UnitStore implements SwitchyardStore {
 
   async load(channel: string): Promise<ChannelRecord | undefined> {
     const key = checksum(channel);
-    const slot = await this.inFlight.settled(key).then(() => this.slot(key));
+    const slot = await (this.inFlight.settled(key)?.then(() => this.slot(key)) ?? this.slot(key));
     return slot === undefined ? undefined : cloneRecord(slot.record);
   }
 
