@@ -79,11 +79,12 @@ async function inject(kind: FaultKind, ctx: FaultContext): Promise<{ detail: str
       if (running.length === 0) return { detail: "no client running", hit: false };
       const victim = rng.pick(running);
       // Wait for one of its pay() calls to start, then kill it a random moment later, before that pay() answers
-      // (a payment that answered first does not count: the next one is tried, five at most).
+      // (a payment that answered first does not count: the next one is tried, twenty at most; after two misses the
+      // moment is drawn from the first 20 ms, as a quiet machine answers a pay() in about that).
       let delay = 0;
       let mid = false;
       let tries = 0;
-      while (!mid && tries < 5) {
+      while (!mid && tries < 20) {
         tries++;
         let off = (): void => undefined;
         const paying = new Promise<boolean>((resolve) => {
@@ -98,7 +99,7 @@ async function inject(kind: FaultKind, ctx: FaultContext): Promise<{ detail: str
         const started = await paying;
         off();
         if (!started) break;
-        delay = rng.int(0, 150);
+        delay = rng.int(0, tries <= 2 ? 150 : 20);
         await sleep(delay);
         mid = ctx.load.inFlight(victim);
       }

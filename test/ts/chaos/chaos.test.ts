@@ -25,13 +25,6 @@ describe("chaos, short run (node, client, PostgreSQL and connection faults)", fu
   this.timeout(600_000);
 
   it("test_chaos_faultsUnderLoad_everyEndCheckPassesOnTheStoresAndTheChain", async function () {
-    // Not in `npm test` while docs/NODE.md "Faults" lists open failures (session 6's final series: seed 606, a
-    // payee's record left "invoiced" after a claim co-signed inside a failed call; seed 101, the client kill missed
-    // every pay() it waited for). `npm run test:chaos` (SWITCHYARD_CHAOS=1) runs it; SWITCHYARD_CHAOS_SEED replays.
-    if (process.env.SWITCHYARD_CHAOS !== "1") {
-      console.log('      (not run: open failures at times, docs/NODE.md "Faults"; `npm run test:chaos` runs it)');
-      this.skip();
-    }
     const pg = findPgBinaries();
     // The PostgreSQL restart needs a server this test controls (a throwaway cluster of the machine's binaries, not
     // SWITCHYARD_PG_URL's). CI has the binaries and sets SWITCHYARD_REQUIRE_PG=1: there a missing server fails.
