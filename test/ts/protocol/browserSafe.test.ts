@@ -26,6 +26,7 @@ const BROWSER_STORE_FILES = new Set([
   "stores/engine.ts",
   "stores/unitInput.ts",
   "stores/fold.ts",
+  "stores/inflight.ts",
   "wire/schemas.ts",
   "wire/codes.ts",
 ]);
