@@ -20,6 +20,7 @@ import { Node, hashlockTransfer, type RouteInstruction } from "../../../src/rout
 import { MemoryStore } from "../../../src/stores/memory.js";
 import { SqliteStore } from "../../../src/stores/sqlite/index.js";
 import type { SwitchyardStore } from "../../../src/stores/store.js";
+import { payerLockOf } from "./payerLock.js";
 import { rejects } from "../stores/conformance.js";
 import { CHAIN_ID, HASHLOCK, LIMITS, NOW, POLICIES, TIMEOUT, run, tempDir } from "../sdk/helpers.js";
 
@@ -39,18 +40,7 @@ function cfg(setup: ChannelSetup, me: Party, wallet: Wallet, store: SwitchyardSt
 
 function lockOf(tag: string): { lockHash: string; transfer: ReturnType<typeof hashlockTransfer> } {
   const lockHash = hashlockLock(id(`doubt invoice ${tag}`));
-  const transfer = hashlockTransfer({
-    channel: UP.channel,
-    hashlock: HASHLOCK,
-    asset: ZeroAddress,
-    amount: ETH,
-    initiator: payerWallet.address,
-    responder: nodeWallet.address,
-    timeout: 3_600n,
-    lockHash,
-    expiry: NOW + 3n * 86_400n,
-    salt: id(`doubt salt ${tag}`),
-  });
+  const transfer = payerLockOf({ channel: UP.channel, payer: payerWallet.address, node: nodeWallet.address, lockHash, expiry: NOW + 3n * 86_400n, salt: id(`doubt salt ${tag}`) });
   return { lockHash, transfer };
 }
 

@@ -18,6 +18,7 @@ import { MemoryStore } from "../../../src/stores/memory.js";
 import { SqliteStore } from "../../../src/stores/sqlite/index.js";
 import type { SwitchyardStore } from "../../../src/stores/store.js";
 import { CHAIN_ID, HASHLOCK, LIMITS, NOW, POLICIES, TIMEOUT, run, tempDir } from "../sdk/helpers.js";
+import { payerLockOf } from "./payerLock.js";
 
 const nodeWallet = new Wallet(keccak256(id("durable node")));
 const payerWallet = new Wallet(keccak256(id("durable payer")));
@@ -94,17 +95,7 @@ describe("Node with a durable payment table (src/routing/node.ts)", function () 
     // (<= now + T_up + its settle window - margin); the upstream one leaves T_up + margin after it.
     const downExpiry = NOW + 88_000n;
     const upExpiry = NOW + 3n * 86_400n;
-    const lock = hashlockTransfer({
-      channel: UP.channel,
-      hashlock: HASHLOCK,
-      asset: ZeroAddress,
-      amount: ETH,
-      initiator: payerWallet.address,
-      responder: nodeWallet.address,
-      timeout: 3_600n,
-      lockHash,
-      expiry: upExpiry,
-    });
+    const lock = payerLockOf({ channel: UP.channel, payer: payerWallet.address, node: nodeWallet.address, lockHash, expiry: upExpiry });
     const proposal = await payer.propose({ type: "create", transfer: lock });
     await payer.complete(
       await node.receive(payerWallet.address, proposal, {

@@ -16,6 +16,7 @@ import { Node, hashlockTransfer, type RouteInstruction } from "../../../src/rout
 import { MemoryStore } from "../../../src/stores/memory.js";
 import type { SwitchyardStore } from "../../../src/stores/store.js";
 import { CHAIN_ID, HASHLOCK, LIMITS, NOW, POLICIES, TIMEOUT, run } from "../sdk/helpers.js";
+import { payerLockOf } from "./payerLock.js";
 
 const nodeWallet = new Wallet(keccak256(id("late ack node")));
 const payerWallet = new Wallet(keccak256(id("late ack payer")));
@@ -49,18 +50,7 @@ describe("Node: an acknowledgement of its claim after its delivery gave up (src/
     await run(node.channel(payerWallet.address), payer, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 0n, totalDepositsBob: 5n * ETH });
     await run(node.channel(payeeWallet.address), payee, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 5n * ETH, totalDepositsBob: 0n });
 
-    const lock = hashlockTransfer({
-      channel: UP.channel,
-      hashlock: HASHLOCK,
-      asset: ZeroAddress,
-      amount: ETH,
-      initiator: payerWallet.address,
-      responder: nodeWallet.address,
-      timeout: 3_600n,
-      lockHash: LOCK,
-      expiry: NOW + 3n * 86_400n,
-      salt: id("late ack salt"),
-    });
+    const lock = payerLockOf({ channel: UP.channel, payer: payerWallet.address, node: nodeWallet.address, lockHash: LOCK, expiry: NOW + 3n * 86_400n, salt: id("late ack salt") });
     const route: RouteInstruction = { recipient: payeeWallet.address, expiry: NOW + 88_000n, amount: ETH - 1_000n };
     const proposal = await payer.propose({ type: "create", transfer: lock });
     await payer.complete(await node.receive(payerWallet.address, proposal, route));

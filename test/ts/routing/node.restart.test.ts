@@ -25,6 +25,7 @@ import { MemoryStore } from "../../../src/stores/memory.js";
 import { SqliteStore } from "../../../src/stores/sqlite/index.js";
 import type { SwitchyardStore } from "../../../src/stores/store.js";
 import { CHAIN_ID, HASHLOCK, LIMITS, NOW, POLICIES, TIMEOUT, run, tempDir } from "../sdk/helpers.js";
+import { payerLockOf } from "./payerLock.js";
 
 const nodeWallet = new Wallet(keccak256(id("restart node")));
 const payerWallet = new Wallet(keccak256(id("restart payer")));
@@ -134,18 +135,7 @@ async function world(killAt: number): Promise<World> {
 const ROUTE: RouteInstruction = { recipient: payeeWallet.address, expiry: DOWN_EXPIRY, amount: ETH - 1_000n };
 
 /** The payer's lock (always the same transfer: a resend is the same proposal). */
-const LOCK_UP = hashlockTransfer({
-  channel: UP.channel,
-  hashlock: HASHLOCK,
-  asset: ZeroAddress,
-  amount: ETH,
-  initiator: payerWallet.address,
-  responder: nodeWallet.address,
-  timeout: 3_600n,
-  lockHash: LOCK,
-  expiry: UP_EXPIRY,
-  salt: id("restart salt"),
-});
+const LOCK_UP = payerLockOf({ channel: UP.channel, payer: payerWallet.address, node: nodeWallet.address, lockHash: LOCK, expiry: UP_EXPIRY, salt: id("restart salt") });
 
 /** Sends `proposal` from a client to the node; the answer is lost when the node died meanwhile. */
 async function send(w: World, client: Client, proposal: Proposal, route?: RouteInstruction): Promise<void> {
