@@ -153,7 +153,10 @@ export class ClientConnection implements Session {
           retryAfterMs: taken.retryAfterMs,
         });
       }
-      if (this.deps.draining()) throw new WireError("SHUTTING_DOWN", "the node is shutting down");
+      // An acknowledgement answers an exchange the node started (its proposal, or its signature on the client's
+      // intent): the drain waits for it, so it is taken; refused, the client would hold a state the node does not.
+      if (this.deps.draining() && request.method !== "channel.acknowledge")
+        throw new WireError("SHUTTING_DOWN", "the node is shutting down");
       if (this.inFlight.size >= this.deps.limits.maxInFlight) {
         throw new WireError(
           "RATE_LIMITED",

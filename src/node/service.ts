@@ -32,6 +32,7 @@ import type { ProposeToPeer } from "./collateral.js";
 import { requestCollateralHandler } from "./collateralRpc.js";
 import { WireError } from "../wire/codes.js";
 import { closeSocket, required, send } from "./http.js";
+import { untilAnswered } from "./drain.js";
 import { describeNode } from "./info.js";
 import { NodeRouter } from "./payments.js";
 import { createPeering, type Peering } from "./peers/peering.js";
@@ -262,7 +263,6 @@ export class NodeService {
     for (const session of this.sessions.get(client) ?? []) session.push(message);
   }
 
-
   get address(): AddressInfo {
     return this.http.address() as AddressInfo;
   }
@@ -313,12 +313,12 @@ export class NodeService {
     await this.proposerOf(checksum(client))({ type: "plain", asset: checksum(asset), amount });
   }
 
-  /** How the node puts its own update to `client` and waits until it is co-signed (routing: in the Node's queue). */
   /** Whether `client` has a socket open now. */
   private online(client: string): boolean {
     return (this.sessions.get(client)?.size ?? 0) > 0;
   }
 
+  /** How the node puts its own update to `client` and waits until it is co-signed (routing: in the Node's queue). */
   private proposerOf(client: string): ProposeToPeer {
     if (this.router !== undefined) return this.router.proposer(client);
     return async (details) => {
@@ -377,19 +377,19 @@ export class NodeService {
     log.info({ clients: clients.length }, "draining");
     for (const c of clients) c.push(notification(NOTIFICATIONS.draining, { reason: "shutdown" }));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">(
-      (resolve) => (timer = setTimeout(() => resolve("timeout"), this.options.wire.drainTimeoutMs)),
-    );
+    let outcome: "settled" | "timeout" | undefined; // set: the wait for answers below stops
+    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), this.options.wire.drainTimeoutMs)));
     // No new top-up of a peer channel starts, and the one in flight finishes; then the exchanges in flight, and the
-    // node's pushed proposals to clients still connected, are answered (each side keeps the same latest state).
+    // node's pushed proposals to clients still connected, are answered (their acks are taken: src/node/drain.ts).
     const settled = async (): Promise<"settled"> => {
       await this.peering?.manager.pauseFunding();
       await Promise.all(clients.map((c) => c.settled()));
       const online = [...this.sessions].filter(([, set]) => set.size > 0).map(([client]) => client);
-      await Promise.all(online.map(async (client) => (await this.channels.opened(client))?.answered()));
+      const opened = await Promise.all(online.map(async (client) => (await this.channels.opened(client))?.channel));
+      await untilAnswered(opened.filter((c) => c !== undefined), () => outcome !== undefined);
       return "settled";
     };
-    const outcome = await Promise.race([settled(), timeout]);
+    outcome = await Promise.race([settled(), timeout]);
     clearTimeout(timer);
     if (outcome === "timeout") log.warn("drain timeout: closing sockets with exchanges still in flight");
     const sockets = [...this.connections.keys()];
