@@ -9,6 +9,7 @@
  * (it was acknowledged: what its acknowledgement moved is in the records just merged; a payer's lock so acknowledged
  * is "accepted" there and nothing was forwarded, so the Node's tick refunds it).
  */
+import type { Channel } from "../channel/channel.js";
 import type { PaymentRecord, SwitchyardStore } from "../stores/store.js";
 import type { NodePeer } from "./intents.js";
 import { mergePayments, type PaymentTable, type RoutedPayment } from "./payments.js";
@@ -30,10 +31,19 @@ export class StoreDoubts {
     this.seen = store?.doubtfulCommits ?? 0;
   }
 
-  /** Runs `task` once the Node's memory is the store's again (at once, without a microtask, when nothing is in doubt). */
-  after<T>(task: () => Promise<T>): Promise<T> {
-    if ((this.store?.doubtfulCommits ?? 0) === this.seen) return task();
-    return this.settle().then(task);
+  /**
+   * Runs `task` once the Node's memory is the store's again (at once, without a microtask, when nothing is in doubt),
+   * and `channel` too (a peer's channel the task reads: its pending proposal as the store holds it, which `flush`
+   * delivers before anything else; from memory, a signature that landed unseen made the next update DOUBLE_SIGN).
+   */
+  after<T>(task: () => Promise<T>, channel?: Channel): Promise<T> {
+    const settled = (this.store?.doubtfulCommits ?? 0) === this.seen;
+    if (settled && channel?.outdated !== true) return task();
+    const fresh = async (): Promise<T> => {
+      if (channel?.outdated === true) await channel.upToDate();
+      return task();
+    };
+    return settled ? fresh() : this.settle().then(fresh);
   }
 
   private settle(): Promise<void> {

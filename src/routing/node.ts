@@ -480,7 +480,7 @@ export class Node {
   /** Runs `task` alone on `peer`'s channel (no other exchange with that peer meanwhile). */
   private exclusive<T>(peer: Peer, task: (peer: Peer) => Promise<T>, linger?: (result: T) => Promise<void>): Promise<T> {
     const c = this.config.cluster;
-    const run = peer.queue.then(() => this.doubts.after(c === undefined ? () => task(peer) : () => c.hold(peer.channel.address, async () => (await this.refresh(peer.address), task(peer)), linger)));
+    const run = peer.queue.then(() => this.doubts.after(c === undefined ? () => task(peer) : () => c.hold(peer.channel.address, async () => (await this.refresh(peer.address), task(peer)), linger), peer.channel));
     peer.queue = run.catch(() => undefined);
     return run;
   }
