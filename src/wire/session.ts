@@ -175,6 +175,12 @@ export class ClientSession {
       if (!answered && this.wire.closed === undefined) {
         const synced = await this.sync().then(() => true, () => false);
         if (!this.outstanding.has(id)) return this.channel.latest as SignedState;
+        // Out of the outbox: its co-signed update was stored with it after all (a commit of unknown outcome landed).
+        const queued = await this.options.store.outbox({ recipient: this.info.node }).then((ms) => ms.some((m) => m.id === id), () => true);
+        if (synced && !queued) {
+          delivered = true;
+          return this.channel.latest as SignedState;
+        }
         if (!synced) void this.wire.close().catch(() => undefined);
       }
       throw error;
@@ -432,7 +438,8 @@ export class ClientSession {
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task);
+    // On the store's record (a commit of unknown outcome may have landed): `answer` reads the nonce before the Channel would.
+    const run = this.queue.then(() => (this.channel.outdated ? this.channel.upToDate().then(task) : task()));
     this.queue = run.catch(() => undefined);
     return run;
   }

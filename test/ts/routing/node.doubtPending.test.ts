@@ -41,17 +41,31 @@ describe("Node after its own proposal's commit of unknown outcome (src/routing/d
     const { trustDepositsWithoutChain: _b, ...bobConfig } = config("bob", new MemoryStore());
     const client = await Channel.create({ ...bobConfig, deposits });
     const delivered: bigint[] = [];
-    const node = new Node({ address: aliceWallet.address, hashlock: HASHLOCK, clock: () => NOW, store, peerTimeoutMs: 2_000 });
+    const node = new Node({
+      address: aliceWallet.address,
+      hashlock: HASHLOCK,
+      clock: () => NOW,
+      store,
+      peerTimeoutMs: 2_000,
+    });
     node.addPeer(bobWallet.address, await Channel.create({ ...aliceConfig, deposits }), {
       receive: (p) => (delivered.push(p.update.state.nonce), client.receive(p)),
     });
-    const deposit = { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 5n * ETH, totalDepositsBob: 5n * ETH } as const;
+    const deposit = {
+      type: "deposit",
+      asset: ZeroAddress,
+      totalDepositsAlice: 5n * ETH,
+      totalDepositsBob: 5n * ETH,
+    } as const;
     await node.update(bobWallet.address, deposit);
     expect(client.state.nonce).to.equal(1n);
 
     // The node's payout is signed at nonce 2; its commit lands, and the node is told it failed.
     armed = true;
-    await rejects(node.update(bobWallet.address, { type: "plain", asset: ZeroAddress, amount: ETH }), StoreUnavailableError);
+    await rejects(
+      node.update(bobWallet.address, { type: "plain", asset: ZeroAddress, amount: ETH }),
+      StoreUnavailableError,
+    );
     expect((await store.load(client.address))?.pending?.nonce, "the signature landed").to.equal(2n);
     expect(delivered, "not delivered yet").to.deep.equal([1n]);
 
@@ -60,7 +74,9 @@ describe("Node after its own proposal's commit of unknown outcome (src/routing/d
     const proposal = await node.intent(bobWallet.address, intent); // before: DoubleSignError (DOUBLE_SIGN) at nonce 2
     expect(proposal.update.state.nonce).to.equal(3n);
     expect(delivered).to.deep.equal([1n, 2n]);
-    await (await node.acknowledge(bobWallet.address, await accept(client, proposal, intent))).effects;
+    await (
+      await node.acknowledge(bobWallet.address, await accept(client, proposal, intent))
+    ).effects;
     expect(node.channel(bobWallet.address).state).to.deep.equal(client.state);
     expect(client.state.assets[0]?.balanceBob).to.equal(6n * ETH - 10n ** 15n);
     expect((await store.load(client.address))?.state.nonce).to.equal(3n);
