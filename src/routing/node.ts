@@ -16,83 +16,30 @@
  * before the next one). A failed attempt with nothing live downstream is retried on another route for the same upstream
  * lock (`reroute`, retry.ts, §17.6). With `NodeConfig.store` the payment table is durable: each change of a payment
  * commits in the same store transaction as the channel update that causes it, and `loadPayments()` rebuilds the table
- * after a restart (else memory only).
+ * after a restart (else memory only). The peers, the payment table and the exchange plumbing (one exchange at a time
+ * per peer, a pending proposal delivered first) are its base, src/routing/nodeBase.ts.
  */
-import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
+import type { Acknowledgement, Proposal } from "../channel/channel.js";
 import { proposeFor } from "../channel/sequencing.js";
-import { checksum } from "../protocol/address.js";
 import { PeerError, RouteError } from "../protocol/errors.js";
-import { DEFAULT_SAFETY_MARGIN } from "../protocol/policies.js";
 import { encodeHashlockResolution, hashlockLock } from "../protocol/resolvers.js";
-import type { ResolveDetails, Update, UpdateDetails } from "../protocol/types.js";
+import type { ResolveDetails, UpdateDetails } from "../protocol/types.js";
 import type { WriteUnit } from "../stores/store.js";
-import { deliverProposal, downstreamClaimable, sequencedUpdate } from "./delivery.js";
-import { StoreDoubts } from "./doubts.js";
-import { IntentGate, IntentRefusedError, noteError, type NodePeer } from "./intents.js";
-import { mergePayments, onwardRoute, paymentUnit, pendingClaimOf, resolutionOf, upstreamResolved, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
-import { planRoute, unroutedLock, type RouteContext } from "./plan.js";
+import { downstreamClaimable, sequencedUpdate } from "./delivery.js";
+import { IntentGate, IntentRefusedError, noteError } from "./intents.js";
+import { NodeBase, type Peer } from "./nodeBase.js";
+import { pendingClaimOf, resolutionOf, upstreamResolved, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
+import { planRoute, unroutedLock } from "./plan.js";
 import { nextAttempt } from "./retry.js";
 import { checkedRouteCall } from "./validate.js";
-import type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
+import type { RouteInstruction } from "./config.js";
 
 export { hashlockTransfer, latestDownstreamExpiry, type HashlockTransferParams } from "./payer.js";
 export type { Hop, NodeTickReport, PaymentStatus, RoutedPayment } from "./payments.js";
 export type { NodeCluster, NodeConfig, PeerLink, RouteInstruction, RouteStep } from "./config.js";
 export { IntentRefusedError } from "./intents.js";
 
-/** A counter-party of the node: its channel, link, exchange queue and pending intent (src/routing/intents.ts). */
-type Peer = NodePeer<RoutedPayment>;
-const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
-
-export class Node {
-  readonly address: string;
-  private readonly hashlock: string;
-  private readonly margin: bigint;
-  private readonly peers = new Map<string, Peer>();
-  /** The payment table (src/routing/payments.ts PaymentTable): by lock hash, downstream id → lock hash, stored versions. */
-  readonly payments = new Map<string, RoutedPayment>();
-  readonly byDownstream = new Map<string, string>();
-  readonly versions = new Map<string, number>();
-  /** Lock hashes this process is routing now (from `planRoute` to the end of `forward`): a tick leaves them alone. */
-  private readonly forwarding = new Set<string>();
-  private readonly doubts: StoreDoubts; // a store commit of unknown outcome: the table read again (src/routing/doubts.ts)
-
-  constructor(private readonly config: NodeConfig) {
-    this.doubts = new StoreDoubts(config.store, this, () => this.peers.values(), (planned) => planned && this.forwarding.delete(planned.lockHash));
-    this.address = checksum(config.address);
-    this.hashlock = checksum(config.hashlock);
-    this.margin = config.safetyMargin ?? DEFAULT_SAFETY_MARGIN;
-  }
-
-  /** Adds the node's channel with `peer` and the way to reach it. */
-  addPeer(peer: string, channel: Channel, link: PeerLink): void {
-    const address = checksum(peer);
-    const setup = channel.channelSetup;
-    const node = checksum(channel.me === "alice" ? setup.alice : setup.bob);
-    const other = checksum(channel.me === "alice" ? setup.bob : setup.alice);
-    if (node !== this.address) throw new RouteError(`channel ${channel.address} is not the node's (${node})`);
-    if (other !== address) throw new RouteError(`channel ${channel.address} is with ${other}, not ${address}`);
-    if (this.peers.has(address)) throw new RouteError(`the node already has a channel with ${address}`);
-    if (!channel.checksDeposits) {
-      throw new RouteError(`channel ${channel.address} has no deposit reader: the node would sign deposit claims it cannot check on chain`);
-    }
-    if (this.config.store !== undefined && channel.store !== this.config.store) {
-      throw new RouteError(`channel ${channel.address} does not write to the node's store: a payment could not move with its update`);
-    }
-    this.peers.set(address, { address, channel, link, queue: Promise.resolve() });
-  }
-
-  /** The node's channel with `peer`. */
-  channel(peer: string): Channel {
-    return this.peer(peer).channel;
-  }
-
-  /** The payment locked with `lockHash` (a copy). */
-  payment(lockHash: string): RoutedPayment | undefined {
-    const p = this.payments.get(lockHash.toLowerCase());
-    return p === undefined ? undefined : { ...p };
-  }
-
+export class Node extends NodeBase {
   /**
    * Receives a peer's proposal and returns the node's ack. With a `route`, the proposal must lock a hashlock payment to
    * the node, which it forwards to `route.recipient`. A downstream resolve with the preimage makes the node claim
@@ -146,21 +93,6 @@ export class Node {
     }, acked); // in a cluster the channel's lock is kept until the intent is acknowledged (or the peer timeout)
   }
 
-  /** Whether the node waits for `peer`'s acknowledgement of its intent at `nonce` (it signed it here). */
-  awaits = (peer: string, nonce: bigint): boolean => this.peers.get(checksum(peer))?.intent?.nonce === nonce;
-
-  /** Cluster mode: re-reads `peer`'s channel and the open payments that cross it (another process may have moved them). */
-  async refresh(address: string): Promise<void> {
-    const peer = this.peer(address);
-    const c = this.config.cluster; // the channel and its payments, read at once (both after the lock's last holders)
-    const [, records] = await Promise.all([peer.channel.reload(), c?.payments(peer.address)]);
-    // Then an intent answered (or replaced) in another process waits here no more.
-    if (peer.intent !== undefined && peer.channel.pending?.update.state.nonce !== peer.intent.nonce) peer.intent = peer.intent.settle();
-    if (c === undefined || records === undefined) return; // below: a payment's other hop may be open in another process only
-    await c.peers(records.flatMap((r) => [r.upstreamPeer, r.downstreamPeer ?? r.upstreamPeer]).filter((a) => !this.hasPeer(a)));
-    mergePayments(this, records);
-  }
-
   /** A peer's ack of its intent (stored with what it moves; `effects`: the forward or claim it starts) or of a proposal. */
   async acknowledge(from: string, ack: Acknowledgement): Promise<{ effects: Promise<void> }> {
     const peer = await this.doubts.after(async () => this.peer(from)); // after doubts: an intent acked unseen waits no more
@@ -200,18 +132,6 @@ export class Node {
       if (peer.channel.me === "bob") return sequencedUpdate(peer, details, undefined, undefined);
       await this.deliver(peer, await peer.channel.propose(details));
     });
-  }
-
-  /** Whether the node has a channel with `address` now (a node peer it dials is added once connected). */
-  hasPeer = (address: string): boolean => this.peers.has(checksum(address));
-
-  /** Rebuilds the payment table from the node's store (after a restart, before `receive` or `tick`). */
-  async loadPayments(): Promise<number> {
-    const store = this.config.store;
-    if (store === undefined) throw new RouteError("the node has no store to load payments from");
-    const records = await store.payments();
-    mergePayments(this, records); // RouteError for a record that is not a routed payment
-    return records.length;
   }
 
   /**
@@ -439,62 +359,5 @@ export class Node {
     });
   }
 
-  /** The unit that stores `next` (the payment's new state) beside a channel update, or undefined without a store. */
-  private unitFor(next: RoutedPayment, extra: WriteUnit = {}): WriteUnit | undefined {
-    if (this.config.store === undefined) return undefined; // the in-memory table: learnResolution stores the preimage
-    return paymentUnit(next, this.versions.get(next.lockHash) ?? 0, extra);
-  }
-
-  /** Takes `next` as the payment's state once the unit that stored it committed. */
-  private committed(p: RoutedPayment, next: RoutedPayment): void {
-    Object.assign(p, next);
-    if (next.error === undefined) delete p.error;
-    if (this.config.store !== undefined) this.versions.set(p.lockHash, (this.versions.get(p.lockHash) ?? 0) + 1);
-  }
-
-  /** Stores a change of a payment that comes with no channel update. */
-  private async save(p: RoutedPayment, next: RoutedPayment): Promise<void> {
-    const unit = this.unitFor(next);
-    if (unit !== undefined && this.config.store !== undefined) await this.config.store.write(unit);
-    this.committed(p, next);
-  }
-
-  /** Delivers a proposal the node signed and not yet completed, if any (before anything else is proposed). */
-  private async flush(peer: Peer): Promise<void> {
-    if (peer.intent !== undefined) await peer.intent.wait(peer.address, this.config.peerTimeoutMs ?? 10_000);
-    const pending = peer.channel.pending;
-    if (pending === undefined) return;
-    if (pending.update.proposer === peer.channel.me) return this.deliver(peer, pending, undefined, this.onwardOf(pending));
-    // The peer's own intent, answered now: its ack does what acknowledge does (never a bare update: the node paid twice).
-    const ack = await deliverProposal(peer, pending, this.config.peerTimeoutMs ?? 10_000);
-    void (await this.acknowledge(peer.address, ack)).effects.catch(() => undefined);
-  }
-
-  /** The onward route of a forwarded lock `proposal` creates (re-delivered with it), if it crosses nodes. */
-  onwardOf = (proposal: Proposal): RouteInstruction | undefined => onwardRoute(this, proposal);
-
-  private async deliver(peer: Peer, proposal: Proposal, also?: WriteUnit, route?: RouteInstruction): Promise<void> {
-    await peer.channel.complete(await deliverProposal(peer, proposal, this.config.peerTimeoutMs ?? 10_000, route), also);
-  }
-
-  /** Runs `task` alone on `peer`'s channel (no other exchange with that peer meanwhile). */
-  private exclusive<T>(peer: Peer, task: (peer: Peer) => Promise<T>, linger?: (result: T) => Promise<void>): Promise<T> {
-    const c = this.config.cluster;
-    const run = peer.queue.then(() => this.doubts.after(c === undefined ? () => task(peer) : () => c.hold(peer.channel.address, async () => (await this.refresh(peer.address), task(peer)), linger), peer.channel));
-    peer.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private peer(address: string): Peer {
-    const peer = this.peers.get(checksum(address));
-    if (peer === undefined) throw new RouteError(`the node has no channel with ${address}`);
-    return peer;
-  }
-
-  private routeContext(): RouteContext {
-    return { address: this.address, hashlock: this.hashlock, margin: this.margin, now: this.now(), routed: (h) => this.payments.has(h), fee: this.config.fee, isNode: this.config.isNode };
-  }
-
-  private now = (): bigint => (this.config.clock ?? systemClock)();
 }
 
