@@ -22,6 +22,7 @@ import {
 import { METHODS, isMethodName } from "../wire/methods.js";
 import { validate } from "../wire/schemas.js";
 import { ConnectionAuth, type AuthOptions } from "./auth.js";
+import { fastIncoming, fastParams } from "./fastRequest.js";
 import type { NodeMetrics } from "./metrics.js";
 import { MisbehaviourScore, TokenBucket } from "./rateLimit.js";
 import type { WireLimits } from "./options.js";
@@ -137,7 +138,7 @@ export class ClientConnection implements Session {
         maxLength: this.deps.limits.maxMessageBytes,
         maxDepth: this.deps.limits.maxDepth,
       });
-      const incoming = parseIncoming(value);
+      const incoming = fastIncoming(value) ?? parseIncoming(value);
       if (incoming.kind === "notification") {
         // The node serves no client notifications; JSON-RPC forbids answering one.
         this.log.warn({ requestId, method: incoming.notification.method }, "client notification ignored");
@@ -170,7 +171,9 @@ export class ClientConnection implements Session {
       if (spec.auth && this.auth.address === undefined) {
         throw new WireError("UNAUTHORIZED", `${request.method} needs a login (auth.challenge, then auth.login)`);
       }
-      const params = validate(spec.params as never, request.params, `${request.method} params`);
+      const params =
+        fastParams(request.method, request.params) ??
+        validate(spec.params as never, request.params, `${request.method} params`);
       const handler = this.deps.handlers[request.method];
       const requestIdFixed = id;
       const exchange = handler(params, this)

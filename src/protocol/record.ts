@@ -95,6 +95,11 @@ export function rememberContent(setup: ChannelSetup, update: Update, content: st
   knownContent.set(update, { chainId: setup.chainId, channel: setup.channel, content });
 }
 
+/** Whether a Channel built `update` and remembered its content (rememberContent): an object the SDK never changes. */
+export function isRemembered(update: Update): boolean {
+  return knownContent.has(update);
+}
+
 /**
  * Records that `copy` (a deep copy a store has just made of `original`, see copyData) has the content hash
  * remembered for `original`, if any: equal data, equal payloads, equal hash.

@@ -11,9 +11,10 @@
 import { InFlightUnits } from "./inflight.js";
 import { checksum } from "../protocol/address.js";
 import { StoreError, StoreLockedError, StoreUnavailableError, SwitchyardError } from "../protocol/errors.js";
-import { cloneRecord, copyData, positionsOf, rememberCopy, type ChannelRecord, type CoSignedUpdate, type PendingSignature } from "../protocol/record.js";
+import { cloneRecord, positionsOf, type ChannelRecord, type CoSignedUpdate, type PendingSignature } from "../protocol/record.js";
 import { foldEntry, type EntryDelta, type Slot } from "./fold.js";
 import { normalizeUnit } from "./unitInput.js";
+import { copyUnit } from "./unitCopy.js";
 import type {
   ChainTxRecord,
   ChainTxStatus,
@@ -174,8 +175,7 @@ export abstract class UnitStore implements SwitchyardStore {
     try {
       // A copy, so later changes to the caller's objects cannot reach the store (a plain deep copy: the JSON
       // round trip it replaces gave the same data and was a quarter of a full update's CPU).
-      copy = normalizeUnit(copyData(unit));
-      carryContent(unit, copy);
+      copy = normalizeUnit(copyUnit(unit)); // a Channel's remembered updates are shared: unitCopy.ts
     } catch (error) {
       return Promise.reject(
         error instanceof SwitchyardError ? error : new StoreError(`malformed unit: ${String(error)}`),
@@ -448,24 +448,6 @@ export abstract class UnitStore implements SwitchyardStore {
     for (const t of unit.chainTxs ?? []) await this.writeChainTx(t, undo);
     for (const m of unit.outbox ?? []) await this.writeOutbox(m, undo);
     for (const id of unit.delivered ?? []) await this.writeDelivered(id, undo);
-  }
-}
-
-/** Carries the Channel's content memo over to the copies of co-signed updates (checkEntry reads it). */
-function carryContent(unit: WriteUnit, copy: WriteUnit): void {
-  const ops = unit.channels;
-  if (ops === undefined) return;
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i] as ChannelOp;
-    const copied = copy.channels?.[i];
-    if (
-      op.op === "entry" &&
-      op.entry.kind === "cosigned" &&
-      copied?.op === "entry" &&
-      copied.entry.kind === "cosigned"
-    ) {
-      rememberCopy(op.entry.cosigned.update, copied.entry.cosigned.update);
-    }
   }
 }
 

@@ -44,7 +44,16 @@ export interface SqliteStoreOptions {
    * pages). Fewer checkpoints copy each hot page once for many commits; the WAL file grows to about this size.
    */
   checkpointFrames?: number;
+  /**
+   * The page cache's bound in KiB (default 64 MiB; SQLite's default is 2 MiB). A node's hot pages (the index
+   * pages its units look up by channel, lock hash and transfer id) outgrow 2 MiB within minutes; each miss is
+   * a read of the file or the WAL inside a statement. The cache only grows as pages are used.
+   */
+  cacheKiB?: number;
 }
+
+/** The default of SqliteStoreOptions.cacheKiB: 64 MiB (SQLite's own default is 2 MiB). */
+export const DEFAULT_CACHE_KIB = 65_536;
 
 /** The default of SqliteStoreOptions.checkpointFrames. */
 export const DEFAULT_CHECKPOINT_FRAMES = 8_000;
@@ -267,6 +276,9 @@ export class SqliteStore extends SqlStore {
     const frames = options.checkpointFrames;
     if (frames !== undefined && !(Number.isSafeInteger(frames) && frames > 0))
       throw new StoreError(`checkpointFrames must be a positive integer, not ${String(frames)}`);
+    const cache = options.cacheKiB;
+    if (cache !== undefined && !(Number.isSafeInteger(cache) && cache > 0))
+      throw new StoreError(`cacheKiB must be a positive integer, not ${String(cache)}`);
     const { DatabaseSync: Database } = await import("node:sqlite");
     let db: DatabaseSync;
     try {
@@ -290,6 +302,7 @@ export class SqliteStore extends SqlStore {
         throw new StoreUnavailableError(path, `cannot use WAL (journal mode ${String(mode?.journal_mode)})`);
       db.exec(`PRAGMA synchronous = ${onDisk ? "OFF" : "FULL"}`); // OFF: this driver fsyncs (WalSync)
       if (onDisk) db.exec("PRAGMA wal_autocheckpoint = 0"); // this driver checkpoints (SqliteDriver.checkpoint)
+      db.exec(`PRAGMA cache_size = -${options.cacheKiB ?? DEFAULT_CACHE_KIB}`); // KiB (negative), grown as used
       db.exec("PRAGMA foreign_keys = ON");
       const [app] = await driver.all("PRAGMA application_id");
       const id = Number(app?.application_id ?? 0);

@@ -16,7 +16,7 @@ const SRC = path.join(hre.config.paths.root, "src");
 const BROWSER_PACKAGES = new Set(["ethers", "hash-wasm", "zod"]);
 /**
  * The store contract and the memory store with the engine it shares with the SQL stores (no I/O, its unit
- * checks in unitInput.ts), and the
+ * checks in unitInput.ts, the copy of a unit it keeps in unitCopy.ts), and the
  * wire's message schemas and error codes (pure: zod, ethers, the SDK's errors) that the channel validates with.
  */
 const BROWSER_STORE_FILES = new Set([
@@ -27,6 +27,7 @@ const BROWSER_STORE_FILES = new Set([
   "stores/unitInput.ts",
   "stores/fold.ts",
   "stores/inflight.ts",
+  "stores/unitCopy.ts",
   "wire/schemas.ts",
   "wire/codes.ts",
 ]);

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 
 import { StoreError, StoreUnavailableError } from "../../../src/protocol/errors.js";
-import { SqliteStore } from "../../../src/stores/sqlite/index.js";
+import { DEFAULT_CACHE_KIB, SqliteStore } from "../../../src/stores/sqlite/index.js";
 import type { SwitchyardStore } from "../../../src/stores/store.js";
 import { tempDir } from "../sdk/helpers.js";
 import { channelAt, describeConformance, dump, genesisOf, rejects } from "./conformance.js";
@@ -242,6 +242,17 @@ describe("SqliteStore (what a file adds)", function () {
     const again = await SqliteStore.open(path);
     expect(await again.channels()).to.have.length(3);
     await again.close();
+  });
+
+  it("bounds its page cache at cacheKiB (default DEFAULT_CACHE_KIB) and refuses a bad bound", async () => {
+    const path = await freshPath();
+    for (const bad of [0, -1, 1.5, Number.NaN]) await rejects(SqliteStore.open(path, { cacheKiB: bad }), StoreError);
+    const store = await SqliteStore.open(path);
+    expect(Number((await connection(store).all("PRAGMA cache_size"))[0]?.cache_size)).to.equal(-DEFAULT_CACHE_KIB);
+    await store.close();
+    const small = await SqliteStore.open(path, { cacheKiB: 1_024 });
+    expect(Number((await connection(small).all("PRAGMA cache_size"))[0]?.cache_size)).to.equal(-1_024);
+    await small.close();
   });
 
   it("keeps the WAL near checkpointFrames pages however many commits, and every unit across reopen", async () => {
