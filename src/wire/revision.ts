@@ -26,7 +26,8 @@ export function checkedInfo(raw: unknown): NodeInfo {
   try {
     return validateWire(nodeInfo, raw, "node.info result");
   } catch (error) {
-    if (error instanceof WireError) throw new TransportError("PROTOCOL", `malformed answer from the node: ${error.message}`);
+    if (error instanceof WireError)
+      throw new TransportError("PROTOCOL", `malformed answer from the node: ${error.message}`);
     throw error;
   }
 }

@@ -38,7 +38,10 @@ function recordingSocket(log: Logged[], recording: { on: boolean }): typeof WebS
 /** "payer -> channel.propose", "payee <- payment.status payee:forwarded", "payer <- result"... */
 function describeMessage(m: Logged, payer: number): string {
   const who = m.socket === payer ? "payer" : "payee";
-  const msg = JSON.parse(m.text) as { method?: string; params?: { status?: string; role?: string; proposal?: { update: { details: { type: string } } } } };
+  const msg = JSON.parse(m.text) as {
+    method?: string;
+    params?: { status?: string; role?: string; proposal?: { update: { details: { type: string } } } };
+  };
   const what =
     msg.method === undefined
       ? "result"
@@ -70,7 +73,9 @@ describe("wire messages of a routed payment (two clients)", function () {
     recording.on = true;
     await pay();
     recording.on = false;
-    const payerSocket = log.find((m) => m.dir === "->" && (JSON.parse(m.text) as { method?: string }).method === "channel.propose")?.socket ?? 0;
+    const payerSocket =
+      log.find((m) => m.dir === "->" && (JSON.parse(m.text) as { method?: string }).method === "channel.propose")
+        ?.socket ?? 0;
     const seen = log.map((m) => describeMessage(m, payerSocket));
     // The order across the two sockets interleaves; per socket it is fixed.
     const on = (who: string): string[] => seen.filter((s) => s.startsWith(`${who} `));

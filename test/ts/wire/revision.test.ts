@@ -21,7 +21,11 @@ function info(revision?: unknown): Record<string, unknown> {
     node: NODE,
     chainId: 31337n,
     deployment: {},
-    limits: { minTimeout: 3600n, maxTimeout: 86400n, assets: [{ asset: ZeroAddress, channelCapacity: 100n, transferCap: 10n }] },
+    limits: {
+      minTimeout: 3600n,
+      maxTimeout: 86400n,
+      assets: [{ asset: ZeroAddress, channelCapacity: 100n, transferCap: 10n }],
+    },
     wire: { maxMessageBytes: 65536, ratePerSecond: 100, burst: 100, maxInFlight: 16, challengeTtlSeconds: 300 },
     fees: { default: { flat: 0n, ppm: 0n }, assets: [] },
     resolvers: [],
@@ -51,7 +55,9 @@ describe("flow revision (node.info)", () => {
   it("test_checkedInfo_refusesANodeOfRevision1_namingBoth", () => {
     const e = refused(info());
     expect(e.code).to.equal("TRANSPORT_PROTOCOL");
-    expect(e.message).to.contain("no flow revision (revision 1)").and.to.contain(`this client revision ${FLOW_REVISION}`);
+    expect(e.message)
+      .to.contain("no flow revision (revision 1)")
+      .and.to.contain(`this client revision ${FLOW_REVISION}`);
   });
 
   it("test_checkedInfo_refusesANewerRevision", () => {
