@@ -1,13 +1,14 @@
 /** The node's public description (GET /v1/info and `node.info`): what a client needs to know before it logs in. */
 import type { ResolverPolicy } from "../protocol/types.js";
 import { SERVED_METHODS, NETWORK_METHODS } from "./rpc.js";
-import { WIRE_VERSION, type NodeInfo } from "../wire/methods.js";
+import { FLOW_REVISION, WIRE_VERSION, type NodeInfo } from "../wire/methods.js";
 import type { NodeServiceOptions } from "./options.js";
 
 /** `o`'s description; `peered`: the node peers with other nodes (it serves the network methods then). */
 export function describeNode(o: NodeServiceOptions, resolvers: readonly ResolverPolicy[], peered: boolean): NodeInfo {
   return {
     version: WIRE_VERSION,
+    revision: FLOW_REVISION,
     name: o.name,
     node: o.wallet.address,
     chainId: o.chainId,

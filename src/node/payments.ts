@@ -5,7 +5,8 @@
  * proposal (`PeerLink` over the payee's socket); the payee's resolve intent with the preimage unlocks the
  * payment, and the node claims upstream by pushing its resolve to the payer. The payment table is in the node's
  * store (one transaction with the update that moves it) and reloaded at start; `Node.tick()` runs on a timer
- * (claims, refunds, re-deliveries), and both clients get `payment.status` notifications.
+ * (claims, refunds, re-deliveries), and the payer gets `payment.status` notifications of what its channel does not
+ * show (notifyChanges).
  */
 import type { Logger } from "pino";
 
@@ -331,26 +332,28 @@ export class NodeRouter implements PaymentRouter {
     return added;
   }
 
-  /** Notifies the payer and the payee of every payment whose status changed. */
+  /**
+   * Tells the payer of every payment whose status changed what its own channel cannot show it (docs/NODE.md
+   * "Notifications pushed"): that its lock reached the payee ("forwarded"), that the payee claimed it ("unlocked"),
+   * a cancel or refund, and the end of a payment across nodes or one with failed attempts. Nothing that repeats an
+   * update the client co-signs: not "accepted" (the payer's own acknowledgement answered), not a local payment's
+   * "completed" (the node's claim pushed just before), and nothing to the payee (the forwarded lock is pushed to it,
+   * its claim is its own intent, a refund is the node's resolve pushed to it).
+   */
   private notifyChanges(): void {
     for (const [lockHash, last] of this.tracked) {
       const p = this.node.payment(lockHash);
       if (p === undefined || p.status === last) continue;
       this.tracked.set(lockHash, p.status);
-      const base = { lockHash, status: p.status };
-      this.options.notify(p.upstream.peer, NOTIFICATIONS.payment, {
-        ...base,
-        role: "payer",
-        transferId: p.upstream.transferId,
-        amount: p.upstream.transfer.amount,
-        ...payerOutcome(p),
-      });
-      if (p.downstream !== undefined && p.status !== "accepted") {
-        this.options.notify(p.downstream.peer, NOTIFICATIONS.payment, {
-          ...base,
-          role: "payee",
-          transferId: p.downstream.transferId,
-          amount: p.downstream.transfer.amount,
+      const outcome = payerOutcome(p);
+      if (this.payerLearns(p, outcome)) {
+        this.options.notify(p.upstream.peer, NOTIFICATIONS.payment, {
+          lockHash,
+          status: p.status,
+          role: "payer",
+          transferId: p.upstream.transferId,
+          amount: p.upstream.transfer.amount,
+          ...outcome,
         });
       }
       if (p.status === "completed" || p.status === "refunded") {
@@ -358,6 +361,14 @@ export class NodeRouter implements PaymentRouter {
         this.options.settled?.(p.status, p.upstream.transfer.asset);
       }
     }
+  }
+
+  /** Whether the payer's `payment.status` for `p`'s new status says anything its channel does not (notifyChanges). */
+  private payerLearns(p: RoutedPayment, outcome: object): boolean {
+    if (p.status === "accepted") return false;
+    if (p.status !== "completed") return true;
+    const down = p.downstream?.peer;
+    return Object.keys(outcome).length > 0 || (down !== undefined && this.options.isNode?.(down) === true);
   }
 }
 

@@ -29,6 +29,15 @@ import {
 /** The version path of the WebSocket endpoint and of the HTTP API. */
 export const WIRE_VERSION = "v1";
 
+/**
+ * The revision of the message flow on `/v1` (which notifications the node pushes, docs/NODE.md "Notifications
+ * pushed"), served as `revision` in `node.info` and GET /v1/info. A client refuses a node of another revision
+ * (src/wire/revision.ts), and a client older than revision 2 refuses the field itself (its schema is strict): old
+ * and new never mix silently. 2: `payment.status` goes to the payer only, and only with what its channel cannot
+ * show it (session 7; revision 1 pushed every status to both parties).
+ */
+export const FLOW_REVISION = 2;
+
 const noParams = z.union([z.strictObject({}), z.array(z.never()).max(0)]).optional();
 
 const typedDataField = z.strictObject({ name: z.string(), type: z.string() });
@@ -50,6 +59,7 @@ const assetFees = z.strictObject({ flat: uint256, ppm });
 
 export const nodeInfo = z.strictObject({
   version: z.literal(WIRE_VERSION),
+  revision: z.literal(FLOW_REVISION),
   name: z.string(),
   node: address,
   chainId: uint256,
@@ -304,7 +314,7 @@ export const NOTIFICATIONS = {
   draining: "node.draining",
   /** The node's signed proposal (`{proposal}`); the client answers with channel.acknowledge. */
   update: "channel.update",
-  /** A routed payment's status changed (`{lockHash, status, role}`). */
+  /** What the payer's channel does not show of its routed payment (`{lockHash, status, role}`, revision 2). */
   payment: "payment.status",
   /** Signed announcements a node relays to the peer nodes that dial it (`{announcements}`). */
   announcement: "graph.announcement",

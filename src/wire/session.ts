@@ -26,6 +26,7 @@ import { RemoteError } from "./codes.js";
 import { NOTIFICATIONS, paymentNotice, updatePush, type NodeInfo, type ResultOf } from "./methods.js";
 import { openChannel } from "./open.js";
 import { restoredRecord } from "./restored.js";
+import { nodeInfoOf } from "./revision.js";
 import { updateDetails, validate } from "./schemas.js";
 
 export { restoredRecord };
@@ -110,7 +111,7 @@ export class ClientSession {
     });
     try {
       await wire.login(options.signer);
-      const info = await wire.request("node.info");
+      const info = await nodeInfoOf(wire); // refused when the node runs another flow revision
       const channel = await openChannel(wire, info, options);
       session = new ClientSession(wire, info, channel, options);
       wire.on(NOTIFICATIONS.payment, (params) => session?.onPayment(params));

@@ -25,8 +25,8 @@ import type { ChannelRecord } from "../../../src/protocol/record.js";
 import { openNodeStore } from "../../../src/node/store.js";
 import { CHAIN_CLOCK_SAMPLE_MS } from "../../../src/node/chainClock.js";
 import { CHANNEL_SALT } from "../../../src/node/channels.js";
-import { ClientSession, type PaymentNotice, type Route } from "../../../src/wire/session.js";
-import { artifact, nodeEnv, preimage, startChain, startNodeProcess, until, writeConfig, type NodeProcess } from "../node/harness.js";
+import { ClientSession, type Route } from "../../../src/wire/session.js";
+import { artifact, forwardedLock, nodeEnv, preimage, startChain, startNodeProcess, until, writeConfig, type NodeProcess } from "../node/harness.js";
 
 export const ETH = 10n ** 18n;
 export const MARGIN = 600n; // the node's DEFAULT_SAFETY_MARGIN
@@ -290,11 +290,12 @@ export function networkPayment(
 
 /** The payee resolves every lock forwarded to it whose preimage it knows (tags by lock hash). */
 export function autoResolve(payee: ClientSession, known: Map<string, string>): void {
-  payee.onPayment((n: PaymentNotice) => {
-    const tag = known.get(n.lockHash);
-    if (n.role !== "payee" || n.status !== "forwarded" || tag === undefined || n.transferId === undefined) return;
+  payee.onUpdate((update) => {
+    const n = forwardedLock(payee.address, update);
+    const tag = n === undefined ? undefined : known.get(n.lockHash);
+    if (n === undefined || tag === undefined) return;
     void payee
-      .propose({ type: "resolve", transferId: n.transferId, toResponder: n.amount as bigint, resolverData: abi.encode(["bytes32"], [preimage(tag)]) })
+      .propose({ type: "resolve", transferId: n.transferId, toResponder: n.amount, resolverData: abi.encode(["bytes32"], [preimage(tag)]) })
       .catch(() => undefined);
   });
 }

@@ -26,8 +26,8 @@ import { encodeHashlockTerms, hashlockLock } from "../../../src/protocol/resolve
 import { walletSigner } from "../../../src/protocol/signing.js";
 import type { Transfer } from "../../../src/protocol/transfers.js";
 import { MemoryStore } from "../../../src/stores/store.js";
-import { ClientSession, type PaymentNotice } from "../../../src/wire/session.js";
-import { artifact, deploy, get, nodeWallet, preimage, until, startChain, startNodeProcess, writeConfig, type NodeProcess } from "./harness.js";
+import { ClientSession } from "../../../src/wire/session.js";
+import { artifact, forwardedLock, deploy, get, nodeWallet, preimage, until, startChain, startNodeProcess, writeConfig, type NodeProcess } from "./harness.js";
 import { clientWalletOf } from "./inProcess.js";
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -158,12 +158,13 @@ describe("node chain services (own process, anvil, contracts deployed)", functio
     // target there first (just in time), then signs B's lock, forwards it, A resolves, the node claims from B.
     const pay = 4n * (ETH / 10n);
     const lockHash = hashlockLock(preimage("jit")).toLowerCase();
-    a.onPayment((n: PaymentNotice) => {
-      if (n.role !== "payee" || n.status !== "forwarded" || n.lockHash !== lockHash) return;
+    a.onUpdate((update) => {
+      const n = forwardedLock(a.address, update);
+      if (n === undefined || n.lockHash !== lockHash) return;
       void a.propose({
         type: "resolve",
-        transferId: n.transferId as string,
-        toResponder: n.amount as bigint,
+        transferId: n.transferId,
+        toResponder: n.amount,
         resolverData: abi.encode(["bytes32"], [preimage("jit")]),
       });
     });

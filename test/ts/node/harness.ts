@@ -15,6 +15,10 @@ import WebSocket from "ws";
 
 import { freePort, localNodeCommand, startLocalNode, type LocalNode } from "../../../scripts/lib/local-node.js";
 import { startNodeService, type NodeProcess } from "../../../scripts/lib/node-process.js";
+import { checksum } from "../../../src/protocol/address.js";
+import { hashlockTerms } from "../../../src/protocol/policies.js";
+import { transferId } from "../../../src/protocol/transfers.js";
+import type { Update } from "../../../src/protocol/types.js";
 import { WireClient } from "../../../src/wire/client.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -38,6 +42,17 @@ export function preimage(tag: string): string {
 }
 
 /** Polls `check` every `everyMs` until it holds; fails naming `what` after `ms`. */
+/**
+ * The lock the node forwarded to `payee` in `update` (a create the node proposed, co-signed by the payee): what a
+ * payee learns of a routed payment from its own channel (flow revision 2 pushes it no payment.status).
+ */
+export function forwardedLock(payee: string, update: Update): { lockHash: string; transferId: string; amount: bigint } | undefined {
+  const d = update.details;
+  if (update.proposer !== "alice" || d.type !== "create" || checksum(d.transfer.responder) !== checksum(payee)) return undefined;
+  if (d.transfer.data.length !== 2 + 128) return undefined; // not hashlock terms (another resolver's lock)
+  return { lockHash: hashlockTerms(d.transfer.data).lockHash, transferId: transferId(d.transfer), amount: d.transfer.amount };
+}
+
 export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000, everyMs = 100): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {

@@ -11,7 +11,7 @@ import { hashlockLock, encodeHashlockTerms } from "../../../src/protocol/resolve
 import type { Transfer } from "../../../src/protocol/transfers.js";
 import { MemoryStore } from "../../../src/stores/store.js";
 import type { ClientSession, PaymentNotice } from "../../../src/wire/session.js";
-import { ADDRESSES, nodeWallet } from "./harness.js";
+import { ADDRESSES, forwardedLock, nodeWallet } from "./harness.js";
 import {
   clientWalletOf,
   depositChain,
@@ -66,17 +66,18 @@ function payment(
   };
 }
 
-/** Resolves every forwarded lock the payee is told about with its preimage (from `tags`). */
+/** Resolves every lock the node forwards to the payee (its channel shows it) with its preimage (from `tags`). */
 function autoResolve(payee: ClientSession, tags: Map<string, string>, done: Array<Promise<unknown>>): void {
-  payee.onPayment((n: PaymentNotice) => {
-    if (n.role !== "payee" || n.status !== "forwarded" || n.transferId === undefined) return;
+  payee.onUpdate((update) => {
+    const n = forwardedLock(payee.address, update);
+    if (n === undefined) return;
     const tag = tags.get(n.lockHash);
     if (tag === undefined) return;
     done.push(
       payee.propose({
         type: "resolve",
         transferId: n.transferId,
-        toResponder: n.amount as bigint,
+        toResponder: n.amount,
         resolverData: abi.encode(["bytes32"], [preimage(tag)]),
       }),
     );
@@ -116,16 +117,25 @@ describe("routing as a service (in process, real sockets)", function () {
     await payer.propose(deposit);
     await payee.propose(deposit);
     const notices: PaymentNotice[] = [];
+    const payeeNotices: PaymentNotice[] = [];
     payer.onPayment((n) => notices.push(n));
+    payee.onPayment((n) => payeeNotices.push(n));
     const resolves: Array<Promise<unknown>> = [];
     const { lock, route } = payment(payer, payee, "one");
     autoResolve(payee, new Map([[hashlockLock(preimage("one")).toLowerCase(), "one"]]), resolves);
     await payer.sendPayment({ type: "create", transfer: lock }, route);
-    await until(() => notices.some((n) => n.status === "completed"), "the payer's completed notice");
-    await Promise.all(resolves);
     const lockHash = hashlockLock(preimage("one")).toLowerCase();
-    expect(node.service.router?.node.payment(lockHash)?.status).to.equal("completed");
     await until(() => payer.channel.transfers.size === 0, "the upstream claim to reach the payer");
+    await until(() => node.service.router?.node.payment(lockHash)?.status === "completed", "the payer's ack of the claim");
+    await Promise.all(resolves);
+    await new Promise((r) => setTimeout(r, 200)); // a notice the node sent would have arrived by now
+    // Flow revision 2: only what the payer's channel does not show it (its lock reached the payee, the payee claimed
+    // it); no "accepted" (its own acknowledgement), no "completed" (the claim it co-signed), nothing to the payee.
+    expect(notices.map((n) => [n.role, n.status, n.lockHash])).to.deep.equal([
+      ["payer", "forwarded", lockHash],
+      ["payer", "unlocked", lockHash],
+    ]);
+    expect(payeeNotices).to.deep.equal([]);
     expect(bobBalance(payer)).to.equal(DEPOSITS.bob - lock.amount);
     expect(bobBalance(payee)).to.equal(DEPOSITS.bob + lock.amount);
     const stored = await node.store.payment(lockHash);

@@ -27,7 +27,7 @@ import { walletSigner } from "../../../src/protocol/signing.js";
 import type { Transfer } from "../../../src/protocol/transfers.js";
 import { MemoryStore } from "../../../src/stores/store.js";
 import { ClientSession, type PaymentNotice } from "../../../src/wire/session.js";
-import { artifact, nodeWallet, preimage, until, startChain, startNodeProcess, writeConfig, type NodeProcess } from "./harness.js";
+import { artifact, forwardedLock, nodeWallet, preimage, until, startChain, startNodeProcess, writeConfig, type NodeProcess } from "./harness.js";
 import { clientWalletOf } from "./inProcess.js";
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -84,14 +84,15 @@ describe("node over the wire (own process, anvil, contracts deployed)", function
 
   /** The payee resolves every lock forwarded to it whose preimage it knows. */
   const autoResolve = (payee: ClientSession, known: Map<string, string>): void => {
-    payee.onPayment((n: PaymentNotice) => {
-      const tag = known.get(n.lockHash);
-      if (n.role !== "payee" || n.status !== "forwarded" || tag === undefined || n.transferId === undefined) return;
+    payee.onUpdate((update) => {
+      const n = forwardedLock(payee.address, update);
+      const tag = n === undefined ? undefined : known.get(n.lockHash);
+      if (n === undefined || tag === undefined) return;
       void payee
         .propose({
           type: "resolve",
           transferId: n.transferId,
-          toResponder: n.amount as bigint,
+          toResponder: n.amount,
           resolverData: abi.encode(["bytes32"], [preimage(tag)]),
         })
         .catch(() => undefined); // a resolve raced by a reconnect is retried by the test
