@@ -29,7 +29,7 @@ import type { WriteUnit } from "../stores/store.js";
 import { deliverProposal, downstreamClaimable, sequencedUpdate } from "./delivery.js";
 import { StoreDoubts } from "./doubts.js";
 import { IntentGate, IntentRefusedError, noteError, type NodePeer } from "./intents.js";
-import { mergePayments, onwardRoute, paymentUnit, pendingClaimOf, resolutionOf, upstreamResolved, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
+import { committedVersion, mergePayments, onwardRoute, paymentUnit, pendingClaimOf, resolutionOf, upstreamResolved, type Hop, type NodeTickReport, type PaymentStatus, type RoutedPayment } from "./payments.js";
 import { planRoute, unroutedLock, type RouteContext } from "./plan.js";
 import { nextAttempt } from "./retry.js";
 import { checkedRouteCall } from "./validate.js";
@@ -449,7 +449,7 @@ export class Node {
   private committed(p: RoutedPayment, next: RoutedPayment): void {
     Object.assign(p, next);
     if (next.error === undefined) delete p.error;
-    if (this.config.store !== undefined) this.versions.set(p.lockHash, (this.versions.get(p.lockHash) ?? 0) + 1);
+    if (this.config.store !== undefined) this.versions.set(p.lockHash, committedVersion(this, next)); // not +1: a merge may have taken it
   }
 
   /** Stores a change of a payment that comes with no channel update. */
