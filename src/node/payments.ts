@@ -26,6 +26,7 @@ import type { CollateralManager, ProposeToPeer } from "./collateral.js";
 import { ensureRouteCollateral } from "./collateralRpc.js";
 import { SocketLink } from "./socketLink.js";
 import type { PaymentRouter, RouteInstructionParams } from "./rpc.js";
+import { collateralNeeded } from "./cluster/collateral.js";
 import type { Cluster } from "./cluster/index.js";
 import type { ClusterPayments } from "./cluster/routing.js";
 import { mergePayments } from "../routing/payments.js";
@@ -209,7 +210,7 @@ export class NodeRouter implements PaymentRouter {
     if (this.node.channel(route.recipient).me === "alice" && (collateral !== undefined || cluster !== undefined)) {
       this.node.checkRoute(payer, details, route); // a route the node refuses moves no collateral
       if (collateral !== undefined) await ensureRouteCollateral(this.node, collateral, details, route, this.proposer(route.recipient));
-      else await cluster?.call("collateral", { details, route }); // a follower: the leader does the chain work
+      else if (await collateralNeeded(this.options.channels, details, route)) await cluster?.call("collateral", { details, route }); // a follower: the leader's chain work
     }
     const proposal = await this.node.intent(payer, details, route);
     if (details.type === "create") this.tracked.set(lockHashOf(details.transfer.data), "signed");
