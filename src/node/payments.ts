@@ -249,15 +249,15 @@ export class NodeRouter implements PaymentRouter {
       const link = this.links.get(client);
       // Not taken by a delivery waiting for it (none, or it gave up meanwhile): the Node completes the channel.
       if (link?.waiting(ack.nonce) !== true || !(await link.offer(ack))) await this.acknowledgeHere(client, ack);
-    } else if (!(await this.takeAck(client, ack))) {
+    } else if (!storedAlready(this.node.channel(client), ack) && !(await this.takeAck(client, ack))) {
       // Nobody here waits for it: under the channel's lock if it is free, else to the process holding the channel.
+      // (One of the latest update, sent again, is answered at once: under the lock it could wait for this process's
+      // delivery of the next proposal, which waits behind it in the client's queue: a 6 s pause after a failover.)
       const channel = this.options.channels.addressOf(client);
       await cluster.acknowledge(client, channel, ack, async () => {
         await this.node.refresh(client);
         // Taken meanwhile by the process that held the channel (its answer came after this one stopped waiting).
-        const latest = this.node.channel(client).latest;
-        if (latest?.state.nonce === ack.nonce && latest.bobSignature === ack.signatures.state) return;
-        await this.acknowledgeHere(client, ack);
+        if (!storedAlready(this.node.channel(client), ack)) await this.acknowledgeHere(client, ack);
       });
     }
     this.notifyChanges();
@@ -378,4 +378,10 @@ function payerOutcome(p: RoutedPayment): Partial<Pick<PaymentNoticeParams, "atte
   if (p.status === "completed") return { attempts, route: legsOf(p).map((l) => l.recipient) };
   const exhausted = new RouteExhaustedError(p.exhausted ?? "refunded", p.attempts);
   return { attempts, code: exhausted.code, reason: exhausted.message.slice(0, 1_000) };
+}
+
+/** Whether `ack` is the client's acknowledgement of `channel`'s latest co-signed update (stored: nothing to do). */
+function storedAlready(channel: Channel, ack: Acknowledgement): boolean {
+  const latest = channel.latest;
+  return latest?.state.nonce === ack.nonce && latest.bobSignature === ack.signatures.state;
 }
