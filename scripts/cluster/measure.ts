@@ -7,7 +7,8 @@
  * Prints one line per setup with the 1-minute load average, the CPU per completed payment (the node processes'
  * and this process's, the clients'), and the books at the end (the node's payments by status, read from the
  * database once every client stopped: none may stay open); every server listens on 127.0.0.1 and every process
- * it starts stops with it. `--setups 2` measures only two processes (default "1,2").
+ * it starts stops with it. `--setups 2` measures only two processes (default "1,2"). `--node-prof <dir>` makes each
+ * node process write a CPU profile (analyse the largest .cpuprofile of <dir>/<setup>-<i> with a profile reader).
  *
  *   npm run cluster:measure -- --clients 8 --seconds 20
  */
@@ -33,15 +34,19 @@ const ETH = 10n ** 18n;
 const T = 3_600n;
 const NODE_KEY = keccak256(id("switchyard cluster measure node"));
 
-function flags(): { clients: number; seconds: number; setups: number[] } {
-  const { values } = parseArgs({ options: { clients: { type: "string" }, seconds: { type: "string" }, setups: { type: "string" } } });
+function flags(): { clients: number; seconds: number; setups: number[]; nodeProf?: string } {
+  const { values } = parseArgs({
+    options: { clients: { type: "string" }, seconds: { type: "string" }, setups: { type: "string" }, "node-prof": { type: "string" } },
+  });
   const clients = Number(values.clients ?? 8);
   const seconds = Number(values.seconds ?? 20);
   const setups = (values.setups ?? "1,2").split(",").map(Number);
   if (!Number.isInteger(clients) || clients < 2 || clients > 200) throw new Error("--clients: an integer in [2, 200]");
   if (!Number.isFinite(seconds) || seconds < 5 || seconds > 600) throw new Error("--seconds: a number in [5, 600]");
   if (setups.some((n) => n !== 1 && n !== 2)) throw new Error('--setups: "1", "2" or "1,2"');
-  return { clients, seconds, setups };
+  const nodeProf = values["node-prof"];
+  if (nodeProf !== undefined && !path.isAbsolute(nodeProf)) throw new Error("--node-prof: an absolute directory");
+  return { clients, seconds, setups, ...(nodeProf !== undefined ? { nodeProf } : {}) };
 }
 
 /** CPU milliseconds (user + system) process `pid` has used so far (Linux /proc; 0 where it cannot be read). */
@@ -87,7 +92,7 @@ function causeOf(error: unknown): string {
 }
 
 async function main(): Promise<void> {
-  const { clients, seconds, setups } = flags();
+  const { clients, seconds, setups, nodeProf } = flags();
   const opened = await openPgServer();
   if (!("server" in opened)) throw new Error(`no PostgreSQL server: ${opened.why}`);
   const server = opened.server;
@@ -134,7 +139,9 @@ async function main(): Promise<void> {
             log: { level: "info" }, // node-process.ts waits for the "node listening" line
           }),
         );
-        nodes.push(await startNodeService({ config: file, env: { ...process.env, SWITCHYARD_MEASURE_NODE_KEY: NODE_KEY }, lifetimeMs: 1_200_000 }));
+        // --node-prof: each node process writes a CPU profile into <dir>/<setup>-<i> when it stops (the largest file there).
+        const prof = nodeProf === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(nodeProf, `${processes}-${i}`)}` };
+        nodes.push(await startNodeService({ config: file, env: { ...process.env, ...prof, SWITCHYARD_MEASURE_NODE_KEY: NODE_KEY }, lifetimeMs: 1_200_000 }));
       }
       const users: SwitchyardClient[] = [];
       for (let i = 0; i < clients; i++) {

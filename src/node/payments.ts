@@ -27,6 +27,7 @@ import type { CollateralManager, ProposeToPeer } from "./collateral.js";
 import { ensureRouteCollateral } from "./collateralRpc.js";
 import { SocketLink } from "./socketLink.js";
 import type { PaymentRouter, RouteInstructionParams } from "./rpc.js";
+import { collateralNeeded } from "./cluster/collateral.js";
 import type { Cluster } from "./cluster/index.js";
 import type { ClusterPayments } from "./cluster/routing.js";
 import { mergePayments } from "../routing/payments.js";
@@ -210,7 +211,7 @@ export class NodeRouter implements PaymentRouter {
     if (this.node.channel(route.recipient).me === "alice" && (collateral !== undefined || cluster !== undefined)) {
       this.node.checkRoute(payer, details, route); // a route the node refuses moves no collateral
       if (collateral !== undefined) await ensureRouteCollateral(this.node, collateral, details, route, this.proposer(route.recipient));
-      else await cluster?.call("collateral", { details, route }); // a follower: the leader does the chain work
+      else if (await collateralNeeded(this.options.channels, details, route)) await cluster?.call("collateral", { details, route }); // a follower: the leader's chain work
     }
     const proposal = await this.node.intent(payer, details, route);
     if (details.type === "create") this.tracked.set(lockHashOf(details.transfer.data), "signed");
@@ -249,15 +250,15 @@ export class NodeRouter implements PaymentRouter {
       const link = this.links.get(client);
       // Not taken by a delivery waiting for it (none, or it gave up meanwhile): the Node completes the channel.
       if (link?.waiting(ack.nonce) !== true || !(await link.offer(ack))) await this.acknowledgeHere(client, ack);
-    } else if (!(await this.takeAck(client, ack))) {
+    } else if (!storedAlready(this.node.channel(client), ack) && !(await this.takeAck(client, ack))) {
       // Nobody here waits for it: under the channel's lock if it is free, else to the process holding the channel.
+      // (One of the latest update, sent again, is answered at once: under the lock it could wait for this process's
+      // delivery of the next proposal, which waits behind it in the client's queue: a 6 s pause after a failover.)
       const channel = this.options.channels.addressOf(client);
       await cluster.acknowledge(client, channel, ack, async () => {
         await this.node.refresh(client);
         // Taken meanwhile by the process that held the channel (its answer came after this one stopped waiting).
-        const latest = this.node.channel(client).latest;
-        if (latest?.state.nonce === ack.nonce && latest.bobSignature === ack.signatures.state) return;
-        await this.acknowledgeHere(client, ack);
+        if (!storedAlready(this.node.channel(client), ack)) await this.acknowledgeHere(client, ack);
       });
     }
     this.notifyChanges();
@@ -388,4 +389,10 @@ function payerOutcome(p: RoutedPayment): Partial<Pick<PaymentNoticeParams, "atte
   if (p.status === "completed") return { attempts, route: legsOf(p).map((l) => l.recipient) };
   const exhausted = new RouteExhaustedError(p.exhausted ?? "refunded", p.attempts);
   return { attempts, code: exhausted.code, reason: exhausted.message.slice(0, 1_000) };
+}
+
+/** Whether `ack` is the client's acknowledgement of `channel`'s latest co-signed update (stored: nothing to do). */
+function storedAlready(channel: Channel, ack: Acknowledgement): boolean {
+  const latest = channel.latest;
+  return latest?.state.nonce === ack.nonce && latest.bobSignature === ack.signatures.state;
 }

@@ -14,7 +14,7 @@ import type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
 import { deliverProposal } from "./delivery.js";
 import { StoreDoubts } from "./doubts.js";
 import type { NodePeer } from "./intents.js";
-import { mergePayments, onwardRoute, paymentUnit, type RoutedPayment } from "./payments.js";
+import { committedVersion, mergePayments, onwardRoute, paymentUnit, type RoutedPayment } from "./payments.js";
 import type { RouteContext } from "./plan.js";
 
 /** A counter-party of the node: its channel, link, exchange queue and pending intent (src/routing/intents.ts). */
@@ -107,7 +107,7 @@ export abstract class NodeBase {
   protected committed(p: RoutedPayment, next: RoutedPayment): void {
     Object.assign(p, next);
     if (next.error === undefined) delete p.error;
-    if (this.config.store !== undefined) this.versions.set(p.lockHash, (this.versions.get(p.lockHash) ?? 0) + 1);
+    if (this.config.store !== undefined) this.versions.set(p.lockHash, committedVersion(this, next)); // not +1: a merge may have taken it
   }
 
   /** Stores a change of a payment that comes with no channel update. */

@@ -70,8 +70,12 @@ export interface NodeTickReport {
   waiting: Array<{ lockHash: string; reason: string }>;
 }
 
+/** The version each unit `paymentUnit` built expects of its payment, by the state it writes (see `committedVersion`). */
+const expectedOf = new WeakMap<RoutedPayment, number>();
+
 /** The store unit that writes `next` (a payment's new state, without its last error) at `expectedVersion`. */
 export function paymentUnit(next: RoutedPayment, expectedVersion: number, extra: WriteUnit = {}): WriteUnit {
+  expectedOf.set(next, expectedVersion);
   const body: RoutedPayment = { ...next };
   delete body.error;
   const payment: Omit<PaymentRecord, "version"> = {
@@ -84,6 +88,18 @@ export function paymentUnit(next: RoutedPayment, expectedVersion: number, extra:
     ...(next.downstream !== undefined ? { downstreamPeer: next.downstream.peer, downstreamTransferId: next.downstream.transferId } : {}),
   };
   return { ...extra, payments: [{ payment, expectedVersion }] };
+}
+
+/**
+ * The stored version of a payment once the unit that wrote `next` committed: the version that unit expected, plus
+ * one. Not the table's version plus one: in a cluster a read of the stored row (another exchange of this process on
+ * the payment's other channel, or the leader's tick) may be merged between the commit and this call, and counting
+ * that version twice put the table ahead of the row for good (every later write of the payment refused, "the
+ * stored version is not N", the payment left "accepted"). A state written by no unit counts one more.
+ */
+export function committedVersion(table: PaymentTable, next: RoutedPayment): number {
+  const expected = expectedOf.get(next);
+  return expected !== undefined ? expected + 1 : (table.versions.get(next.lockHash) ?? 0) + 1;
 }
 
 /**

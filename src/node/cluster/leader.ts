@@ -13,6 +13,8 @@ export class LeaderElection {
   private client: PoolClient | undefined;
   private timer: NodeJS.Timeout | undefined;
   private leading = false;
+  /** Leading, and `onElected` (the chain services) done: what the leader serves is ready here. */
+  private ready = false;
   private stopped = false;
 
   constructor(
@@ -24,6 +26,11 @@ export class LeaderElection {
 
   get isLeader(): boolean {
     return this.leading;
+  }
+
+  /** This process leads and its elected work (`onElected`) has started. */
+  get isReady(): boolean {
+    return this.leading && this.ready;
   }
 
   /** Polls for the lock; `onElected` runs once it is taken, `onLost` if the lock's session breaks afterwards. */
@@ -55,6 +62,7 @@ export class LeaderElection {
       this.logger.info({ schema: this.schema }, "cluster: this process is the leader");
       try {
         await onElected();
+        this.ready = true;
       } catch (error) {
         onLost(error instanceof Error ? error : new Error(String(error)));
       }
@@ -73,6 +81,7 @@ export class LeaderElection {
     const client = this.client;
     this.client = undefined;
     this.leading = false;
+    this.ready = false;
     if (client !== undefined) {
       await client.query("SELECT pg_advisory_unlock_all()").catch(() => undefined);
       client.release();

@@ -43,9 +43,12 @@ describe("cluster: two node processes on one PostgreSQL database", function () {
     net = await startClusterNet(await pg.server.createDatabase("cluster"));
   });
   afterEach(function () {
-    if (this.currentTest?.state !== "failed" || net === undefined) return;
-    for (const [name, p] of [["A", net.a], ["B", net.b]] as const) {
+    if (net === undefined) return;
+    // SWITCHYARD_CLUSTER_LOGS=<prefix>: both processes' logs so far, after every test (a passing run's too).
+    for (const [name, p] of [["A", net.a], ["B", net.b]] as const)
       if (process.env.SWITCHYARD_CLUSTER_LOGS !== undefined) writeFileSync(`${process.env.SWITCHYARD_CLUSTER_LOGS}-${name}.log`, p.output());
+    if (this.currentTest?.state !== "failed") return;
+    for (const [name, p] of [["A", net.a], ["B", net.b]] as const) {
       const bad = p.logs().filter((l) => Number(l.level) >= 40).slice(-15);
       console.log(`--- node ${name}: last warnings and errors ---\n${bad.map((l) => JSON.stringify(l).slice(0, 600)).join("\n")}`);
     }
