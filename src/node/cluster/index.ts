@@ -142,7 +142,15 @@ export class Cluster {
     for (let round = 0; ; round++) {
       const tried = await this.locks.tryHold(channel, local);
       if (!tried.busy) return;
-      const reply = await this.ask(client, ack, Math.min(1_000 * (round + 1), 3_000));
+      const waitMs = Math.min(1_000 * (round + 1), 3_000);
+      if (this.locks.holds(channel)) {
+        // This process holds it (and does not wait for this acknowledgement): no other process can take it, so wait
+        // for this process's exchange instead of a relay round nobody answers (a ~1 s pause after a failover).
+        await Promise.race([this.locks.drained(channel), new Promise((r) => setTimeout(r, waitMs).unref())]);
+        if (Date.now() - started > this.relayTimeoutMs) throw new ClusterBusyError(channel, Date.now() - started);
+        continue;
+      }
+      const reply = await this.ask(client, ack, waitMs);
       if (reply !== undefined) {
         if (reply.error !== undefined) throw new RelayedError(reply.error.code, reply.error.message);
         return;

@@ -25,6 +25,12 @@ export class ChannelLocks {
     return this.held.has(checksum(channel));
   }
 
+  /** Resolves once this process's queue for `channel` (the exchange holding it now, and those queued behind) is done. */
+  async drained(channel: string): Promise<void> {
+    const key = checksum(channel);
+    for (let tail = this.tails.get(key); tail !== undefined; tail = this.tails.get(key)) await tail;
+  }
+
   /**
    * Runs `task` under `channel`'s lock and resolves with its result; the lock is kept until `linger(result)`
    * settles as well (a signed intent waits for its acknowledgement under it).
