@@ -46,6 +46,11 @@ export interface NodeConfig {
   hashlock: string;
   /** Seconds of margin in the route and lifetime rules (default DEFAULT_SAFETY_MARGIN). */
   safetyMargin?: bigint;
+  /**
+   * With a store: how many finished payments (completed or refunded) the node keeps in its table, the latest
+   * ones (default FINISHED_IN_MEMORY); older ones are in the store only and their lock hashes stay refused.
+   */
+  finishedInMemory?: number;
   /** Unix time in seconds (default: the system clock). */
   clock?: () => bigint;
   /** Milliseconds the node waits for a peer's answer (default 10,000). */

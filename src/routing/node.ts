@@ -102,7 +102,7 @@ export class Node extends NodeBase {
       const acked = peer.channel.pending?.update;
       const claim = acked?.details.type === "resolve" && acked.proposer !== peer.channel.me ? this.downstreamResolution(acked.details) : undefined;
       // A payer's lock whose route was lost is stored "accepted" with its ack (refunded below, or by tick() after a crash).
-      const unrouted = claim === undefined ? unroutedLock(acked, { address: this.address, hashlock: this.hashlock, payer: peer.address }, this.payments) : undefined;
+      const unrouted = claim === undefined ? unroutedLock(acked, { address: this.address, hashlock: this.hashlock, payer: peer.address }, { has: (h: string) => this.known(h) }) : undefined;
       const own = upstreamResolved(this, peer.address, acked, peer.channel.me); // the node's claim or refund, acked late
       const also = claim !== undefined ? this.unitFor(claim.next, claim.extra) : unrouted !== undefined ? this.unitFor(unrouted) : own && this.unitFor(own.next);
       await peer.channel.complete(ack, also);
@@ -111,7 +111,7 @@ export class Node extends NodeBase {
       return { effects: unrouted !== undefined ? this.refundUnrouted(unrouted) : Promise.resolve() };
     }
     const { resolved, planned: plan } = intent.effects;
-    const planned = plan !== undefined && !this.payments.has(plan.lockHash) ? plan : undefined; // a lock hash routed meanwhile: unrouted
+    const planned = plan !== undefined && !this.known(plan.lockHash) ? plan : undefined; // a lock hash routed meanwhile: unrouted
     const also = planned !== undefined ? this.unitFor(planned) : resolved !== undefined ? this.unitFor(resolved.next, resolved.extra) : undefined;
     await peer.channel.complete(ack, also);
     peer.intent = undefined;

@@ -19,6 +19,8 @@ import type { RouteContext } from "./plan.js";
 
 /** A counter-party of the node: its channel, link, exchange queue and pending intent (src/routing/intents.ts). */
 export type Peer = NodePeer<RoutedPayment>;
+/** The default of NodeConfig.finishedInMemory: the latest finished payments a node keeps in its table. */
+export const FINISHED_IN_MEMORY = 10_000;
 const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
 export abstract class NodeBase {
@@ -32,6 +34,9 @@ export abstract class NodeBase {
   readonly versions = new Map<string, number>();
   /** Lock hashes this process is routing now (from `planRoute` to the end of `forward`): a tick leaves them alone. */
   protected readonly forwarding = new Set<string>();
+  /** Finished payments still in the table, oldest first, and the lock hashes of those dropped from it (`retire`). */
+  private readonly finished = new Set<string>();
+  private readonly retired = new Set<string>();
   protected readonly doubts: StoreDoubts; // a store commit of unknown outcome: the table read again (src/routing/doubts.ts)
 
   constructor(protected readonly config: NodeConfig) {
@@ -94,6 +99,7 @@ export abstract class NodeBase {
     if (store === undefined) throw new RouteError("the node has no store to load payments from");
     const records = await store.payments();
     mergePayments(this, records); // RouteError for a record that is not a routed payment
+    this.retire(records.filter((r) => r.status === "completed" || r.status === "refunded").map((r) => r.lockHash));
     return records.length;
   }
 
@@ -107,7 +113,35 @@ export abstract class NodeBase {
   protected committed(p: RoutedPayment, next: RoutedPayment): void {
     Object.assign(p, next);
     if (next.error === undefined) delete p.error;
-    if (this.config.store !== undefined) this.versions.set(p.lockHash, committedVersion(this, next)); // not +1: a merge may have taken it
+    if (this.config.store === undefined) return;
+    this.versions.set(p.lockHash, committedVersion(this, next)); // not +1: a merge may have taken it
+    if (p.status === "completed" || p.status === "refunded") this.retire([p.lockHash]);
+  }
+
+  /** Whether `lockHash` is routed by this node: in its table, or finished and dropped from it (`retire`). */
+  known(lockHash: string): boolean {
+    return this.payments.has(lockHash) || this.retired.has(lockHash);
+  }
+
+  /**
+   * Notes `lockHashes` as finished, then drops the oldest finished payments beyond `finishedInMemory` from the
+   * table: they are final in the store and nothing moves them again. Their lock hashes stay in `retired` (about
+   * 100 bytes each against some 3 KiB for a payment), so a payer's later lock with one is still refused before
+   * the node signs it (planRoute's "already routed"). Only with a store.
+   */
+  protected retire(lockHashes: Iterable<string>): void {
+    for (const h of lockHashes) this.finished.add(h);
+    const keep = this.config.finishedInMemory ?? FINISHED_IN_MEMORY;
+    for (const h of this.finished) {
+      if (this.finished.size <= keep) break;
+      this.finished.delete(h);
+      const p = this.payments.get(h);
+      if (p === undefined || (p.status !== "completed" && p.status !== "refunded")) continue;
+      this.payments.delete(h);
+      this.versions.delete(h);
+      this.retired.add(h);
+      if (p.downstream !== undefined && this.byDownstream.get(p.downstream.transferId) === h) this.byDownstream.delete(p.downstream.transferId);
+    }
   }
 
   /** Stores a change of a payment that comes with no channel update. */
@@ -150,7 +184,7 @@ export abstract class NodeBase {
   }
 
   protected routeContext(): RouteContext {
-    return { address: this.address, hashlock: this.hashlock, margin: this.margin, now: this.now(), routed: (h) => this.payments.has(h), fee: this.config.fee, isNode: this.config.isNode };
+    return { address: this.address, hashlock: this.hashlock, margin: this.margin, now: this.now(), routed: (h) => this.known(h), fee: this.config.fee, isNode: this.config.isNode };
   }
 
   protected now = (): bigint => (this.config.clock ?? systemClock)();

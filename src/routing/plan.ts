@@ -128,7 +128,7 @@ export function routeSalt(upstreamTransferId: string, attempt = 0): string {
 export function unroutedLock(
   update: Update | undefined,
   node: { address: string; hashlock: string; payer: string },
-  payments: ReadonlyMap<string, RoutedPayment>,
+  payments: { has(lockHash: string): boolean },
 ): RoutedPayment | undefined {
   if (update?.details.type !== "create") return undefined;
   const t = normalizeTransfer(update.details.transfer);
