@@ -5,7 +5,6 @@
  * zod's output (same values, same key order); it never accepts what zod refuses. Seeded, so a failure replays.
  */
 import { expect } from "chai";
-import { ZeroAddress } from "ethers";
 import type { z } from "zod";
 
 import type { Acknowledgement, Proposal } from "../../../src/channel/channel.js";
@@ -14,15 +13,12 @@ import { fastPaymentNotice, fastServerMessage, fastUpdatePush, validateWire } fr
 import { checkedProposal } from "../../../src/channel/validate.js";
 import { MalformedMessageError } from "../../../src/protocol/errors.js";
 import { encodeJson } from "../../../src/protocol/record.js";
-import { transferId } from "../../../src/protocol/transfers.js";
 import type { UpdateDetails } from "../../../src/protocol/types.js";
-import { encodeHashlockResolution } from "../../../src/protocol/resolvers.js";
-import { MemoryChannelStore } from "../../../src/stores/store.js";
 import { WireValidationError } from "../../../src/wire/codes.js";
 import { parseServerMessage } from "../../../src/wire/envelope.js";
 import { paymentNotice, updatePush } from "../../../src/wire/methods.js";
 import { acknowledgement, proposal, updateDetails } from "../../../src/wire/schemas.js";
-import { CHANNEL, TOKEN, hashlockTransfer, pair, preimageOf, prng } from "../sdk/helpers.js";
+import { CHANNEL, TOKEN, prng, realChannelRun } from "../sdk/helpers.js";
 import { mutate as mutateWith, recase, type Json, type MutationMix } from "../utils/mutate.js";
 
 const JUNK: Array<() => Json> = [
@@ -78,35 +74,10 @@ describe("Channel boundary fast path (fastValidate) against the wire schemas", f
   const details: UpdateDetails[] = [];
 
   before(async () => {
-    const p = await pair(new MemoryChannelStore(), new MemoryChannelStore());
-    const deposit: UpdateDetails = {
-      type: "deposit",
-      asset: ZeroAddress,
-      totalDepositsAlice: 10n ** 19n,
-      totalDepositsBob: 10n ** 19n,
-    };
-    const steps: Array<{ from: "alice" | "bob"; d: UpdateDetails }> = [{ from: "alice", d: deposit }];
-    for (let i = 0; i < 6; i++) {
-      const t = hashlockTransfer(i, i % 2 === 0 ? "alice" : "bob");
-      steps.push({ from: i % 2 === 0 ? "alice" : "bob", d: { type: "create", transfer: t } });
-      steps.push({
-        from: i % 2 === 0 ? "bob" : "alice",
-        d: {
-          type: "resolve",
-          transferId: transferId(t),
-          toResponder: t.amount,
-          resolverData: encodeHashlockResolution(preimageOf(i)),
-        },
-      });
-    }
-    for (const { from, d } of steps) {
-      const [a, b] = from === "alice" ? [p.alice, p.bob] : [p.bob, p.alice];
-      const prop = await a.propose(d);
-      const ack = await b.receive(prop);
-      await a.complete(ack);
-      proposals.push(prop);
-      acks.push(ack);
-      details.push(d);
+    for (const step of await realChannelRun(6)) {
+      proposals.push(step.proposal);
+      acks.push(step.ack);
+      details.push(step.details);
     }
     details.push({ type: "deposit", asset: TOKEN.toLowerCase(), totalDepositsAlice: 0n, totalDepositsBob: 1n });
   });

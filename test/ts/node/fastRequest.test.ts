@@ -6,19 +6,13 @@
  * Seeded, so a failure replays.
  */
 import { expect } from "chai";
-import { ZeroAddress } from "ethers";
 
-import type { Acknowledgement, Proposal } from "../../../src/channel/channel.js";
 import { fastIncoming, fastParams } from "../../../src/node/fastRequest.js";
 import { encodeJson } from "../../../src/protocol/record.js";
-import { encodeHashlockResolution } from "../../../src/protocol/resolvers.js";
-import { transferId } from "../../../src/protocol/transfers.js";
-import type { UpdateDetails } from "../../../src/protocol/types.js";
-import { MemoryChannelStore } from "../../../src/stores/store.js";
 import { WireValidationError } from "../../../src/wire/codes.js";
 import { IdentifiedError, parseIncoming } from "../../../src/wire/envelope.js";
 import { METHODS, type MethodName } from "../../../src/wire/methods.js";
-import { CHANNEL, hashlockTransfer, pair, preimageOf, prng } from "../sdk/helpers.js";
+import { CHANNEL, prng, realChannelRun } from "../sdk/helpers.js";
 import { mutate as mutateWith, recase, type Json, type MutationMix } from "../utils/mutate.js";
 
 const JUNK: Array<() => Json> = [
@@ -93,32 +87,7 @@ describe("Server request fast path (fastRequest) against the wire schemas", func
   const acks: Json[] = [];
 
   before(async () => {
-    const p = await pair(new MemoryChannelStore(), new MemoryChannelStore());
-    const deposit: UpdateDetails = {
-      type: "deposit",
-      asset: ZeroAddress,
-      totalDepositsAlice: 10n ** 19n,
-      totalDepositsBob: 10n ** 19n,
-    };
-    const steps: Array<{ from: "alice" | "bob"; d: UpdateDetails }> = [{ from: "alice", d: deposit }];
-    for (let i = 0; i < 4; i++) {
-      const t = hashlockTransfer(i, i % 2 === 0 ? "alice" : "bob");
-      steps.push({ from: i % 2 === 0 ? "alice" : "bob", d: { type: "create", transfer: t } });
-      steps.push({
-        from: i % 2 === 0 ? "bob" : "alice",
-        d: {
-          type: "resolve",
-          transferId: transferId(t),
-          toResponder: t.amount,
-          resolverData: encodeHashlockResolution(preimageOf(i)),
-        },
-      });
-    }
-    for (const [i, { from, d }] of steps.entries()) {
-      const [a, b] = from === "alice" ? [p.alice, p.bob] : [p.bob, p.alice];
-      const prop: Proposal = await a.propose(d);
-      const ack: Acknowledgement = await b.receive(prop);
-      await a.complete(ack);
+    for (const [i, { details: d, ack }] of (await realChannelRun(4)).entries()) {
       acks.push({ ack } as unknown as Json);
       proposes.push({ details: d } as unknown as Json);
       if (d.type === "create") {

@@ -5,13 +5,13 @@ import { basename, join } from "node:path";
 
 import { Wallet, ZeroAddress, getAddress, id, keccak256, toBeHex, zeroPadValue } from "ethers";
 
-import { Channel, type ChannelConfig } from "../../../src/channel/channel.js";
+import { Channel, type Acknowledgement, type ChannelConfig, type Proposal } from "../../../src/channel/channel.js";
 import { hashlockPolicy } from "../../../src/protocol/policies.js";
-import { encodeHashlockTerms, hashlockLock } from "../../../src/protocol/resolvers.js";
+import { encodeHashlockResolution, encodeHashlockTerms, hashlockLock } from "../../../src/protocol/resolvers.js";
 import { walletSigner } from "../../../src/protocol/signing.js";
 import { MemoryChannelStore, type ChannelStore } from "../../../src/stores/store.js";
-import type { Transfer } from "../../../src/protocol/transfers.js";
-import type { ChannelSetup, DeploymentLimits, Party, UpdateContext } from "../../../src/protocol/types.js";
+import { transferId, type Transfer } from "../../../src/protocol/transfers.js";
+import type { ChannelSetup, DeploymentLimits, Party, UpdateContext, UpdateDetails } from "../../../src/protocol/types.js";
 
 /** A small deterministic PRNG (mulberry32), so random sequences replay (shared with the load script). */
 export { prng } from "../../../scripts/lib/prng.js";
@@ -141,4 +141,41 @@ export async function run(from: Channel, to: Channel, details: Parameters<Channe
 /** Funds a pair: reconciles `alice` and `bob` deposits of ETH. */
 export async function fund(p: Pair, alice = 10n ** 19n, bob = 10n ** 19n): Promise<void> {
   await run(p.alice, p.bob, { type: "deposit", asset: ZeroAddress, totalDepositsAlice: alice, totalDepositsBob: bob });
+}
+
+/** One co-signed update of `realChannelRun`: its details, the proposal and the acknowledgement that completed it. */
+export interface RunStep {
+  from: Party;
+  details: UpdateDetails;
+  proposal: Proposal;
+  ack: Acknowledgement;
+}
+
+/**
+ * A real channel's history on `pair`'s two channels (memory stores): a deposit of 10 ETH each, then `transfers`
+ * hashlock transfers created and resolved, the sides alternating. The messages the fast-path tests start from.
+ */
+export async function realChannelRun(transfers: number): Promise<RunStep[]> {
+  const p = await pair(new MemoryChannelStore(), new MemoryChannelStore());
+  const steps: Array<{ from: Party; d: UpdateDetails }> = [
+    { from: "alice", d: { type: "deposit", asset: ZeroAddress, totalDepositsAlice: 10n ** 19n, totalDepositsBob: 10n ** 19n } },
+  ];
+  for (let i = 0; i < transfers; i++) {
+    const [side, other]: [Party, Party] = i % 2 === 0 ? ["alice", "bob"] : ["bob", "alice"];
+    const t = hashlockTransfer(i, side);
+    steps.push({ from: side, d: { type: "create", transfer: t } });
+    steps.push({
+      from: other,
+      d: { type: "resolve", transferId: transferId(t), toResponder: t.amount, resolverData: encodeHashlockResolution(preimageOf(i)) },
+    });
+  }
+  const out: RunStep[] = [];
+  for (const { from, d } of steps) {
+    const [a, b] = from === "alice" ? [p.alice, p.bob] : [p.bob, p.alice];
+    const proposal = await a.propose(d);
+    const ack = await b.receive(proposal);
+    await a.complete(ack);
+    out.push({ from, details: d, proposal, ack });
+  }
+  return out;
 }
