@@ -45,6 +45,8 @@ export interface LoadOptions {
   cpuProfDir?: string;
   /** Profile this (the load generator's, the clients') process during the closed loop only, into this folder. */
   clientProfDir?: string;
+  /** Seconds of the profiled closed loop (node and clients under the CPU profiler, for "Where the CPU goes"); 0: none. */
+  breakdownSeconds: number;
   /** Seed of the random payees and amounts. */
   seed: number;
 }
@@ -72,10 +74,13 @@ export const USAGE = `usage: npm run load [-- flags]      (npm run soak = npm ru
   --node-log-file <f>  keep the node's log as file f (default: deleted with the run's temporary folder)
   --cpu-prof <dir>     run the node with --cpu-prof, the profile written to <dir>
   --client-prof <dir>  profile the clients' process (this one) during the closed loop only, into <dir>
+  --breakdown <s>      then a closed loop of s seconds with the node and the clients under the CPU profiler:
+                       the report's "Where the CPU goes" (default 10; 0: none)
   --seed <n>           seed of the random payees and amounts (default 1)
   --help               print this and exit
 
-Default runtime (no flags): about 3 to 4 minutes (set-up, a 30 s closed loop, six 10 s open-loop steps).`;
+Default runtime (no flags): about 3 to 4 minutes (set-up, a 30 s closed loop, six 10 s open-loop steps, a
+10 s profiled closed loop).`;
 
 /** A flag refused: the message names it. */
 export class UsageError extends Error {
@@ -133,6 +138,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions | "help" {
         "node-log-file": { type: "string" },
         "cpu-prof": { type: "string" },
         "client-prof": { type: "string" },
+        breakdown: { type: "string" },
         seed: { type: "string" },
         help: { type: "boolean" },
       },
@@ -168,6 +174,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions | "help" {
     sampleSeconds: integer("sample", text("sample"), 10, 1, 600),
     outDir: out,
     nodeLog,
+    breakdownSeconds: integer("breakdown", text("breakdown"), 10, 0, 600),
     seed: integer("seed", text("seed"), 1, 0, 2 ** 31),
   };
   if (text("payments") !== undefined) options.payments = integer("payments", text("payments"), 0, 1, 10_000_000);

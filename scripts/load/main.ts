@@ -15,17 +15,21 @@
  * (reports/load-latency.svg) are written. The signature floor is measured in this process before phase 5.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { AUTO_RATE_FRACTIONS, type LoadOptions } from "./args.js";
-import { startClientProfile } from "./clientProfile.js";
+import { breakdownOf } from "./breakdown.js";
+import { profileThisProcess, startClientProfile } from "./clientProfile.js";
 import { type LoadClient, chainProvider, connectLoadClient, depositEth, inBatches, pruneStores } from "./clients.js";
 import { selectSecp256k1Backend } from "../../src/crypto/index.js";
 import { measureSignatureFloor } from "./floor.js";
 import { ETH, type LoadNetwork, loadKey, startLoadNetwork } from "./network.js";
+import { startNodeProfile } from "./nodeInspector.js";
 import { describeMachine, loadNow, ownCpuMs, processCpuMs, scrapeNode, type NodeScrape } from "./probe.js";
 import { mergeSoakSection, renderReport, type FirstPayment, type LoadResult, type PhaseResult } from "./report.js";
 import { Picker, Recorder, closedLoop, openLoopStep } from "./runner.js";
@@ -61,6 +65,16 @@ async function windowStart(net: LoadNetwork): Promise<Window> {
     ownCpu: ownCpuMs(),
     scrape: await scrapeNode(net.node.http),
   };
+}
+
+/** The functions of the EDR addon Hardhat runs the embedded chain on (none if it cannot be found from Hardhat). */
+function edrFunctionNames(): Set<string> {
+  try {
+    const edr = createRequire(fileURLToPath(import.meta.resolve("hardhat")))("@nomicfoundation/edr") as object;
+    return new Set(Object.keys(edr));
+  } catch {
+    return new Set();
+  }
 }
 
 /** The figures of a measured phase between `start` and now. */
@@ -105,7 +119,8 @@ export async function runLoad(
   const steps = options.rates === "auto" ? AUTO_RATE_FRACTIONS.length : options.rates.length;
   // The node stops by itself after the run's longest possible length (its watchdog stops it when this ends).
   const lifetimeMs =
-    (900 + options.durationSeconds + steps * (options.rateSeconds + 60) + options.soakSeconds * 1.5) * 1000;
+    (900 + options.durationSeconds + steps * (options.rateSeconds + 60) + options.breakdownSeconds + options.soakSeconds * 1.5) *
+    1000;
   const net = await startLoadNetwork({
     hre,
     store: options.store,
@@ -210,6 +225,30 @@ export async function runLoad(
       if (open.length >= 2 && open.slice(-2).every((s) => s.achieved < 0.85 * s.offered)) break;
     }
 
+    let breakdown: LoadResult["breakdown"];
+    if (options.breakdownSeconds > 0) {
+      // After the measured phases, so the profiler's own cost (sampling every 500 µs) is in none of them.
+      log(`profiled closed loop: ${options.breakdownSeconds} s, the node and the clients under the CPU profiler…`);
+      const nodeProfile = await startNodeProfile(net.node.pid, net.node.logFile);
+      const ownProfile = await profileThisProcess();
+      w = await windowStart(net);
+      const run = await closedLoop(clients, picker, { durationMs: options.breakdownSeconds * 1000, concurrency: options.concurrency });
+      const phase = await phaseResult(net, w, run.recorder, run.elapsedMs / 1000);
+      const [nodeCpu, ownCpu] = [await nodeProfile.stop(), await ownProfile.stop()];
+      // This process also holds EDR's addon: V8 may name a libsecp256k1 call after any of EDR's functions.
+      breakdown = { phase, node: breakdownOf(nodeCpu), clients: breakdownOf(ownCpu, edrFunctionNames()) };
+      // The profiles themselves, where the run was asked to keep profiles.
+      for (const [dir, name, profile] of [
+        [options.cpuProfDir, "node-profiled-closed-loop.cpuprofile", nodeCpu],
+        [options.clientProfDir, "clients-profiled-closed-loop.cpuprofile", ownCpu],
+      ] as const) {
+        if (dir === undefined) continue;
+        await mkdir(dir, { recursive: true });
+        await writeFile(path.join(dir, name), JSON.stringify(profile));
+      }
+      log(`  ${phase.rate.toFixed(0)} payments/s under the profiler, node CPU ${phase.nodeCpuMsPerPayment.toFixed(2)} ms per payment`);
+    }
+
     let soak: LoadResult["soak"];
     if (options.soakSeconds > 0) {
       const rate = options.soakRate ?? Math.max(1, Math.round(closedResult.rate / 2));
@@ -243,6 +282,7 @@ export async function runLoad(
       floor,
       closed: closedResult,
       open,
+      ...(breakdown !== undefined ? { breakdown } : {}),
       ...(soak !== undefined ? { soak } : {}),
     };
     return result;

@@ -44,7 +44,12 @@ export async function startLoadNode(options: LoadNodeOptions): Promise<LoadNode>
     config,
     env: options.env,
     lifetimeMs: options.lifetimeMs,
-    nodeArgs: options.cpuProfDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfDir] : [],
+    // --inspect-port opens nothing by itself: SIGUSR1 opens the inspector there for a profiled phase
+    // (scripts/load/nodeInspector.ts), on loopback and a free port.
+    nodeArgs: [
+      "--inspect-port=127.0.0.1:0",
+      ...(options.cpuProfDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfDir] : []),
+    ],
     output: fd,
   });
   closeSync(fd);

@@ -6,6 +6,7 @@
 import { formatEther } from "ethers";
 
 import type { LoadOptions } from "./args.js";
+import { type Breakdown, renderBreakdown } from "./breakdown.js";
 import type { SignatureFloor } from "./floor.js";
 import type { Machine } from "./probe.js";
 import type { SoakResult } from "./soak.js";
@@ -69,6 +70,8 @@ export interface LoadResult {
   floor: SignatureFloor;
   closed: PhaseResult;
   open: Array<PhaseResult & { offered: number; achieved: number; maxStartLagMs: number }>;
+  /** The profiled closed loop (`--breakdown`): where each process's CPU went. */
+  breakdown?: { phase: PhaseResult; node: Breakdown; clients: Breakdown };
   soak?: SoakResult;
 }
 
@@ -198,6 +201,9 @@ export function renderReport(r: LoadResult): string {
     "## What bounds it",
     "",
     ...bounds(r),
+    ...(r.breakdown !== undefined
+      ? ["", ...renderBreakdown(r.breakdown.phase, r.breakdown.node, r.breakdown.clients, c.nodeCpuMsPerPayment, r.options.breakdownSeconds)]
+      : []),
     "",
     "## Time to first payment",
     "",

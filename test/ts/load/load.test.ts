@@ -91,7 +91,9 @@ describe("npm run load (scripts/load.ts): the short version", function () {
         soakSeconds: 0,
         outDir: "reports",
         nodeLog: "warn",
+        breakdownSeconds: 10,
       });
+      expect(parseLoadArgs(["--breakdown", "0"])).to.deep.include({ breakdownSeconds: 0 });
       expect(o.rates).to.equal("auto");
       expect(parseLoadArgs(["--rates", "100,200"])).to.deep.include({ rates: [100, 200] });
       expect(o.store).to.deep.equal({ kind: "sqlite" });
@@ -111,6 +113,7 @@ describe("npm run load (scripts/load.ts): the short version", function () {
         [["--store", "mysql://h/db"], /--store must be sqlite, pg or a postgres:\/\/ URL, not "mysql:\/\/h\/db"/],
         [["--duration", "-5"], /--duration/],
         [["--node-log", "debug"], /--node-log must be info, warn or error/],
+        [["--breakdown", "601"], /--breakdown must be from 0 to 600, not 601/],
         [["--bogus"], /Unknown option '--bogus'/],
         [["extra"], /positional/i],
       ];
@@ -237,6 +240,7 @@ describe("npm run load (scripts/load.ts): the short version", function () {
       const options = parseLoadArgs([
         ...["--clients", "4", "--payments", "24", "--concurrency", "2", "--fresh", "2"],
         ...["--rates", "8,16", "--rate-seconds", "1", "--soak", "3", "--soak-rate", "8", "--sample", "1", "--out", out],
+        ...["--breakdown", "1"],
       ]) as LoadOptions;
       const lines: string[] = [];
       result = await runLoad(hre, options, { log: (line) => lines.push(line) });
@@ -296,6 +300,23 @@ describe("npm run load (scripts/load.ts): the short version", function () {
       expect(soak.verdict.text).to.match(/stored history/);
     });
 
+    it("test_runLoad_profiledClosedLoopFoldsBothProcessesCpu", () => {
+      const b = result.breakdown;
+      expect(b, "the profiled closed loop ran").to.not.equal(undefined);
+      if (b === undefined) return;
+      checkPhase(b.phase, "profiled closed loop");
+      expect(b.phase.completed).to.be.greaterThan(0);
+      for (const [who, fold] of [["node", b.node], ["clients", b.clients]] as const) {
+        expect(fold.busyMs, who).to.be.greaterThan(0);
+        near(fold.rows.reduce((s, r) => s + r.ms, 0), fold.busyMs, 1e-6, `${who}: rows add up`);
+        // Both processes sign and store every payment's updates.
+        const categories = fold.rows.map((r) => r.category.split(" ")[0]);
+        expect(categories, who).to.include("store");
+        expect(categories, who).to.include("wire");
+      }
+      expect(markdown).to.include("## Where the CPU goes");
+    });
+
     it("test_runLoad_describesTheMachineAndMeasuresTheSignatureFloor", () => {
       expect(result.machine.cores).to.be.greaterThan(0);
       expect(result.machine.node).to.equal(process.version);
@@ -313,6 +334,7 @@ describe("npm run load (scripts/load.ts): the short version", function () {
         "## Goals",
         "## Closed loop",
         "## What bounds it",
+        "## Where the CPU goes",
         "## Time to first payment",
         "## Open loop",
         "## Soak",
