@@ -13,6 +13,7 @@ import { TypedDataEncoder, ZeroAddress } from "ethers";
 
 import { channelInterface } from "./abi.js";
 import { checksum } from "../protocol/address.js";
+import { stateStructHash } from "../protocol/digests.js";
 import { CommitmentError } from "../protocol/errors.js";
 import type { ChannelRecord, SignedFinal, SignedState, SignedWithdraw } from "../protocol/record.js";
 import type { ChannelSigner } from "../protocol/signing.js";
@@ -21,7 +22,6 @@ import {
   EXIT_AUTHORIZATION_TYPES,
   TRANSFER_RESOLUTION_TYPES,
   channelDomain,
-  hashChannelStateStruct,
   type ChannelState,
   type ExitAuthorization,
   type FinalState,
@@ -196,7 +196,7 @@ export function knownStates(record: ChannelRecord): KnownState[] {
   if (record.latest !== undefined) {
     out.push({
       state: record.latest.state,
-      hash: hashChannelStateStruct(record.latest.state),
+      hash: stateStructHash(record.latest.state),
       transfers: transfers(),
       signed: record.latest,
     });
@@ -206,7 +206,7 @@ export function knownStates(record: ChannelRecord): KnownState[] {
     const set = transfers();
     if (pending.details.type === "create") set.add(pending.details.transfer);
     if (pending.details.type === "resolve") set.remove(pending.details.transferId);
-    out.push({ state: pending.state, hash: hashChannelStateStruct(pending.state), transfers: set });
+    out.push({ state: pending.state, hash: stateStructHash(pending.state), transfers: set });
   }
   return out;
 }

@@ -116,6 +116,23 @@ export interface TickReport {
 
 const DEFAULT_POLL_MS = 4_000;
 
+/**
+ * The chain's latest block as a tick reads it (number and timestamp). One read serves as the tick's time and as the
+ * end of its settlement scan when the tick sent nothing; a caller ticking many channels in one pass (the node's
+ * NodeWatchers) reads it once for all of them instead of twice per channel.
+ */
+export interface ChainHead {
+  number: number;
+  timestamp: bigint;
+}
+
+/** Reads the chain's latest block as a tick's head. */
+export async function readChainHead(provider: Pick<Provider, "getBlock">): Promise<ChainHead> {
+  const block = await provider.getBlock("latest");
+  if (block === null) throw new Error("the chain returned no latest block");
+  return { number: block.number, timestamp: BigInt(block.timestamp) };
+}
+
 export class Watcher {
   readonly channel: string;
   private readonly reader: ChannelReader;
@@ -157,9 +174,12 @@ export class Watcher {
     this.timer = undefined;
   }
 
-  /** One pass over the channel (see the module comment). Ticks never overlap. */
-  tick(): Promise<TickReport> {
-    return this.serialize(() => this.run());
+  /**
+   * One pass over the channel (see the module comment). Ticks never overlap. `head`: the chain's latest block read
+   * by the caller just before (default: read here).
+   */
+  tick(head?: ChainHead): Promise<TickReport> {
+    return this.serialize(() => this.run(head));
   }
 
   /** Opens a dispute with the owner's latest co-signed state (the start of a unilateral exit). */
@@ -177,12 +197,12 @@ export class Watcher {
 
   // ───────────────────────────── the tick ─────────────────────────────
 
-  private async run(): Promise<TickReport> {
+  private async run(given?: ChainHead): Promise<TickReport> {
     const record = await this.record();
     const owner = checksum(record.me === "alice" ? record.setup.alice : record.setup.bob);
     const dispute = await this.reader.dispute();
-    const now = await this.chainTime();
-    const report = this.emptyReport(now, dispute);
+    const head = given ?? (await readChainHead(this.config.provider));
+    const report = this.emptyReport(head.timestamp, dispute);
     const states = knownStates(record);
 
     if (report.phase === "consensus") await this.answer(report, record, dispute);
@@ -199,14 +219,15 @@ export class Watcher {
       }
     }
     await this.withdrawExits(report, record, states, owner);
-    await this.scanSettlements(report);
+    // A tick that sent nothing scans up to the head it read; one that sent scans on to the block its last one mined in.
+    await this.scanSettlements(report, report.actions.length === 0 ? head.number : undefined);
     return report;
   }
 
   /** Reads the settlements mined since the last scan, with their evidence, and hands them to the hook. */
-  private async scanSettlements(report: TickReport): Promise<void> {
+  private async scanSettlements(report: TickReport, upTo?: number): Promise<void> {
     const provider = this.config.provider;
-    const latest = await provider.getBlockNumber();
+    const latest = upTo ?? (await provider.getBlockNumber());
     if (latest < this.nextBlock) return;
     const logs = await provider.getLogs({ address: this.channel, topics: [SETTLED_TOPIC], fromBlock: this.nextBlock, toBlock: latest });
     for (const log of logs) {
@@ -406,9 +427,7 @@ export class Watcher {
   }
 
   private async chainTime(): Promise<bigint> {
-    const block = await this.config.provider.getBlock("latest");
-    if (block === null) throw new Error("the chain returned no latest block");
-    return BigInt(block.timestamp);
+    return (await readChainHead(this.config.provider)).timestamp;
   }
 
   private senderAddress(): Promise<string> {

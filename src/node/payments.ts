@@ -200,7 +200,7 @@ export class NodeRouter implements PaymentRouter {
     // A peer node this node dials is a payee too (the next hop).
     const known =
       this.options.dialed?.(route.recipient) === true ||
-      this.options.channels.clients().includes(checksum(route.recipient)) ||
+      this.options.channels.opened(route.recipient) !== undefined || // a lookup, not a scan of every client
       // In a cluster the payee's channel may so far be open only in another process.
       (this.options.cluster !== undefined &&
         (await this.options.store.load(this.options.channels.addressOf(route.recipient))) !== undefined);
@@ -342,8 +342,10 @@ export class NodeRouter implements PaymentRouter {
    * its claim is its own intent, a refund is the node's resolve pushed to it).
    */
   private notifyChanges(): void {
+    // Read in place, not through Node.payment (a copy): this runs after every exchange, over every open payment.
+    const table: ReadonlyMap<string, Readonly<RoutedPayment>> = this.node.payments;
     for (const [lockHash, last] of this.tracked) {
-      const p = this.node.payment(lockHash);
+      const p = table.get(lockHash); // tracked keys are lower-case lock hashes, as the table's
       if (p === undefined || p.status === last) continue;
       this.tracked.set(lockHash, p.status);
       const outcome = payerOutcome(p);

@@ -23,7 +23,7 @@ import type { Logger } from "pino";
 
 import { checksum } from "../protocol/address.js";
 import type { SettledTransfer } from "../chain/settlements.js";
-import { Watcher, type TickReport, type WatcherAction } from "../chain/watcher.js";
+import { type ChainHead, Watcher, readChainHead, type TickReport, type WatcherAction } from "../chain/watcher.js";
 import type { ChannelStore } from "../stores/store.js";
 import { TransactionError, type TransactionService } from "./transactions.js";
 
@@ -98,6 +98,12 @@ export interface NodeWatchersOptions {
   onReport?: (channel: string, report: TickReport) => void;
 }
 
+/**
+ * How long one read of the chain's head serves the channels of a pass (ms): well under a block time, so a channel
+ * ticked later in the pass sees the chain's time at most this much late.
+ */
+const HEAD_REUSE_MS = 1_000;
+
 export class NodeWatchers {
   private readonly watchers = new Map<string, Watcher>();
   private readonly deployed = new Set<string>();
@@ -143,11 +149,18 @@ export class NodeWatchers {
   async tick(): Promise<Map<string, TickReport>> {
     const reports = new Map<string, TickReport>();
     await this.watchAll();
+    // One read of the chain's head serves the channels ticked within HEAD_REUSE_MS of it (not two reads per channel).
+    let head: { value: ChainHead; at: number } | undefined;
     for (const [channel, watcher] of this.watchers) {
       if (this.stopped) break;
       try {
         if (!(await this.isDeployed(channel))) continue;
-        const report = await watcher.tick();
+        if (head === undefined || Date.now() - head.at > HEAD_REUSE_MS) {
+          const at = Date.now();
+          head = { value: await readChainHead(this.options.provider), at };
+        }
+        const report = await watcher.tick(head.value);
+        if (report.actions.length > 0) head = undefined; // its transactions moved the chain on
         reports.set(channel, report);
         if (report.actions.length > 0 || report.skipped.length > 0) {
           this.options.logger?.info(

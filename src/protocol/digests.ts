@@ -169,6 +169,11 @@ export function stateDigest(chainId: bigint, channel: string, state: ChannelStat
   return digest(chainId, channel, hashChannelState(state as unknown as Record<string, unknown>));
 }
 
+/** Same value as typedData.ts `hashChannelStateStruct` (the struct hash the contract stores of a disputed state). */
+export function stateStructHash(state: ChannelState): string {
+  return bytesToHex(hashChannelState(state as unknown as Record<string, unknown>));
+}
+
 /** Same value as typedData.ts `finalStateDigest`. */
 export function finalDigest(chainId: bigint, channel: string, state: FinalState): string {
   return digest(chainId, channel, hashFinalState(state as unknown as Record<string, unknown>));

@@ -166,9 +166,11 @@ export class Node extends NodeBase {
     const report: NodeTickReport = { claimed: [], refunded: [], mustDispute: [], failed: [], waiting: [] };
     const now = await this.doubts.after(async () => this.now()); // no payment moves on from a state the store may have left
     for (const p of this.payments.values()) {
+      // A finished payment has nothing to retry (most of the table: up to finishedInMemory of them, every 2 s).
+      if (p.status === "completed" || p.status === "refunded") continue;
       if (this.forwarding.has(p.lockHash) || this.config.cluster?.young(p.lockHash) === true) continue;
       if (!this.hasPeer(p.upstream.peer) || (p.downstream !== undefined && !this.hasPeer(p.downstream.peer))) {
-        if (p.status !== "completed" && p.status !== "refunded") report.waiting.push({ lockHash: p.lockHash, reason: "a peer is not connected yet" });
+        report.waiting.push({ lockHash: p.lockHash, reason: "a peer is not connected yet" });
         continue; // a node this node dials joins once its session is open
       }
       try {

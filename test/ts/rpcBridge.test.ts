@@ -3,6 +3,8 @@
  * a browser page of the demos talk to): single and batch requests, the provider's error codes kept, CORS for
  * pages, and nothing but POST.
  */
+import { Agent, request } from "node:http";
+
 import { expect } from "chai";
 import hre from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
@@ -106,6 +108,33 @@ describe("scripts/lib/rpc-bridge.ts (the embedded network on a loopback port)", 
     const get = await fetch(bridge.url);
     expect(get.status).to.equal(405);
     expect(get.headers.get("allow")).to.equal("POST, OPTIONS");
+  });
+
+  it("test_rpcBridge_keepsAClientsConnectionForItsNextRequest", async () => {
+    // The node's JSON-RPC provider asks the bridge one request after another; a keep-alive agent must get the same
+    // socket back (with the old 1 s Keep-Alive hint, Node's agent dropped each socket at once: a connect per request).
+    const agent = new Agent({ keepAlive: true });
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId" });
+    const once = (): Promise<boolean> =>
+      new Promise((resolve, reject) => {
+        const req = request(bridge.url, { method: "POST", agent, headers: { "content-type": "application/json" } });
+        req.once("response", (res) => {
+          res.resume();
+          res.once("end", () => resolve(req.reusedSocket));
+        });
+        req.once("error", reject);
+        req.end(body);
+      });
+    try {
+      const reused: boolean[] = [];
+      for (let i = 0; i < 4; i++) {
+        reused.push(await once());
+        await new Promise((r) => setTimeout(r, 20)); // the agent takes the socket back after the response ends
+      }
+      expect(reused).to.deep.equal([false, true, true, true]);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it("test_rpcBridge_closeFreesThePort", async () => {

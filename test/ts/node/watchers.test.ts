@@ -258,6 +258,33 @@ describe("NodeWatchers", () => {
     expect([...ticks.values()].reduce((a, b) => a + b, 0)).to.equal(after);
   });
 
+  it("test_tick_readsTheChainsHeadOncePerPassNotTwicePerChannel", async () => {
+    await pair("head a", parseEther("1"));
+    await pair("head b", parseEther("1"));
+    // The provider as the watchers see it, counting the reads of the chain's head (everything else passes through).
+    const reads = { getBlock: 0, getBlockNumber: 0 };
+    const counted = new Proxy(env.provider, {
+      get(target, key) {
+        if (key === "getBlock" || key === "getBlockNumber") reads[key]++;
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const watchers = new NodeWatchers({ provider: counted, transactions: services.transactions, store });
+    await watchers.tick(); // the first pass also asks each channel for its code (deployed?)
+    reads.getBlock = reads.getBlockNumber = 0;
+    const head = await env.provider.getBlock("latest");
+    const reports = await watchers.tick();
+    expect(reports.size).to.be.at.least(2);
+    for (const report of reports.values()) {
+      expect(report.actions).to.deep.equal([]);
+      expect(report.now).to.equal(BigInt(head?.timestamp ?? -1)); // the pass's one head is each channel's time
+    }
+    // One head for the pass (two if it ran past HEAD_REUSE_MS); before: a getBlock and a getBlockNumber per channel.
+    expect(reads.getBlock).to.be.within(1, 2);
+    expect(reads.getBlockNumber).to.equal(0);
+  });
+
   it("test_serviceDrain_stopsTheAttachedChainServices", async () => {
     const other = await wallet(env, "watchers drain node");
     const chain = await startChainServices({

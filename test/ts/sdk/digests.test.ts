@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { concat, getAddress, hexlify, keccak256, toBeHex, ZeroHash } from "ethers";
 
-import { domainSeparator, finalDigest, stateDigest, withdrawCommitmentDigest } from "../../../src/protocol/digests.js";
-import { channelStateDigest, finalStateDigest, withdrawDigest, type ChannelState } from "../../../src/protocol/typedData.js";
+import { domainSeparator, finalDigest, stateDigest, stateStructHash, withdrawCommitmentDigest } from "../../../src/protocol/digests.js";
+import { channelStateDigest, finalStateDigest, hashChannelStateStruct, withdrawDigest, type ChannelState } from "../../../src/protocol/typedData.js";
 import {
   activeTransfer,
   encodeTransfer,
@@ -53,6 +53,7 @@ describe("SDK fast hashing (src/digests.ts, encodeTransfer) equals the reference
       const channel = address();
       const s = state();
       expect(stateDigest(chainId, channel, s)).to.equal(channelStateDigest(chainId, channel, s));
+      expect(stateStructHash(s)).to.equal(hashChannelStateStruct(s)); // the watcher's (src/chain/commitments.ts knownStates)
       const final = { nonce: s.nonce, assets: s.assets };
       expect(finalDigest(chainId, channel, final)).to.equal(finalStateDigest(chainId, channel, final));
       const w = { asset: address(), recipient: address(), amount: uint(), nonce: uint(), callTo: address(), callData: hexlify(bytes(Math.floor(random() * 100))) };
