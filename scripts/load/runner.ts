@@ -8,6 +8,8 @@ import { performance } from "node:perf_hooks";
 
 import { ZeroAddress } from "ethers";
 
+import { NodeOverloadedError } from "../../src/client/errors.js";
+
 import type { LoadClient } from "./clients.js";
 
 /** The smallest and largest amount (wei) of a payment: tiny against the deposits, so no client runs dry. */
@@ -29,6 +31,8 @@ export class Recorder {
   started = 0;
   completed = 0;
   failed = 0;
+  /** Refused by the node before it signed anything (NodeOverloadedError: its admission bound): not failures. */
+  refused = 0;
   /** performance.now() of the last completion (ms). */
   lastDone = 0;
 
@@ -39,8 +43,12 @@ export class Recorder {
   }
 
   fail(stage: "invoice" | "pay", error: unknown): void {
-    this.failed++;
     this.lastDone = performance.now();
+    if (stage === "pay" && error instanceof NodeOverloadedError) {
+      this.refused++;
+      return;
+    }
+    this.failed++;
     const name = error instanceof Error ? (error.name !== "Error" ? error.name : error.constructor.name) : typeof error;
     const cause = stage === "invoice" ? `${name} (invoice)` : name;
     const entry = this.failures.get(cause);
@@ -53,7 +61,7 @@ export class Recorder {
   }
 
   get settled(): number {
-    return this.completed + this.failed;
+    return this.completed + this.failed + this.refused;
   }
 }
 
