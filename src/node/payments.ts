@@ -353,8 +353,8 @@ export class NodeRouter implements PaymentRouter {
           this.options.logger.info({ ...report }, "routing tick");
         }
         if (report.mustDispute.length > 0) await this.options.mustDispute?.(report.mustDispute);
-        // Intents never acknowledged: their payment never entered the table, their slot and tracking end here.
-        for (const lockHash of this.admission.sweep((h) => this.node.payment(h) !== undefined)) this.tracked.delete(lockHash);
+        // Intents never acknowledged (their payment never entered the table): their slot and tracking end here.
+        for (const lockHash of this.admission.sweep((h) => this.node.payments.has(h))) this.tracked.delete(lockHash);
         this.notifyChanges(true); // and whatever moved without the Node's `changed` (a merge from the store)
       } catch (error) {
         this.options.logger.error({ err: error }, "routing tick failed");
@@ -416,6 +416,7 @@ export class NodeRouter implements PaymentRouter {
         });
       }
       if (p.status === "completed" || p.status === "refunded") {
+        this.admission.release(lockHash, true); // ended by a merge from the store (no `changed`): freed here
         this.tracked.delete(lockHash);
         this.options.settled?.(p.status, p.upstream.transfer.asset);
       }
