@@ -33,6 +33,8 @@ export class Recorder {
   failed = 0;
   /** Refused by the node before it signed anything (NodeOverloadedError: its admission bound): not failures. */
   refused = 0;
+  /** The last refusal's back-off hint (ms): a closed loop waits it before its next payment instead of spinning. */
+  retryAfterMs = 0;
   /** performance.now() of the last completion (ms). */
   lastDone = 0;
 
@@ -46,6 +48,7 @@ export class Recorder {
     this.lastDone = performance.now();
     if (stage === "pay" && error instanceof NodeOverloadedError) {
       this.refused++;
+      this.retryAfterMs = error.retryAfterMs;
       return;
     }
     this.failed++;
@@ -126,7 +129,11 @@ export async function closedLoop(
   const more = (): boolean =>
     options.payments !== undefined ? recorder.started < options.payments : performance.now() < end;
   const loop = async (payer: LoadClient): Promise<void> => {
-    while (more()) await pay(payer, picker.payeeFor(payer), picker.amount(), recorder);
+    while (more()) {
+      const refused = recorder.refused;
+      await pay(payer, picker.payeeFor(payer), picker.amount(), recorder);
+      if (recorder.refused > refused) await new Promise((r) => setTimeout(r, recorder.retryAfterMs));
+    }
   };
   await Promise.all(clients.flatMap((c) => Array.from({ length: options.concurrency }, () => loop(c))));
   return { recorder, elapsedMs: recorder.lastDone - t0 };
