@@ -30,8 +30,9 @@ answers the requests in flight, closes every socket, and exits 0.
 Options:
   -c, --config <file>               The node's config (required). Fields: docs/NODE.md "Config"
   --max-payments-in-flight <n>      Routed payments in flight at most; past it payment.send is refused with
-                                    OVERLOADED before anything is signed (0: no bound). Default: the config's
-                                    wire.maxPaymentsInFlight, else $SWITCHYARD_MAX_PAYMENTS_IN_FLIGHT, else 256
+                                    OVERLOADED before anything is signed (0: no bound). Default:
+                                    $SWITCHYARD_MAX_PAYMENTS_IN_FLIGHT, else the config's wire.maxPaymentsInFlight,
+                                    else 256
   -h, --help                        Show this help
 
 The node key never comes from the file: "key": {"keystore": "<v3 JSON>", "passwordEnv": "<VAR>"} or
