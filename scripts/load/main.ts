@@ -89,6 +89,7 @@ async function phaseResult(net: LoadNetwork, start: Window, recorder: Recorder, 
     started: recorder.started,
     completed: recorder.completed,
     failed: recorder.failed,
+    refused: recorder.refused,
     seconds,
     rate: seconds > 0 ? recorder.completed / seconds : 0,
     latency: percentiles(recorder.latencies),
@@ -219,7 +220,7 @@ export async function runLoad(
       const r = await phaseResult(net, w, step.recorder, (step.recorder.lastDone - w.t) / 1000);
       open.push({ ...r, offered: rate, achieved: step.achieved, maxStartLagMs: step.maxStartLagMs });
       log(
-        `  achieved ${step.achieved.toFixed(0)}/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, ${r.failed} failed`,
+        `  achieved ${step.achieved.toFixed(0)}/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, ${r.refused} refused (overloaded), ${r.failed} failed`,
       );
       // Past saturation: one step beyond the first one that could not keep up is enough to show it.
       if (open.length >= 2 && open.slice(-2).every((s) => s.achieved < 0.85 * s.offered)) break;

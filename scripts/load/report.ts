@@ -23,6 +23,8 @@ export interface PhaseResult {
   started: number;
   completed: number;
   failed: number;
+  /** Refused by the node before it signed (OVERLOADED): counted apart from the failures. */
+  refused: number;
   seconds: number;
   /** Completed payments per second. */
   rate: number;
@@ -245,14 +247,16 @@ export function renderReport(r: LoadResult): string {
     "## Open loop",
     "",
     `Payments started on a fixed schedule at each offered rate for ${o.rateSeconds} s, whatever completes (random ` +
-      "payer and payee); achieved = completed / (last completion − first start). The run stops two steps past the " +
+      "payer and payee); achieved = completed / (last completion − first start); latency is of the completed ones; " +
+      "refused = refused by the node before it signed anything (OVERLOADED, its bound on payments in flight), not " +
+      "failures. The run stops two steps past the " +
       "first rate it could not keep up with. Plot: [load-latency.svg](load-latency.svg).",
     "",
-    "| offered /s | achieved /s | completed | failed | p50 | p95 | p99 | max | node CPU per payment | generator start lag (max) |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| offered /s | achieved /s | completed | refused (overloaded) | failed | p50 | p95 | p99 | max | node CPU per payment | generator start lag (max) |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...r.open.map(
       (s) =>
-        `| ${s.offered} | ${n0(s.achieved)} | ${n0(s.completed)} | ${s.failed} | ${ms(s.latency.p50)} | ${ms(s.latency.p95)} | ${ms(s.latency.p99)} | ${ms(s.latency.max)} | ${ms(s.nodeCpuMsPerPayment)} ms | ${ms(s.maxStartLagMs)} ms |`,
+        `| ${s.offered} | ${n0(s.achieved)} | ${n0(s.completed)} | ${n0(s.refused)} | ${s.failed} | ${ms(s.latency.p50)} | ${ms(s.latency.p95)} | ${ms(s.latency.p99)} | ${ms(s.latency.max)} | ${ms(s.nodeCpuMsPerPayment)} ms | ${ms(s.maxStartLagMs)} ms |`,
     ),
     "",
     ...(r.open.some((s) => s.failures.length > 0)

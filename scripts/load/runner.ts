@@ -8,6 +8,8 @@ import { performance } from "node:perf_hooks";
 
 import { ZeroAddress } from "ethers";
 
+import { NodeOverloadedError } from "../../src/client/errors.js";
+
 import type { LoadClient } from "./clients.js";
 
 /** The smallest and largest amount (wei) of a payment: tiny against the deposits, so no client runs dry. */
@@ -29,6 +31,10 @@ export class Recorder {
   started = 0;
   completed = 0;
   failed = 0;
+  /** Refused by the node before it signed anything (NodeOverloadedError: its admission bound): not failures. */
+  refused = 0;
+  /** The last refusal's back-off hint (ms): a closed loop waits it before its next payment instead of spinning. */
+  retryAfterMs = 0;
   /** performance.now() of the last completion (ms). */
   lastDone = 0;
 
@@ -39,8 +45,13 @@ export class Recorder {
   }
 
   fail(stage: "invoice" | "pay", error: unknown): void {
-    this.failed++;
     this.lastDone = performance.now();
+    if (stage === "pay" && error instanceof NodeOverloadedError) {
+      this.refused++;
+      this.retryAfterMs = error.retryAfterMs;
+      return;
+    }
+    this.failed++;
     const name = error instanceof Error ? (error.name !== "Error" ? error.name : error.constructor.name) : typeof error;
     const cause = stage === "invoice" ? `${name} (invoice)` : name;
     const entry = this.failures.get(cause);
@@ -53,7 +64,7 @@ export class Recorder {
   }
 
   get settled(): number {
-    return this.completed + this.failed;
+    return this.completed + this.failed + this.refused;
   }
 }
 
@@ -118,7 +129,11 @@ export async function closedLoop(
   const more = (): boolean =>
     options.payments !== undefined ? recorder.started < options.payments : performance.now() < end;
   const loop = async (payer: LoadClient): Promise<void> => {
-    while (more()) await pay(payer, picker.payeeFor(payer), picker.amount(), recorder);
+    while (more()) {
+      const refused = recorder.refused;
+      await pay(payer, picker.payeeFor(payer), picker.amount(), recorder);
+      if (recorder.refused > refused) await new Promise((r) => setTimeout(r, recorder.retryAfterMs));
+    }
   };
   await Promise.all(clients.flatMap((c) => Array.from({ length: options.concurrency }, () => loop(c))));
   return { recorder, elapsedMs: recorder.lastDone - t0 };

@@ -28,8 +28,12 @@ node with exit code 3 and a message naming the field). SIGTERM or SIGINT drains 
 answers the requests in flight, closes every socket, and exits 0.
 
 Options:
-  -c, --config <file>   The node's config (required). Fields: docs/NODE.md "Config"
-  -h, --help            Show this help
+  -c, --config <file>               The node's config (required). Fields: docs/NODE.md "Config"
+  --max-payments-in-flight <n>      Routed payments in flight at most; past it payment.send is refused with
+                                    OVERLOADED before anything is signed (0: no bound). Default:
+                                    $SWITCHYARD_MAX_PAYMENTS_IN_FLIGHT, else the config's wire.maxPaymentsInFlight,
+                                    else 256
+  -h, --help                        Show this help
 
 The node key never comes from the file: "key": {"keystore": "<v3 JSON>", "passwordEnv": "<VAR>"} or
 "key": {"privateKeyEnv": "<VAR>"} name where it is.`;
@@ -56,11 +60,15 @@ function usage(message: string): number {
 }
 
 async function runNode(args: string[]): Promise<number> {
-  let values: { config?: string; help?: boolean };
+  let values: { config?: string; help?: boolean; "max-payments-in-flight"?: string };
   try {
     ({ values } = parseArgs({
       args,
-      options: { config: { type: "string", short: "c" }, help: { type: "boolean", short: "h" } },
+      options: {
+        config: { type: "string", short: "c" },
+        help: { type: "boolean", short: "h" },
+        "max-payments-in-flight": { type: "string" },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -76,7 +84,7 @@ async function runNode(args: string[]): Promise<number> {
     process.stderr.write(`switchyard node: --config is required\n\n${NODE_HELP}\n`);
     return 2;
   }
-  const [{ ConfigError, loadConfig }, { startNode }, { pino }, { selectSecp256k1Backend }] = await Promise.all([
+  const [{ ConfigError, loadConfig, withAdmissionOverride }, { startNode }, { pino }, { selectSecp256k1Backend }] = await Promise.all([
     import("../node/config.js"),
     import("../node/startup.js"),
     import("pino"),
@@ -102,7 +110,7 @@ async function runNode(args: string[]): Promise<number> {
   };
   let config;
   try {
-    config = await loadConfig(values.config);
+    config = withAdmissionOverride(await loadConfig(values.config), values["max-payments-in-flight"], process.env);
   } catch (error) {
     return configFailure(error);
   }

@@ -29,6 +29,7 @@ import {
   AmountError,
   ChainRequiredError,
   InsufficientBalanceError,
+  NodeOverloadedError,
   NodeUnavailableError,
   PayeeUnavailableError,
   PaymentTimeoutError,
@@ -216,7 +217,9 @@ export class SwitchyardClient implements SwitchyardClientApi {
     try {
       await this.sendLock({ type: "create", transfer: lock }, route, to);
     } catch (error) {
-      await this.payments.abandon(lockHash);
+      // Refused before the node signed (OVERLOADED): nothing can surface later, so the record is closed ("refused")
+      // and the invoice may be paid again; any other failure may hide a lock the node signed ("abandoned").
+      await (error instanceof NodeOverloadedError ? this.payments.refuse(lockHash) : this.payments.abandon(lockHash));
       throw error;
     }
     await this.payments.locked(lockHash);

@@ -66,6 +66,21 @@ export class NodeUnavailableError extends SwitchyardError {
   }
 }
 
+/**
+ * The node refused the payment before it signed anything: it has as many payments in flight as it takes
+ * (OVERLOADED, its admission control). Nothing moved and nothing is pending on either side; the same invoice
+ * can be paid again after about `retryAfterMs` (the node's hint: how long it takes to finish what it holds).
+ */
+export class NodeOverloadedError extends SwitchyardError {
+  constructor(
+    readonly url: string,
+    readonly retryAfterMs: number,
+    reason: string,
+  ) {
+    super("NODE_OVERLOADED", `node ${url} is overloaded: ${reason} (retry after ${retryAfterMs} ms)`);
+  }
+}
+
 /** A routed payment ended without paying the payee (the node refunded or cancelled it); the lock returned to the payer. */
 export class PaymentFailedError extends SwitchyardError {
   constructor(

@@ -10,7 +10,7 @@ import {
   TamperedUpdateError,
 } from "../protocol/errors.js";
 import { RemoteError, TransportError } from "../wire/codes.js";
-import { NodeMisbehaviourError, NodeUnavailableError, PayeeUnavailableError } from "./errors.js";
+import { NodeMisbehaviourError, NodeOverloadedError, NodeUnavailableError, PayeeUnavailableError } from "./errors.js";
 
 export interface FailureContext {
   url: string;
@@ -28,6 +28,8 @@ export function clientError(error: unknown, ctx: FailureContext): Error {
   if (error instanceof RemoteError) {
     // The node is up but its database is away for a moment: as unavailable as a node that does not answer.
     if (error.code === "UNAVAILABLE") return new NodeUnavailableError(ctx.url, error.message);
+    // Refused before the node signed anything (its bound on payments in flight): back off, then pay again.
+    if (error.code === "OVERLOADED") return new NodeOverloadedError(ctx.url, error.data?.retryAfterMs ?? 1_000, error.message);
     if (ctx.payee !== undefined && error.code === "ROUTE" && /no channel with/.test(error.message))
       return new PayeeUnavailableError(ctx.payee, "unknown", error.message);
     // The node could not get the payee's answer (its collateral deposit or the forward): the payee is offline.

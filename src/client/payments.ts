@@ -82,7 +82,7 @@ export class Payments {
   /** Records the payment (status "locking") before its lock is sent: a crash after sending still finds it. */
   async begin(lockHash: string, record: PayerRecord): Promise<Outgoing> {
     const known = await this.host.store.payment(lockHash);
-    if (known !== undefined && known.status !== "abandoned") {
+    if (known !== undefined && known.status !== "abandoned" && known.status !== "refused") {
       // One lock hash is one payment: an invoice paid (or being paid) is never paid again, and its record stays.
       throw new PaymentFailedError(lockHash, known.status, "this lock hash is already a payment of this client's (an invoice is paid once)");
     }
@@ -104,6 +104,17 @@ export class Payments {
     if (o === undefined) return;
     this.forget(o);
     await this.save(lockHash, "abandoned", o.record);
+  }
+
+  /**
+   * The node refused the lock before it signed anything (OVERLOADED): the payment is over, nothing moved, and no
+   * reconnect looks for it ("refused" is not "abandoned"); `begin` takes the same lock hash again.
+   */
+  async refuse(lockHash: string): Promise<void> {
+    const o = this.outgoing.get(lockHash);
+    if (o === undefined) return;
+    this.forget(o);
+    await this.save(lockHash, "refused", o.record);
   }
 
   /** Resolves when the payment completes; rejects with PaymentFailedError when it is refunded. */

@@ -107,6 +107,7 @@ const wire = z
     challengeTtlSeconds: positive.max(86_400),
     maxChallenges: positive.max(64),
     maxConnections: positive,
+    maxPaymentsInFlight: z.number().int().min(0).max(1_000_000),
     drainTimeoutMs: positive.max(600_000),
   })
   .partial();
@@ -231,6 +232,22 @@ export function parseConfig(raw: unknown, file: string): ResolvedConfig {
   if (c.cluster?.enabled === true && c.peers.length > 0)
     throw new ConfigError("cluster.enabled", "a cluster of node processes does not peer with other nodes (yet): no peers");
   return { ...c, file, store, deployment: deploymentResolved, key, wire: { ...DEFAULT_WIRE_LIMITS, ...c.wire } };
+}
+
+/** The environment variable that sets `wire.maxPaymentsInFlight` over the config file (docs/NODE.md "Overload"). */
+export const MAX_PAYMENTS_IN_FLIGHT_ENV = "SWITCHYARD_MAX_PAYMENTS_IN_FLIGHT";
+
+/**
+ * The bound on payments in flight from the command line (`--max-payments-in-flight`), else the environment
+ * (SWITCHYARD_MAX_PAYMENTS_IN_FLIGHT), else the config file's `wire.maxPaymentsInFlight`: a whole number from 0
+ * (no bound) to 1,000,000, or a ConfigError naming where the bad value came from.
+ */
+export function withAdmissionOverride(config: ResolvedConfig, flag: string | undefined, env: NodeJS.ProcessEnv): ResolvedConfig {
+  const [field, text] = flag !== undefined ? ["--max-payments-in-flight", flag] : [MAX_PAYMENTS_IN_FLIGHT_ENV, env[MAX_PAYMENTS_IN_FLIGHT_ENV]];
+  if (text === undefined || text === "") return config;
+  const value = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
+  if (!(value <= 1_000_000)) throw new ConfigError(field, `expected a whole number from 0 (no bound) to 1000000, not "${text.slice(0, 32)}"`);
+  return { ...config, wire: { ...config.wire, maxPaymentsInFlight: value } };
 }
 
 /** Reads and validates the config file. */

@@ -19,6 +19,8 @@ export interface NodeMetrics {
   updates: Counter<"type" | "proposer">;
   paymentsRouted: Counter<"asset">;
   paymentsFailed: Counter<"asset" | "reason">;
+  /** Payments refused before the node signed anything, by reason ("overloaded": admission control). */
+  paymentsRefused: Counter<"reason">;
   storeCommitSeconds: Histogram<"store">;
   /** The store's own counts (`SwitchyardStore.stats()`), read at each scrape (zero without `storeStats`). */
   storeGroupCommits: Gauge;
@@ -90,6 +92,12 @@ export function createMetrics(storeStats?: () => StoreStats): NodeMetrics {
       name: "switchyard_payments_failed_total",
       help: "Routed payments refunded or refused, by asset and reason",
       labelNames: ["asset", "reason"],
+      registers,
+    }),
+    paymentsRefused: new Counter({
+      name: "switchyard_payments_refused_total",
+      help: 'Payments refused before the node signed anything, by reason ("overloaded": wire.maxPaymentsInFlight in flight)',
+      labelNames: ["reason"],
       registers,
     }),
     storeCommitSeconds: new Histogram({

@@ -14,6 +14,7 @@ import type { CallProvider, ChannelSigner } from "../protocol/signing.js";
 import type { DeploymentLimits } from "../protocol/types.js";
 import type { SwitchyardStore } from "../stores/store.js";
 import type { Cluster } from "./cluster/index.js";
+import { DEFAULT_MAX_PAYMENTS_IN_FLIGHT } from "./admission.js";
 
 /** Limits of the public socket, per connection unless said otherwise. */
 export interface WireLimits {
@@ -34,6 +35,11 @@ export interface WireLimits {
   maxChallenges: number;
   /** Open connections in all. */
   maxConnections: number;
+  /**
+   * Routed payments in flight in all (admitted, not yet completed or refunded): the next `payment.send` is refused
+   * with OVERLOADED before the node signs anything (src/node/admission.ts; 0: no bound).
+   */
+  maxPaymentsInFlight: number;
   /** How long SIGTERM waits for in-flight exchanges before it closes the sockets anyway. */
   drainTimeoutMs: number;
 }
@@ -49,6 +55,7 @@ export const DEFAULT_WIRE_LIMITS: WireLimits = {
   challengeTtlSeconds: 300,
   maxChallenges: 4,
   maxConnections: 1_000,
+  maxPaymentsInFlight: DEFAULT_MAX_PAYMENTS_IN_FLIGHT,
   drainTimeoutMs: 10_000,
 };
 

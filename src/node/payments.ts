@@ -31,6 +31,8 @@ import { collateralNeeded } from "./cluster/collateral.js";
 import type { Cluster } from "./cluster/index.js";
 import type { ClusterPayments } from "./cluster/routing.js";
 import { mergePayments } from "../routing/payments.js";
+import { Admission, DEFAULT_MAX_PAYMENTS_IN_FLIGHT } from "./admission.js";
+import { WireError } from "../wire/codes.js";
 
 export interface NodeRouterOptions {
   address: string;
@@ -78,6 +80,12 @@ export interface NodeRouterOptions {
    * acknowledgements another process waits for are relayed to it, and only the leader ticks.
    */
   cluster?: { cluster: Cluster; payments: ClusterPayments };
+  /**
+   * Admission control (src/node/admission.ts): at most `max` payments in flight (default
+   * DEFAULT_MAX_PAYMENTS_IN_FLIGHT; 0: no bound), the next refused with OVERLOADED before the node signs; `refused`
+   * counts each refusal (the metric).
+   */
+  admission?: { max?: number; refused?(): void };
 }
 
 export class NodeRouter implements PaymentRouter {
@@ -90,6 +98,10 @@ export class NodeRouter implements PaymentRouter {
   private ticking: Promise<void> | undefined;
   /** Forwards and claims started by acknowledgements (awaited by `stop`). */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Lock hashes of the payments whose state changed since the last notifyChanges (the Node's `changed`). */
+  private readonly dirty = new Set<string>();
+  /** The bound on payments in flight (admission control). */
+  readonly admission: Admission;
 
   constructor(private readonly options: NodeRouterOptions) {
     this.node = new Node({
@@ -104,6 +116,14 @@ export class NodeRouter implements PaymentRouter {
       ...(options.isNode !== undefined ? { isNode: options.isNode } : {}),
       ...(options.reroute !== undefined ? { reroute: options.reroute } : {}),
       ...(options.cluster !== undefined ? { cluster: options.cluster.payments } : {}),
+      changed: (p) => this.changed(p),
+    });
+    const peerTimeoutMs = options.peerTimeoutMs ?? 5_000;
+    this.admission = new Admission({
+      max: options.admission?.max ?? DEFAULT_MAX_PAYMENTS_IN_FLIGHT,
+      // An intent unanswered this long is given up by the node (its peer timeout) and by its payer's call.
+      staleMs: 4 * peerTimeoutMs,
+      ...(options.admission?.refused !== undefined ? { refused: options.admission.refused } : {}),
     });
     if (options.cluster !== undefined) {
       options.cluster.payments.openPeer = (peer) => this.peer(checksum(peer));
@@ -127,11 +147,19 @@ export class NodeRouter implements PaymentRouter {
    * `route`) or the claim it starts runs on, awaited by \`stop\`.
    */
   async fromNode(from: string, proposal: Proposal, route?: RouteInstruction): Promise<Acknowledgement> {
-    const { ack, effects } = await this.node
-      .receiveFrom(from, proposal, route)
-      .catch((error: unknown) => this.refuseRoute(from, proposal, route, error));
     const details = proposal.update.details;
-    if (details.type === "create" && route !== undefined) this.tracked.set(lockHashOf(details.transfer.data), "signed");
+    const lockHash = details.type === "create" && route !== undefined ? lockHashOf(details.transfer.data) : undefined;
+    const admitted = (): void => {
+      if (lockHash !== undefined) this.admission.admit(lockHash); // OVERLOADED: refused as a route (cancelled at once)
+    };
+    const { ack, effects } = await Promise.resolve()
+      .then(admitted)
+      .then(() => this.node.receiveFrom(from, proposal, route))
+      .catch((error: unknown) => {
+        if (lockHash !== undefined && this.node.payment(lockHash) === undefined) this.admission.release(lockHash, false);
+        return this.refuseRoute(from, proposal, route, error);
+      });
+    if (lockHash !== undefined && this.node.payment(lockHash) !== undefined) this.tracked.set(lockHash, "signed");
     const done = effects.finally(() => {
       this.inFlight.delete(done);
       this.notifyChanges();
@@ -155,7 +183,10 @@ export class NodeRouter implements PaymentRouter {
   ): Promise<{ ack: Acknowledgement; effects: Promise<void> }> {
     const details = proposal.update.details;
     const refused =
-      error instanceof RouteError || error instanceof TimeoutError || error instanceof MalformedMessageError;
+      error instanceof RouteError ||
+      error instanceof TimeoutError ||
+      error instanceof MalformedMessageError ||
+      (error instanceof WireError && error.code === "OVERLOADED");
     if (route === undefined || !refused || details.type !== "create") throw error;
     const { ack } = await this.node.receiveFrom(from, proposal);
     const transferId = transferIdOf(details.transfer);
@@ -194,6 +225,24 @@ export class NodeRouter implements PaymentRouter {
   }
 
   async send(payer: string, details: UpdateDetails, route: RouteInstructionParams): Promise<Proposal> {
+    // Admission first: a refused payment costs the node no store read, no route check, no signature.
+    const lockHash = details.type === "create" ? lockHashOf(details.transfer.data) : undefined;
+    if (lockHash !== undefined) this.admission.admit(lockHash);
+    try {
+      return await this.admitted(payer, details, route, lockHash);
+    } catch (error) {
+      // Nothing signed (or the payment is not in the table): the slot is free again.
+      if (lockHash !== undefined && this.node.payment(lockHash) === undefined) this.admission.release(lockHash, false);
+      throw error;
+    }
+  }
+
+  private async admitted(
+    payer: string,
+    details: UpdateDetails,
+    route: RouteInstructionParams,
+    lockHash: string | undefined,
+  ): Promise<Proposal> {
     await this.peer(payer);
     // Only a client the node already has a channel with (or a peer node) is a payee: a stranger's address gets no
     // channel created for it, and the route check refuses it (RouteError "the node has no channel with ...").
@@ -214,7 +263,7 @@ export class NodeRouter implements PaymentRouter {
       else if (await collateralNeeded(this.options.channels, details, route)) await cluster?.call("collateral", { details, route }); // a follower: the leader's chain work
     }
     const proposal = await this.node.intent(payer, details, route);
-    if (details.type === "create") this.tracked.set(lockHashOf(details.transfer.data), "signed");
+    if (lockHash !== undefined) this.tracked.set(lockHash, "signed");
     return proposal;
   }
 
@@ -304,7 +353,9 @@ export class NodeRouter implements PaymentRouter {
           this.options.logger.info({ ...report }, "routing tick");
         }
         if (report.mustDispute.length > 0) await this.options.mustDispute?.(report.mustDispute);
-        this.notifyChanges();
+        // Intents never acknowledged (their payment never entered the table): their slot and tracking end here.
+        for (const lockHash of this.admission.sweep((h) => this.node.payments.has(h))) this.tracked.delete(lockHash);
+        this.notifyChanges(true); // and whatever moved without the Node's `changed` (a merge from the store)
       } catch (error) {
         this.options.logger.error({ err: error }, "routing tick failed");
       } finally {
@@ -341,11 +392,17 @@ export class NodeRouter implements PaymentRouter {
    * "completed" (the node's claim pushed just before), and nothing to the payee (the forwarded lock is pushed to it,
    * its claim is its own intent, a refund is the node's resolve pushed to it).
    */
-  private notifyChanges(): void {
-    // Read in place, not through Node.payment (a copy): this runs after every exchange, over every open payment.
+  private notifyChanges(all = this.options.cluster !== undefined): void {
+    // Only the payments that changed (the Node's `changed`): a scan of every payment in flight here made each
+    // payment's work grow with the backlog (2.8% of the node's CPU at overload, reports/load.md). In a cluster,
+    // payments also move by merges from the store, which report no change: every tracked one is looked at.
     const table: ReadonlyMap<string, Readonly<RoutedPayment>> = this.node.payments;
-    for (const [lockHash, last] of this.tracked) {
-      const p = table.get(lockHash); // tracked keys are lower-case lock hashes, as the table's
+    const lockHashes = all ? [...this.tracked.keys()] : [...this.dirty];
+    this.dirty.clear();
+    for (const lockHash of lockHashes) {
+      const last = this.tracked.get(lockHash);
+      if (last === undefined) continue;
+      const p = table.get(lockHash); // read in place, not through Node.payment (a copy); keys are lower-case lock hashes
       if (p === undefined || p.status === last) continue;
       this.tracked.set(lockHash, p.status);
       const outcome = payerOutcome(p);
@@ -360,10 +417,17 @@ export class NodeRouter implements PaymentRouter {
         });
       }
       if (p.status === "completed" || p.status === "refunded") {
+        this.admission.release(lockHash, true); // ended by a merge from the store (no `changed`): freed here
         this.tracked.delete(lockHash);
         this.options.settled?.(p.status, p.upstream.transfer.asset);
       }
     }
+  }
+
+  /** The Node took a new state of `p`: noted for notifyChanges; a payment that ended frees its admission slot. */
+  private changed(p: RoutedPayment): void {
+    this.dirty.add(p.lockHash);
+    if (p.status === "completed" || p.status === "refunded") this.admission.release(p.lockHash, true);
   }
 
   /** Whether the payer's `payment.status` for `p`'s new status says anything its channel does not (notifyChanges). */

@@ -113,10 +113,8 @@ export class NodeService {
             ...{ isNode, dialed, online: (client) => this.online(client) },
             reroute: (p, failure) => this.peering?.reroute(p, failure) ?? { exhausted: "this node has no peering" },
             notify: (client, method, params) => this.notify(client, method, params),
-            settled: (status, asset) =>
-              status === "completed"
-                ? this.metrics.paymentsRouted.inc({ asset })
-                : this.metrics.paymentsFailed.inc({ asset, reason: status }),
+            settled: (status, asset) => (status === "completed" ? this.metrics.paymentsRouted.inc({ asset }) : this.metrics.paymentsFailed.inc({ asset, reason: status })),
+            admission: { max: options.wire.maxPaymentsInFlight, refused: () => this.metrics.paymentsRefused.inc({ reason: "overloaded" }) },
             logger: options.logger,
             ...(options.routingTickMs !== undefined ? { tickMs: options.routingTickMs } : {}),
             ...(options.routingClock !== undefined ? { clock: options.routingClock } : {}),

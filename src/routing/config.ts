@@ -51,6 +51,12 @@ export interface NodeConfig {
    * ones (default FINISHED_IN_MEMORY); older ones are in the store only and their lock hashes stay refused.
    */
   finishedInMemory?: number;
+  /**
+   * Called with a payment each time the node takes a new state of it (`committed`: entered the table, moved on):
+   * lets its host act on what changed instead of scanning the whole table (src/node/payments.ts notifyChanges).
+   * Changes merged from the store (`mergePayments`, cluster mode) do not call it.
+   */
+  changed?: (payment: RoutedPayment) => void;
   /** Unix time in seconds (default: the system clock). */
   clock?: () => bigint;
   /** Milliseconds the node waits for a peer's answer (default 10,000). */

@@ -113,6 +113,7 @@ export abstract class NodeBase {
   protected committed(p: RoutedPayment, next: RoutedPayment): void {
     Object.assign(p, next);
     if (next.error === undefined) delete p.error;
+    this.config.changed?.(p);
     if (this.config.store === undefined) return;
     this.versions.set(p.lockHash, committedVersion(this, next)); // not +1: a merge may have taken it
     if (p.status === "completed" || p.status === "refunded") this.retire([p.lockHash]);

@@ -5,7 +5,7 @@
  * - -32700 … -32600: JSON-RPC 2.0's own codes (parse error, invalid request, method not found, invalid params,
  *   internal error);
  * - -32001 … -32099: the server-defined range JSON-RPC reserves for transport-level causes (unauthorized, rate
- *   limited, payload too large, shutting down);
+ *   limited, payload too large, shutting down, overloaded);
  * - 4001 … 4099: login (challenge unknown, expired, wrong signature, already logged in);
  * - 4100 … 4199: the SDK's typed errors (src/protocol/errors.ts, src/routing/network/errors.ts), one code per
  *   `SwitchyardError.code`.
@@ -27,6 +27,7 @@ export const WIRE_ERRORS = {
   SHUTTING_DOWN: -32004,
   CHANNEL_BUSY: -32005,
   UNAVAILABLE: -32006,
+  OVERLOADED: -32007,
 
   CHALLENGE_UNKNOWN: 4001,
   CHALLENGE_EXPIRED: 4002,
@@ -94,7 +95,7 @@ export interface WireErrorData {
   requestId?: string;
   /** Where validation failed: a path into the params and what was wrong there. */
   issues?: Array<{ path: string; message: string }>;
-  /** For RATE_LIMITED: how long until a request would be accepted. */
+  /** For RATE_LIMITED: how long until a request would be accepted; for OVERLOADED: how long to back off. */
   retryAfterMs?: number;
 }
 

@@ -173,7 +173,10 @@ export class ClientSession {
       // node signed), the node may hold its signed proposal for this intent as pending and wait for its answer: a
       // sync delivers it again, taken when it is exactly this intent (else refused). A sync that fails closes the
       // socket: the next session's sync does it.
-      if (!answered && this.wire.closed === undefined) {
+      // OVERLOADED is the node's refusal before it signs anything (admission control): nothing to sync, and the
+      // intent leaves the outbox now (a sync here would add work to a node that is past its capacity).
+      if (error instanceof RemoteError && error.code === "OVERLOADED") answered = true;
+      else if (!answered && this.wire.closed === undefined) {
         const synced = await this.sync().then(() => true, () => false);
         if (!this.outstanding.has(id)) return this.channel.latest as SignedState;
         // Out of the outbox: its co-signed update was stored with it after all (a commit of unknown outcome landed).

@@ -6,7 +6,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { Wallet, encryptKeystoreJson } from "ethers";
 
-import { ConfigError, parseConfig } from "../../../src/node/config.js";
+import { ConfigError, MAX_PAYMENTS_IN_FLIGHT_ENV, parseConfig, withAdmissionOverride } from "../../../src/node/config.js";
 import { DEFAULT_WIRE_LIMITS } from "../../../src/node/options.js";
 import { loadDeployment, loadKey } from "../../../src/node/startup.js";
 
@@ -36,6 +36,28 @@ describe("node config", () => {
     expect(c.wire).to.deep.equal(DEFAULT_WIRE_LIMITS);
     expect(c.channelTimeout).to.equal(86_400n);
     expect(c.fees.default).to.deep.equal({ flat: 0n, ppm: 0n });
+  });
+
+  it("test_maxPaymentsInFlight_fileThenEnvironmentThenFlag_badValuesNamed", () => {
+    const file = parseConfig({ ...base(), wire: { maxPaymentsInFlight: 64 } }, FILE);
+    expect(parseConfig(base(), FILE).wire.maxPaymentsInFlight).to.equal(256);
+    expect(file.wire.maxPaymentsInFlight).to.equal(64);
+    expect(fieldOf({ ...base(), wire: { maxPaymentsInFlight: -1 } })).to.equal("wire.maxPaymentsInFlight");
+    expect(withAdmissionOverride(file, undefined, {}).wire.maxPaymentsInFlight).to.equal(64);
+    const env = { [MAX_PAYMENTS_IN_FLIGHT_ENV]: "32" };
+    expect(withAdmissionOverride(file, undefined, env).wire.maxPaymentsInFlight).to.equal(32);
+    expect(withAdmissionOverride(file, "0", env).wire.maxPaymentsInFlight).to.equal(0); // the flag wins; 0: no bound
+    const refused = (flag: string | undefined, e: NodeJS.ProcessEnv): string => {
+      try {
+        withAdmissionOverride(file, flag, e);
+      } catch (error) {
+        expect(error).to.be.instanceOf(ConfigError);
+        return (error as ConfigError).field;
+      }
+      throw new Error("expected a ConfigError");
+    };
+    expect(refused("ten", {})).to.equal("--max-payments-in-flight");
+    expect(refused(undefined, { [MAX_PAYMENTS_IN_FLIGHT_ENV]: "2000000" })).to.equal(MAX_PAYMENTS_IN_FLIGHT_ENV);
   });
 
   it("test_parseConfig_acceptsPostgresAndKeystore", () => {

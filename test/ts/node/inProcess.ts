@@ -13,7 +13,7 @@ import { pino } from "pino";
 import WebSocket from "ws";
 
 import { channelInterface } from "../../../src/chain/abi.js";
-import { DEFAULT_WIRE_LIMITS } from "../../../src/node/options.js";
+import { DEFAULT_WIRE_LIMITS, type WireLimits } from "../../../src/node/options.js";
 import { NodeService } from "../../../src/node/service.js";
 import { walletSigner, type CallProvider, type ChannelSigner } from "../../../src/protocol/signing.js";
 import { openNodeStore, type StoreLocation } from "../../../src/node/store.js";
@@ -106,6 +106,8 @@ export async function startInProcessNode(
     location?: StoreLocation;
     /** The routing clock (startNode: the chain's time); default the system clock. */
     routingClock?: () => bigint;
+    /** Wire limits over the tests' defaults (e.g. maxPaymentsInFlight). */
+    wire?: Partial<WireLimits>;
   } = {},
 ): Promise<InProcessNode> {
   const file = options.file ?? (await tempFile("node.sqlite"));
@@ -124,7 +126,7 @@ export async function startInProcessNode(
     channelTimeout: 86_400n,
     store: location,
     openedStore: store,
-    wire: { ...DEFAULT_WIRE_LIMITS, ratePerSecond: 10_000, burst: 10_000, maxInFlight: 64 },
+    wire: { ...DEFAULT_WIRE_LIMITS, ratePerSecond: 10_000, burst: 10_000, maxInFlight: 64, ...options.wire },
     ...(options.chain !== undefined ? { chain: options.chain } : {}),
     ...(options.intentWaitMs !== undefined ? { intentWaitMs: options.intentWaitMs } : {}),
     ...(options.routing !== undefined ? { routing: options.routing } : {}),
