@@ -8,6 +8,7 @@ import { formatEther } from "ethers";
 import type { LoadOptions } from "./args.js";
 import type { SignatureFloor } from "./floor.js";
 import type { Machine } from "./probe.js";
+import type { GeneratorDelay } from "./runner.js";
 import type { SoakResult } from "./soak.js";
 import type { Percentiles } from "./stats.js";
 
@@ -68,7 +69,9 @@ export interface LoadResult {
   firstPayment: { samples: FirstPayment[]; failures: Failure[]; total: Percentiles; afterFunding: Percentiles };
   floor: SignatureFloor;
   closed: PhaseResult;
-  open: Array<PhaseResult & { offered: number; achieved: number; maxStartLagMs: number }>;
+  open: Array<
+    PhaseResult & { offered: number; achieved: number; maxStartLagMs: number; generatorDelay: GeneratorDelay }
+  >;
   soak?: SoakResult;
 }
 
@@ -240,13 +243,16 @@ export function renderReport(r: LoadResult): string {
     "",
     `Payments started on a fixed schedule at each offered rate for ${o.rateSeconds} s, whatever completes (random ` +
       "payer and payee); achieved = completed / (last completion − first start). The run stops two steps past the " +
-      "first rate it could not keep up with. Plot: [load-latency.svg](load-latency.svg).",
+      "first rate it could not keep up with. Plot: [load-latency.svg](load-latency.svg). The generator's event-loop " +
+      "delay (p99 / max of perf_hooks.monitorEventLoopDelay in the load process over the step) is how long a " +
+      "ready callback (a node's message) waited for the other clients' work in that process: a payment's latency " +
+      "includes such waits at each of its messages, so they are the generator's share of the tail, not the node's.",
     "",
-    "| offered /s | achieved /s | completed | failed | p50 | p95 | p99 | max | node CPU per payment | generator start lag (max) |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| offered /s | achieved /s | completed | failed | p50 | p95 | p99 | max | node CPU per payment | generator start lag (max) | generator loop delay p99 / max |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...r.open.map(
       (s) =>
-        `| ${s.offered} | ${n0(s.achieved)} | ${n0(s.completed)} | ${s.failed} | ${ms(s.latency.p50)} | ${ms(s.latency.p95)} | ${ms(s.latency.p99)} | ${ms(s.latency.max)} | ${ms(s.nodeCpuMsPerPayment)} ms | ${ms(s.maxStartLagMs)} ms |`,
+        `| ${s.offered} | ${n0(s.achieved)} | ${n0(s.completed)} | ${s.failed} | ${ms(s.latency.p50)} | ${ms(s.latency.p95)} | ${ms(s.latency.p99)} | ${ms(s.latency.max)} | ${ms(s.nodeCpuMsPerPayment)} ms | ${ms(s.maxStartLagMs)} ms | ${ms(s.generatorDelay.p99)} / ${ms(s.generatorDelay.max)} ms |`,
     ),
     "",
     ...(r.open.some((s) => s.failures.length > 0)
