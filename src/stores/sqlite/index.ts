@@ -11,8 +11,9 @@
  * loop (and so kept the group commit from grouping). SQLite's own checkpoints are off (`wal_autocheckpoint=0`):
  * they ran inside the COMMIT that crossed 1,000 pages, with two fsyncs on the event loop. This driver runs a
  * PASSIVE checkpoint itself once the WAL holds more than `checkpointFrames` frames (its file's size says so, with
- * `journal_size_limit` at that size), right after a WAL fsync (so it only copies durable frames), then fsyncs the database file off the event loop; the next transaction (the one
- * that may restart the WAL, overwriting its frames) begins only once that fsync returned. A busy timeout,
+ * `journal_size_limit` at that size), right after a WAL fsync (so it only copies durable frames), then fsyncs the
+ * database file off the event loop; the next transaction (the one that may restart the WAL, overwriting its
+ * frames) begins only once that fsync returned. A busy timeout,
  * foreign keys on, and `locking_mode=EXCLUSIVE`: the writer holds the file's lock from open to close, so a second
  * process (or a second store in this one) opening the same file fails with StoreLockedError instead of signing
  * from a stale copy. The lock dies with the process.
@@ -103,9 +104,16 @@ class WalSync {
     }
   }
 
-  /** The WAL file's size in bytes (after a `sync`; 0 before the first). */
+  /**
+   * The WAL file's size in bytes (after a `sync`; 0 before the first, or when fstat fails: the commit before it
+   * is durable and must be acknowledged, so a failed size only skips a checkpoint, and the next commit asks again).
+   */
   size(): number {
-    return this.handle === undefined ? 0 : this.fs.fstat(this.handle.fd).size;
+    try {
+      return this.handle === undefined ? 0 : this.fs.fstat(this.handle.fd).size;
+    } catch {
+      return 0;
+    }
   }
 
   async syncDatabase(): Promise<void> {
