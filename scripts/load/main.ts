@@ -218,9 +218,15 @@ export async function runLoad(
       w = await windowStart(net);
       const step = await openLoopStep(picker, rate, options.rateSeconds);
       const r = await phaseResult(net, w, step.recorder, (step.recorder.lastDone - w.t) / 1000);
-      open.push({ ...r, offered: rate, achieved: step.achieved, maxStartLagMs: step.maxStartLagMs });
+      open.push({
+        ...r,
+        offered: rate,
+        achieved: step.achieved,
+        maxStartLagMs: step.maxStartLagMs,
+        generatorDelay: step.generatorDelay,
+      });
       log(
-        `  achieved ${step.achieved.toFixed(0)}/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, ${r.refused} refused (overloaded), ${r.failed} failed`,
+        `  achieved ${step.achieved.toFixed(0)}/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, ${r.refused} refused (overloaded), ${r.failed} failed, generator loop delay p99 ${step.generatorDelay.p99.toFixed(1)} ms`,
       );
       // Past saturation: one step beyond the first one that could not keep up is enough to show it.
       if (open.length >= 2 && open.slice(-2).every((s) => s.achieved < 0.85 * s.offered)) break;

@@ -9,6 +9,7 @@ import type { LoadOptions } from "./args.js";
 import { type Breakdown, renderBreakdown } from "./breakdown.js";
 import type { SignatureFloor } from "./floor.js";
 import type { Machine } from "./probe.js";
+import type { GeneratorDelay } from "./runner.js";
 import type { SoakResult } from "./soak.js";
 import type { Percentiles } from "./stats.js";
 
@@ -71,7 +72,9 @@ export interface LoadResult {
   firstPayment: { samples: FirstPayment[]; failures: Failure[]; total: Percentiles; afterFunding: Percentiles };
   floor: SignatureFloor;
   closed: PhaseResult;
-  open: Array<PhaseResult & { offered: number; achieved: number; maxStartLagMs: number }>;
+  open: Array<
+    PhaseResult & { offered: number; achieved: number; maxStartLagMs: number; generatorDelay: GeneratorDelay }
+  >;
   /** The profiled closed loop (`--breakdown`): where each process's CPU went. */
   breakdown?: { phase: PhaseResult; node: Breakdown; clients: Breakdown };
   soak?: SoakResult;
@@ -249,14 +252,17 @@ export function renderReport(r: LoadResult): string {
     `Payments started on a fixed schedule at each offered rate for ${o.rateSeconds} s, whatever completes (random ` +
       "payer and payee); achieved = completed / (last completion − first start); latency is of the completed ones; " +
       "refused = refused by the node before it signed anything (OVERLOADED, its bound on payments in flight), not " +
-      "failures. The run stops two steps past the " +
-      "first rate it could not keep up with. Plot: [load-latency.svg](load-latency.svg).",
+      "failures. The run stops two steps past the first rate it could not keep up with. Plot: " +
+      "[load-latency.svg](load-latency.svg). The generator's event-loop " +
+      "delay (p99 / max of perf_hooks.monitorEventLoopDelay in the load process over the step) is how long a " +
+      "ready callback (a node's message) waited for the other clients' work in that process: a payment's latency " +
+      "includes such waits at each of its messages, so they are the generator's share of the tail, not the node's.",
     "",
-    "| offered /s | achieved /s | completed | refused (overloaded) | failed | p50 | p95 | p99 | max | node CPU per payment | generator start lag (max) |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| offered /s | achieved /s | completed | refused (overloaded) | failed | p50 | p95 | p99 | max | node CPU per payment | generator start lag (max) | generator loop delay p99 / max |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...r.open.map(
       (s) =>
-        `| ${s.offered} | ${n0(s.achieved)} | ${n0(s.completed)} | ${n0(s.refused)} | ${s.failed} | ${ms(s.latency.p50)} | ${ms(s.latency.p95)} | ${ms(s.latency.p99)} | ${ms(s.latency.max)} | ${ms(s.nodeCpuMsPerPayment)} ms | ${ms(s.maxStartLagMs)} ms |`,
+        `| ${s.offered} | ${n0(s.achieved)} | ${n0(s.completed)} | ${n0(s.refused)} | ${s.failed} | ${ms(s.latency.p50)} | ${ms(s.latency.p95)} | ${ms(s.latency.p99)} | ${ms(s.latency.max)} | ${ms(s.nodeCpuMsPerPayment)} ms | ${ms(s.maxStartLagMs)} ms | ${ms(s.generatorDelay.p99)} / ${ms(s.generatorDelay.max)} ms |`,
     ),
     "",
     ...(r.open.some((s) => s.failures.length > 0)

@@ -4,7 +4,7 @@
  * and the open loop (payments started on a fixed schedule, whatever completes). Every payment ends completed or
  * failed with a cause: the typed error's class name (SwitchyardError subclasses name the cause).
  */
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 
 import { ZeroAddress } from "ethers";
 
@@ -146,6 +146,38 @@ export interface OpenLoopStep {
   achieved: number;
   /** The latest a payment was started after its scheduled time (ms): the generator's own lag. */
   maxStartLagMs: number;
+  /** This process's event-loop delay over the step: see `GeneratorDelay`. */
+  generatorDelay: GeneratorDelay;
+}
+
+/**
+ * The load generator's own event-loop delay (ms) over a phase (perf_hooks.monitorEventLoopDelay, sampled every
+ * `DELAY_RESOLUTION_MS`): how long a callback that became ready (a node's message, a timer) waited for the 100
+ * clients' other work in this one process. A payment's measured latency includes such waits at each of its
+ * messages, so a p99 of 20 ms here means part of a payment's tail is the generator's, not the node's.
+ */
+export interface GeneratorDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** The sampling interval of the generator's event-loop delay (ms): fine enough to see a 10 ms stall. */
+const DELAY_RESOLUTION_MS = 5;
+
+/** Starts measuring this process's event-loop delay; `stop()` returns it and ends the measurement. */
+export function measureGeneratorDelay(): { stop(): GeneratorDelay } {
+  const histogram = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+  histogram.enable();
+  return {
+    stop(): GeneratorDelay {
+      histogram.disable();
+      // Node.js records the time between two samples (ns), the interval included (an idle loop reads ~5.1 ms):
+      // the delay is what exceeds the interval. 0 when never sampled.
+      const ms = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - DELAY_RESOLUTION_MS) : 0);
+      return { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max) };
+    },
+  };
 }
 
 /**
@@ -159,6 +191,7 @@ export async function openLoopStep(
   recorder = new Recorder(),
 ): Promise<OpenLoopStep> {
   const total = Math.round(rate * seconds);
+  const delay = measureGeneratorDelay();
   const t0 = performance.now();
   let inFlight = 0;
   let drained: (() => void) | undefined;
@@ -182,5 +215,11 @@ export async function openLoopStep(
   }
   if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
   const elapsed = (recorder.lastDone - t0) / 1000;
-  return { offered: rate, recorder, achieved: elapsed > 0 ? recorder.completed / elapsed : 0, maxStartLagMs: maxLag };
+  return {
+    offered: rate,
+    recorder,
+    achieved: elapsed > 0 ? recorder.completed / elapsed : 0,
+    maxStartLagMs: maxLag,
+    generatorDelay: delay.stop(),
+  };
 }

@@ -10,9 +10,10 @@
  * acknowledged unit survives power loss as with `synchronous=FULL`, whose fsync inside COMMIT blocked the event
  * loop (and so kept the group commit from grouping). SQLite's own checkpoints are off (`wal_autocheckpoint=0`):
  * they ran inside the COMMIT that crossed 1,000 pages, with two fsyncs on the event loop. This driver runs a
- * PASSIVE checkpoint itself once the WAL holds about `checkpointFrames` frames, right after a WAL fsync (so it
- * only copies durable frames), then fsyncs the database file off the event loop; the next transaction (the one
- * that may restart the WAL, overwriting its frames) begins only once that fsync returned. A busy timeout,
+ * PASSIVE checkpoint itself once the WAL holds more than `checkpointFrames` frames (its file's size says so, with
+ * `journal_size_limit` at that size), right after a WAL fsync (so it only copies durable frames), then fsyncs the
+ * database file off the event loop; the next transaction (the one that may restart the WAL, overwriting its
+ * frames) begins only once that fsync returned. A busy timeout,
  * foreign keys on, and `locking_mode=EXCLUSIVE`: the writer holds the file's lock from open to close, so a second
  * process (or a second store in this one) opening the same file fails with StoreLockedError instead of signing
  * from a stale copy. The lock dies with the process.
@@ -66,6 +67,8 @@ interface SqliteError {
 /** The Node.js file functions the WAL's fsync needs (imported lazily by `open`, like node:sqlite). */
 interface FileSystem {
   open(path: string, flags: string): Promise<FileHandle>;
+  /** fs.fstatSync: the WAL's size after each fsync (a system call on file metadata in memory: about 1 µs). */
+  fstat(fd: number): { size: number };
 }
 
 /**
@@ -101,6 +104,18 @@ class WalSync {
     }
   }
 
+  /**
+   * The WAL file's size in bytes (after a `sync`; 0 before the first, or when fstat fails: the commit before it
+   * is durable and must be acknowledged, so a failed size only skips a checkpoint, and the next commit asks again).
+   */
+  size(): number {
+    try {
+      return this.handle === undefined ? 0 : this.fs.fstat(this.handle.fd).size;
+    } catch {
+      return 0;
+    }
+  }
+
   async syncDatabase(): Promise<void> {
     if (this.failed !== undefined) throw this.failed;
     try {
@@ -132,9 +147,13 @@ class SqliteDriver implements SqlDriver {
   private readonly statements = new Map<string, StatementSync>();
   /** The database file's fsync after the last checkpoint, while it runs (or once it failed). */
   private databaseSync: Promise<void> | undefined;
-  /** Commits since the last checkpoint, and after how many the next one runs (adapted to the WAL's growth). */
-  private commitsSinceCheckpoint = 0;
-  private commitsPerCheckpoint = 1;
+  /**
+   * The WAL's size (bytes) at `checkpointFrames` frames, also its `journal_size_limit`; 0 until `limitWal`. At the
+   * first commit after the WAL restarts SQLite truncates the file to this size (or to what the commit needs),
+   * and the file then grows only by frames appended past it: so the file is larger than this exactly when the
+   * WAL holds more than `checkpointFrames` frames (to within one commit).
+   */
+  private walLimitBytes = 0;
 
   constructor(
     private readonly db: DatabaseSync,
@@ -145,15 +164,25 @@ class SqliteDriver implements SqlDriver {
     if (wal !== undefined) this.sync = () => this.syncWal(wal);
   }
 
+  /** Sets `walLimitBytes` and SQLite's `journal_size_limit` from the file's page size (a WAL frame: page + 24). */
+  limitWal(pageSize: number): void {
+    this.walLimitBytes = 32 + this.checkpointFrames * (pageSize + 24);
+    this.db.exec(`PRAGMA journal_size_limit = ${this.walLimitBytes}`);
+  }
+
   /** Set when the file is on disk (not ":memory:"): see WalSync. */
   readonly sync?: () => Promise<void>;
 
-  /** The last commit durable (its WAL fsynced); then, when the WAL is due for one, a checkpoint. */
+  /**
+   * The last commit durable (its WAL fsynced); then, once the WAL holds more than `checkpointFrames` frames (its
+   * size says so: `walLimitBytes`), a checkpoint. The size is read after every commit, not estimated from a
+   * count of commits: an estimate from the last interval's frames per commit let the WAL reach many times
+   * `checkpointFrames` when commits grew (from the load run's set-up to its closed loop, no checkpoint in 10 s),
+   * and the checkpoint that finally ran stalled the node's writes for over 100 ms.
+   */
   private async syncWal(wal: WalSync): Promise<void> {
     await wal.sync();
-    this.commitsSinceCheckpoint += 1;
-    if (this.commitsSinceCheckpoint >= this.commitsPerCheckpoint && this.databaseSync === undefined)
-      this.checkpoint(wal);
+    if (this.databaseSync === undefined && wal.size() > this.walLimitBytes) this.checkpoint(wal);
   }
 
   /**
@@ -164,19 +193,13 @@ class SqliteDriver implements SqlDriver {
    * acknowledgement and reads go on meanwhile.
    */
   private checkpoint(wal: WalSync): void {
-    let row: { log?: unknown } | undefined;
     try {
-      row = this.db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as { log?: unknown } | undefined;
+      this.db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get();
     } catch {
       // E.g. no room to grow the database file. The commit is durable in the WAL, which stays whole (SQLite
-      // marks frames copied only once all are): this commit succeeds, and a later one tries again.
-      this.commitsSinceCheckpoint = 0;
+      // marks frames copied only once all are): this commit succeeds, and the next one tries again.
       return;
     }
-    const frames = Number(row?.log ?? 0);
-    const perCommit = Math.max(1, frames / this.commitsSinceCheckpoint);
-    this.commitsPerCheckpoint = Math.min(100_000, Math.max(1, Math.floor(this.checkpointFrames / perCommit)));
-    this.commitsSinceCheckpoint = 0;
     const synced = wal.syncDatabase();
     this.databaseSync = synced;
     synced.then(
@@ -287,7 +310,9 @@ export class SqliteStore extends SqlStore {
       throw classifySqlite(path, error) ?? new StoreUnavailableError(path, String(error));
     }
     const onDisk = path !== ":memory:" && path !== "";
-    const fs = onDisk ? await import("node:fs/promises") : undefined;
+    const fs = onDisk
+      ? { open: (await import("node:fs/promises")).open, fstat: (await import("node:fs")).fstatSync }
+      : undefined;
     const directory = onDisk ? (await import("node:path")).dirname(path) : "";
     const driver = new SqliteDriver(
       db,
@@ -301,7 +326,11 @@ export class SqliteStore extends SqlStore {
       if (path !== ":memory:" && mode?.journal_mode !== "wal")
         throw new StoreUnavailableError(path, `cannot use WAL (journal mode ${String(mode?.journal_mode)})`);
       db.exec(`PRAGMA synchronous = ${onDisk ? "OFF" : "FULL"}`); // OFF: this driver fsyncs (WalSync)
-      if (onDisk) db.exec("PRAGMA wal_autocheckpoint = 0"); // this driver checkpoints (SqliteDriver.checkpoint)
+      if (onDisk) {
+        db.exec("PRAGMA wal_autocheckpoint = 0"); // this driver checkpoints (SqliteDriver.checkpoint)
+        const [page] = await driver.all("PRAGMA page_size");
+        driver.limitWal(Number(page?.page_size ?? 4096));
+      }
       db.exec(`PRAGMA cache_size = -${options.cacheKiB ?? DEFAULT_CACHE_KIB}`); // KiB (negative), grown as used
       db.exec("PRAGMA foreign_keys = ON");
       const [app] = await driver.all("PRAGMA application_id");

@@ -28,7 +28,7 @@ import { soakVerdict, type SoakSample } from "../../../scripts/load/soak.js";
 import { histogramQuantile, percentile } from "../../../scripts/load/stats.js";
 import { type LoadClient, chainProvider, connectLoadClient, depositEth } from "../../../scripts/load/clients.js";
 import { ETH, loadKey, startLoadNetwork } from "../../../scripts/load/network.js";
-import { MAX_AMOUNT } from "../../../scripts/load/runner.js";
+import { MAX_AMOUNT, measureGeneratorDelay } from "../../../scripts/load/runner.js";
 import { inboundOf, warmUp } from "../../../scripts/load/warmup.js";
 import { secp256k1Backend, setSecp256k1Backend } from "../../../src/crypto/index.js";
 
@@ -145,6 +145,22 @@ describe("npm run load (scripts/load.ts): the short version", function () {
       const h = { bounds: [0.001, 0.002, Infinity], counts: [10, 20, 20] };
       near(histogramQuantile(h, 0.5), 0.001, 1e-12, "p50");
       near(histogramQuantile(h, 0.75), 0.0015, 1e-12, "p75");
+    });
+
+    it("test_measureGeneratorDelay_seesABlockedEventLoop", async () => {
+      const idle = measureGeneratorDelay();
+      await new Promise((r) => setTimeout(r, 100));
+      const quiet = idle.stop();
+      const busy = measureGeneratorDelay();
+      await new Promise((r) => setTimeout(r, 20));
+      const until = performance.now() + 60;
+      while (performance.now() < until); // the loop blocked for 60 ms, as 100 clients' work can
+      await new Promise((r) => setTimeout(r, 20));
+      const blocked = busy.stop();
+      // The sampling interval itself is not counted as delay: an idle loop reads (nearly) none.
+      expect(quiet.p50).to.be.below(5);
+      expect(blocked.max).to.be.within(45, 1_000);
+      expect(blocked.p99).to.be.at.most(blocked.max + 1); // the histogram's buckets round
     });
 
     it("test_soakVerdict_flatIsOkGrowingRssIsNot", () => {
@@ -267,6 +283,8 @@ describe("npm run load (scripts/load.ts): the short version", function () {
         checkPhase(s, `open loop at ${s.offered}/s`);
         expect(s.achieved).to.be.greaterThan(0);
         expect(s.maxStartLagMs).to.be.at.least(0);
+        expect(s.generatorDelay.p99).to.be.at.least(0);
+        expect(s.generatorDelay.max).to.be.at.least(s.generatorDelay.p50);
       }
     });
 

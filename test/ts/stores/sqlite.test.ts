@@ -255,6 +255,30 @@ describe("SqliteStore (what a file adds)", function () {
     await small.close();
   });
 
+  it("checkpoints once the WAL holds checkpointFrames pages even when commits grow (small ones first, then large)", async () => {
+    const path = await freshPath();
+    const store = await SqliteStore.open(path, { checkpointFrames: 200 });
+    const pageSize = Number((await connection(store).all("PRAGMA page_size"))[0]?.page_size);
+    const walFrames = (): number => statSync(`${path}-wal`).size / (pageSize + 24);
+    let n = 0;
+    for (let i = 0; i < 150; i++) await store.create(await genesisOf(++n)); // one small commit each
+    // Then group commits of 500 channels each: many more pages per commit than before.
+    let largest = 0;
+    let most = 0;
+    for (let round = 0; round < 8; round++) {
+      const before = walFrames();
+      await Promise.all(Array.from({ length: 500 }, async () => store.create(await genesisOf(++n))));
+      largest = Math.max(largest, walFrames() - before);
+      most = Math.max(most, walFrames());
+    }
+    // The WAL never holds much more than checkpointFrames plus the commit that crossed it.
+    expect(most, "the WAL's largest size in frames").to.be.at.most(200 + 2 * largest);
+    await store.close();
+    const again = await SqliteStore.open(path);
+    expect(await again.channels()).to.have.length(n);
+    await again.close();
+  });
+
   it("keeps the WAL near checkpointFrames pages however many commits, and every unit across reopen", async () => {
     const path = await freshPath();
     for (const bad of [0, -1, 1.5, Number.NaN]) await rejects(SqliteStore.open(path, { checkpointFrames: bad }), StoreError);
