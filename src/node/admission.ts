@@ -11,7 +11,7 @@
  */
 import { WireError } from "../wire/codes.js";
 
-/** The default bound (docs/NODE.md "Overload"): picked by measurement, see reports/load.md. */
+/** The default bound: picked by measurement, the A/B of bounds 64, 128 and 256 in docs/NODE.md "Overload". */
 export const DEFAULT_MAX_PAYMENTS_IN_FLIGHT = 256;
 
 /** The smallest and largest back-off hint (ms) sent with OVERLOADED. */
