@@ -25,6 +25,7 @@ import type {
   OutboxMessage,
   PaymentRecord,
   PaymentWrite,
+  RecentPaymentsFilter,
   PreimageRecord,
   StoreStats,
   StoredOutboxMessage,
@@ -122,6 +123,7 @@ export abstract class UnitStore implements SwitchyardStore {
 
   abstract payment(lockHash: string): Promise<PaymentRecord | undefined>;
   abstract payments(filter?: { statuses?: readonly string[] }): Promise<PaymentRecord[]>;
+  abstract recentPayments(filter: RecentPaymentsFilter): Promise<PaymentRecord[]>;
   abstract preimage(lockHash: string): Promise<PreimageRecord | undefined>;
   abstract chainTx(id: string): Promise<ChainTxRecord | undefined>;
   abstract chainTxs(filter?: { statuses?: readonly ChainTxStatus[]; sender?: string }): Promise<ChainTxRecord[]>;

@@ -74,6 +74,12 @@ export interface PaymentRecord {
   version: number;
 }
 
+/** `SwitchyardStore.recentPayments`: the final statuses, and how many payments in them to read (the latest). */
+export interface RecentPaymentsFilter {
+  finished: readonly string[];
+  latest: number;
+}
+
 /** Writes `payment` if the stored one is at `expectedVersion` (0: it must not exist yet). */
 export interface PaymentWrite {
   payment: Omit<PaymentRecord, "version">;
@@ -204,6 +210,12 @@ export interface SwitchyardStore extends ChannelStore {
   payment(lockHash: string): Promise<PaymentRecord | undefined>;
   /** Payments, optionally only those with one of `statuses`, by lock hash. */
   payments(filter?: { statuses?: readonly string[] }): Promise<PaymentRecord[]>;
+  /**
+   * What a node reloads after a restart, not its whole history: every payment whose status is not one of
+   * `finished`, and the `latest` most recently changed of those whose status is; ordered by their last change
+   * (`updatedAt`, then lock hash).
+   */
+  recentPayments(filter: RecentPaymentsFilter): Promise<PaymentRecord[]>;
   preimage(lockHash: string): Promise<PreimageRecord | undefined>;
   chainTx(id: string): Promise<ChainTxRecord | undefined>;
   chainTxs(filter?: { statuses?: readonly ChainTxStatus[]; sender?: string }): Promise<ChainTxRecord[]>;

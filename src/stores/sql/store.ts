@@ -23,6 +23,7 @@ import type {
   OutboxMessage,
   PaymentRecord,
   PaymentWrite,
+  RecentPaymentsFilter,
   PreimageRecord,
   StoredOutboxMessage,
 } from "../store.js";
@@ -40,27 +41,8 @@ import {
   preimageOf,
   recordOf,
 } from "./rows.js";
+import { Mutex } from "./mutex.js";
 import { migrate } from "./schema.js";
-
-/** A promise-chain mutex (reads of a single-session driver wait for the group commit in progress). */
-class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-  acquire(): Promise<() => void> {
-    let release!: () => void;
-    const next = new Promise<void>((resolve) => (release = resolve));
-    const ready = this.tail.then(() => {
-      let done = false;
-      return () => {
-        if (!done) {
-          done = true;
-          release();
-        }
-      };
-    });
-    this.tail = this.tail.then(() => next);
-    return ready;
-  }
-}
 
 export class SqlStore extends UnitStore {
   /** Savepoints are statements here: a flush takes them only when one of its units is refused. */
@@ -156,6 +138,19 @@ export class SqlStore extends UnitStore {
     const rows = await this.read(
       `SELECT * FROM sy_payments ${where} ORDER BY lock_hash ${this.driver.binaryCollation}`,
       statuses,
+    );
+    return rows.map((r) => paymentOf(this.location, r));
+  }
+
+  async recentPayments(filter: RecentPaymentsFilter): Promise<PaymentRecord[]> {
+    const c = this.driver.binaryCollation;
+    const n = filter.finished.length;
+    const final = n === 0 ? "FALSE" : `status IN (${inList(n, 1)})`; // the latest: one scan, only N rows leave the database
+    const rows = await this.read(
+      `SELECT * FROM (SELECT * FROM sy_payments WHERE NOT (${final})
+       UNION ALL SELECT * FROM (SELECT * FROM sy_payments WHERE ${final} ORDER BY updated_at DESC, lock_hash ${c} DESC LIMIT $${n + 1}) AS f) AS r
+       ORDER BY updated_at, lock_hash ${c}`,
+      [...filter.finished, Math.max(0, Math.floor(filter.latest))],
     );
     return rows.map((r) => paymentOf(this.location, r));
   }
