@@ -132,22 +132,27 @@ export abstract class NodeBase {
     return this.payments.has(lockHash);
   }
 
-  /** Whether `lockHash` is routed by this node: in its table (no store read), else in its store. */
+  /**
+   * Whether `lockHash` is routed by this node: in its table (no store read), else in its store (`hasPayment`: no
+   * wait for the group commit in progress; its true for a unit that then rolls back only leaves a lock to expire).
+   */
   async routed(lockHash: string): Promise<boolean> {
     const key = lockHash.toLowerCase();
     if (this.payments.has(key)) return true;
-    return this.config.store !== undefined && (await this.config.store.payment(key)) !== undefined;
+    return this.config.store !== undefined && (await this.config.store.hasPayment(key));
   }
 
   /**
    * Refuses (RouteError, before the node signs anything) a payer's lock whose hash the node routed already and
    * keeps in its store only (finished and dropped from the table); a lock hash in the table is refused by
-   * `planRoute`, synchronously. Called right before `planRoute`, which checks the table again.
+   * `planRoute`, synchronously. Called right before `planRoute`, which checks the table again. `hasPayment`, not
+   * `payment`: on SQLite the latter waited for the group commit in progress (its WAL's fsync) on every new payment's
+   * path; a retired payment is durable long before, and a true for a row not yet durable only refuses a lock.
    */
   protected async refuseRetired(details: UpdateDetails | undefined): Promise<void> {
     const lockHash = routedLockHash(details, this.hashlock);
     if (lockHash === undefined || this.payments.has(lockHash) || this.config.store === undefined) return;
-    if ((await this.config.store.payment(lockHash)) !== undefined) throw new RouteError(`lock ${lockHash} is already routed`);
+    if (await this.config.store.hasPayment(lockHash)) throw new RouteError(`lock ${lockHash} is already routed`);
   }
 
   /**

@@ -122,6 +122,7 @@ export abstract class UnitStore implements SwitchyardStore {
   protected abstract closeBackend(): Promise<void>;
 
   abstract payment(lockHash: string): Promise<PaymentRecord | undefined>;
+  abstract hasPayment(lockHash: string): Promise<boolean>;
   abstract payments(filter?: { statuses?: readonly string[] }): Promise<PaymentRecord[]>;
   abstract recentPayments(filter: RecentPaymentsFilter): Promise<PaymentRecord[]>;
   abstract preimage(lockHash: string): Promise<PreimageRecord | undefined>;

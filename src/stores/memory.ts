@@ -7,7 +7,7 @@
 import { checksum } from "../protocol/address.js";
 import { SchemaVersionError, StoreConflictError, StoreLockedError } from "../protocol/errors.js";
 import { copyData, type ChannelRecord, type CoSignedUpdate } from "../protocol/record.js";
-import { chainTxOf, chainTxsOf, nextNonceOf, outboxOf, paymentOf, paymentsOf, preimageOf, recentPaymentsOf } from "./nodeTables.js";
+import { chainTxOf, chainTxsOf, hasPaymentOf, nextNonceOf, outboxOf, paymentOf, paymentsOf, preimageOf, recentPaymentsOf } from "./nodeTables.js";
 import { UnitStore, type Step, type UndoLog } from "./engine.js";
 import type { EntryDelta, Slot } from "./fold.js";
 import type {
@@ -185,6 +185,10 @@ export class MemoryStore extends UnitStore {
 
   async payment(lockHash: string): Promise<PaymentRecord | undefined> {
     return paymentOf(this.db, lockHash);
+  }
+
+  async hasPayment(lockHash: string): Promise<boolean> {
+    return hasPaymentOf(this.db, lockHash);
   }
 
   async payments(filter: { statuses?: readonly string[] } = {}): Promise<PaymentRecord[]> {

@@ -20,6 +20,14 @@ export function paymentOf(tables: NodeTables, lockHash: string): PaymentRecord |
   return copyData(tables.payments.get(lockHash.toLowerCase()));
 }
 
+/**
+ * SwitchyardStore.hasPayment: whether the table holds the lock hash. It holds the rows of the group commit in
+ * progress too (written into the maps as each unit is applied, undone if it is refused or its commit fails).
+ */
+export function hasPaymentOf(tables: NodeTables, lockHash: string): boolean {
+  return tables.payments.has(lockHash.toLowerCase());
+}
+
 /** The payments (with one of `statuses`, if given), by lock hash. */
 export function paymentsOf(tables: NodeTables, filter: { statuses?: readonly string[] }): PaymentRecord[] {
   const all = [...tables.payments.values()].filter((p) => filter.statuses === undefined || filter.statuses.includes(p.status));

@@ -208,6 +208,15 @@ export interface SwitchyardStore extends ChannelStore {
   /** Commits `unit` in one transaction (grouped with concurrent units); resolves once it is durable. */
   write(unit: WriteUnit): Promise<void>;
   payment(lockHash: string): Promise<PaymentRecord | undefined>;
+  /**
+   * Whether a payment with this lock hash is stored, or being stored, without waiting for the group commit in
+   * progress (`payment` does, on SQLite: through its WAL's fsync). True for every payment whose write resolved
+   * before the call, false for a lock hash never written; for a unit not yet acknowledged it may answer true:
+   * its row committed but not yet durable (the fsync under way), or written by the group commit running now,
+   * which may still roll back. Use it only where a false "true" is safe: the routing Node refuses a payer's lock
+   * hash it finds here (src/routing/nodeBase.ts `refuseRetired`).
+   */
+  hasPayment(lockHash: string): Promise<boolean>;
   /** Payments, optionally only those with one of `statuses`, by lock hash. */
   payments(filter?: { statuses?: readonly string[] }): Promise<PaymentRecord[]>;
   /**

@@ -23,7 +23,7 @@
 import { checksum } from "../../protocol/address.js";
 import { StoreConflictError, StoreLockedError, StoreUnavailableError } from "../../protocol/errors.js";
 import { copyData, encodeJson, positionsOf, type ChannelRecord, type CoSignedUpdate } from "../../protocol/record.js";
-import { chainTxOf, chainTxsOf, nextNonceOf, outboxOf, paymentOf, paymentsOf, preimageOf, recentPaymentsOf } from "../nodeTables.js";
+import { chainTxOf, chainTxsOf, hasPaymentOf, nextNonceOf, outboxOf, paymentOf, paymentsOf, preimageOf, recentPaymentsOf } from "../nodeTables.js";
 import { UnitStore, type UndoLog } from "../engine.js";
 import type { EntryDelta, Slot } from "../fold.js";
 import type {
@@ -209,6 +209,10 @@ export class IndexedDbStore extends UnitStore {
 
   async payment(lockHash: string): Promise<PaymentRecord | undefined> {
     return paymentOf(this.tables, lockHash);
+  }
+
+  async hasPayment(lockHash: string): Promise<boolean> {
+    return hasPaymentOf(this.tables, lockHash);
   }
 
   async payments(filter: { statuses?: readonly string[] } = {}): Promise<PaymentRecord[]> {

@@ -42,7 +42,7 @@ import {
   recordOf,
 } from "./rows.js";
 import { Mutex } from "./mutex.js";
-import { migrate } from "./schema.js";
+import { prepareSchema } from "./schema.js";
 
 export class SqlStore extends UnitStore {
   /** Savepoints are statements here: a flush takes them only when one of its units is refused. */
@@ -61,25 +61,8 @@ export class SqlStore extends UnitStore {
   }
 
   /** Migrates (or creates) the schema and takes the writer's fencing token; closes the driver on failure. */
-  protected static async prepare(driver: SqlDriver, shared = false): Promise<{ epoch: number; outboxSeq: number }> {
-    try {
-      await driver.begin();
-      try {
-        if (shared) await driver.run("SELECT pg_advisory_xact_lock(hashtext('switchyard-migrate'))"); // one migrates at a time
-        const epoch = await migrate(driver);
-        await driver.run("COMMIT");
-        const [row] = await driver.read("SELECT MAX(seq) AS seq FROM sy_outbox");
-        return { epoch, outboxSeq: Number(row?.seq ?? 0) };
-      } catch (error) {
-        await driver.run("ROLLBACK").catch(() => undefined);
-        throw error;
-      }
-    } catch (error) {
-      await driver.close().catch(() => undefined);
-      throw error instanceof SwitchyardError
-        ? error
-        : (driver.classify(error) ?? new StoreError(`${driver.location}: ${String(error)}`));
-    }
+  protected static prepare(driver: SqlDriver, shared = false): Promise<{ epoch: number; outboxSeq: number }> {
+    return prepareSchema(driver, shared);
   }
 
   protected setOutboxSeq(seq: number): void {
@@ -129,6 +112,21 @@ export class SqlStore extends UnitStore {
   async payment(lockHash: string): Promise<PaymentRecord | undefined> {
     const [row] = await this.read("SELECT * FROM sy_payments WHERE lock_hash = $1", [lockHash.toLowerCase()]);
     return row === undefined ? undefined : paymentOf(this.location, row);
+  }
+
+  /**
+   * SwitchyardStore.hasPayment. With the driver's `readDuringCommit` (SQLite) the query does not take the mutex,
+   * which the group commit holds through COMMIT and the WAL's fsync: the routing Node's lookup of every new lock
+   * hash, before it signs, waited for the commit in progress (~one fsync) on the payment's critical path.
+   */
+  async hasPayment(lockHash: string): Promise<boolean> {
+    const query = ["SELECT 1 AS found FROM sy_payments WHERE lock_hash = $1", [lockHash.toLowerCase()]] as const;
+    if (this.driver.readDuringCommit === undefined) return (await this.read(...query)).length > 0;
+    try {
+      return (await this.driver.readDuringCommit(...query)).length > 0;
+    } catch (error) {
+      throw this.mapError(error);
+    }
   }
 
   async payments(filter: { statuses?: readonly string[] } = {}): Promise<PaymentRecord[]> {

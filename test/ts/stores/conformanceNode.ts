@@ -83,6 +83,28 @@ export function describeNodeTables(f: Fixture): void {
       expect(await again.payment(id("lock 3"))).to.equal(undefined);
     });
 
+    it("tells whether a lock hash is stored (hasPayment): once written, in any case of its hex, across reopen; not an unknown one's nor a refused unit's", async () => {
+      const location = await f.fresh();
+      const store = await f.openStore(location);
+      const upper = (h: string): string => `0x${h.slice(2).toUpperCase()}`;
+      expect(await store.hasPayment(id("lock 1"))).to.equal(false);
+      await store.write({ payments: [{ payment: payment(1, "accepted"), expectedVersion: 0 }] });
+      // Refused as a whole (its second payment expects a version never stored): its new payment is not stored.
+      const refused = [{ payment: payment(2, "accepted"), expectedVersion: 0 }, { payment: payment(1, "forwarded"), expectedVersion: 5 }];
+      await conflict(store.write({ payments: refused }));
+      expect(await store.hasPayment(id("lock 1"))).to.equal(true);
+      expect(await store.hasPayment(upper(id("lock 1")))).to.equal(true);
+      expect(await store.hasPayment(id("lock 2"))).to.equal(false);
+      // During a group commit: a payment stored before is found; the unit in flight may be (SwitchyardStore.hasPayment).
+      const inFlight = store.write({ payments: [{ payment: payment(3, "accepted"), expectedVersion: 0 }] });
+      expect(await store.hasPayment(id("lock 1"))).to.equal(true);
+      await inFlight;
+      expect(await store.hasPayment(id("lock 3"))).to.equal(true);
+      const again = await f.reopen(store, location);
+      expect([await again.hasPayment(id("lock 1")), await again.hasPayment(id("lock 2")), await again.hasPayment(id("lock 3"))]).to.deep.equal([true, false, true]);
+      expect(await again.hasPayment(id("lock 4"))).to.equal(false);
+    });
+
     it("reads the open payments and only the latest finished ones (recentPayments), by last change, across reopen", async () => {
       const location = await f.fresh();
       const store = await f.openStore(location);
