@@ -204,9 +204,9 @@ export class NodeRouter implements PaymentRouter {
   async start(): Promise<number> {
     for (const client of this.options.channels.clients()) await this.peer(client);
     const n = await this.node.loadPayments();
-    for (const p of await this.options.store.payments()) {
-      if (p.status !== "completed" && p.status !== "refunded") this.tracked.set(p.lockHash, p.status);
-      const body = p.body as RoutedPayment;
+    for (const body of [...this.node.payments.values()]) {
+      // The table just loaded (open payments and the latest finished ones), not the store's whole history again.
+      if (body.status !== "completed" && body.status !== "refunded") this.tracked.set(body.lockHash, body.status);
       // A node this node dials joins once its session is open (addNodePeer); until then tick() leaves it waiting.
       if (body.downstream !== undefined && this.options.dialed?.(body.downstream.peer) !== true)
         await this.peer(body.downstream.peer);

@@ -123,7 +123,7 @@ export class NodeService {
             collateral: () => this.chain?.collateral,
             mustDispute: (peers) => this.disputeWhereNeeded(peers),
             ...(cluster !== undefined
-              ? { cluster: { cluster, payments: new ClusterPayments(cluster.locks, cluster.pool, cluster.schema) } }
+              ? { cluster: { cluster, payments: new ClusterPayments(cluster.locks, cluster.pool, cluster.schema, () => cluster.presence.aloneSince()) } }
               : {}),
           })
         : undefined;

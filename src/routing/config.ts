@@ -48,7 +48,8 @@ export interface NodeConfig {
   safetyMargin?: bigint;
   /**
    * With a store: how many finished payments (completed or refunded) the node keeps in its table, the latest
-   * ones (default FINISHED_IN_MEMORY); older ones are in the store only and their lock hashes stay refused.
+   * ones (default FINISHED_IN_MEMORY); older ones are in the store only, where a payer's new lock hash is looked up
+   * before the node signs (still refused once routed), and a restart reads only the latest ones back.
    */
   finishedInMemory?: number;
   /**

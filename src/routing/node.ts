@@ -56,6 +56,7 @@ export class Node extends NodeBase {
   async receiveFrom(from: string, proposal: Proposal, route?: RouteInstruction): Promise<{ ack: Acknowledgement; effects: Promise<void> }> {
     const peer = this.peer(from);
     ({ proposal, route } = checkedRouteCall(proposal, route, peer.channel.address)); // nothing unchecked is planned or signed
+    if (route !== undefined) await this.refuseRetired(proposal.update?.details); // then planned at once (no await between)
     const planned = route === undefined ? undefined : this.planRoute(peer, proposal.update?.details, route);
     if (planned !== undefined) this.payments.set(planned.lockHash, planned); // reserves the lock
     const details = proposal.update?.details;
@@ -85,6 +86,7 @@ export class Node extends NodeBase {
     const acked = async (): Promise<void> => peer.intent?.wait(peer.address, this.config.peerTimeoutMs ?? 10_000).catch(() => undefined);
     return this.exclusive(peer, async () => {
       await this.flush(peer);
+      if (route !== undefined) await this.refuseRetired(details);
       const planned = route === undefined ? undefined : this.planRoute(peer, details, route);
       const proposal = await proposeFor(peer.channel, details); // the payment enters the table once acknowledged
       const resolved = details.type === "resolve" ? this.downstreamResolution(details) : undefined;
@@ -102,7 +104,8 @@ export class Node extends NodeBase {
       const acked = peer.channel.pending?.update;
       const claim = acked?.details.type === "resolve" && acked.proposer !== peer.channel.me ? this.downstreamResolution(acked.details) : undefined;
       // A payer's lock whose route was lost is stored "accepted" with its ack (refunded below, or by tick() after a crash).
-      const unrouted = claim === undefined ? unroutedLock(acked, { address: this.address, hashlock: this.hashlock, payer: peer.address }, { has: (h: string) => this.known(h) }) : undefined;
+      let unrouted = claim === undefined ? unroutedLock(acked, { address: this.address, hashlock: this.hashlock, payer: peer.address }, { has: (h: string) => this.known(h) }) : undefined;
+      if (unrouted !== undefined && (await this.routed(unrouted.lockHash))) unrouted = undefined; // finished, in the store only: left to expire
       const own = upstreamResolved(this, peer.address, acked, peer.channel.me); // the node's claim or refund, acked late
       const also = claim !== undefined ? this.unitFor(claim.next, claim.extra) : unrouted !== undefined ? this.unitFor(unrouted) : own && this.unitFor(own.next);
       await peer.channel.complete(ack, also);

@@ -9,18 +9,21 @@ import type { Acknowledgement, Channel, Proposal } from "../channel/channel.js";
 import { checksum } from "../protocol/address.js";
 import { RouteError } from "../protocol/errors.js";
 import { DEFAULT_SAFETY_MARGIN } from "../protocol/policies.js";
+import type { UpdateDetails } from "../protocol/types.js";
 import type { WriteUnit } from "../stores/store.js";
 import type { NodeConfig, PeerLink, RouteInstruction } from "./config.js";
 import { deliverProposal } from "./delivery.js";
 import { StoreDoubts } from "./doubts.js";
 import type { NodePeer } from "./intents.js";
 import { committedVersion, mergePayments, onwardRoute, paymentUnit, type RoutedPayment } from "./payments.js";
-import type { RouteContext } from "./plan.js";
+import { routedLockHash, type RouteContext } from "./plan.js";
 
 /** A counter-party of the node: its channel, link, exchange queue and pending intent (src/routing/intents.ts). */
 export type Peer = NodePeer<RoutedPayment>;
 /** The default of NodeConfig.finishedInMemory: the latest finished payments a node keeps in its table. */
 export const FINISHED_IN_MEMORY = 10_000;
+/** The final statuses of a routed payment. */
+const FINISHED: readonly string[] = ["completed", "refunded"];
 const systemClock = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
 export abstract class NodeBase {
@@ -34,9 +37,8 @@ export abstract class NodeBase {
   readonly versions = new Map<string, number>();
   /** Lock hashes this process is routing now (from `planRoute` to the end of `forward`): a tick leaves them alone. */
   protected readonly forwarding = new Set<string>();
-  /** Finished payments still in the table, oldest first, and the lock hashes of those dropped from it (`retire`). */
+  /** Finished payments still in the table, oldest first (`retire` drops the oldest beyond `finishedInMemory`). */
   private readonly finished = new Set<string>();
-  private readonly retired = new Set<string>();
   protected readonly doubts: StoreDoubts; // a store commit of unknown outcome: the table read again (src/routing/doubts.ts)
 
   constructor(protected readonly config: NodeConfig) {
@@ -93,13 +95,17 @@ export abstract class NodeBase {
   /** Whether the node has a channel with `address` now (a node peer it dials is added once connected). */
   hasPeer = (address: string): boolean => this.peers.has(checksum(address));
 
-  /** Rebuilds the payment table from the node's store (after a restart, before `receive` or `tick`). */
+  /**
+   * Rebuilds the payment table from the node's store (after a restart, before `receive` or `tick`): the open
+   * payments and the latest `finishedInMemory` finished ones, read as such (not the whole history: older finished
+   * payments stay in the store, where `refuseRetired` finds their lock hashes). Returns how many it loaded.
+   */
   async loadPayments(): Promise<number> {
     const store = this.config.store;
     if (store === undefined) throw new RouteError("the node has no store to load payments from");
-    const records = await store.payments();
+    const records = await store.recentPayments({ finished: FINISHED, latest: this.config.finishedInMemory ?? FINISHED_IN_MEMORY });
     mergePayments(this, records); // RouteError for a record that is not a routed payment
-    this.retire(records.filter((r) => r.status === "completed" || r.status === "refunded").map((r) => r.lockHash));
+    this.retire(records.filter((r) => FINISHED.includes(r.status)).map((r) => r.lockHash)); // oldest first, as they finished
     return records.length;
   }
 
@@ -119,16 +125,42 @@ export abstract class NodeBase {
     if (p.status === "completed" || p.status === "refunded") this.retire([p.lockHash]);
   }
 
-  /** Whether `lockHash` is routed by this node: in its table, or finished and dropped from it (`retire`). */
+  /**
+   * Whether `lockHash` is in the node's table (open, or among the latest finished). A payment dropped from it
+   * (`retire`) is known to the store only: `routed` asks it too.
+   */
   known(lockHash: string): boolean {
-    return this.payments.has(lockHash) || this.retired.has(lockHash);
+    return this.payments.has(lockHash);
+  }
+
+  /**
+   * Whether `lockHash` is routed by this node: in its table (no store read), else in its store (`hasPayment`: no
+   * wait for the group commit in progress; its true for a unit that then rolls back only leaves a lock to expire).
+   */
+  async routed(lockHash: string): Promise<boolean> {
+    const key = lockHash.toLowerCase();
+    if (this.payments.has(key)) return true;
+    return this.config.store !== undefined && (await this.config.store.hasPayment(key));
+  }
+
+  /**
+   * Refuses (RouteError, before the node signs anything) a payer's lock whose hash the node routed already and
+   * keeps in its store only (finished and dropped from the table); a lock hash in the table is refused by
+   * `planRoute`, synchronously. Called right before `planRoute`, which checks the table again. `hasPayment`, not
+   * `payment`: on SQLite the latter waited for the group commit in progress (its WAL's fsync) on every new payment's
+   * path; a retired payment is durable long before, and a true for a row not yet durable only refuses a lock.
+   */
+  protected async refuseRetired(details: UpdateDetails | undefined): Promise<void> {
+    const lockHash = routedLockHash(details, this.hashlock);
+    if (lockHash === undefined || this.payments.has(lockHash) || this.config.store === undefined) return;
+    if (await this.config.store.hasPayment(lockHash)) throw new RouteError(`lock ${lockHash} is already routed`);
   }
 
   /**
    * Notes `lockHashes` as finished, then drops the oldest finished payments beyond `finishedInMemory` from the
-   * table: they are final in the store and nothing moves them again. Their lock hashes stay in `retired` (about
-   * 100 bytes each against some 3 KiB for a payment), so a payer's later lock with one is still refused before
-   * the node signs it (planRoute's "already routed"). Only with a store.
+   * table: they are final in the store and nothing moves them again. Nothing of them stays in memory (a set of
+   * their lock hashes grew by some 100 bytes a payment for good): a payer's later lock with one is refused before
+   * the node signs it by a read of the store (`refuseRetired`). Only with a store.
    */
   protected retire(lockHashes: Iterable<string>): void {
     for (const h of lockHashes) this.finished.add(h);
@@ -140,7 +172,6 @@ export abstract class NodeBase {
       if (p === undefined || (p.status !== "completed" && p.status !== "refunded")) continue;
       this.payments.delete(h);
       this.versions.delete(h);
-      this.retired.add(h);
       if (p.downstream !== undefined && this.byDownstream.get(p.downstream.transferId) === h) this.byDownstream.delete(p.downstream.transferId);
     }
   }

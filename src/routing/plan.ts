@@ -102,6 +102,20 @@ export function planRoute(
   };
 }
 
+/**
+ * The lock hash of `details` if it creates a transfer through the node's `hashlock` resolver with well-formed
+ * terms, else undefined (`planRoute` then refuses it with the precise reason).
+ */
+export function routedLockHash(details: UpdateDetails | undefined, hashlock: string): string | undefined {
+  if (details?.type !== "create") return undefined;
+  try {
+    const t = normalizeTransfer(details.transfer);
+    return t.resolver === hashlock ? hashlockTerms(t.data).lockHash : undefined;
+  } catch {
+    return undefined; // malformed: planRoute says why
+  }
+}
+
 const ROUTE_TAG = new TextEncoder().encode("switchyard.route");
 
 /**

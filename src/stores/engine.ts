@@ -25,6 +25,7 @@ import type {
   OutboxMessage,
   PaymentRecord,
   PaymentWrite,
+  RecentPaymentsFilter,
   PreimageRecord,
   StoreStats,
   StoredOutboxMessage,
@@ -121,7 +122,9 @@ export abstract class UnitStore implements SwitchyardStore {
   protected abstract closeBackend(): Promise<void>;
 
   abstract payment(lockHash: string): Promise<PaymentRecord | undefined>;
+  abstract hasPayment(lockHash: string): Promise<boolean>;
   abstract payments(filter?: { statuses?: readonly string[] }): Promise<PaymentRecord[]>;
+  abstract recentPayments(filter: RecentPaymentsFilter): Promise<PaymentRecord[]>;
   abstract preimage(lockHash: string): Promise<PreimageRecord | undefined>;
   abstract chainTx(id: string): Promise<ChainTxRecord | undefined>;
   abstract chainTxs(filter?: { statuses?: readonly ChainTxStatus[]; sender?: string }): Promise<ChainTxRecord[]>;

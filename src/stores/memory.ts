@@ -7,7 +7,7 @@
 import { checksum } from "../protocol/address.js";
 import { SchemaVersionError, StoreConflictError, StoreLockedError } from "../protocol/errors.js";
 import { copyData, type ChannelRecord, type CoSignedUpdate } from "../protocol/record.js";
-import { chainTxOf, chainTxsOf, nextNonceOf, outboxOf, paymentOf, paymentsOf, preimageOf } from "./nodeTables.js";
+import { chainTxOf, chainTxsOf, hasPaymentOf, nextNonceOf, outboxOf, paymentOf, paymentsOf, preimageOf, recentPaymentsOf } from "./nodeTables.js";
 import { UnitStore, type Step, type UndoLog } from "./engine.js";
 import type { EntryDelta, Slot } from "./fold.js";
 import type {
@@ -18,6 +18,7 @@ import type {
   OutboxMessage,
   PaymentRecord,
   PaymentWrite,
+  RecentPaymentsFilter,
   PreimageRecord,
   StoredOutboxMessage,
 } from "./store.js";
@@ -186,8 +187,16 @@ export class MemoryStore extends UnitStore {
     return paymentOf(this.db, lockHash);
   }
 
+  async hasPayment(lockHash: string): Promise<boolean> {
+    return hasPaymentOf(this.db, lockHash);
+  }
+
   async payments(filter: { statuses?: readonly string[] } = {}): Promise<PaymentRecord[]> {
     return paymentsOf(this.db, filter);
+  }
+
+  async recentPayments(filter: RecentPaymentsFilter): Promise<PaymentRecord[]> {
+    return recentPaymentsOf(this.db, filter);
   }
 
   async preimage(lockHash: string): Promise<PreimageRecord | undefined> {

@@ -5,7 +5,7 @@
 import { checksum } from "../protocol/address.js";
 import { copyData } from "../protocol/record.js";
 
-import type { ChainTxRecord, ChainTxStatus, PaymentRecord, PreimageRecord, StoredOutboxMessage } from "./store.js";
+import type { ChainTxRecord, ChainTxStatus, PaymentRecord, PreimageRecord, RecentPaymentsFilter, StoredOutboxMessage } from "./store.js";
 
 /** A node's tables in memory, by key (lock hash, intent id, message id). */
 export interface NodeTables {
@@ -20,10 +20,30 @@ export function paymentOf(tables: NodeTables, lockHash: string): PaymentRecord |
   return copyData(tables.payments.get(lockHash.toLowerCase()));
 }
 
+/**
+ * SwitchyardStore.hasPayment: whether the table holds the lock hash. It holds the rows of the group commit in
+ * progress too (written into the maps as each unit is applied, undone if it is refused or its commit fails).
+ */
+export function hasPaymentOf(tables: NodeTables, lockHash: string): boolean {
+  return tables.payments.has(lockHash.toLowerCase());
+}
+
 /** The payments (with one of `statuses`, if given), by lock hash. */
 export function paymentsOf(tables: NodeTables, filter: { statuses?: readonly string[] }): PaymentRecord[] {
   const all = [...tables.payments.values()].filter((p) => filter.statuses === undefined || filter.statuses.includes(p.status));
   return copyData(all.sort((a, b) => (a.lockHash < b.lockHash ? -1 : 1)));
+}
+
+/** The payments not in a `finished` status and the `latest` of those that are, by last change (SwitchyardStore.recentPayments). */
+export function recentPaymentsOf(tables: NodeTables, filter: RecentPaymentsFilter): PaymentRecord[] {
+  const byChange = (a: PaymentRecord, b: PaymentRecord): number =>
+    a.updatedAt !== b.updatedAt ? a.updatedAt - b.updatedAt : a.lockHash < b.lockHash ? -1 : a.lockHash > b.lockHash ? 1 : 0;
+  const open: PaymentRecord[] = [];
+  const finished: PaymentRecord[] = [];
+  for (const p of tables.payments.values()) (filter.finished.includes(p.status) ? finished : open).push(p);
+  const latest = Math.max(0, Math.floor(filter.latest));
+  const kept = latest === 0 ? [] : finished.sort(byChange).slice(-latest);
+  return copyData([...open, ...kept].sort(byChange));
 }
 
 /** The preimage of `lockHash`. */

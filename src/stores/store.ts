@@ -74,6 +74,12 @@ export interface PaymentRecord {
   version: number;
 }
 
+/** `SwitchyardStore.recentPayments`: the final statuses, and how many payments in them to read (the latest). */
+export interface RecentPaymentsFilter {
+  finished: readonly string[];
+  latest: number;
+}
+
 /** Writes `payment` if the stored one is at `expectedVersion` (0: it must not exist yet). */
 export interface PaymentWrite {
   payment: Omit<PaymentRecord, "version">;
@@ -202,8 +208,23 @@ export interface SwitchyardStore extends ChannelStore {
   /** Commits `unit` in one transaction (grouped with concurrent units); resolves once it is durable. */
   write(unit: WriteUnit): Promise<void>;
   payment(lockHash: string): Promise<PaymentRecord | undefined>;
+  /**
+   * Whether a payment with this lock hash is stored, or being stored, without waiting for the group commit in
+   * progress (`payment` does, on SQLite: through its WAL's fsync). True for every payment whose write resolved
+   * before the call, false for a lock hash never written; for a unit not yet acknowledged it may answer true:
+   * its row committed but not yet durable (the fsync under way), or written by the group commit running now,
+   * which may still roll back. Use it only where a false "true" is safe: the routing Node refuses a payer's lock
+   * hash it finds here (src/routing/nodeBase.ts `refuseRetired`).
+   */
+  hasPayment(lockHash: string): Promise<boolean>;
   /** Payments, optionally only those with one of `statuses`, by lock hash. */
   payments(filter?: { statuses?: readonly string[] }): Promise<PaymentRecord[]>;
+  /**
+   * What a node reloads after a restart, not its whole history: every payment whose status is not one of
+   * `finished`, and the `latest` most recently changed of those whose status is; ordered by their last change
+   * (`updatedAt`, then lock hash).
+   */
+  recentPayments(filter: RecentPaymentsFilter): Promise<PaymentRecord[]>;
   preimage(lockHash: string): Promise<PreimageRecord | undefined>;
   chainTx(id: string): Promise<ChainTxRecord | undefined>;
   chainTxs(filter?: { statuses?: readonly ChainTxStatus[]; sender?: string }): Promise<ChainTxRecord[]>;

@@ -12,6 +12,11 @@ import { clusterTables } from "./schema.js";
 
 export class Presence {
   private readonly local = new Map<string, number>();
+  /**
+   * The local time (ms) just before the last heartbeat found no other process alive (after removing the dead
+   * ones), or undefined while one is: whatever another process was doing before then, it does no more.
+   */
+  private alone: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly t: ReturnType<typeof clusterTables>;
 
@@ -38,6 +43,7 @@ export class Presence {
   /** Renews this process's lease (rejoins with its sockets if it was taken for dead) and removes dead processes. */
   async beat(): Promise<void> {
     try {
+      const before = Date.now();
       const renewed = await this.pool.query(`UPDATE ${this.t.processes} SET heartbeat_at = now() WHERE id = $1`, [this.id]);
       if (renewed.rowCount === 0) {
         this.logger.warn({ process: this.id }, "cluster: this process was taken for dead; rejoining");
@@ -53,10 +59,20 @@ export class Presence {
         await this.pool.query(`DELETE FROM ${this.t.sessions} WHERE process = ANY($1)`, [ids]);
         this.logger.warn({ processes: ids }, "cluster: processes without a heartbeat removed with their sessions");
       }
+      const others = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.t.processes} WHERE id <> $1`, [this.id]);
+      this.alone = Number(others.rows[0]?.n ?? 1) === 0 ? before : undefined;
       await this.onBeat?.();
     } catch (error) {
       this.logger.warn({ err: error }, "cluster: heartbeat failed");
     }
+  }
+
+  /**
+   * When this process was last found the only one alive (local ms, taken before the heartbeat's reads), or
+   * undefined if another one was alive then (or no heartbeat has run yet).
+   */
+  aloneSince(): number | undefined {
+    return this.alone;
   }
 
   /** Records that a socket of `client` logged in ("add") or closed ("remove") here; a failure is logged. */

@@ -40,6 +40,8 @@ export class ClusterPayments implements NodeCluster {
     private readonly locks: ChannelLocks,
     private readonly pool: Pool,
     schema: string,
+    /** When the presence heartbeat last found this process the only one alive (Presence.aloneSince). */
+    private readonly aloneSince: () => number | undefined = () => undefined,
   ) {
     this.table = `"${schema}".sy_payments`;
   }
@@ -73,9 +75,17 @@ export class ClusterPayments implements NodeCluster {
     return hashes;
   }
 
+  /**
+   * Whether an "accepted" payment may still be forwarded by another process: changed within FORWARD_GRACE_MS, and
+   * not before the presence heartbeat found every other process gone (then none forwards it: a process killed with
+   * the forward in its memory leaves it to this one's tick at once, not after the grace). The compare-and-set on the
+   * payment's version keeps a refund racing a forward safe either way.
+   */
   young(lockHash: string): boolean {
     const s = this.seen.get(lockHash);
-    return s !== undefined && s.status === "accepted" && Date.now() - s.updatedAt < FORWARD_GRACE_MS;
+    if (s === undefined || s.status !== "accepted" || Date.now() - s.updatedAt >= FORWARD_GRACE_MS) return false;
+    const alone = this.aloneSince();
+    return alone === undefined || s.updatedAt >= alone;
   }
 
   private async read(where: string, params: string[], peer?: string): Promise<PaymentRecord[]> {

@@ -30,6 +30,7 @@ import { validate } from "../../wire/schemas.js";
 import { NOTIFICATIONS, MAX_ANNOUNCE_BATCH, announcementBatch } from "../../wire/methods.js";
 import type { SignedAnnouncement } from "../../routing/network/types.js";
 import type { Gossip } from "./gossip.js";
+import { FundingRuns } from "./funding.js";
 import { SessionLink } from "./link.js";
 import { dials, type PeerConfig } from "./roles.js";
 
@@ -84,9 +85,10 @@ export class PeerManager {
   private readonly loops: Array<Promise<void>> = [];
   private wake: Array<() => void> = [];
   private funding: NodeJS.Timeout | undefined;
-  private fundingRun: Promise<void> | undefined;
+  private readonly fundingRuns: FundingRuns;
 
   constructor(private readonly options: PeerManagerOptions) {
+    this.fundingRuns = new FundingRuns((error: unknown) => this.options.logger.warn({ err: error }, "peer funding failed"));
     for (const p of options.peers) {
       const address = checksum(p.address);
       if (dials(options.self, address)) {
@@ -114,24 +116,20 @@ export class PeerManager {
       if (channel !== undefined) this.register(d, channel);
     }
     for (const d of this.dialed.values()) this.loops.push(this.dialLoop(d));
-    this.funding = setInterval(() => {
-      // One pass at a time; a failed pass is logged and the next one tries again.
-      if (this.fundingRun !== undefined) return;
-      this.fundingRun = this.keepFunded()
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, "peer funding pass failed"))
-        .finally(() => (this.fundingRun = undefined));
-    }, this.options.fundEveryMs ?? 3_000);
+    // One pass at a time; a failed pass is logged and the next one tries again.
+    this.funding = setInterval(() => this.fundingRuns.passOnce(() => this.keepFunded()), this.options.fundEveryMs ?? 3_000);
     this.funding.unref();
   }
 
   /**
-   * Starts no more top-ups and waits for the one in flight (its deposit and reconcile update), so a drain does not
-   * stop the node between a top-up's proposal and its acknowledgement.
+   * Starts no more top-ups and waits for those in flight (the periodic pass and a connected peer's, each with its
+   * deposit and reconcile update), so a drain does not stop the node between a top-up's proposal and its
+   * acknowledgement.
    */
   async pauseFunding(): Promise<void> {
     if (this.funding !== undefined) clearInterval(this.funding);
     this.funding = undefined;
-    await this.fundingRun?.catch(() => undefined);
+    await this.fundingRuns.pause();
   }
 
   async stop(): Promise<void> {
@@ -175,7 +173,7 @@ export class PeerManager {
         log.info({ url: d.peer.url, channel: session.channel.address }, "peer connected");
         wait = backoff.initial;
         await this.joinGossip(d, session);
-        void this.fundDialed(d);
+        this.fundingRuns.start(() => this.fundDialed(d)); // awaited by a drain (pauseFunding)
         await session.wire.whenClosed();
         log.warn("peer connection closed");
       } catch (error) {

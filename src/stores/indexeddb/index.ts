@@ -23,7 +23,7 @@
 import { checksum } from "../../protocol/address.js";
 import { StoreConflictError, StoreLockedError, StoreUnavailableError } from "../../protocol/errors.js";
 import { copyData, encodeJson, positionsOf, type ChannelRecord, type CoSignedUpdate } from "../../protocol/record.js";
-import { chainTxOf, chainTxsOf, nextNonceOf, outboxOf, paymentOf, paymentsOf, preimageOf } from "../nodeTables.js";
+import { chainTxOf, chainTxsOf, hasPaymentOf, nextNonceOf, outboxOf, paymentOf, paymentsOf, preimageOf, recentPaymentsOf } from "../nodeTables.js";
 import { UnitStore, type UndoLog } from "../engine.js";
 import type { EntryDelta, Slot } from "../fold.js";
 import type {
@@ -34,6 +34,7 @@ import type {
   OutboxMessage,
   PaymentRecord,
   PaymentWrite,
+  RecentPaymentsFilter,
   PreimageRecord,
   StoredOutboxMessage,
 } from "../store.js";
@@ -210,8 +211,16 @@ export class IndexedDbStore extends UnitStore {
     return paymentOf(this.tables, lockHash);
   }
 
+  async hasPayment(lockHash: string): Promise<boolean> {
+    return hasPaymentOf(this.tables, lockHash);
+  }
+
   async payments(filter: { statuses?: readonly string[] } = {}): Promise<PaymentRecord[]> {
     return paymentsOf(this.tables, filter);
+  }
+
+  async recentPayments(filter: RecentPaymentsFilter): Promise<PaymentRecord[]> {
+    return recentPaymentsOf(this.tables, filter);
   }
 
   async preimage(lockHash: string): Promise<PreimageRecord | undefined> {

@@ -25,6 +25,15 @@ export interface SqlDriver {
   all(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
   /** A query outside the writer's transaction (another pooled session, or the same one between commits). */
   read(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
+  /**
+   * A query on the writer session that need not wait for the group commit in progress, only where that is safe:
+   * each statement runs whole and synchronously, so it falls between two statements of the writer's transaction
+   * (and sees its rows, uncommitted ones too) or after its COMMIT (the committed rows, before the sync made them
+   * durable). SQLite (node:sqlite) only. Absent on PGlite, whose statements are asynchronous: one issued inside the
+   * transaction could find it aborted by a refused unit's failing statement (and fail); a pool needs none (its
+   * `read` never waits). For SqlStore.hasPayment, whose answer may be true for a row not yet durable.
+   */
+  readDuringCommit?(sql: string, params: readonly SqlValue[]): Promise<SqlRow[]>;
   /** Several reads that see one snapshot of the database (another writer's commit lands before or after all of them). */
   readAll(queries: ReadonlyArray<readonly [sql: string, params: readonly SqlValue[]]>): Promise<SqlRow[][]>;
   /** Starts the writer's transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN, READ COMMITTED). */

@@ -5,7 +5,7 @@
  * fencing token; a database whose version is above `SCHEMA_VERSION` is refused (SchemaVersionError). Table
  * of the schema: docs/STORES.md.
  */
-import { SchemaVersionError, StoreCorruptError } from "../../protocol/errors.js";
+import { SchemaVersionError, StoreCorruptError, StoreError, SwitchyardError } from "../../protocol/errors.js";
 import type { SqlDriver } from "./driver.js";
 
 /** Marks a Switchyard store in `sy_meta` (key `application`). */
@@ -102,4 +102,30 @@ export async function migrate(driver: SqlDriver): Promise<number> {
   const epoch = Number(row?.value ?? 0) + 1;
   await driver.run("UPDATE sy_meta SET value = $1 WHERE key = 'writer_epoch'", [String(epoch)]);
   return epoch;
+}
+
+/**
+ * What a SqlStore does at open (SqlStore.prepare): migrates (or creates) the schema and takes the writer's
+ * fencing token in one transaction (`shared`: several node processes, one migrating at a time), then reads the
+ * outbox's last position. Closes the driver on failure.
+ */
+export async function prepareSchema(driver: SqlDriver, shared = false): Promise<{ epoch: number; outboxSeq: number }> {
+  try {
+    await driver.begin();
+    try {
+      if (shared) await driver.run("SELECT pg_advisory_xact_lock(hashtext('switchyard-migrate'))"); // one migrates at a time
+      const epoch = await migrate(driver);
+      await driver.run("COMMIT");
+      const [row] = await driver.read("SELECT MAX(seq) AS seq FROM sy_outbox");
+      return { epoch, outboxSeq: Number(row?.seq ?? 0) };
+    } catch (error) {
+      await driver.run("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+  } catch (error) {
+    await driver.close().catch(() => undefined);
+    throw error instanceof SwitchyardError
+      ? error
+      : (driver.classify(error) ?? new StoreError(`${driver.location}: ${String(error)}`));
+  }
 }

@@ -23,6 +23,7 @@ import type {
   OutboxMessage,
   PaymentRecord,
   PaymentWrite,
+  RecentPaymentsFilter,
   PreimageRecord,
   StoredOutboxMessage,
 } from "../store.js";
@@ -40,27 +41,8 @@ import {
   preimageOf,
   recordOf,
 } from "./rows.js";
-import { migrate } from "./schema.js";
-
-/** A promise-chain mutex (reads of a single-session driver wait for the group commit in progress). */
-class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-  acquire(): Promise<() => void> {
-    let release!: () => void;
-    const next = new Promise<void>((resolve) => (release = resolve));
-    const ready = this.tail.then(() => {
-      let done = false;
-      return () => {
-        if (!done) {
-          done = true;
-          release();
-        }
-      };
-    });
-    this.tail = this.tail.then(() => next);
-    return ready;
-  }
-}
+import { Mutex } from "./mutex.js";
+import { prepareSchema } from "./schema.js";
 
 export class SqlStore extends UnitStore {
   /** Savepoints are statements here: a flush takes them only when one of its units is refused. */
@@ -79,25 +61,8 @@ export class SqlStore extends UnitStore {
   }
 
   /** Migrates (or creates) the schema and takes the writer's fencing token; closes the driver on failure. */
-  protected static async prepare(driver: SqlDriver, shared = false): Promise<{ epoch: number; outboxSeq: number }> {
-    try {
-      await driver.begin();
-      try {
-        if (shared) await driver.run("SELECT pg_advisory_xact_lock(hashtext('switchyard-migrate'))"); // one migrates at a time
-        const epoch = await migrate(driver);
-        await driver.run("COMMIT");
-        const [row] = await driver.read("SELECT MAX(seq) AS seq FROM sy_outbox");
-        return { epoch, outboxSeq: Number(row?.seq ?? 0) };
-      } catch (error) {
-        await driver.run("ROLLBACK").catch(() => undefined);
-        throw error;
-      }
-    } catch (error) {
-      await driver.close().catch(() => undefined);
-      throw error instanceof SwitchyardError
-        ? error
-        : (driver.classify(error) ?? new StoreError(`${driver.location}: ${String(error)}`));
-    }
+  protected static prepare(driver: SqlDriver, shared = false): Promise<{ epoch: number; outboxSeq: number }> {
+    return prepareSchema(driver, shared);
   }
 
   protected setOutboxSeq(seq: number): void {
@@ -149,6 +114,21 @@ export class SqlStore extends UnitStore {
     return row === undefined ? undefined : paymentOf(this.location, row);
   }
 
+  /**
+   * SwitchyardStore.hasPayment. With the driver's `readDuringCommit` (SQLite) the query does not take the mutex,
+   * which the group commit holds through COMMIT and the WAL's fsync: the routing Node's lookup of every new lock
+   * hash, before it signs, waited for the commit in progress (~one fsync) on the payment's critical path.
+   */
+  async hasPayment(lockHash: string): Promise<boolean> {
+    const query = ["SELECT 1 AS found FROM sy_payments WHERE lock_hash = $1", [lockHash.toLowerCase()]] as const;
+    if (this.driver.readDuringCommit === undefined) return (await this.read(...query)).length > 0;
+    try {
+      return (await this.driver.readDuringCommit(...query)).length > 0;
+    } catch (error) {
+      throw this.mapError(error);
+    }
+  }
+
   async payments(filter: { statuses?: readonly string[] } = {}): Promise<PaymentRecord[]> {
     const statuses = filter.statuses ?? [];
     const where = filter.statuses === undefined ? "" : `WHERE status IN (${inList(statuses.length, 1)})`;
@@ -156,6 +136,19 @@ export class SqlStore extends UnitStore {
     const rows = await this.read(
       `SELECT * FROM sy_payments ${where} ORDER BY lock_hash ${this.driver.binaryCollation}`,
       statuses,
+    );
+    return rows.map((r) => paymentOf(this.location, r));
+  }
+
+  async recentPayments(filter: RecentPaymentsFilter): Promise<PaymentRecord[]> {
+    const c = this.driver.binaryCollation;
+    const n = filter.finished.length;
+    const final = n === 0 ? "FALSE" : `status IN (${inList(n, 1)})`; // the latest: one scan, only N rows leave the database
+    const rows = await this.read(
+      `SELECT * FROM (SELECT * FROM sy_payments WHERE NOT (${final})
+       UNION ALL SELECT * FROM (SELECT * FROM sy_payments WHERE ${final} ORDER BY updated_at DESC, lock_hash ${c} DESC LIMIT $${n + 1}) AS f) AS r
+       ORDER BY updated_at, lock_hash ${c}`,
+      [...filter.finished, Math.max(0, Math.floor(filter.latest))],
     );
     return rows.map((r) => paymentOf(this.location, r));
   }

@@ -6,7 +6,8 @@
  * Settings: WAL journal, `synchronous=OFF` with every fsync done by this driver off the event loop (libuv's thread
  * pool): the WAL after every group commit (the node keeps reading messages and queueing units during the fsync,
  * so the next group commit carries them all), and the database file after each checkpoint. The store
- * acknowledges a commit's units, and lets reads see them, only once the WAL's fsync returned, so an
+ * acknowledges a commit's units, and lets reads see them (but `hasPayment`: readDuringCommit), only once the
+ * WAL's fsync returned, so an
  * acknowledged unit survives power loss as with `synchronous=FULL`, whose fsync inside COMMIT blocked the event
  * loop (and so kept the group commit from grouping). SQLite's own checkpoints are off (`wal_autocheckpoint=0`):
  * they ran inside the COMMIT that crossed 1,000 pages, with two fsyncs on the event loop. This driver runs a
@@ -228,6 +229,18 @@ class SqliteDriver implements SqlDriver {
   }
 
   read(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
+    return this.all(sql, params);
+  }
+
+  /**
+   * SqlDriver.readDuringCommit. Safe here: `all` runs its statement inside the call (no await before
+   * `StatementSync.all`, which returns only once the statement is done), and so does every statement of the
+   * writer (`run`, `all`, `begin`'s BEGIN, the checkpoint); none is left mid-iteration. So this query runs between
+   * two of them: on this one connection it sees the open transaction's rows so far, or, after COMMIT, the committed
+   * ones; a read changes nothing of the transaction. Nor does it take SQLite's lock from the writer: it is the
+   * writer's own connection.
+   */
+  readDuringCommit(sql: string, params: readonly SqlValue[]): Promise<SqlRow[]> {
     return this.all(sql, params);
   }
 

@@ -6,65 +6,20 @@
 import { join } from "node:path";
 
 import { expect } from "chai";
-import { Wallet, ZeroAddress, getAddress, id, keccak256 } from "ethers";
+import { id } from "ethers";
 
-import { Channel, type ChannelConfig, type DepositReader } from "../../../src/channel/channel.js";
+import { Channel } from "../../../src/channel/channel.js";
 import { RouteError } from "../../../src/protocol/errors.js";
 import { encodeHashlockResolution, hashlockLock } from "../../../src/protocol/resolvers.js";
-import { walletSigner } from "../../../src/protocol/signing.js";
-import type { ChannelSetup, Party } from "../../../src/protocol/types.js";
-import { Node, hashlockTransfer, type PeerLink } from "../../../src/routing/node.js";
+import { Node } from "../../../src/routing/node.js";
 import { MemoryStore } from "../../../src/stores/memory.js";
 import { SqliteStore } from "../../../src/stores/sqlite/index.js";
 import type { SwitchyardStore } from "../../../src/stores/store.js";
-import { CHAIN_ID, HASHLOCK, LIMITS, NOW, POLICIES, TIMEOUT, run, tempDir } from "../sdk/helpers.js";
+import { HASHLOCK, NOW, tempDir } from "../sdk/helpers.js";
+import { durableRoute, ETH } from "./durableRoute.js";
 import { payerLockOf } from "./payerLock.js";
 
-const nodeWallet = new Wallet(keccak256(id("durable node")));
-const payerWallet = new Wallet(keccak256(id("durable payer")));
-const payeeWallet = new Wallet(keccak256(id("durable payee")));
-const UP: ChannelSetup = {
-  chainId: CHAIN_ID,
-  channel: getAddress(`0x${"0".repeat(36)}0a01`),
-  alice: nodeWallet.address,
-  bob: payerWallet.address,
-  timeout: TIMEOUT,
-};
-const DOWN: ChannelSetup = {
-  chainId: CHAIN_ID,
-  channel: getAddress(`0x${"0".repeat(36)}0a02`),
-  alice: nodeWallet.address,
-  bob: payeeWallet.address,
-  timeout: TIMEOUT,
-};
-const ETH = 10n ** 18n;
-
-/** The chain's deposit totals (a stub chain): the payer funded its channel with 5 ETH, the node the payee's. */
-const onChainDeposits = (setup: ChannelSetup): DepositReader => async () =>
-  setup.channel === UP.channel ? { alice: 0n, bob: 5n * ETH } : { alice: 5n * ETH, bob: 0n };
-
-function cfg(setup: ChannelSetup, me: Party, wallet: Wallet, store: SwitchyardStore): ChannelConfig {
-  return {
-    setup,
-    me,
-    signer: walletSigner(wallet),
-    store,
-    limits: LIMITS,
-    resolvers: POLICIES,
-    clock: () => NOW,
-    deposits: onChainDeposits(setup),
-  };
-}
-
-const link = (channel: Channel): PeerLink => ({ receive: (proposal) => channel.receive(proposal) });
-
-async function nodeOn(store: SwitchyardStore, payer: Channel, payee: Channel, open: boolean): Promise<Node> {
-  const node = new Node({ address: nodeWallet.address, hashlock: HASHLOCK, clock: () => NOW, store });
-  const make = open ? Channel.open : Channel.create;
-  node.addPeer(payerWallet.address, await make(cfg(UP, "alice", nodeWallet, store)), link(payer));
-  node.addPeer(payeeWallet.address, await make(cfg(DOWN, "alice", nodeWallet, store)), link(payee));
-  return node;
-}
+const { nodeWallet, payerWallet, payeeWallet, UP, cfg, link, counterparties, nodeOn, fund } = durableRoute("durable", "0a01", "0a02");
 
 describe("Node with a durable payment table (src/routing/node.ts)", function () {
   this.timeout(60_000);
@@ -72,21 +27,9 @@ describe("Node with a durable payment table (src/routing/node.ts)", function () 
   it("claims upstream after a restart what the payee took downstream, from the reopened store", async () => {
     const path = join(await tempDir("node"), "node.db");
     let store: SwitchyardStore = await SqliteStore.open(path);
-    const payer = await Channel.create(cfg(UP, "bob", payerWallet, new MemoryStore()));
-    const payee = await Channel.create(cfg(DOWN, "bob", payeeWallet, new MemoryStore()));
+    const { payer, payee } = await counterparties();
     let node = await nodeOn(store, payer, payee, false);
-    await run(node.channel(payerWallet.address), payer, {
-      type: "deposit",
-      asset: ZeroAddress,
-      totalDepositsAlice: 0n,
-      totalDepositsBob: 5n * ETH,
-    });
-    await run(node.channel(payeeWallet.address), payee, {
-      type: "deposit",
-      asset: ZeroAddress,
-      totalDepositsAlice: 5n * ETH,
-      totalDepositsBob: 0n,
-    });
+    await fund(node, payer, payee);
 
     const preimage = id("durable invoice");
     const lockHash = hashlockLock(preimage);

@@ -83,6 +83,47 @@ export function describeNodeTables(f: Fixture): void {
       expect(await again.payment(id("lock 3"))).to.equal(undefined);
     });
 
+    it("tells whether a lock hash is stored (hasPayment): once written, in any case of its hex, across reopen; not an unknown one's nor a refused unit's", async () => {
+      const location = await f.fresh();
+      const store = await f.openStore(location);
+      const upper = (h: string): string => `0x${h.slice(2).toUpperCase()}`;
+      expect(await store.hasPayment(id("lock 1"))).to.equal(false);
+      await store.write({ payments: [{ payment: payment(1, "accepted"), expectedVersion: 0 }] });
+      // Refused as a whole (its second payment expects a version never stored): its new payment is not stored.
+      const refused = [{ payment: payment(2, "accepted"), expectedVersion: 0 }, { payment: payment(1, "forwarded"), expectedVersion: 5 }];
+      await conflict(store.write({ payments: refused }));
+      expect(await store.hasPayment(id("lock 1"))).to.equal(true);
+      expect(await store.hasPayment(upper(id("lock 1")))).to.equal(true);
+      expect(await store.hasPayment(id("lock 2"))).to.equal(false);
+      // During a group commit: a payment stored before is found; the unit in flight may be (SwitchyardStore.hasPayment).
+      const inFlight = store.write({ payments: [{ payment: payment(3, "accepted"), expectedVersion: 0 }] });
+      expect(await store.hasPayment(id("lock 1"))).to.equal(true);
+      await inFlight;
+      expect(await store.hasPayment(id("lock 3"))).to.equal(true);
+      const again = await f.reopen(store, location);
+      expect([await again.hasPayment(id("lock 1")), await again.hasPayment(id("lock 2")), await again.hasPayment(id("lock 3"))]).to.deep.equal([true, false, true]);
+      expect(await again.hasPayment(id("lock 4"))).to.equal(false);
+    });
+
+    it("reads the open payments and only the latest finished ones (recentPayments), by last change, across reopen", async () => {
+      const location = await f.fresh();
+      const store = await f.openStore(location);
+      const at = (n: number, status: string, updatedAt: number): Omit<PaymentRecord, "version"> => ({ ...payment(n, status), updatedAt });
+      // Finished at 50, 10, 40, 20 (not in lock hash order); two open ones, one of them changed long ago; a tie at 40.
+      const rows = [at(1, "completed", 50), at(2, "refunded", 10), at(3, "completed", 40), at(4, "completed", 20), at(5, "accepted", 5), at(6, "forwarded", 60), at(7, "refunded", 40)];
+      await store.write({ payments: rows.map((payment) => ({ payment, expectedVersion: 0 })) });
+      const again = await f.reopen(store, location);
+      const finished = ["completed", "refunded"];
+      const hashes = async (latest: number): Promise<string[]> => (await again.recentPayments({ finished, latest })).map((p) => p.lockHash);
+      const [l3, l7] = [id("lock 3"), id("lock 7")].sort(); // equal updatedAt: by lock hash
+      expect(await hashes(3)).to.deep.equal([id("lock 5"), l3, l7, id("lock 1"), id("lock 6")]);
+      expect(await hashes(2)).to.deep.equal([id("lock 5"), l7, id("lock 1"), id("lock 6")]); // the tie: the greater lock hash is the later
+      expect(await hashes(0)).to.deep.equal([id("lock 5"), id("lock 6")]);
+      expect(await hashes(100)).to.have.length(7);
+      expect((await again.recentPayments({ finished: [], latest: 1 })).map((p) => p.lockHash)).to.have.length(7); // none final
+      expect((await again.recentPayments({ finished, latest: 1 }))[1]).to.deep.equal({ ...at(1, "completed", 50), version: 1 });
+    });
+
     it("writes a payment's changes of status alone and of hops, each against its version, across reopen", async () => {
       const location = await f.fresh();
       const store = await f.openStore(location);

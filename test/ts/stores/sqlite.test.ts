@@ -7,10 +7,11 @@ import { DatabaseSync } from "node:sqlite";
 import { promisify } from "node:util";
 
 import { expect } from "chai";
+import { id } from "ethers";
 
 import { StoreError, StoreUnavailableError } from "../../../src/protocol/errors.js";
 import { DEFAULT_CACHE_KIB, SqliteStore } from "../../../src/stores/sqlite/index.js";
-import type { SwitchyardStore } from "../../../src/stores/store.js";
+import type { PaymentWrite, SwitchyardStore } from "../../../src/stores/store.js";
 import { tempDir } from "../sdk/helpers.js";
 import { channelAt, describeConformance, dump, genesisOf, rejects } from "./conformance.js";
 
@@ -161,6 +162,50 @@ describe("SqliteStore (what a file adds)", function () {
     };
     return () => (handles.sync = fsync);
   }
+
+  it("answers hasPayment during a group commit's WAL fsync, its committed rows included; payment() waits for the fsync", async () => {
+    const path = await freshPath();
+    const store = await SqliteStore.open(path);
+    const row = (n: number): PaymentWrite => ({
+      payment: { lockHash: id(`lock ${n}`), status: "accepted", upstreamPeer: channelAt(1), upstreamTransferId: id(`up ${n}`), body: {}, updatedAt: n },
+      expectedVersion: 0,
+    });
+    await store.write({ payments: [row(1)] });
+    let walSyncs = 0;
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const restore = await patchSync(path, async (file, sync) => {
+      if (file === "other") {
+        walSyncs += 1; // the WAL's: held until the test releases it (the database file's, after a checkpoint, runs)
+        await gate;
+      }
+      return sync();
+    });
+    try {
+      let acknowledged = false;
+      const second = store.write({ payments: [row(2)] }).then(() => (acknowledged = true));
+      while (walSyncs === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      let read = false;
+      const waiting = store.payment(id("lock 1")).then((p) => ((read = true), p));
+      // The mutex read waited here for the fsync, forever while the gate is shut: the gate opens after 2 s at the latest.
+      let released = false;
+      const opener = setTimeout(() => ((released = true), release()), 2_000);
+      const found = await Promise.all([1, 2, 3].map((n) => store.hasPayment(id(`lock ${n}`))));
+      expect(released, "hasPayment waited for the group commit's fsync").to.equal(false);
+      clearTimeout(opener);
+      expect(found).to.deep.equal([true, true, false]); // lock 2 committed, not yet durable: true is allowed, and SQLite's
+      expect(acknowledged, "the second write is not acknowledged before its fsync").to.equal(false);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(read, "payment() still waits for the fsync of the commit in progress").to.equal(false);
+      release();
+      await second;
+      expect((await waiting)?.status).to.equal("accepted");
+    } finally {
+      release();
+      restore();
+      await store.close();
+    }
+  });
 
   it("checkpoints after a commit's WAL fsync and begins the next commit only once the database file's fsync returned", async () => {
     const path = await freshPath();
