@@ -227,7 +227,7 @@ export class NodeRouter implements PaymentRouter {
   async send(payer: string, details: UpdateDetails, route: RouteInstructionParams): Promise<Proposal> {
     // Admission first: a refused payment costs the node no store read, no route check, no signature.
     const lockHash = details.type === "create" ? lockHashOf(details.transfer.data) : undefined;
-    if (lockHash !== undefined) this.admission.admit(lockHash);
+    if (lockHash !== undefined) this.admission.admit(lockHash, checksum(payer)); // and the payer's share
     try {
       return await this.admitted(payer, details, route, lockHash);
     } catch (error) {

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 
-import { Admission } from "../../../src/node/admission.js";
+import { Admission, payerShare } from "../../../src/node/admission.js";
 import { WireError } from "../../../src/wire/codes.js";
 
 function refusal(f: () => void): WireError {
@@ -38,6 +38,50 @@ describe("admission control (payments in flight)", () => {
     a.admit("0x03");
     expect(a.size).to.equal(2);
     expect(refused).to.equal(1);
+  });
+
+  it("test_admit_onePayerPastItsShareWhileTheNodeIsBusy_refusedOthersStillTaken", () => {
+    let refused = 0;
+    // Bound 8, a payer's share 2 once 4 are in flight.
+    const a = new Admission({ max: 8, perPayer: 2, staleMs: 10_000, refused: () => refused++ });
+    for (let i = 0; i < 4; i++) a.admit(`0xhog${i}`, "hog"); // the node is not busy yet: no share applies
+    expect(a.heldBy("hog")).to.equal(4);
+    const error = refusal(() => a.admit("0xhog4", "hog"));
+    expect(error.code).to.equal("OVERLOADED");
+    expect(error.message).to.match(/this payer holds 4 of the node's 4 payments in flight/);
+    expect(error.data.retryAfterMs).to.be.within(50, 5_000);
+    expect(refused).to.equal(1);
+    a.admit("0xother0", "other"); // another payer is taken: the hog cannot keep the node from everyone
+    a.admit("0xother1", "other");
+    expect(() => a.admit("0xother2", "other")).to.throw(WireError, /this payer holds 2/);
+    a.admit("0xpeer0"); // a payment pushed by a peer node names no payer: only the bound applies
+    expect(a.size).to.equal(7);
+    a.release("0xhog0", true);
+    a.release("0xhog1", false);
+    expect(a.heldBy("hog")).to.equal(2);
+    expect(() => a.admit("0xhog5", "hog")).to.throw(WireError, /this payer holds 2/); // still at its share
+    a.release("0xhog2", true);
+    a.admit("0xhog5", "hog"); // under its share again
+    expect(a.heldBy("hog")).to.equal(2);
+    expect(refused).to.equal(3);
+  });
+
+  it("test_sweep_freesAPayersShareToo", () => {
+    let t = 0;
+    const a = new Admission({ max: 4, perPayer: 1, staleMs: 1_000, clock: () => t });
+    a.admit("0x01", "p");
+    a.admit("0x02", "q");
+    expect(() => a.admit("0x03", "p")).to.throw(WireError, /this payer holds 1/);
+    t += 2_000;
+    expect(a.sweep(() => false)).to.deep.equal(["0x01", "0x02"]);
+    expect(a.heldBy("p")).to.equal(0);
+    a.admit("0x03", "p");
+  });
+
+  it("test_payerShare_aSixteenthOfTheBoundAtLeastOne", () => {
+    expect(payerShare(256)).to.equal(16);
+    expect(payerShare(10)).to.equal(1);
+    expect(payerShare(0)).to.equal(1);
   });
 
   it("test_retryAfterMs_theTimeToFinishWhatIsHeldAtTheRecentRate", () => {
