@@ -102,6 +102,7 @@ async function phaseResult(net: LoadNetwork, start: Window, recorder: Recorder, 
     groupCommits: end.scrape.groupCommits - start.scrape.groupCommits,
     commitP50Ms: histogramQuantile(commit, 0.5) * 1000,
     commitP99Ms: histogramQuantile(commit, 0.99) * 1000,
+    nodeLoopDelay: { p99: end.scrape.loopP99Ms, max: end.scrape.loopMaxMs },
     failures: [...recorder.failures].map(([cause, f]) => ({ cause, count: f.count, example: f.example })),
   };
 }
@@ -226,7 +227,7 @@ export async function runLoad(
         generatorDelay: step.generatorDelay,
       });
       log(
-        `  achieved ${step.achieved.toFixed(0)}/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, ${r.refused} refused (overloaded), ${r.failed} failed, generator loop delay p99 ${step.generatorDelay.p99.toFixed(1)} ms`,
+        `  achieved ${step.achieved.toFixed(0)}/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, ${r.refused} refused (overloaded), ${r.failed} failed, generator loop delay p99 ${step.generatorDelay.p99.toFixed(1)} ms, node ${r.nodeLoopDelay.p99.toFixed(1)} ms`,
       );
       // Past saturation: one step beyond the first one that could not keep up is enough to show it.
       if (open.length >= 2 && open.slice(-2).every((s) => s.achieved < 0.85 * s.offered)) break;

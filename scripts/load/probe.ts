@@ -58,6 +58,13 @@ export interface NodeScrape {
   failed: number;
   /** The store's group commits (transactions, one fsync each) since the node started. */
   groupCommits: number;
+  /**
+   * The node's event-loop delay p99 and max (ms) since the previous scrape: prom-client's default metrics read
+   * `perf_hooks.monitorEventLoopDelay` and reset it at every scrape of /metrics, so a phase's closing scrape gives
+   * the phase's own (nothing else scrapes the node during a phase).
+   */
+  loopP99Ms: number;
+  loopMaxMs: number;
 }
 
 export async function scrapeNode(http: string): Promise<NodeScrape> {
@@ -68,6 +75,8 @@ export async function scrapeNode(http: string): Promise<NodeScrape> {
     routed: sampleOf(text, "switchyard_payments_routed_total"),
     failed: sampleOf(text, "switchyard_payments_failed_total"),
     groupCommits: sampleOf(text, "switchyard_store_group_commits"),
+    loopP99Ms: sampleOf(text, "switchyard_nodejs_eventloop_lag_p99_seconds") * 1000,
+    loopMaxMs: sampleOf(text, "switchyard_nodejs_eventloop_lag_max_seconds") * 1000,
   };
 }
 

@@ -42,6 +42,8 @@ export interface PhaseResult {
   groupCommits: number;
   commitP50Ms: number;
   commitP99Ms: number;
+  /** The node's event-loop delay over the phase, p99 and max in ms (its /metrics: NodeScrape.loopP99Ms). */
+  nodeLoopDelay: { p99: number; max: number };
   failures: Failure[];
 }
 
@@ -256,13 +258,15 @@ export function renderReport(r: LoadResult): string {
       "[load-latency.svg](load-latency.svg). The generator's event-loop " +
       "delay (p99 / max of perf_hooks.monitorEventLoopDelay in the load process over the step) is how long a " +
       "ready callback (a node's message) waited for the other clients' work in that process: a payment's latency " +
-      "includes such waits at each of its messages, so they are the generator's share of the tail, not the node's.",
+      "includes such waits at each of its messages, so they are the generator's share of the tail, not the node's. " +
+      "The node's event-loop delay is the same measure in the node process (prom-client's " +
+      "`switchyard_nodejs_eventloop_lag_p99_seconds` and `…_max_seconds`, reset at each scrape of /metrics: the step's own).",
     "",
-    "| offered /s | achieved /s | completed | refused (overloaded) | failed | p50 | p95 | p99 | max | node CPU per payment | generator start lag (max) | generator loop delay p99 / max |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| offered /s | achieved /s | completed | refused (overloaded) | failed | p50 | p95 | p99 | max | node CPU per payment | generator start lag (max) | generator loop delay p99 / max | node loop delay p99 / max |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...r.open.map(
       (s) =>
-        `| ${s.offered} | ${n0(s.achieved)} | ${n0(s.completed)} | ${n0(s.refused)} | ${s.failed} | ${ms(s.latency.p50)} | ${ms(s.latency.p95)} | ${ms(s.latency.p99)} | ${ms(s.latency.max)} | ${ms(s.nodeCpuMsPerPayment)} ms | ${ms(s.maxStartLagMs)} ms | ${ms(s.generatorDelay.p99)} / ${ms(s.generatorDelay.max)} ms |`,
+        `| ${s.offered} | ${n0(s.achieved)} | ${n0(s.completed)} | ${n0(s.refused)} | ${s.failed} | ${ms(s.latency.p50)} | ${ms(s.latency.p95)} | ${ms(s.latency.p99)} | ${ms(s.latency.max)} | ${ms(s.nodeCpuMsPerPayment)} ms | ${ms(s.maxStartLagMs)} ms | ${ms(s.generatorDelay.p99)} / ${ms(s.generatorDelay.max)} ms | ${ms(s.nodeLoopDelay.p99)} / ${ms(s.nodeLoopDelay.max)} ms |`,
     ),
     "",
     ...(r.open.some((s) => s.failures.length > 0)

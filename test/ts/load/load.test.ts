@@ -283,6 +283,9 @@ describe("npm run load (scripts/load.ts): the short version", function () {
         checkPhase(s, `open loop at ${s.offered}/s`);
         expect(s.achieved).to.be.greaterThan(0);
         expect(s.maxStartLagMs).to.be.at.least(0);
+        // The node's event-loop delay over the step, from its /metrics (prom-client resets it at each scrape).
+        expect(s.nodeLoopDelay.p99, "node loop delay p99").to.be.greaterThan(0);
+        expect(s.nodeLoopDelay.p99).to.be.at.most(s.nodeLoopDelay.max);
         expect(s.generatorDelay.p99).to.be.at.least(0);
         expect(s.generatorDelay.max).to.be.at.least(s.generatorDelay.p50);
       }
