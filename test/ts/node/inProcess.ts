@@ -144,6 +144,20 @@ export async function startInProcessNode(
   };
 }
 
+/**
+ * The in-process node most wire tests start before each test: signing with the node's wallet through a logging
+ * signer (the log emptied first, so each test reads only its own signatures) on the stand-in chain that answers
+ * `deposits`; `options` adds to or overrides that.
+ */
+export function startLoggedNode(
+  log: SignatureEntry[],
+  deposits: { alice: bigint; bob: bigint },
+  options: Parameters<typeof startInProcessNode>[0] = {},
+): Promise<InProcessNode> {
+  log.length = 0;
+  return startInProcessNode({ signer: loggingSigner(nodeWallet, log), chain: depositChain(deposits), ...options });
+}
+
 export function clientWalletOf(name: string): Wallet {
   return new Wallet(keccak256(id(`switchyard wire test ${name}`)));
 }

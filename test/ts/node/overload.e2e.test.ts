@@ -15,15 +15,7 @@ import { hashlockLock } from "../../../src/protocol/resolvers.js";
 import { MemoryStore } from "../../../src/stores/store.js";
 import type { ClientSession } from "../../../src/wire/session.js";
 import { nodeWallet, until } from "./harness.js";
-import {
-  clientWalletOf,
-  depositChain,
-  loggingSigner,
-  session,
-  startInProcessNode,
-  type InProcessNode,
-  type SignatureEntry,
-} from "./inProcess.js";
+import { clientWalletOf, depositChain, type InProcessNode, loggingSigner, session, type SignatureEntry, startLoggedNode } from "./inProcess.js";
 
 const abi = AbiCoder.defaultAbiCoder();
 const ETH = 10n ** 18n;
@@ -69,13 +61,7 @@ describe("admission control over a real socket (OVERLOADED)", function () {
   const nodeLog: SignatureEntry[] = [];
 
   beforeEach(async () => {
-    nodeLog.length = 0;
-    node = await startInProcessNode({
-      signer: loggingSigner(nodeWallet, nodeLog),
-      chain: depositChain(DEPOSITS),
-      peerTimeoutMs: 5_000,
-      wire: { maxPaymentsInFlight: 1 },
-    });
+    node = await startLoggedNode(nodeLog, DEPOSITS, { peerTimeoutMs: 5_000, wire: { maxPaymentsInFlight: 1 } });
   });
   afterEach(async () => node?.stop());
 

@@ -11,17 +11,8 @@ import { hashlockLock, encodeHashlockTerms } from "../../../src/protocol/resolve
 import type { Transfer } from "../../../src/protocol/transfers.js";
 import { MemoryStore } from "../../../src/stores/store.js";
 import type { ClientSession, PaymentNotice } from "../../../src/wire/session.js";
-import { ADDRESSES, forwardedLock, nodeWallet } from "./harness.js";
-import {
-  clientWalletOf,
-  depositChain,
-  doubleSigned,
-  loggingSigner,
-  session,
-  startInProcessNode,
-  type InProcessNode,
-  type SignatureEntry,
-} from "./inProcess.js";
+import { ADDRESSES, forwardedLock } from "./harness.js";
+import { clientWalletOf, depositChain, doubleSigned, type InProcessNode, loggingSigner, session, type SignatureEntry, startInProcessNode, startLoggedNode } from "./inProcess.js";
 
 const abi = AbiCoder.defaultAbiCoder();
 const ETH = 10n ** 18n;
@@ -102,12 +93,7 @@ describe("routing as a service (in process, real sockets)", function () {
   const nodeLog: SignatureEntry[] = [];
 
   beforeEach(async () => {
-    nodeLog.length = 0;
-    node = await startInProcessNode({
-      signer: loggingSigner(nodeWallet, nodeLog),
-      chain: depositChain(DEPOSITS),
-      peerTimeoutMs: 5_000,
-    });
+    node = await startLoggedNode(nodeLog, DEPOSITS, { peerTimeoutMs: 5_000 });
   });
   afterEach(async () => node?.stop());
 

@@ -20,17 +20,7 @@ import { WireClient } from "../../../src/wire/client.js";
 import { RemoteError, WIRE_ERRORS } from "../../../src/wire/codes.js";
 import type { ClientSession } from "../../../src/wire/session.js";
 import { ADDRESSES, nodeWallet } from "./harness.js";
-import {
-  clientWalletOf,
-  depositChain,
-  doubleSigned,
-  loggingSigner,
-  session,
-  startInProcessNode,
-  tempFile,
-  type InProcessNode,
-  type SignatureEntry,
-} from "./inProcess.js";
+import { clientWalletOf, depositChain, doubleSigned, type InProcessNode, loggingSigner, session, type SignatureEntry, startInProcessNode, startLoggedNode, tempFile } from "./inProcess.js";
 
 const abi = AbiCoder.defaultAbiCoder();
 const ETH = 10n ** 18n;
@@ -94,12 +84,7 @@ describe("node sequencer (in process, real sockets)", function () {
   const nodeLog: SignatureEntry[] = [];
 
   beforeEach(async () => {
-    nodeLog.length = 0;
-    node = await startInProcessNode({
-      signer: loggingSigner(nodeWallet, nodeLog),
-      chain: depositChain(DEPOSITS),
-      routing: false,
-    });
+    node = await startLoggedNode(nodeLog, DEPOSITS, { routing: false });
   });
   afterEach(async () => node?.stop());
 
